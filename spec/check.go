@@ -1,0 +1,585 @@
+package spec
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxIfName is the longest interface name the kernel takes (IFNAMSIZ-1).
+const MaxIfName = 15
+
+var (
+	labelRe   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	networkRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+	sysctlRe  = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[A-Za-z0-9_-]+)+$`)
+	envRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	rateRe    = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)(bit|kbit|mbit|gbit|tbit|bps|kbps|mbps|gbps)$`)
+)
+
+// applyDefaults fills in what the file leaves out: names, defaults, hostnames.
+func applyDefaults(lab *Lab) {
+	for name, nw := range lab.Networks {
+		if nw == nil {
+			lab.Networks[name] = &Network{}
+		}
+	}
+	for name, n := range lab.Nodes {
+		n.Name = name
+		if n.Image == "" {
+			n.Image = lab.Defaults.Image
+		}
+		if n.Hostname == "" {
+			n.Hostname = name
+		}
+		if n.DNS == nil {
+			n.DNS = lab.Defaults.DNS
+		}
+		if n.DNSSearch == nil {
+			n.DNSSearch = lab.Defaults.DNSSearch
+		}
+		n.Env = mergeMap(lab.Defaults.Env, n.Env)
+		n.Sysctls = mergeMap(lab.Defaults.Sysctls, n.Sysctls)
+		for ifname, i := range n.Interfaces {
+			if i == nil {
+				i = &Interface{}
+				n.Interfaces[ifname] = i
+			}
+			i.Name = ifname
+			if nw := lab.Networks[i.Network]; i.MTU == 0 && nw != nil {
+				i.MTU = nw.MTU
+			}
+		}
+	}
+	for i, l := range lab.Links {
+		l.Index = i
+	}
+}
+
+func mergeMap(base, over map[string]string) map[string]string {
+	if len(base) == 0 {
+		return over
+	}
+	out := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
+
+// SortedNodes returns the lab's nodes ordered by name.
+func (l *Lab) SortedNodes() []*Node {
+	out := make([]*Node, 0, len(l.Nodes))
+	for _, n := range l.Nodes {
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// SortedNetworks returns the lab's network names in order.
+func (l *Lab) SortedNetworks() []string { return sortedKeys(l.Networks) }
+
+// SortedInterfaces returns the node's interfaces ordered by name.
+func (n *Node) SortedInterfaces() []*Interface {
+	out := make([]*Interface, 0, len(n.Interfaces))
+	for _, name := range sortedKeys(n.Interfaces) {
+		out = append(out, n.Interfaces[name])
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// member is an interface on a segment (a network or a link).
+type member struct {
+	node  *Node
+	iface *Interface
+}
+
+func (m member) String() string { return m.node.Name + ":" + m.iface.Name }
+
+// checker runs the semantic checks; each method adds what it finds.
+type checker struct {
+	lab     *Lab
+	ps      *problems
+	members map[string][]member // network name -> interfaces on it, in node/interface order
+}
+
+func check(lab *Lab, ps *problems) {
+	c := &checker{lab: lab, ps: ps, members: map[string][]member{}}
+	if !labelRe.MatchString(lab.Name) {
+		ps.add("name", "lab name %q is not a valid host name label (letters, digits and '-', at most 63)", lab.Name)
+	}
+	for _, name := range lab.SortedNetworks() {
+		c.network(name, lab.Networks[name])
+	}
+	for _, n := range lab.SortedNodes() {
+		c.node(n)
+	}
+	c.links()
+	c.unconnected()
+	c.allocate()
+	c.segments()
+	for _, n := range lab.SortedNodes() {
+		c.routing(n)
+		c.nat(n)
+	}
+	c.published()
+	c.dependencies()
+}
+
+func (c *checker) network(name string, nw *Network) {
+	at := path("networks", name)
+	if !networkRe.MatchString(name) {
+		c.ps.addKey(at, "network name %q must start with a letter or digit and hold only letters, digits, '_', '.' and '-' (at most 63)", name)
+	}
+	if nw.Subnet != "" {
+		nw.Prefix = c.subnet(path(at, "subnet"), nw.Subnet, 4)
+	}
+	if nw.Subnet6 != "" {
+		nw.Prefix6 = c.subnet(path(at, "subnet6"), nw.Subnet6, 6)
+	}
+}
+
+// subnet parses a network prefix of the given family (4 or 6).
+func (c *checker) subnet(at, s string, family int) netip.Prefix {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		ex := map[int]string{0: "10.0.0.0/24 or fd00::/64", 4: "10.0.0.0/24", 6: "fd00::/64"}[family]
+		c.ps.add(at, "%q is not a prefix like %s", s, ex)
+		return netip.Prefix{}
+	}
+	if family != 0 && fam(p.Addr()) != family {
+		c.ps.add(at, "%s is not an IPv%d prefix", s, family)
+		return netip.Prefix{}
+	}
+	if p.Masked() != p {
+		c.ps.add(at, "%s has host bits set; did you mean %s?", s, p.Masked())
+		return netip.Prefix{}
+	}
+	return p
+}
+
+func fam(a netip.Addr) int {
+	if a.Is4() {
+		return 4
+	}
+	return 6
+}
+
+func (c *checker) node(n *Node) {
+	at := path("nodes", n.Name)
+	if !labelRe.MatchString(n.Name) {
+		c.ps.addKey(at, "node name %q is not a valid host name label (letters, digits and '-', at most 63)", n.Name)
+	}
+	if n.Image == "" {
+		c.ps.addKey(at, "no image: set nodes.%s.image or defaults.image", n.Name)
+	}
+	if !validDNSName(n.Hostname) || len(n.Hostname) > 63 {
+		c.ps.add(path(at, "hostname"), "%q is not a valid host name (dot-separated labels, at most 63 bytes)", n.Hostname)
+	}
+	for _, i := range n.SortedInterfaces() {
+		c.iface(n, i)
+	}
+	for k, s := range n.DNS {
+		if _, err := netip.ParseAddr(s); err != nil {
+			c.ps.add(path(at, "dns", k), "%q is not an IP address", s)
+		}
+	}
+	for k, s := range n.DNSSearch {
+		if !validDNSName(s) {
+			c.ps.add(path(at, "dns_search", k), "%q is not a valid domain name", s)
+		}
+	}
+	for k, v := range n.Volumes {
+		c.volume(path(at, "volumes", k), v)
+	}
+	for _, k := range sortedKeys(n.Sysctls) {
+		if !sysctlRe.MatchString(k) {
+			c.ps.addKey(path(at, "sysctls", k), "%q is not a sysctl name like net.ipv4.ip_forward", k)
+		}
+	}
+	for _, k := range sortedKeys(n.Env) {
+		if !envRe.MatchString(k) {
+			c.ps.addKey(path(at, "env", k), "%q is not a valid environment variable name", k)
+		}
+	}
+	for k, s := range n.Publish {
+		p, err := parsePublish(s)
+		if err != nil {
+			c.ps.add(path(at, "publish", k), "%v", err)
+			continue
+		}
+		n.Published = append(n.Published, p)
+	}
+	for k, d := range n.DependsOn {
+		if d == n.Name {
+			c.ps.add(path(at, "depends_on", k), "a node cannot depend on itself")
+		} else if c.lab.Nodes[d] == nil {
+			c.ps.add(path(at, "depends_on", k), "unknown node %q (known: %s)", d, quoteList(sortedKeys(c.lab.Nodes)))
+		}
+	}
+}
+
+func validDNSName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if !labelRe.MatchString(l) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *checker) volume(at, v string) {
+	parts := strings.Split(v, ":")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" {
+		c.ps.add(at, "%q is not a bind mount like ./data:/srv/data or ./data:/srv/data:ro", v)
+		return
+	}
+	if !strings.HasPrefix(parts[1], "/") {
+		c.ps.add(at, "the container path %q must be absolute", parts[1])
+	}
+	if len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw" {
+		c.ps.add(at, "mount option %q must be ro or rw", parts[2])
+	}
+}
+
+func (c *checker) iface(n *Node, i *Interface) {
+	at := path("nodes", n.Name, "interfaces", i.Name)
+	if msg := ifNameProblem(i.Name); msg != "" {
+		c.ps.addKey(at, "%s", msg)
+	}
+	var nw *Network
+	if i.Network != "" {
+		nw = c.lab.Networks[i.Network]
+		if nw == nil {
+			c.ps.add(path(at, "network"), "unknown network %q (known: %s)", i.Network, quoteList(sortedKeys(c.lab.Networks)))
+		} else {
+			c.members[i.Network] = append(c.members[i.Network], member{n, i})
+		}
+	}
+	for k, s := range i.Address {
+		aat := path(at, "address")
+		if len(i.Address) > 1 {
+			aat = path(aat, k)
+		}
+		p, ok := c.ifaceAddr(aat, s)
+		if !ok {
+			continue
+		}
+		if nw != nil {
+			if sub := nw.subnetFor(p.Addr()); sub.IsValid() && !sub.Contains(p.Addr()) {
+				c.ps.add(aat, "%s is outside network %s's subnet %s", p.Addr(), i.Network, sub)
+				continue
+			}
+		}
+		i.Addrs = append(i.Addrs, p)
+	}
+	if i.MAC != "" {
+		hw, err := net.ParseMAC(i.MAC)
+		switch {
+		case err != nil || len(hw) != 6:
+			c.ps.add(path(at, "mac"), "%q is not a MAC address like 02:42:0a:00:00:01", i.MAC)
+		case hw[0]&1 == 1:
+			c.ps.add(path(at, "mac"), "%s is a multicast address; the first octet must be even", i.MAC)
+		}
+	}
+}
+
+// subnetFor returns the network's subnet of a's family (zero if none).
+func (nw *Network) subnetFor(a netip.Addr) netip.Prefix {
+	if a.Is4() {
+		return nw.Prefix
+	}
+	return nw.Prefix6
+}
+
+// ifNameProblem says what is wrong with an interface name, or "".
+func ifNameProblem(name string) string {
+	switch {
+	case len(name) > MaxIfName:
+		return fmt.Sprintf("interface name %q is %d bytes; the kernel takes at most %d", name, len(name), MaxIfName)
+	case name == "" || name == "." || name == "..":
+		return fmt.Sprintf("interface name %q is not allowed", name)
+	case name == "lo":
+		return "interface name \"lo\" is taken: every node has its loopback"
+	case strings.ContainsAny(name, "/: \t\n"):
+		return fmt.Sprintf("interface name %q must not contain '/', ':' or white space", name)
+	}
+	return ""
+}
+
+// ifaceAddr parses an interface address with its prefix length.
+func (c *checker) ifaceAddr(at, s string) (netip.Prefix, bool) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		if a, err2 := netip.ParseAddr(s); err2 == nil {
+			ex := "/24"
+			if a.Is6() {
+				ex = "/64"
+			}
+			c.ps.add(at, "address %s needs a prefix length, e.g. %s%s", s, s, ex)
+		} else {
+			c.ps.add(at, "%q is not an address with prefix length like 10.0.0.1/24 or fd00::1/64", s)
+		}
+		return p, false
+	}
+	a := p.Addr()
+	switch {
+	case a.IsUnspecified() || a.IsLoopback() || a.IsMulticast():
+		c.ps.add(at, "%s cannot be an interface address (unspecified, loopback or multicast)", a)
+		return p, false
+	case a.Is4() && p.Bits() <= 30 && a == p.Masked().Addr():
+		c.ps.add(at, "%s is the network address of %s; hosts need another", a, p.Masked())
+		return p, false
+	case a.Is4() && p.Bits() <= 30 && a == lastAddr(p):
+		c.ps.add(at, "%s is the broadcast address of %s; hosts need another", a, p.Masked())
+		return p, false
+	}
+	return p, true
+}
+
+// lastAddr is the highest address of p (the IPv4 broadcast address).
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+func (c *checker) links() {
+	for k, l := range c.lab.Links {
+		at := path("links", k)
+		for e := 0; e < 2; e++ {
+			ep := l.Endpoints[e]
+			eat := at
+			if l.Delay != "" || l.Jitter != "" || l.Loss != "" || l.Rate != "" {
+				eat = path(at, "endpoints")
+			}
+			eat = path(eat, e)
+			if ep.Node == "" || ep.Interface == "" {
+				c.ps.add(eat, "%q is not an endpoint like node:eth0", ep.String())
+				continue
+			}
+			n := c.lab.Nodes[ep.Node]
+			if n == nil {
+				c.ps.add(eat, "unknown node %q (known: %s)", ep.Node, quoteList(sortedKeys(c.lab.Nodes)))
+				continue
+			}
+			i := n.Interfaces[ep.Interface]
+			switch {
+			case i == nil:
+				c.ps.add(eat, "node %s has no interface %q (known: %s); declare it under nodes.%s.interfaces", ep.Node, ep.Interface, quoteList(sortedKeys(n.Interfaces)), ep.Node)
+			case i.Network != "":
+				c.ps.add(eat, "%s is on network %s; an interface is on a network or ends a link, not both", ep, i.Network)
+			case i.Link != nil:
+				c.ps.add(eat, "%s already ends links[%d]; an interface ends one link", ep, i.Link.Index)
+			default:
+				i.Link = l
+			}
+		}
+		c.impairments(at, l)
+	}
+}
+
+func (c *checker) impairments(at string, l *Link) {
+	var err error
+	if l.Delay != "" {
+		if l.Impair.Delay, err = time.ParseDuration(l.Delay); err != nil || l.Impair.Delay < 0 {
+			c.ps.add(path(at, "delay"), "%q is not a duration like 20ms", l.Delay)
+		}
+	}
+	if l.Jitter != "" {
+		if l.Impair.Jitter, err = time.ParseDuration(l.Jitter); err != nil || l.Impair.Jitter < 0 {
+			c.ps.add(path(at, "jitter"), "%q is not a duration like 5ms", l.Jitter)
+		} else if l.Delay == "" {
+			c.ps.add(path(at, "jitter"), "jitter needs a delay to vary around")
+		}
+	}
+	if l.Loss != "" {
+		v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(l.Loss), "%"), 64)
+		if err != nil || v < 0 || v > 100 {
+			c.ps.add(path(at, "loss"), "%q is not a percentage from 0 to 100, like 1%%", l.Loss)
+		}
+		l.Impair.LossPercent = v
+	}
+	if l.Rate != "" {
+		r, ok := parseRate(l.Rate)
+		if !ok {
+			c.ps.add(path(at, "rate"), "%q is not a rate like 10mbit, 512kbit or 1gbit", l.Rate)
+		}
+		l.Impair.RateBytes = r
+	}
+}
+
+// parseRate parses tc-style rates into bytes per second.
+func parseRate(s string) (uint64, bool) {
+	m := rateRe.FindStringSubmatch(strings.ToLower(s))
+	if m == nil {
+		return 0, false
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	mult := map[string]float64{
+		"bit": 1.0 / 8, "kbit": 1e3 / 8, "mbit": 1e6 / 8, "gbit": 1e9 / 8, "tbit": 1e12 / 8,
+		"bps": 1, "kbps": 1e3, "mbps": 1e6, "gbps": 1e9,
+	}[m[2]]
+	r := uint64(v * mult)
+	return r, r > 0
+}
+
+// unconnected reports interfaces that are on no network and end no link.
+func (c *checker) unconnected() {
+	for _, n := range c.lab.SortedNodes() {
+		for _, i := range n.SortedInterfaces() {
+			if i.Network == "" && i.Link == nil {
+				c.ps.addKey(path("nodes", n.Name, "interfaces", i.Name), "interface %s:%s is connected to nothing: give it a network or end a link with it", n.Name, i.Name)
+			}
+		}
+	}
+}
+
+// allocate gives interfaces on a network with a subnet the next free
+// address of each family they lack, in node and interface name order.
+func (c *checker) allocate() {
+	for _, name := range c.lab.SortedNetworks() {
+		nw := c.lab.Networks[name]
+		for _, sub := range []netip.Prefix{nw.Prefix, nw.Prefix6} {
+			if !sub.IsValid() {
+				continue
+			}
+			used := map[netip.Addr]bool{}
+			for _, m := range c.members[name] {
+				for _, p := range m.iface.Addrs {
+					used[p.Addr()] = true
+				}
+			}
+			next, last := hostRange(sub)
+			for _, m := range c.members[name] {
+				if hasFamily(m.iface.Addrs, fam(sub.Addr())) || (len(m.iface.Address) > len(m.iface.Addrs)) {
+					continue // has one, or gave one that was wrong (already reported)
+				}
+				for next.IsValid() && used[next] && next.Compare(last) <= 0 {
+					next = next.Next()
+				}
+				if !next.IsValid() || next.Compare(last) > 0 {
+					c.ps.addKey(path("nodes", m.node.Name, "interfaces", m.iface.Name),
+						"no free address left for %s in network %s's subnet %s", m, name, sub)
+					continue
+				}
+				p := netip.PrefixFrom(next, sub.Bits())
+				m.iface.Addrs = append(m.iface.Addrs, p)
+				m.iface.Auto = append(m.iface.Auto, p)
+				used[next] = true
+			}
+		}
+	}
+}
+
+// hostRange is the first and last address a host may take in sub.
+func hostRange(sub netip.Prefix) (netip.Addr, netip.Addr) {
+	first, last := sub.Addr(), lastAddr(sub)
+	if sub.Addr().Is4() && sub.Bits() <= 30 {
+		return first.Next(), last.Prev()
+	}
+	if sub.Addr().Is6() && sub.Bits() < 127 {
+		return first.Next(), last // skip the subnet-router anycast address
+	}
+	return first, last
+}
+
+func hasFamily(ps []netip.Prefix, family int) bool {
+	for _, p := range ps {
+		if fam(p.Addr()) == family {
+			return true
+		}
+	}
+	return false
+}
+
+// segments finds the same address or MAC twice on one segment and derives
+// the MACs not given.
+func (c *checker) segments() {
+	type seg struct {
+		name    string
+		members []member
+	}
+	var segs []seg
+	for _, name := range c.lab.SortedNetworks() {
+		segs = append(segs, seg{"network " + name, c.members[name]})
+	}
+	for k, l := range c.lab.Links {
+		var ms []member
+		for _, ep := range l.Endpoints {
+			if n := c.lab.Nodes[ep.Node]; n != nil {
+				if i := n.Interfaces[ep.Interface]; i != nil && i.Link == l {
+					ms = append(ms, member{n, i})
+				}
+			}
+		}
+		segs = append(segs, seg{fmt.Sprintf("links[%d]", k), ms})
+	}
+	for _, s := range segs {
+		addrs := map[netip.Addr]member{}
+		macs := map[string]member{}
+		for _, m := range s.members {
+			at := path("nodes", m.node.Name, "interfaces", m.iface.Name)
+			for _, p := range m.iface.Addrs {
+				if o, dup := addrs[p.Addr()]; dup {
+					c.ps.add(path(at, "address"), "address %s is also used by %s on %s", p.Addr(), o, s.name)
+				}
+				addrs[p.Addr()] = m
+			}
+			if m.iface.MAC == "" {
+				m.iface.MAC = deriveMAC(c.lab.Name, m)
+			}
+			if hw, err := net.ParseMAC(m.iface.MAC); err == nil {
+				key := hw.String()
+				if o, dup := macs[key]; dup {
+					c.ps.add(path(at, "mac"), "MAC %s is also used by %s on %s", key, o, s.name)
+				}
+				macs[key] = m
+			}
+		}
+	}
+}
+
+// deriveMAC gives 02:42 followed by the first IPv4 address, as Docker does,
+// or for interfaces without one 02 followed by a hash of lab, node and
+// interface names, so that a lab gets the same MACs every time.
+func deriveMAC(lab string, m member) string {
+	for _, p := range m.iface.Addrs {
+		if p.Addr().Is4() {
+			b := p.Addr().As4()
+			return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}.String()
+		}
+	}
+	h := uint64(14695981039346656037) // FNV-1a
+	for _, s := range []string{lab, m.node.Name, m.iface.Name} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * 1099511628211
+		}
+		h = (h ^ 0) * 1099511628211
+	}
+	return net.HardwareAddr{0x02, 0x43, byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h)}.String()
+}

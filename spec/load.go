@@ -1,0 +1,227 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"gopkg.in/yaml.v3"
+
+	"github.com/netlab/netlab/schema"
+)
+
+// Load reads, checks and defaults the lab file at path. Every problem found
+// is reported at once: the error joins *Problem values, each wrapping
+// ErrInvalid. Other errors (a missing file) do not wrap ErrInvalid.
+func Load(file string) (*Lab, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read lab file: %w", err)
+	}
+	return Parse(data, file)
+}
+
+// Parse is Load on bytes; file names the source in problems.
+func Parse(data []byte, file string) (*Lab, error) {
+	ps := &problems{file: file, pos: positions{value: map[string]pos{}, key: map[string]pos{}}}
+
+	// Stage 1: YAML syntax, one document.
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			ps.add("", "the file is empty: a lab needs at least a name and nodes")
+			return nil, ps.err()
+		}
+		return nil, yamlSyntax(file, err)
+	}
+	var extra yaml.Node
+	if dec.Decode(&extra) == nil {
+		ps.list = append(ps.list, &Problem{File: file, Line: extra.Line, Col: extra.Column, Msg: "a lab file holds one YAML document; found a second"})
+		return nil, ps.err()
+	}
+
+	// Stage 2: the schema, on a JSON-like copy that remembers positions.
+	inst, err := instance(&root, "", ps.pos, 0)
+	if err != nil {
+		return nil, yamlSyntax(file, err)
+	}
+	if err := labSchema().Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, fmt.Errorf("validate against schema: %w", err)
+		}
+		schemaProblems(ps, ve)
+		return nil, ps.err()
+	}
+
+	// Stage 3: typed decode. The schema has vetted the shape already.
+	lab := &Lab{File: file}
+	if err := root.Decode(lab); err != nil {
+		return nil, yamlSyntax(file, err)
+	}
+
+	// Stage 4: defaults, then semantic checks and address allocation.
+	applyDefaults(lab)
+	check(lab, ps)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return lab, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlSyntax turns a yaml.v3 error into a Problem with a position.
+func yamlSyntax(file string, err error) error {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	p := &Problem{File: file, Col: 1, Msg: msg}
+	if m := yamlLine.FindStringSubmatch("yaml: " + msg); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Msg = m[2]
+	} else if strings.HasPrefix(msg, "line ") {
+		if i := strings.Index(msg, ": "); i > 0 {
+			p.Line, _ = strconv.Atoi(msg[5:i])
+			p.Msg = msg[i+2:]
+		}
+	}
+	if p.Line == 0 {
+		p.Col = 0
+	}
+	return errors.Join(p)
+}
+
+var (
+	compiledOnce sync.Once
+	compiled     *jsonschema.Schema
+	schemaDoc    any
+)
+
+// labSchema compiles the embedded schema once.
+func labSchema() *jsonschema.Schema {
+	compiledOnce.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.JSON))
+		if err != nil {
+			panic("embedded schema is not JSON: " + err.Error())
+		}
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource(schema.URL, doc); err != nil {
+			panic("embedded schema: " + err.Error())
+		}
+		compiled = c.MustCompile(schema.URL)
+		schemaDoc = doc
+	})
+	return compiled
+}
+
+// schemaProblems turns the leaves of a validation error tree into problems
+// with plain messages.
+func schemaProblems(ps *problems, ve *jsonschema.ValidationError) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			schemaProblems(ps, c)
+		}
+		return
+	}
+	parts := make([]any, len(ve.InstanceLocation))
+	for i, s := range ve.InstanceLocation {
+		if n, err := strconv.Atoi(s); err == nil && isList(ps, ve.InstanceLocation[:i]) {
+			parts[i] = n
+		} else {
+			parts[i] = s
+		}
+	}
+	at := path(parts...)
+	switch k := ve.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		known := knownKeys(ve.SchemaURL)
+		for _, name := range k.Properties {
+			ps.addKey(path(at, name), "unknown key %q (known: %s)", name, quoteList(known))
+		}
+	case *kind.Required:
+		for _, name := range k.Missing {
+			ps.add(at, "missing required key %q", name)
+		}
+	case *kind.Type:
+		ps.add(at, "must be %s, not %s", strings.Join(k.Want, " or "), k.Got)
+	case *kind.Enum:
+		want := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			want[i] = fmt.Sprint(w)
+		}
+		ps.add(at, "must be one of %s, not %v", strings.Join(want, ", "), k.Got)
+	case *kind.MinItems:
+		ps.add(at, "needs at least %d items, has %d", k.Want, k.Got)
+	case *kind.MaxItems:
+		ps.add(at, "takes at most %d items, has %d", k.Want, k.Got)
+	case *kind.MinProperties:
+		ps.add(at, "needs at least %d entries", k.Want)
+	case *kind.Minimum:
+		ps.add(at, "must be at least %v, not %v", k.Want, k.Got)
+	case *kind.Maximum:
+		ps.add(at, "must be at most %v, not %v", k.Want, k.Got)
+	case *kind.MinLength:
+		ps.add(at, "must not be empty")
+	default:
+		ps.add(at, "%s", ve.ErrorKind.LocalizedString(nil))
+	}
+}
+
+// isList tells whether the location prefix names a list, so that a numeric
+// segment after it is an index and not a mapping key like "2201".
+func isList(ps *problems, prefix []string) bool {
+	parts := make([]any, len(prefix))
+	for i, s := range prefix {
+		if n, err := strconv.Atoi(s); err == nil && i > 0 && isList(ps, prefix[:i]) {
+			parts[i] = n
+		} else {
+			parts[i] = s
+		}
+	}
+	// A list's items are recorded as parent[i]; a mapping's as parent.key.
+	_, ok := ps.pos.value[path(parts...)+"[0]"]
+	return ok
+}
+
+// knownKeys lists the properties the schema allows where an
+// additionalProperties error was raised.
+func knownKeys(schemaURL string) []string {
+	i := strings.Index(schemaURL, "#")
+	if i < 0 {
+		return nil
+	}
+	ptr := strings.TrimSuffix(schemaURL[i+1:], "/additionalProperties")
+	node := schemaDoc
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		if tok == "" {
+			continue
+		}
+		m, ok := node.(map[string]any)
+		if !ok {
+			return nil
+		}
+		node = m[tok]
+	}
+	m, _ := node.(map[string]any)
+	props, _ := m["properties"].(map[string]any)
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,214 @@
+// Package spec defines the lab file format: its Go types, how a file is
+// loaded (decode, schema, defaults, semantic checks) and the errors it reports.
+package spec
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Lab is a whole lab file, loaded, defaulted and checked.
+type Lab struct {
+	Name     string              `yaml:"name" json:"name"`
+	Defaults Defaults            `yaml:"defaults,omitempty" json:"defaults,omitempty"`
+	Networks map[string]*Network `yaml:"networks,omitempty" json:"networks,omitempty"`
+	Nodes    map[string]*Node    `yaml:"nodes" json:"nodes"`
+	Links    []*Link             `yaml:"links,omitempty" json:"links,omitempty"`
+
+	// File is the path the lab was loaded from ("" when loaded from bytes).
+	File string `yaml:"-" json:"-"`
+}
+
+// Defaults are node settings that apply where a node gives none.
+type Defaults struct {
+	Image     string            `yaml:"image,omitempty" json:"image,omitempty"`
+	DNS       []string          `yaml:"dns,omitempty" json:"dns,omitempty"`
+	DNSSearch []string          `yaml:"dns_search,omitempty" json:"dns_search,omitempty"`
+	Env       map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	Sysctls   map[string]string `yaml:"sysctls,omitempty" json:"sysctls,omitempty"`
+}
+
+// Network is an Ethernet segment: a Linux bridge owned by the lab.
+type Network struct {
+	// Subnet and Subnet6 are the IPv4 and IPv6 prefixes of the segment.
+	// Interfaces on the network that give no address of a family get the
+	// next free one of that family's subnet.
+	Subnet  string `yaml:"subnet,omitempty" json:"subnet,omitempty"`
+	Subnet6 string `yaml:"subnet6,omitempty" json:"subnet6,omitempty"`
+	MTU     int    `yaml:"mtu,omitempty" json:"mtu,omitempty"`
+
+	Prefix  netip.Prefix `yaml:"-" json:"-"` // parsed Subnet (zero if none)
+	Prefix6 netip.Prefix `yaml:"-" json:"-"` // parsed Subnet6 (zero if none)
+}
+
+// Node is one container: a host, router, NAT firewall or server.
+type Node struct {
+	Image      string                `yaml:"image,omitempty" json:"image,omitempty"`
+	Hostname   string                `yaml:"hostname,omitempty" json:"hostname,omitempty"`
+	Command    StringList            `yaml:"command,omitempty" json:"command,omitempty"`
+	Env        map[string]string     `yaml:"env,omitempty" json:"env,omitempty"`
+	Volumes    []string              `yaml:"volumes,omitempty" json:"volumes,omitempty"`
+	Sysctls    map[string]string     `yaml:"sysctls,omitempty" json:"sysctls,omitempty"`
+	Forward    bool                  `yaml:"forward,omitempty" json:"forward,omitempty"`
+	Interfaces map[string]*Interface `yaml:"interfaces,omitempty" json:"interfaces,omitempty"`
+	Gateway    StringList            `yaml:"gateway,omitempty" json:"gateway,omitempty"`
+	Routes     []*Route              `yaml:"routes,omitempty" json:"routes,omitempty"`
+	NAT        *NAT                  `yaml:"nat,omitempty" json:"nat,omitempty"`
+	DNS        []string              `yaml:"dns,omitempty" json:"dns,omitempty"`
+	DNSSearch  []string              `yaml:"dns_search,omitempty" json:"dns_search,omitempty"`
+	Publish    []string              `yaml:"publish,omitempty" json:"publish,omitempty"`
+	DependsOn  []string              `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
+
+	Name      string        `yaml:"-" json:"-"` // the key under nodes
+	Gateways  []netip.Addr  `yaml:"-" json:"-"` // parsed Gateway
+	Published []PublishSpec `yaml:"-" json:"-"` // parsed Publish
+}
+
+// Interface is a network interface inside a node. It is attached either to a
+// network (a bridge) or to one end of a point-to-point link.
+type Interface struct {
+	Network string     `yaml:"network,omitempty" json:"network,omitempty"`
+	Address StringList `yaml:"address,omitempty" json:"address,omitempty"`
+	MAC     string     `yaml:"mac,omitempty" json:"mac,omitempty"`
+	MTU     int        `yaml:"mtu,omitempty" json:"mtu,omitempty"`
+
+	Name  string         `yaml:"-" json:"-"` // the key under interfaces
+	Addrs []netip.Prefix `yaml:"-" json:"-"` // parsed and allocated addresses
+	Auto  []netip.Prefix `yaml:"-" json:"-"` // the subset of Addrs netlab allocated
+	Link  *Link          `yaml:"-" json:"-"` // the link this interface ends, if any
+}
+
+// Route is a static route in a node.
+type Route struct {
+	To  string `yaml:"to" json:"to"` // a prefix, or "default" / "default6"
+	Via string `yaml:"via,omitempty" json:"via,omitempty"`
+	Dev string `yaml:"dev,omitempty" json:"dev,omitempty"`
+
+	Dst     netip.Prefix `yaml:"-" json:"-"` // parsed To
+	Nexthop netip.Addr   `yaml:"-" json:"-"` // parsed Via (zero if none)
+}
+
+// NAT is the node's nftables NAT: masquerade and port forwards.
+type NAT struct {
+	Masquerade []string `yaml:"masquerade,omitempty" json:"masquerade,omitempty"`
+	DNAT       []*DNAT  `yaml:"dnat,omitempty" json:"dnat,omitempty"`
+}
+
+// DNAT forwards a port arriving on an interface to another address.
+type DNAT struct {
+	In    string `yaml:"in" json:"in"`
+	Proto string `yaml:"proto,omitempty" json:"proto,omitempty"` // tcp (default) or udp
+	Port  int    `yaml:"port" json:"port"`
+	To    string `yaml:"to" json:"to"` // "addr" or "addr:port" ("[v6]:port")
+
+	ToAddr netip.Addr `yaml:"-" json:"-"`
+	ToPort int        `yaml:"-" json:"-"` // Port when To gives none
+}
+
+// Link is a point-to-point veth pair between two node interfaces.
+type Link struct {
+	Endpoints [2]Endpoint `json:"endpoints"`
+	Delay     string      `json:"delay,omitempty"`  // e.g. "20ms"
+	Jitter    string      `json:"jitter,omitempty"` // e.g. "5ms"
+	Loss      string      `json:"loss,omitempty"`   // percent, e.g. "1%" or "0.5"
+	Rate      string      `json:"rate,omitempty"`   // e.g. "10mbit"
+
+	Impair Impairment `json:"-"` // parsed Delay, Jitter, Loss, Rate
+	Index  int        `json:"-"` // position under links
+}
+
+// Endpoint names one end of a link: node and interface.
+type Endpoint struct {
+	Node      string `json:"node"`
+	Interface string `json:"interface"`
+}
+
+func (e Endpoint) String() string { return e.Node + ":" + e.Interface }
+
+// Impairment is what netem applies to both ends of a link.
+type Impairment struct {
+	Delay       time.Duration
+	Jitter      time.Duration
+	LossPercent float64
+	RateBytes   uint64 // bytes per second; 0 is unlimited
+}
+
+// IsZero reports whether the link is unimpaired.
+func (i Impairment) IsZero() bool { return i == Impairment{} }
+
+// PublishSpec is a parsed "[hostip:]hostport:nodeport[/proto]".
+type PublishSpec struct {
+	HostIP   netip.Addr
+	HostPort int
+	NodePort int
+	Proto    string
+}
+
+func (p PublishSpec) String() string {
+	return fmt.Sprintf("%s:%d->%d/%s", p.HostIP, p.HostPort, p.NodePort, p.Proto)
+}
+
+// StringList is a YAML value written either as one string or a list of them.
+type StringList []string
+
+// UnmarshalYAML accepts a scalar or a sequence of scalars.
+func (s *StringList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*s = StringList{n.Value}
+		return nil
+	}
+	var l []string
+	if err := n.Decode(&l); err != nil {
+		return err
+	}
+	*s = l
+	return nil
+}
+
+// linkLong is the long form of a link.
+type linkLong struct {
+	Endpoints []string `yaml:"endpoints"`
+	Delay     string   `yaml:"delay"`
+	Jitter    string   `yaml:"jitter"`
+	Loss      string   `yaml:"loss"`
+	Rate      string   `yaml:"rate"`
+}
+
+// UnmarshalYAML accepts "[a:eth0, b:eth0]" or "{endpoints: [...], delay: ...}".
+// Endpoint syntax is checked later, with positions, by the semantic checks.
+func (l *Link) UnmarshalYAML(n *yaml.Node) error {
+	var long linkLong
+	if n.Kind == yaml.SequenceNode {
+		if err := n.Decode(&long.Endpoints); err != nil {
+			return err
+		}
+	} else if err := n.Decode(&long); err != nil {
+		return err
+	}
+	for i := 0; i < 2 && i < len(long.Endpoints); i++ {
+		l.Endpoints[i] = parseEndpoint(long.Endpoints[i])
+	}
+	l.Delay, l.Jitter, l.Loss, l.Rate = long.Delay, long.Jitter, long.Loss, long.Rate
+	return nil
+}
+
+// MarshalYAML writes the short form when the link has no impairments.
+func (l *Link) MarshalYAML() (any, error) {
+	ends := []string{l.Endpoints[0].String(), l.Endpoints[1].String()}
+	if l.Delay == "" && l.Jitter == "" && l.Loss == "" && l.Rate == "" {
+		return ends, nil
+	}
+	return linkLong{Endpoints: ends, Delay: l.Delay, Jitter: l.Jitter, Loss: l.Loss, Rate: l.Rate}, nil
+}
+
+func parseEndpoint(s string) Endpoint {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == ':' {
+			return Endpoint{Node: s[:i], Interface: s[i+1:]}
+		}
+	}
+	return Endpoint{Node: s}
+}
