@@ -191,7 +191,7 @@ func (c *checker) node(n *Node) {
 	if n.Image == "" {
 		c.ps.addKey(at, "no image: set nodes.%s.image or defaults.image", n.Name)
 	}
-	if !validDNSName(n.Hostname) || len(n.Hostname) > 63 {
+	if n.Hostname != n.Name && (!validDNSName(n.Hostname) || len(n.Hostname) > 63) {
 		c.ps.add(path(at, "hostname"), "%q is not a valid host name (dot-separated labels, at most 63 bytes)", n.Hostname)
 	}
 	for _, i := range n.SortedInterfaces() {
@@ -542,6 +542,7 @@ func (c *checker) segments() {
 	for _, s := range segs {
 		addrs := map[netip.Addr]member{}
 		macs := map[string]member{}
+		given := map[string]bool{} // MACs the file gives, as opposed to derived ones
 		for _, m := range s.members {
 			at := path("nodes", m.node.Name, "interfaces", m.iface.Name)
 			for _, p := range m.iface.Addrs {
@@ -550,15 +551,18 @@ func (c *checker) segments() {
 				}
 				addrs[p.Addr()] = m
 			}
-			if m.iface.MAC == "" {
+			explicit := m.iface.MAC != ""
+			if !explicit {
 				m.iface.MAC = deriveMAC(c.lab.Name, m)
 			}
 			if hw, err := net.ParseMAC(m.iface.MAC); err == nil {
 				key := hw.String()
-				if o, dup := macs[key]; dup {
+				// Derived MACs collide only where addresses do, reported above.
+				if o, dup := macs[key]; dup && (explicit || given[key]) {
 					c.ps.add(path(at, "mac"), "MAC %s is also used by %s on %s", key, o, s.name)
 				}
 				macs[key] = m
+				given[key] = given[key] || explicit
 			}
 		}
 	}

@@ -51,7 +51,7 @@ func Parse(data []byte, file string) (*Lab, error) {
 	}
 
 	// Stage 2: the schema, on a JSON-like copy that remembers positions.
-	inst, err := instance(&root, "", ps.pos, 0)
+	inst, err := instance(&root, ps.pos)
 	if err != nil {
 		return nil, yamlSyntax(file, err)
 	}

@@ -126,7 +126,12 @@ type Endpoint struct {
 	Interface string `json:"interface"`
 }
 
-func (e Endpoint) String() string { return e.Node + ":" + e.Interface }
+func (e Endpoint) String() string {
+	if e.Interface == "" {
+		return e.Node
+	}
+	return e.Node + ":" + e.Interface
+}
 
 // Impairment is what netem applies to both ends of a link.
 type Impairment struct {

@@ -55,25 +55,47 @@ func parentPath(at string) (string, bool) {
 // validator takes (map[string]any, []any, string, bool, json.Number, nil),
 // recording the position of every path on the way. Aliases are expanded and
 // merge keys (<<) applied.
-func instance(n *yaml.Node, at string, ps positions, depth int) (any, error) {
+func instance(n *yaml.Node, ps positions) (any, error) {
+	c := &converter{ps: ps}
+	return c.convert(n, "", 0)
+}
+
+// maxAliased bounds the values that alias expansion may add, against
+// "billion laughs" documents. Values written out are bounded by file size.
+const maxAliased = 1 << 16
+
+type converter struct {
+	ps         positions
+	aliasDepth int // > 0 while expanding an alias
+	aliased    int // values added by alias expansion so far
+}
+
+func (c *converter) convert(n *yaml.Node, at string, depth int) (any, error) {
+	if c.aliasDepth > 0 {
+		if c.aliased++; c.aliased > maxAliased {
+			return nil, fmt.Errorf("line %d: aliases expand to more than %d values", n.Line, maxAliased)
+		}
+	}
 	if depth > 64 {
 		return nil, fmt.Errorf("line %d: nesting too deep (aliases that refer to themselves?)", n.Line)
 	}
-	if _, seen := ps.value[at]; !seen {
-		ps.value[at] = pos{n.Line, n.Column}
+	if _, seen := c.ps.value[at]; !seen {
+		c.ps.value[at] = pos{n.Line, n.Column}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return instance(n.Content[0], at, ps, depth+1)
+		return c.convert(n.Content[0], at, depth+1)
 	case yaml.AliasNode:
-		return instance(n.Alias, at, ps, depth+1)
+		c.aliasDepth++
+		defer func() { c.aliasDepth-- }()
+		return c.convert(n.Alias, at, depth+1)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
-		for i, c := range n.Content {
-			v, err := instance(c, path(at, i), ps, depth+1)
+		for i, item := range n.Content {
+			v, err := c.convert(item, path(at, i), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -85,7 +107,7 @@ func instance(n *yaml.Node, at string, ps positions, depth int) (any, error) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Tag == "!!merge" {
-				if err := merge(out, v, at, ps, depth); err != nil {
+				if err := c.merge(out, v, at, depth); err != nil {
 					return nil, err
 				}
 				continue
@@ -94,12 +116,12 @@ func instance(n *yaml.Node, at string, ps positions, depth int) (any, error) {
 				return nil, fmt.Errorf("line %d: a mapping key must be a plain value", k.Line)
 			}
 			child := path(at, k.Value)
-			ps.key[child] = pos{k.Line, k.Column}
+			c.ps.key[child] = pos{k.Line, k.Column}
 			if v.Kind != yaml.ScalarNode {
 				// Point problems about a whole mapping or list at its key.
-				ps.value[child] = pos{k.Line, k.Column}
+				c.ps.value[child] = pos{k.Line, k.Column}
 			}
-			val, err := instance(v, child, ps, depth+1)
+			val, err := c.convert(v, child, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -114,7 +136,7 @@ func instance(n *yaml.Node, at string, ps positions, depth int) (any, error) {
 
 // merge applies a "<<: *anchor" (or a list of anchors) to out; keys already
 // in out win, as YAML's merge key says.
-func merge(out map[string]any, v *yaml.Node, at string, ps positions, depth int) error {
+func (c *converter) merge(out map[string]any, v *yaml.Node, at string, depth int) error {
 	for v.Kind == yaml.AliasNode {
 		v = v.Alias
 	}
@@ -122,8 +144,10 @@ func merge(out map[string]any, v *yaml.Node, at string, ps positions, depth int)
 	if v.Kind == yaml.SequenceNode {
 		srcs = v.Content
 	}
+	c.aliasDepth++
+	defer func() { c.aliasDepth-- }()
 	for _, s := range srcs {
-		m, err := instance(s, at, ps, depth+1)
+		m, err := c.convert(s, at, depth+1)
 		if err != nil {
 			return err
 		}
