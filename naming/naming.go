@@ -1,0 +1,78 @@
+// Package naming derives every name and label netlab gives to what it
+// creates: containers, host interfaces, bridges, firewall tables. Everything
+// a lab owns is found again from the lab's name alone, so that "netlab down
+// NAME" needs no lab file.
+package naming
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// Container labels.
+const (
+	LabelLab  = "netlab.lab"  // the lab's name
+	LabelNode = "netlab.node" // the node's name
+	LabelFile = "netlab.file" // the lab file the lab was brought up from
+)
+
+// Prefixes of host interface names. Host names are short hashes, because
+// lab and node names together do not fit in 15 bytes; the alias names the
+// lab and object in full.
+const (
+	BridgePrefix = "nlb" // a network's bridge
+	PortPrefix   = "nlp" // the host end of a node's veth on a bridge
+)
+
+// AliasPrefix starts the alias (IFLA_IFALIAS) of every host interface.
+const AliasPrefix = "netlab:"
+
+// Container is the container name of a node: "lab-node".
+func Container(lab, node string) string { return lab + "-" + node }
+
+// Bridge is the host name of a network's bridge, e.g. "nlb3fa9c0d21b".
+func Bridge(lab, network string) string { return BridgePrefix + hash10(lab, "network", network) }
+
+// Port is the host name of the bridge-side end of node:iface's veth.
+func Port(lab, node, iface string) string { return PortPrefix + hash10(lab, "port", node, iface) }
+
+// BridgeAlias names the lab and network behind a bridge.
+func BridgeAlias(lab, network string) string {
+	return AliasPrefix + lab + ":network:" + network
+}
+
+// PortAlias names the lab and node interface behind a bridge port.
+func PortAlias(lab, node, iface string) string {
+	return AliasPrefix + lab + ":port:" + node + ":" + iface
+}
+
+// OwnedBy tells whether a host interface alias belongs to the lab.
+func OwnedBy(alias, lab string) bool { return strings.HasPrefix(alias, AliasPrefix+lab+":") }
+
+// LabOf returns the lab named in a netlab alias, or "".
+func LabOf(alias string) string {
+	rest, ok := strings.CutPrefix(alias, AliasPrefix)
+	if !ok {
+		return ""
+	}
+	lab, _, _ := strings.Cut(rest, ":")
+	return lab
+}
+
+// NATTable is the nftables table netlab owns inside a node's namespace.
+const NATTable = "netlab"
+
+// FirewallComment marks host firewall rules netlab adds for a lab's bridge.
+func FirewallComment(lab, network string) string { return "netlab:" + lab + ":" + network }
+
+// hash10 is 10 hex digits of SHA-256 over the parts: 40 bits, so that a
+// collision needs about a million objects.
+func hash10(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:5])
+}

@@ -1,0 +1,353 @@
+package planner
+
+import (
+	"container/heap"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/spec"
+)
+
+// Plan is the ordered steps that bring a lab up.
+type Plan struct {
+	Lab   string  `json:"lab"`
+	File  string  `json:"file,omitempty"`
+	Hosts []Host  `json:"hosts"` // /etc/hosts of every node
+	Steps []*Step `json:"steps"` // dependencies before dependents
+
+	byID map[string]*Step
+}
+
+// Step returns the step with the given ID, or nil.
+func (p *Plan) Step(id string) *Step { return p.byID[id] }
+
+// Count returns how many steps of a kind the plan has.
+func (p *Plan) Count(k Kind) int {
+	n := 0
+	for _, s := range p.Steps {
+		if s.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// Summary is one line: what the plan builds.
+func (p *Plan) Summary() string {
+	return fmt.Sprintf("lab %s: %d containers, %d bridges, %d point-to-point links, %d steps",
+		p.Lab, p.Count(KindCreate), p.Count(KindBridge), p.Count(KindLink), len(p.Steps))
+}
+
+// String lists the steps, one a line, with what each waits for. It is
+// deterministic: golden files pin it.
+func (p *Plan) String() string {
+	var b strings.Builder
+	b.WriteString(p.Summary() + "\n")
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "#\tSTEP\tACTION\tAFTER")
+	for i, s := range p.Steps {
+		deps := "-"
+		if len(s.Deps) > 0 {
+			deps = strings.Join(s.Deps, " ")
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", i+1, s.ID, s.Describe(), deps)
+	}
+	w.Flush()
+	return b.String()
+}
+
+// Build plans a lab from scratch (nothing of it exists yet).
+func Build(lab *spec.Lab) (*Plan, error) {
+	b := &builder{lab: lab, steps: map[string]*Step{}}
+	for _, name := range lab.SortedNetworks() {
+		b.network(name, lab.Networks[name])
+	}
+	for i, l := range lab.Links {
+		b.link(i, l)
+	}
+	for _, n := range lab.SortedNodes() {
+		b.node(n)
+	}
+	steps, err := order(b.steps)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Lab: lab.Name, File: lab.File, Hosts: hosts(lab), Steps: steps, byID: b.steps}, nil
+}
+
+type builder struct {
+	lab   *spec.Lab
+	steps map[string]*Step
+}
+
+func (b *builder) add(s *Step) *Step {
+	if s.Deps == nil {
+		s.Deps = []string{}
+	}
+	b.steps[s.ID] = s
+	return s
+}
+
+func (b *builder) network(name string, nw *spec.Network) {
+	br := &Bridge{
+		Network: name,
+		Name:    naming.Bridge(b.lab.Name, name),
+		Alias:   naming.BridgeAlias(b.lab.Name, name),
+		MTU:     nw.MTU,
+	}
+	br.MAC = bridgeMAC(br.Name)
+	id := "bridge:" + name
+	b.add(&Step{ID: id, Kind: KindBridge, Bridge: br})
+	b.add(&Step{ID: "hostfw:" + name, Kind: KindHostFW, Bridge: br, Deps: []string{id}})
+}
+
+// bridgeMAC fixes a bridge's MAC, derived from its name (locally administered).
+func bridgeMAC(name string) string {
+	h := name[len(name)-8:]
+	return fmt.Sprintf("02:4e:%s:%s:%s:%s", h[0:2], h[2:4], h[4:6], h[6:8])
+}
+
+func linkID(l *spec.Link) string {
+	return "link:" + l.Endpoints[0].String() + "=" + l.Endpoints[1].String()
+}
+
+func (b *builder) link(i int, l *spec.Link) {
+	end := func(e spec.Endpoint) VethEnd {
+		iface := b.lab.Nodes[e.Node].Interfaces[e.Interface]
+		return VethEnd{Node: e.Node, Name: e.Interface, MAC: iface.MAC, MTU: iface.MTU}
+	}
+	id := linkID(l)
+	a, z := l.Endpoints[0], l.Endpoints[1]
+	b.add(&Step{ID: id, Kind: KindLink, Node: a.Node, Veth: &Veth{A: end(a), B: end(z)},
+		Deps: []string{"start:" + a.Node, "start:" + z.Node}})
+	if !l.Impair.IsZero() {
+		for _, e := range l.Endpoints {
+			b.add(&Step{ID: "impair:" + e.String(), Kind: KindImpair, Node: e.Node,
+				Impair: &Impair{Iface: e.Interface, Spec: l.Impair}, Deps: []string{id}})
+		}
+	}
+}
+
+func (b *builder) node(n *spec.Node) {
+	lab := b.lab.Name
+	c := &Container{
+		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
+		Command: n.Command, Env: n.Env, Volumes: n.Volumes, Sysctls: n.Sysctls,
+		DNS: n.DNS, DNSSearch: n.DNSSearch,
+		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name},
+	}
+	create := b.add(&Step{ID: "create:" + n.Name, Kind: KindCreate, Node: n.Name, Container: c})
+	start := b.add(&Step{ID: "start:" + n.Name, Kind: KindStart, Node: n.Name, Container: c, Deps: []string{create.ID}})
+	for _, d := range n.DependsOn {
+		start.Deps = append(start.Deps, "ready:"+d)
+	}
+	ready := []string{start.ID}
+	if n.Forward {
+		ready = append(ready, b.add(&Step{ID: "forward:" + n.Name, Kind: KindForward, Node: n.Name, Deps: []string{start.ID}}).ID)
+	}
+	for _, i := range n.SortedInterfaces() {
+		var wired string
+		if i.Network != "" {
+			port := b.add(&Step{ID: "port:" + n.Name + ":" + i.Name, Kind: KindPort, Node: n.Name,
+				Deps: []string{start.ID, "bridge:" + i.Network},
+				Veth: &Veth{
+					A:      VethEnd{Name: naming.Port(lab, n.Name, i.Name), Alias: naming.PortAlias(lab, n.Name, i.Name), MTU: i.MTU},
+					B:      VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU},
+					Bridge: naming.Bridge(lab, i.Network),
+				}})
+			wired = port.ID
+		} else {
+			wired = linkID(i.Link)
+			if !i.Link.Impair.IsZero() {
+				ready = append(ready, "impair:"+n.Name+":"+i.Name)
+			}
+		}
+		addr := b.add(&Step{ID: addrID(n.Name, i.Name), Kind: KindAddr, Node: n.Name,
+			Addr: &Addr{Iface: i.Name, Addrs: i.Addrs}, Deps: []string{wired}})
+		ready = append(ready, addr.ID)
+	}
+	for _, gw := range n.Gateways {
+		dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		if gw.Is6() {
+			dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		ready = append(ready, b.route(n, &Route{Dst: dst, Via: gw}).ID)
+	}
+	for _, r := range n.Routes {
+		ready = append(ready, b.route(n, &Route{Dst: r.Dst, Via: r.Nexthop, Dev: r.Dev}).ID)
+	}
+	if n.NAT != nil && (len(n.NAT.Masquerade) > 0 || len(n.NAT.DNAT) > 0) {
+		nat := &NAT{Masquerade: n.NAT.Masquerade}
+		for _, d := range n.NAT.DNAT {
+			nat.DNAT = append(nat.DNAT, DNAT{In: d.In, Proto: d.Proto, Port: d.Port, To: netip.AddrPortFrom(d.ToAddr, uint16(d.ToPort))})
+		}
+		ready = append(ready, b.add(&Step{ID: "nat:" + n.Name, Kind: KindNAT, Node: n.Name, NAT: nat, Deps: []string{start.ID}}).ID)
+	}
+	for _, p := range n.Published {
+		id := fmt.Sprintf("publish:%s:%d/%s", n.Name, p.HostPort, p.Proto)
+		b.add(&Step{ID: id, Kind: KindPublish, Node: n.Name, Deps: []string{start.ID},
+			Publish: &Publish{HostIP: p.HostIP, HostPort: p.HostPort, NodePort: p.NodePort, Proto: p.Proto}})
+		ready = append(ready, id)
+	}
+	b.add(&Step{ID: "ready:" + n.Name, Kind: KindReady, Node: n.Name, Deps: ready})
+}
+
+func addrID(node, iface string) string { return "addr:" + node + ":" + iface }
+
+// route adds a route step. It waits for what makes it valid to the
+// kernel: the addresses of its device, and for a next hop the interface
+// whose prefix holds it or the device route that reaches it.
+func (b *builder) route(n *spec.Node, r *Route) *Step {
+	s := &Step{ID: "route:" + n.Name + ":" + routeDst(r.Dst), Kind: KindRoute, Node: n.Name, Route: r}
+	if r.Dev != "" {
+		s.Deps = append(s.Deps, addrID(n.Name, r.Dev))
+	}
+	if r.Via.IsValid() {
+		for _, i := range n.SortedInterfaces() {
+			if r.Dev != "" && i.Name != r.Dev {
+				continue
+			}
+			for _, p := range i.Addrs {
+				if p.Masked().Contains(r.Via) && !contains(s.Deps, addrID(n.Name, i.Name)) {
+					s.Deps = append(s.Deps, addrID(n.Name, i.Name))
+				}
+			}
+		}
+		for _, o := range n.Routes {
+			if o.Nexthop.IsValid() || o.Dev == "" || (r.Dev != "" && o.Dev != r.Dev) {
+				continue
+			}
+			if o.Dst.Contains(r.Via) && o.Dst != r.Dst {
+				s.Deps = append(s.Deps, "route:"+n.Name+":"+routeDst(o.Dst))
+			}
+		}
+	}
+	if len(s.Deps) == 0 { // an IPv6 link-local next hop: any interface will do
+		s.Deps = append(s.Deps, "start:"+n.Name)
+	}
+	return b.add(s)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// hosts gives every node an /etc/hosts line: its first address (IPv4
+// first), named by node name, host name and the host name's first label.
+func hosts(lab *spec.Lab) []Host {
+	var out []Host
+	for _, n := range lab.SortedNodes() {
+		var addr netip.Addr
+		for _, i := range n.SortedInterfaces() {
+			for _, p := range i.Addrs {
+				if !addr.IsValid() || (p.Addr().Is4() && !addr.Is4()) {
+					addr = p.Addr()
+				}
+			}
+		}
+		if !addr.IsValid() {
+			continue
+		}
+		names := []string{n.Name}
+		for _, name := range []string{n.Hostname, strings.Split(n.Hostname, ".")[0]} {
+			if !contains(names, name) {
+				names = append(names, name)
+			}
+		}
+		out = append(out, Host{Addr: addr, Names: names})
+	}
+	return out
+}
+
+// order sorts steps so that each comes after its dependencies, breaking ties
+// by kind and then ID, and names a cycle if there is one.
+func order(steps map[string]*Step) ([]*Step, error) {
+	indeg := make(map[string]int, len(steps))
+	users := make(map[string][]string, len(steps))
+	for id, s := range steps {
+		sort.Strings(s.Deps)
+		for _, d := range s.Deps {
+			if steps[d] == nil {
+				return nil, fmt.Errorf("step %s depends on %s, which the plan lacks", id, d)
+			}
+			users[d] = append(users[d], id)
+		}
+		indeg[id] = len(s.Deps)
+	}
+	q := &stepQueue{}
+	for id, s := range steps {
+		if indeg[id] == 0 {
+			heap.Push(q, s)
+		}
+	}
+	out := make([]*Step, 0, len(steps))
+	for q.Len() > 0 {
+		s := heap.Pop(q).(*Step)
+		out = append(out, s)
+		for _, u := range users[s.ID] {
+			if indeg[u]--; indeg[u] == 0 {
+				heap.Push(q, steps[u])
+			}
+		}
+	}
+	if len(out) < len(steps) {
+		return nil, fmt.Errorf("dependency cycle: %s", strings.Join(findCycle(steps, indeg), " -> "))
+	}
+	return out, nil
+}
+
+// findCycle walks dependencies among the steps left unsorted (indeg > 0)
+// until one repeats, and returns the cycle, first step repeated at the end.
+func findCycle(steps map[string]*Step, indeg map[string]int) []string {
+	var left []string
+	for id, n := range indeg {
+		if n > 0 {
+			left = append(left, id)
+		}
+	}
+	sort.Strings(left)
+	seen := map[string]int{}
+	var walk []string
+	id := left[0]
+	for {
+		if at, ok := seen[id]; ok {
+			return append(walk[at:], id)
+		}
+		seen[id] = len(walk)
+		walk = append(walk, id)
+		for _, d := range steps[id].Deps {
+			if indeg[d] > 0 {
+				id = d
+				break
+			}
+		}
+	}
+}
+
+// stepQueue is a min-heap of steps by kind rank, then ID.
+type stepQueue []*Step
+
+func (q stepQueue) Len() int { return len(q) }
+func (q stepQueue) Less(i, j int) bool {
+	if kindRank[q[i].Kind] != kindRank[q[j].Kind] {
+		return kindRank[q[i].Kind] < kindRank[q[j].Kind]
+	}
+	return q[i].ID < q[j].ID
+}
+func (q stepQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *stepQueue) Push(x any)   { *q = append(*q, x.(*Step)) }
+func (q *stepQueue) Pop() any {
+	old := *q
+	s := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return s
+}

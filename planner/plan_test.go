@@ -1,0 +1,168 @@
+package planner
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func build(t testing.TB, file string) *Plan {
+	t.Helper()
+	lab, err := spec.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The plan of every lab in labs/ is pinned by a golden file.
+func TestGoldenPlans(t *testing.T) {
+	files, _ := filepath.Glob("../labs/*.yaml")
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			got := build(t, f).String()
+			golden := filepath.Join("testdata", name+".plan")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./planner -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("plan of %s changed; diff against %s or rerun with -update\n%s", f, golden, got)
+			}
+		})
+	}
+}
+
+func TestFopnpPlan(t *testing.T) {
+	p := build(t, "../labs/fopnp.yaml")
+	if p.Count(KindCreate) != 12 || p.Count(KindStart) != 12 || p.Count(KindBridge) != 3 || p.Count(KindLink) != 4 {
+		t.Fatalf("fopnp plan: %s", p.Summary())
+	}
+	pos := map[string]int{}
+	for i, s := range p.Steps {
+		pos[s.ID] = i
+	}
+	for _, s := range p.Steps {
+		for _, d := range s.Deps {
+			if pos[d] >= pos[s.ID] {
+				t.Errorf("%s comes before its dependency %s", s.ID, d)
+			}
+		}
+	}
+	// A next hop behind a device route waits for that route.
+	if deps := p.Step("route:isp:default").Deps; fmt.Sprint(deps) != "[route:isp:10.1.1.1/32]" {
+		t.Errorf("route:isp:default waits for %v", deps)
+	}
+	// The node's command is released only when all of its wiring is done.
+	ready := p.Step("ready:modemA").Deps
+	for _, want := range []string{"addr:modemA:eth0", "addr:modemA:eth1", "forward:modemA", "nat:modemA", "route:modemA:default"} {
+		if !contains(ready, want) {
+			t.Errorf("ready:modemA does not wait for %s: %v", want, ready)
+		}
+	}
+	if len(p.Hosts) != 12 || p.Hosts[0].Names[0] != "backbone" {
+		t.Errorf("hosts: %v", p.Hosts)
+	}
+	if h := findHost(p, "www"); h == nil || h.Addr.String() != "10.130.1.4" || strings.Join(h.Names, " ") != "www www.example.com" {
+		t.Errorf("www hosts line: %+v", h)
+	}
+}
+
+func findHost(p *Plan, name string) *Host {
+	for i := range p.Hosts {
+		if p.Hosts[i].Names[0] == name {
+			return &p.Hosts[i]
+		}
+	}
+	return nil
+}
+
+func TestPlanIsDeterministic(t *testing.T) {
+	a := build(t, "../labs/fopnp.yaml")
+	for i := 0; i < 20; i++ {
+		if b := build(t, "../labs/fopnp.yaml"); b.String() != a.String() {
+			t.Fatal("two plans of the same lab differ")
+		}
+	}
+}
+
+func TestPlanJSON(t *testing.T) {
+	p := build(t, "../labs/nat.yaml")
+	data, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Steps []struct {
+			ID   string
+			Kind string
+			Deps []string
+			NAT  *struct{ DNAT []struct{ To string } } `json:"nat"`
+		}
+	}
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range back.Steps {
+		if s.ID == "nat:fw" && s.NAT != nil && len(s.NAT.DNAT) == 1 && s.NAT.DNAT[0].To == "192.168.0.10:80" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("nat:fw with its DNAT not in JSON: %s", data)
+	}
+}
+
+func TestCycleIsNamed(t *testing.T) {
+	steps := map[string]*Step{
+		"a": {ID: "a", Kind: KindStart, Deps: []string{"c"}},
+		"b": {ID: "b", Kind: KindStart, Deps: []string{"a"}},
+		"c": {ID: "c", Kind: KindStart, Deps: []string{"b"}},
+		"d": {ID: "d", Kind: KindCreate},
+	}
+	_, err := order(steps)
+	if err == nil || err.Error() != "dependency cycle: a -> c -> b -> a" {
+		t.Fatalf("got %v", err)
+	}
+	steps["a"].Deps = []string{"z"}
+	if _, err := order(steps); err == nil || !strings.Contains(err.Error(), "depends on z") {
+		t.Fatalf("unknown dependency: got %v", err)
+	}
+}
+
+func TestImpairmentAndAllocationInPlan(t *testing.T) {
+	p := build(t, "../labs/wan.yaml")
+	for _, id := range []string{"impair:ra:wan0", "impair:rb:wan0"} {
+		s := p.Step(id)
+		if s == nil || s.Impair.Spec.Delay.String() != "40ms" || s.Impair.Spec.RateBytes != 1250000 {
+			t.Fatalf("%s: %+v", id, s)
+		}
+		if !contains(p.Step("ready:"+s.Node).Deps, id) {
+			t.Errorf("ready:%s does not wait for %s", s.Node, id)
+		}
+	}
+	r := build(t, "../labs/router.yaml")
+	if got := fmt.Sprint(r.Step("addr:red1:eth0").Addr.Addrs); got != "[10.0.1.2/24 fd00:1::2/64]" {
+		t.Errorf("red1 allocated %s", got)
+	}
+}

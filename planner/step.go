@@ -1,0 +1,232 @@
+// Package planner turns a lab into a Plan: typed steps with explicit
+// dependencies, in a deterministic order. It is pure: no Docker, no netlink,
+// no file system. Apply executes exactly the plan's steps.
+package planner
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/netlab/netlab/spec"
+)
+
+// Kind is what a step does.
+type Kind string
+
+// The kinds of step, in the order ties are broken when sorting.
+const (
+	KindBridge  Kind = "bridge"  // create a lab-owned Linux bridge
+	KindHostFW  Kind = "hostfw"  // let the bridge's traffic past the host's FORWARD chain
+	KindCreate  Kind = "create"  // create a node's container (--net=none)
+	KindStart   Kind = "start"   // start it: its command waits for ready
+	KindForward Kind = "forward" // ip_forward on in the node's namespace
+	KindLink    Kind = "link"    // veth pair between two nodes
+	KindPort    Kind = "port"    // veth pair from a bridge into a node
+	KindAddr    Kind = "addr"    // addresses on an interface, and up
+	KindImpair  Kind = "impair"  // netem on one end of a link
+	KindRoute   Kind = "route"   // a static route
+	KindNAT     Kind = "nat"     // the node's nftables NAT table
+	KindPublish Kind = "publish" // a host port forwarded into the node
+	KindReady   Kind = "ready"   // wiring done: the node's command starts
+)
+
+var kindRank = map[Kind]int{}
+
+func init() {
+	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindForward, KindLink, KindPort,
+		KindAddr, KindImpair, KindRoute, KindNAT, KindPublish, KindReady} {
+		kindRank[k] = i
+	}
+}
+
+// Step is one action of a plan. Exactly one of the payload fields is set,
+// the one its Kind names.
+type Step struct {
+	ID   string   `json:"id"`
+	Kind Kind     `json:"kind"`
+	Node string   `json:"node,omitempty"`
+	Deps []string `json:"deps"`
+
+	Bridge    *Bridge    `json:"bridge,omitempty"`
+	Container *Container `json:"container,omitempty"`
+	Veth      *Veth      `json:"veth,omitempty"`
+	Addr      *Addr      `json:"addr,omitempty"`
+	Impair    *Impair    `json:"impair,omitempty"`
+	Route     *Route     `json:"route,omitempty"`
+	NAT       *NAT       `json:"nat,omitempty"`
+	Publish   *Publish   `json:"publish,omitempty"`
+}
+
+// Bridge is a network's Linux bridge on the host.
+type Bridge struct {
+	Network string `json:"network"`
+	Name    string `json:"name"`  // host interface name
+	Alias   string `json:"alias"` // names lab and network
+	MAC     string `json:"mac"`   // fixed, so it does not follow its ports
+	MTU     int    `json:"mtu,omitempty"`
+}
+
+// Container is everything needed to create a node's container.
+type Container struct {
+	Name      string            `json:"name"`
+	Image     string            `json:"image"`
+	Hostname  string            `json:"hostname"`
+	Command   []string          `json:"command,omitempty"`
+	Env       map[string]string `json:"env,omitempty"`
+	Volumes   []string          `json:"volumes,omitempty"`
+	Sysctls   map[string]string `json:"sysctls,omitempty"`
+	DNS       []string          `json:"dns,omitempty"`
+	DNSSearch []string          `json:"dns_search,omitempty"`
+	Hosts     []Host            `json:"hosts"` // /etc/hosts entries
+	Labels    map[string]string `json:"labels"`
+}
+
+// Host is one /etc/hosts line.
+type Host struct {
+	Addr  netip.Addr `json:"addr"`
+	Names []string   `json:"names"`
+}
+
+// Veth is a veth pair. A link has both ends in nodes; a bridge port has end A
+// on the host (Node "") attached to Bridge.
+type Veth struct {
+	A      VethEnd `json:"a"`
+	B      VethEnd `json:"b"`
+	Bridge string  `json:"bridge,omitempty"` // host bridge name, for a port
+}
+
+// VethEnd is one end of a veth pair.
+type VethEnd struct {
+	Node  string `json:"node,omitempty"` // "" for the host
+	Name  string `json:"name"`
+	MAC   string `json:"mac,omitempty"`
+	MTU   int    `json:"mtu,omitempty"`
+	Alias string `json:"alias,omitempty"`
+}
+
+// Addr sets an interface's addresses and brings it up.
+type Addr struct {
+	Iface string         `json:"iface"`
+	Addrs []netip.Prefix `json:"addrs"`
+}
+
+// Impair is netem on one end of a link.
+type Impair struct {
+	Iface string          `json:"iface"`
+	Spec  spec.Impairment `json:"spec"`
+}
+
+// Route is a static route in a node.
+type Route struct {
+	Dst netip.Prefix `json:"dst"`
+	Via netip.Addr   `json:"via,omitzero"`
+	Dev string       `json:"dev,omitempty"`
+}
+
+// NAT is the node's nftables NAT table.
+type NAT struct {
+	Masquerade []string `json:"masquerade,omitempty"`
+	DNAT       []DNAT   `json:"dnat,omitempty"`
+}
+
+// DNAT forwards Proto/Port arriving on In to To.
+type DNAT struct {
+	In    string         `json:"in"`
+	Proto string         `json:"proto"`
+	Port  int            `json:"port"`
+	To    netip.AddrPort `json:"to"`
+}
+
+// Publish forwards a host port into the node.
+type Publish struct {
+	HostIP   netip.Addr `json:"host_ip"`
+	HostPort int        `json:"host_port"`
+	NodePort int        `json:"node_port"`
+	Proto    string     `json:"proto"`
+}
+
+// Describe says in words what the step does.
+func (s *Step) Describe() string {
+	switch s.Kind {
+	case KindBridge:
+		b := s.Bridge
+		return fmt.Sprintf("create bridge %s for network %s", b.Name, b.Network)
+	case KindHostFW:
+		return fmt.Sprintf("accept forwarding within bridge %s in the host firewall", s.Bridge.Name)
+	case KindCreate:
+		return fmt.Sprintf("create container %s from %s", s.Container.Name, s.Container.Image)
+	case KindStart:
+		return fmt.Sprintf("start container %s", s.Container.Name)
+	case KindForward:
+		return "enable IP forwarding"
+	case KindLink:
+		return fmt.Sprintf("create veth %s:%s <-> %s:%s", s.Veth.A.Node, s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
+	case KindPort:
+		return fmt.Sprintf("create veth %s <-> %s:%s on bridge %s", s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name, s.Veth.Bridge)
+	case KindAddr:
+		as := make([]string, len(s.Addr.Addrs))
+		for i, a := range s.Addr.Addrs {
+			as[i] = a.String()
+		}
+		if len(as) == 0 {
+			return fmt.Sprintf("bring %s up (no address)", s.Addr.Iface)
+		}
+		return fmt.Sprintf("set %s %s, up", s.Addr.Iface, strings.Join(as, " "))
+	case KindImpair:
+		return fmt.Sprintf("netem on %s: %s", s.Impair.Iface, describeImpairment(s.Impair.Spec))
+	case KindRoute:
+		r := s.Route
+		out := "route " + routeDst(r.Dst)
+		if r.Via.IsValid() {
+			out += " via " + r.Via.String()
+		}
+		if r.Dev != "" {
+			out += " dev " + r.Dev
+		}
+		return out
+	case KindNAT:
+		var parts []string
+		for _, m := range s.NAT.Masquerade {
+			parts = append(parts, "masquerade out "+m)
+		}
+		for _, d := range s.NAT.DNAT {
+			parts = append(parts, fmt.Sprintf("dnat %s %s/%d -> %s", d.In, d.Proto, d.Port, d.To))
+		}
+		return "nftables table: " + strings.Join(parts, ", ")
+	case KindPublish:
+		p := s.Publish
+		return fmt.Sprintf("publish %s:%d/%s -> port %d", p.HostIP, p.HostPort, p.Proto, p.NodePort)
+	case KindReady:
+		return "release the node's command"
+	}
+	return string(s.Kind)
+}
+
+func routeDst(p netip.Prefix) string {
+	if p.Bits() == 0 {
+		if p.Addr().Is4() {
+			return "default"
+		}
+		return "default6"
+	}
+	return p.String()
+}
+
+func describeImpairment(i spec.Impairment) string {
+	var parts []string
+	if i.Delay > 0 {
+		d := "delay " + i.Delay.String()
+		if i.Jitter > 0 {
+			d += " ±" + i.Jitter.String()
+		}
+		parts = append(parts, d)
+	}
+	if i.LossPercent > 0 {
+		parts = append(parts, fmt.Sprintf("loss %g%%", i.LossPercent))
+	}
+	if i.RateBytes > 0 {
+		parts = append(parts, fmt.Sprintf("rate %gkbit", float64(i.RateBytes)*8/1000))
+	}
+	return strings.Join(parts, ", ")
+}
