@@ -24,7 +24,9 @@ func genLab(n int) []byte {
 			z = (z + 1) % n
 		}
 		base := 4 * i
-		ip := func(off int) string { return fmt.Sprintf("10.%d.%d.%d/30", (base+off)>>16, ((base+off)>>8)&255, (base+off)&255) }
+		ip := func(off int) string {
+			return fmt.Sprintf("10.%d.%d.%d/30", (base+off)>>16, ((base+off)>>8)&255, (base+off)&255)
+		}
 		na, nz := fmt.Sprintf("p%d", len(ifaces[a])), fmt.Sprintf("p%d", len(ifaces[z]))
 		ifaces[a] = append(ifaces[a], fmt.Sprintf("      %s: {address: %s}\n", na, ip(1)))
 		ifaces[z] = append(ifaces[z], fmt.Sprintf("      %s: {address: %s}\n", nz, ip(2)))

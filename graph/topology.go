@@ -1,0 +1,219 @@
+// Package graph draws a lab's topology: nodes with their addresses, bridges
+// as Ethernet segments, point-to-point links as edges, routers and NAT
+// firewalls marked. It is pure: formats are DOT, Mermaid, JSON and SVG,
+// the last laid out here so that nobody needs Graphviz.
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/spec"
+)
+
+// Role is what a node is, for drawing.
+type Role string
+
+// Roles: a node with NAT rules is a NAT firewall; one that forwards is a
+// router; one with its own image or command is a server; the rest are hosts.
+const (
+	RoleHost   Role = "host"
+	RoleServer Role = "server"
+	RoleRouter Role = "router"
+	RoleNAT    Role = "nat"
+)
+
+// Topology is what a picture shows of a lab.
+type Topology struct {
+	Lab      string     `json:"lab"`
+	Nodes    []*Node    `json:"nodes"`
+	Networks []*Network `json:"networks"`
+	Links    []*Link    `json:"links"`
+}
+
+// Node is a container with its interfaces.
+type Node struct {
+	Name       string   `json:"name"`
+	Hostname   string   `json:"hostname,omitempty"`
+	Image      string   `json:"image"`
+	Role       Role     `json:"role"`
+	Interfaces []*Iface `json:"interfaces"`
+	Gateways   []string `json:"gateways,omitempty"`
+	Masquerade []string `json:"masquerade,omitempty"`
+	Publish    []string `json:"publish,omitempty"`
+}
+
+// Iface is a node interface: on a network, or one end of a link.
+type Iface struct {
+	Name    string   `json:"name"`
+	Network string   `json:"network,omitempty"`
+	Peer    string   `json:"peer,omitempty"` // node:iface at the link's other end
+	Addrs   []string `json:"addrs,omitempty"`
+	MAC     string   `json:"mac"`
+}
+
+// Network is an Ethernet segment.
+type Network struct {
+	Name    string   `json:"name"`
+	Bridge  string   `json:"bridge"`
+	Subnets []string `json:"subnets,omitempty"`
+	Members []string `json:"members"` // node:iface
+}
+
+// Link is a point-to-point link.
+type Link struct {
+	A      string `json:"a"` // node:iface
+	B      string `json:"b"`
+	Impair string `json:"impair,omitempty"`
+}
+
+// FromLab builds the topology of a loaded lab.
+func FromLab(lab *spec.Lab) *Topology {
+	t := &Topology{Lab: lab.Name, Nodes: []*Node{}, Networks: []*Network{}, Links: []*Link{}}
+	members := map[string][]string{}
+	for _, n := range lab.SortedNodes() {
+		node := &Node{Name: n.Name, Image: n.Image, Role: role(lab, n)}
+		if n.Hostname != n.Name {
+			node.Hostname = n.Hostname
+		}
+		for _, i := range n.SortedInterfaces() {
+			fi := &Iface{Name: i.Name, Network: i.Network, MAC: i.MAC}
+			for _, a := range i.Addrs {
+				fi.Addrs = append(fi.Addrs, a.String())
+			}
+			if i.Link != nil {
+				for _, e := range i.Link.Endpoints {
+					if e.Node != n.Name || e.Interface != i.Name {
+						fi.Peer = e.String()
+					}
+				}
+			}
+			if i.Network != "" {
+				members[i.Network] = append(members[i.Network], n.Name+":"+i.Name)
+			}
+			node.Interfaces = append(node.Interfaces, fi)
+		}
+		for _, g := range n.Gateways {
+			node.Gateways = append(node.Gateways, g.String())
+		}
+		if n.NAT != nil {
+			node.Masquerade = n.NAT.Masquerade
+		}
+		for _, p := range n.Published {
+			node.Publish = append(node.Publish, fmt.Sprintf("%s:%d->%d/%s", p.HostIP, p.HostPort, p.NodePort, p.Proto))
+		}
+		t.Nodes = append(t.Nodes, node)
+	}
+	for _, name := range lab.SortedNetworks() {
+		nw := lab.Networks[name]
+		n := &Network{Name: name, Bridge: naming.Bridge(lab.Name, name), Members: members[name]}
+		if n.Members == nil {
+			n.Members = []string{}
+		}
+		for _, s := range []string{nw.Subnet, nw.Subnet6} {
+			if s != "" {
+				n.Subnets = append(n.Subnets, s)
+			}
+		}
+		t.Networks = append(t.Networks, n)
+	}
+	for _, l := range lab.Links {
+		t.Links = append(t.Links, &Link{A: l.Endpoints[0].String(), B: l.Endpoints[1].String(), Impair: impairText(l)})
+	}
+	return t
+}
+
+func role(lab *spec.Lab, n *spec.Node) Role {
+	switch {
+	case n.NAT != nil && (len(n.NAT.Masquerade) > 0 || len(n.NAT.DNAT) > 0):
+		return RoleNAT
+	case n.Forward:
+		return RoleRouter
+	case n.Image != lab.Defaults.Image || len(n.Command) > 0:
+		return RoleServer
+	}
+	return RoleHost
+}
+
+func impairText(l *spec.Link) string {
+	var parts []string
+	if l.Delay != "" {
+		d := l.Delay
+		if l.Jitter != "" {
+			d += "±" + l.Jitter
+		}
+		parts = append(parts, d)
+	}
+	if l.Loss != "" {
+		loss := strings.TrimSuffix(l.Loss, "%") + "% loss"
+		parts = append(parts, loss)
+	}
+	if l.Rate != "" {
+		parts = append(parts, l.Rate)
+	}
+	return strings.Join(parts, " ")
+}
+
+// Node returns the node with the given name, or nil.
+func (t *Topology) Node(name string) *Node {
+	for _, n := range t.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// JSON is the topology as indented JSON.
+func (t *Topology) JSON() []byte {
+	data, _ := json.MarshalIndent(t, "", "  ") // plain structs: cannot fail
+	return append(data, '\n')
+}
+
+// label is the text of a node box: name (and role), host name, addresses.
+func (n *Node) label() []string {
+	title := n.Name
+	if n.Role != RoleHost {
+		title += " (" + roleTitle[n.Role] + ")"
+	}
+	lines := []string{title}
+	if n.Hostname != "" {
+		lines = append(lines, n.Hostname)
+	}
+	for _, i := range n.Interfaces {
+		addrs := strings.Join(i.Addrs, " ")
+		if addrs == "" {
+			addrs = "(no address)"
+		}
+		lines = append(lines, i.Name+" "+addrs)
+	}
+	return lines
+}
+
+var roleTitle = map[Role]string{RoleHost: "host", RoleServer: "server", RoleRouter: "router", RoleNAT: "NAT"}
+
+// netLabel is the text of a network: name and subnets.
+func (n *Network) label() string {
+	if len(n.Subnets) == 0 {
+		return n.Name
+	}
+	return n.Name + " " + strings.Join(n.Subnets, " ")
+}
+
+type roleStyle struct{ fill, stroke string }
+
+var styles = map[Role]roleStyle{
+	RoleHost:   {"#eef3fb", "#4a6fa5"},
+	RoleServer: {"#f3e8f7", "#7b3f99"},
+	RoleRouter: {"#e8f5e9", "#2e7d32"},
+	RoleNAT:    {"#fff3e0", "#d35400"},
+}
+
+const segmentColor = "#455a64"
+
+func splitEnd(e string) (node, iface string) {
+	i := strings.LastIndex(e, ":")
+	return e[:i], e[i+1:]
+}
