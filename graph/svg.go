@@ -20,8 +20,8 @@ func (t *Topology) SVG() string {
 	b.WriteString(`<style>.lbl{font-size:10px;fill:#37474f}.imp{font-size:10px;fill:#b71c1c;font-style:italic}.hostname{fill:#607d8b;font-style:italic}</style>` + "\n")
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="15" font-weight="bold" fill="#263238">lab %s</text>`, f(margin), f(margin+12), esc(t.Lab))
-	fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="11" fill="#607d8b"> %d nodes, %d networks, %d point-to-point links</text>`+"\n",
-		f(margin+textWidth("lab "+t.Lab)*15/12+8), f(margin+12), len(t.Nodes), len(t.Networks), len(t.Links))
+	fmt.Fprintf(&b, `<text x="%s" y="%s" font-size="11" fill="#607d8b"> %s</text>`+"\n",
+		f(margin+textWidth("lab "+t.Lab)*15/12+8), f(margin+12), t.counts())
 
 	// Edges first, under the boxes.
 	ends := l.spreadEnds()

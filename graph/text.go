@@ -98,3 +98,79 @@ func (t *Topology) Mermaid() string {
 	}
 	return b.String()
 }
+
+// Text draws the topology as an indented tree for a terminal: the same tree
+// the SVG is laid out on, grown from the center of the network.
+func (t *Topology) Text() string {
+	l := newLayout(t)
+	var b strings.Builder
+	fmt.Fprintf(&b, "lab %s: %s\n", t.Lab, t.counts())
+	treeEdge := map[[2]int]*edge{}
+	var others []*edge
+	for _, e := range l.edges {
+		if e.tree {
+			treeEdge[[2]int{e.a, e.b}], treeEdge[[2]int{e.b, e.a}] = e, e
+		} else {
+			others = append(others, e)
+		}
+	}
+	describe := func(v *vertex) string {
+		if v.network != nil {
+			return "[" + v.network.label() + "]"
+		}
+		lines := v.node.label()
+		return lines[0] + "  " + strings.Join(lines[1:], ", ")
+	}
+	// via tells how a child hangs from its parent: the interface names.
+	via := func(parent, child int) string {
+		e := treeEdge[[2]int{parent, child}]
+		from, to := e.aLabel, e.bLabel
+		if e.a != parent {
+			from, to = to, from
+		}
+		switch {
+		case e.pointToPoint:
+			s := from + " ══ " + to
+			if e.middle != "" {
+				s += " (" + e.middle + ")"
+			}
+			return s + "  "
+		case l.v[child].network != nil:
+			return from + " ── "
+		default:
+			return to + "  "
+		}
+	}
+	var walk func(u int, prefix string)
+	walk = func(u int, prefix string) {
+		kids := l.v[u].children
+		for i, c := range kids {
+			branch, next := "├── ", "│   "
+			if i == len(kids)-1 {
+				branch, next = "└── ", "    "
+			}
+			b.WriteString(prefix + branch + via(u, c) + describe(l.v[c]) + "\n")
+			walk(c, prefix+next)
+		}
+	}
+	for u, v := range l.v {
+		if v.parent < 0 {
+			b.WriteString(describe(v) + "\n")
+			walk(u, "")
+		}
+	}
+	for _, e := range others {
+		sep := " ── "
+		if e.pointToPoint {
+			sep = " ══ "
+		}
+		end := func(v *vertex, iface string) string {
+			if v.network != nil {
+				return "[" + v.network.Name + "]"
+			}
+			return v.node.Name + ":" + iface
+		}
+		fmt.Fprintf(&b, "also: %s%s%s\n", end(l.v[e.a], e.aLabel), sep, end(l.v[e.b], e.bLabel))
+	}
+	return b.String()
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/spec"
 )
 
@@ -164,6 +165,12 @@ func (t *Topology) Node(name string) *Node {
 		}
 	}
 	return nil
+}
+
+// counts says how many nodes, networks and links the topology has.
+func (t *Topology) counts() string {
+	return planner.Plural(len(t.Nodes), "node") + ", " + planner.Plural(len(t.Networks), "network") + ", " +
+		planner.Plural(len(t.Links), "point-to-point link")
 }
 
 // JSON is the topology as indented JSON.

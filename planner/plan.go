@@ -38,8 +38,16 @@ func (p *Plan) Count(k Kind) int {
 
 // Summary is one line: what the plan builds.
 func (p *Plan) Summary() string {
-	return fmt.Sprintf("lab %s: %d containers, %d bridges, %d point-to-point links, %d steps",
-		p.Lab, p.Count(KindCreate), p.Count(KindBridge), p.Count(KindLink), len(p.Steps))
+	return fmt.Sprintf("lab %s: %s, %s, %s, %s", p.Lab, Plural(p.Count(KindCreate), "container"),
+		Plural(p.Count(KindBridge), "bridge"), Plural(p.Count(KindLink), "point-to-point link"), Plural(len(p.Steps), "step"))
+}
+
+// Plural writes "1 link", "2 links".
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // String lists the steps, one a line, with what each waits for. It is

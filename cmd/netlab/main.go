@@ -1,0 +1,106 @@
+// Command netlab builds network labs out of containers from a YAML file.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netlab/netlab/spec"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes that scripts can rely on.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2 // bad usage or an invalid lab file
+)
+
+// exitError carries the exit code of a failed command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	notFound := false
+	app := newApp(stdout, stderr)
+	app.CommandNotFound = func(c *cli.Context, name string) {
+		fmt.Fprintf(stderr, "netlab: unknown command %q; see netlab --help\n", name)
+		notFound = true
+	}
+	err := app.RunContext(ctx, interspersed(app, args))
+	if notFound {
+		return exitUsage
+	}
+	return report(err, stderr)
+}
+
+// report prints a command's error and maps it to an exit code.
+func report(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	code := exitFailure
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if errors.Is(err, spec.ErrInvalid) {
+		code = exitUsage
+	}
+	fmt.Fprintln(stderr, err)
+	return code
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	onUsageError := func(c *cli.Context, err error, _ bool) error {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%w; see netlab %s --help", err, c.Command.Name)}
+	}
+	app := &cli.App{
+		Name:    "netlab",
+		Usage:   "network labs out of containers, from a YAML file",
+		Version: version,
+		Description: "netlab reads a lab file (nodes, networks, links), plans it into a dependency graph,\n" +
+			"and draws it. Exit codes: 0 ok, 1 failure, 2 bad usage or an invalid lab file.",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Commands: []*cli.Command{
+			validateCommand(),
+			planCommand(),
+			graphCommand(),
+			schemaCommand(),
+		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+		c.HideHelpCommand = true
+	}
+	return app
+}
