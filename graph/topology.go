@@ -7,6 +7,7 @@ package graph
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/netlab/netlab/naming"
@@ -43,6 +44,7 @@ type Node struct {
 	Interfaces []*Iface `json:"interfaces"`
 	Gateways   []string `json:"gateways,omitempty"`
 	Masquerade []string `json:"masquerade,omitempty"`
+	DNAT       []string `json:"dnat,omitempty"` // "eth0 tcp/8080 -> 192.168.0.10:80"
 	Publish    []string `json:"publish,omitempty"`
 }
 
@@ -101,6 +103,10 @@ func FromLab(lab *spec.Lab) *Topology {
 		}
 		if n.NAT != nil {
 			node.Masquerade = n.NAT.Masquerade
+			for _, d := range n.NAT.DNAT {
+				to := netip.AddrPortFrom(d.ToAddr, uint16(d.ToPort))
+				node.DNAT = append(node.DNAT, fmt.Sprintf("%s %s/%d -> %s", d.In, d.Proto, d.Port, to))
+			}
 		}
 		for _, p := range n.Published {
 			node.Publish = append(node.Publish, fmt.Sprintf("%s:%d->%d/%s", p.HostIP, p.HostPort, p.NodePort, p.Proto))
@@ -182,7 +188,7 @@ func (t *Topology) JSON() []byte {
 // label is the text of a node box: name (and role), host name, addresses.
 func (n *Node) label() []string {
 	title := n.Name
-	if n.Role != RoleHost {
+	if n.Role != RoleHost && n.Name != roleTitle[n.Role] {
 		title += " (" + roleTitle[n.Role] + ")"
 	}
 	lines := []string{title}
@@ -195,6 +201,12 @@ func (n *Node) label() []string {
 			addrs = "(no address)"
 		}
 		lines = append(lines, i.Name+" "+addrs)
+	}
+	for _, m := range n.Masquerade {
+		lines = append(lines, "masquerade out "+m)
+	}
+	for _, d := range n.DNAT {
+		lines = append(lines, "dnat "+d)
 	}
 	return lines
 }
