@@ -3,13 +3,18 @@ GO      ?= go
 BIN     := bin/netlab
 FUZZTIME ?= 20s
 
-.PHONY: help build test unit fuzz bench graphs clean
+.PHONY: help build fopnp test unit fuzz bench graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 build: ## build bin/netlab
 	$(GO) build -o $(BIN) ./cmd/netlab
+
+fopnp: build ## the fopnp playground (until the provider lands: validate, plan and draw it)
+	$(BIN) validate labs/fopnp.yaml
+	$(BIN) plan labs/fopnp.yaml
+	$(BIN) graph labs/fopnp.yaml -o fopnp.svg
 
 test: build unit fuzz ## everything CI runs: vet, every test, a short fuzz run
 	@echo "make test: all passed"
