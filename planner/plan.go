@@ -144,7 +144,7 @@ func (b *builder) node(n *spec.Node) {
 	lab := b.lab.Name
 	c := &Container{
 		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
-		Command: n.Command, Env: n.Env, Volumes: n.Volumes, Sysctls: n.Sysctls,
+		Command: n.Command, Env: n.Env, Volumes: n.Volumes, Sysctls: sysctls(n),
 		DNS: n.DNS, DNSSearch: n.DNSSearch,
 		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name},
 	}
@@ -154,9 +154,6 @@ func (b *builder) node(n *spec.Node) {
 		start.Deps = append(start.Deps, "ready:"+d)
 	}
 	ready := []string{start.ID}
-	if n.Forward {
-		ready = append(ready, b.add(&Step{ID: "forward:" + n.Name, Kind: KindForward, Node: n.Name, Deps: []string{start.ID}}).ID)
-	}
 	for _, i := range n.SortedInterfaces() {
 		var wired string
 		if i.Network != "" {
@@ -202,6 +199,30 @@ func (b *builder) node(n *spec.Node) {
 		ready = append(ready, id)
 	}
 	b.add(&Step{ID: "ready:" + n.Name, Kind: KindReady, Node: n.Name, Deps: ready})
+}
+
+// sysctls are the node's own plus forwarding, set explicitly either way
+// (a new namespace must not inherit it), and IPv6 switched on where the node
+// has IPv6 addresses, also for interfaces made after the container starts.
+// Docker applies them inside the node's namespace at every start.
+func sysctls(n *spec.Node) map[string]string {
+	out := map[string]string{"net.ipv4.ip_forward": "0"}
+	if n.Forward {
+		out["net.ipv4.ip_forward"] = "1"
+	}
+	for _, i := range n.Interfaces {
+		for _, a := range i.Addrs {
+			if a.Addr().Is6() {
+				out["net.ipv6.conf.all.disable_ipv6"] = "0"
+				out["net.ipv6.conf.default.disable_ipv6"] = "0"
+				out["net.ipv6.conf.all.forwarding"] = out["net.ipv4.ip_forward"]
+			}
+		}
+	}
+	for k, v := range n.Sysctls {
+		out[k] = v
+	}
+	return out
 }
 
 func addrID(node, iface string) string { return "addr:" + node + ":" + iface }

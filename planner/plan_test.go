@@ -74,10 +74,16 @@ func TestFopnpPlan(t *testing.T) {
 	}
 	// The node's command is released only when all of its wiring is done.
 	ready := p.Step("ready:modemA").Deps
-	for _, want := range []string{"addr:modemA:eth0", "addr:modemA:eth1", "forward:modemA", "nat:modemA", "route:modemA:default"} {
+	for _, want := range []string{"addr:modemA:eth0", "addr:modemA:eth1", "nat:modemA", "route:modemA:default"} {
 		if !contains(ready, want) {
 			t.Errorf("ready:modemA does not wait for %s: %v", want, ready)
 		}
+	}
+	if got := p.Step("create:isp").Container.Sysctls["net.ipv4.ip_forward"]; got != "1" {
+		t.Errorf("isp forwards: ip_forward=%q", got)
+	}
+	if got := p.Step("create:h1").Container.Sysctls["net.ipv4.ip_forward"]; got != "0" {
+		t.Errorf("h1 does not forward: ip_forward=%q", got)
 	}
 	if len(p.Hosts) != 12 || p.Hosts[0].Names[0] != "backbone" {
 		t.Errorf("hosts: %v", p.Hosts)

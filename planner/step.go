@@ -34,7 +34,7 @@ const (
 var kindRank = map[Kind]int{}
 
 func init() {
-	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindForward, KindLink, KindPort,
+	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindPort,
 		KindAddr, KindImpair, KindRoute, KindNAT, KindPublish, KindReady} {
 		kindRank[k] = i
 	}
@@ -158,8 +158,6 @@ func (s *Step) Describe() string {
 		return fmt.Sprintf("create container %s from %s", s.Container.Name, s.Container.Image)
 	case KindStart:
 		return fmt.Sprintf("start container %s", s.Container.Name)
-	case KindForward:
-		return "enable IP forwarding"
 	case KindLink:
 		return fmt.Sprintf("create veth %s:%s <-> %s:%s", s.Veth.A.Node, s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
 	case KindPort:

@@ -161,14 +161,14 @@ func (c *checker) nat(n *Node) {
 // The host address defaults to 127.0.0.1: a lab is not exposed to the
 // host's networks unless the file says so.
 func parsePublish(s string) (PublishSpec, error) {
-	bad := fmt.Errorf("%q is not a published port like 2201:22, 127.0.0.1:8080:80 or 5353:53/udp", s)
+	bad := fmt.Errorf("%q is not a published port like 2201:22 or 127.0.0.1:8080:80", s)
 	p := PublishSpec{HostIP: netip.MustParseAddr("127.0.0.1"), Proto: "tcp"}
 	rest := s
 	if i := strings.LastIndex(rest, "/"); i >= 0 {
 		p.Proto = rest[i+1:]
 		rest = rest[:i]
-		if p.Proto != "tcp" && p.Proto != "udp" {
-			return p, fmt.Errorf("protocol %q in %q must be tcp or udp", p.Proto, s)
+		if p.Proto != "tcp" {
+			return p, fmt.Errorf("only tcp ports can be published; %q asks for %s", s, p.Proto)
 		}
 	}
 	i := strings.LastIndex(rest, ":")

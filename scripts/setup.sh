@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what netlab needs on Debian and starts the Docker engine:
+# docker.io, nftables, iptables, busybox-static; then builds the tiny node
+# image (netlab/tiny) from busybox-static with `docker import` (no registry
+# is needed). Safe to run again: it does only what is missing.
+set -euo pipefail
+
+say() { printf '== %s\n' "$*"; }
+need_root() { [ "$(id -u)" = 0 ] || { echo "setup: run as root (sudo $0)" >&2; exit 1; }; }
+
+pkgs=()
+command -v dockerd >/dev/null || pkgs+=(docker.io)
+command -v nft >/dev/null || pkgs+=(nftables)
+command -v iptables >/dev/null || pkgs+=(iptables)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || pkgs+=(busybox-static)
+if [ ${#pkgs[@]} -gt 0 ]; then
+  need_root
+  say "installing ${pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  need_root
+  say "starting dockerd"
+  if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null; then :; else
+    mkdir -p /var/log
+    nohup dockerd >/var/log/netlab-dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/netlab-dockerd.log" >&2; exit 1; }
+fi
+
+"$(dirname "$0")/build-tiny.sh"
