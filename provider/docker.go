@@ -1,0 +1,233 @@
+// Package provider makes a plan real: containers through the Docker engine,
+// wiring through netlink in each node's namespace, NAT through nftables,
+// and the host-side pieces (bridges, firewall rules, port forwarders).
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
+)
+
+// Paths inside a node's container.
+const (
+	InitPath  = "/.netlab/init" // the netlab binary, which waits for the wiring
+	ReadyDir  = "/.netlab/run"  // holds "ready" once the node is wired
+	readyFile = "ready"
+)
+
+// RunDir is where netlab keeps a lab's files on the host: ready files,
+// forwarder pid files and logs. It goes with the lab.
+var RunDir = "/run/netlab"
+
+// ErrNoEngine says that the Docker engine cannot be reached.
+var ErrNoEngine = errors.New("cannot reach the Docker engine")
+
+// Docker talks to the Docker engine.
+type Docker struct {
+	c *client.Client
+}
+
+// NewDocker connects to the engine named by DOCKER_HOST (default: the local
+// socket), negotiating the API version so that old engines work too.
+func NewDocker(ctx context.Context) (*Docker, error) {
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoEngine, err)
+	}
+	if _, err := c.Ping(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("%w at %s: %v; start it (scripts/setup.sh does) or set DOCKER_HOST", ErrNoEngine, c.DaemonHost(), err)
+	}
+	return &Docker{c: c}, nil
+}
+
+// Close releases the client.
+func (d *Docker) Close() error { return d.c.Close() }
+
+// Node is a node's running container, as the wiring needs it.
+type Node struct {
+	ID    string
+	Pid   int
+	NetNS string // "net:[4026532182]": changes when the container restarts
+}
+
+// argv is the command the node runs once wired: its own command, or the
+// image's entrypoint and command. A single string runs through sh -c.
+func (d *Docker) argv(ctx context.Context, c *planner.Container) ([]string, error) {
+	img, err := d.c.ImageInspect(ctx, c.Image)
+	if errdefs.IsNotFound(err) {
+		return nil, fmt.Errorf("image %q is not on this machine and cannot be pulled here: %s", c.Image, buildHint(c.Image))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inspect image %q: %w", c.Image, err)
+	}
+	var entry, cmd []string
+	if img.Config != nil {
+		entry, cmd = img.Config.Entrypoint, img.Config.Cmd
+	}
+	switch {
+	case len(c.Command) == 1:
+		cmd = []string{"/bin/sh", "-c", c.Command[0]}
+		entry = nil
+	case len(c.Command) > 1:
+		cmd = c.Command
+	}
+	argv := append(append([]string{}, entry...), cmd...)
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("image %q has no command and the node gives none: set command in the lab file", c.Image)
+	}
+	return argv, nil
+}
+
+func buildHint(image string) string {
+	switch {
+	case image == "netlab/tiny":
+		return "build it with scripts/build-tiny.sh"
+	case strings.HasPrefix(image, "fopnp/"):
+		return "build the playground's images with make images"
+	}
+	return "build it or load it (docker build, docker load, docker import) first"
+}
+
+// Create creates the node's container with no network, its command behind
+// netlab's init. self is the path of a static netlab binary on the host.
+func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, self string) (string, error) {
+	argv, err := d.argv(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	node := c.Labels[naming.LabelNode]
+	run := filepath.Join(RunDir, lab, node)
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", run, err)
+	}
+	var env []string
+	for _, k := range sortedKeys(c.Env) {
+		env = append(env, k+"="+c.Env[k])
+	}
+	var extra []string
+	for _, h := range hosts {
+		for _, n := range h.Names {
+			extra = append(extra, n+":"+h.Addr.String())
+		}
+	}
+	cfg := &container.Config{
+		Hostname:   c.Hostname,
+		Image:      c.Image,
+		Env:        env,
+		Labels:     c.Labels,
+		Entrypoint: []string{InitPath, "_init", "--"},
+		Cmd:        argv,
+	}
+	hc := &container.HostConfig{
+		NetworkMode: "none",
+		DNS:         c.DNS,
+		DNSSearch:   c.DNSSearch,
+		ExtraHosts:  extra,
+		Sysctls:     c.Sysctls,
+		Binds:       append([]string{self + ":" + InitPath + ":ro", run + ":" + ReadyDir + ":ro"}, c.Volumes...),
+	}
+	resp, err := d.c.ContainerCreate(ctx, cfg, hc, nil, nil, c.Name)
+	if errdefs.IsConflict(err) {
+		return "", fmt.Errorf("container name %s is taken by a container netlab did not make for this node: remove it (docker rm -f %s) or rename the lab", c.Name, c.Name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("create container %s: %w", c.Name, err)
+	}
+	return resp.ID, nil
+}
+
+// Start starts a container (if it is not running) and returns its process
+// and namespace.
+func (d *Docker) Start(ctx context.Context, id string) (Node, error) {
+	if err := d.c.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return Node{}, fmt.Errorf("start container %s: %w", id[:min(12, len(id))], err)
+	}
+	n, err := d.Inspect(ctx, id)
+	if err == nil && n.Pid == 0 {
+		err = fmt.Errorf("container %s exited at once; see docker logs %s", id[:12], id[:12])
+	}
+	return n, err
+}
+
+// Inspect returns a container's process and namespace (Pid 0 if stopped).
+func (d *Docker) Inspect(ctx context.Context, id string) (Node, error) {
+	info, err := d.c.ContainerInspect(ctx, id)
+	if err != nil {
+		return Node{}, fmt.Errorf("inspect container %s: %w", id, err)
+	}
+	n := Node{ID: info.ID}
+	if info.State != nil && info.State.Running {
+		n.Pid = info.State.Pid
+		n.NetNS, err = os.Readlink(fmt.Sprintf("/proc/%d/ns/net", n.Pid))
+		if err != nil {
+			return n, fmt.Errorf("read namespace of container %s: %w", info.Name, err)
+		}
+	}
+	return n, nil
+}
+
+// Container is one of a lab's containers, as listed.
+type Container struct {
+	ID, Name, Node, State, Status, Image string
+	Labels                               map[string]string
+}
+
+// List returns the lab's containers ("" lists every lab's), by node name.
+func (d *Docker) List(ctx context.Context, lab string) ([]Container, error) {
+	f := filters.NewArgs(filters.Arg("label", naming.LabelLab))
+	if lab != "" {
+		f = filters.NewArgs(filters.Arg("label", naming.LabelLab+"="+lab))
+	}
+	list, err := d.c.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	out := make([]Container, 0, len(list))
+	for _, c := range list {
+		name := ""
+		if len(c.Names) > 0 {
+			name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		out = append(out, Container{ID: c.ID, Name: name, Node: c.Labels[naming.LabelNode], State: c.State,
+			Status: c.Status, Image: c.Image, Labels: c.Labels})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := out[i].Labels[naming.LabelLab], out[j].Labels[naming.LabelLab]; a != b {
+			return a < b
+		}
+		return out[i].Node < out[j].Node
+	})
+	return out, nil
+}
+
+// Remove removes a container and its anonymous volumes; gone is success.
+func (d *Docker) Remove(ctx context.Context, id string) error {
+	err := d.c.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", id[:min(12, len(id))], err)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,172 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
+)
+
+// Executor carries out a plan's steps for one lab. Every step is
+// ensure-style: it does what is missing and reports whether it changed
+// anything, so that running a plan again repairs a lab and changes nothing
+// on one that is whole.
+type Executor struct {
+	docker *Docker
+	plan   *planner.Plan
+	self   string // static netlab binary, bind-mounted as each node's init
+	host   *netlink.Handle
+
+	mu       sync.Mutex
+	existing map[string]Container // node -> container found before the run
+	nodes    map[string]*running  // node -> started container
+}
+
+type running struct {
+	Node
+	ns *NS
+}
+
+// NewExecutor prepares to run plan; self is the path of the netlab binary.
+func NewExecutor(ctx context.Context, d *Docker, plan *planner.Plan, self string) (*Executor, error) {
+	host, err := netlink.NewHandle()
+	if err != nil {
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	list, err := d.List(ctx, plan.Lab)
+	if err != nil {
+		host.Close()
+		return nil, err
+	}
+	e := &Executor{docker: d, plan: plan, self: self, host: host, existing: map[string]Container{}, nodes: map[string]*running{}}
+	for _, c := range list {
+		e.existing[c.Node] = c
+	}
+	return e, nil
+}
+
+// Close releases namespace handles.
+func (e *Executor) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, n := range e.nodes {
+		n.ns.Close()
+	}
+	e.host.Close()
+}
+
+func (e *Executor) node(name string) (*running, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := e.nodes[name]
+	if n == nil {
+		return nil, fmt.Errorf("node %s has not been started", name)
+	}
+	return n, nil
+}
+
+// Do carries out one step.
+func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
+	lab := e.plan.Lab
+	switch s.Kind {
+	case planner.KindBridge:
+		return EnsureBridge(e.host, s.Bridge)
+	case planner.KindHostFW:
+		return EnsureHostForward(lab, s.Bridge.Network, s.Bridge.Name)
+	case planner.KindCreate:
+		e.mu.Lock()
+		_, ok := e.existing[s.Node]
+		e.mu.Unlock()
+		if ok {
+			return false, nil
+		}
+		id, err := e.docker.Create(ctx, lab, s.Container, e.plan.Hosts, e.self)
+		if err != nil {
+			return false, err
+		}
+		e.mu.Lock()
+		e.existing[s.Node] = Container{ID: id, Name: s.Container.Name, Node: s.Node}
+		e.mu.Unlock()
+		return true, nil
+	case planner.KindStart:
+		return e.start(ctx, s)
+	case planner.KindLink:
+		a, err := e.node(s.Veth.A.Node)
+		if err != nil {
+			return false, err
+		}
+		b, err := e.node(s.Veth.B.Node)
+		if err != nil {
+			return false, err
+		}
+		return EnsureLink(e.host, s.Veth, a.ns, b.ns)
+	case planner.KindPort:
+		n, err := e.node(s.Node)
+		if err != nil {
+			return false, err
+		}
+		return EnsurePort(e.host, s.Veth, n.ns)
+	case planner.KindAddr, planner.KindRoute, planner.KindImpair, planner.KindNAT:
+		n, err := e.node(s.Node)
+		if err != nil {
+			return false, err
+		}
+		switch s.Kind {
+		case planner.KindAddr:
+			return EnsureAddrs(n.ns, s.Addr)
+		case planner.KindRoute:
+			return EnsureRoute(n.ns, s.Route)
+		case planner.KindImpair:
+			return EnsureImpairment(n.ns, s.Impair)
+		default:
+			return EnsureNAT(n.ns, s.NAT)
+		}
+	case planner.KindPublish:
+		return EnsureForwarder(lab, naming.Container(lab, s.Node), s.Publish, e.self)
+	case planner.KindReady:
+		n, err := e.node(s.Node)
+		if err != nil {
+			return false, err
+		}
+		file := filepath.Join(RunDir, lab, s.Node, readyFile)
+		if old, err := os.ReadFile(file); err == nil && string(old) == n.NetNS {
+			return false, nil
+		}
+		return true, WriteReady(lab, s.Node, n.NetNS)
+	}
+	return false, fmt.Errorf("step %s: unknown kind %q", s.ID, s.Kind)
+}
+
+func (e *Executor) start(ctx context.Context, s *planner.Step) (bool, error) {
+	e.mu.Lock()
+	c := e.existing[s.Node]
+	e.mu.Unlock()
+	n, err := e.docker.Inspect(ctx, c.ID)
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	if n.Pid == 0 {
+		if n, err = e.docker.Start(ctx, c.ID); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	ns, err := OpenNS(n.Pid)
+	if err != nil {
+		return changed, err
+	}
+	e.mu.Lock()
+	if old := e.nodes[s.Node]; old != nil {
+		old.ns.Close()
+	}
+	e.nodes[s.Node] = &running{Node: n, ns: ns}
+	e.mu.Unlock()
+	return changed, nil
+}

@@ -1,0 +1,314 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/netlab/netlab/planner"
+)
+
+// NS is a handle on one node's network namespace. Close it.
+type NS struct {
+	fd netns.NsHandle
+	h  *netlink.Handle
+}
+
+// OpenNS opens the network namespace of process pid.
+func OpenNS(pid int) (*NS, error) {
+	fd, err := netns.GetFromPid(pid)
+	if err != nil {
+		return nil, fmt.Errorf("open namespace of pid %d: %w", pid, err)
+	}
+	h, err := netlink.NewHandleAt(fd)
+	if err != nil {
+		fd.Close()
+		return nil, fmt.Errorf("netlink handle in namespace of pid %d: %w", pid, err)
+	}
+	return &NS{fd: fd, h: h}, nil
+}
+
+// Close releases the namespace handle.
+func (n *NS) Close() {
+	if n == nil {
+		return
+	}
+	n.h.Close()
+	n.fd.Close()
+}
+
+// Handle is the netlink handle inside the namespace.
+func (n *NS) Handle() *netlink.Handle { return n.h }
+
+// FD is the namespace's file descriptor.
+func (n *NS) FD() int { return int(n.fd) }
+
+// linkByName finds a link; (nil, nil) when there is none.
+func linkByName(h *netlink.Handle, name string) (netlink.Link, error) {
+	l, err := h.LinkByName(name)
+	var nf netlink.LinkNotFoundError
+	if errors.As(err, &nf) {
+		return nil, nil
+	}
+	return l, err
+}
+
+func mac(s string) net.HardwareAddr {
+	hw, _ := net.ParseMAC(s) // checked by spec; "" gives nil: the kernel picks
+	return hw
+}
+
+// EnsureBridge creates a lab bridge on the host (up, STP off, fixed MAC,
+// alias naming its lab and network), or leaves it as it is.
+func EnsureBridge(host *netlink.Handle, b *planner.Bridge) (changed bool, err error) {
+	l, err := linkByName(host, b.Name)
+	if err != nil {
+		return false, fmt.Errorf("look up bridge %s: %w", b.Name, err)
+	}
+	if l != nil {
+		if l.Type() != "bridge" {
+			return false, fmt.Errorf("bridge %s for network %s: a %s of that name exists; remove it", b.Name, b.Network, l.Type())
+		}
+		return false, host.LinkSetUp(l)
+	}
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: b.Name, HardwareAddr: mac(b.MAC), MTU: b.MTU}}
+	if err := host.LinkAdd(br); err != nil && !errors.Is(err, syscall.EEXIST) {
+		return false, fmt.Errorf("create bridge %s for network %s: %w", b.Name, b.Network, err)
+	}
+	if err := host.LinkSetAlias(br, b.Alias); err != nil {
+		return true, fmt.Errorf("set alias of bridge %s: %w", b.Name, err)
+	}
+	if err := host.LinkSetUp(br); err != nil {
+		return true, fmt.Errorf("bring bridge %s up: %w", b.Name, err)
+	}
+	return true, nil
+}
+
+// EnsureLink creates a veth pair with each end directly in its node's
+// namespace. A pair whose ends both exist is left alone; a lone end (its
+// peer went with a restarted container) is removed and the pair remade.
+func EnsureLink(host *netlink.Handle, v *planner.Veth, a, b *NS) (changed bool, err error) {
+	la, err := linkByName(a.h, v.A.Name)
+	if err != nil {
+		return false, err
+	}
+	lb, err := linkByName(b.h, v.B.Name)
+	if err != nil {
+		return false, err
+	}
+	if la != nil && lb != nil {
+		return false, nil
+	}
+	for _, stale := range []struct {
+		h *netlink.Handle
+		l netlink.Link
+	}{{a.h, la}, {b.h, lb}} {
+		if stale.l != nil {
+			if err := stale.h.LinkDel(stale.l); err != nil {
+				return false, fmt.Errorf("remove stale %s: %w", stale.l.Attrs().Name, err)
+			}
+		}
+	}
+	veth := &netlink.Veth{
+		LinkAttrs:        netlink.LinkAttrs{Name: v.A.Name, Namespace: netlink.NsFd(a.fd), MTU: v.A.MTU, HardwareAddr: mac(v.A.MAC)},
+		PeerName:         v.B.Name,
+		PeerNamespace:    netlink.NsFd(b.fd),
+		PeerHardwareAddr: mac(v.B.MAC),
+		PeerMTU:          uint32(v.B.MTU),
+	}
+	if err := host.LinkAdd(veth); err != nil {
+		return false, fmt.Errorf("create veth %s:%s <-> %s:%s: %w", v.A.Node, v.A.Name, v.B.Node, v.B.Name, err)
+	}
+	return true, nil
+}
+
+// EnsurePort creates a veth pair from a host bridge into a node: the host end
+// (alias naming lab and node interface) on the bridge, the other end in the
+// node's namespace under its own name.
+func EnsurePort(host *netlink.Handle, v *planner.Veth, node *NS) (changed bool, err error) {
+	lh, err := linkByName(host, v.A.Name)
+	if err != nil {
+		return false, err
+	}
+	ln, err := linkByName(node.h, v.B.Name)
+	if err != nil {
+		return false, err
+	}
+	br, err := host.LinkByName(v.Bridge)
+	if err != nil {
+		return false, fmt.Errorf("bridge %s: %w", v.Bridge, err)
+	}
+	if lh != nil && ln != nil && lh.Attrs().MasterIndex == br.Attrs().Index {
+		return false, nil
+	}
+	if lh != nil {
+		if err := host.LinkDel(lh); err != nil {
+			return false, fmt.Errorf("remove stale %s: %w", v.A.Name, err)
+		}
+	}
+	if ln != nil {
+		if err := node.h.LinkDel(ln); err != nil {
+			return false, fmt.Errorf("remove stale %s:%s: %w", v.B.Node, v.B.Name, err)
+		}
+	}
+	veth := &netlink.Veth{
+		LinkAttrs:        netlink.LinkAttrs{Name: v.A.Name, MTU: v.A.MTU, MasterIndex: br.Attrs().Index},
+		PeerName:         v.B.Name,
+		PeerNamespace:    netlink.NsFd(node.fd),
+		PeerHardwareAddr: mac(v.B.MAC),
+		PeerMTU:          uint32(v.B.MTU),
+	}
+	if err := host.LinkAdd(veth); err != nil {
+		return false, fmt.Errorf("create veth %s <-> %s:%s: %w", v.A.Name, v.B.Node, v.B.Name, err)
+	}
+	if err := host.LinkSetAlias(veth, v.A.Alias); err != nil {
+		return true, fmt.Errorf("set alias of %s: %w", v.A.Name, err)
+	}
+	if err := host.LinkSetUp(veth); err != nil {
+		return true, fmt.Errorf("bring %s up: %w", v.A.Name, err)
+	}
+	return true, nil
+}
+
+// EnsureAddrs gives an interface its addresses (IPv6 without duplicate
+// address detection, so they are usable at once) and brings it and the
+// loopback up.
+func EnsureAddrs(ns *NS, a *planner.Addr) (changed bool, err error) {
+	l, err := ns.h.LinkByName(a.Iface)
+	if err != nil {
+		return false, fmt.Errorf("interface %s: %w", a.Iface, err)
+	}
+	have := map[netip.Prefix]bool{}
+	list, err := ns.h.AddrList(l, netlink.FAMILY_ALL)
+	if err != nil {
+		return false, fmt.Errorf("list addresses of %s: %w", a.Iface, err)
+	}
+	for _, x := range list {
+		if p, ok := prefixOf(x.IPNet); ok {
+			have[p] = true
+		}
+	}
+	for _, p := range a.Addrs {
+		if have[p] {
+			continue
+		}
+		addr := &netlink.Addr{IPNet: ipNet(p)}
+		if p.Addr().Is6() {
+			addr.Flags = unix.IFA_F_NODAD
+		}
+		if err := ns.h.AddrReplace(l, addr); err != nil {
+			return changed, fmt.Errorf("add %s to %s: %w", p, a.Iface, err)
+		}
+		changed = true
+	}
+	if l.Attrs().Flags&net.FlagUp == 0 {
+		if err := ns.h.LinkSetUp(l); err != nil {
+			return changed, fmt.Errorf("bring %s up: %w", a.Iface, err)
+		}
+		changed = true
+	}
+	if lo, err := ns.h.LinkByName("lo"); err == nil && lo.Attrs().Flags&net.FlagUp == 0 {
+		if err := ns.h.LinkSetUp(lo); err != nil {
+			return changed, fmt.Errorf("bring lo up: %w", err)
+		}
+	}
+	return changed, nil
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
+	if n == nil {
+		return netip.Prefix{}, false
+	}
+	a, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones), true
+}
+
+// EnsureRoute adds or replaces a static route.
+func EnsureRoute(ns *NS, r *planner.Route) (changed bool, err error) {
+	route := &netlink.Route{Dst: ipNet(r.Dst)}
+	if r.Dst.Addr().Is6() {
+		route.Family = netlink.FAMILY_V6
+	} else {
+		route.Family = netlink.FAMILY_V4
+	}
+	if r.Dev != "" {
+		l, err := ns.h.LinkByName(r.Dev)
+		if err != nil {
+			return false, fmt.Errorf("route %s: interface %s: %w", r.Dst, r.Dev, err)
+		}
+		route.LinkIndex = l.Attrs().Index
+	}
+	if r.Via.IsValid() {
+		route.Gw = r.Via.AsSlice()
+	} else {
+		route.Scope = netlink.SCOPE_LINK
+	}
+	existing, err := ns.h.RouteListFiltered(route.Family, &netlink.Route{Dst: route.Dst}, netlink.RT_FILTER_DST)
+	if err == nil {
+		for _, e := range existing {
+			if e.Gw.Equal(route.Gw) && (route.LinkIndex == 0 || e.LinkIndex == route.LinkIndex) && e.Dst != nil && e.Dst.String() == route.Dst.String() {
+				return false, nil
+			}
+		}
+	}
+	if err := ns.h.RouteReplace(route); err != nil {
+		return false, fmt.Errorf("route %s: %w", describeRoute(r), err)
+	}
+	return true, nil
+}
+
+func describeRoute(r *planner.Route) string {
+	s := r.Dst.String()
+	if r.Via.IsValid() {
+		s += " via " + r.Via.String()
+	}
+	if r.Dev != "" {
+		s += " dev " + r.Dev
+	}
+	return s
+}
+
+// EnsureImpairment puts netem on an interface: delay, jitter, loss, rate.
+func EnsureImpairment(ns *NS, im *planner.Impair) (changed bool, err error) {
+	l, err := ns.h.LinkByName(im.Iface)
+	if err != nil {
+		return false, fmt.Errorf("interface %s: %w", im.Iface, err)
+	}
+	attrs := netlink.QdiscAttrs{LinkIndex: l.Attrs().Index, Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT}
+	q := netlink.NewNetem(attrs, netlink.NetemQdiscAttrs{
+		Latency: uint32(im.Spec.Delay.Microseconds()),
+		Jitter:  uint32(im.Spec.Jitter.Microseconds()),
+		Loss:    float32(im.Spec.LossPercent),
+		Rate64:  im.Spec.RateBytes,
+	})
+	if err := ns.h.QdiscReplace(q); err != nil {
+		return false, fmt.Errorf("netem on %s: %w", im.Iface, err)
+	}
+	return true, nil
+}
+
+// WriteReady releases a node's command: its init waits until this file
+// holds the id of its own network namespace.
+func WriteReady(lab, node, netnsID string) error {
+	dir := RunDir + "/" + lab + "/" + node
+	tmp := dir + "/." + readyFile
+	if err := os.WriteFile(tmp, []byte(netnsID), 0o644); err != nil {
+		return fmt.Errorf("write ready file of %s: %w", node, err)
+	}
+	return os.Rename(tmp, dir+"/"+readyFile)
+}
