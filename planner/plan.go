@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -144,9 +145,9 @@ func (b *builder) node(n *spec.Node) {
 	lab := b.lab.Name
 	c := &Container{
 		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
-		Command: n.Command, Env: n.Env, Volumes: n.Volumes, Sysctls: sysctls(n),
+		Command: n.Command, Env: n.Env, Volumes: volumes(b.lab, n), Sysctls: sysctls(n),
 		DNS: n.DNS, DNSSearch: n.DNSSearch,
-		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name},
+		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.lab.File},
 	}
 	create := b.add(&Step{ID: "create:" + n.Name, Kind: KindCreate, Node: n.Name, Container: c})
 	start := b.add(&Step{ID: "start:" + n.Name, Kind: KindStart, Node: n.Name, Container: c, Deps: []string{create.ID}})
@@ -199,6 +200,20 @@ func (b *builder) node(n *spec.Node) {
 		ready = append(ready, id)
 	}
 	b.add(&Step{ID: "ready:" + n.Name, Kind: KindReady, Node: n.Name, Deps: ready})
+}
+
+// volumes resolves bind mounts' relative host paths ("./www:/srv") against
+// the lab file's folder, as docker compose does. Named volumes stay.
+func volumes(lab *spec.Lab, n *spec.Node) []string {
+	var out []string
+	for _, v := range n.Volumes {
+		src, rest, _ := strings.Cut(v, ":")
+		if strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../") || src == "." {
+			src = filepath.Join(filepath.Dir(lab.File), src)
+		}
+		out = append(out, src+":"+rest)
+	}
+	return out
 }
 
 // sysctls are the node's own plus forwarding, set explicitly either way

@@ -39,6 +39,10 @@ func EnsureForwarder(lab, containerName string, p *planner.Publish, self string)
 		return false, nil
 	}
 	os.Remove(pidFile)
+	nodeFile := strings.TrimSuffix(pidFile, ".pid") + ".node"
+	if err := os.WriteFile(nodeFile, []byte(strings.TrimPrefix(containerName, lab+"-")), 0o644); err != nil {
+		return false, fmt.Errorf("publish: %w", err)
+	}
 	listen := net.JoinHostPort(p.HostIP.String(), strconv.Itoa(p.HostPort))
 	logFile := strings.TrimSuffix(pidFile, ".pid") + ".log"
 	logw, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

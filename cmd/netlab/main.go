@@ -39,8 +39,16 @@ func usageError(format string, args ...any) error {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "_init" { // a node's init: no signal handling of ours
+		os.Exit(runInit(os.Args[2:], os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == "_forward" {
+		code = runForward(ctx, os.Args[2:], os.Stderr)
+	} else {
+		code = run(ctx, os.Args, os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }
@@ -86,7 +94,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Usage:   "network labs out of containers, from a YAML file",
 		Version: version,
 		Description: "netlab reads a lab file (nodes, networks, links), plans it into a dependency graph,\n" +
-			"and draws it. Exit codes: 0 ok, 1 failure, 2 bad usage or an invalid lab file.",
+			"draws it, and brings it up: containers started with --net=none, wired from the host.\n" +
+			"Exit codes: 0 ok, 1 failure, 2 bad usage or an invalid lab file.",
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
@@ -96,6 +105,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			planCommand(),
 			graphCommand(),
 			schemaCommand(),
+			upCommand(),
+			downCommand(),
+			statusCommand(),
+			lsCommand(),
+			execCommand(),
 		},
 	}
 	for _, c := range app.Commands {

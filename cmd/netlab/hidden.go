@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/netlab/netlab/provider"
+)
+
+// runInit is a node's first process (netlab bind-mounted as its init): it
+// waits until the host has wired the node, that is until the ready file
+// holds the id of this process's network namespace, then execs the node's
+// own command. After a restart the namespace is new, so it waits again.
+func runInit(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "netlab init: no command to run")
+		return exitUsage
+	}
+	self, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		fmt.Fprintf(stderr, "netlab init: %v\n", err)
+		return exitFailure
+	}
+	ready := provider.ReadyDir + "/ready"
+	start := time.Now()
+	warned := false
+	for {
+		if data, err := os.ReadFile(ready); err == nil && string(data) == self {
+			break
+		}
+		if !warned && time.Since(start) > 30*time.Second {
+			fmt.Fprintln(stderr, "netlab init: still waiting for the wiring (run netlab up again?)")
+			warned = true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "netlab init: %v\n", err)
+		return 127
+	}
+	err = syscall.Exec(path, args, os.Environ())
+	fmt.Fprintf(stderr, "netlab init: exec %s: %v\n", strings.Join(args, " "), err)
+	return 126
+}
+
+// runForward is a published port's forwarder process.
+func runForward(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("_forward", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "", "host address:port")
+	container := fs.String("container", "", "container name")
+	port := fs.Int("port", 0, "node port")
+	pidFile := fs.String("pidfile", "", "pid file")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if err := provider.Forward(ctx, *listen, *container, *port, *pidFile); err != nil {
+		fmt.Fprintf(stderr, "netlab forward %s: %v\n", *listen, err)
+		return exitFailure
+	}
+	return exitOK
+}

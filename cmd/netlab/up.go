@@ -1,0 +1,400 @@
+package main
+
+import (
+	"context"
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/netlab/netlab/apply"
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/provider"
+)
+
+// needRoot says in one line why a command needs root.
+func needRoot(verb string) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("netlab %s needs root: it changes the host's interfaces, namespaces and firewall; run it with sudo", verb)
+	}
+	return nil
+}
+
+// connect reaches the Docker engine, or says what to do.
+func connect(ctx context.Context) (*provider.Docker, error) {
+	d, err := provider.NewDocker(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%v", err)
+	}
+	return d, nil
+}
+
+// staticSelf returns the path of this binary, which every node runs as its
+// init: it must not need a dynamic loader inside the node's image.
+func staticSelf() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the netlab binary: %w", err)
+	}
+	f, err := elf.Open(self)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", self, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return "", fmt.Errorf("%s is linked dynamically, but nodes run it as their init: build it with CGO_ENABLED=0 (make build does)", self)
+		}
+	}
+	return self, nil
+}
+
+type upOptions struct {
+	file     string
+	parallel int
+}
+
+func upCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "up",
+		Usage:     "bring a lab up, or repair it: containers with --net=none, wired from the host",
+		ArgsUsage: "FILE",
+		Description: "Plans the lab and carries the plan out in parallel. Every step does only what is\n" +
+			"missing: a second up changes nothing, and after a node was restarted or removed, up\n" +
+			"rebuilds exactly what it lacks. Ctrl-C stops; up finishes or down removes the rest.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 8, Usage: "steps at once"},
+		},
+		Action: func(c *cli.Context) error {
+			file, err := oneFile(c)
+			if err != nil {
+				return err
+			}
+			return runUp(c.Context, upOptions{file: file, parallel: c.Int("parallel")}, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error {
+	lab, err := loadLab(opts.file)
+	if err != nil {
+		return err
+	}
+	p, err := planner.Build(lab)
+	if err != nil {
+		return err
+	}
+	if err := needRoot("up"); err != nil {
+		return err
+	}
+	self, err := staticSelf()
+	if err != nil {
+		return err
+	}
+	d, err := connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ex, err := provider.NewExecutor(ctx, d, p, self)
+	if err != nil {
+		return err
+	}
+	defer ex.Close()
+	start := time.Now()
+	prog := newProgress(stderr, len(p.Steps))
+	res, err := apply.Run(ctx, p, ex, opts.parallel, prog.event)
+	prog.finish()
+	took := time.Since(start).Round(time.Millisecond)
+	if err != nil {
+		fmt.Fprintf(stderr, "lab %s: %d steps failed, %d skipped; fix the cause and run netlab up again, or netlab down %s\n",
+			lab.Name, res.Failed, res.Skipped, lab.Name)
+		return err
+	}
+	if res.Changed == 0 {
+		fmt.Fprintf(stdout, "lab %s is up to date (%d steps checked in %s)\n", lab.Name, res.Unchanged, took)
+	} else {
+		fmt.Fprintf(stdout, "lab %s is up: %d steps done, %d already in place, in %s\n", lab.Name, res.Changed, res.Unchanged, took)
+	}
+	states, err := provider.Status(ctx, d, lab.Name)
+	if err != nil {
+		return err
+	}
+	printStatus(stdout, lab.Name, states)
+	fmt.Fprintf(stdout, "shell on a node: netlab exec %s NODE    remove it all: netlab down %s\n", lab.Name, lab.Name)
+	return nil
+}
+
+// progress shows a lab coming up: one updating line on a terminal, plain
+// lines otherwise; failures always get a line of their own.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	total int
+	n     int
+	mu    sync.Mutex
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progress{w: w, tty: tty, total: total}
+}
+
+func (p *progress) event(e apply.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	word := map[apply.Outcome]string{apply.Changed: "done", apply.Unchanged: "ok", apply.Failed: "FAILED", apply.Skipped: "skipped"}[e.Outcome]
+	switch {
+	case e.Outcome == apply.Failed:
+		if p.tty {
+			fmt.Fprint(p.w, "\r\033[K")
+		}
+		fmt.Fprintf(p.w, "[%d/%d] FAILED %s: %v\n", p.n, p.total, e.Step.ID, e.Err)
+	case p.tty:
+		fmt.Fprintf(p.w, "\r\033[K[%d/%d] %s %s", p.n, p.total, word, e.Step.Describe())
+	case e.Outcome != apply.Skipped:
+		fmt.Fprintf(p.w, "[%d/%d] %-4s %s (%s)\n", p.n, p.total, word, e.Step.ID, e.Took.Round(time.Millisecond))
+	}
+}
+
+func (p *progress) finish() {
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// labName resolves "down NAME" / "down -f FILE".
+func labName(c *cli.Context) (string, error) {
+	file := c.String("file")
+	switch {
+	case file != "" && c.NArg() == 0:
+		lab, err := loadLab(file)
+		if err != nil {
+			return "", err
+		}
+		return lab.Name, nil
+	case file == "" && c.NArg() == 1:
+		return c.Args().First(), nil
+	}
+	return "", usageError("netlab %s takes a lab name or -f FILE; see netlab %s --help", c.Command.Name, c.Command.Name)
+}
+
+func downCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "down",
+		Usage:     "remove a lab and everything it made, with or without its file",
+		ArgsUsage: "NAME | -f FILE",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "take the lab's name from `FILE`"},
+			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 8, Usage: "containers removed at once"},
+		},
+		Action: func(c *cli.Context) error {
+			name, err := labName(c)
+			if err != nil {
+				return err
+			}
+			return runDown(c.Context, name, c.Int("parallel"), c.App.Writer)
+		},
+	}
+}
+
+func runDown(ctx context.Context, lab string, parallel int, stdout io.Writer) error {
+	if err := needRoot("down"); err != nil {
+		return err
+	}
+	d, err := connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	start := time.Now()
+	r, err := provider.Down(context.WithoutCancel(ctx), d, lab, parallel)
+	if err != nil {
+		return fmt.Errorf("down %s: %w", lab, err)
+	}
+	if r.Containers+r.Interfaces+r.FirewallRules == 0 {
+		fmt.Fprintf(stdout, "lab %s: nothing to remove\n", lab)
+		return nil
+	}
+	fmt.Fprintf(stdout, "lab %s removed: %s, %s, %s in %s\n", lab, planner.Plural(r.Containers, "container"),
+		planner.Plural(r.Interfaces, "host interface"), planner.Plural(r.FirewallRules, "firewall rule"), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "show a lab's nodes: container state, interfaces, gateways, published ports",
+		ArgsUsage: "[NAME]",
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 1 {
+				return usageError("netlab status takes at most one lab name")
+			}
+			return runStatus(c.Context, c.Args().First(), c.Bool("json"), c.App.Writer)
+		},
+	}
+}
+
+func runStatus(ctx context.Context, lab string, asJSON bool, stdout io.Writer) error {
+	if err := needRoot("status"); err != nil {
+		return err
+	}
+	d, err := connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	labs := []string{lab}
+	if lab == "" {
+		if labs, err = provider.Labs(ctx, d); err != nil {
+			return err
+		}
+	}
+	all := map[string][]provider.NodeState{}
+	for _, l := range labs {
+		if all[l], err = provider.Status(ctx, d, l); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(all)
+	}
+	if len(labs) == 0 {
+		fmt.Fprintln(stdout, "no labs on this host")
+	}
+	for _, l := range labs {
+		printStatus(stdout, l, all[l])
+	}
+	return nil
+}
+
+func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
+	fmt.Fprintf(w, "lab %s\n", lab)
+	t := tablewriter.NewWriter(w)
+	t.Header("Node", "State", "Interfaces", "Gateway", "Published")
+	for _, n := range nodes {
+		state := n.State
+		if n.State == "running" && !n.Ready {
+			state += " (not wired)"
+		}
+		var ifs []string
+		for _, i := range n.Interfaces {
+			line := i.Name + " " + strings.Join(i.Addrs, " ")
+			if !i.Up {
+				line += " (down)"
+			}
+			ifs = append(ifs, line)
+		}
+		t.Append(n.Node, state, strings.Join(ifs, "\n"), strings.Join(n.Gateways, "\n"), strings.Join(n.Published, "\n"))
+	}
+	t.Render()
+}
+
+func lsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ls",
+		Usage: "list the labs on this host",
+		Action: func(c *cli.Context) error {
+			ctx := c.Context
+			d, err := connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			labs, err := provider.Labs(ctx, d)
+			if err != nil {
+				return err
+			}
+			t := tablewriter.NewWriter(c.App.Writer)
+			t.Header("Lab", "Nodes", "Running", "File")
+			for _, l := range labs {
+				list, _ := d.List(ctx, l)
+				runningN, file := 0, ""
+				for _, ct := range list {
+					if ct.State == "running" {
+						runningN++
+					}
+					if f := ct.Labels[naming.LabelFile]; f != "" {
+						file = f
+					}
+				}
+				t.Append(l, fmt.Sprint(len(list)), fmt.Sprint(runningN), file)
+			}
+			return t.Render()
+		},
+	}
+}
+
+func execCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a command on a node, or a shell",
+		ArgsUsage: "LAB NODE [-- CMD ARGS...]",
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) < 2 {
+				return usageError("netlab exec takes a lab and a node: netlab exec LAB NODE [-- CMD...]")
+			}
+			cmd := args[2:]
+			if len(cmd) > 0 && cmd[0] == "--" {
+				cmd = cmd[1:]
+			}
+			return runExec(c.Context, args[0], args[1], cmd)
+		},
+	}
+}
+
+// runExec hands the terminal to `docker exec`, which does TTYs well.
+func runExec(ctx context.Context, lab, node string, cmd []string) error {
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		return errors.New("netlab exec runs the docker command, which is not installed: apt-get install docker.io")
+	}
+	d, err := connect(ctx)
+	if err != nil {
+		return err
+	}
+	list, err := d.List(ctx, lab)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	var known []string
+	for _, c := range list {
+		known = append(known, c.Node)
+		if c.Node == node {
+			if len(cmd) == 0 {
+				cmd = []string{"/bin/sh", "-c", "command -v bash >/dev/null && exec bash -l || exec sh -l"}
+			}
+			args := []string{"docker", "exec", "-i"}
+			if term.IsTerminal(int(os.Stdin.Fd())) {
+				args = append(args, "-t")
+			}
+			args = append(append(args, c.Name), cmd...)
+			return syscall.Exec(docker, args, os.Environ())
+		}
+	}
+	if len(list) == 0 {
+		return usageError("no lab %q on this host (netlab ls lists them)", lab)
+	}
+	return usageError("lab %s has no node %q (known: %s)", lab, node, strings.Join(known, ", "))
+}

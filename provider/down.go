@@ -1,0 +1,237 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/netlab/netlab/naming"
+)
+
+// Removed counts what Down removed.
+type Removed struct {
+	Containers, Interfaces, FirewallRules int
+}
+
+// Down removes everything of the lab, found from its name alone: its
+// forwarders, containers (and with them their namespaces, veths and NAT
+// tables), host bridges and ports, host firewall rules and run directory.
+// What is already gone counts as done.
+func Down(ctx context.Context, d *Docker, lab string, parallel int) (Removed, error) {
+	var r Removed
+	var errs []error
+	if err := StopForwarders(lab); err != nil {
+		errs = append(errs, err)
+	}
+	list, err := d.List(ctx, lab)
+	if err != nil {
+		return r, err
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, max(parallel, 1))
+	for _, c := range list {
+		wg.Add(1)
+		go func(c Container) {
+			defer wg.Done()
+			slots <- struct{}{}
+			err := d.Remove(ctx, c.ID)
+			<-slots
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				r.Containers++
+			}
+		}(c)
+	}
+	wg.Wait()
+	links, err := HostLinks(lab)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	// Ports before bridges, so that no port is left loose in between.
+	sort.Slice(links, func(i, j int) bool { return links[i].Type() != "bridge" && links[j].Type() == "bridge" })
+	for _, l := range links {
+		if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove %s (%s): %w", l.Attrs().Name, l.Attrs().Alias, err))
+			continue
+		}
+		r.Interfaces++
+	}
+	rules, _ := HostForwardRules(lab)
+	for _, lines := range rules {
+		r.FirewallRules += len(lines)
+	}
+	if err := RemoveHostForward(lab); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(filepath.Join(RunDir, lab)); err != nil {
+		errs = append(errs, err)
+	}
+	return r, errors.Join(errs...)
+}
+
+func isNotFound(err error) bool {
+	var nf netlink.LinkNotFoundError
+	return errors.As(err, &nf) || strings.Contains(err.Error(), "no such device")
+}
+
+// HostLinks lists the host interfaces (bridges, ports) owned by the lab, or
+// by any lab if lab is "".
+func HostLinks(lab string) ([]netlink.Link, error) {
+	all, err := netlink.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("list host interfaces: %w", err)
+	}
+	var out []netlink.Link
+	for _, l := range all {
+		alias := l.Attrs().Alias
+		if (lab == "" && naming.LabOf(alias) != "") || (lab != "" && naming.OwnedBy(alias, lab)) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// Labs lists the labs that have anything on this host: containers, host
+// interfaces or a run directory.
+func Labs(ctx context.Context, d *Docker) ([]string, error) {
+	seen := map[string]bool{}
+	list, err := d.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range list {
+		seen[c.Labels[naming.LabelLab]] = true
+	}
+	links, _ := HostLinks("")
+	for _, l := range links {
+		seen[naming.LabOf(l.Attrs().Alias)] = true
+	}
+	dirs, _ := os.ReadDir(RunDir)
+	for _, e := range dirs {
+		if e.IsDir() {
+			seen[e.Name()] = true
+		}
+	}
+	return sortedKeys(seen), nil
+}
+
+// IfaceState is an interface as seen inside a node.
+type IfaceState struct {
+	Name  string   `json:"name"`
+	Up    bool     `json:"up"`
+	MAC   string   `json:"mac"`
+	MTU   int      `json:"mtu"`
+	Addrs []string `json:"addrs"`
+}
+
+// NodeState is a node as seen on the host: its container and, when it
+// runs, its interfaces and default routes.
+type NodeState struct {
+	Node       string       `json:"node"`
+	Container  string       `json:"container"`
+	State      string       `json:"state"`
+	Ready      bool         `json:"ready"` // wired for its current namespace
+	Interfaces []IfaceState `json:"interfaces"`
+	Gateways   []string     `json:"gateways"`
+	Published  []string     `json:"published"`
+}
+
+// Status reads the state of every node of the lab.
+func Status(ctx context.Context, d *Docker, lab string) ([]NodeState, error) {
+	list, err := d.List(ctx, lab)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NodeState, 0, len(list))
+	for _, c := range list {
+		st := NodeState{Node: c.Node, Container: c.Name, State: c.State, Interfaces: []IfaceState{}, Gateways: []string{}, Published: []string{}}
+		n, err := d.Inspect(ctx, c.ID)
+		if err == nil && n.Pid > 0 {
+			ready, _ := os.ReadFile(filepath.Join(RunDir, lab, c.Node, readyFile))
+			st.Ready = string(ready) == n.NetNS
+			if ns, err := OpenNS(n.Pid); err == nil {
+				st.Interfaces, st.Gateways = readNS(ns)
+				ns.Close()
+			}
+		}
+		files, _ := filepath.Glob(filepath.Join(RunDir, lab, "publish-*.pid"))
+		for _, f := range files {
+			if _, ok := runningPid(f); ok {
+				st.Published = append(st.Published, forwarderOf(f, c.Node))
+			}
+		}
+		st.Published = nonEmpty(st.Published)
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func readNS(ns *NS) ([]IfaceState, []string) {
+	var ifs []IfaceState
+	links, _ := ns.h.LinkList()
+	for _, l := range links {
+		a := l.Attrs()
+		if a.Name == "lo" {
+			continue
+		}
+		st := IfaceState{Name: a.Name, Up: a.Flags&1 != 0, MAC: a.HardwareAddr.String(), MTU: a.MTU, Addrs: []string{}}
+		addrs, _ := ns.h.AddrList(l, netlink.FAMILY_ALL)
+		for _, x := range addrs {
+			if p, ok := prefixOf(x.IPNet); ok && !p.Addr().IsLinkLocalUnicast() {
+				st.Addrs = append(st.Addrs, p.String())
+			}
+		}
+		ifs = append(ifs, st)
+	}
+	sort.Slice(ifs, func(i, j int) bool { return ifs[i].Name < ifs[j].Name })
+	var gws []string
+	routes, _ := ns.h.RouteList(nil, netlink.FAMILY_ALL)
+	for _, r := range routes {
+		if (r.Dst == nil || isDefault(r.Dst.String())) && r.Gw != nil {
+			gws = append(gws, r.Gw.String())
+		}
+	}
+	return ifs, gws
+}
+
+func isDefault(s string) bool { return s == "0.0.0.0/0" || s == "::/0" }
+
+// forwarderOf names the published port a forwarder pid file stands for,
+// if its forwarder serves node; "" otherwise.
+func forwarderOf(pidFile, node string) string {
+	data, err := os.ReadFile(strings.TrimSuffix(pidFile, ".pid") + ".node")
+	if err != nil || strings.TrimSpace(string(data)) != node {
+		return ""
+	}
+	base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(pidFile), "publish-"), ".pid")
+	i := strings.LastIndex(base, "-")
+	if i < 0 {
+		return ""
+	}
+	if ip, err := netip.ParseAddr(base[:i]); err == nil {
+		return ip.String() + ":" + base[i+1:]
+	}
+	return ""
+}
+
+func nonEmpty(list []string) []string {
+	out := list[:0]
+	for _, s := range list {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
