@@ -42,10 +42,13 @@ func EnsureHostForward(lab, network, bridge string) (changed bool, err error) {
 }
 
 // HostForwardRules lists the lab's rules ("" for every lab) as iptables -S
-// prints them, with the tool that holds each.
-func HostForwardRules(lab string) (map[string][]string, error) {
-	out := map[string][]string{}
-	marker := "netlab:" + lab
+// prints them, split into arguments, with the tool that holds each.
+func HostForwardRules(lab string) (map[string][][]string, error) {
+	out := map[string][][]string{}
+	prefix := "netlab:"
+	if lab != "" {
+		prefix = naming.FirewallComment(lab, "")
+	}
 	for _, tool := range firewallTools {
 		if _, err := exec.LookPath(tool); err != nil {
 			continue
@@ -55,11 +58,18 @@ func HostForwardRules(lab string) (map[string][]string, error) {
 			continue // no FORWARD chain in this family: nothing of ours
 		}
 		for _, line := range strings.Split(string(list), "\n") {
-			if strings.HasPrefix(line, "-A FORWARD") && strings.Contains(line, "--comment "+marker) {
-				if lab != "" && !strings.Contains(line, "--comment "+naming.FirewallComment(lab, "")) {
-					continue
+			args := strings.Fields(line)
+			if len(args) < 2 || args[0] != "-A" || args[1] != "FORWARD" {
+				continue
+			}
+			for i := range args {
+				args[i] = strings.Trim(args[i], `"`) // our comments have no spaces
+			}
+			for i := 0; i+1 < len(args); i++ {
+				if args[i] == "--comment" && strings.HasPrefix(args[i+1], prefix) {
+					out[tool] = append(out[tool], args[1:])
+					break
 				}
-				out[tool] = append(out[tool], line)
 			}
 		}
 	}
@@ -72,11 +82,10 @@ func RemoveHostForward(lab string) error {
 	if err != nil {
 		return err
 	}
-	for tool, lines := range rules {
-		for _, line := range lines {
-			args := append([]string{"-w", "-D"}, strings.Fields(strings.TrimPrefix(line, "-A "))...)
-			if out, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
-				return fmt.Errorf("%s: remove %q: %v: %s", tool, line, err, bytes.TrimSpace(out))
+	for tool, list := range rules {
+		for _, args := range list {
+			if out, err := exec.Command(tool, append([]string{"-w", "-D"}, args...)...).CombinedOutput(); err != nil {
+				return fmt.Errorf("%s: remove rule %s: %v: %s", tool, strings.Join(args, " "), err, bytes.TrimSpace(out))
 			}
 		}
 	}

@@ -283,7 +283,12 @@ func describeRoute(r *planner.Route) string {
 	return s
 }
 
+// ErrNoNetem says the kernel has no netem qdisc (CONFIG_NET_SCH_NETEM).
+var ErrNoNetem = errors.New("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM is off): link delay, jitter and loss cannot be applied")
+
 // EnsureImpairment puts netem on an interface: delay, jitter, loss, rate.
+// On a kernel without netem a rate alone is applied with tbf; delay, jitter
+// or loss fail with ErrNoNetem.
 func EnsureImpairment(ns *NS, im *planner.Impair) (changed bool, err error) {
 	l, err := ns.h.LinkByName(im.Iface)
 	if err != nil {
@@ -296,10 +301,29 @@ func EnsureImpairment(ns *NS, im *planner.Impair) (changed bool, err error) {
 		Loss:    float32(im.Spec.LossPercent),
 		Rate64:  im.Spec.RateBytes,
 	})
-	if err := ns.h.QdiscReplace(q); err != nil {
-		return false, fmt.Errorf("netem on %s: %w", im.Iface, err)
+	err = ns.h.QdiscReplace(q)
+	if errors.Is(err, syscall.ENOENT) {
+		if im.Spec.Delay > 0 || im.Spec.Jitter > 0 || im.Spec.LossPercent > 0 {
+			return false, fmt.Errorf("%s: %w", im.Iface, ErrNoNetem)
+		}
+		err = ns.h.QdiscReplace(tbf(attrs, im.Spec.RateBytes))
+	}
+	if err != nil {
+		return false, fmt.Errorf("impair %s: %w", im.Iface, err)
 	}
 	return true, nil
+}
+
+// tbf limits an interface to rate bytes/s with a burst of 10 ms of traffic
+// (at least 4 KiB) and at most 50 ms of queue.
+func tbf(attrs netlink.QdiscAttrs, rate uint64) *netlink.Tbf {
+	burst := uint32(max(rate/100, 4096))
+	return &netlink.Tbf{
+		QdiscAttrs: attrs,
+		Rate:       rate,
+		Buffer:     netlink.Xmittime(rate, burst),
+		Limit:      uint32(rate/20) + burst,
+	}
 }
 
 // WriteReady releases a node's command: its init waits until this file
