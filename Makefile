@@ -3,25 +3,28 @@ GO      ?= go
 BIN     := bin/netlab
 FUZZTIME ?= 20s
 
-.PHONY: help build fopnp test unit fuzz bench graphs clean
+.PHONY: help build setup fopnp test unit fuzz bench graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-build: ## build bin/netlab
-	$(GO) build -o $(BIN) ./cmd/netlab
+build: ## build bin/netlab (static: nodes run it as their init)
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/netlab
+
+setup: ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
+	scripts/setup.sh
 
 fopnp: build ## the fopnp playground (until the provider lands: validate, plan and draw it)
 	$(BIN) validate labs/fopnp.yaml
 	$(BIN) plan labs/fopnp.yaml
 	$(BIN) graph labs/fopnp.yaml -o fopnp.svg
 
-test: build unit fuzz ## everything CI runs: vet, every test, a short fuzz run
+test: setup build unit fuzz ## everything CI runs: set-up, vet, every test (end-to-end included), a short fuzz run
 	@echo "make test: all passed"
 
-unit: ## go vet and the tests
+unit: ## go vet and the tests; the end-to-end tests in tests/ need root and Docker
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	NETLAB_E2E=1 $(GO) test -count=1 ./...
 
 fuzz: ## fuzz the lab loader for FUZZTIME (default 20s)
 	$(GO) test ./spec -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)

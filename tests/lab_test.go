@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -332,5 +333,53 @@ func TestClearErrors(t *testing.T) {
 	out, _ = cmd.CombinedOutput()
 	if !strings.Contains(string(out), "needs root") || strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
 		t.Errorf("not root: %q", out)
+	}
+}
+
+// kernelHasNetem tries netem on a veth in a scratch namespace.
+func kernelHasNetem(t *testing.T) bool {
+	ns := "netlab-probe"
+	exec.Command("ip", "netns", "add", ns).Run()
+	defer exec.Command("ip", "netns", "del", ns).Run()
+	exec.Command("ip", "-n", ns, "link", "add", "p0", "type", "veth", "peer", "name", "p1").Run()
+	return exec.Command("tc", "-n", ns, "qdisc", "add", "dev", "p0", "root", "netem", "delay", "1ms").Run() == nil
+}
+
+func TestLinkImpairments(t *testing.T) {
+	body := `defaults: {image: netlab/tiny}
+nodes:
+  a: {interfaces: {eth0: {address: 10.2.0.1/30}}}
+  b: {interfaces: {eth0: {address: 10.2.0.2/30}}}
+links:
+  - endpoints: [a:eth0, b:eth0]
+    IMPAIR
+`
+	if !kernelHasNetem(t) {
+		// Delay needs netem: up must say so plainly.
+		name := labName(t)
+		file := writeLab(t, name, strings.Replace(body, "IMPAIR", "delay: 50ms", 1))
+		r := netlab(t, "up", file)
+		netlab(t, "down", name)
+		if r.code != 1 || !strings.Contains(r.stderr, "this kernel has no netem qdisc") {
+			t.Errorf("delay without netem: exit %d: %s", r.code, r.stderr)
+		}
+		// A rate alone works with tbf.
+		l := up(t, strings.Replace(body, "IMPAIR", "rate: 10mbit", 1))
+		pid, _ := exec.Command("docker", "inspect", "-f", "{{.State.Pid}}", l.name+"-a").Output()
+		out, _ := exec.Command("nsenter", "-t", strings.TrimSpace(string(pid)), "-n", "tc", "qdisc", "show", "dev", "eth0").Output()
+		if !strings.Contains(string(out), "tbf") || !strings.Contains(string(out), "rate 10Mbit") {
+			t.Errorf("rate-only link: qdisc is %q", out)
+		}
+		l.mustPing("a", "10.2.0.2")
+		t.Skip("this kernel has no netem (CONFIG_NET_SCH_NETEM): delay is checked only where it has")
+	}
+	l := up(t, strings.Replace(body, "IMPAIR", "delay: 50ms", 1))
+	out, _ := l.exec("a", "ping", "-c", "3", "10.2.0.2")
+	var min float64
+	if i := strings.Index(out, "min/avg/max = "); i >= 0 {
+		fmt.Sscanf(out[i+len("min/avg/max = "):], "%f", &min)
+	}
+	if min < 100 { // 50 ms each way
+		t.Errorf("ping over a 50ms link took %.1f ms at least, want >= 100:\n%s", min, out)
 	}
 }
