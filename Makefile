@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/netlab
 FUZZTIME ?= 20s
 
-.PHONY: help build setup fopnp test unit fuzz bench graphs clean
+.PHONY: help build setup fopnp test unit fuzz bench bench-up graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ fuzz: ## fuzz the lab loader for FUZZTIME (default 20s)
 
 bench: ## planner benchmarks: 250/500/1000 nodes, 2 links per node
 	$(GO) test ./planner -run '^$$' -bench . -benchmem -count 3
+
+bench-up: ## netlab up/down vs plain docker run/rm for chain and star labs of 10, 50, 100 nodes (root)
+	scripts/bench-up.sh
 
 graphs: build ## redraw the pictures in docs/
 	for f in labs/*.yaml; do n=$$(basename $$f .yaml); $(BIN) graph $$f -o docs/$$n.svg; done

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/netlab/netlab/provider"
 )
 
@@ -32,6 +34,7 @@ func runInit(args []string, stderr io.Writer) int {
 		return exitFailure
 	}
 	ready := provider.ReadyDir + "/ready"
+	wake := readyWatch(provider.ReadyDir)
 	start := time.Now()
 	warned := false
 	for {
@@ -42,7 +45,7 @@ func runInit(args []string, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "netlab init: still waiting for the wiring (run netlab up again?)")
 			warned = true
 		}
-		time.Sleep(5 * time.Millisecond)
+		wake()
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
@@ -52,6 +55,27 @@ func runInit(args []string, stderr io.Writer) int {
 	err = syscall.Exec(path, args, os.Environ())
 	fmt.Fprintf(stderr, "netlab init: exec %s: %v\n", strings.Join(args, " "), err)
 	return 126
+}
+
+// readyWatch returns a function that sleeps until something changes in dir
+// (inotify), or at most a second. A lab's nodes wait together, so they must
+// not poll: a hundred polling inits would starve the engine starting them.
+// Without inotify it falls back to 50 ms naps.
+func readyWatch(dir string) func() {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
+	if err == nil {
+		_, err = unix.InotifyAddWatch(fd, dir, unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO|unix.IN_CREATE)
+	}
+	if err != nil {
+		return func() { time.Sleep(50 * time.Millisecond) }
+	}
+	buf := make([]byte, 4096)
+	return func() {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if n, _ := unix.Poll(fds, 1000); n > 0 {
+			unix.Read(fd, buf) // drain; the caller re-reads the file
+		}
+	}
 }
 
 // runForward is a published port's forwarder process.

@@ -202,7 +202,7 @@ func downCommand() *cli.Command {
 		ArgsUsage: "NAME | -f FILE",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "take the lab's name from `FILE`"},
-			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 8, Usage: "containers removed at once"},
+			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 32, Usage: "containers removed at once"},
 		},
 		Action: func(c *cli.Context) error {
 			name, err := labName(c)
