@@ -27,10 +27,23 @@ func OpenNS(pid int) (*NS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open namespace of pid %d: %w", pid, err)
 	}
+	return nsFromFD(fd, fmt.Sprintf("pid %d", pid))
+}
+
+// OpenNSPath opens a network namespace by path (/var/run/netns/NAME).
+func OpenNSPath(path string) (*NS, error) {
+	fd, err := netns.GetFromPath(path)
+	if err != nil {
+		return nil, fmt.Errorf("open namespace %s: %w", path, err)
+	}
+	return nsFromFD(fd, path)
+}
+
+func nsFromFD(fd netns.NsHandle, what string) (*NS, error) {
 	h, err := netlink.NewHandleAt(fd)
 	if err != nil {
 		fd.Close()
-		return nil, fmt.Errorf("netlink handle in namespace of pid %d: %w", pid, err)
+		return nil, fmt.Errorf("netlink handle in namespace of %s: %w", what, err)
 	}
 	return &NS{fd: fd, h: h}, nil
 }
