@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -381,5 +382,39 @@ links:
 	}
 	if min < 100 { // 50 ms each way
 		t.Errorf("ping over a 50ms link took %.1f ms at least, want >= 100:\n%s", min, out)
+	}
+}
+
+func TestStatusLsExec(t *testing.T) {
+	l := up(t, p2p)
+	r := netlab(t, "status", l.name, "--json")
+	var st map[string][]struct {
+		Node       string
+		State      string
+		Ready      bool
+		Interfaces []struct {
+			Name  string
+			Addrs []string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || r.code != 0 {
+		t.Fatalf("status --json: exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	nodes := st[l.name]
+	if len(nodes) != 2 || nodes[0].Node != "a" || !nodes[0].Ready || nodes[0].State != "running" ||
+		len(nodes[0].Interfaces) != 1 || nodes[0].Interfaces[0].Addrs[0] != "10.1.1.1/32" {
+		t.Errorf("status: %+v", nodes)
+	}
+	if r = netlab(t, "status", l.name); !strings.Contains(r.stdout, "10.1.1.2/32") {
+		t.Errorf("status table:\n%s", r.stdout)
+	}
+	if r = netlab(t, "ls"); !strings.Contains(r.stdout, l.name) {
+		t.Errorf("ls does not list %s:\n%s", l.name, r.stdout)
+	}
+	if r = netlab(t, "exec", l.name, "b", "--", "ip", "-o", "addr", "show", "eth0"); r.code != 0 || !strings.Contains(r.stdout, "10.1.1.2/32") {
+		t.Errorf("exec: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = netlab(t, "exec", l.name, "zz"); r.code != 2 || !strings.Contains(r.stderr, `has no node "zz" (known: a, b)`) {
+		t.Errorf("exec on unknown node: exit %d %s", r.code, r.stderr)
 	}
 }
