@@ -3,16 +3,13 @@ package graph
 import (
 	"encoding/json"
 	"encoding/xml"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/netlab/netlab/internal/golden"
 	"github.com/netlab/netlab/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func topo(t *testing.T, file string) *Topology {
 	t.Helper()
@@ -28,20 +25,7 @@ func TestGoldenFopnp(t *testing.T) {
 	for format, got := range map[string]string{
 		"dot": tp.DOT(), "mmd": tp.Mermaid(), "json": string(tp.JSON()), "svg": tp.SVG(),
 	} {
-		golden := filepath.Join("testdata", "fopnp."+format)
-		if *update {
-			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./graph -update)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s output changed; rerun with -update if intended", format)
-		}
+		golden.Check(t, filepath.Join("testdata", "fopnp."+format), got)
 	}
 }
 

@@ -2,17 +2,14 @@ package planner
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/netlab/netlab/internal/golden"
 	"github.com/netlab/netlab/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func build(t testing.TB, file string) *Plan {
 	t.Helper()
@@ -33,21 +30,7 @@ func TestGoldenPlans(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			got := build(t, f).String()
-			golden := filepath.Join("testdata", name+".plan")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./planner -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("plan of %s changed; diff against %s or rerun with -update\n%s", f, golden, got)
-			}
+			golden.Check(t, filepath.Join("testdata", name+".plan"), build(t, f).String())
 		})
 	}
 }

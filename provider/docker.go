@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -115,7 +117,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		return "", fmt.Errorf("create %s: %w", run, err)
 	}
 	var env []string
-	for _, k := range sortedKeys(c.Env) {
+	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
 		env = append(env, k+"="+c.Env[k])
 	}
 	var extra []string
@@ -221,13 +223,4 @@ func (d *Docker) Remove(ctx context.Context, id string) error {
 		return fmt.Errorf("remove container %s: %w", id[:min(12, len(id))], err)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

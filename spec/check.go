@@ -2,9 +2,11 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,24 +88,15 @@ func (l *Lab) SortedNodes() []*Node {
 }
 
 // SortedNetworks returns the lab's network names in order.
-func (l *Lab) SortedNetworks() []string { return sortedKeys(l.Networks) }
+func (l *Lab) SortedNetworks() []string { return slices.Sorted(maps.Keys(l.Networks)) }
 
 // SortedInterfaces returns the node's interfaces ordered by name.
 func (n *Node) SortedInterfaces() []*Interface {
 	out := make([]*Interface, 0, len(n.Interfaces))
-	for _, name := range sortedKeys(n.Interfaces) {
+	for _, name := range slices.Sorted(maps.Keys(n.Interfaces)) {
 		out = append(out, n.Interfaces[name])
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // member is an interface on a segment (a network or a link).
@@ -210,12 +203,12 @@ func (c *checker) node(n *Node) {
 	for k, v := range n.Volumes {
 		c.volume(path(at, "volumes", k), v)
 	}
-	for _, k := range sortedKeys(n.Sysctls) {
+	for _, k := range slices.Sorted(maps.Keys(n.Sysctls)) {
 		if !sysctlRe.MatchString(k) {
 			c.ps.addKey(path(at, "sysctls", k), "%q is not a sysctl name like net.ipv4.ip_forward", k)
 		}
 	}
-	for _, k := range sortedKeys(n.Env) {
+	for _, k := range slices.Sorted(maps.Keys(n.Env)) {
 		if !envRe.MatchString(k) {
 			c.ps.addKey(path(at, "env", k), "%q is not a valid environment variable name", k)
 		}
@@ -232,7 +225,7 @@ func (c *checker) node(n *Node) {
 		if d == n.Name {
 			c.ps.add(path(at, "depends_on", k), "a node cannot depend on itself")
 		} else if c.lab.Nodes[d] == nil {
-			c.ps.add(path(at, "depends_on", k), "unknown node %q (known: %s)", d, quoteList(sortedKeys(c.lab.Nodes)))
+			c.ps.add(path(at, "depends_on", k), "unknown node %q (known: %s)", d, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
 		}
 	}
 }
@@ -272,7 +265,7 @@ func (c *checker) iface(n *Node, i *Interface) {
 	if i.Network != "" {
 		nw = c.lab.Networks[i.Network]
 		if nw == nil {
-			c.ps.add(path(at, "network"), "unknown network %q (known: %s)", i.Network, quoteList(sortedKeys(c.lab.Networks)))
+			c.ps.add(path(at, "network"), "unknown network %q (known: %s)", i.Network, quoteList(slices.Sorted(maps.Keys(c.lab.Networks))))
 		} else {
 			c.members[i.Network] = append(c.members[i.Network], member{n, i})
 		}
@@ -384,13 +377,13 @@ func (c *checker) links() {
 			}
 			n := c.lab.Nodes[ep.Node]
 			if n == nil {
-				c.ps.add(eat, "unknown node %q (known: %s)", ep.Node, quoteList(sortedKeys(c.lab.Nodes)))
+				c.ps.add(eat, "unknown node %q (known: %s)", ep.Node, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
 				continue
 			}
 			i := n.Interfaces[ep.Interface]
 			switch {
 			case i == nil:
-				c.ps.add(eat, "node %s has no interface %q (known: %s); declare it under nodes.%s.interfaces", ep.Node, ep.Interface, quoteList(sortedKeys(n.Interfaces)), ep.Node)
+				c.ps.add(eat, "node %s has no interface %q (known: %s); declare it under nodes.%s.interfaces", ep.Node, ep.Interface, quoteList(slices.Sorted(maps.Keys(n.Interfaces))), ep.Node)
 			case i.Network != "":
 				c.ps.add(eat, "%s is on network %s; an interface is on a network or ends a link, not both", ep, i.Network)
 			case i.Link != nil:

@@ -2,15 +2,13 @@ package spec
 
 import (
 	"errors"
-	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the expected messages of the invalid fixtures")
+	"github.com/netlab/netlab/internal/golden"
+)
 
 // Every file in testdata/invalid must fail with exactly the messages in its
 // .err file, and every problem must wrap ErrInvalid.
@@ -28,21 +26,7 @@ func TestInvalidFixtures(t *testing.T) {
 			if !errors.Is(err, ErrInvalid) {
 				t.Errorf("error does not wrap ErrInvalid: %v", err)
 			}
-			got := err.Error() + "\n"
-			want := strings.TrimSuffix(f, ".yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(want, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			exp, err := os.ReadFile(want)
-			if err != nil {
-				t.Fatalf("no expected messages (run go test ./spec -update): %v", err)
-			}
-			if got != string(exp) {
-				t.Errorf("messages differ\n got: %s\nwant: %s", got, exp)
-			}
+			golden.Check(t, strings.TrimSuffix(f, ".yaml")+".err", err.Error()+"\n")
 		})
 	}
 }

@@ -2,7 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -60,7 +62,7 @@ func (c *checker) routing(n *Node) {
 			continue
 		}
 		if r.Dev != "" && n.Interfaces[r.Dev] == nil {
-			c.ps.add(path(rat, "dev"), "unknown interface %q (known: %s)", r.Dev, quoteList(sortedKeys(n.Interfaces)))
+			c.ps.add(path(rat, "dev"), "unknown interface %q (known: %s)", r.Dev, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
 			continue
 		}
 		if r.Via != "" {
@@ -131,7 +133,7 @@ func (c *checker) nat(n *Node) {
 	at := path("nodes", n.Name, "nat")
 	for k, ifname := range n.NAT.Masquerade {
 		if n.Interfaces[ifname] == nil {
-			c.ps.add(path(at, "masquerade", k), "unknown interface %q (known: %s)", ifname, quoteList(sortedKeys(n.Interfaces)))
+			c.ps.add(path(at, "masquerade", k), "unknown interface %q (known: %s)", ifname, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
 		}
 	}
 	for k, d := range n.NAT.DNAT {
@@ -140,7 +142,7 @@ func (c *checker) nat(n *Node) {
 			d.Proto = "tcp"
 		}
 		if n.Interfaces[d.In] == nil {
-			c.ps.add(path(dat, "in"), "unknown interface %q (known: %s)", d.In, quoteList(sortedKeys(n.Interfaces)))
+			c.ps.add(path(dat, "in"), "unknown interface %q (known: %s)", d.In, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
 		}
 		ap, err := netip.ParseAddrPort(d.To)
 		if err == nil {

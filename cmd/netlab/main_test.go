@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/netlab/netlab/internal/golden"
 	"github.com/netlab/netlab/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite golden transcripts")
 
 func netlab(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -114,15 +112,7 @@ func TestPlanFopnp(t *testing.T) {
 // A transcript of `netlab plan` pins what users read.
 func TestPlanTranscript(t *testing.T) {
 	_, stdout, _ := netlab(t, "plan", "../../labs/p2p.yaml")
-	golden := "testdata/plan-p2p.txt"
-	if *update {
-		os.WriteFile(golden, []byte(stdout), 0o644)
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil || stdout != string(want) {
-		t.Errorf("transcript changed (rerun with -update if intended):\n%s", stdout)
-	}
+	golden.Check(t, "testdata/plan-p2p.txt", stdout)
 }
 
 func TestGraphToFile(t *testing.T) {
