@@ -1,7 +1,11 @@
 package provider
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"github.com/google/nftables"
@@ -62,8 +66,35 @@ func port16(p int) []byte {
 	return b
 }
 
+// natTag marks every rule of a NAT table with the configuration it was
+// made from, so that an unchanged table is recognised and left alone.
+func natTag(n *planner.NAT) []byte {
+	data, _ := json.Marshal(n) // plain struct: cannot fail
+	sum := sha256.Sum256(data)
+	return []byte("netlab:" + hex.EncodeToString(sum[:8]))
+}
+
+// natCurrent tells whether the namespace's NAT table holds exactly the
+// rules made from n.
+func natCurrent(c *nftables.Conn, table *nftables.Table, n *planner.NAT, tag []byte) bool {
+	post, pre := natRules(n)
+	for name, want := range map[string]int{"postrouting": len(post), "prerouting": len(pre)} {
+		rules, err := c.GetRules(table, &nftables.Chain{Name: name, Table: table})
+		if err != nil || len(rules) != want {
+			return false
+		}
+		for _, r := range rules {
+			if !bytes.Equal(r.UserData, tag) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // EnsureNAT writes the node's NAT table (inet "netlab") in its namespace in
-// one batch, replacing an older one. Other tables are left alone.
+// one batch, replacing an older one unless it is current. Other tables are
+// left alone.
 func EnsureNAT(ns *NS, n *planner.NAT) (changed bool, err error) {
 	c, err := nftables.New(nftables.WithNetNSFd(ns.FD()))
 	if err != nil {
@@ -71,9 +102,13 @@ func EnsureNAT(ns *NS, n *planner.NAT) (changed bool, err error) {
 	}
 	defer c.CloseLasting()
 	table := &nftables.Table{Family: nftables.TableFamilyINet, Name: naming.NATTable}
+	tag := natTag(n)
 	if tables, err := c.ListTablesOfFamily(nftables.TableFamilyINet); err == nil {
 		for _, t := range tables {
 			if t.Name == table.Name {
+				if natCurrent(c, t, n, tag) {
+					return false, nil
+				}
 				c.DelTable(t)
 			}
 		}
@@ -85,10 +120,10 @@ func EnsureNAT(ns *NS, n *planner.NAT) (changed bool, err error) {
 		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest})
 	postRules, preRules := natRules(n)
 	for _, e := range postRules {
-		c.AddRule(&nftables.Rule{Table: table, Chain: post, Exprs: e})
+		c.AddRule(&nftables.Rule{Table: table, Chain: post, Exprs: e, UserData: tag})
 	}
 	for _, e := range preRules {
-		c.AddRule(&nftables.Rule{Table: table, Chain: pre, Exprs: e})
+		c.AddRule(&nftables.Rule{Table: table, Chain: pre, Exprs: e, UserData: tag})
 	}
 	if err := c.Flush(); err != nil {
 		return false, fmt.Errorf("write nftables table %s: %w", naming.NATTable, err)

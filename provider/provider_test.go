@@ -189,14 +189,19 @@ func TestNATInNamespace(t *testing.T) {
 		Masquerade: []string{"eth0"},
 		DNAT:       []planner.DNAT{{In: "eth0", Proto: "tcp", Port: 8080, To: netip.MustParseAddrPort("192.168.0.10:80")}},
 	}
-	for i := 0; i < 2; i++ { // the second run replaces the table, not adds to it
-		if _, err := EnsureNAT(n, nat); err != nil {
-			t.Fatal(err)
+	for i, want := range []bool{true, false} { // the second run finds the table current
+		if changed, err := EnsureNAT(n, nat); err != nil || changed != want {
+			t.Fatalf("EnsureNAT #%d: changed %v, %v", i+1, changed, err)
 		}
+	}
+	// A changed configuration replaces the table rather than adding to it.
+	nat.DNAT[0].Port = 8081
+	if changed, err := EnsureNAT(n, nat); err != nil || !changed {
+		t.Fatalf("EnsureNAT after a change: changed %v, %v", changed, err)
 	}
 	out := inNS(t, n, "nft", "list", "table", "inet", "netlab")
 	if strings.Count(out, "masquerade") != 1 || !strings.Contains(out, `oifname "eth0" masquerade`) ||
-		!strings.Contains(out, `iifname "eth0" tcp dport 8080 dnat ip to 192.168.0.10:80`) {
+		!strings.Contains(out, `iifname "eth0" tcp dport 8081 dnat ip to 192.168.0.10:80`) || strings.Contains(out, "8080") {
 		t.Errorf("table in namespace:\n%s", out)
 	}
 	if host, _ := exec.Command("nft", "list", "tables").Output(); strings.Contains(string(host), "inet netlab") {

@@ -126,6 +126,10 @@ func TestNATMasqueradeAndPortForward(t *testing.T) {
 	if got := l.httpGet("outside", "203.0.113.2", "8080", "/cgi-bin/ip"); got != "203.0.113.1" {
 		t.Errorf("port forward: server answered %q, want the outside client 203.0.113.1", got)
 	}
+	// Bridges, ports, NAT and host rules are all recognised on a second up.
+	if r := netlab(t, "up", l.file); !strings.Contains(r.stdout, "is up to date") {
+		t.Errorf("second up of the NAT lab changed something:\n%s%s", r.stdout, r.stderr)
+	}
 }
 
 func TestPublishedPortFromHostLoopback(t *testing.T) {
