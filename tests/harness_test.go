@@ -149,9 +149,12 @@ func leftovers(t *testing.T, name string) string {
 	if _, err := os.Stat("/run/netlab/" + name); err == nil {
 		left = append(left, "/run/netlab/"+name)
 	}
-	out, _ = exec.Command("pgrep", "-f", "_forward.*--container "+name+"-").Output()
-	if s := strings.TrimSpace(string(out)); s != "" {
-		left = append(left, "forwarders "+s)
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		cmd, _ := os.ReadFile(p)
+		if args := strings.Split(string(cmd), "\x00"); len(args) > 5 && args[1] == "_forward" && strings.HasPrefix(args[5], name+"-") {
+			left = append(left, "forwarder "+filepath.Base(filepath.Dir(p)))
+		}
 	}
 	return strings.Join(left, "; ")
 }
