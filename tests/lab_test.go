@@ -268,7 +268,7 @@ func TestDownWithoutFileLeavesNothing(t *testing.T) {
 	l := up(t, strings.ReplaceAll(natLab, "WEB", webServer)+`    publish: ["127.0.0.1:18081:80"]
 `)
 	if left := leftovers(t, l.name); !strings.Contains(left, "containers") || !strings.Contains(left, "host interfaces") ||
-		!strings.Contains(left, "iptables rules") || !strings.Contains(left, "forwarders") {
+		!strings.Contains(left, "iptables rules") || !strings.Contains(left, "forwarder ") {
 		t.Fatalf("the lab does not have every kind of object the check looks for: %s", left)
 	}
 	os.Remove(l.file) // down works from the name alone
