@@ -234,6 +234,14 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 		t.Fatalf("up after restart:\n%s%s", r.stdout, r.stderr)
 	}
 	l.mustPing("a", "10.1.1.2")
+	// A stopped node is started and rewired.
+	if out, err := exec.Command("docker", "stop", "-t", "1", l.name+"-a").CombinedOutput(); err != nil {
+		t.Fatalf("docker stop: %v %s", err, out)
+	}
+	if r = netlab(t, "up", l.file); r.code != 0 || !strings.Contains(r.stdout, "is up:") {
+		t.Fatalf("up after stop:\n%s%s", r.stdout, r.stderr)
+	}
+	l.mustPing("a", "10.1.1.2")
 	// A removed node is recreated.
 	exec.Command("docker", "rm", "-f", l.name+"-a").Run()
 	if r = netlab(t, "up", l.file); r.code != 0 {
