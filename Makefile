@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/netlab
 FUZZTIME ?= 20s
 
-.PHONY: help build setup fopnp test unit fuzz bench bench-up graphs clean
+.PHONY: help build setup images fopnp test unit fuzz bench bench-up graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -14,12 +14,17 @@ build: ## build bin/netlab (static: nodes run it as their init)
 setup: ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
 	scripts/setup.sh
 
-fopnp: build ## the fopnp playground (until the provider lands: validate, plan and draw it)
-	$(BIN) validate labs/fopnp.yaml
-	$(BIN) plan labs/fopnp.yaml
-	$(BIN) graph labs/fopnp.yaml -o fopnp.svg
+images: setup ## build the fopnp playground's images from Debian's packages (cached; root)
+	labs/fopnp/image/build.sh
 
-test: setup build unit fuzz ## everything CI runs: set-up, vet, every test (end-to-end included), a short fuzz run
+fopnp: setup images build ## bring up the fopnp playground, and say how to get in (root)
+	$(BIN) up labs/fopnp.yaml
+	@echo
+	@echo "Get in:  ssh -p 2201 root@127.0.0.1   (password abc123; h2-h4 on 2202-2204)"
+	@echo "    or:  $(BIN) exec fopnp h1         (any node: h1-h4, modemA, modemB, isp, backbone, example, ftp, mail, www)"
+	@echo "Remove:  $(BIN) down fopnp"
+
+test: setup images build unit fuzz ## everything CI runs: set-up, vet, every test (end-to-end included), a short fuzz run
 	@echo "make test: all passed"
 
 unit: ## go vet and the tests; the end-to-end tests in tests/ need root and Docker

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what netlab needs on Debian and starts the Docker engine:
-# docker.io, nftables, iptables, busybox-static; then builds the tiny node
+# docker.io, nftables, iptables, busybox-static, and for the playground's
+# images and checks debootstrap, openssl and openssh-client; then builds the tiny node
 # image (netlab/tiny) from busybox-static with `docker import` (no registry
 # is needed). Safe to run again: it does only what is missing.
 set -euo pipefail
@@ -12,6 +13,9 @@ pkgs=()
 command -v dockerd >/dev/null || pkgs+=(docker.io)
 command -v nft >/dev/null || pkgs+=(nftables)
 command -v iptables >/dev/null || pkgs+=(iptables)
+command -v ssh >/dev/null || pkgs+=(openssh-client)
+command -v debootstrap >/dev/null || pkgs+=(debootstrap)
+command -v openssl >/dev/null || pkgs+=(openssl)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || pkgs+=(busybox-static)
 if [ ${#pkgs[@]} -gt 0 ]; then
   need_root

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the playground's images without a registry: a Debian root made by
+# debootstrap from Debian's packages (downloaded on the host, never inside a
+# lab), configured in a chroot, imported as fopnp/rootfs; then fopnp/base,
+# dns, ftp, mail and www, each that root with its role's start command.
+# Cached: nothing is rebuilt while the inputs (this folder) are unchanged,
+# and the downloaded root is kept while packages.txt is unchanged.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${NETLAB_CACHE:-/var/cache/netlab/fopnp}
+suite=bookworm
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+roles=(base dns ftp mail www)
+
+[ "$(id -u)" = 0 ] || { echo "build: run as root (debootstrap and chroot need it)" >&2; exit 1; }
+command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
+command -v openssl >/dev/null || apt-get install -y -qq openssl >/dev/null
+
+inputs=$(cd "$here" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+current=1
+for r in "${roles[@]}"; do
+  [ "$(docker image inspect -f '{{index .Config.Labels "fopnp.inputs"}}' fopnp/$r 2>/dev/null)" = "$inputs" ] || current=0
+done
+if [ $current = 1 ]; then
+  echo "fopnp images are up to date ($inputs)"
+  exit 0
+fi
+
+step() { printf '== [%s/5] %s\n' "$1" "$2"; }
+mkdir -p "$cache"
+pkgs=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
+pkghash=$(echo "$suite $pkgs" | sha256sum | cut -c1-16)
+pristine="$cache/root-$pkghash.tar"
+
+if [ ! -f "$pristine" ]; then
+  step 1 "debootstrap $suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (a minute or two)"
+  tmp=$(mktemp -d "$cache/debootstrap.XXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  debootstrap --variant=minbase --include="$pkgs" "$suite" "$tmp/root" "$mirror" \
+    | stdbuf -oL awk '/^I: (Retrieving|Validating)/ {n++; if (n % 40 == 0) printf "   %d packages fetched\n", n/2} /^I: Base system installed/ {print "   installed"}'
+  tar -C "$tmp/root" -cf "$pristine.part" .
+  mv "$pristine.part" "$pristine"
+  rm -rf "$tmp"
+  trap - EXIT
+else
+  step 1 "debootstrap: cached ($pristine)"
+fi
+
+step 2 "keys and certificates (playground CA)"
+pki="$cache/pki"
+mkdir -p "$pki"
+if [ ! -f "$pki/ca.crt" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=fopnp playground CA" \
+    -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+fi
+for s in www mail; do
+  if [ ! -f "$pki/$s.crt" ]; then
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$s.example.com" -keyout "$pki/$s.key" -out "$pki/$s.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:%s.example.com,DNS:%s\n' "$s" "$s" >"$pki/$s.ext"
+    openssl x509 -req -in "$pki/$s.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+      -days 3650 -extfile "$pki/$s.ext" -out "$pki/$s.crt" 2>/dev/null
+  fi
+done
+[ -f "$pki/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C 'root@fopnp' -f "$pki/id_ed25519" 2>/dev/null \
+  || { apt-get install -y -qq openssh-client >/dev/null; ssh-keygen -q -t ed25519 -N '' -C 'root@fopnp' -f "$pki/id_ed25519"; }
+
+step 3 "configure the root: users, keys, CA, postfix, dovecot, vsftpd, nginx, dnsmasq"
+work=$(mktemp -d "$cache/work.XXXX")
+cleanup() { umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+mkdir "$work/root"
+tar -C "$work/root" -xf "$pristine"
+cp -a "$here/overlay/." "$work/root/"
+ln -sf ../sites-available/default "$work/root/etc/nginx/sites-enabled/default"
+mkdir -p "$work/root/tmp/fopnp-build"
+cp "$pki"/{ca.crt,www.crt,www.key,mail.crt,mail.key,id_ed25519,id_ed25519.pub} "$here/brandon.mbox" "$work/root/tmp/fopnp-build/"
+mount -t proc proc "$work/root/proc"
+chroot "$work/root" /bin/sh -s <"$here/configure.sh"
+umount "$work/root/proc"
+
+step 4 "import fopnp/rootfs"
+tar -C "$work/root" -c . | docker import \
+  -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  -c "LABEL fopnp.inputs=$inputs" \
+  -c 'CMD ["/usr/local/sbin/fopnp-start", "base"]' - fopnp/rootfs >/dev/null
+
+step 5 "images: ${roles[*]}"
+for r in "${roles[@]}"; do
+  printf 'FROM fopnp/rootfs\nLABEL fopnp.inputs=%s fopnp.role=%s\nCMD ["/usr/local/sbin/fopnp-start", "%s"]\n' "$inputs" "$r" "$r" \
+    | docker build -q -t fopnp/$r - >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+done
+echo "fopnp images built ($inputs): $(docker image inspect -f '{{.Size}}' fopnp/rootfs | awk '{printf "%d MB", $1/1e6}')"
+echo "root's key for ssh from the host: $pki/id_ed25519 (or password abc123)"
