@@ -120,6 +120,19 @@ print(n, 'found' if found else 'missing')
 		}
 	})
 
+	t.Run("ftp upload", func(t *testing.T) {
+		name := fmt.Sprintf("up-%d.txt", time.Now().UnixNano())
+		out := sh("h1", fmt.Sprintf(`python3 -c "
+import ftplib, io
+f = ftplib.FTP('ftp.example.com', timeout=10)
+f.login('brandon', 'abc123')
+f.storbinary('STOR uploads/%s', io.BytesIO(b'hi from h1'))
+f.quit()"`, name))
+		if got := sh("ftp", "cat /home/brandon/uploads/"+name); got != "hi from h1" {
+			t.Errorf("brandon's upload from h1: %q %s", got, out)
+		}
+	})
+
 	t.Run("ssh from the host", func(t *testing.T) {
 		key := "/var/cache/netlab/fopnp/pki/id_ed25519"
 		out, err := exec.Command("ssh", "-i", key, "-p", "2201", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
