@@ -49,31 +49,38 @@ func needRoot(t *testing.T) {
 
 // scratchNS makes a named namespace that the test removes, also on failure.
 func scratchNS(t *testing.T, name string) *NS {
+	ns, _ := scratchNSPath(t, name)
+	return ns
+}
+
+// scratchNSPath is scratchNS, also returning the namespace's path.
+func scratchNSPath(t *testing.T, name string) (*NS, string) {
 	t.Helper()
 	name = fmt.Sprintf("nlt%d%s", os.Getpid()%100000, name)
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	ns, err := OpenNSPath("/var/run/netns/" + name)
+	path := "/var/run/netns/" + name
+	ns, err := OpenNSPath(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Close)
-	return ns
+	return ns, path
 }
 
-func inNS(t *testing.T, ns *NS, args ...string) string {
+// inNS runs a command in the namespace at path.
+func inNS(t *testing.T, path string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("nsenter", append([]string{fmt.Sprintf("--net=/proc/self/fd/%d", 3), "--"}, args...)...)
-	cmd.ExtraFiles = []*os.File{os.NewFile(uintptr(ns.FD()), "ns")}
-	out, _ := cmd.CombinedOutput()
+	out, _ := exec.Command("nsenter", append([]string{"--net=" + path, "--"}, args...)...).CombinedOutput()
 	return string(out)
 }
 
 func TestLinkAddressesRoutes(t *testing.T) {
 	needRoot(t)
-	a, b := scratchNS(t, "a"), scratchNS(t, "b")
+	a, aPath := scratchNSPath(t, "a")
+	b := scratchNS(t, "b")
 	host, err := netlink.NewHandle()
 	if err != nil {
 		t.Fatal(err)
@@ -134,10 +141,10 @@ func TestLinkAddressesRoutes(t *testing.T) {
 			}
 		}
 	}
-	if out := inNS(t, a, "ip", "route"); !strings.Contains(out, "10.9.0.0/16 via 10.1.1.2 dev eth0") {
+	if out := inNS(t, aPath, "ip", "route"); !strings.Contains(out, "10.9.0.0/16 via 10.1.1.2 dev eth0") {
 		t.Errorf("routes in a:\n%s", out)
 	}
-	if out := inNS(t, a, "busybox", "ping", "-c", "1", "-W", "2", "10.1.1.2"); !strings.Contains(out, "1 packets received") {
+	if out := inNS(t, aPath, "busybox", "ping", "-c", "1", "-W", "2", "10.1.1.2"); !strings.Contains(out, "1 packets received") {
 		t.Errorf("a cannot ping b:\n%s", out)
 	}
 }
@@ -184,7 +191,7 @@ func TestBridgeAndPort(t *testing.T) {
 
 func TestNATInNamespace(t *testing.T) {
 	needRoot(t)
-	n := scratchNS(t, "n")
+	n, nPath := scratchNSPath(t, "n")
 	nat := &planner.NAT{
 		Masquerade: []string{"eth0"},
 		DNAT:       []planner.DNAT{{In: "eth0", Proto: "tcp", Port: 8080, To: netip.MustParseAddrPort("192.168.0.10:80")}},
@@ -199,7 +206,7 @@ func TestNATInNamespace(t *testing.T) {
 	if changed, err := EnsureNAT(n, nat); err != nil || !changed {
 		t.Fatalf("EnsureNAT after a change: changed %v, %v", changed, err)
 	}
-	out := inNS(t, n, "nft", "list", "table", "inet", "netlab")
+	out := inNS(t, nPath, "nft", "list", "table", "inet", "netlab")
 	if strings.Count(out, "masquerade") != 1 || !strings.Contains(out, `oifname "eth0" masquerade`) ||
 		!strings.Contains(out, `iifname "eth0" tcp dport 8081 dnat ip to 192.168.0.10:80`) || strings.Contains(out, "8080") {
 		t.Errorf("table in namespace:\n%s", out)
