@@ -24,21 +24,13 @@ import (
 	"github.com/netlab/netlab/provider"
 )
 
-// needRoot says in one line why a command needs root.
-func needRoot(verb string) error {
+// engine checks that netlab runs as root and reaches the Docker engine;
+// otherwise it says in one line what is missing and what to do.
+func engine(ctx context.Context, verb string) (*provider.Docker, error) {
 	if os.Geteuid() != 0 {
-		return fmt.Errorf("netlab %s needs root: it changes the host's interfaces, namespaces and firewall; run it with sudo", verb)
+		return nil, fmt.Errorf("netlab %s needs root: it changes the host's interfaces, namespaces and firewall; run it with sudo", verb)
 	}
-	return nil
-}
-
-// connect reaches the Docker engine, or says what to do.
-func connect(ctx context.Context) (*provider.Docker, error) {
-	d, err := provider.NewDocker(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%v", err)
-	}
-	return d, nil
+	return provider.NewDocker(ctx)
 }
 
 // staticSelf returns the path of this binary, which every node runs as its
@@ -96,15 +88,13 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if err := needRoot("up"); err != nil {
+	d, err := engine(ctx, "up")
+	if err != nil {
 		return err
 	}
 	self, err := staticSelf()
 	if err != nil {
-		return err
-	}
-	d, err := connect(ctx)
-	if err != nil {
+		d.Close()
 		return err
 	}
 	defer d.Close()
@@ -215,10 +205,7 @@ func downCommand() *cli.Command {
 }
 
 func runDown(ctx context.Context, lab string, parallel int, stdout io.Writer) error {
-	if err := needRoot("down"); err != nil {
-		return err
-	}
-	d, err := connect(ctx)
+	d, err := engine(ctx, "down")
 	if err != nil {
 		return err
 	}
@@ -253,10 +240,7 @@ func statusCommand() *cli.Command {
 }
 
 func runStatus(ctx context.Context, lab string, asJSON bool, stdout io.Writer) error {
-	if err := needRoot("status"); err != nil {
-		return err
-	}
-	d, err := connect(ctx)
+	d, err := engine(ctx, "status")
 	if err != nil {
 		return err
 	}
@@ -315,7 +299,7 @@ func lsCommand() *cli.Command {
 		Usage: "list the labs on this host",
 		Action: func(c *cli.Context) error {
 			ctx := c.Context
-			d, err := connect(ctx)
+			d, err := provider.NewDocker(ctx)
 			if err != nil {
 				return err
 			}
@@ -369,7 +353,7 @@ func runExec(ctx context.Context, lab, node string, cmd []string) error {
 	if err != nil {
 		return errors.New("netlab exec runs the docker command, which is not installed: apt-get install docker.io")
 	}
-	d, err := connect(ctx)
+	d, err := provider.NewDocker(ctx)
 	if err != nil {
 		return err
 	}
