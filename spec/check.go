@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"net"
 	"net/netip"
@@ -571,12 +572,11 @@ func deriveMAC(lab string, m member) string {
 			return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}.String()
 		}
 	}
-	h := uint64(14695981039346656037) // FNV-1a
+	f := fnv.New64a()
 	for _, s := range []string{lab, m.node.Name, m.iface.Name} {
-		for i := 0; i < len(s); i++ {
-			h = (h ^ uint64(s[i])) * 1099511628211
-		}
-		h = (h ^ 0) * 1099511628211
+		f.Write([]byte(s))
+		f.Write([]byte{0})
 	}
+	h := f.Sum64()
 	return net.HardwareAddr{0x02, 0x43, byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h)}.String()
 }

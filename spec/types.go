@@ -200,15 +200,6 @@ func (l *Link) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// MarshalYAML writes the short form when the link has no impairments.
-func (l *Link) MarshalYAML() (any, error) {
-	ends := []string{l.Endpoints[0].String(), l.Endpoints[1].String()}
-	if l.Delay == "" && l.Jitter == "" && l.Loss == "" && l.Rate == "" {
-		return ends, nil
-	}
-	return linkLong{Endpoints: ends, Delay: l.Delay, Jitter: l.Jitter, Loss: l.Loss, Rate: l.Rate}, nil
-}
-
 func parseEndpoint(s string) Endpoint {
 	for i := len(s) - 1; i >= 0; i-- {
 		if s[i] == ':' {
