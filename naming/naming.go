@@ -23,6 +23,7 @@ const (
 const (
 	BridgePrefix = "nlb" // a network's bridge
 	PortPrefix   = "nlp" // the host end of a node's veth on a bridge
+	RelayPrefix  = "nlr" // the host end of a node's veth on an impaired link
 )
 
 // AliasPrefix starts the alias (IFLA_IFALIAS) of every host interface.
@@ -36,6 +37,14 @@ func Bridge(lab, network string) string { return BridgePrefix + hash10(lab, "net
 
 // Port is the host name of the bridge-side end of node:iface's veth.
 func Port(lab, node, iface string) string { return PortPrefix + hash10(lab, "port", node, iface) }
+
+// Relay is the host name of node:iface's veth end on an impaired link.
+func Relay(lab, node, iface string) string { return RelayPrefix + hash10(lab, "relay", node, iface) }
+
+// RelayAlias names the lab and node interface behind a relay's host end.
+func RelayAlias(lab, node, iface string) string {
+	return AliasPrefix + lab + ":relay:" + node + ":" + iface
+}
 
 // BridgeAlias names the lab and network behind a bridge.
 func BridgeAlias(lab, network string) string {

@@ -131,14 +131,17 @@ func (b *builder) link(i int, l *spec.Link) {
 	}
 	id := linkID(l)
 	a, z := l.Endpoints[0], l.Endpoints[1]
-	b.add(&Step{ID: id, Kind: KindLink, Node: a.Node, Veth: &Veth{A: end(a), B: end(z)},
-		Deps: []string{"start:" + a.Node, "start:" + z.Node}})
-	if !l.Impair.IsZero() {
-		for _, e := range l.Endpoints {
-			b.add(&Step{ID: "impair:" + e.String(), Kind: KindImpair, Node: e.Node,
-				Impair: &Impair{Iface: e.Interface, Spec: l.Impair}, Deps: []string{id}})
-		}
+	deps := []string{"start:" + a.Node, "start:" + z.Node}
+	if l.Impair.IsZero() {
+		b.add(&Step{ID: id, Kind: KindLink, Node: a.Node, Veth: &Veth{A: end(a), B: end(z)}, Deps: deps})
+		return
 	}
+	r := &Relay{Spec: l.Impair, PidName: "relay-" + naming.Relay(b.lab.Name, a.Node, a.Interface) + ".pid"}
+	for k, e := range l.Endpoints {
+		r.Ends[k] = end(e)
+		r.Host[k] = VethEnd{Name: naming.Relay(b.lab.Name, e.Node, e.Interface), Alias: naming.RelayAlias(b.lab.Name, e.Node, e.Interface), MTU: r.Ends[k].MTU}
+	}
+	b.add(&Step{ID: id, Kind: KindRelay, Node: a.Node, Relay: r, Deps: deps})
 }
 
 func (b *builder) node(n *spec.Node) {
@@ -168,9 +171,6 @@ func (b *builder) node(n *spec.Node) {
 			wired = port.ID
 		} else {
 			wired = linkID(i.Link)
-			if !i.Link.Impair.IsZero() {
-				ready = append(ready, "impair:"+n.Name+":"+i.Name)
-			}
 		}
 		addr := b.add(&Step{ID: addrID(n.Name, i.Name), Kind: KindAddr, Node: n.Name,
 			Addr: &Addr{Iface: i.Name, Addrs: i.Addrs}, Deps: []string{wired}})

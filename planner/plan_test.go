@@ -141,13 +141,17 @@ func TestCycleIsNamed(t *testing.T) {
 
 func TestImpairmentAndAllocationInPlan(t *testing.T) {
 	p := build(t, "../labs/wan.yaml")
-	for _, id := range []string{"impair:ra:wan0", "impair:rb:wan0"} {
-		s := p.Step(id)
-		if s == nil || s.Impair.Spec.Delay.String() != "40ms" || s.Impair.Spec.RateBytes != 1250000 {
-			t.Fatalf("%s: %+v", id, s)
-		}
-		if !contains(p.Step("ready:"+s.Node).Deps, id) {
-			t.Errorf("ready:%s does not wait for %s", s.Node, id)
+	s := p.Step("link:ra:wan0=rb:wan0")
+	if s == nil || s.Kind != KindRelay || s.Relay.Spec.Delay.String() != "40ms" || s.Relay.Spec.RateBytes != 1250000 {
+		t.Fatalf("impaired link: %+v", s)
+	}
+	if s.Relay.Ends[0].Name != "wan0" || s.Relay.Ends[1].Node != "rb" || !strings.HasPrefix(s.Relay.Host[0].Name, "nlr") ||
+		s.Relay.Host[0].Name == s.Relay.Host[1].Name || !strings.HasPrefix(s.Relay.Host[1].Alias, "netlab:wan:relay:rb:wan0") {
+		t.Errorf("relay ends: %+v", s.Relay)
+	}
+	for _, node := range []string{"ra", "rb"} {
+		if !contains(p.Step("addr:"+node+":wan0").Deps, s.ID) {
+			t.Errorf("addr:%s:wan0 does not wait for the relay", node)
 		}
 	}
 	r := build(t, "../labs/router.yaml")

@@ -24,7 +24,7 @@ const (
 	KindLink    Kind = "link"    // veth pair between two nodes
 	KindPort    Kind = "port"    // veth pair from a bridge into a node
 	KindAddr    Kind = "addr"    // addresses on an interface, and up
-	KindImpair  Kind = "impair"  // netem on one end of a link
+	KindRelay   Kind = "relay"   // an impaired link: both ends into the host, joined by a relay
 	KindRoute   Kind = "route"   // a static route
 	KindNAT     Kind = "nat"     // the node's nftables NAT table
 	KindPublish Kind = "publish" // a host port forwarded into the node
@@ -34,8 +34,8 @@ const (
 var kindRank = map[Kind]int{}
 
 func init() {
-	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindPort,
-		KindAddr, KindImpair, KindRoute, KindNAT, KindPublish, KindReady} {
+	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindPort,
+		KindAddr, KindRoute, KindNAT, KindPublish, KindReady} {
 		kindRank[k] = i
 	}
 }
@@ -52,7 +52,7 @@ type Step struct {
 	Container *Container `json:"container,omitempty"`
 	Veth      *Veth      `json:"veth,omitempty"`
 	Addr      *Addr      `json:"addr,omitempty"`
-	Impair    *Impair    `json:"impair,omitempty"`
+	Relay     *Relay     `json:"relay,omitempty"`
 	Route     *Route     `json:"route,omitempty"`
 	NAT       *NAT       `json:"nat,omitempty"`
 	Publish   *Publish   `json:"publish,omitempty"`
@@ -111,10 +111,16 @@ type Addr struct {
 	Addrs []netip.Prefix `json:"addrs"`
 }
 
-// Impair is netem on one end of a link.
-type Impair struct {
-	Iface string          `json:"iface"`
-	Spec  spec.Impairment `json:"spec"`
+// Relay is an impaired point-to-point link. Each node end is a veth pair
+// whose other end is on the host (A[i] in the node, Host[i] on the host); a
+// netlab relay process carries frames between the two host ends, delaying,
+// dropping and pacing them as Spec says. Unlike netem it needs nothing of
+// the kernel, so a lab is impaired the same on every machine.
+type Relay struct {
+	Ends    [2]VethEnd      `json:"ends"` // in the nodes
+	Host    [2]VethEnd      `json:"host"` // on the host
+	Spec    spec.Impairment `json:"spec"`
+	PidName string          `json:"pid_name"` // the relay's pid file, in the lab's run directory
 }
 
 // Route is a static route in a node.
@@ -171,8 +177,10 @@ func (s *Step) Describe() string {
 			return fmt.Sprintf("bring %s up (no address)", s.Addr.Iface)
 		}
 		return fmt.Sprintf("set %s %s, up", s.Addr.Iface, strings.Join(as, " "))
-	case KindImpair:
-		return fmt.Sprintf("netem on %s: %s", s.Impair.Iface, describeImpairment(s.Impair.Spec))
+	case KindRelay:
+		r := s.Relay
+		return fmt.Sprintf("create veths %s:%s <-> %s <~> %s <-> %s:%s, relay with %s", r.Ends[0].Node, r.Ends[0].Name,
+			r.Host[0].Name, r.Host[1].Name, r.Ends[1].Node, r.Ends[1].Name, describeImpairment(r.Spec))
 	case KindRoute:
 		r := s.Route
 		out := "route " + routeDst(r.Dst)
@@ -224,7 +232,15 @@ func describeImpairment(i spec.Impairment) string {
 		parts = append(parts, fmt.Sprintf("loss %g%%", i.LossPercent))
 	}
 	if i.RateBytes > 0 {
-		parts = append(parts, fmt.Sprintf("rate %gkbit", float64(i.RateBytes)*8/1000))
+		bits := float64(i.RateBytes) * 8
+		switch {
+		case bits >= 1e9:
+			parts = append(parts, fmt.Sprintf("rate %ggbit", bits/1e9))
+		case bits >= 1e6:
+			parts = append(parts, fmt.Sprintf("rate %gmbit", bits/1e6))
+		default:
+			parts = append(parts, fmt.Sprintf("rate %gkbit", bits/1e3))
+		}
 	}
 	return strings.Join(parts, ", ")
 }

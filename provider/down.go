@@ -24,13 +24,13 @@ type Removed struct {
 }
 
 // Down removes everything of the lab, found from its name alone: its
-// forwarders, containers (and with them their namespaces, veths and NAT
+// forwarders and relays, containers (and with them their namespaces, veths and NAT
 // tables), host bridges and ports, host firewall rules and run directory.
 // What is already gone counts as done.
 func Down(ctx context.Context, d *Docker, lab string, parallel int) (Removed, error) {
 	var r Removed
 	var errs []error
-	if err := StopForwarders(lab); err != nil {
+	if err := StopHelpers(lab); err != nil {
 		errs = append(errs, err)
 	}
 	list, err := d.List(ctx, lab)

@@ -112,7 +112,17 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return false, err
 		}
 		return EnsurePort(e.host, s.Veth, n.ns)
-	case planner.KindAddr, planner.KindRoute, planner.KindImpair, planner.KindNAT:
+	case planner.KindRelay:
+		a, err := e.node(s.Relay.Ends[0].Node)
+		if err != nil {
+			return false, err
+		}
+		b, err := e.node(s.Relay.Ends[1].Node)
+		if err != nil {
+			return false, err
+		}
+		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a.ns, b.ns}, e.self)
+	case planner.KindAddr, planner.KindRoute, planner.KindNAT:
 		n, err := e.node(s.Node)
 		if err != nil {
 			return false, err
@@ -122,8 +132,6 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return EnsureAddrs(n.ns, s.Addr)
 		case planner.KindRoute:
 			return EnsureRoute(n.ns, s.Route)
-		case planner.KindImpair:
-			return EnsureImpairment(n.ns, s.Impair)
 		default:
 			return EnsureNAT(n.ns, s.NAT)
 		}

@@ -38,38 +38,49 @@ func EnsureForwarder(lab, containerName string, p *planner.Publish, self string)
 	if _, ok := runningPid(pidFile); ok {
 		return false, nil
 	}
-	os.Remove(pidFile)
 	nodeFile := strings.TrimSuffix(pidFile, ".pid") + ".node"
 	if err := os.WriteFile(nodeFile, []byte(strings.TrimPrefix(containerName, lab+"-")), 0o644); err != nil {
 		return false, fmt.Errorf("publish: %w", err)
 	}
 	listen := net.JoinHostPort(p.HostIP.String(), strconv.Itoa(p.HostPort))
-	logFile := strings.TrimSuffix(pidFile, ".pid") + ".log"
-	logw, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	err = startHelper(pidFile, self, "_forward", "--listen", listen, "--container", containerName,
+		"--port", strconv.Itoa(p.NodePort), "--pidfile", pidFile)
 	if err != nil {
 		return false, fmt.Errorf("publish %s: %w", listen, err)
 	}
+	return true, nil
+}
+
+// startHelper starts a detached netlab helper process (a forwarder or a
+// relay) that writes pidFile once it serves, and waits until it does. Its
+// output goes to a log beside the pid file.
+func startHelper(pidFile, self string, args ...string) error {
+	os.Remove(pidFile)
+	logFile := strings.TrimSuffix(pidFile, ".pid") + ".log"
+	logw, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
 	defer logw.Close()
-	cmd := exec.Command(self, "_forward", "--listen", listen, "--container", containerName,
-		"--port", strconv.Itoa(p.NodePort), "--pidfile", pidFile)
+	cmd := exec.Command(self, args...)
 	cmd.Stdout, cmd.Stderr = logw, logw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return false, fmt.Errorf("publish %s: start forwarder: %w", listen, err)
+		return fmt.Errorf("start %s: %w", args[0], err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	deadline := time.After(5 * time.Second)
 	for {
 		if _, ok := runningPid(pidFile); ok {
-			return true, nil
+			return nil
 		}
 		select {
 		case <-exited:
 			msg, _ := os.ReadFile(logFile)
-			return false, fmt.Errorf("publish %s: forwarder failed: %s", listen, lastLine(string(msg)))
+			return fmt.Errorf("%s failed: %s", args[0], lastLine(string(msg)))
 		case <-deadline:
-			return false, fmt.Errorf("publish %s: forwarder did not start in 5s; see %s", listen, logFile)
+			return fmt.Errorf("%s did not start in 5s; see %s", args[0], logFile)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -93,13 +104,13 @@ func runningPid(file string) (int, bool) {
 	return pid, syscall.Kill(pid, 0) == nil
 }
 
-// StopForwarders stops every forwarder of the lab.
-func StopForwarders(lab string) error {
-	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "publish-*.pid"))
+// StopHelpers stops every helper process of the lab: forwarders, relays.
+func StopHelpers(lab string) error {
+	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "*.pid"))
 	for _, f := range files {
 		if pid, ok := runningPid(f); ok {
 			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-				return fmt.Errorf("stop forwarder %d: %w", pid, err)
+				return fmt.Errorf("stop helper %d (%s): %w", pid, filepath.Base(f), err)
 			}
 			for i := 0; i < 100; i++ { // wait for it to let go of its port
 				if syscall.Kill(pid, 0) != nil {

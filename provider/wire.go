@@ -146,46 +146,53 @@ func EnsureLink(host *netlink.Handle, v *planner.Veth, a, b *NS) (changed bool, 
 // (alias naming lab and node interface) on the bridge, the other end in the
 // node's namespace under its own name.
 func EnsurePort(host *netlink.Handle, v *planner.Veth, node *NS) (changed bool, err error) {
-	lh, err := linkByName(host, v.A.Name)
-	if err != nil {
-		return false, err
-	}
-	ln, err := linkByName(node.h, v.B.Name)
-	if err != nil {
-		return false, err
-	}
 	br, err := host.LinkByName(v.Bridge)
 	if err != nil {
 		return false, fmt.Errorf("bridge %s: %w", v.Bridge, err)
 	}
-	if lh != nil && ln != nil && lh.Attrs().MasterIndex == br.Attrs().Index {
+	return ensureHostVeth(host, v.A, v.B, node, br.Attrs().Index)
+}
+
+// ensureHostVeth makes a veth pair with hostEnd on the host (under master,
+// if not 0) and nodeEnd in the node's namespace, unless both ends exist;
+// a lone end is removed first.
+func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node *NS, master int) (changed bool, err error) {
+	lh, err := linkByName(host, hostEnd.Name)
+	if err != nil {
+		return false, err
+	}
+	ln, err := linkByName(node.h, nodeEnd.Name)
+	if err != nil {
+		return false, err
+	}
+	if lh != nil && ln != nil && lh.Attrs().MasterIndex == master {
 		return false, nil
 	}
 	if lh != nil {
 		if err := host.LinkDel(lh); err != nil {
-			return false, fmt.Errorf("remove stale %s: %w", v.A.Name, err)
+			return false, fmt.Errorf("remove stale %s: %w", hostEnd.Name, err)
 		}
 	}
 	if ln != nil {
 		if err := node.h.LinkDel(ln); err != nil {
-			return false, fmt.Errorf("remove stale %s:%s: %w", v.B.Node, v.B.Name, err)
+			return false, fmt.Errorf("remove stale %s:%s: %w", nodeEnd.Node, nodeEnd.Name, err)
 		}
 	}
 	veth := &netlink.Veth{
-		LinkAttrs:        netlink.LinkAttrs{Name: v.A.Name, MTU: v.A.MTU, MasterIndex: br.Attrs().Index},
-		PeerName:         v.B.Name,
+		LinkAttrs:        netlink.LinkAttrs{Name: hostEnd.Name, MTU: hostEnd.MTU, MasterIndex: master},
+		PeerName:         nodeEnd.Name,
 		PeerNamespace:    netlink.NsFd(node.fd),
-		PeerHardwareAddr: mac(v.B.MAC),
-		PeerMTU:          uint32(v.B.MTU),
+		PeerHardwareAddr: mac(nodeEnd.MAC),
+		PeerMTU:          uint32(nodeEnd.MTU),
 	}
 	if err := host.LinkAdd(veth); err != nil {
-		return false, fmt.Errorf("create veth %s <-> %s:%s: %w", v.A.Name, v.B.Node, v.B.Name, err)
+		return false, fmt.Errorf("create veth %s <-> %s:%s: %w", hostEnd.Name, nodeEnd.Node, nodeEnd.Name, err)
 	}
-	if err := host.LinkSetAlias(veth, v.A.Alias); err != nil {
-		return true, fmt.Errorf("set alias of %s: %w", v.A.Name, err)
+	if err := host.LinkSetAlias(veth, hostEnd.Alias); err != nil {
+		return true, fmt.Errorf("set alias of %s: %w", hostEnd.Name, err)
 	}
 	if err := host.LinkSetUp(veth); err != nil {
-		return true, fmt.Errorf("bring %s up: %w", v.A.Name, err)
+		return true, fmt.Errorf("bring %s up: %w", hostEnd.Name, err)
 	}
 	return true, nil
 }
@@ -294,49 +301,6 @@ func describeRoute(r *planner.Route) string {
 		s += " dev " + r.Dev
 	}
 	return s
-}
-
-// ErrNoNetem says the kernel has no netem qdisc (CONFIG_NET_SCH_NETEM).
-var ErrNoNetem = errors.New("this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM is off): link delay, jitter and loss cannot be applied")
-
-// EnsureImpairment puts netem on an interface: delay, jitter, loss, rate.
-// On a kernel without netem a rate alone is applied with tbf; delay, jitter
-// or loss fail with ErrNoNetem.
-func EnsureImpairment(ns *NS, im *planner.Impair) (changed bool, err error) {
-	l, err := ns.h.LinkByName(im.Iface)
-	if err != nil {
-		return false, fmt.Errorf("interface %s: %w", im.Iface, err)
-	}
-	attrs := netlink.QdiscAttrs{LinkIndex: l.Attrs().Index, Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT}
-	q := netlink.NewNetem(attrs, netlink.NetemQdiscAttrs{
-		Latency: uint32(im.Spec.Delay.Microseconds()),
-		Jitter:  uint32(im.Spec.Jitter.Microseconds()),
-		Loss:    float32(im.Spec.LossPercent),
-		Rate64:  im.Spec.RateBytes,
-	})
-	err = ns.h.QdiscReplace(q)
-	if errors.Is(err, syscall.ENOENT) {
-		if im.Spec.Delay > 0 || im.Spec.Jitter > 0 || im.Spec.LossPercent > 0 {
-			return false, fmt.Errorf("%s: %w", im.Iface, ErrNoNetem)
-		}
-		err = ns.h.QdiscReplace(tbf(attrs, im.Spec.RateBytes))
-	}
-	if err != nil {
-		return false, fmt.Errorf("impair %s: %w", im.Iface, err)
-	}
-	return true, nil
-}
-
-// tbf limits an interface to rate bytes/s with a burst of 10 ms of traffic
-// (at least 4 KiB) and at most 50 ms of queue.
-func tbf(attrs netlink.QdiscAttrs, rate uint64) *netlink.Tbf {
-	burst := uint32(max(rate/100, 4096))
-	return &netlink.Tbf{
-		QdiscAttrs: attrs,
-		Rate:       rate,
-		Buffer:     netlink.Xmittime(rate, burst),
-		Limit:      uint32(rate/20) + burst,
-	}
 }
 
 // WriteReady releases a node's command: its init waits until this file

@@ -133,7 +133,7 @@ func (e Endpoint) String() string {
 	return e.Node + ":" + e.Interface
 }
 
-// Impairment is what netem applies to both ends of a link.
+// Impairment is what an impaired link does to frames, in each direction.
 type Impairment struct {
 	Delay       time.Duration
 	Jitter      time.Duration

@@ -152,8 +152,12 @@ func leftovers(t *testing.T, name string) string {
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		cmd, _ := os.ReadFile(p)
-		if args := strings.Split(string(cmd), "\x00"); len(args) > 5 && args[1] == "_forward" && strings.HasPrefix(args[5], name+"-") {
+		args := strings.Split(string(cmd), "\x00")
+		if len(args) > 5 && args[1] == "_forward" && strings.HasPrefix(args[5], name+"-") {
 			left = append(left, "forwarder "+filepath.Base(filepath.Dir(p)))
+		}
+		if len(args) > 1 && args[1] == "_relay" && strings.Contains(string(cmd), "/run/netlab/"+name+"/") {
+			left = append(left, "relay "+filepath.Base(filepath.Dir(p)))
 		}
 	}
 	return strings.Join(left, "; ")

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/spec"
 )
 
 // runInit is a node's first process (netlab bind-mounted as its init): it
@@ -76,6 +77,28 @@ func readyWatch(dir string) func() {
 			unix.Read(fd, buf) // drain; the caller re-reads the file
 		}
 	}
+}
+
+// runRelay is an impaired link's relay process.
+func runRelay(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("_relay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	a := fs.String("a", "", "host end of the first node's veth")
+	b := fs.String("b", "", "host end of the second node's veth")
+	var im spec.Impairment
+	fs.DurationVar(&im.Delay, "delay", 0, "delay")
+	fs.DurationVar(&im.Jitter, "jitter", 0, "jitter")
+	fs.Float64Var(&im.LossPercent, "loss", 0, "loss, percent")
+	fs.Uint64Var(&im.RateBytes, "rate", 0, "rate, bytes per second")
+	pidFile := fs.String("pidfile", "", "pid file")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if err := provider.RunRelay(ctx, *a, *b, im, *pidFile); err != nil {
+		fmt.Fprintf(stderr, "netlab relay %s <~> %s: %v\n", *a, *b, err)
+		return exitFailure
+	}
+	return exitOK
 }
 
 // runForward is a published port's forwarder process.

@@ -44,9 +44,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var code int
-	if len(os.Args) > 1 && os.Args[1] == "_forward" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "_forward":
 		code = runForward(ctx, os.Args[2:], os.Stderr)
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "_relay":
+		code = runRelay(ctx, os.Args[2:], os.Stderr)
+	default:
 		code = run(ctx, os.Args, os.Stdout, os.Stderr)
 	}
 	stop()
