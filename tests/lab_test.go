@@ -209,10 +209,14 @@ nodes:
     interfaces: {eth0: {address: 10.1.1.2/32}}
 links: [[a:eth0, b:eth0]]
 `)
-	time.Sleep(300 * time.Millisecond)
-	if out, code := l.exec("a", "cat", "/tmp/state"); code != 0 || strings.TrimSpace(out) != "wired" {
-		t.Fatalf("node a's command did not find its wiring: %q (exit %d)", out, code)
+	// The command runs right after the wiring; give it a moment to write.
+	var out string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if out, _ = l.exec("a", "cat", "/tmp/state"); strings.TrimSpace(out) == "wired" {
+			return
+		}
 	}
+	t.Fatalf("node a's command did not find its wiring: %q", out)
 }
 
 func TestUpIsIdempotentAndRepairs(t *testing.T) {
@@ -373,10 +377,18 @@ links:
 	if l.ping("a", "10.2.1.2") {
 		t.Error("a ping crossed a link that loses every packet")
 	}
-	// Downloading 1 MB at 4 Mbit/s (500 kB/s) cannot take less than 2 s.
-	start := time.Now()
-	out, code := l.exec("a", "sh", "-c", `nc 10.2.2.2 5001 -e sh -c "wc -c >&2" 2>&1`)
-	took := time.Since(start)
+	// Downloading 1 MB at 4 Mbit/s (500 kB/s) cannot take less than 2 s. The
+	// server starts after its wiring: retry while it refuses.
+	var took time.Duration
+	var code int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		start := time.Now()
+		out, code = l.exec("a", "sh", "-c", `nc 10.2.2.2 5001 -e sh -c "wc -c >&2" 2>&1`)
+		took = time.Since(start)
+		if strings.TrimSpace(out) == "1000000" || time.Now().After(deadline) {
+			break
+		}
+	}
 	if code != 0 || strings.TrimSpace(out) != "1000000" || took < 1900*time.Millisecond || took > 30*time.Second {
 		t.Errorf("1 MB over a 4mbit link: got %s bytes in %s (exit %d), want all in about 2 s", strings.TrimSpace(out), took, code)
 	}
