@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/netlab
 FUZZTIME ?= 20s
 
-.PHONY: help build setup images fopnp test unit fuzz bench bench-up graphs clean
+.PHONY: help build setup images fopnp test unit fuzz bench bench-up bench-relay graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ bench: ## planner benchmarks: 250/500/1000 nodes, 2 links per node
 
 bench-up: ## netlab up/down vs plain docker run/rm for chain and star labs of 10, 50, 100 nodes (root)
 	scripts/bench-up.sh
+
+bench-relay: ## throughput of an impaired link's relay against a plain veth link (root)
+	scripts/bench-relay.sh
 
 graphs: build ## redraw the pictures in docs/
 	for f in labs/*.yaml; do n=$$(basename $$f .yaml); $(BIN) graph $$f -o docs/$$n.svg; done
