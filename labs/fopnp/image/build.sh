@@ -89,5 +89,7 @@ for r in "${roles[@]}"; do
   printf 'FROM fopnp/rootfs\nLABEL fopnp.inputs=%s fopnp.role=%s\nCMD ["/usr/local/sbin/fopnp-start", "%s"]\n' "$inputs" "$r" "$r" \
     | docker build -q -t fopnp/$r - >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 done
+# Older builds lost their tags to these: remove them.
+docker image prune -f --filter label=fopnp.inputs >/dev/null
 echo "fopnp images built ($inputs): $(docker image inspect -f '{{.Size}}' fopnp/rootfs | awk '{printf "%d MB", $1/1e6}')"
 echo "root's key for ssh from the host: $pki/id_ed25519 (or password abc123)"
