@@ -23,3 +23,4 @@ tar -C "$root" -c . | docker import \
   -c "LABEL netlab.busybox=$sum" \
   -c 'ENV PATH=/bin:/sbin:/usr/bin:/usr/sbin' \
   - netlab/tiny >/dev/null
+docker image prune -f --filter label=netlab.busybox >/dev/null # earlier builds
