@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -168,20 +169,19 @@ func Status(ctx context.Context, d *Docker, lab string) ([]NodeState, error) {
 				ns.Close()
 			}
 		}
-		files, _ := filepath.Glob(filepath.Join(RunDir, lab, "publish-*.pid"))
+		files, _ := filepath.Glob(filepath.Join(RunDir, lab, "publish-"+c.Node+"@*.pid"))
 		for _, f := range files {
 			if _, ok := runningPid(f); ok {
-				st.Published = append(st.Published, forwarderOf(f, c.Node))
+				st.Published = append(st.Published, publishedAddr(f))
 			}
 		}
-		st.Published = nonEmpty(st.Published)
 		out = append(out, st)
 	}
 	return out, nil
 }
 
 func readNS(ns *NS) ([]IfaceState, []string) {
-	var ifs []IfaceState
+	ifs := []IfaceState{}
 	links, _ := ns.h.LinkList()
 	for _, l := range links {
 		a := l.Attrs()
@@ -198,7 +198,7 @@ func readNS(ns *NS) ([]IfaceState, []string) {
 		ifs = append(ifs, st)
 	}
 	sort.Slice(ifs, func(i, j int) bool { return ifs[i].Name < ifs[j].Name })
-	var gws []string
+	gws := []string{}
 	routes, _ := ns.h.RouteList(nil, netlink.FAMILY_ALL)
 	for _, r := range routes {
 		if (r.Dst == nil || isDefault(r.Dst.String())) && r.Gw != nil {
@@ -210,30 +210,15 @@ func readNS(ns *NS) ([]IfaceState, []string) {
 
 func isDefault(s string) bool { return s == "0.0.0.0/0" || s == "::/0" }
 
-// forwarderOf names the published port a forwarder pid file stands for,
-// if its forwarder serves node; "" otherwise.
-func forwarderOf(pidFile, node string) string {
-	data, err := os.ReadFile(strings.TrimSuffix(pidFile, ".pid") + ".node")
-	if err != nil || strings.TrimSpace(string(data)) != node {
-		return ""
-	}
-	base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(pidFile), "publish-"), ".pid")
+// publishedAddr reads "ADDR:PORT" back from a forwarder's pid file name.
+func publishedAddr(pidFile string) string {
+	base := strings.TrimSuffix(filepath.Base(pidFile), ".pid")
+	base = base[strings.Index(base, "@")+1:]
 	i := strings.LastIndex(base, "-")
-	if i < 0 {
-		return ""
+	ip, err := netip.ParseAddr(base[:max(i, 0)])
+	port, err2 := strconv.Atoi(base[i+1:])
+	if err != nil || err2 != nil {
+		return base
 	}
-	if ip, err := netip.ParseAddr(base[:i]); err == nil {
-		return ip.String() + ":" + base[i+1:]
-	}
-	return ""
-}
-
-func nonEmpty(list []string) []string {
-	out := list[:0]
-	for _, s := range list {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
+	return netip.AddrPortFrom(ip, uint16(port)).String()
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 )
 
@@ -136,7 +135,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return EnsureNAT(n.ns, s.NAT)
 		}
 	case planner.KindPublish:
-		return EnsureForwarder(lab, naming.Container(lab, s.Node), s.Publish, e.self)
+		return EnsureForwarder(lab, s.Node, s.Publish, e.self)
 	case planner.KindReady:
 		n, err := e.node(s.Node)
 		if err != nil {

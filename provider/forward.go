@@ -18,6 +18,7 @@ import (
 
 	"github.com/vishvananda/netns"
 
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 )
 
@@ -28,20 +29,19 @@ import (
 // name at every connection, so a restarted node is reached in its new
 // namespace. Its pid file lives in the lab's run directory; down stops it.
 
-func forwardPidFile(lab string, p *planner.Publish) string {
-	return filepath.Join(RunDir, lab, fmt.Sprintf("publish-%s-%d.pid", p.HostIP, p.HostPort))
+// forwardPidFile names the forwarder's pid file after the node and the host
+// address it serves: publish-NODE@ADDR-PORT.pid ('@' is in neither).
+func forwardPidFile(lab, node string, p *planner.Publish) string {
+	return filepath.Join(RunDir, lab, fmt.Sprintf("publish-%s@%s-%d.pid", node, p.HostIP, p.HostPort))
 }
 
-// EnsureForwarder starts the forwarder of a published port unless it runs.
-func EnsureForwarder(lab, containerName string, p *planner.Publish, self string) (changed bool, err error) {
-	pidFile := forwardPidFile(lab, p)
+// EnsureForwarder starts the forwarder of node's published port unless it runs.
+func EnsureForwarder(lab, node string, p *planner.Publish, self string) (changed bool, err error) {
+	pidFile := forwardPidFile(lab, node, p)
 	if _, ok := runningPid(pidFile); ok {
 		return false, nil
 	}
-	nodeFile := strings.TrimSuffix(pidFile, ".pid") + ".node"
-	if err := os.WriteFile(nodeFile, []byte(strings.TrimPrefix(containerName, lab+"-")), 0o644); err != nil {
-		return false, fmt.Errorf("publish: %w", err)
-	}
+	containerName := naming.Container(lab, node)
 	listen := net.JoinHostPort(p.HostIP.String(), strconv.Itoa(p.HostPort))
 	err = startHelper(pidFile, self, "_forward", "--listen", listen, "--container", containerName,
 		"--port", strconv.Itoa(p.NodePort), "--pidfile", pidFile)

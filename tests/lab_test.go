@@ -163,6 +163,15 @@ nodes:
 	if got := get(); !strings.HasSuffix(strings.TrimSpace(got), "hello") {
 		t.Fatalf("127.0.0.1:18080 answered %q", got)
 	}
+	r := netlab(t, "status", l.name, "--json")
+	var st map[string][]struct {
+		Published []string
+		Gateways  []string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || len(st[l.name]) != 1 ||
+		fmt.Sprint(st[l.name][0].Published) != "[127.0.0.1:18080]" || st[l.name][0].Gateways == nil {
+		t.Errorf("status does not show the published port (or gateways is null):\n%s", r.stdout)
+	}
 	// After a restart the node has a new namespace: up repairs the wiring and
 	// the forwarder follows the node.
 	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"-web").CombinedOutput(); err != nil {
