@@ -70,6 +70,19 @@ func (e *Executor) node(name string) (*running, error) {
 	return n, nil
 }
 
+// pair returns the namespaces of a link's two nodes.
+func (e *Executor) pair(a, b string) (*NS, *NS, error) {
+	na, err := e.node(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	nb, err := e.node(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return na.ns, nb.ns, nil
+}
+
 // Do carries out one step.
 func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 	lab := e.plan.Lab
@@ -96,15 +109,11 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 	case planner.KindStart:
 		return e.start(ctx, s)
 	case planner.KindLink:
-		a, err := e.node(s.Veth.A.Node)
+		a, b, err := e.pair(s.Veth.A.Node, s.Veth.B.Node)
 		if err != nil {
 			return false, err
 		}
-		b, err := e.node(s.Veth.B.Node)
-		if err != nil {
-			return false, err
-		}
-		return EnsureLink(e.host, s.Veth, a.ns, b.ns)
+		return EnsureLink(e.host, s.Veth, a, b)
 	case planner.KindPort:
 		n, err := e.node(s.Node)
 		if err != nil {
@@ -112,15 +121,11 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		}
 		return EnsurePort(e.host, s.Veth, n.ns)
 	case planner.KindRelay:
-		a, err := e.node(s.Relay.Ends[0].Node)
+		a, b, err := e.pair(s.Relay.Ends[0].Node, s.Relay.Ends[1].Node)
 		if err != nil {
 			return false, err
 		}
-		b, err := e.node(s.Relay.Ends[1].Node)
-		if err != nil {
-			return false, err
-		}
-		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a.ns, b.ns}, e.self)
+		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a, b}, e.self)
 	case planner.KindAddr, planner.KindRoute, planner.KindNAT:
 		n, err := e.node(s.Node)
 		if err != nil {
