@@ -54,10 +54,14 @@ func TestGeneratedLabIsValid(t *testing.T) {
 	}
 }
 
+// benchSizes are the lab sizes benchmarked, up to spec.MaxNodes: time per
+// node (ns/node) should stay flat from the smallest to the largest.
+var benchSizes = []int{250, 1000, 10000, 100000}
+
 // BenchmarkBuild plans already-loaded labs; BenchmarkLoadAndBuild adds
-// parsing, schema and checks. Compare ns/op across sizes for linearity.
+// parsing, schema and checks. Compare ns/node across sizes for linearity.
 func BenchmarkBuild(b *testing.B) {
-	for _, n := range []int{250, 500, 1000} {
+	for _, n := range benchSizes {
 		lab, err := spec.Parse(genLab(n), "gen.yaml")
 		if err != nil {
 			b.Fatal(err)
@@ -69,12 +73,13 @@ func BenchmarkBuild(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
 		})
 	}
 }
 
 func BenchmarkLoadAndBuild(b *testing.B) {
-	for _, n := range []int{250, 500, 1000} {
+	for _, n := range benchSizes {
 		data := genLab(n)
 		b.Run(fmt.Sprintf("nodes=%d/links=%d", n, 2*n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -87,6 +92,7 @@ func BenchmarkLoadAndBuild(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/node")
 		})
 	}
 }

@@ -313,38 +313,50 @@ func hosts(lab *spec.Lab) []Host {
 }
 
 // order sorts steps so that each comes after its dependencies, breaking ties
-// by kind and then ID, and names a cycle if there is one.
+// by kind and then ID, and names a cycle if there is one. Steps are worked on
+// by index, so that a plan of a million steps sorts in seconds.
 func order(steps map[string]*Step) ([]*Step, error) {
-	indeg := make(map[string]int, len(steps))
-	users := make(map[string][]string, len(steps))
+	q := &stepQueue{}
+	list := make([]*Step, 0, len(steps))
+	index := make(map[string]int, len(steps))
 	for id, s := range steps {
+		index[id] = len(list)
+		list = append(list, s)
+	}
+	indeg := make([]int, len(list))
+	users := make([][]int32, len(list))
+	for i, s := range list {
 		sort.Strings(s.Deps)
 		for _, d := range s.Deps {
-			if steps[d] == nil {
-				return nil, fmt.Errorf("step %s depends on %s, which the plan lacks", id, d)
+			j, ok := index[d]
+			if !ok {
+				return nil, fmt.Errorf("step %s depends on %s, which the plan lacks", s.ID, d)
 			}
-			users[d] = append(users[d], id)
+			users[j] = append(users[j], int32(i))
 		}
-		indeg[id] = len(s.Deps)
+		indeg[i] = len(s.Deps)
 	}
-	q := &stepQueue{}
-	for id, s := range steps {
-		if indeg[id] == 0 {
-			heap.Push(q, s)
+	for i, s := range list {
+		if indeg[i] == 0 {
+			heap.Push(q, queued{kindRank[s.Kind], s.ID, i})
 		}
 	}
-	out := make([]*Step, 0, len(steps))
+	out := make([]*Step, 0, len(list))
 	for q.Len() > 0 {
-		s := heap.Pop(q).(*Step)
-		out = append(out, s)
-		for _, u := range users[s.ID] {
+		i := heap.Pop(q).(queued).i
+		out = append(out, list[i])
+		for _, u := range users[i] {
 			if indeg[u]--; indeg[u] == 0 {
-				heap.Push(q, steps[u])
+				heap.Push(q, queued{kindRank[list[u].Kind], list[u].ID, int(u)})
 			}
 		}
 	}
-	if len(out) < len(steps) {
-		return nil, fmt.Errorf("dependency cycle: %s", strings.Join(findCycle(steps, indeg), " -> "))
+	if len(out) < len(list) {
+		left := map[string]int{}
+		for i, s := range list {
+			left[s.ID] = indeg[i]
+		}
+		return nil, fmt.Errorf("dependency cycle: %s", strings.Join(findCycle(steps, left), " -> "))
 	}
 	return out, nil
 }
@@ -377,21 +389,28 @@ func findCycle(steps map[string]*Step, indeg map[string]int) []string {
 	}
 }
 
+// queued is a step waiting in the queue: its kind's rank, ID and index.
+type queued struct {
+	rank int
+	id   string
+	i    int
+}
+
 // stepQueue is a min-heap of steps by kind rank, then ID.
-type stepQueue []*Step
+type stepQueue []queued
 
 func (q stepQueue) Len() int { return len(q) }
 func (q stepQueue) Less(i, j int) bool {
-	if kindRank[q[i].Kind] != kindRank[q[j].Kind] {
-		return kindRank[q[i].Kind] < kindRank[q[j].Kind]
+	if q[i].rank != q[j].rank {
+		return q[i].rank < q[j].rank
 	}
-	return q[i].ID < q[j].ID
+	return q[i].id < q[j].id
 }
 func (q stepQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *stepQueue) Push(x any)   { *q = append(*q, x.(*Step)) }
+func (q *stepQueue) Push(x any)   { *q = append(*q, x.(queued)) }
 func (q *stepQueue) Pop() any {
 	old := *q
-	s := old[len(old)-1]
+	x := old[len(old)-1]
 	*q = old[:len(old)-1]
-	return s
+	return x
 }

@@ -30,9 +30,22 @@ func Load(file string) (*Lab, error) {
 	return Parse(data, file)
 }
 
+// Limits on a lab file. Loading and planning take time and memory in
+// proportion to a file's size (about 25 s and 2 GB for a lab of 100,000
+// nodes on 2 cores); past these limits a file is refused at once rather
+// than worked on for minutes. (Variables, so that tests can lower them.)
+var (
+	MaxFileBytes = 64 << 20 // bytes of YAML
+	MaxNodes     = 100_000
+)
+
 // Parse is Load on bytes; file names the source in problems.
 func Parse(data []byte, file string) (*Lab, error) {
 	ps := &problems{file: file, pos: positions{value: map[string]pos{}, key: map[string]pos{}}}
+	if len(data) > MaxFileBytes {
+		ps.add("", "the file is %d MiB; a lab file may have at most %d MiB: split the lab", len(data)>>20, MaxFileBytes>>20)
+		return nil, ps.err()
+	}
 
 	// Stage 1: YAML syntax, one document.
 	var root yaml.Node
@@ -68,6 +81,11 @@ func Parse(data []byte, file string) (*Lab, error) {
 	lab := &Lab{File: file}
 	if err := root.Decode(lab); err != nil {
 		return nil, yamlSyntax(file, err)
+	}
+
+	if len(lab.Nodes) > MaxNodes {
+		ps.add("nodes", "the lab has %d nodes; netlab takes at most %d in one lab: split it", len(lab.Nodes), MaxNodes)
+		return nil, ps.err()
 	}
 
 	// Stage 4: defaults, then semantic checks and address allocation.

@@ -12,11 +12,11 @@ import (
 
 // Lab is a whole lab file, loaded, defaulted and checked.
 type Lab struct {
-	Name     string              `yaml:"name" json:"name"`
-	Defaults Defaults            `yaml:"defaults,omitempty" json:"defaults,omitempty"`
-	Networks map[string]*Network `yaml:"networks,omitempty" json:"networks,omitempty"`
-	Nodes    map[string]*Node    `yaml:"nodes" json:"nodes"`
-	Links    []*Link             `yaml:"links,omitempty" json:"links,omitempty"`
+	Name     string     `yaml:"name" json:"name"`
+	Defaults Defaults   `yaml:"defaults,omitempty" json:"defaults,omitempty"`
+	Networks NetworkMap `yaml:"networks,omitempty" json:"networks,omitempty"`
+	Nodes    NodeMap    `yaml:"nodes" json:"nodes"`
+	Links    []*Link    `yaml:"links,omitempty" json:"links,omitempty"`
 
 	// File is the path the lab was loaded from ("" when loaded from bytes).
 	File string `yaml:"-" json:"-"`

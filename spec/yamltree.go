@@ -104,6 +104,7 @@ func (c *converter) convert(n *yaml.Node, at string, depth int) (any, error) {
 		return out, nil
 	case yaml.MappingNode:
 		out := map[string]any{}
+		keyLine := make(map[string]int, len(n.Content)/2) // keys written here, not merged
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Tag == "!!merge" {
@@ -115,6 +116,10 @@ func (c *converter) convert(n *yaml.Node, at string, depth int) (any, error) {
 			if k.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("line %d: a mapping key must be a plain value", k.Line)
 			}
+			if first, dup := keyLine[k.Value]; dup {
+				return nil, fmt.Errorf("line %d: mapping key %q already defined at line %d", k.Line, k.Value, first)
+			}
+			keyLine[k.Value] = k.Line
 			child := path(at, k.Value)
 			c.ps.key[child] = pos{k.Line, k.Column}
 			if v.Kind != yaml.ScalarNode {
