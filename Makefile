@@ -14,8 +14,9 @@ build: ## build bin/netlab (static: nodes run it as their init)
 setup: ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
 	scripts/setup.sh
 
-images: setup ## build the fopnp playground's images from Debian's packages (cached; root)
+images: setup ## build every lab image from Debian's packages: fopnp/*, netlab/host, netlab/router (cached; root)
 	labs/fopnp/image/build.sh
+	labs/netlab/image/build.sh
 
 fopnp: setup images build ## bring up the fopnp playground, and say how to get in (root)
 	$(BIN) up labs/fopnp.yaml

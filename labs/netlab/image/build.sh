@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds the course labs' images without a registry, like the playground's:
+# a Debian root made by debootstrap from Debian's packages (downloaded on
+# the host, never inside a lab), configured in a chroot and imported as
+# netlab/debian; netlab/host and netlab/router are that root with their
+# role's start command (labs/netlab/image/overlay/usr/local/sbin/netlab-start).
+# Cached: nothing is rebuilt while this folder is unchanged, the root is kept
+# while packages.txt is unchanged, and downloaded packages are shared with
+# the other image families (/var/cache/netlab/debs), so a second family
+# downloads only the packages it adds.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${NETLAB_CACHE:-/var/cache/netlab}/netlab
+debs=${NETLAB_CACHE:-/var/cache/netlab}/debs
+suite=bookworm
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+roles=(host router)
+
+[ "$(id -u)" = 0 ] || { echo "build: run as root (debootstrap and chroot need it)" >&2; exit 1; }
+command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
+
+inputs=$(cd "$here" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+current=1
+for r in "${roles[@]}"; do
+  [ "$(docker image inspect -f '{{index .Config.Labels "netlab.inputs"}}' netlab/$r 2>/dev/null)" = "$inputs" ] || current=0
+done
+if [ $current = 1 ]; then
+  echo "netlab images are up to date ($inputs)"
+  exit 0
+fi
+
+step() { printf '== [%s/4] %s\n' "$1" "$2"; }
+mkdir -p "$cache" "$debs"
+pkgs=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
+pkghash=$(echo "$suite $pkgs" | sha256sum | cut -c1-16)
+pristine="$cache/root-$pkghash.tar"
+
+if [ ! -f "$pristine" ]; then
+  step 1 "debootstrap $suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (cached ones are not downloaded again)"
+  tmp=$(mktemp -d "$cache/debootstrap.XXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  debootstrap --variant=minbase --cache-dir="$debs" --include="$pkgs" "$suite" "$tmp/root" "$mirror" \
+    | stdbuf -oL awk '/^I: Retrieving/ {n++; if (n % 40 == 0) printf "   %d packages fetched\n", n} /^I: Base system installed/ {print "   installed"}'
+  tar -C "$tmp/root" -cf "$pristine.part" .
+  mv "$pristine.part" "$pristine"
+  rm -rf "$tmp"
+  trap - EXIT
+  find "$cache" -maxdepth 1 -name 'root-*.tar' ! -name "$(basename "$pristine")" -delete # superseded roots
+else
+  step 1 "debootstrap: cached ($pristine)"
+fi
+
+step 2 "configure the root: FRR, start command"
+work=$(mktemp -d "$cache/work.XXXX")
+cleanup() { umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+mkdir "$work/root"
+tar -C "$work/root" -xf "$pristine"
+cp -a "$here/overlay/." "$work/root/"
+mount -t proc proc "$work/root/proc"
+chroot "$work/root" /bin/sh -s <"$here/configure.sh"
+umount "$work/root/proc"
+
+step 3 "import netlab/debian"
+tar -C "$work/root" -c . | docker import \
+  -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  -c "LABEL netlab.inputs=$inputs" \
+  -c 'CMD ["/usr/local/sbin/netlab-start", "host"]' - netlab/debian >/dev/null
+
+step 4 "images: ${roles[*]}"
+for r in "${roles[@]}"; do
+  printf 'FROM netlab/debian\nLABEL netlab.inputs=%s netlab.role=%s\nCMD ["/usr/local/sbin/netlab-start", "%s"]\n' "$inputs" "$r" "$r" \
+    | docker build -q -t netlab/$r - >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+done
+docker image prune -f --filter label=netlab.inputs >/dev/null # older builds
+echo "netlab images built ($inputs): netlab/host, netlab/router, $(docker image inspect -f '{{.Size}}' netlab/debian | awk '{printf "%d MB", $1/1e6}')"
