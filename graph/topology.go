@@ -46,6 +46,7 @@ type Node struct {
 	Masquerade []string `json:"masquerade,omitempty"`
 	DNAT       []string `json:"dnat,omitempty"` // "eth0 tcp/8080 -> 192.168.0.10:80"
 	Publish    []string `json:"publish,omitempty"`
+	Routing    []string `json:"routing,omitempty"` // "ospf area 0: eth0 eth1", "bgp AS 65001, 2 peers"
 }
 
 // Iface is a node interface: on a network, or one end of a link.
@@ -108,6 +109,7 @@ func FromLab(lab *spec.Lab) *Topology {
 				node.DNAT = append(node.DNAT, fmt.Sprintf("%s %s/%d -> %s", d.In, d.Proto, d.Port, to))
 			}
 		}
+		node.Routing = routingText(n)
 		for _, p := range n.Published {
 			node.Publish = append(node.Publish, fmt.Sprintf("%s:%d->%d/%s", p.HostIP, p.HostPort, p.NodePort, p.Proto))
 		}
@@ -208,7 +210,55 @@ func (n *Node) label() []string {
 	for _, d := range n.DNAT {
 		lines = append(lines, "dnat "+d)
 	}
-	return lines
+	return append(lines, n.Routing...)
+}
+
+// routingText sums up a node's dynamic routing, a line a protocol (an OSPF
+// area).
+func routingText(n *spec.Node) []string {
+	if n.Config != nil && n.Config.FRR != "" {
+		return []string{"frr: " + n.Config.FRR}
+	}
+	r := n.Routing
+	if r == nil {
+		return nil
+	}
+	var out []string
+	for _, o := range []struct {
+		name string
+		p    *spec.OSPF
+	}{{"ospf", r.OSPF}, {"ospf6", r.OSPF6}} {
+		if o.p == nil {
+			continue
+		}
+		var areas []string
+		byArea := map[string][]string{}
+		for _, i := range o.p.Interfaces {
+			a := i.Area
+			if a == "" {
+				a = o.p.Area
+			}
+			if _, seen := byArea[a]; !seen {
+				areas = append(areas, a)
+			}
+			byArea[a] = append(byArea[a], i.Name)
+		}
+		for _, a := range areas {
+			out = append(out, fmt.Sprintf("%s area %s: %s", o.name, a, strings.Join(byArea[a], " ")))
+		}
+	}
+	for _, p := range []struct {
+		name string
+		p    *spec.RIP
+	}{{"rip", r.RIP}, {"ripng", r.RIPng}} {
+		if p.p != nil {
+			out = append(out, p.name+": "+strings.Join(p.p.Interfaces, " "))
+		}
+	}
+	if b := r.BGP; b != nil {
+		out = append(out, fmt.Sprintf("bgp AS %d, %s", b.AS, planner.Plural(len(b.Neighbors), "peer")))
+	}
+	return out
 }
 
 var roleTitle = map[Role]string{RoleHost: "host", RoleServer: "server", RoleRouter: "router", RoleNAT: "NAT"}

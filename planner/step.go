@@ -5,7 +5,10 @@ package planner
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/netlab/netlab/spec"
@@ -78,7 +81,8 @@ type Container struct {
 	Sysctls   map[string]string `json:"sysctls,omitempty"`
 	DNS       []string          `json:"dns,omitempty"`
 	DNSSearch []string          `json:"dns_search,omitempty"`
-	Hosts     []Host            `json:"hosts"` // /etc/hosts entries
+	Hosts     []Host            `json:"hosts"`           // /etc/hosts entries
+	Files     map[string]string `json:"files,omitempty"` // path -> content, written into the container when it is created
 	Labels    map[string]string `json:"labels"`
 }
 
@@ -161,7 +165,15 @@ func (s *Step) Describe() string {
 	case KindHostFW:
 		return fmt.Sprintf("accept forwarding within bridge %s in the host firewall", s.Bridge.Name)
 	case KindCreate:
-		return fmt.Sprintf("create container %s from %s", s.Container.Name, s.Container.Image)
+		d := fmt.Sprintf("create container %s from %s", s.Container.Name, s.Container.Image)
+		if n := len(s.Container.Files); n > 0 {
+			dirs := map[string]bool{}
+			for f := range s.Container.Files {
+				dirs[path.Dir(f)] = true
+			}
+			d += fmt.Sprintf(", %s in %s", Plural(n, "file"), strings.Join(slices.Sorted(maps.Keys(dirs)), " "))
+		}
+		return d
 	case KindStart:
 		return fmt.Sprintf("start container %s", s.Container.Name)
 	case KindLink:

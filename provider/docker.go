@@ -149,6 +149,12 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	if err != nil {
 		return "", fmt.Errorf("create container %s: %w", c.Name, err)
 	}
+	if len(c.Files) > 0 {
+		if err := d.copyFiles(ctx, resp.ID, c.Name, c.Files); err != nil {
+			d.Remove(ctx, resp.ID) // created half: up makes it again
+			return "", err
+		}
+	}
 	return resp.ID, nil
 }
 

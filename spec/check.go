@@ -133,6 +133,7 @@ func check(lab *Lab, ps *problems) {
 	for _, n := range lab.SortedNodes() {
 		c.routing(n)
 		c.nat(n)
+		c.protocols(n)
 	}
 	c.published()
 	c.dependencies()

@@ -36,6 +36,13 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		{"nat", defs["nat"], NAT{}},
 		{"dnat", defs["dnat"], DNAT{}},
 		{"link", defs["link"], linkLong{}},
+		{"routing", defs["routing"], Routing{}},
+		{"ospf", defs["ospf"], OSPF{}},
+		{"ospfInterface", defs["ospfInterface"], OSPFInterface{}},
+		{"rip", defs["rip"], RIP{}},
+		{"bgp", defs["bgp"], BGP{}},
+		{"bgpNeighbor", defs["bgpNeighbor"], BGPNeighbor{}},
+		{"config", defs["config"], Config{}},
 	}
 	for _, c := range cases {
 		want := yamlKeys(reflect.TypeOf(c.typ))

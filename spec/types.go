@@ -61,6 +61,8 @@ type Node struct {
 	DNSSearch  []string              `yaml:"dns_search,omitempty" json:"dns_search,omitempty"`
 	Publish    []string              `yaml:"publish,omitempty" json:"publish,omitempty"`
 	DependsOn  []string              `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
+	Routing    *Routing              `yaml:"routing,omitempty" json:"routing,omitempty"`
+	Config     *Config               `yaml:"config,omitempty" json:"config,omitempty"`
 
 	Name      string        `yaml:"-" json:"-"` // the key under nodes
 	Gateways  []netip.Addr  `yaml:"-" json:"-"` // parsed Gateway

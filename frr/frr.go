@@ -1,0 +1,276 @@
+// Package frr writes FRR's configuration for a node from the lab file's
+// routing key: the integrated frr.conf and the daemons file that says which
+// of FRR's daemons run. It is pure: the planner puts the files into the
+// node's container, and netlab/router's start command starts FRR with them.
+package frr
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/netlab/netlab/spec"
+)
+
+// Paths of FRR's files inside a node.
+const (
+	ConfPath    = "/etc/frr/frr.conf"
+	DaemonsPath = "/etc/frr/daemons"
+	VtyshPath   = "/etc/frr/vtysh.conf"
+)
+
+// Files returns the FRR files of node n (path -> content), or nil if the
+// node has neither routing nor config.frr.
+func Files(n *spec.Node) map[string]string {
+	var conf string
+	switch {
+	case n.Config != nil && n.Config.FRRText != "":
+		conf = n.Config.FRRText
+	case n.Routing != nil:
+		conf = Conf(n)
+	default:
+		return nil
+	}
+	return map[string]string{
+		ConfPath:    conf,
+		DaemonsPath: Daemons(conf),
+		VtyshPath:   "service integrated-vtysh-config\n",
+	}
+}
+
+// Conf renders the integrated frr.conf of a node with routing.
+func Conf(n *spec.Node) string {
+	r := n.Routing
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("! FRR configuration of %s, written by netlab from the lab file's routing key.", n.Name)
+	w("! Change it live with vtysh; netlab writes it again when the node is created.")
+	w("frr defaults traditional")
+	w("hostname %s", n.Name)
+	w("log file /var/log/frr/frr.log informational")
+	w("service integrated-vtysh-config")
+	w("!")
+
+	// Interface settings: OSPF areas and costs, passive interfaces.
+	for _, i := range n.SortedInterfaces() {
+		var lines []string
+		if o := r.OSPF; o != nil {
+			if oi, ok := ospfIface(o, i.Name); ok {
+				area, _ := spec.ParseArea(firstNonEmpty(oi.Area, o.Area))
+				lines = append(lines, " ip ospf area "+area)
+				if oi.Cost > 0 {
+					lines = append(lines, fmt.Sprintf(" ip ospf cost %d", oi.Cost))
+				}
+				if slices.Contains(o.Passive, i.Name) {
+					lines = append(lines, " ip ospf passive")
+				}
+			}
+		}
+		if o := r.OSPF6; o != nil {
+			if oi, ok := ospfIface(o, i.Name); ok {
+				area, _ := spec.ParseArea(firstNonEmpty(oi.Area, o.Area))
+				lines = append(lines, " ipv6 ospf6 area "+area)
+				if oi.Cost > 0 {
+					lines = append(lines, fmt.Sprintf(" ipv6 ospf6 cost %d", oi.Cost))
+				}
+				if slices.Contains(o.Passive, i.Name) {
+					lines = append(lines, " ipv6 ospf6 passive")
+				}
+			}
+		}
+		if len(lines) > 0 {
+			w("interface %s", i.Name)
+			for _, l := range lines {
+				w("%s", l)
+			}
+			w("exit")
+			w("!")
+		}
+	}
+
+	if o := r.OSPF; o != nil {
+		w("router ospf")
+		if r.ID.IsValid() {
+			w(" ospf router-id %s", r.ID)
+		}
+		for _, s := range o.Redistribute {
+			w(" redistribute %s", s)
+		}
+		w("exit")
+		w("!")
+	}
+	if o := r.OSPF6; o != nil {
+		w("router ospf6")
+		if r.ID.IsValid() {
+			w(" ospf6 router-id %s", r.ID)
+		}
+		for _, s := range o.Redistribute {
+			w(" redistribute %s", s)
+		}
+		w("exit")
+		w("!")
+	}
+	if p := r.RIP; p != nil {
+		w("router rip")
+		w(" version 2")
+		for _, name := range p.Interfaces {
+			w(" network %s", name)
+		}
+		for _, name := range p.Passive {
+			w(" passive-interface %s", name)
+		}
+		for _, s := range p.Redistribute {
+			w(" redistribute %s", s)
+		}
+		w("exit")
+		w("!")
+	}
+	if p := r.RIPng; p != nil {
+		w("router ripng")
+		for _, name := range p.Interfaces {
+			w(" network %s", name)
+		}
+		for _, name := range p.Passive {
+			w(" passive-interface %s", name)
+		}
+		for _, s := range p.Redistribute {
+			w(" redistribute %s", s)
+		}
+		w("exit")
+		w("!")
+	}
+	if g := r.BGP; g != nil {
+		w("router bgp %d", g.AS)
+		if r.ID.IsValid() {
+			w(" bgp router-id %s", r.ID)
+		}
+		// A lab announces what it says: no policy is needed to exchange routes.
+		w(" no bgp ebgp-requires-policy")
+		w(" no bgp network import-check")
+		for _, nb := range g.Neighbors {
+			w(" neighbor %s remote-as %d", nb.Address, nb.AS)
+			if nb.Description != "" {
+				w(" neighbor %s description %s", nb.Address, nb.Description)
+			}
+		}
+		for _, fam := range []struct {
+			name string
+			v6   bool
+		}{{"ipv4 unicast", false}, {"ipv6 unicast", true}} {
+			var lines []string
+			for _, p := range g.Prefixes {
+				if p.Addr().Is6() == fam.v6 {
+					lines = append(lines, "  network "+p.String())
+				}
+			}
+			for _, s := range g.Redistribute {
+				lines = append(lines, "  redistribute "+s)
+			}
+			for _, nb := range g.Neighbors {
+				if nb.Addr.Is6() != fam.v6 {
+					continue
+				}
+				if fam.v6 {
+					lines = append(lines, "  neighbor "+nb.Address+" activate")
+				}
+				if nb.NextHopSelf {
+					lines = append(lines, "  neighbor "+nb.Address+" next-hop-self")
+				}
+			}
+			if len(lines) == 0 || (fam.v6 && !hasV6(g)) {
+				continue
+			}
+			w(" address-family %s", fam.name)
+			for _, l := range lines {
+				w("%s", l)
+			}
+			w(" exit-address-family")
+		}
+		w("exit")
+		w("!")
+	}
+	w("line vty")
+	w("!")
+	return b.String()
+}
+
+func hasV6(g *spec.BGP) bool {
+	for _, nb := range g.Neighbors {
+		if nb.Addr.Is6() {
+			return true
+		}
+	}
+	for _, p := range g.Prefixes {
+		if p.Addr().Is6() {
+			return true
+		}
+	}
+	return false
+}
+
+func ospfIface(o *spec.OSPF, name string) (spec.OSPFInterface, bool) {
+	for _, i := range o.Interfaces {
+		if i.Name == name {
+			return i, true
+		}
+	}
+	return spec.OSPFInterface{}, false
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// daemonOf names the daemon each "router X" section needs.
+var daemonOf = map[string]string{
+	"router bgp": "bgpd", "router ospf6": "ospf6d", "router ospf": "ospfd",
+	"router ripng": "ripngd", "router rip": "ripd", "router isis": "isisd",
+	"router eigrp": "eigrpd", "router babel": "babeld", "router pim": "pimd",
+	"router openfabric": "fabricd", "mpls ldp": "ldpd",
+}
+
+var allDaemons = []string{"bgpd", "ospfd", "ospf6d", "ripd", "ripngd", "isisd", "pimd", "ldpd",
+	"nhrpd", "eigrpd", "babeld", "sharpd", "pbrd", "bfdd", "fabricd", "vrrpd", "pathd"}
+
+// Daemons writes FRR's daemons file: the daemons that conf has sections
+// for (zebra, staticd and watchfrr always run).
+func Daemons(conf string) string {
+	on := map[string]bool{}
+	for _, line := range strings.Split(conf, "\n") {
+		line = strings.TrimSpace(line)
+		for prefix, d := range daemonOf {
+			if line == prefix || strings.HasPrefix(line, prefix+" ") {
+				on[d] = true
+			}
+		}
+		if strings.HasPrefix(line, "ip ospf ") {
+			on["ospfd"] = true
+		}
+		if strings.HasPrefix(line, "ipv6 ospf6 ") {
+			on["ospf6d"] = true
+		}
+	}
+	var b strings.Builder
+	b.WriteString("# FRR daemons of this node, written by netlab from its frr.conf.\n")
+	for _, d := range allDaemons {
+		v := "no"
+		if on[d] {
+			v = "yes"
+		}
+		fmt.Fprintf(&b, "%s=%s\n", d, v)
+	}
+	b.WriteString("vtysh_enable=yes\n")
+	b.WriteString("zebra_options=\"  -A 127.0.0.1 -s 90000000\"\n")
+	for _, d := range allDaemons {
+		addr := "127.0.0.1"
+		if strings.HasSuffix(d, "6d") || d == "ripngd" {
+			addr = "::1"
+		}
+		fmt.Fprintf(&b, "%s_options=\"  -A %s\"\n", d, addr)
+	}
+	b.WriteString("staticd_options=\"-A 127.0.0.1\"\n")
+	return b.String()
+}

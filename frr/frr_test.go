@@ -1,0 +1,47 @@
+package frr
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/internal/golden"
+	"github.com/netlab/netlab/spec"
+)
+
+// The configuration of every routing node of the course labs is pinned.
+func TestConfOfLabs(t *testing.T) {
+	for _, name := range []string{"ospf", "rip", "bgp"} {
+		lab, err := spec.Load("../labs/" + name + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, n := range lab.SortedNodes() {
+			files := Files(n)
+			if files == nil {
+				continue
+			}
+			b.WriteString("### " + n.Name + " " + ConfPath + "\n" + files[ConfPath])
+		}
+		golden.Check(t, "testdata/"+name+".conf", b.String())
+	}
+}
+
+func TestDaemonsFollowTheConfiguration(t *testing.T) {
+	d := Daemons("router bgp 65001\n!\ninterface eth0\n ipv6 ospf6 area 0\nrouter ripng\n")
+	for _, want := range []string{"bgpd=yes", "ospf6d=yes", "ripngd=yes", "ospfd=no", "ripd=no", "isisd=no"} {
+		if !strings.Contains(d, "\n"+want+"\n") {
+			t.Errorf("daemons lacks %s:\n%s", want, d)
+		}
+	}
+}
+
+func TestNoFilesWithoutRouting(t *testing.T) {
+	if f := Files(&spec.Node{Name: "h"}); f != nil {
+		t.Errorf("a node without routing got %v", f)
+	}
+	f := Files(&spec.Node{Name: "r", Config: &spec.Config{FRR: "r.conf", FRRText: "router rip\n network eth0\n"}})
+	if f[ConfPath] != "router rip\n network eth0\n" || !strings.Contains(f[DaemonsPath], "\nripd=yes\n") {
+		t.Errorf("config.frr is not passed whole: %v", f)
+	}
+}

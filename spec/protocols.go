@@ -1,0 +1,279 @@
+package spec
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Routing is a router's dynamic routing, which netlab turns into FRR's
+// configuration (see package frr): OSPF, OSPFv3, RIP, RIPng and BGP.
+type Routing struct {
+	RouterID string `yaml:"router_id,omitempty" json:"router_id,omitempty"`
+	OSPF     *OSPF  `yaml:"ospf,omitempty" json:"ospf,omitempty"`
+	OSPF6    *OSPF  `yaml:"ospf6,omitempty" json:"ospf6,omitempty"`
+	RIP      *RIP   `yaml:"rip,omitempty" json:"rip,omitempty"`
+	RIPng    *RIP   `yaml:"ripng,omitempty" json:"ripng,omitempty"`
+	BGP      *BGP   `yaml:"bgp,omitempty" json:"bgp,omitempty"`
+
+	ID netip.Addr `yaml:"-" json:"-"` // parsed RouterID
+}
+
+// OSPF runs OSPF (or OSPFv3) on some of the node's interfaces.
+type OSPF struct {
+	Area         string          `yaml:"area,omitempty" json:"area,omitempty"` // default area of the interfaces: "0", "1" or "0.0.0.1"
+	Interfaces   []OSPFInterface `yaml:"interfaces" json:"interfaces"`
+	Passive      []string        `yaml:"passive,omitempty" json:"passive,omitempty"`
+	Redistribute []string        `yaml:"redistribute,omitempty" json:"redistribute,omitempty"`
+}
+
+// OSPFInterface is an interface in OSPF, written as its name or as
+// {name, area, cost}.
+type OSPFInterface struct {
+	Name string `yaml:"name" json:"name"`
+	Area string `yaml:"area,omitempty" json:"area,omitempty"`
+	Cost int    `yaml:"cost,omitempty" json:"cost,omitempty"`
+}
+
+// UnmarshalYAML accepts "eth0" or {name: eth0, area: 1, cost: 10}.
+func (o *OSPFInterface) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		o.Name = n.Value
+		return nil
+	}
+	type plain OSPFInterface
+	return n.Decode((*plain)(o))
+}
+
+// RIP runs RIP version 2 (or RIPng) on some of the node's interfaces.
+type RIP struct {
+	Interfaces   []string `yaml:"interfaces" json:"interfaces"`
+	Passive      []string `yaml:"passive,omitempty" json:"passive,omitempty"`
+	Redistribute []string `yaml:"redistribute,omitempty" json:"redistribute,omitempty"`
+}
+
+// BGP is one BGP speaker.
+type BGP struct {
+	AS           uint32         `yaml:"as" json:"as"`
+	Neighbors    []*BGPNeighbor `yaml:"neighbors,omitempty" json:"neighbors,omitempty"`
+	Networks     []string       `yaml:"networks,omitempty" json:"networks,omitempty"`
+	Redistribute []string       `yaml:"redistribute,omitempty" json:"redistribute,omitempty"`
+
+	Prefixes []netip.Prefix `yaml:"-" json:"-"` // parsed Networks
+}
+
+// BGPNeighbor is a BGP session with a peer on a connected segment.
+type BGPNeighbor struct {
+	Address     string `yaml:"address" json:"address"`
+	AS          uint32 `yaml:"as" json:"as"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	NextHopSelf bool   `yaml:"next_hop_self,omitempty" json:"next_hop_self,omitempty"`
+
+	Addr netip.Addr `yaml:"-" json:"-"` // parsed Address
+}
+
+// Config holds configuration files given whole, for what the lab file's
+// keys do not cover: FRR's integrated frr.conf.
+type Config struct {
+	FRR string `yaml:"frr,omitempty" json:"frr,omitempty"` // path, relative to the lab file
+
+	FRRText string `yaml:"-" json:"-"` // the file's content, read at load time
+}
+
+var redistributable = []string{"bgp", "connected", "kernel", "ospf", "ospf6", "rip", "ripng", "static"}
+
+// protocols checks a node's routing and config keys.
+func (c *checker) protocols(n *Node) {
+	at := path("nodes", n.Name)
+	if n.Config != nil && n.Config.FRR != "" {
+		file := n.Config.FRR
+		if !filepath.IsAbs(file) && c.lab.File != "" {
+			file = filepath.Join(filepath.Dir(c.lab.File), file)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			c.ps.add(path(at, "config", "frr"), "cannot read %s: %v", file, unwrapPath(err))
+		} else {
+			n.Config.FRRText = string(data)
+		}
+		if n.Routing != nil {
+			c.ps.addKey(path(at, "routing"), "give routing or config.frr, not both: config.frr is the whole FRR configuration")
+		}
+	}
+	r := n.Routing
+	if r == nil {
+		return
+	}
+	rat := path(at, "routing")
+	if r.RouterID != "" {
+		a, err := netip.ParseAddr(r.RouterID)
+		if err != nil || !a.Is4() {
+			c.ps.add(path(rat, "router_id"), "%q is not a router id like 1.1.1.1 (an IPv4 address)", r.RouterID)
+		}
+		r.ID = a
+	}
+	if r.OSPF != nil {
+		c.ospf(n, path(rat, "ospf"), r.OSPF)
+	}
+	if r.OSPF6 != nil {
+		c.ospf(n, path(rat, "ospf6"), r.OSPF6)
+	}
+	if r.RIP != nil {
+		c.rip(n, path(rat, "rip"), r.RIP)
+	}
+	if r.RIPng != nil {
+		c.rip(n, path(rat, "ripng"), r.RIPng)
+	}
+	if r.BGP != nil {
+		c.bgp(n, path(rat, "bgp"), r.BGP)
+	}
+	if !n.Forward {
+		c.ps.addKey(rat, "node %s routes but does not forward: set forward: true", n.Name)
+	}
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// ifaceRef checks that a protocol names one of the node's interfaces.
+func (c *checker) ifaceRef(n *Node, at, name string) bool {
+	if n.Interfaces[name] == nil {
+		c.ps.add(at, "unknown interface %q (known: %s)", name, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
+		return false
+	}
+	return true
+}
+
+// ParseArea reads an OSPF area as a number (0, 1) or a dotted quad
+// (0.0.0.1), and returns it as a dotted quad.
+func ParseArea(s string) (string, bool) {
+	if v, err := strconv.ParseUint(s, 10, 32); err == nil {
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}).String(), true
+	}
+	if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
+		return a.String(), true
+	}
+	return "", false
+}
+
+func (c *checker) ospf(n *Node, at string, o *OSPF) {
+	if o.Area != "" {
+		if _, ok := ParseArea(o.Area); !ok {
+			c.ps.add(path(at, "area"), "%q is not an OSPF area like 0, 1 or 0.0.0.1", o.Area)
+		}
+	}
+	seen := map[string]bool{}
+	for k, i := range o.Interfaces {
+		iat := path(at, "interfaces", k)
+		if !c.ifaceRef(n, iat, i.Name) {
+			continue
+		}
+		if seen[i.Name] {
+			c.ps.add(iat, "interface %s is listed twice", i.Name)
+		}
+		seen[i.Name] = true
+		area := i.Area
+		if area == "" {
+			area = o.Area
+		}
+		if area == "" {
+			c.ps.add(iat, "interface %s has no area: give area here or for the whole protocol", i.Name)
+		} else if _, ok := ParseArea(area); !ok && i.Area != "" {
+			c.ps.add(path(iat, "area"), "%q is not an OSPF area like 0, 1 or 0.0.0.1", i.Area)
+		}
+		if i.Cost < 0 || i.Cost > 65535 {
+			c.ps.add(path(iat, "cost"), "cost %d must be from 1 to 65535", i.Cost)
+		}
+	}
+	c.passive(n, at, o.Passive, seen)
+	c.redistribute(at, o.Redistribute)
+}
+
+func (c *checker) rip(n *Node, at string, r *RIP) {
+	seen := map[string]bool{}
+	for k, name := range r.Interfaces {
+		if c.ifaceRef(n, path(at, "interfaces", k), name) {
+			seen[name] = true
+		}
+	}
+	c.passive(n, at, r.Passive, seen)
+	c.redistribute(at, r.Redistribute)
+}
+
+func (c *checker) passive(n *Node, at string, passive []string, in map[string]bool) {
+	for k, name := range passive {
+		pat := path(at, "passive", k)
+		if c.ifaceRef(n, pat, name) && !in[name] {
+			c.ps.add(pat, "passive interface %s is not among the protocol's interfaces", name)
+		}
+	}
+}
+
+func (c *checker) redistribute(at string, list []string) {
+	for k, s := range list {
+		if !slices.Contains(redistributable, s) {
+			c.ps.add(path(at, "redistribute", k), "cannot redistribute %q (known: %s)", s, quoteList(redistributable))
+		}
+	}
+}
+
+func (c *checker) bgp(n *Node, at string, b *BGP) {
+	if b.AS == 0 {
+		c.ps.add(path(at, "as"), "AS 0 is reserved: use 1 to 4294967295 (private: 64512-65534, 4200000000-4294967294)")
+	}
+	peers := map[netip.Addr]bool{}
+	for k, nb := range b.Neighbors {
+		nat := path(at, "neighbors", k)
+		if nb.AS == 0 {
+			c.ps.add(path(nat, "as"), "AS 0 is reserved: use 1 to 4294967295")
+		}
+		a, err := netip.ParseAddr(nb.Address)
+		if err != nil {
+			c.ps.add(path(nat, "address"), "%q is not an IP address", nb.Address)
+			continue
+		}
+		nb.Addr = a
+		if peers[a] {
+			c.ps.add(path(nat, "address"), "neighbor %s is listed twice", a)
+		}
+		peers[a] = true
+		if !connected(n, a) {
+			c.ps.add(path(nat, "address"), "neighbor %s is not on a segment connected to %s: no interface prefix of %s holds it", a, n.Name, n.Name)
+		}
+	}
+	for k, s := range b.Networks {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || p.Masked() != p {
+			c.ps.add(path(at, "networks", k), "%q is not a prefix like 10.1.0.0/16", s)
+			continue
+		}
+		b.Prefixes = append(b.Prefixes, p)
+	}
+	c.redistribute(at, b.Redistribute)
+}
+
+// connected tells whether a is inside one of n's interface prefixes (and
+// not n's own address).
+func connected(n *Node, a netip.Addr) bool {
+	for _, i := range n.Interfaces {
+		for _, p := range i.Addrs {
+			if p.Addr() != a && p.Masked().Contains(a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// String names a BGP session for messages: "10.0.0.2 (AS 65002)".
+func (nb *BGPNeighbor) String() string { return fmt.Sprintf("%s (AS %d)", nb.Address, nb.AS) }
