@@ -230,3 +230,12 @@ func (d *Docker) Remove(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// HasImage tells whether the image is on this machine.
+func (d *Docker) HasImage(ctx context.Context, image string) (bool, error) {
+	_, err := d.c.ImageInspect(ctx, image)
+	if errdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -15,13 +15,23 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/graph"
+	"github.com/netlab/netlab/labs"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/schema"
 	"github.com/netlab/netlab/spec"
 )
 
-// loadLab loads a lab file; a missing file is a usage error.
+// loadLab loads a lab file, or a bundled lab by name (netlab labs lists
+// them); a missing file is a usage error.
 func loadLab(file string) (*spec.Lab, error) {
+	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) && labs.Has(file) {
+		path, err := labs.Path(file)
+		if err != nil { // not root: read it from the binary
+			data, _ := labs.Content(file)
+			return spec.Parse(data, file+".yaml")
+		}
+		file = path
+	}
 	lab, err := spec.Load(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, usageError("lab file %s does not exist", file)
