@@ -58,6 +58,9 @@ func Conf(n *spec.Node) string {
 			if oi, ok := ospfIface(o, i.Name); ok {
 				area, _ := spec.ParseArea(firstNonEmpty(oi.Area, o.Area))
 				lines = append(lines, " ip ospf area "+area)
+				if i.Link != nil { // two routers on a veth pair: no DR election, adjacency at once
+					lines = append(lines, " ip ospf network point-to-point")
+				}
 				if oi.Cost > 0 {
 					lines = append(lines, fmt.Sprintf(" ip ospf cost %d", oi.Cost))
 				}
@@ -70,6 +73,9 @@ func Conf(n *spec.Node) string {
 			if oi, ok := ospfIface(o, i.Name); ok {
 				area, _ := spec.ParseArea(firstNonEmpty(oi.Area, o.Area))
 				lines = append(lines, " ipv6 ospf6 area "+area)
+				if i.Link != nil {
+					lines = append(lines, " ipv6 ospf6 network point-to-point")
+				}
 				if oi.Cost > 0 {
 					lines = append(lines, fmt.Sprintf(" ipv6 ospf6 cost %d", oi.Cost))
 				}
@@ -149,6 +155,8 @@ func Conf(n *spec.Node) string {
 		w(" no bgp network import-check")
 		for _, nb := range g.Neighbors {
 			w(" neighbor %s remote-as %d", nb.Address, nb.AS)
+			// Retry a session every 5 s, not 120: peers start at about the same time.
+			w(" neighbor %s timers connect 5", nb.Address)
 			if nb.Description != "" {
 				w(" neighbor %s description %s", nb.Address, nb.Description)
 			}
