@@ -150,7 +150,7 @@ func (b *builder) node(n *spec.Node) {
 	c := &Container{
 		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
 		Command: n.Command, Env: n.Env, Volumes: volumes(b.lab, n), Sysctls: sysctls(n),
-		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: frr.Files(n),
+		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: frr.Files(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
 		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.lab.File},
 	}
 	create := b.add(&Step{ID: "create:" + n.Name, Kind: KindCreate, Node: n.Name, Container: c})

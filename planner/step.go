@@ -81,8 +81,10 @@ type Container struct {
 	Sysctls   map[string]string `json:"sysctls,omitempty"`
 	DNS       []string          `json:"dns,omitempty"`
 	DNSSearch []string          `json:"dns_search,omitempty"`
-	Hosts     []Host            `json:"hosts"`           // /etc/hosts entries
-	Files     map[string]string `json:"files,omitempty"` // path -> content, written into the container when it is created
+	Hosts     []Host            `json:"hosts"`              // /etc/hosts entries
+	Files     map[string]string `json:"files,omitempty"`    // path -> content, written into the container when it is created
+	CapAdd    []string          `json:"cap_add,omitempty"`  // added to the engine's default capabilities
+	CapDrop   []string          `json:"cap_drop,omitempty"` // dropped from them ("ALL": all)
 	Labels    map[string]string `json:"labels"`
 }
 
@@ -172,6 +174,12 @@ func (s *Step) Describe() string {
 				dirs[path.Dir(f)] = true
 			}
 			d += fmt.Sprintf(", %s in %s", Plural(n, "file"), strings.Join(slices.Sorted(maps.Keys(dirs)), " "))
+		}
+		if c := s.Container; !slices.Equal(c.CapAdd, spec.DefaultCaps) || len(c.CapDrop) > 0 {
+			d += ", capabilities " + strings.Join(c.CapAdd, " ")
+			if len(c.CapDrop) > 0 {
+				d += " (dropped: " + strings.Join(c.CapDrop, " ") + ")"
+			}
 		}
 		return d
 	case KindStart:

@@ -21,6 +21,7 @@ import (
 
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/spec"
 )
 
 // Paths inside a node's container.
@@ -66,19 +67,42 @@ type Node struct {
 	NetNS string // "net:[4026532182]": changes when the container restarts
 }
 
+// LabelImageCaps on an image lists the capabilities its programs need
+// beyond the node defaults, comma-separated: netlab/router's FRR daemons
+// refuse to start without SYS_ADMIN. A node's cap_drop still wins.
+const LabelImageCaps = "netlab.cap_add"
+
+// readonlyPaths are the paths of /proc a node sees read-only: Docker's
+// default list, but with /proc/sys split so that /proc/sys/net, which
+// belongs to the node's own network namespace, is writable (sysctl -w
+// net.ipv4.ip_forward=1 is a classic exercise) while the host-global
+// sysctls (kernel, vm, fs...) stay read-only. Missing paths are skipped by
+// the runtime.
+var readonlyPaths = []string{
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger",
+	"/proc/sys/abi", "/proc/sys/crypto", "/proc/sys/debug", "/proc/sys/dev", "/proc/sys/fs",
+	"/proc/sys/kernel", "/proc/sys/sunrpc", "/proc/sys/user", "/proc/sys/vm",
+}
+
 // argv is the command the node runs once wired: its own command, or the
-// image's entrypoint and command. A single string runs through sh -c.
-func (d *Docker) argv(ctx context.Context, c *planner.Container) ([]string, error) {
+// image's entrypoint and command. A single string runs through sh -c. caps
+// are the capabilities the image declares (LabelImageCaps).
+func (d *Docker) argv(ctx context.Context, c *planner.Container) (argv, caps []string, err error) {
 	img, err := d.c.ImageInspect(ctx, c.Image)
 	if errdefs.IsNotFound(err) {
-		return nil, fmt.Errorf("image %q is not on this machine and cannot be pulled here: %s", c.Image, buildHint(c.Image))
+		return nil, nil, fmt.Errorf("image %q is not on this machine and cannot be pulled here: %s", c.Image, buildHint(c.Image))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("inspect image %q: %w", c.Image, err)
+		return nil, nil, fmt.Errorf("inspect image %q: %w", c.Image, err)
 	}
 	var entry, cmd []string
 	if img.Config != nil {
 		entry, cmd = img.Config.Entrypoint, img.Config.Cmd
+		for _, s := range strings.Split(img.Config.Labels[LabelImageCaps], ",") {
+			if name, ok := spec.CapName(s); ok && s != "" {
+				caps = append(caps, name)
+			}
+		}
 	}
 	switch {
 	case len(c.Command) == 1:
@@ -87,11 +111,25 @@ func (d *Docker) argv(ctx context.Context, c *planner.Container) ([]string, erro
 	case len(c.Command) > 1:
 		cmd = c.Command
 	}
-	argv := append(append([]string{}, entry...), cmd...)
+	argv = append(append([]string{}, entry...), cmd...)
 	if len(argv) == 0 {
-		return nil, fmt.Errorf("image %q has no command and the node gives none: set command in the lab file", c.Image)
+		return nil, nil, fmt.Errorf("image %q has no command and the node gives none: set command in the lab file", c.Image)
 	}
-	return argv, nil
+	return argv, caps, nil
+}
+
+// capAdd is the node's capabilities plus its image's, less what it drops.
+func capAdd(c *planner.Container, image []string) []string {
+	out := slices.Clone(c.CapAdd)
+	if slices.Contains(c.CapDrop, "ALL") {
+		return out
+	}
+	for _, name := range image {
+		if !slices.Contains(out, name) && !slices.Contains(c.CapDrop, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func buildHint(image string) string {
@@ -107,7 +145,7 @@ func buildHint(image string) string {
 // Create creates the node's container with no network, its command behind
 // netlab's init. self is the path of a static netlab binary on the host.
 func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, self string) (string, error) {
-	argv, err := d.argv(ctx, c)
+	argv, imageCaps, err := d.argv(ctx, c)
 	if err != nil {
 		return "", err
 	}
@@ -140,7 +178,11 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		DNSSearch:   c.DNSSearch,
 		ExtraHosts:  extra,
 		Sysctls:     c.Sysctls,
-		Binds:       append([]string{self + ":" + InitPath + ":ro", run + ":" + ReadyDir + ":ro"}, c.Volumes...),
+		CapAdd:      capAdd(c, imageCaps),
+		CapDrop:     c.CapDrop,
+		// Read-only /proc/sys except /proc/sys/net (see readonlyPaths).
+		ReadonlyPaths: readonlyPaths,
+		Binds:         append([]string{self + ":" + InitPath + ":ro", run + ":" + ReadyDir + ":ro"}, c.Volumes...),
 	}
 	resp, err := d.c.ContainerCreate(ctx, cfg, hc, nil, nil, c.Name)
 	if errdefs.IsConflict(err) {

@@ -40,11 +40,37 @@ func applyDefaults(lab *Lab) {
 		if n.Hostname == "" {
 			n.Hostname = name
 		}
-		if n.DNS == nil {
-			n.DNS = lab.Defaults.DNS
+		d := &lab.Defaults
+		n.inherited = map[string]bool{}
+		n.Command = orList(n, "command", n.Command, d.Command)
+		n.Volumes = orList(n, "volumes", n.Volumes, d.Volumes)
+		n.CapAdd = orList(n, "cap_add", n.CapAdd, d.CapAdd)
+		n.CapDrop = orList(n, "cap_drop", n.CapDrop, d.CapDrop)
+		n.DNS = orList(n, "dns", n.DNS, d.DNS)
+		n.DNSSearch = orList(n, "dns_search", n.DNSSearch, d.DNSSearch)
+		if n.DependsOn == nil { // not on itself: defaults.depends_on [dns] leaves dns alone
+			for _, dep := range d.DependsOn {
+				if dep != name {
+					n.DependsOn = append(n.DependsOn, dep)
+				}
+			}
+			n.inherited["depends_on"] = d.DependsOn != nil
 		}
-		if n.DNSSearch == nil {
-			n.DNSSearch = lab.Defaults.DNSSearch
+		switch {
+		case n.ForwardKey != nil:
+			n.Forward = *n.ForwardKey
+		case d.Forward != nil:
+			n.Forward = *d.Forward
+		}
+		for k := range lab.Defaults.Env {
+			if _, own := n.Env[k]; !own {
+				n.inherited["env."+k] = true
+			}
+		}
+		for k := range lab.Defaults.Sysctls {
+			if _, own := n.Sysctls[k]; !own {
+				n.inherited["sysctls."+k] = true
+			}
 		}
 		n.Env = mergeMap(lab.Defaults.Env, n.Env)
 		n.Sysctls = mergeMap(lab.Defaults.Sysctls, n.Sysctls)
@@ -62,6 +88,33 @@ func applyDefaults(lab *Lab) {
 	for i, l := range lab.Links {
 		l.Index = i
 	}
+}
+
+// orList is a node's list, or the default's when the node gives none (an
+// empty list written in the file is a value: it replaces the default).
+func orList[S ~[]string](n *Node, key string, own, def S) S {
+	if own == nil && def != nil {
+		n.inherited[key] = true
+		return def
+	}
+	return own
+}
+
+// at is the path of a node's key: under defaults when the node took the
+// default's value, so that a problem in it is reported once, where it is.
+func (n *Node) at(key string, more ...any) string {
+	if k, ok := firstString(more); ok && n.inherited[key+"."+k] || n.inherited[key] {
+		return path(append([]any{"defaults", key}, more...)...)
+	}
+	return path(append([]any{"nodes", n.Name, key}, more...)...)
+}
+
+func firstString(l []any) (string, bool) {
+	if len(l) == 0 {
+		return "", false
+	}
+	s, ok := l[0].(string)
+	return s, ok
 }
 
 func mergeMap(base, over map[string]string) map[string]string {
@@ -189,30 +242,31 @@ func (c *checker) node(n *Node) {
 	if n.Hostname != n.Name && (!validDNSName(n.Hostname) || len(n.Hostname) > 63) {
 		c.ps.add(path(at, "hostname"), "%q is not a valid host name (dot-separated labels, at most 63 bytes)", n.Hostname)
 	}
+	c.caps(n)
 	for _, i := range n.SortedInterfaces() {
 		c.iface(n, i)
 	}
 	for k, s := range n.DNS {
 		if _, err := netip.ParseAddr(s); err != nil {
-			c.ps.add(path(at, "dns", k), "%q is not an IP address", s)
+			c.ps.add(n.at("dns", k), "%q is not an IP address", s)
 		}
 	}
 	for k, s := range n.DNSSearch {
 		if !validDNSName(s) {
-			c.ps.add(path(at, "dns_search", k), "%q is not a valid domain name", s)
+			c.ps.add(n.at("dns_search", k), "%q is not a valid domain name", s)
 		}
 	}
 	for k, v := range n.Volumes {
-		c.volume(path(at, "volumes", k), v)
+		c.volume(n.at("volumes", k), v)
 	}
 	for _, k := range slices.Sorted(maps.Keys(n.Sysctls)) {
 		if !sysctlRe.MatchString(k) {
-			c.ps.addKey(path(at, "sysctls", k), "%q is not a sysctl name like net.ipv4.ip_forward", k)
+			c.ps.addKey(n.at("sysctls", k), "%q is not a sysctl name like net.ipv4.ip_forward", k)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(n.Env)) {
 		if !envRe.MatchString(k) {
-			c.ps.addKey(path(at, "env", k), "%q is not a valid environment variable name", k)
+			c.ps.addKey(n.at("env", k), "%q is not a valid environment variable name", k)
 		}
 	}
 	for k, s := range n.Publish {
@@ -225,9 +279,9 @@ func (c *checker) node(n *Node) {
 	}
 	for k, d := range n.DependsOn {
 		if d == n.Name {
-			c.ps.add(path(at, "depends_on", k), "a node cannot depend on itself")
+			c.ps.add(n.at("depends_on", k), "a node cannot depend on itself")
 		} else if c.lab.Nodes[d] == nil {
-			c.ps.add(path(at, "depends_on", k), "unknown node %q (known: %s)", d, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
+			c.ps.add(n.at("depends_on", k), "unknown node %q (known: %s)", d, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
 		}
 	}
 }

@@ -22,13 +22,21 @@ type Lab struct {
 	File string `yaml:"-" json:"-"`
 }
 
-// Defaults are node settings that apply where a node gives none.
+// Defaults are node settings that apply where a node gives none. A node's
+// own value wins: maps (env, sysctls) merge key by key, lists and single
+// values replace, as containerlab's defaults and compose's extends do.
 type Defaults struct {
 	Image     string            `yaml:"image,omitempty" json:"image,omitempty"`
+	Command   StringList        `yaml:"command,omitempty" json:"command,omitempty"`
+	Env       map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	Volumes   []string          `yaml:"volumes,omitempty" json:"volumes,omitempty"`
+	Sysctls   map[string]string `yaml:"sysctls,omitempty" json:"sysctls,omitempty"`
+	CapAdd    []string          `yaml:"cap_add,omitempty" json:"cap_add,omitempty"`
+	CapDrop   []string          `yaml:"cap_drop,omitempty" json:"cap_drop,omitempty"`
+	Forward   *bool             `yaml:"forward,omitempty" json:"forward,omitempty"`
 	DNS       []string          `yaml:"dns,omitempty" json:"dns,omitempty"`
 	DNSSearch []string          `yaml:"dns_search,omitempty" json:"dns_search,omitempty"`
-	Env       map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
-	Sysctls   map[string]string `yaml:"sysctls,omitempty" json:"sysctls,omitempty"`
+	DependsOn []string          `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
 }
 
 // Network is an Ethernet segment: a Linux bridge owned by the lab.
@@ -52,7 +60,9 @@ type Node struct {
 	Env        map[string]string     `yaml:"env,omitempty" json:"env,omitempty"`
 	Volumes    []string              `yaml:"volumes,omitempty" json:"volumes,omitempty"`
 	Sysctls    map[string]string     `yaml:"sysctls,omitempty" json:"sysctls,omitempty"`
-	Forward    bool                  `yaml:"forward,omitempty" json:"forward,omitempty"`
+	CapAdd     []string              `yaml:"cap_add,omitempty" json:"cap_add,omitempty"`
+	CapDrop    []string              `yaml:"cap_drop,omitempty" json:"cap_drop,omitempty"`
+	ForwardKey *bool                 `yaml:"forward,omitempty" json:"-"` // as written; nil if not given
 	Interfaces map[string]*Interface `yaml:"interfaces,omitempty" json:"interfaces,omitempty"`
 	Gateway    StringList            `yaml:"gateway,omitempty" json:"gateway,omitempty"`
 	Routes     []*Route              `yaml:"routes,omitempty" json:"routes,omitempty"`
@@ -64,9 +74,12 @@ type Node struct {
 	Routing    *Routing              `yaml:"routing,omitempty" json:"routing,omitempty"`
 	Config     *Config               `yaml:"config,omitempty" json:"config,omitempty"`
 
-	Name      string        `yaml:"-" json:"-"` // the key under nodes
-	Gateways  []netip.Addr  `yaml:"-" json:"-"` // parsed Gateway
-	Published []PublishSpec `yaml:"-" json:"-"` // parsed Publish
+	Name      string          `yaml:"-" json:"-"`                 // the key under nodes
+	Forward   bool            `yaml:"-" json:"forward,omitempty"` // ForwardKey, or defaults.forward
+	Caps      Caps            `yaml:"-" json:"-"`                 // capabilities, from the defaults, cap_add and cap_drop
+	inherited map[string]bool // keys whose value came from defaults
+	Gateways  []netip.Addr    `yaml:"-" json:"-"` // parsed Gateway
+	Published []PublishSpec   `yaml:"-" json:"-"` // parsed Publish
 }
 
 // Interface is a network interface inside a node. It is attached either to a

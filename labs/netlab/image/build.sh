@@ -67,9 +67,14 @@ tar -C "$work/root" -c . | docker import \
   -c "LABEL netlab.inputs=$inputs" \
   -c 'CMD ["/usr/local/sbin/netlab-start", "host"]' - netlab/debian >/dev/null
 
+# The capabilities each image's programs need beyond a node's defaults
+# (NET_ADMIN, NET_RAW): FRR's daemons exit at once without SYS_ADMIN.
+# netlab adds them to the node's container (label netlab.cap_add).
+declare -A caps=([host]="" [router]="SYS_ADMIN")
+
 step 4 "images: ${roles[*]}"
 for r in "${roles[@]}"; do
-  printf 'FROM netlab/debian\nLABEL netlab.inputs=%s netlab.role=%s\nCMD ["/usr/local/sbin/netlab-start", "%s"]\n' "$inputs" "$r" "$r" \
+  printf 'FROM netlab/debian\nLABEL netlab.inputs=%s netlab.role=%s netlab.cap_add="%s"\nCMD ["/usr/local/sbin/netlab-start", "%s"]\n' "$inputs" "$r" "${caps[$r]}" "$r" \
     | docker build -q -t netlab/$r - >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 done
 docker image prune -f --filter label=netlab.inputs >/dev/null # older builds

@@ -1,0 +1,112 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// upBundled brings up a lab of labs/ under this test's own name.
+func upBundled(t *testing.T, name string) *lab {
+	t.Helper()
+	if err := exec.Command("docker", "image", "inspect", "netlab/router").Run(); err != nil {
+		t.Fatal("image netlab/router is missing: make images builds it")
+	}
+	data, err := os.ReadFile("../labs/" + name + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(data), "\nname: "+name+"\n", "\n", 1)
+	if body == string(data) {
+		t.Fatalf("labs/%s.yaml: no name line to replace", name)
+	}
+	return up(t, body)
+}
+
+// waitOutput runs cmd in node until its output matches re, for up to d, and
+// returns the last output.
+func (l *lab) waitOutput(node string, d time.Duration, re string, cmd ...string) string {
+	l.t.Helper()
+	rx := regexp.MustCompile(re)
+	var out string
+	for deadline := time.Now().Add(d); ; time.Sleep(500 * time.Millisecond) {
+		out, _ = l.exec(node, cmd...)
+		if rx.MatchString(out) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("%s: %v did not print /%s/ within %s; last output:\n%s", node, cmd, re, d, out)
+		}
+	}
+}
+
+// hops are the addresses of a traceroute's output, in order.
+func hops(out string) []string {
+	var list []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && regexp.MustCompile(`^\d+$`).MatchString(f[0]) {
+			list = append(list, f[1])
+		}
+	}
+	return list
+}
+
+// OSPF: the five routers converge, traffic takes the cheap path r1-r2-r4,
+// and when r2's link to r4 fails it reroutes through r3.
+func TestRoutingOSPFConvergesAndReroutes(t *testing.T) {
+	l := upBundled(t, "ospf")
+	l.waitOutput("r4", 60*time.Second, `(?s)(Full.*){3}`, "vtysh", "-c", "show ip ospf neighbor")
+	l.waitOutput("r1", 30*time.Second, `10\.0\.5\.0/24`, "ip", "route")
+	var out string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if l.ping("h1", "10.0.5.10") {
+			break
+		}
+	}
+	l.mustPing("h1", "10.0.5.10")
+	out, _ = l.exec("h1", "traceroute", "-n", "-w", "1", "-q", "1", "10.0.5.10")
+	if got, want := hops(out), []string{"10.0.1.1", "10.1.12.2", "10.1.24.2", "10.1.45.2", "10.0.5.10"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("h1 -> h5 takes %v, want the cheap path %v:\n%s", got, want, out)
+	}
+	if _, code := l.exec("r2", "ip", "link", "set", "eth1", "down"); code != 0 {
+		t.Fatal("cannot set r2:eth1 down")
+	}
+	// r2 floods a router LSA without the link at once; SPF runs within seconds.
+	out = l.waitOutput("h1", 60*time.Second, `10\.1\.13\.2`, "traceroute", "-n", "-w", "1", "-q", "1", "10.0.5.10")
+	if got := hops(out); len(got) < 3 || got[1] != "10.1.13.2" || got[len(got)-1] != "10.0.5.10" {
+		t.Errorf("after r2:eth1 failed, h1 -> h5 takes %v, want via r3 (10.1.13.2):\n%s", got, out)
+	}
+}
+
+// RIP: every router learns every LAN, the far one at metric 3.
+func TestRoutingRIPLearnsEveryLAN(t *testing.T) {
+	l := upBundled(t, "rip")
+	l.waitOutput("r1", 90*time.Second, `R\(n\) 10\.0\.3\.0/24\s+10\.1\.12\.2\s+3\s`, "vtysh", "-c", "show ip rip")
+	l.waitOutput("r1", 10*time.Second, `10\.0\.3\.0/24 .*via 10\.1\.12\.2 dev eth1 proto rip`, "ip", "route")
+	l.waitOutput("r3", 90*time.Second, `10\.0\.1\.0/24`, "ip", "route")
+	l.mustPing("h1", "10.0.3.10")
+	l.mustPing("h3", "10.0.1.10")
+	l.mustPing("h2", "10.0.1.10")
+}
+
+// BGP: three ASes; the customer's and the far network's prefixes cross the
+// transit AS (eBGP at both edges, iBGP inside with next-hop-self).
+func TestRoutingBGPAcrossThreeASes(t *testing.T) {
+	l := upBundled(t, "bgp")
+	// Established sessions show their uptime and the prefixes received.
+	for _, peer := range []string{`192\.0\.2\.1`, `198\.51\.100\.2`} {
+		l.waitOutput("t1", 90*time.Second, `(?m)^`+peer+`\s.*\d\d:\d\d:\d\d\s+1\s`, "vtysh", "-c", "show bgp summary")
+	}
+	l.waitOutput("c1", 90*time.Second, `10\.20\.0\.0/24`, "ip", "route")
+	l.waitOutput("f1", 90*time.Second, `10\.10\.0\.0/24`, "ip", "route")
+	l.mustPing("hc", "10.20.0.10")
+	l.mustPing("hf", "10.10.0.10")
+	out, _ := l.exec("c1", "vtysh", "-c", "show bgp ipv4 unicast 10.20.0.0/24")
+	if !strings.Contains(out, "65000 65002") {
+		t.Errorf("c1's route to 10.20.0.0/24 does not cross AS 65000 then AS 65002:\n%s", out)
+	}
+}
