@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -111,7 +112,7 @@ func (v *vars) expand(s string) (string, []string) {
 		case strings.HasPrefix(rest, "{"):
 			end := closingBrace(s, i+2)
 			if end < 0 {
-				errs = append(errs, fmt.Sprintf("unclosed variable reference %q: end it with }, or write $$ for a literal $", s[i:]))
+				errs = append(errs, fmt.Sprintf("unclosed variable reference %q: end it with }, or write $$ for a literal $", excerpt(s, i, i)))
 				return b.String(), errs
 			}
 			val, msgs := v.braced(s[i:end+1], s[i+2:end])
@@ -128,7 +129,7 @@ func (v *vars) expand(s string) (string, []string) {
 			b.WriteString(val)
 			i += 1 + n
 		default:
-			errs = append(errs, fmt.Sprintf("a lone $ in %q: write $$ for a literal $, or ${NAME} for a variable", s))
+			errs = append(errs, fmt.Sprintf("a lone $ in %q: write $$ for a literal $, or ${NAME} for a variable", excerpt(s, 0, i)))
 			b.WriteByte('$')
 			i++
 		}
@@ -188,6 +189,30 @@ func (v *vars) braced(ref, body string) (string, []string) {
 		}
 		return "", nil
 	}
+}
+
+// excerpt quotes s from start, or from a little before at if s is long,
+// for a message: a long command is cut to the part around at.
+func excerpt(s string, start, at int) string {
+	const before, after = 10, 20
+	if len(s)-start <= before+after {
+		return s[start:]
+	}
+	from, to := max(start, at-before), min(len(s), at+after)
+	for from > start && !utf8.RuneStart(s[from]) {
+		from--
+	}
+	for to < len(s) && !utf8.RuneStart(s[to]) {
+		to++
+	}
+	out := s[from:to]
+	if from > start {
+		out = "..." + out
+	}
+	if to < len(s) {
+		out += "..."
+	}
+	return out
 }
 
 func unsetMsg(name string) string {

@@ -84,6 +84,8 @@ func TestSubstituteProblems(t *testing.T) {
 		{"${IMG:}", `lab.yaml:4:12: nodes.h1.image: invalid operator ":" after IMG in "${IMG:}": use :-, -, :?, ?, :+ or +`},
 		{"a$", `lab.yaml:4:12: nodes.h1.image: a lone $ in "a$": write $$ for a literal $, or ${NAME} for a variable`},
 		{"$1", `lab.yaml:4:12: nodes.h1.image: a lone $ in "$1": write $$ for a literal $, or ${NAME} for a variable`},
+		{"a long value that costs 5$ and more words after it", `lab.yaml:4:12: nodes.h1.image: a lone $ in "...at costs 5$ and more words aft...": write $$ for a literal $, or ${NAME} for a variable`},
+		{"a long value with ${UNCLOSED and more words after it", `lab.yaml:4:12: nodes.h1.image: unclosed variable reference "${UNCLOSED and more ...": end it with }, or write $$ for a literal $`},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(imageLab(c.in)), "lab.yaml")
