@@ -228,6 +228,12 @@ func TestDotEnv(t *testing.T) {
 			t.Errorf("problem %d:\n got %s\nwant %s", i, p, want[i])
 		}
 	}
+
+	// .env is read only for a lab that uses variables.
+	write("plain.yaml", "name: vars\nnodes:\n  h1:\n    image: busybox\n")
+	if _, err := Load(filepath.Join(dir, "plain.yaml")); err != nil {
+		t.Errorf("a lab without variables failed on a bad .env: %v", err)
+	}
 }
 
 // The real process environment is the default source.
