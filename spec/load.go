@@ -63,6 +63,13 @@ func Parse(data []byte, file string) (*Lab, error) {
 		return nil, ps.err()
 	}
 
+	// Stage 1b: variables ($VAR, ${VAR:-default}, ...) in values, from the
+	// environment and a .env file beside the lab file.
+	substitute(&root, file, ps)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+
 	// Stage 2: the schema, on a JSON-like copy that remembers positions.
 	inst, err := instance(&root, ps.pos)
 	if err != nil {

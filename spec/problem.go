@@ -106,6 +106,12 @@ func (ps *problems) err() error {
 	}
 	sort.SliceStable(ps.list, func(i, j int) bool {
 		a, b := ps.list[i], ps.list[j]
+		if a.File != b.File { // problems in .env come before the lab file's
+			if a.File == ps.file || b.File == ps.file {
+				return b.File == ps.file
+			}
+			return a.File < b.File
+		}
 		if a.Line != b.Line {
 			return a.Line < b.Line
 		}

@@ -223,4 +223,4 @@ func (l *lab) httpGetOnce(node, host, port, path string) string {
 }
 
 // A web server whose /cgi-bin/ip answers with the client's address.
-const webServer = `["sh", "-c", "mkdir -p /www/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /www/cgi-bin/ip && chmod +x /www/cgi-bin/ip && echo hello > /www/index.html && exec httpd -f -p 80 -h /www"]`
+const webServer = `["sh", "-c", "mkdir -p /www/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $$REMOTE_ADDR\\n' > /www/cgi-bin/ip && chmod +x /www/cgi-bin/ip && echo hello > /www/index.html && exec httpd -f -p 80 -h /www"]`
