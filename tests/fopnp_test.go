@@ -21,6 +21,12 @@ func TestFopnpPlayground(t *testing.T) {
 	if left := leftovers(t, "fopnp"); left != "" {
 		t.Fatalf("a lab named fopnp is already here (%s): netlab down fopnp first", left)
 	}
+	// The book's code, as a reader mounts it: FOPNP_CODE=~/fopnp netlab up.
+	code := t.TempDir()
+	if err := os.WriteFile(code+"/README.md", []byte("fopnp code\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FOPNP_CODE", code)
 	l := &lab{t: t, name: "fopnp", file: "../labs/fopnp.yaml"}
 	t.Cleanup(func() { l.down() })
 	if r := netlab(t, "up", l.file); r.code != 0 {
@@ -33,6 +39,25 @@ func TestFopnpPlayground(t *testing.T) {
 	}
 	// Services start once their node is wired: wait for the last ones.
 	waitFor(t, "mail's IMAP port", func() bool { return sh("h1", "nc -z -w 1 mail.example.com 993 && echo ok") == "ok" })
+
+	t.Run("book", func(t *testing.T) {
+		for _, node := range []string{"h1", "www", "backbone"} {
+			if got := sh(node, "cat /fopnp/README.md"); got != "fopnp code" {
+				t.Errorf("%s: /fopnp/README.md = %q, want the FOPNP_CODE directory's", node, got)
+			}
+		}
+		if out := sh("h1", "route -n"); !strings.Contains(out, "0.0.0.0         192.168.1.1") {
+			t.Errorf("route -n on h1 shows no default route via 192.168.1.1:\n%s", out)
+		}
+		if out := sh("h1", "netstat -tln"); !strings.Contains(out, ":22 ") {
+			t.Errorf("netstat -tln on h1 shows no ssh listener:\n%s", out)
+		}
+		for addr, name := range map[string]string{"10.130.1.4": "www.example.com.", "10.130.1.1": "example.com."} {
+			if got := sh("h1", "dig +short -x "+addr); got != name {
+				t.Errorf("reverse name of %s = %q, want %s", addr, got, name)
+			}
+		}
+	})
 
 	t.Run("traceroute", func(t *testing.T) {
 		out := sh("h1", "traceroute -n -q 1 -w 2 www.example.com")

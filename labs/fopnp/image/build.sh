@@ -7,7 +7,8 @@
 # and the downloaded root is kept while packages.txt is unchanged.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${NETLAB_CACHE:-/var/cache/netlab/fopnp}
+cache=${NETLAB_CACHE:-/var/cache/netlab}/fopnp
+debs=${NETLAB_CACHE:-/var/cache/netlab}/debs # shared with the other image families
 suite=bookworm
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 roles=(base dns ftp mail www)
@@ -27,7 +28,7 @@ if [ $current = 1 ]; then
 fi
 
 step() { printf '== [%s/5] %s\n' "$1" "$2"; }
-mkdir -p "$cache"
+mkdir -p "$cache" "$debs"
 pkgs=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
 pkghash=$(echo "$suite $pkgs" | sha256sum | cut -c1-16)
 pristine="$cache/root-$pkghash.tar"
@@ -36,7 +37,7 @@ if [ ! -f "$pristine" ]; then
   step 1 "debootstrap $suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (a minute or two)"
   tmp=$(mktemp -d "$cache/debootstrap.XXXX")
   trap 'rm -rf "$tmp"' EXIT
-  debootstrap --variant=minbase --include="$pkgs" "$suite" "$tmp/root" "$mirror" \
+  debootstrap --variant=minbase --cache-dir="$debs" --include="$pkgs" "$suite" "$tmp/root" "$mirror" \
     | stdbuf -oL awk '/^I: (Retrieving|Validating)/ {n++; if (n % 40 == 0) printf "   %d packages fetched\n", n/2} /^I: Base system installed/ {print "   installed"}'
   tar -C "$tmp/root" -cf "$pristine.part" .
   mv "$pristine.part" "$pristine"
