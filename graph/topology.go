@@ -25,6 +25,9 @@ const (
 	RoleServer Role = "server"
 	RoleRouter Role = "router"
 	RoleNAT    Role = "nat"
+	// RoleMachine is the machine netlab runs on, drawn when a link ends on
+	// it (host:IFNAME).
+	RoleMachine Role = "machine"
 )
 
 // Topology is what a picture shows of a lab.
@@ -69,6 +72,8 @@ type Network struct {
 	// Allow ("h1 -> h3 tcp/80").
 	Isolated bool     `json:"isolated,omitempty"`
 	Allow    []string `json:"allow,omitempty"`
+	External string   `json:"external,omitempty"` // the host's own bridge
+	Macvlan  string   `json:"macvlan,omitempty"`  // the host interface whose macvlans members get
 }
 
 // Link is a point-to-point link.
@@ -121,9 +126,31 @@ func FromLab(lab *spec.Lab) *Topology {
 		}
 		t.Nodes = append(t.Nodes, node)
 	}
+	var machine *Node
+	for _, l := range lab.Links {
+		if l.HostEnd < 0 {
+			continue
+		}
+		if machine == nil {
+			machine = &Node{Name: spec.HostNode, Image: "-", Role: RoleMachine}
+			t.Nodes = append(t.Nodes, machine)
+		}
+		e := l.Endpoints[l.HostEnd]
+		fi := &Iface{Name: e.Interface, Peer: l.Endpoints[1-l.HostEnd].String()}
+		for _, a := range l.HostAddrs {
+			fi.Addrs = append(fi.Addrs, a.String())
+		}
+		machine.Interfaces = append(machine.Interfaces, fi)
+	}
 	for _, name := range lab.SortedNetworks() {
 		nw := lab.Networks[name]
-		n := &Network{Name: name, Bridge: naming.Bridge(lab.Name, name), Members: members[name], Isolated: nw.Isolated}
+		n := &Network{Name: name, Bridge: naming.Bridge(lab.Name, name), Members: members[name], Isolated: nw.Isolated,
+			External: nw.External, Macvlan: nw.Macvlan}
+		if nw.External != "" {
+			n.Bridge = nw.External
+		} else if nw.Macvlan != "" {
+			n.Bridge = ""
+		}
 		for _, a := range nw.Allow {
 			n.Allow = append(n.Allow, allowText(a))
 		}
@@ -186,7 +213,13 @@ func (t *Topology) Node(name string) *Node {
 
 // counts says how many nodes, networks and links the topology has.
 func (t *Topology) counts() string {
-	return planner.Plural(len(t.Nodes), "node") + ", " + planner.Plural(len(t.Networks), "network") + ", " +
+	nodes := len(t.Nodes)
+	for _, n := range t.Nodes {
+		if n.Role == RoleMachine {
+			nodes--
+		}
+	}
+	return planner.Plural(nodes, "node") + ", " + planner.Plural(len(t.Networks), "network") + ", " +
 		planner.Plural(len(t.Links), "point-to-point link")
 }
 
@@ -319,11 +352,17 @@ func routingText(n *spec.Node) []string {
 	return out
 }
 
-var roleTitle = map[Role]string{RoleHost: "host", RoleServer: "server", RoleRouter: "router", RoleNAT: "NAT"}
+var roleTitle = map[Role]string{RoleHost: "host", RoleServer: "server", RoleRouter: "router", RoleNAT: "NAT", RoleMachine: "this machine"}
 
 // netLabel is the text of a network: name and subnets.
 func (n *Network) label() string {
 	s := strings.Join(append([]string{n.Name}, n.Subnets...), " ")
+	if n.External != "" {
+		s += " (host bridge " + n.External + ")"
+	}
+	if n.Macvlan != "" {
+		s += " (macvlans of " + n.Macvlan + ")"
+	}
 	if n.Isolated {
 		s += " (isolated"
 		if len(n.Allow) > 0 {
@@ -337,10 +376,11 @@ func (n *Network) label() string {
 type roleStyle struct{ fill, stroke string }
 
 var styles = map[Role]roleStyle{
-	RoleHost:   {"#eef3fb", "#4a6fa5"},
-	RoleServer: {"#f3e8f7", "#7b3f99"},
-	RoleRouter: {"#e8f5e9", "#2e7d32"},
-	RoleNAT:    {"#fff3e0", "#d35400"},
+	RoleHost:    {"#eef3fb", "#4a6fa5"},
+	RoleServer:  {"#f3e8f7", "#7b3f99"},
+	RoleRouter:  {"#e8f5e9", "#2e7d32"},
+	RoleNAT:     {"#fff3e0", "#d35400"},
+	RoleMachine: {"#f5f5f5", "#616161"},
 }
 
 const (

@@ -69,6 +69,10 @@ func LabOf(alias string) string {
 	return lab
 }
 
+// HostLinkAlias is the alias of the machine's end of a host link, so that
+// down finds it by the lab's name like every other host interface.
+func HostLinkAlias(lab, ifname string) string { return AliasPrefix + lab + ":host:" + ifname }
+
 // NATTable is the nftables table netlab owns inside a node's namespace.
 const NATTable = "netlab"
 

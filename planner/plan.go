@@ -105,14 +105,23 @@ func (b *builder) add(s *Step) *Step {
 	return s
 }
 
-func (b *builder) network(name string, nw *spec.Network) {
-	br := &Bridge{
-		Network: name,
-		Name:    naming.Bridge(b.lab.Name, name),
-		Alias:   naming.BridgeAlias(b.lab.Name, name),
-		MTU:     nw.MTU,
+// bridgeName is the host bridge of a network: the lab's own, or the
+// external one the file names.
+func (b *builder) bridgeName(network string) string {
+	if ext := b.lab.Networks[network].External; ext != "" {
+		return ext
 	}
-	br.MAC = bridgeMAC(br.Name)
+	return naming.Bridge(b.lab.Name, network)
+}
+
+func (b *builder) network(name string, nw *spec.Network) {
+	if nw.Macvlan != "" {
+		return // no bridge: each member's macvlan is made with its node
+	}
+	br := &Bridge{Network: name, Name: b.bridgeName(name), External: nw.External != ""}
+	if !br.External {
+		br.Alias, br.MTU, br.MAC = naming.BridgeAlias(b.lab.Name, name), nw.MTU, bridgeMAC(br.Name)
+	}
 	id := "bridge:" + name
 	b.add(&Step{ID: id, Kind: KindBridge, Bridge: br})
 	b.add(&Step{ID: "hostfw:" + name, Kind: KindHostFW, Bridge: br, Deps: []string{id}})
@@ -134,6 +143,13 @@ func (b *builder) link(i int, l *spec.Link) {
 		return VethEnd{Node: e.Node, Name: e.Interface, MAC: iface.MAC, MTU: iface.MTU}
 	}
 	id := linkID(l)
+	if l.HostEnd >= 0 {
+		h, e := l.Endpoints[l.HostEnd], l.Endpoints[1-l.HostEnd]
+		b.add(&Step{ID: id, Kind: KindHostLink, Node: e.Node, Deps: []string{"start:" + e.Node},
+			Veth:      &Veth{A: VethEnd{Name: h.Interface, Alias: naming.HostLinkAlias(b.lab.Name, h.Interface)}, B: end(e)},
+			HostAddrs: l.HostAddrs})
+		return
+	}
 	a, z := l.Endpoints[0], l.Endpoints[1]
 	deps := []string{"start:" + a.Node, "start:" + z.Node}
 	if l.Impair.IsZero() {
@@ -164,13 +180,16 @@ func (b *builder) node(n *spec.Node) {
 	ready := []string{start.ID}
 	for _, i := range n.SortedInterfaces() {
 		var wired string
-		if i.Network != "" {
+		if nw := b.lab.Networks[i.Network]; nw != nil && nw.Macvlan != "" {
+			wired = b.add(&Step{ID: "port:" + n.Name + ":" + i.Name, Kind: KindMacvlan, Node: n.Name, Deps: []string{start.ID},
+				Macvlan: &Macvlan{Parent: nw.Macvlan, Network: i.Network, End: VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU}}}).ID
+		} else if i.Network != "" {
 			port := b.add(&Step{ID: "port:" + n.Name + ":" + i.Name, Kind: KindPort, Node: n.Name,
 				Deps: []string{start.ID, "bridge:" + i.Network},
 				Veth: &Veth{
 					A:      VethEnd{Name: naming.Port(lab, n.Name, i.Name), Alias: naming.PortAlias(lab, n.Name, i.Name), MTU: i.MTU},
 					B:      VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU},
-					Bridge: naming.Bridge(lab, i.Network),
+					Bridge: b.bridgeName(i.Network),
 				}})
 			wired = port.ID
 		} else {
@@ -232,7 +251,7 @@ func (b *builder) isolate() {
 		if !nw.Isolated {
 			continue
 		}
-		in := IsolatedNetwork{Network: name, Bridge: naming.Bridge(b.lab.Name, name)}
+		in := IsolatedNetwork{Network: name, Bridge: b.bridgeName(name)}
 		ports := map[string][]string{} // node -> its ports on the network
 		for _, n := range b.lab.SortedNodes() {
 			for _, i := range n.SortedInterfaces() {

@@ -26,6 +26,8 @@ const (
 	KindForward  Kind = "forward"  // ip_forward on in the node's namespace
 	KindLink     Kind = "link"     // veth pair between two nodes
 	KindPort     Kind = "port"     // veth pair from a bridge into a node
+	KindMacvlan  Kind = "macvlan"  // a macvlan of a host interface, in a node
+	KindHostLink Kind = "hostlink" // veth pair from the machine itself into a node
 	KindAddr     Kind = "addr"     // addresses on an interface, and up
 	KindRelay    Kind = "relay"    // an impaired link: both ends into the host, joined by a relay
 	KindRoute    Kind = "route"    // a static route
@@ -39,7 +41,7 @@ const (
 var kindRank = map[Kind]int{}
 
 func init() {
-	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindPort,
+	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan,
 		KindAddr, KindRoute, KindNAT, KindFirewall, KindIsolate, KindPublish, KindReady} {
 		kindRank[k] = i
 	}
@@ -53,16 +55,18 @@ type Step struct {
 	Node string   `json:"node,omitempty"`
 	Deps []string `json:"deps"`
 
-	Bridge    *Bridge    `json:"bridge,omitempty"`
-	Container *Container `json:"container,omitempty"`
-	Veth      *Veth      `json:"veth,omitempty"`
-	Addr      *Addr      `json:"addr,omitempty"`
-	Relay     *Relay     `json:"relay,omitempty"`
-	Route     *Route     `json:"route,omitempty"`
-	NAT       *NAT       `json:"nat,omitempty"`
-	Firewall  *Firewall  `json:"firewall,omitempty"`
-	Isolate   *Isolate   `json:"isolate,omitempty"`
-	Publish   *Publish   `json:"publish,omitempty"`
+	Bridge    *Bridge        `json:"bridge,omitempty"`
+	Container *Container     `json:"container,omitempty"`
+	Veth      *Veth          `json:"veth,omitempty"`
+	Macvlan   *Macvlan       `json:"macvlan,omitempty"`
+	HostAddrs []netip.Prefix `json:"host_addrs,omitempty"` // the machine's end of a host link
+	Addr      *Addr          `json:"addr,omitempty"`
+	Relay     *Relay         `json:"relay,omitempty"`
+	Route     *Route         `json:"route,omitempty"`
+	NAT       *NAT           `json:"nat,omitempty"`
+	Firewall  *Firewall      `json:"firewall,omitempty"`
+	Isolate   *Isolate       `json:"isolate,omitempty"`
+	Publish   *Publish       `json:"publish,omitempty"`
 }
 
 // Bridge is a network's Linux bridge on the host.
@@ -72,6 +76,17 @@ type Bridge struct {
 	Alias   string `json:"alias"` // names lab and network
 	MAC     string `json:"mac"`   // fixed, so it does not follow its ports
 	MTU     int    `json:"mtu,omitempty"`
+	// External bridges are the host's: netlab checks that they exist and
+	// adds ports, but never creates, changes or removes them.
+	External bool `json:"external,omitempty"`
+}
+
+// Macvlan is a node interface made as a macvlan (bridge mode) of a host
+// interface, directly in the node's namespace.
+type Macvlan struct {
+	Parent  string  `json:"parent"`
+	Network string  `json:"network"`
+	End     VethEnd `json:"end"`
 }
 
 // Container is everything needed to create a node's container.
@@ -217,7 +232,23 @@ func (s *Step) Describe() string {
 	switch s.Kind {
 	case KindBridge:
 		b := s.Bridge
+		if b.External {
+			return fmt.Sprintf("use the host's bridge %s for network %s (external: never created or removed)", b.Name, b.Network)
+		}
 		return fmt.Sprintf("create bridge %s for network %s", b.Name, b.Network)
+	case KindMacvlan:
+		m := s.Macvlan
+		return fmt.Sprintf("create macvlan %s:%s of host interface %s for network %s", m.End.Node, m.End.Name, m.Parent, m.Network)
+	case KindHostLink:
+		d := fmt.Sprintf("create veth %s (on this machine) <-> %s:%s", s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
+		if len(s.HostAddrs) > 0 {
+			var as []string
+			for _, a := range s.HostAddrs {
+				as = append(as, a.String())
+			}
+			d += ", machine's end " + strings.Join(as, " ")
+		}
+		return d
 	case KindHostFW:
 		return fmt.Sprintf("accept forwarding within bridge %s in the host firewall", s.Bridge.Name)
 	case KindCreate:

@@ -126,6 +126,15 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return false, err
 		}
 		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a, b}, e.self)
+	case planner.KindMacvlan, planner.KindHostLink:
+		n, err := e.node(s.Node)
+		if err != nil {
+			return false, err
+		}
+		if s.Kind == planner.KindMacvlan {
+			return EnsureMacvlan(e.host, s.Macvlan, n.ns)
+		}
+		return EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
 	case planner.KindIsolate:
 		return EnsureIsolation(s.Isolate)
 	case planner.KindAddr, planner.KindRoute, planner.KindNAT, planner.KindFirewall:

@@ -85,6 +85,15 @@ func EnsureBridge(host *netlink.Handle, b *planner.Bridge) (changed bool, err er
 	if err != nil {
 		return false, fmt.Errorf("look up bridge %s: %w", b.Name, err)
 	}
+	if b.External {
+		switch {
+		case l == nil:
+			return false, fmt.Errorf("network %s is on the host's bridge %s (external), which does not exist: create it (ip link add %s type bridge) or change external", b.Network, b.Name, b.Name)
+		case l.Type() != "bridge":
+			return false, fmt.Errorf("network %s: host interface %s (external) is a %s, not a bridge", b.Network, b.Name, l.Type())
+		}
+		return false, nil
+	}
 	if l != nil {
 		if l.Type() != "bridge" {
 			return false, fmt.Errorf("bridge %s for network %s: a %s of that name exists; remove it", b.Name, b.Network, l.Type())
@@ -165,6 +174,9 @@ func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 	if err != nil {
 		return false, err
 	}
+	if lh != nil && lh.Attrs().Alias != hostEnd.Alias {
+		return false, fmt.Errorf("host interface %s exists and is not netlab's for %s:%s (alias %q): choose another name, or remove it", hostEnd.Name, nodeEnd.Node, nodeEnd.Name, lh.Attrs().Alias)
+	}
 	if lh != nil && ln != nil && lh.Attrs().MasterIndex == master {
 		return false, nil
 	}
@@ -201,12 +213,26 @@ func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 // address detection, so they are usable at once) and brings it and the
 // loopback up.
 func EnsureAddrs(ns *NS, a *planner.Addr) (changed bool, err error) {
-	l, err := ns.h.LinkByName(a.Iface)
+	changed, err = ensureAddrs(ns.h, a)
+	if err != nil {
+		return changed, err
+	}
+	if lo, err := ns.h.LinkByName("lo"); err == nil && lo.Attrs().Flags&net.FlagUp == 0 {
+		if err := ns.h.LinkSetUp(lo); err != nil {
+			return changed, fmt.Errorf("bring lo up: %w", err)
+		}
+	}
+	return changed, nil
+}
+
+// ensureAddrs adds the addresses an interface lacks and brings it up.
+func ensureAddrs(h *netlink.Handle, a *planner.Addr) (changed bool, err error) {
+	l, err := h.LinkByName(a.Iface)
 	if err != nil {
 		return false, fmt.Errorf("interface %s: %w", a.Iface, err)
 	}
 	have := map[netip.Prefix]bool{}
-	list, err := ns.h.AddrList(l, netlink.FAMILY_ALL)
+	list, err := h.AddrList(l, netlink.FAMILY_ALL)
 	if err != nil {
 		return false, fmt.Errorf("list addresses of %s: %w", a.Iface, err)
 	}
@@ -223,21 +249,16 @@ func EnsureAddrs(ns *NS, a *planner.Addr) (changed bool, err error) {
 		if p.Addr().Is6() {
 			addr.Flags = unix.IFA_F_NODAD
 		}
-		if err := ns.h.AddrReplace(l, addr); err != nil {
+		if err := h.AddrReplace(l, addr); err != nil {
 			return changed, fmt.Errorf("add %s to %s: %w", p, a.Iface, err)
 		}
 		changed = true
 	}
 	if l.Attrs().Flags&net.FlagUp == 0 {
-		if err := ns.h.LinkSetUp(l); err != nil {
+		if err := h.LinkSetUp(l); err != nil {
 			return changed, fmt.Errorf("bring %s up: %w", a.Iface, err)
 		}
 		changed = true
-	}
-	if lo, err := ns.h.LinkByName("lo"); err == nil && lo.Attrs().Flags&net.FlagUp == 0 {
-		if err := ns.h.LinkSetUp(lo); err != nil {
-			return changed, fmt.Errorf("bring lo up: %w", err)
-		}
 	}
 	return changed, nil
 }

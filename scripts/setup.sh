@@ -16,6 +16,7 @@ command -v iptables >/dev/null || pkgs+=(iptables)
 command -v ssh >/dev/null || pkgs+=(openssh-client)
 command -v debootstrap >/dev/null || pkgs+=(debootstrap)
 command -v openssl >/dev/null || pkgs+=(openssl)
+command -v ping >/dev/null || pkgs+=(iputils-ping) # the tests ping a node over a host link
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || pkgs+=(busybox-static)
 if [ ${#pkgs[@]} -gt 0 ]; then
   need_root

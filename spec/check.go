@@ -87,6 +87,7 @@ func applyDefaults(lab *Lab) {
 	}
 	for i, l := range lab.Links {
 		l.Index = i
+		l.HostEnd = -1
 	}
 }
 
@@ -198,6 +199,17 @@ func check(lab *Lab, ps *problems) {
 
 func (c *checker) network(name string, nw *Network) {
 	at := path("networks", name)
+	for key, dev := range map[string]string{"external": nw.External, "macvlan": nw.Macvlan} {
+		if msg := ifNameProblem(dev); dev != "" && msg != "" {
+			c.ps.add(path(at, key), "%s", msg)
+		}
+	}
+	if nw.External != "" && nw.Macvlan != "" {
+		c.ps.add(path(at, "macvlan"), "a network is on an external bridge or on macvlans of a host interface, not both")
+	}
+	if nw.Macvlan != "" && nw.Isolated {
+		c.ps.add(path(at, "isolated"), "members of a macvlan network meet in the host interface's macvlan bridge, which netlab cannot filter: use a lab bridge or external for an isolated segment")
+	}
 	if !networkRe.MatchString(name) {
 		c.ps.addKey(at, "network name %q must start with a letter or digit and hold only letters, digits, '_', '.' and '-' (at most 63)", name)
 	}
@@ -427,7 +439,7 @@ func (c *checker) links() {
 		for e := 0; e < 2; e++ {
 			ep := l.Endpoints[e]
 			eat := at
-			if l.Delay != "" || l.Jitter != "" || l.Loss != "" || l.Rate != "" {
+			if l.long {
 				eat = path(at, "endpoints")
 			}
 			eat = path(eat, e)
@@ -436,6 +448,10 @@ func (c *checker) links() {
 				continue
 			}
 			n := c.lab.Nodes[ep.Node]
+			if n == nil && ep.Node == HostNode {
+				c.hostEnd(eat, l, e)
+				continue
+			}
 			if n == nil {
 				c.ps.add(eat, "unknown node %q (known: %s)", ep.Node, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
 				continue
@@ -453,7 +469,49 @@ func (c *checker) links() {
 			}
 		}
 		c.impairments(at, l)
+		if l.HostEnd < 0 && len(l.HostAddress) > 0 {
+			c.ps.add(path(at, "host_address"), "host_address is for a link to the machine itself: make one endpoint host:IFNAME")
+		}
+		if l.HostEnd >= 0 {
+			for k, s := range l.HostAddress {
+				aat := path(at, "host_address")
+				if len(l.HostAddress) > 1 {
+					aat = path(aat, k)
+				}
+				if p, ok := c.ifaceAddr(aat, s); ok {
+					l.HostAddrs = append(l.HostAddrs, p)
+				}
+			}
+			if !l.Impair.IsZero() {
+				c.ps.add(at, "a link to the machine itself cannot be impaired: the relay needs a node at both ends")
+			}
+		}
 	}
+}
+
+// HostNode is the endpoint node name that means the machine itself
+// (host:IFNAME), unless the lab has a node of that name.
+const HostNode = "host"
+
+// hostEnd checks endpoint e of l, host:IFNAME: a veth end that stays on the
+// machine under IFNAME.
+func (c *checker) hostEnd(at string, l *Link, e int) {
+	name := l.Endpoints[e].Interface
+	switch {
+	case l.HostEnd >= 0:
+		c.ps.add(at, "both ends of the link are the machine itself: one end must be a node")
+		return
+	case ifNameProblem(name) != "":
+		c.ps.add(at, "%s", ifNameProblem(name))
+		return
+	}
+	for _, o := range c.lab.Links {
+		if o != l && o.HostEnd >= 0 && o.Endpoints[o.HostEnd].Interface == name {
+			c.ps.add(at, "host:%s already ends links[%d]; each host interface ends one link", name, o.Index)
+			return
+		}
+	}
+	l.HostEnd = e
 }
 
 func (c *checker) impairments(at string, l *Link) {

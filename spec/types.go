@@ -50,6 +50,11 @@ type Network struct {
 	// Isolated segments carry no traffic between their members, only
 	// between a member and a router (a node with forward: true), and what
 	// Allow lets through, like Docker's --icc=false.
+	// External puts the segment on an existing host bridge (netlab adds and
+	// removes its ports, never the bridge); Macvlan gives each member a
+	// macvlan (bridge mode) of a host interface instead of a bridge port.
+	External string   `yaml:"external,omitempty" json:"external,omitempty"`
+	Macvlan  string   `yaml:"macvlan,omitempty" json:"macvlan,omitempty"`
 	Isolated bool     `yaml:"isolated,omitempty" json:"isolated,omitempty"`
 	Allow    []*Allow `yaml:"allow,omitempty" json:"allow,omitempty"`
 
@@ -147,9 +152,15 @@ type Link struct {
 	Jitter    string      `json:"jitter,omitempty"` // e.g. "5ms"
 	Loss      string      `json:"loss,omitempty"`   // percent, e.g. "1%" or "0.5"
 	Rate      string      `json:"rate,omitempty"`   // e.g. "10mbit"
+	// HostAddress is the address(es) of the host's end of a link to the
+	// machine itself (endpoint host:IFNAME).
+	HostAddress StringList `json:"host_address,omitempty"`
 
-	Impair Impairment `json:"-"` // parsed Delay, Jitter, Loss, Rate
-	Index  int        `json:"-"` // position under links
+	Impair    Impairment     `json:"-"` // parsed Delay, Jitter, Loss, Rate
+	Index     int            `json:"-"` // position under links
+	long      bool           // written as a mapping (endpoints: [...])
+	HostEnd   int            `json:"-"` // which endpoint is the machine itself (host:IFNAME), or -1
+	HostAddrs []netip.Prefix `json:"-"` // parsed HostAddress
 }
 
 // Endpoint names one end of a link: node and interface.
@@ -207,11 +218,12 @@ func (s *StringList) UnmarshalYAML(n *yaml.Node) error {
 
 // linkLong is the long form of a link.
 type linkLong struct {
-	Endpoints []string `yaml:"endpoints"`
-	Delay     string   `yaml:"delay"`
-	Jitter    string   `yaml:"jitter"`
-	Loss      string   `yaml:"loss"`
-	Rate      string   `yaml:"rate"`
+	Endpoints   []string   `yaml:"endpoints"`
+	Delay       string     `yaml:"delay"`
+	Jitter      string     `yaml:"jitter"`
+	Loss        string     `yaml:"loss"`
+	Rate        string     `yaml:"rate"`
+	HostAddress StringList `yaml:"host_address"`
 }
 
 // UnmarshalYAML accepts "[a:eth0, b:eth0]" or "{endpoints: [...], delay: ...}".
@@ -224,11 +236,13 @@ func (l *Link) UnmarshalYAML(n *yaml.Node) error {
 		}
 	} else if err := n.Decode(&long); err != nil {
 		return err
+	} else {
+		l.long = true
 	}
 	for i := 0; i < 2 && i < len(long.Endpoints); i++ {
 		l.Endpoints[i] = parseEndpoint(long.Endpoints[i])
 	}
-	l.Delay, l.Jitter, l.Loss, l.Rate = long.Delay, long.Jitter, long.Loss, long.Rate
+	l.Delay, l.Jitter, l.Loss, l.Rate, l.HostAddress = long.Delay, long.Jitter, long.Loss, long.Rate, long.HostAddress
 	return nil
 }
 

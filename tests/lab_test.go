@@ -409,10 +409,11 @@ links:
 // Every teaching lab in labs/ comes up with the tiny image and passes its pings.
 func TestTeachingLabs(t *testing.T) {
 	pings := map[string][][2]string{
-		"p2p":    {{"a", "10.1.1.2"}, {"b", "10.1.1.1"}},
-		"router": {{"red1", "10.0.2.2"}, {"red1", "fd00:2::2"}, {"blue1", "10.0.1.3"}},
-		"nat":    {{"laptop", "203.0.113.1"}, {"laptop", "192.168.0.10"}},
-		"wan":    {{"west", "10.20.0.2"}, {"east", "10.10.0.2"}},
+		"p2p":       {{"a", "10.1.1.2"}, {"b", "10.1.1.1"}},
+		"router":    {{"red1", "10.0.2.2"}, {"red1", "fd00:2::2"}, {"blue1", "10.0.1.3"}},
+		"nat":       {{"laptop", "203.0.113.1"}, {"laptop", "192.168.0.10"}},
+		"wan":       {{"west", "10.20.0.2"}, {"east", "10.10.0.2"}},
+		"host-link": {{"client", "10.200.0.2"}, {"web", "10.200.0.1"}},
 	}
 	for name, list := range pings {
 		t.Run(name, func(t *testing.T) {
