@@ -36,8 +36,8 @@ import (
 // (a session, closed after a minute without traffic), so that replies go
 // back to the right client; a datagram refused at one address (ICMP port
 // unreachable) is sent again to the next. It finds the container by name at
-// every connection or session, so a restarted node is reached in its new
-// namespace. Its pid file lives in the lab's run directory; down stops it.
+// every connection or session (and a session again when the node's process
+// has gone), so a restarted node is reached in its new namespace. Its pid file lives in the lab's run directory; down stops it.
 
 // Forwarding is what one forwarder serves.
 type Forwarding struct {
@@ -422,6 +422,18 @@ func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, i
 		case data := <-in:
 			idle.Reset(udpIdle)
 			last = data
+			if syscall.Kill(pid, 0) != nil {
+				// The node has restarted: start again in its new namespace.
+				if pid, err = nodePid(ctx, d, f.Container); err != nil {
+					log.Printf("%s/udp: %v", client, err)
+					return
+				}
+				next = 0
+				if !connect() {
+					return
+				}
+				continue
+			}
 			if _, err := up.Write(data); err != nil && !(errors.Is(err, syscall.ECONNREFUSED) && connect()) {
 				return
 			}
