@@ -155,7 +155,22 @@ func runningPid(file string) (int, bool) {
 	if err != nil || pid <= 0 {
 		return 0, false
 	}
-	return pid, syscall.Kill(pid, 0) == nil
+	return pid, processAlive(pid)
+}
+
+// processAlive tells whether process pid runs. A zombie does not: where the
+// host's pid 1 is slow to reap (some VMs and containers), a stopped helper
+// stays one for a while.
+func processAlive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(stat, ')') // "pid (comm) state ..."; comm may hold anything
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
 // StopHelpers stops every helper process of the lab: forwarders, relays.
@@ -179,7 +194,7 @@ func stopPid(pid int, pidFile string) error {
 		return fmt.Errorf("stop helper %d (%s): %w", pid, filepath.Base(pidFile), err)
 	}
 	for i := 0; i < 100; i++ {
-		if syscall.Kill(pid, 0) != nil {
+		if !processAlive(pid) {
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -422,7 +437,7 @@ func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, i
 		case data := <-in:
 			idle.Reset(udpIdle)
 			last = data
-			if syscall.Kill(pid, 0) != nil {
+			if !processAlive(pid) {
 				// The node has restarted: start again in its new namespace.
 				if pid, err = nodePid(ctx, d, f.Container); err != nil {
 					log.Printf("%s/udp: %v", client, err)

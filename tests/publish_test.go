@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -76,11 +77,11 @@ networks: {lan: {}}
 nodes:
   web:
     interfaces: {eth0: {network: lan, address: [10.51.1.20/24, "fd00:51::20/64"]}}
-    command: ["sh", "-c", "mkdir -p /www && echo hello > /www/index.html && httpd -p [fd00:51::20]:8081 -h /www && exec httpd -f -p 10.51.1.20:8080 -h /www"]
+    command: ["sh", "-c", "mkdir -p /www4 /www6 && echo hello4 > /www4/index.html && echo hello6 > /www6/index.html && httpd -p [fd00:51::20]:8081 -h /www6 && exec httpd -f -p 10.51.1.20:8080 -h /www4"]
     publish: ["127.0.0.1:24180:8080", "127.0.0.1:24181:8081/tcp"]
 `)
-	for _, addr := range []string{"127.0.0.1:24180", "127.0.0.1:24181"} {
-		if got := retry(func() string { return httpGet(addr) }, "hello"); !strings.HasSuffix(strings.TrimSpace(got), "hello") {
+	for addr, want := range map[string]string{"127.0.0.1:24180": "hello4", "127.0.0.1:24181": "hello6"} {
+		if got := retry(func() string { return httpGet(addr) }, want); !strings.HasSuffix(strings.TrimSpace(got), want) {
 			t.Errorf("%s answered %q", addr, got)
 		}
 	}
@@ -97,6 +98,15 @@ nodes:
 	}
 	if r := netlab(t, "plan", l.file); !strings.Contains(r.stdout, "publish 127.0.0.1:24180/tcp -> port 8080 at 127.0.0.1, else ::1, else 10.51.1.20, else fd00:51::20") {
 		t.Errorf("plan does not list where the port is dialled:\n%s", r.stdout)
+	}
+	// Another node port behind the same host port: up replaces the forwarder.
+	body, _ := os.ReadFile(l.file)
+	os.WriteFile(l.file, []byte(strings.Replace(string(body), `"127.0.0.1:24180:8080"`, `"127.0.0.1:24180:8081"`, 1)), 0o644)
+	if r := netlab(t, "up", l.file); r.code != 0 || !strings.Contains(r.stderr, "done publish:web:24180/tcp") || !strings.Contains(r.stderr, "ok   publish:web:24181/tcp") {
+		t.Errorf("up with another node port:\n%s%s", r.stdout, r.stderr)
+	}
+	if got := httpGet("127.0.0.1:24180"); !strings.HasSuffix(strings.TrimSpace(got), "hello6") {
+		t.Errorf("after the change 127.0.0.1:24180 answered %q", got)
 	}
 }
 
