@@ -74,8 +74,12 @@ func (t *Topology) SVG() string {
 	for _, v := range l.v {
 		left := v.x - v.w/2
 		if v.network != nil {
-			fmt.Fprintf(&b, `<g class="network" id="%s"><rect x="%s" y="%s" width="%s" height="%s" rx="4" fill="%s"/>`,
-				esc("network-"+v.network.Name), f(left), f(v.y), f(v.w), f(v.h), segmentColor)
+			class, color := "network", segmentColor
+			if v.network.Isolated {
+				class, color = "network isolated", isolatedColor
+			}
+			fmt.Fprintf(&b, `<g class="%s" id="%s"><rect x="%s" y="%s" width="%s" height="%s" rx="4" fill="%s"/>`,
+				class, esc("network-"+v.network.Name), f(left), f(v.y), f(v.w), f(v.h), color)
 			fmt.Fprintf(&b, `<text x="%s" y="%s" fill="#ffffff" text-anchor="middle">%s</text></g>`+"\n", f(v.x), f(v.y+15), esc(v.network.label()))
 			continue
 		}

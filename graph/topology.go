@@ -46,7 +46,8 @@ type Node struct {
 	Masquerade []string `json:"masquerade,omitempty"`
 	DNAT       []string `json:"dnat,omitempty"` // "eth0 tcp/8080 -> 192.168.0.10:80"
 	Publish    []string `json:"publish,omitempty"`
-	Routing    []string `json:"routing,omitempty"` // "ospf area 0: eth0 eth1", "bgp AS 65001, 2 peers"
+	Routing    []string `json:"routing,omitempty"`  // "ospf area 0: eth0 eth1", "bgp AS 65001, 2 peers"
+	Firewall   []string `json:"firewall,omitempty"` // "firewall: input drop, ...", then a line a rule
 }
 
 // Iface is a node interface: on a network, or one end of a link.
@@ -64,6 +65,10 @@ type Network struct {
 	Bridge  string   `json:"bridge"`
 	Subnets []string `json:"subnets,omitempty"`
 	Members []string `json:"members"` // node:iface
+	// Isolated segments let members reach only routers and the flows in
+	// Allow ("h1 -> h3 tcp/80").
+	Isolated bool     `json:"isolated,omitempty"`
+	Allow    []string `json:"allow,omitempty"`
 }
 
 // Link is a point-to-point link.
@@ -110,6 +115,7 @@ func FromLab(lab *spec.Lab) *Topology {
 			}
 		}
 		node.Routing = routingText(n)
+		node.Firewall = firewallText(n)
 		for _, p := range n.Published {
 			node.Publish = append(node.Publish, fmt.Sprintf("%s:%d->%d/%s", p.HostIP, p.HostPort, p.NodePort, p.Proto))
 		}
@@ -117,7 +123,10 @@ func FromLab(lab *spec.Lab) *Topology {
 	}
 	for _, name := range lab.SortedNetworks() {
 		nw := lab.Networks[name]
-		n := &Network{Name: name, Bridge: naming.Bridge(lab.Name, name), Members: members[name]}
+		n := &Network{Name: name, Bridge: naming.Bridge(lab.Name, name), Members: members[name], Isolated: nw.Isolated}
+		for _, a := range nw.Allow {
+			n.Allow = append(n.Allow, allowText(a))
+		}
 		if n.Members == nil {
 			n.Members = []string{}
 		}
@@ -210,7 +219,56 @@ func (n *Node) label() []string {
 	for _, d := range n.DNAT {
 		lines = append(lines, "dnat "+d)
 	}
-	return append(lines, n.Routing...)
+	return append(append(lines, n.Routing...), n.Firewall...)
+}
+
+// firewallText sums up a node's firewall: the policies, then a line a rule
+// ("drop tcp/80 in", "accept tcp/22 10.61.2.0/24 -> srv forward").
+func firewallText(n *spec.Node) []string {
+	f := n.Firewall
+	if f == nil {
+		return nil
+	}
+	out := []string{fmt.Sprintf("firewall: in %s, fwd %s, out %s", f.Input, f.Forward, f.Output)}
+	for _, r := range f.Rules {
+		what := r.Proto
+		if what == "" {
+			what = "all"
+		}
+		if r.Port != "" {
+			what += "/" + r.Port
+		}
+		line := r.Action + " " + what
+		if r.From != "" || r.To != "" {
+			line += " " + orAny(r.From) + " -> " + orAny(r.To)
+		}
+		if r.In != "" {
+			line += " in " + r.In
+		}
+		if r.Out != "" {
+			line += " out " + r.Out
+		}
+		out = append(out, line+" ("+r.Chain+")")
+	}
+	return out
+}
+
+func orAny(s string) string {
+	if s == "" {
+		return "any"
+	}
+	return s
+}
+
+func allowText(a *spec.Allow) string {
+	s := orAny(a.From) + " -> " + orAny(a.To)
+	if a.Proto != "" {
+		s += " " + a.Proto
+		if a.Port != "" {
+			s += "/" + a.Port
+		}
+	}
+	return s
 }
 
 // routingText sums up a node's dynamic routing, a line a protocol (an OSPF
@@ -265,10 +323,15 @@ var roleTitle = map[Role]string{RoleHost: "host", RoleServer: "server", RoleRout
 
 // netLabel is the text of a network: name and subnets.
 func (n *Network) label() string {
-	if len(n.Subnets) == 0 {
-		return n.Name
+	s := strings.Join(append([]string{n.Name}, n.Subnets...), " ")
+	if n.Isolated {
+		s += " (isolated"
+		if len(n.Allow) > 0 {
+			s += "; allows " + strings.Join(n.Allow, ", ")
+		}
+		s += ")"
 	}
-	return n.Name + " " + strings.Join(n.Subnets, " ")
+	return s
 }
 
 type roleStyle struct{ fill, stroke string }
@@ -280,7 +343,10 @@ var styles = map[Role]roleStyle{
 	RoleNAT:    {"#fff3e0", "#d35400"},
 }
 
-const segmentColor = "#455a64"
+const (
+	segmentColor  = "#455a64"
+	isolatedColor = "#8e2c2c" // an isolated segment: members reach only routers
+)
 
 func splitEnd(e string) (node, iface string) {
 	i := strings.LastIndex(e, ":")

@@ -72,6 +72,14 @@ func LabOf(alias string) string {
 // NATTable is the nftables table netlab owns inside a node's namespace.
 const NATTable = "netlab"
 
+// FirewallTable is the nftables table (inet) of a node's firewall, inside
+// its namespace: apart from the NAT table, so that each is replaced alone.
+const FirewallTable = "netlab-filter"
+
+// IsolationTable is the host's nftables table (bridge family) that
+// isolates the members of a lab's isolated segments. One per lab.
+func IsolationTable(lab string) string { return "netlab-" + lab }
+
 // FirewallComment marks host firewall rules netlab adds for a lab's bridge.
 func FirewallComment(lab, network string) string { return "netlab:" + lab + ":" + network }
 

@@ -3,8 +3,10 @@ package planner
 import (
 	"container/heap"
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -79,6 +81,7 @@ func Build(lab *spec.Lab) (*Plan, error) {
 	for i, l := range lab.Links {
 		b.link(i, l)
 	}
+	b.isolate()
 	for _, n := range lab.SortedNodes() {
 		b.node(n)
 	}
@@ -194,6 +197,20 @@ func (b *builder) node(n *spec.Node) {
 		}
 		ready = append(ready, b.add(&Step{ID: "nat:" + n.Name, Kind: KindNAT, Node: n.Name, NAT: nat, Deps: []string{start.ID}}).ID)
 	}
+	if fw := n.Firewall; fw != nil {
+		f := &Firewall{Input: fw.Input, Forward: fw.Forward, Output: fw.Output}
+		for _, r := range fw.Rules {
+			f.Rules = append(f.Rules, FirewallRule{Chain: r.Chain, Action: r.Action, Proto: r.Proto, PortMin: r.PortMin, PortMax: r.PortMax,
+				From: r.FromNets, To: r.ToNets, In: r.In, Out: r.Out, Families: spec.RuleFamilies(r)})
+		}
+		ready = append(ready, b.add(&Step{ID: "firewall:" + n.Name, Kind: KindFirewall, Node: n.Name, Firewall: f, Deps: []string{start.ID}}).ID)
+	}
+	for _, i := range n.SortedInterfaces() {
+		if nw := b.lab.Networks[i.Network]; nw != nil && nw.Isolated {
+			ready = append(ready, isolateID) // traffic is filtered before the node's command starts
+			break
+		}
+	}
 	for _, p := range n.Published {
 		id := fmt.Sprintf("publish:%s:%d/%s", n.Name, p.HostPort, p.Proto)
 		b.add(&Step{ID: id, Kind: KindPublish, Node: n.Name, Deps: []string{start.ID},
@@ -224,6 +241,40 @@ func dialAddrs(n *spec.Node) []netip.Addr {
 		out = append(out, netip.IPv6Loopback())
 	}
 	return append(out, lab...)
+}
+
+const isolateID = "isolate"
+
+// isolate plans the lab's bridge table for its isolated networks, if any:
+// member ports of nodes that do not forward are isolated from each other.
+func (b *builder) isolate() {
+	iso := &Isolate{Table: naming.IsolationTable(b.lab.Name)}
+	var deps []string
+	for _, name := range slices.Sorted(maps.Keys(b.lab.Networks)) {
+		nw := b.lab.Networks[name]
+		if !nw.Isolated {
+			continue
+		}
+		in := IsolatedNetwork{Network: name, Bridge: naming.Bridge(b.lab.Name, name)}
+		ports := map[string][]string{} // node -> its ports on the network
+		for _, n := range b.lab.SortedNodes() {
+			for _, i := range n.SortedInterfaces() {
+				if i.Network == name && !n.Forward {
+					port := naming.Port(b.lab.Name, n.Name, i.Name)
+					in.Members = append(in.Members, port)
+					ports[n.Name] = append(ports[n.Name], port)
+				}
+			}
+		}
+		for _, a := range nw.Allow {
+			in.Allow = append(in.Allow, AllowRule{From: ports[a.From], To: ports[a.To], Proto: a.Proto, PortMin: a.PortMin, PortMax: a.PortMax})
+		}
+		iso.Networks = append(iso.Networks, in)
+		deps = append(deps, "bridge:"+name)
+	}
+	if len(iso.Networks) > 0 {
+		b.add(&Step{ID: isolateID, Kind: KindIsolate, Isolate: iso, Deps: deps})
+	}
 }
 
 // volumes resolves bind mounts' relative host paths ("./www:/srv") against

@@ -19,26 +19,28 @@ type Kind string
 
 // The kinds of step, in the order ties are broken when sorting.
 const (
-	KindBridge  Kind = "bridge"  // create a lab-owned Linux bridge
-	KindHostFW  Kind = "hostfw"  // let the bridge's traffic past the host's FORWARD chain
-	KindCreate  Kind = "create"  // create a node's container (--net=none)
-	KindStart   Kind = "start"   // start it: its command waits for ready
-	KindForward Kind = "forward" // ip_forward on in the node's namespace
-	KindLink    Kind = "link"    // veth pair between two nodes
-	KindPort    Kind = "port"    // veth pair from a bridge into a node
-	KindAddr    Kind = "addr"    // addresses on an interface, and up
-	KindRelay   Kind = "relay"   // an impaired link: both ends into the host, joined by a relay
-	KindRoute   Kind = "route"   // a static route
-	KindNAT     Kind = "nat"     // the node's nftables NAT table
-	KindPublish Kind = "publish" // a host port forwarded into the node
-	KindReady   Kind = "ready"   // wiring done: the node's command starts
+	KindBridge   Kind = "bridge"   // create a lab-owned Linux bridge
+	KindHostFW   Kind = "hostfw"   // let the bridge's traffic past the host's FORWARD chain
+	KindCreate   Kind = "create"   // create a node's container (--net=none)
+	KindStart    Kind = "start"    // start it: its command waits for ready
+	KindForward  Kind = "forward"  // ip_forward on in the node's namespace
+	KindLink     Kind = "link"     // veth pair between two nodes
+	KindPort     Kind = "port"     // veth pair from a bridge into a node
+	KindAddr     Kind = "addr"     // addresses on an interface, and up
+	KindRelay    Kind = "relay"    // an impaired link: both ends into the host, joined by a relay
+	KindRoute    Kind = "route"    // a static route
+	KindNAT      Kind = "nat"      // the node's nftables NAT table
+	KindFirewall Kind = "firewall" // the node's nftables filter table
+	KindIsolate  Kind = "isolate"  // the lab's nftables bridge table: isolated segments
+	KindPublish  Kind = "publish"  // a host port forwarded into the node
+	KindReady    Kind = "ready"    // wiring done: the node's command starts
 )
 
 var kindRank = map[Kind]int{}
 
 func init() {
 	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindPort,
-		KindAddr, KindRoute, KindNAT, KindPublish, KindReady} {
+		KindAddr, KindRoute, KindNAT, KindFirewall, KindIsolate, KindPublish, KindReady} {
 		kindRank[k] = i
 	}
 }
@@ -58,6 +60,8 @@ type Step struct {
 	Relay     *Relay     `json:"relay,omitempty"`
 	Route     *Route     `json:"route,omitempty"`
 	NAT       *NAT       `json:"nat,omitempty"`
+	Firewall  *Firewall  `json:"firewall,omitempty"`
+	Isolate   *Isolate   `json:"isolate,omitempty"`
 	Publish   *Publish   `json:"publish,omitempty"`
 }
 
@@ -134,6 +138,56 @@ type Route struct {
 	Dst netip.Prefix `json:"dst"`
 	Via netip.Addr   `json:"via,omitzero"`
 	Dev string       `json:"dev,omitempty"`
+}
+
+// Firewall is the node's nftables filter: a policy per chain and rules.
+type Firewall struct {
+	Input   string         `json:"input"`
+	Forward string         `json:"forward"`
+	Output  string         `json:"output"`
+	Rules   []FirewallRule `json:"rules,omitempty"`
+}
+
+// FirewallRule is one filter rule, its peers resolved to prefixes (nil:
+// any). Families are the address families it matches.
+type FirewallRule struct {
+	Chain    string         `json:"chain"`
+	Action   string         `json:"action"`
+	Proto    string         `json:"proto,omitempty"`
+	PortMin  int            `json:"port_min,omitempty"`
+	PortMax  int            `json:"port_max,omitempty"`
+	From     []netip.Prefix `json:"from,omitempty"`
+	To       []netip.Prefix `json:"to,omitempty"`
+	In       string         `json:"in,omitempty"`
+	Out      string         `json:"out,omitempty"`
+	Families []int          `json:"families"`
+}
+
+// Isolate is the lab's bridge-family nftables table on the host: frames
+// between two member ports of an isolated segment are dropped, unless an
+// allow rule lets them through.
+type Isolate struct {
+	Table    string            `json:"table"`
+	Networks []IsolatedNetwork `json:"networks"`
+}
+
+// IsolatedNetwork is one isolated segment: the host-side ports of its
+// members that are not routers, and what may pass between them.
+type IsolatedNetwork struct {
+	Network string      `json:"network"`
+	Bridge  string      `json:"bridge"`
+	Members []string    `json:"members"` // host-side port names
+	Allow   []AllowRule `json:"allow,omitempty"`
+}
+
+// AllowRule lets traffic from one set of ports to another through, with
+// its replies. Empty port lists mean every member.
+type AllowRule struct {
+	From    []string `json:"from,omitempty"`
+	To      []string `json:"to,omitempty"`
+	Proto   string   `json:"proto,omitempty"`
+	PortMin int      `json:"port_min,omitempty"`
+	PortMax int      `json:"port_max,omitempty"`
 }
 
 // NAT is the node's nftables NAT table.
@@ -214,6 +268,19 @@ func (s *Step) Describe() string {
 			out += " dev " + r.Dev
 		}
 		return out
+	case KindFirewall:
+		f := s.Firewall
+		return fmt.Sprintf("firewall in %s: input %s, forward %s, output %s, %s", s.Node, f.Input, f.Forward, f.Output, Plural(len(f.Rules), "rule"))
+	case KindIsolate:
+		var parts []string
+		for _, n := range s.Isolate.Networks {
+			p := fmt.Sprintf("%s (%s)", n.Network, Plural(len(n.Members), "member port"))
+			if len(n.Allow) > 0 {
+				p += fmt.Sprintf(" allowing %s", Plural(len(n.Allow), "flow"))
+			}
+			parts = append(parts, p)
+		}
+		return fmt.Sprintf("isolate members of %s in host table bridge %s", strings.Join(parts, ", "), s.Isolate.Table)
 	case KindNAT:
 		var parts []string
 		for _, m := range s.NAT.Masquerade {

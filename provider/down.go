@@ -78,6 +78,11 @@ func Down(ctx context.Context, d *Docker, lab string, parallel int) (Removed, er
 	if err := RemoveHostForward(lab); err != nil {
 		errs = append(errs, err)
 	}
+	if removed, err := RemoveIsolation(lab); err != nil {
+		errs = append(errs, err)
+	} else if removed {
+		r.FirewallRules++
+	}
 	if err := os.RemoveAll(filepath.Join(RunDir, lab)); err != nil {
 		errs = append(errs, err)
 	}
@@ -107,7 +112,7 @@ func HostLinks(lab string) ([]netlink.Link, error) {
 }
 
 // Labs lists the labs that have anything on this host: containers, host
-// interfaces or a run directory.
+// interfaces, an isolation table or a run directory.
 func Labs(ctx context.Context, d *Docker) ([]string, error) {
 	seen := map[string]bool{}
 	list, err := d.List(ctx, "")
@@ -120,6 +125,10 @@ func Labs(ctx context.Context, d *Docker) ([]string, error) {
 	links, _ := HostLinks("")
 	for _, l := range links {
 		seen[naming.LabOf(l.Attrs().Alias)] = true
+	}
+	isolated, _ := IsolationTables("")
+	for _, lab := range isolated {
+		seen[lab] = true
 	}
 	dirs, _ := os.ReadDir(RunDir)
 	for _, e := range dirs {

@@ -126,7 +126,9 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return false, err
 		}
 		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a, b}, e.self)
-	case planner.KindAddr, planner.KindRoute, planner.KindNAT:
+	case planner.KindIsolate:
+		return EnsureIsolation(s.Isolate)
+	case planner.KindAddr, planner.KindRoute, planner.KindNAT, planner.KindFirewall:
 		n, err := e.node(s.Node)
 		if err != nil {
 			return false, err
@@ -136,6 +138,8 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return EnsureAddrs(n.ns, s.Addr)
 		case planner.KindRoute:
 			return EnsureRoute(n.ns, s.Route)
+		case planner.KindFirewall:
+			return EnsureFirewall(n.ns, s.Firewall)
 		default:
 			return EnsureNAT(n.ns, s.NAT)
 		}

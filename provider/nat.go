@@ -66,10 +66,10 @@ func port16(p int) []byte {
 	return b
 }
 
-// natTag marks every rule of a NAT table with the configuration it was
-// made from, so that an unchanged table is recognised and left alone.
-func natTag(n *planner.NAT) []byte {
-	data, _ := json.Marshal(n) // plain struct: cannot fail
+// jsonTag marks every rule of a table netlab owns with the configuration
+// it was made from, so that an unchanged table is recognised and left alone.
+func jsonTag(v any) []byte {
+	data, _ := json.Marshal(v) // plain structs: cannot fail
 	sum := sha256.Sum256(data)
 	return []byte("netlab:" + hex.EncodeToString(sum[:8]))
 }
@@ -102,7 +102,7 @@ func EnsureNAT(ns *NS, n *planner.NAT) (changed bool, err error) {
 	}
 	defer c.CloseLasting()
 	table := &nftables.Table{Family: nftables.TableFamilyINet, Name: naming.NATTable}
-	tag := natTag(n)
+	tag := jsonTag(n)
 	if tables, err := c.ListTablesOfFamily(nftables.TableFamilyINet); err == nil {
 		for _, t := range tables {
 			if t.Name == table.Name {

@@ -186,10 +186,14 @@ func check(lab *Lab, ps *problems) {
 	for _, n := range lab.SortedNodes() {
 		c.routing(n)
 		c.nat(n)
+		c.firewall(n)
 		c.protocols(n)
 	}
 	c.published()
 	c.dependencies()
+	for _, name := range slices.Sorted(maps.Keys(lab.Networks)) {
+		c.isolation(name, lab.Networks[name])
+	}
 }
 
 func (c *checker) network(name string, nw *Network) {

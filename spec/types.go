@@ -47,9 +47,25 @@ type Network struct {
 	Subnet  string `yaml:"subnet,omitempty" json:"subnet,omitempty"`
 	Subnet6 string `yaml:"subnet6,omitempty" json:"subnet6,omitempty"`
 	MTU     int    `yaml:"mtu,omitempty" json:"mtu,omitempty"`
+	// Isolated segments carry no traffic between their members, only
+	// between a member and a router (a node with forward: true), and what
+	// Allow lets through, like Docker's --icc=false.
+	Isolated bool     `yaml:"isolated,omitempty" json:"isolated,omitempty"`
+	Allow    []*Allow `yaml:"allow,omitempty" json:"allow,omitempty"`
 
 	Prefix  netip.Prefix `yaml:"-" json:"-"` // parsed Subnet (zero if none)
 	Prefix6 netip.Prefix `yaml:"-" json:"-"` // parsed Subnet6 (zero if none)
+}
+
+// Allow lets traffic between two members of an isolated segment through,
+// with its replies.
+type Allow struct {
+	From  string `yaml:"from,omitempty" json:"from,omitempty"` // a member node (default: any)
+	To    string `yaml:"to,omitempty" json:"to,omitempty"`     // a member node (default: any)
+	Proto string `yaml:"proto,omitempty" json:"proto,omitempty"`
+	Port  string `yaml:"port,omitempty" json:"port,omitempty"` // "80" or "8000-8080"
+
+	PortMin, PortMax int `yaml:"-" json:"-"` // parsed Port (0 if none)
 }
 
 // Node is one container: a host, router, NAT firewall or server.
@@ -67,6 +83,7 @@ type Node struct {
 	Gateway    StringList            `yaml:"gateway,omitempty" json:"gateway,omitempty"`
 	Routes     []*Route              `yaml:"routes,omitempty" json:"routes,omitempty"`
 	NAT        *NAT                  `yaml:"nat,omitempty" json:"nat,omitempty"`
+	Firewall   *Firewall             `yaml:"firewall,omitempty" json:"firewall,omitempty"`
 	DNS        []string              `yaml:"dns,omitempty" json:"dns,omitempty"`
 	DNSSearch  []string              `yaml:"dns_search,omitempty" json:"dns_search,omitempty"`
 	Publish    []string              `yaml:"publish,omitempty" json:"publish,omitempty"`

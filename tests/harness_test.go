@@ -147,6 +147,9 @@ func leftovers(t *testing.T, name string) string {
 			left = append(left, tool+" rules")
 		}
 	}
+	if out, _ := exec.Command("nft", "list", "tables", "bridge").Output(); strings.Contains(string(out), "netlab-"+name+"\n") {
+		left = append(left, "nftables table bridge netlab-"+name)
+	}
 	if _, err := os.Stat("/run/netlab/" + name); err == nil {
 		left = append(left, "/run/netlab/"+name)
 	}
