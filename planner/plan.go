@@ -233,10 +233,33 @@ func (b *builder) node(n *spec.Node) {
 	for _, p := range n.Published {
 		id := fmt.Sprintf("publish:%s:%d/%s", n.Name, p.HostPort, p.Proto)
 		b.add(&Step{ID: id, Kind: KindPublish, Node: n.Name, Deps: []string{start.ID},
-			Publish: &Publish{HostIP: p.HostIP, HostPort: p.HostPort, NodePort: p.NodePort, Proto: p.Proto}})
+			Publish: &Publish{HostIP: p.HostIP, HostPort: p.HostPort, NodePort: p.NodePort, Proto: p.Proto, Dial: dialAddrs(n)}})
 		ready = append(ready, id)
 	}
 	b.add(&Step{ID: "ready:" + n.Name, Kind: KindReady, Node: n.Name, Deps: ready})
+}
+
+// dialAddrs lists where a published port of n is dialled from inside the
+// node, in order: its loopback (127.0.0.1, and ::1 when the node has IPv6),
+// then the addresses of its interfaces in name order. Link-local addresses
+// are left out: they need a zone and a server rarely binds only to one.
+func dialAddrs(n *spec.Node) []netip.Addr {
+	out := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	var lab []netip.Addr
+	has6 := false
+	for _, i := range n.SortedInterfaces() {
+		for _, a := range i.Addrs {
+			if a.Addr().IsLinkLocalUnicast() {
+				continue
+			}
+			has6 = has6 || a.Addr().Is6()
+			lab = append(lab, a.Addr())
+		}
+	}
+	if has6 {
+		out = append(out, netip.IPv6Loopback())
+	}
+	return append(out, lab...)
 }
 
 const isolateID = "isolate"

@@ -219,12 +219,15 @@ type DNAT struct {
 	To    netip.AddrPort `json:"to"`
 }
 
-// Publish forwards a host port into the node.
+// Publish forwards a host port into the node. The forwarder dials NodePort
+// at Dial's addresses in order, the node's loopback first, and takes the
+// first that answers: a server bound only to a lab address is reached too.
 type Publish struct {
-	HostIP   netip.Addr `json:"host_ip"`
-	HostPort int        `json:"host_port"`
-	NodePort int        `json:"node_port"`
-	Proto    string     `json:"proto"`
+	HostIP   netip.Addr   `json:"host_ip"`
+	HostPort int          `json:"host_port"`
+	NodePort int          `json:"node_port"`
+	Proto    string       `json:"proto"`
+	Dial     []netip.Addr `json:"dial"`
 }
 
 // Describe says in words what the step does.
@@ -320,7 +323,11 @@ func (s *Step) Describe() string {
 		return "nftables table: " + strings.Join(parts, ", ")
 	case KindPublish:
 		p := s.Publish
-		return fmt.Sprintf("publish %s:%d/%s -> port %d", p.HostIP, p.HostPort, p.Proto, p.NodePort)
+		d := fmt.Sprintf("publish %s:%d/%s -> port %d", p.HostIP, p.HostPort, p.Proto, p.NodePort)
+		for i, a := range p.Dial {
+			d += map[bool]string{true: " at ", false: ", else "}[i == 0] + a.String()
+		}
+		return d
 	case KindReady:
 		return "release the node's command"
 	}

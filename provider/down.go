@@ -219,15 +219,20 @@ func readNS(ns *NS) ([]IfaceState, []string) {
 
 func isDefault(s string) bool { return s == "0.0.0.0/0" || s == "::/0" }
 
-// publishedAddr reads "ADDR:PORT" back from a forwarder's pid file name.
+// publishedAddr reads "ADDR:PORT/PROTO" back from a forwarder's pid file
+// name (see forwardPidFile).
 func publishedAddr(pidFile string) string {
 	base := strings.TrimSuffix(filepath.Base(pidFile), ".pid")
 	base = base[strings.Index(base, "@")+1:]
+	proto := "tcp"
+	if rest, ok := strings.CutSuffix(base, "-udp"); ok {
+		base, proto = rest, "udp"
+	}
 	i := strings.LastIndex(base, "-")
 	ip, err := netip.ParseAddr(base[:max(i, 0)])
 	port, err2 := strconv.Atoi(base[i+1:])
 	if err != nil || err2 != nil {
 		return base
 	}
-	return netip.AddrPortFrom(ip, uint16(port)).String()
+	return netip.AddrPortFrom(ip, uint16(port)).String() + "/" + proto
 }

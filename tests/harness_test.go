@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,7 +157,7 @@ func leftovers(t *testing.T, name string) string {
 	for _, p := range procs {
 		cmd, _ := os.ReadFile(p)
 		args := strings.Split(string(cmd), "\x00")
-		if len(args) > 5 && args[1] == "_forward" && strings.HasPrefix(args[5], name+"-") {
+		if i := slices.Index(args, "--container"); len(args) > 1 && args[1] == "_forward" && i > 0 && i+1 < len(args) && strings.HasPrefix(args[i+1], name+"-") {
 			left = append(left, "forwarder "+filepath.Base(filepath.Dir(p)))
 		}
 		if len(args) > 1 && args[1] == "_relay" && strings.Contains(string(cmd), "/run/netlab/"+name+"/") {

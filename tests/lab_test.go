@@ -169,7 +169,7 @@ nodes:
 		Gateways  []string
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || len(st[l.name]) != 1 ||
-		fmt.Sprint(st[l.name][0].Published) != "[127.0.0.1:18080]" || st[l.name][0].Gateways == nil {
+		fmt.Sprint(st[l.name][0].Published) != "[127.0.0.1:18080/tcp]" || st[l.name][0].Gateways == nil {
 		t.Errorf("status does not show the published port (or gateways is null):\n%s", r.stdout)
 	}
 	// After a restart the node has a new namespace: up repairs the wiring and

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -105,15 +106,26 @@ func runRelay(ctx context.Context, args []string, stderr io.Writer) int {
 func runForward(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("_forward", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "", "host address:port")
-	container := fs.String("container", "", "container name")
-	port := fs.Int("port", 0, "node port")
+	var f provider.Forwarding
+	fs.StringVar(&f.Proto, "proto", "tcp", "tcp or udp")
+	fs.StringVar(&f.Listen, "listen", "", "host address:port")
+	fs.StringVar(&f.Container, "container", "", "container name")
+	fs.IntVar(&f.Port, "port", 0, "node port")
+	dial := fs.String("dial", "127.0.0.1", "addresses to reach the port at in the node, in order, comma-separated")
 	pidFile := fs.String("pidfile", "", "pid file")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	if err := provider.Forward(ctx, *listen, *container, *port, *pidFile); err != nil {
-		fmt.Fprintf(stderr, "netlab forward %s: %v\n", *listen, err)
+	for _, s := range strings.Split(*dial, ",") {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			fmt.Fprintf(stderr, "netlab forward: --dial: %v\n", err)
+			return exitUsage
+		}
+		f.Dial = append(f.Dial, a)
+	}
+	if err := provider.Forward(ctx, f, *pidFile); err != nil {
+		fmt.Fprintf(stderr, "netlab forward %s/%s: %v\n", f.Listen, f.Proto, err)
 		return exitFailure
 	}
 	return exitOK
