@@ -60,6 +60,8 @@ type Iface struct {
 	Peer    string   `json:"peer,omitempty"` // node:iface at the link's other end
 	Addrs   []string `json:"addrs,omitempty"`
 	MAC     string   `json:"mac"`
+	VLAN    int      `json:"vlan,omitempty"`  // access VLAN of its port
+	Trunk   []int    `json:"trunk,omitempty"` // VLANs its port carries tagged
 }
 
 // Network is an Ethernet segment.
@@ -93,7 +95,7 @@ func FromLab(lab *spec.Lab) *Topology {
 			node.Hostname = n.Hostname
 		}
 		for _, i := range n.SortedInterfaces() {
-			fi := &Iface{Name: i.Name, Network: i.Network, MAC: i.MAC}
+			fi := &Iface{Name: i.Name, Network: i.Network, MAC: i.MAC, VLAN: i.VLAN, Trunk: i.Tagged}
 			for _, a := range i.Addrs {
 				fi.Addrs = append(fi.Addrs, a.String())
 			}
@@ -243,6 +245,12 @@ func (n *Node) label() []string {
 		addrs := strings.Join(i.Addrs, " ")
 		if addrs == "" {
 			addrs = "(no address)"
+		}
+		if i.VLAN != 0 {
+			addrs += fmt.Sprintf(" [vlan %d]", i.VLAN)
+		}
+		if len(i.Trunk) > 0 {
+			addrs += " [trunk " + strings.Trim(fmt.Sprint(i.Trunk), "[]") + "]"
 		}
 		lines = append(lines, i.Name+" "+addrs)
 	}

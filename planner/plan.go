@@ -22,6 +22,9 @@ type Plan struct {
 	File  string  `json:"file,omitempty"`
 	Hosts []Host  `json:"hosts"` // /etc/hosts of every node
 	Steps []*Step `json:"steps"` // dependencies before dependents
+	// VLANs says how the lab's VLANs are made, when it has any: VLANTagged
+	// or VLANBridges.
+	VLANs VLANMode `json:"vlans,omitempty"`
 
 	byID map[string]*Step
 }
@@ -42,8 +45,38 @@ func (p *Plan) Count(k Kind) int {
 
 // Summary is one line: what the plan builds.
 func (p *Plan) Summary() string {
-	return fmt.Sprintf("lab %s: %s, %s, %s, %s", p.Lab, Plural(p.Count(KindCreate), "container"),
+	s := fmt.Sprintf("lab %s: %s, %s, %s, %s", p.Lab, Plural(p.Count(KindCreate), "container"),
 		Plural(p.Count(KindBridge), "bridge"), Plural(p.Count(KindLink), "point-to-point link"), Plural(len(p.Steps), "step"))
+	if p.VLANs != "" {
+		s += "; VLANs: " + p.VLANs.String()
+	}
+	return s
+}
+
+// VLANMode is how VLANs are made.
+type VLANMode string
+
+const (
+	// VLANTagged: 802.1Q tags, VLAN filtering on the lab bridge, 802.1Q
+	// sub-interfaces in the nodes.
+	VLANTagged VLANMode = "tagged"
+	// VLANBridges: for kernels without 802.1Q devices or bridge VLAN
+	// filtering, one lab bridge per VLAN and a veth per sub-interface:
+	// VLANs stay apart and PARENT.N works for IP, but no tag is on the wire.
+	VLANBridges VLANMode = "bridges"
+)
+
+func (m VLANMode) String() string {
+	if m == VLANTagged {
+		return "802.1Q tags (VLAN filtering on the bridges)"
+	}
+	return "one bridge per VLAN (this kernel has no 802.1Q devices or bridge VLAN filtering)"
+}
+
+// Options are what the planner needs to know of the machine.
+type Options struct {
+	// TaggedVLANs: the kernel has 802.1Q devices and bridge VLAN filtering.
+	TaggedVLANs bool
 }
 
 // Plural writes "1 link", "2 links".
@@ -73,8 +106,11 @@ func (p *Plan) String() string {
 }
 
 // Build plans a lab from scratch (nothing of it exists yet).
-func Build(lab *spec.Lab) (*Plan, error) {
-	b := &builder{lab: lab, steps: map[string]*Step{}}
+func Build(lab *spec.Lab) (*Plan, error) { return BuildWith(lab, Options{}) }
+
+// BuildWith plans a lab for a machine that has what opts say.
+func BuildWith(lab *spec.Lab, opts Options) (*Plan, error) {
+	b := &builder{lab: lab, steps: map[string]*Step{}, opts: opts, readyDeps: map[string][]string{}}
 	for _, name := range lab.SortedNetworks() {
 		b.network(name, lab.Networks[name])
 	}
@@ -89,12 +125,23 @@ func Build(lab *spec.Lab) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Lab: lab.Name, File: lab.File, Hosts: hosts(lab), Steps: steps, byID: b.steps}, nil
+	p := &Plan{Lab: lab.Name, File: lab.File, Hosts: hosts(lab), Steps: steps, byID: b.steps}
+	if lab.UsesVLANs() {
+		p.VLANs = VLANBridges
+		if opts.TaggedVLANs {
+			p.VLANs = VLANTagged
+		}
+	}
+	return p, nil
 }
 
 type builder struct {
 	lab   *spec.Lab
 	steps map[string]*Step
+	opts  Options
+	// readyDeps are more steps a node's ready step waits for (sub-interfaces
+	// made for trunk VLANs).
+	readyDeps map[string][]string
 }
 
 func (b *builder) add(s *Step) *Step {
@@ -103,6 +150,58 @@ func (b *builder) add(s *Step) *Step {
 	}
 	b.steps[s.ID] = s
 	return s
+}
+
+// vlanSegment names VLAN vid of a network where it is a bridge of its own.
+func vlanSegment(network string, vid int) string { return fmt.Sprintf("%s.v%d", network, vid) }
+
+// port plans how an interface on a network is wired, and returns the
+// step's ID: a veth from its bridge (the VLAN's bridge, for an access port
+// or a sub-interface without tagging), or an 802.1Q sub-interface on its
+// parent. Trunk VLANs without a sub-interface in the file get one where
+// VLANs are bridges, so that the node has PARENT.N as with tags.
+func (b *builder) port(n *spec.Node, i *spec.Interface, start string) string {
+	lab := b.lab.Name
+	id := "port:" + n.Name + ":" + i.Name
+	if i.Parent != "" && b.opts.TaggedVLANs {
+		b.add(&Step{ID: id, Kind: KindVLANIf, Node: n.Name, Deps: []string{"port:" + n.Name + ":" + i.Parent},
+			VLANIf: &VLANIf{Parent: i.Parent, VID: i.VID, End: VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU}}})
+		return id
+	}
+	seg := i.Network
+	if i.VID != 0 && !b.opts.TaggedVLANs {
+		seg = vlanSegment(i.Network, i.VID)
+	}
+	v := &Veth{
+		A:      VethEnd{Name: naming.Port(lab, n.Name, i.Name), Alias: naming.PortAlias(lab, n.Name, i.Name), MTU: i.MTU},
+		B:      VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU},
+		Bridge: b.bridgeName(i.Network),
+	}
+	if seg != i.Network {
+		v.Bridge = naming.Bridge(lab, seg)
+	}
+	if b.opts.TaggedVLANs && (i.VID != 0 || len(i.Tagged) > 0) {
+		v.VLAN = &PortVLAN{PVID: i.VID, Tagged: i.Tagged}
+	}
+	b.add(&Step{ID: id, Kind: KindPort, Node: n.Name, Deps: []string{start, "bridge:" + seg}, Veth: v})
+	if !b.opts.TaggedVLANs {
+		for _, vid := range i.Tagged {
+			sub := fmt.Sprintf("%s.%d", i.Name, vid)
+			if n.Interfaces[sub] != nil {
+				continue
+			}
+			vseg := vlanSegment(i.Network, vid)
+			sid := "port:" + n.Name + ":" + sub
+			b.add(&Step{ID: sid, Kind: KindPort, Node: n.Name, Deps: []string{start, "bridge:" + vseg}, Veth: &Veth{
+				A:      VethEnd{Name: naming.Port(lab, n.Name, sub), Alias: naming.PortAlias(lab, n.Name, sub), MTU: i.MTU},
+				B:      VethEnd{Node: n.Name, Name: sub, MTU: i.MTU},
+				Bridge: naming.Bridge(lab, vseg),
+			}})
+			b.add(&Step{ID: addrID(n.Name, sub), Kind: KindAddr, Node: n.Name, Addr: &Addr{Iface: sub}, Deps: []string{sid}})
+			b.readyDeps[n.Name] = append(b.readyDeps[n.Name], addrID(n.Name, sub))
+		}
+	}
+	return id
 }
 
 // bridgeName is the host bridge of a network: the lab's own, or the
@@ -118,9 +217,19 @@ func (b *builder) network(name string, nw *spec.Network) {
 	if nw.Macvlan != "" {
 		return // no bridge: each member's macvlan is made with its node
 	}
-	br := &Bridge{Network: name, Name: b.bridgeName(name), External: nw.External != ""}
+	vlans := b.lab.VLANs(name)
+	br := &Bridge{Network: name, Name: b.bridgeName(name), External: nw.External != "", VLANFiltering: b.opts.TaggedVLANs && len(vlans) > 0}
 	if !br.External {
 		br.Alias, br.MTU, br.MAC = naming.BridgeAlias(b.lab.Name, name), nw.MTU, bridgeMAC(br.Name)
+	}
+	if !b.opts.TaggedVLANs {
+		for _, vid := range vlans { // one lab bridge per VLAN
+			seg := vlanSegment(name, vid)
+			vb := &Bridge{Network: seg, Name: naming.Bridge(b.lab.Name, seg), Alias: naming.BridgeAlias(b.lab.Name, seg), MTU: nw.MTU}
+			vb.MAC = bridgeMAC(vb.Name)
+			b.add(&Step{ID: "bridge:" + seg, Kind: KindBridge, Bridge: vb})
+			b.add(&Step{ID: "hostfw:" + seg, Kind: KindHostFW, Bridge: vb, Deps: []string{"bridge:" + seg}})
+		}
 	}
 	id := "bridge:" + name
 	b.add(&Step{ID: id, Kind: KindBridge, Bridge: br})
@@ -184,14 +293,7 @@ func (b *builder) node(n *spec.Node) {
 			wired = b.add(&Step{ID: "port:" + n.Name + ":" + i.Name, Kind: KindMacvlan, Node: n.Name, Deps: []string{start.ID},
 				Macvlan: &Macvlan{Parent: nw.Macvlan, Network: i.Network, End: VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU}}}).ID
 		} else if i.Network != "" {
-			port := b.add(&Step{ID: "port:" + n.Name + ":" + i.Name, Kind: KindPort, Node: n.Name,
-				Deps: []string{start.ID, "bridge:" + i.Network},
-				Veth: &Veth{
-					A:      VethEnd{Name: naming.Port(lab, n.Name, i.Name), Alias: naming.PortAlias(lab, n.Name, i.Name), MTU: i.MTU},
-					B:      VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU},
-					Bridge: b.bridgeName(i.Network),
-				}})
-			wired = port.ID
+			wired = b.port(n, i, start.ID)
 		} else {
 			wired = linkID(i.Link)
 		}
@@ -236,6 +338,7 @@ func (b *builder) node(n *spec.Node) {
 			Publish: &Publish{HostIP: p.HostIP, HostPort: p.HostPort, NodePort: p.NodePort, Proto: p.Proto, Dial: dialAddrs(n)}})
 		ready = append(ready, id)
 	}
+	ready = append(ready, b.readyDeps[n.Name]...)
 	b.add(&Step{ID: "ready:" + n.Name, Kind: KindReady, Node: n.Name, Deps: ready})
 }
 

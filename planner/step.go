@@ -27,6 +27,7 @@ const (
 	KindLink     Kind = "link"     // veth pair between two nodes
 	KindPort     Kind = "port"     // veth pair from a bridge into a node
 	KindMacvlan  Kind = "macvlan"  // a macvlan of a host interface, in a node
+	KindVLANIf   Kind = "vlanif"   // an 802.1Q sub-interface in a node
 	KindHostLink Kind = "hostlink" // veth pair from the machine itself into a node
 	KindAddr     Kind = "addr"     // addresses on an interface, and up
 	KindRelay    Kind = "relay"    // an impaired link: both ends into the host, joined by a relay
@@ -41,7 +42,7 @@ const (
 var kindRank = map[Kind]int{}
 
 func init() {
-	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan,
+	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan, KindVLANIf,
 		KindAddr, KindRoute, KindNAT, KindFirewall, KindIsolate, KindPublish, KindReady} {
 		kindRank[k] = i
 	}
@@ -59,6 +60,7 @@ type Step struct {
 	Container *Container     `json:"container,omitempty"`
 	Veth      *Veth          `json:"veth,omitempty"`
 	Macvlan   *Macvlan       `json:"macvlan,omitempty"`
+	VLANIf    *VLANIf        `json:"vlanif,omitempty"`
 	HostAddrs []netip.Prefix `json:"host_addrs,omitempty"` // the machine's end of a host link
 	Addr      *Addr          `json:"addr,omitempty"`
 	Relay     *Relay         `json:"relay,omitempty"`
@@ -79,6 +81,8 @@ type Bridge struct {
 	// External bridges are the host's: netlab checks that they exist and
 	// adds ports, but never creates, changes or removes them.
 	External bool `json:"external,omitempty"`
+	// VLANFiltering: the bridge filters by 802.1Q tag (tagged VLANs).
+	VLANFiltering bool `json:"vlan_filtering,omitempty"`
 }
 
 // Macvlan is a node interface made as a macvlan (bridge mode) of a host
@@ -116,9 +120,24 @@ type Host struct {
 // Veth is a veth pair. A link has both ends in nodes; a bridge port has end A
 // on the host (Node "") attached to Bridge.
 type Veth struct {
-	A      VethEnd `json:"a"`
-	B      VethEnd `json:"b"`
-	Bridge string  `json:"bridge,omitempty"` // host bridge name, for a port
+	A      VethEnd   `json:"a"`
+	B      VethEnd   `json:"b"`
+	Bridge string    `json:"bridge,omitempty"` // host bridge name, for a port
+	VLAN   *PortVLAN `json:"vlan,omitempty"`   // the port's VLANs, where the bridge filters them
+}
+
+// PortVLAN is a bridge port's VLANs with VLAN filtering: an access port
+// (PVID, untagged) and the VLANs it carries tagged.
+type PortVLAN struct {
+	PVID   int   `json:"pvid,omitempty"`
+	Tagged []int `json:"tagged,omitempty"`
+}
+
+// VLANIf is an 802.1Q sub-interface of a node interface.
+type VLANIf struct {
+	Parent string  `json:"parent"`
+	VID    int     `json:"vid"`
+	End    VethEnd `json:"end"`
 }
 
 // VethEnd is one end of a veth pair.
@@ -235,10 +254,16 @@ func (s *Step) Describe() string {
 	switch s.Kind {
 	case KindBridge:
 		b := s.Bridge
+		if b.VLANFiltering && !b.External {
+			return fmt.Sprintf("create bridge %s for network %s, VLAN filtering on", b.Name, b.Network)
+		}
 		if b.External {
 			return fmt.Sprintf("use the host's bridge %s for network %s (external: never created or removed)", b.Name, b.Network)
 		}
 		return fmt.Sprintf("create bridge %s for network %s", b.Name, b.Network)
+	case KindVLANIf:
+		v := s.VLANIf
+		return fmt.Sprintf("create %s:%s, VLAN %d on %s (802.1Q)", v.End.Node, v.End.Name, v.VID, v.Parent)
 	case KindMacvlan:
 		m := s.Macvlan
 		return fmt.Sprintf("create macvlan %s:%s of host interface %s for network %s", m.End.Node, m.End.Name, m.Parent, m.Network)
@@ -275,7 +300,16 @@ func (s *Step) Describe() string {
 	case KindLink:
 		return fmt.Sprintf("create veth %s:%s <-> %s:%s", s.Veth.A.Node, s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
 	case KindPort:
-		return fmt.Sprintf("create veth %s <-> %s:%s on bridge %s", s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name, s.Veth.Bridge)
+		d := fmt.Sprintf("create veth %s <-> %s:%s on bridge %s", s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name, s.Veth.Bridge)
+		if v := s.Veth.VLAN; v != nil {
+			if v.PVID != 0 {
+				d += fmt.Sprintf(", access VLAN %d", v.PVID)
+			}
+			if len(v.Tagged) > 0 {
+				d += fmt.Sprintf(", trunk %v", v.Tagged)
+			}
+		}
+		return d
 	case KindAddr:
 		as := make([]string, len(s.Addr.Addrs))
 		for i, a := range s.Addr.Addrs {

@@ -126,13 +126,16 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return false, err
 		}
 		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a, b}, e.self)
-	case planner.KindMacvlan, planner.KindHostLink:
+	case planner.KindMacvlan, planner.KindHostLink, planner.KindVLANIf:
 		n, err := e.node(s.Node)
 		if err != nil {
 			return false, err
 		}
-		if s.Kind == planner.KindMacvlan {
+		switch s.Kind {
+		case planner.KindMacvlan:
 			return EnsureMacvlan(e.host, s.Macvlan, n.ns)
+		case planner.KindVLANIf:
+			return EnsureVLANIf(n.ns, s.VLANIf)
 		}
 		return EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
 	case planner.KindIsolate:

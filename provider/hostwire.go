@@ -3,8 +3,10 @@ package provider
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 
 	"github.com/netlab/netlab/planner"
 )
@@ -55,4 +57,66 @@ func EnsureHostLink(host *netlink.Handle, v *planner.Veth, addrs []netip.Prefix,
 	}
 	c, err := ensureAddrs(host, &planner.Addr{Iface: v.A.Name, Addrs: addrs})
 	return changed || c, err
+}
+
+// EnsureVLANIf makes an 802.1Q sub-interface of a node interface in the
+// node's namespace, unless one of that name is there.
+func EnsureVLANIf(node *NS, v *planner.VLANIf) (changed bool, err error) {
+	l, err := linkByName(node.h, v.End.Name)
+	if err != nil {
+		return false, err
+	}
+	if l != nil {
+		if vl, ok := l.(*netlink.Vlan); ok && vl.VlanId == v.VID {
+			return false, nil
+		}
+		if err := node.h.LinkDel(l); err != nil {
+			return false, fmt.Errorf("remove stale %s:%s: %w", v.End.Node, v.End.Name, err)
+		}
+	}
+	parent, err := node.h.LinkByName(v.Parent)
+	if err != nil {
+		return false, fmt.Errorf("%s:%s, parent of %s: %w", v.End.Node, v.Parent, v.End.Name, err)
+	}
+	vl := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: v.End.Name, ParentIndex: parent.Attrs().Index,
+		HardwareAddr: mac(v.End.MAC), MTU: v.End.MTU}, VlanId: v.VID}
+	if err := node.h.LinkAdd(vl); err != nil {
+		return false, fmt.Errorf("create %s:%s (VLAN %d on %s): %w", v.End.Node, v.End.Name, v.VID, v.Parent, err)
+	}
+	return true, nil
+}
+
+// KernelHasTaggedVLANs tells whether this kernel makes 802.1Q devices and
+// filters VLANs on bridges, by trying both in a namespace of its own that
+// vanishes afterwards. Without them, VLANs are made as one bridge each.
+func KernelHasTaggedVLANs() bool {
+	ok := make(chan bool, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends in the probe's namespace if it cannot return
+		orig, err := netns.Get()
+		if err != nil {
+			ok <- false
+			return
+		}
+		defer orig.Close()
+		probe, err := netns.New() // switches this thread into it
+		if err != nil {
+			ok <- false
+			return
+		}
+		defer probe.Close()
+		on := true
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "nlprobe0"}, VlanFiltering: &on}
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "nlprobe1"}, PeerName: "nlprobe2"}
+		works := netlink.LinkAdd(br) == nil && netlink.LinkAdd(veth) == nil
+		if works {
+			parent, err := netlink.LinkByName("nlprobe1")
+			works = err == nil && netlink.LinkAdd(&netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "nlprobe1.10", ParentIndex: parent.Attrs().Index}, VlanId: 10}) == nil
+		}
+		if err := netns.Set(orig); err == nil {
+			runtime.UnlockOSThread()
+		}
+		ok <- works
+	}()
+	return <-ok
 }

@@ -98,9 +98,20 @@ func EnsureBridge(host *netlink.Handle, b *planner.Bridge) (changed bool, err er
 		if l.Type() != "bridge" {
 			return false, fmt.Errorf("bridge %s for network %s: a %s of that name exists; remove it", b.Name, b.Network, l.Type())
 		}
+		if b.VLANFiltering {
+			if br, ok := l.(*netlink.Bridge); !ok || br.VlanFiltering == nil || !*br.VlanFiltering {
+				if err := host.BridgeSetVlanFiltering(l, true); err != nil {
+					return false, fmt.Errorf("turn VLAN filtering on on bridge %s: %w", b.Name, err)
+				}
+			}
+		}
 		return false, host.LinkSetUp(l)
 	}
 	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: b.Name, HardwareAddr: mac(b.MAC), MTU: b.MTU}}
+	if b.VLANFiltering {
+		on := true
+		br.VlanFiltering = &on
+	}
 	if err := host.LinkAdd(br); err != nil && !errors.Is(err, syscall.EEXIST) {
 		return false, fmt.Errorf("create bridge %s for network %s: %w", b.Name, b.Network, err)
 	}
@@ -159,7 +170,35 @@ func EnsurePort(host *netlink.Handle, v *planner.Veth, node *NS) (changed bool, 
 	if err != nil {
 		return false, fmt.Errorf("bridge %s: %w", v.Bridge, err)
 	}
-	return ensureHostVeth(host, v.A, v.B, node, br.Attrs().Index)
+	changed, err = ensureHostVeth(host, v.A, v.B, node, br.Attrs().Index)
+	if err != nil || v.VLAN == nil {
+		return changed, err
+	}
+	return changed, portVLANs(host, v)
+}
+
+// portVLANs sets a bridge port's VLANs where the bridge filters them: an
+// access port is untagged in its VLAN only; a trunk keeps VLAN 1 untagged
+// (the native VLAN) and carries its VLANs tagged. Adding is idempotent.
+func portVLANs(host *netlink.Handle, v *planner.Veth) error {
+	l, err := host.LinkByName(v.A.Name)
+	if err != nil {
+		return fmt.Errorf("port %s: %w", v.A.Name, err)
+	}
+	if pvid := v.VLAN.PVID; pvid != 0 {
+		if err := host.BridgeVlanAdd(l, uint16(pvid), true, true, false, true); err != nil {
+			return fmt.Errorf("VLAN %d on port %s (%s:%s): %w", pvid, v.A.Name, v.B.Node, v.B.Name, err)
+		}
+		if pvid != 1 {
+			_ = host.BridgeVlanDel(l, 1, true, true, false, true) // not in the default VLAN any more; absent is fine
+		}
+	}
+	for _, vid := range v.VLAN.Tagged {
+		if err := host.BridgeVlanAdd(l, uint16(vid), false, false, false, true); err != nil {
+			return fmt.Errorf("tagged VLAN %d on port %s (%s:%s): %w", vid, v.A.Name, v.B.Node, v.B.Name, err)
+		}
+	}
+	return nil
 }
 
 // ensureHostVeth makes a veth pair with hostEnd on the host (under master,

@@ -182,6 +182,7 @@ func check(lab *Lab, ps *problems) {
 	}
 	c.links()
 	c.unconnected()
+	c.vlans()
 	c.allocate()
 	c.segments()
 	for _, n := range lab.SortedNodes() {
@@ -333,6 +334,7 @@ func (c *checker) iface(n *Node, i *Interface) {
 	if msg := ifNameProblem(i.Name); msg != "" {
 		c.ps.addKey(at, "%s", msg)
 	}
+	c.vlanIface(n, i, at)
 	var nw *Network
 	if i.Network != "" {
 		nw = c.lab.Networks[i.Network]
@@ -351,7 +353,7 @@ func (c *checker) iface(n *Node, i *Interface) {
 		if !ok {
 			continue
 		}
-		if nw != nil {
+		if nw != nil && i.VID == 0 { // a VLAN is a segment of its own: the network's subnets are the untagged one's
 			if sub := nw.subnetFor(p.Addr()); sub.IsValid() && !sub.Contains(p.Addr()) {
 				c.ps.add(aat, "%s is outside network %s's subnet %s", p.Addr(), i.Network, sub)
 				continue
@@ -563,6 +565,10 @@ func parseRate(s string) (uint64, bool) {
 func (c *checker) unconnected() {
 	for _, n := range c.lab.SortedNodes() {
 		for _, i := range n.SortedInterfaces() {
+			parent, _, sub := strings.Cut(i.Name, ".")
+			if sub && n.Interfaces[parent] != nil {
+				continue // a sub-interface whose problem vlanIface reported
+			}
 			if i.Network == "" && i.Link == nil {
 				c.ps.addKey(path("nodes", n.Name, "interfaces", i.Name), "interface %s:%s is connected to nothing: give it a network or end a link with it", n.Name, i.Name)
 			}
@@ -587,8 +593,8 @@ func (c *checker) allocate() {
 			}
 			next, last := hostRange(sub)
 			for _, m := range c.members[name] {
-				if hasFamily(m.iface.Addrs, fam(sub.Addr())) || (len(m.iface.Address) > len(m.iface.Addrs)) {
-					continue // has one, or gave one that was wrong (already reported)
+				if hasFamily(m.iface.Addrs, fam(sub.Addr())) || (len(m.iface.Address) > len(m.iface.Addrs)) || m.iface.VID != 0 {
+					continue // has one, gave one that was wrong (already reported), or is on a VLAN
 				}
 				for next.IsValid() && used[next] && next.Compare(last) <= 0 {
 					next = next.Next()

@@ -111,8 +111,16 @@ type Interface struct {
 	Address StringList `yaml:"address,omitempty" json:"address,omitempty"`
 	MAC     string     `yaml:"mac,omitempty" json:"mac,omitempty"`
 	MTU     int        `yaml:"mtu,omitempty" json:"mtu,omitempty"`
+	// VLAN makes the interface's bridge port an access port of that VLAN;
+	// Trunk lists the VLANs it carries tagged. An interface named
+	// PARENT.N is on VLAN N of PARENT's network (a sub-interface).
+	VLAN  int   `yaml:"vlan,omitempty" json:"vlan,omitempty"`
+	Trunk []int `yaml:"trunk,omitempty" json:"trunk,omitempty"`
 
-	Name  string         `yaml:"-" json:"-"` // the key under interfaces
+	Name   string `yaml:"-" json:"-"` // the key under interfaces
+	Parent string `yaml:"-" json:"-"` // a sub-interface's parent ("eth0" of "eth0.10")
+	VID    int    `yaml:"-" json:"-"` // the VLAN the interface is on: its access VLAN or sub-interface's; 0 untagged
+	Tagged []int  `yaml:"-" json:"-"` // VLANs its port carries tagged: Trunk and its sub-interfaces', sorted
 	Addrs []netip.Prefix `yaml:"-" json:"-"` // parsed and allocated addresses
 	Auto  []netip.Prefix `yaml:"-" json:"-"` // the subset of Addrs netlab allocated
 	Link  *Link          `yaml:"-" json:"-"` // the link this interface ends, if any

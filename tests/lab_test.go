@@ -414,6 +414,7 @@ func TestTeachingLabs(t *testing.T) {
 		"nat":       {{"laptop", "203.0.113.1"}, {"laptop", "192.168.0.10"}},
 		"wan":       {{"west", "10.20.0.2"}, {"east", "10.10.0.2"}},
 		"host-link": {{"client", "10.200.0.2"}, {"web", "10.200.0.1"}},
+		"vlans":     {{"s1", "10.10.0.12"}, {"s1", "10.20.0.11"}, {"e1", "10.10.0.1"}},
 	}
 	for name, list := range pings {
 		t.Run(name, func(t *testing.T) {

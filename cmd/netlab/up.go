@@ -84,7 +84,7 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	p, err := planner.Build(lab)
+	p, err := buildPlan(lab)
 	if err != nil {
 		return err
 	}
