@@ -53,8 +53,8 @@ type Node struct {
 type Iface struct {
 	Name    string   `json:"name"`
 	Network string   `json:"network,omitempty"`
-	Peer    string   `json:"peer,omitempty"` // node:iface at the link's other end
-	Addrs   []string `json:"addrs,omitempty"`
+	Peer    string   `json:"peer,omitempty"`  // node:iface at the link's other end
+	Addrs   []string `json:"addrs,omitempty"` // "dhcp" first for an IPv4 address by DHCP
 	MAC     string   `json:"mac"`
 }
 
@@ -63,7 +63,8 @@ type Network struct {
 	Name    string   `json:"name"`
 	Bridge  string   `json:"bridge"`
 	Subnets []string `json:"subnets,omitempty"`
-	Members []string `json:"members"` // node:iface
+	DHCP    string   `json:"dhcp,omitempty"` // "10.0.0.100-10.0.0.199" when netlab serves DHCP
+	Members []string `json:"members"`        // node:iface
 }
 
 // Link is a point-to-point link.
@@ -84,6 +85,9 @@ func FromLab(lab *spec.Lab) *Topology {
 		}
 		for _, i := range n.SortedInterfaces() {
 			fi := &Iface{Name: i.Name, Network: i.Network, MAC: i.MAC}
+			if i.DHCP {
+				fi.Addrs = append(fi.Addrs, spec.DHCPAddress)
+			}
 			for _, a := range i.Addrs {
 				fi.Addrs = append(fi.Addrs, a.String())
 			}
@@ -125,6 +129,9 @@ func FromLab(lab *spec.Lab) *Topology {
 			if s != "" {
 				n.Subnets = append(n.Subnets, s)
 			}
+		}
+		if d := nw.DHCP; d != nil && d.First.IsValid() {
+			n.DHCP = d.First.String() + "-" + d.Last.String()
 		}
 		t.Networks = append(t.Networks, n)
 	}
@@ -263,12 +270,13 @@ func routingText(n *spec.Node) []string {
 
 var roleTitle = map[Role]string{RoleHost: "host", RoleServer: "server", RoleRouter: "router", RoleNAT: "NAT"}
 
-// netLabel is the text of a network: name and subnets.
+// label is the text of a network: name, subnets, DHCP range.
 func (n *Network) label() string {
-	if len(n.Subnets) == 0 {
-		return n.Name
+	parts := append([]string{n.Name}, n.Subnets...)
+	if n.DHCP != "" {
+		parts = append(parts, "dhcp "+n.DHCP)
 	}
-	return n.Name + " " + strings.Join(n.Subnets, " ")
+	return strings.Join(parts, " ")
 }
 
 type roleStyle struct{ fill, stroke string }

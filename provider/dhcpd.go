@@ -77,6 +77,9 @@ func EnsureDHCPServer(host *netlink.Handle, lab string, d *planner.DHCPD, node *
 		syscall.Kill(pid, syscall.SIGTERM)
 		waitGone(pid)
 	}
+	if err := os.MkdirAll(filepath.Dir(confFile), 0o755); err != nil {
+		return false, err
+	}
 	if err := os.WriteFile(confFile, data, 0o644); err != nil {
 		return false, fmt.Errorf("dhcp server of %s: %w", d.Network, err)
 	}
