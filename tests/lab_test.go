@@ -413,6 +413,8 @@ func TestTeachingLabs(t *testing.T) {
 		"router": {{"red1", "10.0.2.2"}, {"red1", "fd00:2::2"}, {"blue1", "10.0.1.3"}},
 		"nat":    {{"laptop", "203.0.113.1"}, {"laptop", "192.168.0.10"}},
 		"wan":    {{"west", "10.20.0.2"}, {"east", "10.10.0.2"}},
+		// pcs with addresses by DHCP reach the name server and, through NAT, www
+		"dhcp-dns": {{"pc1", "10.50.0.53"}, {"pc2", "203.0.113.80"}},
 	}
 	for name, list := range pings {
 		t.Run(name, func(t *testing.T) {
