@@ -57,8 +57,8 @@ type Node struct {
 type Iface struct {
 	Name    string   `json:"name"`
 	Network string   `json:"network,omitempty"`
-	Peer    string   `json:"peer,omitempty"` // node:iface at the link's other end
-	Addrs   []string `json:"addrs,omitempty"`
+	Peer    string   `json:"peer,omitempty"`  // node:iface at the link's other end
+	Addrs   []string `json:"addrs,omitempty"` // "dhcp" first for an IPv4 address by DHCP
 	MAC     string   `json:"mac"`
 	VLAN    int      `json:"vlan,omitempty"`  // access VLAN of its port
 	Trunk   []int    `json:"trunk,omitempty"` // VLANs its port carries tagged
@@ -69,7 +69,8 @@ type Network struct {
 	Name    string   `json:"name"`
 	Bridge  string   `json:"bridge"`
 	Subnets []string `json:"subnets,omitempty"`
-	Members []string `json:"members"` // node:iface
+	DHCP    string   `json:"dhcp,omitempty"` // "10.0.0.100-10.0.0.199" when netlab serves DHCP
+	Members []string `json:"members"`        // node:iface
 	// Isolated segments let members reach only routers and the flows in
 	// Allow ("h1 -> h3 tcp/80").
 	Isolated bool     `json:"isolated,omitempty"`
@@ -96,6 +97,9 @@ func FromLab(lab *spec.Lab) *Topology {
 		}
 		for _, i := range n.SortedInterfaces() {
 			fi := &Iface{Name: i.Name, Network: i.Network, MAC: i.MAC, VLAN: i.VLAN, Trunk: i.Tagged}
+			if i.DHCP {
+				fi.Addrs = append(fi.Addrs, spec.DHCPAddress)
+			}
 			for _, a := range i.Addrs {
 				fi.Addrs = append(fi.Addrs, a.String())
 			}
@@ -163,6 +167,9 @@ func FromLab(lab *spec.Lab) *Topology {
 			if s != "" {
 				n.Subnets = append(n.Subnets, s)
 			}
+		}
+		if d := nw.DHCP; d != nil && d.First.IsValid() {
+			n.DHCP = d.First.String() + "-" + d.Last.String()
 		}
 		t.Networks = append(t.Networks, n)
 	}
@@ -362,9 +369,12 @@ func routingText(n *spec.Node) []string {
 
 var roleTitle = map[Role]string{RoleHost: "host", RoleServer: "server", RoleRouter: "router", RoleNAT: "NAT", RoleMachine: "this machine"}
 
-// netLabel is the text of a network: name and subnets.
+// label is the text of a network: name, subnets, DHCP range.
 func (n *Network) label() string {
 	s := strings.Join(append([]string{n.Name}, n.Subnets...), " ")
+	if n.DHCP != "" {
+		s += " dhcp " + n.DHCP
+	}
 	if n.External != "" {
 		s += " (host bridge " + n.External + ")"
 	}

@@ -234,6 +234,31 @@ func (b *builder) network(name string, nw *spec.Network) {
 	id := "bridge:" + name
 	b.add(&Step{ID: id, Kind: KindBridge, Bridge: br})
 	b.add(&Step{ID: "hostfw:" + name, Kind: KindHostFW, Bridge: br, Deps: []string{id}})
+	if d := nw.DHCP; d != nil {
+		b.dhcpd(name, br, d)
+	}
+}
+
+// dhcpd adds the step that runs netlab's DHCP server of a network: in a
+// namespace of its own on the bridge, or in the server node's namespace
+// once its interface there has its address.
+func (b *builder) dhcpd(network string, br *Bridge, d *spec.DHCP) {
+	lab := b.lab.Name
+	s := &DHCPD{
+		Network: network, Addr: d.ServerAddr, First: d.First, Last: d.Last, Router: d.Router, DNS: d.DNSAddrs,
+		Lease: d.LeaseTime, PidName: "dhcpd-" + network + ".pid",
+	}
+	var deps []string
+	if d.Server != "" {
+		s.Node, s.Iface = d.Server, d.ServerIface
+		deps = []string{addrID(d.Server, d.ServerIface)}
+	} else {
+		port := naming.DHCP(lab, network)
+		s.Iface, s.Bridge, s.MAC = "eth0", br.Name, bridgeMAC(port)
+		s.Port = &VethEnd{Name: port, Alias: naming.DHCPAlias(lab, network), MTU: br.MTU}
+		deps = []string{"bridge:" + network, "hostfw:" + network}
+	}
+	b.add(&Step{ID: "dhcpd:" + network, Kind: KindDHCPD, Node: d.Server, DHCPD: s, Deps: deps})
 }
 
 // bridgeMAC fixes a bridge's MAC, derived from its name (locally administered).
@@ -281,6 +306,16 @@ func (b *builder) node(n *spec.Node) {
 		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: frr.Files(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
 		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.lab.File},
 	}
+	for _, i := range n.SortedInterfaces() {
+		if i.DHCP {
+			c.DHCP = append(c.DHCP, i.Name)
+			c.DHCPDNS = len(n.DNS) == 0 // a node's own dns wins
+			if nw := b.lab.Networks[i.Network]; nw != nil && nw.DHCP != nil {
+				b.add(&Step{ID: "lease:" + n.Name + ":" + i.Name, Kind: KindLease, Node: n.Name, Lease: &Lease{Iface: i.Name, Network: i.Network},
+					Deps: []string{"ready:" + n.Name, "dhcpd:" + i.Network}})
+			}
+		}
+	}
 	create := b.add(&Step{ID: "create:" + n.Name, Kind: KindCreate, Node: n.Name, Container: c})
 	start := b.add(&Step{ID: "start:" + n.Name, Kind: KindStart, Node: n.Name, Container: c, Deps: []string{create.ID}})
 	for _, d := range n.DependsOn {
@@ -298,7 +333,7 @@ func (b *builder) node(n *spec.Node) {
 			wired = linkID(i.Link)
 		}
 		addr := b.add(&Step{ID: addrID(n.Name, i.Name), Kind: KindAddr, Node: n.Name,
-			Addr: &Addr{Iface: i.Name, Addrs: i.Addrs}, Deps: []string{wired}})
+			Addr: &Addr{Iface: i.Name, Addrs: i.Addrs, DHCP: i.DHCP}, Deps: []string{wired}})
 		ready = append(ready, addr.ID)
 	}
 	for _, gw := range n.Gateways {

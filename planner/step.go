@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/netlab/netlab/spec"
 )
@@ -36,14 +37,16 @@ const (
 	KindFirewall Kind = "firewall" // the node's nftables filter table
 	KindIsolate  Kind = "isolate"  // the lab's nftables bridge table: isolated segments
 	KindPublish  Kind = "publish"  // a host port forwarded into the node
+	KindDHCPD    Kind = "dhcpd"    // netlab's DHCP server of a network
 	KindReady    Kind = "ready"    // wiring done: the node's command starts
+	KindLease    Kind = "lease"    // wait until a node's DHCP client holds its lease
 )
 
 var kindRank = map[Kind]int{}
 
 func init() {
 	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan, KindVLANIf,
-		KindAddr, KindRoute, KindNAT, KindFirewall, KindIsolate, KindPublish, KindReady} {
+		KindAddr, KindRoute, KindNAT, KindFirewall, KindIsolate, KindPublish, KindDHCPD, KindReady, KindLease} {
 		kindRank[k] = i
 	}
 }
@@ -69,6 +72,8 @@ type Step struct {
 	Firewall  *Firewall      `json:"firewall,omitempty"`
 	Isolate   *Isolate       `json:"isolate,omitempty"`
 	Publish   *Publish       `json:"publish,omitempty"`
+	DHCPD     *DHCPD         `json:"dhcpd,omitempty"`
+	Lease     *Lease         `json:"lease,omitempty"`
 }
 
 // Bridge is a network's Linux bridge on the host.
@@ -108,7 +113,13 @@ type Container struct {
 	Files     map[string]string `json:"files,omitempty"`    // path -> content, written into the container when it is created
 	CapAdd    []string          `json:"cap_add,omitempty"`  // added to the engine's default capabilities
 	CapDrop   []string          `json:"cap_drop,omitempty"` // dropped from them ("ALL": all)
-	Labels    map[string]string `json:"labels"`
+	// DHCP lists the interfaces whose IPv4 address the node's init takes
+	// by DHCP before it starts the node's command, and keeps renewing;
+	// with DHCPDNS it writes the name servers of the lease into
+	// /etc/resolv.conf (when the node gives no dns of its own).
+	DHCP    []string          `json:"dhcp,omitempty"`
+	DHCPDNS bool              `json:"dhcp_dns,omitempty"`
+	Labels  map[string]string `json:"labels"`
 }
 
 // Host is one /etc/hosts line.
@@ -149,10 +160,39 @@ type VethEnd struct {
 	Alias string `json:"alias,omitempty"`
 }
 
-// Addr sets an interface's addresses and brings it up.
+// Addr sets an interface's addresses and brings it up. With DHCP its
+// IPv4 address is left to the node's DHCP client.
 type Addr struct {
 	Iface string         `json:"iface"`
 	Addrs []netip.Prefix `json:"addrs"`
+	DHCP  bool           `json:"dhcp,omitempty"`
+}
+
+// DHCPD is netlab's DHCP server of a network. Without Node it runs in a
+// network namespace of its own whose interface (Iface, MAC) is a veth
+// into the network's bridge (host end Port); with Node, in that node's
+// namespace on its interface Iface. Addr is its address, with the
+// subnet's prefix length, which clients get too.
+type DHCPD struct {
+	Network string        `json:"network"`
+	Node    string        `json:"node,omitempty"`
+	Iface   string        `json:"iface"`
+	Addr    netip.Prefix  `json:"addr"`
+	Bridge  string        `json:"bridge,omitempty"`
+	Port    *VethEnd      `json:"port,omitempty"`
+	MAC     string        `json:"mac,omitempty"`
+	First   netip.Addr    `json:"first"`
+	Last    netip.Addr    `json:"last"`
+	Router  netip.Addr    `json:"router,omitzero"`
+	DNS     []netip.Addr  `json:"dns,omitempty"`
+	Lease   time.Duration `json:"lease"`
+	PidName string        `json:"pid_name"` // the server's pid file, in the lab's run directory; its leases and log beside it
+}
+
+// Lease waits until a node's DHCP client holds an IPv4 address on Iface.
+type Lease struct {
+	Iface   string `json:"iface"`
+	Network string `json:"network"`
 }
 
 // Relay is an impaired point-to-point link. Each node end is a veth pair
@@ -288,6 +328,9 @@ func (s *Step) Describe() string {
 			}
 			d += fmt.Sprintf(", %s in %s", Plural(n, "file"), strings.Join(slices.Sorted(maps.Keys(dirs)), " "))
 		}
+		if c := s.Container; len(c.DHCP) > 0 {
+			d += ", DHCP client on " + strings.Join(c.DHCP, " ")
+		}
 		if c := s.Container; !slices.Equal(c.CapAdd, spec.DefaultCaps) || len(c.CapDrop) > 0 {
 			d += ", capabilities " + strings.Join(c.CapAdd, " ")
 			if len(c.CapDrop) > 0 {
@@ -315,7 +358,12 @@ func (s *Step) Describe() string {
 		for i, a := range s.Addr.Addrs {
 			as[i] = a.String()
 		}
-		if len(as) == 0 {
+		switch {
+		case s.Addr.DHCP && len(as) == 0:
+			return fmt.Sprintf("bring %s up (IPv4 by DHCP)", s.Addr.Iface)
+		case s.Addr.DHCP:
+			return fmt.Sprintf("set %s %s, up (IPv4 by DHCP)", s.Addr.Iface, strings.Join(as, " "))
+		case len(as) == 0:
 			return fmt.Sprintf("bring %s up (no address)", s.Addr.Iface)
 		}
 		return fmt.Sprintf("set %s %s, up", s.Addr.Iface, strings.Join(as, " "))
@@ -362,10 +410,41 @@ func (s *Step) Describe() string {
 			d += map[bool]string{true: " at ", false: ", else "}[i == 0] + a.String()
 		}
 		return d
+	case KindDHCPD:
+		d := s.DHCPD
+		out := fmt.Sprintf("DHCP server %s on bridge %s", d.Addr, d.Bridge)
+		if d.Node != "" {
+			out = fmt.Sprintf("DHCP server in %s on %s (%s)", d.Node, d.Iface, d.Addr)
+		}
+		out += fmt.Sprintf(": %s-%s, lease %s", d.First, d.Last, shortDuration(d.Lease))
+		if d.Router.IsValid() {
+			out += ", gateway " + d.Router.String()
+		}
+		if len(d.DNS) > 0 {
+			out += ", dns"
+		}
+		for _, a := range d.DNS {
+			out += " " + a.String()
+		}
+		return out
 	case KindReady:
 		return "release the node's command"
+	case KindLease:
+		return fmt.Sprintf("wait for %s's DHCP lease on network %s", s.Lease.Iface, s.Lease.Network)
 	}
 	return string(s.Kind)
+}
+
+// shortDuration writes 1h for 1h0m0s and 10m for 10m0s.
+func shortDuration(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
 
 func routeDst(p netip.Prefix) string {

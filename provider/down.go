@@ -146,6 +146,7 @@ type IfaceState struct {
 	MAC   string   `json:"mac"`
 	MTU   int      `json:"mtu"`
 	Addrs []string `json:"addrs"`
+	DHCP  []string `json:"dhcp,omitempty"` // those of Addrs that a DHCP lease gave (IPv4 with a lifetime)
 }
 
 // NodeState is a node as seen on the host: its container and, when it
@@ -202,6 +203,9 @@ func readNS(ns *NS) ([]IfaceState, []string) {
 		for _, x := range addrs {
 			if p, ok := prefixOf(x.IPNet); ok && !p.Addr().IsLinkLocalUnicast() {
 				st.Addrs = append(st.Addrs, p.String())
+				if p.Addr().Is4() && x.ValidLft > 0 && uint32(x.ValidLft) != 0xffffffff {
+					st.DHCP = append(st.DHCP, p.String())
+				}
 			}
 		}
 		ifs = append(ifs, st)

@@ -364,7 +364,7 @@ func describeRoute(r *planner.Route) string {
 }
 
 // WriteReady releases a node's command: its init waits until this file
-// holds the id of its own network namespace.
+// holds its Instance: its network namespace and start time.
 func WriteReady(lab, node, netnsID string) error {
 	dir := RunDir + "/" + lab + "/" + node
 	tmp := dir + "/." + readyFile

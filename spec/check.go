@@ -183,7 +183,9 @@ func check(lab *Lab, ps *problems) {
 	c.links()
 	c.unconnected()
 	c.vlans()
+	c.dhcpRanges()
 	c.allocate()
+	c.dhcpServers()
 	c.segments()
 	for _, n := range lab.SortedNodes() {
 		c.routing(n)
@@ -219,6 +221,9 @@ func (c *checker) network(name string, nw *Network) {
 	}
 	if nw.Subnet6 != "" {
 		nw.Prefix6 = c.subnet(path(at, "subnet6"), nw.Subnet6, 6)
+	}
+	if nw.DHCP != nil {
+		c.dhcpConfig(name, nw)
 	}
 }
 
@@ -349,6 +354,13 @@ func (c *checker) iface(n *Node, i *Interface) {
 		if len(i.Address) > 1 {
 			aat = path(aat, k)
 		}
+		if s == DHCPAddress {
+			if i.DHCP {
+				c.ps.add(aat, "dhcp is given twice")
+			}
+			i.DHCP = true
+			continue
+		}
 		p, ok := c.ifaceAddr(aat, s)
 		if !ok {
 			continue
@@ -359,7 +371,15 @@ func (c *checker) iface(n *Node, i *Interface) {
 				continue
 			}
 		}
+		if i.DHCP && p.Addr().Is4() {
+			c.ps.add(aat, "%s:%s takes its IPv4 address by DHCP (address: dhcp), so it cannot also have %s: keep one of them", n.Name, i.Name, p)
+			continue
+		}
 		i.Addrs = append(i.Addrs, p)
+	}
+	if i.DHCP && hasFamily(i.Addrs, 4) {
+		c.ps.add(path(at, "address"), "%s:%s takes its IPv4 address by DHCP (address: dhcp), so it cannot also have %s: keep one of them", n.Name, i.Name, firstOfFamily(i.Addrs, 4))
+		i.Addrs = slices.DeleteFunc(i.Addrs, func(p netip.Prefix) bool { return p.Addr().Is4() })
 	}
 	if i.MAC != "" {
 		hw, err := net.ParseMAC(i.MAC)
@@ -592,11 +612,18 @@ func (c *checker) allocate() {
 				}
 			}
 			next, last := hostRange(sub)
+			var d *DHCP // the range is not for static addresses
+			if sub.Addr().Is4() {
+				d = nw.DHCP
+			}
+			if d != nil && d.First.IsValid() && d.Server == "" {
+				d.ServerAddr = c.dhcpServerAddr(name, sub, used, d)
+			}
 			for _, m := range c.members[name] {
-				if hasFamily(m.iface.Addrs, fam(sub.Addr())) || (len(m.iface.Address) > len(m.iface.Addrs)) || m.iface.VID != 0 {
-					continue // has one, gave one that was wrong (already reported), or is on a VLAN
+				if hasFamily(m.iface.Addrs, fam(sub.Addr())) || m.iface.givenWrong() || (m.iface.DHCP && sub.Addr().Is4()) || m.iface.VID != 0 {
+					continue // has one, gave one that was wrong (already reported), takes one by DHCP, or is on a VLAN
 				}
-				for next.IsValid() && used[next] && next.Compare(last) <= 0 {
+				for next.IsValid() && (used[next] || d.InRange(next)) && next.Compare(last) <= 0 {
 					next = next.Next()
 				}
 				if !next.IsValid() || next.Compare(last) > 0 {
@@ -623,6 +650,25 @@ func hostRange(sub netip.Prefix) (netip.Addr, netip.Addr) {
 		return first.Next(), last // skip the subnet-router anycast address
 	}
 	return first, last
+}
+
+// givenWrong tells whether an address the file gives was rejected (and
+// reported): such an interface gets none allocated either.
+func (i *Interface) givenWrong() bool {
+	given := len(i.Address)
+	if i.DHCP {
+		given--
+	}
+	return given > len(i.Addrs)
+}
+
+func firstOfFamily(ps []netip.Prefix, family int) netip.Prefix {
+	for _, p := range ps {
+		if fam(p.Addr()) == family {
+			return p
+		}
+	}
+	return netip.Prefix{}
 }
 
 func hasFamily(ps []netip.Prefix, family int) bool {

@@ -98,6 +98,12 @@ func (c *checker) nexthop(n *Node, at, what string, gw netip.Addr, dev string) {
 	if dev != "" {
 		where = "no address or dev route on " + n.Name + ":" + dev + " covers it"
 	}
+	for _, i := range n.SortedInterfaces() {
+		if i.DHCP && (dev == "" || dev == i.Name) {
+			where += " (the address " + i.Name + " takes by DHCP is not known before up; DHCP gives the default route itself)"
+			break
+		}
+	}
 	c.ps.add(at, "%s %s is not reachable: %s", what, gw, where)
 }
 

@@ -57,6 +57,8 @@ type Network struct {
 	Macvlan  string   `yaml:"macvlan,omitempty" json:"macvlan,omitempty"`
 	Isolated bool     `yaml:"isolated,omitempty" json:"isolated,omitempty"`
 	Allow    []*Allow `yaml:"allow,omitempty" json:"allow,omitempty"`
+	// DHCP, when given, makes netlab serve DHCP on the segment.
+	DHCP *DHCP `yaml:"dhcp,omitempty" json:"dhcp,omitempty"`
 
 	Prefix  netip.Prefix `yaml:"-" json:"-"` // parsed Subnet (zero if none)
 	Prefix6 netip.Prefix `yaml:"-" json:"-"` // parsed Subnet6 (zero if none)
@@ -72,6 +74,39 @@ type Allow struct {
 
 	PortMin, PortMax int `yaml:"-" json:"-"` // parsed Port (0 if none)
 }
+
+// DHCP is the IPv4 DHCP service netlab runs on a network: a netlab server
+// in a namespace of the lab's own on the segment, or in Server's namespace
+// on its interface there.
+type DHCP struct {
+	Range   []string `yaml:"range" json:"range"` // [first, last]
+	Gateway string   `yaml:"gateway,omitempty" json:"gateway,omitempty"`
+	DNS     []string `yaml:"dns,omitempty" json:"dns,omitempty"`
+	Lease   string   `yaml:"lease,omitempty" json:"lease,omitempty"` // a duration; default DefaultLease
+	Server  string   `yaml:"server,omitempty" json:"server,omitempty"`
+
+	First, Last netip.Addr    `yaml:"-" json:"-"` // parsed Range
+	Router      netip.Addr    `yaml:"-" json:"-"` // parsed Gateway (zero if none)
+	DNSAddrs    []netip.Addr  `yaml:"-" json:"-"` // parsed DNS
+	LeaseTime   time.Duration `yaml:"-" json:"-"` // parsed Lease
+	// ServerIface is the server node's interface on the network ("" for
+	// netlab's own server), and ServerAddr the server's address: that
+	// interface's IPv4 address, or one netlab takes from the subnet.
+	ServerIface string       `yaml:"-" json:"-"`
+	ServerAddr  netip.Prefix `yaml:"-" json:"-"`
+}
+
+// DefaultLease is how long a DHCP lease lasts when the file gives no lease.
+const DefaultLease = time.Hour
+
+// InRange tells whether a is in the DHCP range.
+func (d *DHCP) InRange(a netip.Addr) bool {
+	return d != nil && d.First.IsValid() && d.First.Compare(a) <= 0 && a.Compare(d.Last) <= 0
+}
+
+// DHCPAddress is the value of an interface address that asks for an IPv4
+// address, prefix, default route and name servers by DHCP.
+const DHCPAddress = "dhcp"
 
 // Node is one container: a host, router, NAT firewall or server.
 type Node struct {
@@ -117,13 +152,14 @@ type Interface struct {
 	VLAN  int   `yaml:"vlan,omitempty" json:"vlan,omitempty"`
 	Trunk []int `yaml:"trunk,omitempty" json:"trunk,omitempty"`
 
-	Name   string `yaml:"-" json:"-"` // the key under interfaces
-	Parent string `yaml:"-" json:"-"` // a sub-interface's parent ("eth0" of "eth0.10")
-	VID    int    `yaml:"-" json:"-"` // the VLAN the interface is on: its access VLAN or sub-interface's; 0 untagged
-	Tagged []int  `yaml:"-" json:"-"` // VLANs its port carries tagged: Trunk and its sub-interfaces', sorted
-	Addrs []netip.Prefix `yaml:"-" json:"-"` // parsed and allocated addresses
-	Auto  []netip.Prefix `yaml:"-" json:"-"` // the subset of Addrs netlab allocated
-	Link  *Link          `yaml:"-" json:"-"` // the link this interface ends, if any
+	Name   string         `yaml:"-" json:"-"` // the key under interfaces
+	Parent string         `yaml:"-" json:"-"` // a sub-interface's parent ("eth0" of "eth0.10")
+	VID    int            `yaml:"-" json:"-"` // the VLAN the interface is on: its access VLAN or sub-interface's; 0 untagged
+	Tagged []int          `yaml:"-" json:"-"` // VLANs its port carries tagged: Trunk and its sub-interfaces', sorted
+	DHCP   bool           `yaml:"-" json:"-"` // address: dhcp, its IPv4 address comes from a DHCP server
+	Addrs  []netip.Prefix `yaml:"-" json:"-"` // parsed and allocated addresses
+	Auto   []netip.Prefix `yaml:"-" json:"-"` // the subset of Addrs netlab allocated
+	Link   *Link          `yaml:"-" json:"-"` // the link this interface ends, if any
 }
 
 // Route is a static route in a node.

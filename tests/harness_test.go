@@ -130,7 +130,8 @@ func (l *lab) down() {
 }
 
 // leftovers lists what of a lab is still on the host: containers, host
-// interfaces, firewall rules, run directory, forwarder processes.
+// interfaces, firewall rules, run directory, forwarder, relay and DHCP
+// server processes.
 func leftovers(t *testing.T, name string) string {
 	var left []string
 	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=netlab.lab="+name).Output()
@@ -162,6 +163,9 @@ func leftovers(t *testing.T, name string) string {
 		}
 		if len(args) > 1 && args[1] == "_relay" && strings.Contains(string(cmd), "/run/netlab/"+name+"/") {
 			left = append(left, "relay "+filepath.Base(filepath.Dir(p)))
+		}
+		if len(args) > 1 && args[1] == "_dhcpd" && strings.Contains(string(cmd), "/run/netlab/"+name+"/") {
+			left = append(left, "dhcp server "+filepath.Base(filepath.Dir(p)))
 		}
 	}
 	return strings.Join(left, "; ")

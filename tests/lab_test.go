@@ -415,6 +415,8 @@ func TestTeachingLabs(t *testing.T) {
 		"wan":       {{"west", "10.20.0.2"}, {"east", "10.10.0.2"}},
 		"host-link": {{"client", "10.200.0.2"}, {"web", "10.200.0.1"}},
 		"vlans":     {{"s1", "10.10.0.12"}, {"s1", "10.20.0.11"}, {"e1", "10.10.0.1"}},
+		// pcs with addresses by DHCP reach the name server and, through NAT, www
+		"dhcp-dns": {{"pc1", "10.50.0.53"}, {"pc2", "203.0.113.80"}},
 	}
 	for name, list := range pings {
 		t.Run(name, func(t *testing.T) {
