@@ -335,6 +335,10 @@ func (b *builder) node(n *spec.Node) {
 		addr := b.add(&Step{ID: addrID(n.Name, i.Name), Kind: KindAddr, Node: n.Name,
 			Addr: &Addr{Iface: i.Name, Addrs: i.Addrs, DHCP: i.DHCP}, Deps: []string{wired}})
 		ready = append(ready, addr.ID)
+		if len(i.Proxied) > 0 {
+			ready = append(ready, b.add(&Step{ID: "ndpproxy:" + n.Name + ":" + i.Name, Kind: KindNDPProxy, Node: n.Name,
+				NDPProxy: &NDPProxy{Iface: i.Name, Addrs: i.Proxied}, Deps: []string{addr.ID}}).ID)
+		}
 	}
 	for _, gw := range n.Gateways {
 		dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
@@ -458,6 +462,9 @@ func sysctls(n *spec.Node) map[string]string {
 		out["net.ipv4.ip_forward"] = "1"
 	}
 	for _, i := range n.Interfaces {
+		if len(i.Proxied) > 0 {
+			out["net.ipv6.conf.all.proxy_ndp"] = "1" // or'ed with each interface's; set before the interfaces exist
+		}
 		for _, a := range i.Addrs {
 			if a.Addr().Is6() {
 				out["net.ipv6.conf.all.disable_ipv6"] = "0"

@@ -34,6 +34,7 @@ const (
 	KindRelay    Kind = "relay"    // an impaired link: both ends into the host, joined by a relay
 	KindRoute    Kind = "route"    // a static route
 	KindNAT      Kind = "nat"      // the node's nftables NAT table
+	KindNDPProxy Kind = "ndpproxy" // proxy neighbour entries on an interface
 	KindFirewall Kind = "firewall" // the node's nftables filter table
 	KindIsolate  Kind = "isolate"  // the lab's nftables bridge table: isolated segments
 	KindPublish  Kind = "publish"  // a host port forwarded into the node
@@ -46,7 +47,7 @@ var kindRank = map[Kind]int{}
 
 func init() {
 	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan, KindVLANIf,
-		KindAddr, KindRoute, KindNAT, KindFirewall, KindIsolate, KindPublish, KindDHCPD, KindReady, KindLease} {
+		KindAddr, KindRoute, KindNDPProxy, KindNAT, KindFirewall, KindIsolate, KindPublish, KindDHCPD, KindReady, KindLease} {
 		kindRank[k] = i
 	}
 }
@@ -69,6 +70,7 @@ type Step struct {
 	Relay     *Relay         `json:"relay,omitempty"`
 	Route     *Route         `json:"route,omitempty"`
 	NAT       *NAT           `json:"nat,omitempty"`
+	NDPProxy  *NDPProxy      `json:"ndp_proxy,omitempty"`
 	Firewall  *Firewall      `json:"firewall,omitempty"`
 	Isolate   *Isolate       `json:"isolate,omitempty"`
 	Publish   *Publish       `json:"publish,omitempty"`
@@ -212,6 +214,13 @@ type Route struct {
 	Dst netip.Prefix `json:"dst"`
 	Via netip.Addr   `json:"via,omitzero"`
 	Dev string       `json:"dev,omitempty"`
+}
+
+// NDPProxy is the addresses a node answers neighbour solicitations for on
+// an interface.
+type NDPProxy struct {
+	Iface string       `json:"iface"`
+	Addrs []netip.Addr `json:"addrs"`
 }
 
 // Firewall is the node's nftables filter: a policy per chain and rules.
@@ -381,6 +390,12 @@ func (s *Step) Describe() string {
 			out += " dev " + r.Dev
 		}
 		return out
+	case KindNDPProxy:
+		var as []string
+		for _, a := range s.NDPProxy.Addrs {
+			as = append(as, a.String())
+		}
+		return fmt.Sprintf("answer neighbour solicitations for %s on %s (proxy NDP)", strings.Join(as, " "), s.NDPProxy.Iface)
 	case KindFirewall:
 		f := s.Firewall
 		return fmt.Sprintf("firewall in %s: input %s, forward %s, output %s, %s", s.Node, f.Input, f.Forward, f.Output, Plural(len(f.Rules), "rule"))

@@ -146,7 +146,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		return EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
 	case planner.KindIsolate:
 		return EnsureIsolation(s.Isolate)
-	case planner.KindAddr, planner.KindRoute, planner.KindNAT, planner.KindFirewall:
+	case planner.KindAddr, planner.KindRoute, planner.KindNAT, planner.KindFirewall, planner.KindNDPProxy:
 		n, err := e.node(s.Node)
 		if err != nil {
 			return false, err
@@ -158,6 +158,8 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return EnsureRoute(n.ns, s.Route)
 		case planner.KindFirewall:
 			return EnsureFirewall(n.ns, s.Firewall)
+		case planner.KindNDPProxy:
+			return EnsureNDPProxy(n.ns, s.NDPProxy)
 		default:
 			return EnsureNAT(n.ns, s.NAT)
 		}

@@ -120,3 +120,34 @@ func KernelHasTaggedVLANs() bool {
 	}()
 	return <-ok
 }
+
+// EnsureNDPProxy adds the proxy neighbour entries an interface lacks, so
+// that the node answers neighbour solicitations for those addresses
+// (net.ipv6.conf.all.proxy_ndp is on as a container sysctl).
+func EnsureNDPProxy(ns *NS, p *planner.NDPProxy) (changed bool, err error) {
+	l, err := ns.h.LinkByName(p.Iface)
+	if err != nil {
+		return false, fmt.Errorf("interface %s: %w", p.Iface, err)
+	}
+	have := map[netip.Addr]bool{}
+	list, err := ns.h.NeighProxyList(l.Attrs().Index, netlink.FAMILY_V6)
+	if err != nil {
+		return false, fmt.Errorf("list proxy neighbours on %s: %w", p.Iface, err)
+	}
+	for _, n := range list {
+		if a, ok := netip.AddrFromSlice(n.IP); ok {
+			have[a.Unmap()] = true
+		}
+	}
+	for _, a := range p.Addrs {
+		if have[a] {
+			continue
+		}
+		n := &netlink.Neigh{LinkIndex: l.Attrs().Index, Family: netlink.FAMILY_V6, Flags: netlink.NTF_PROXY, IP: a.AsSlice()}
+		if err := ns.h.NeighSet(n); err != nil {
+			return changed, fmt.Errorf("proxy NDP for %s on %s: %w", a, p.Iface, err)
+		}
+		changed = true
+	}
+	return changed, nil
+}

@@ -340,6 +340,17 @@ func (c *checker) iface(n *Node, i *Interface) {
 		c.ps.addKey(at, "%s", msg)
 	}
 	c.vlanIface(n, i, at)
+	for k, a := range i.NDPProxy {
+		addr, err := netip.ParseAddr(a)
+		switch {
+		case err != nil || !addr.Is6() || addr.Is4In6():
+			c.ps.add(path(at, "ndp_proxy", k), "%q is not an IPv6 address", a)
+		case !n.Forward:
+			c.ps.add(path(at, "ndp_proxy", k), "proxy NDP answers for hosts the node forwards to: set forward: true on %s", n.Name)
+		default:
+			i.Proxied = append(i.Proxied, addr)
+		}
+	}
 	var nw *Network
 	if i.Network != "" {
 		nw = c.lab.Networks[i.Network]

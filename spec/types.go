@@ -151,6 +151,11 @@ type Interface struct {
 	// PARENT.N is on VLAN N of PARENT's network (a sub-interface).
 	VLAN  int   `yaml:"vlan,omitempty" json:"vlan,omitempty"`
 	Trunk []int `yaml:"trunk,omitempty" json:"trunk,omitempty"`
+	// NDPProxy lists IPv6 addresses the node answers neighbour
+	// solicitations for on this interface (proxy NDP), so that a host
+	// behind it is reachable with an address of this segment.
+	NDPProxy []string     `yaml:"ndp_proxy,omitempty" json:"ndp_proxy,omitempty"`
+	Proxied  []netip.Addr `yaml:"-" json:"-"` // parsed NDPProxy
 
 	Name   string         `yaml:"-" json:"-"` // the key under interfaces
 	Parent string         `yaml:"-" json:"-"` // a sub-interface's parent ("eth0" of "eth0.10")

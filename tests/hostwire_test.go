@@ -107,3 +107,31 @@ func hostState(t *testing.T, ifname string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// Proxy NDP, as in Docker's IPv6 documentation: h sits behind router r
+// with an address of the outer segment's prefix; r answers neighbour
+// solicitations for it there, so ext reaches h as if it were on-link.
+func TestNDPProxy(t *testing.T) {
+	l := up(t, `defaults: {image: netlab/tiny}
+networks:
+  outer: {}
+nodes:
+  ext: {interfaces: {eth0: {network: outer, address: "fd00:71::10/64"}}}
+  r:
+    forward: true
+    interfaces:
+      eth0: {network: outer, address: "fd00:71::1/64", ndp_proxy: ["fd00:71::100"]}
+      eth1: {address: "fd00:72::1/64"}
+    routes: [{to: "fd00:71::100/128", via: "fd00:72::2"}]
+  h:
+    interfaces: {eth0: {address: ["fd00:71::100/128", "fd00:72::2/64"]}}
+    gateway: "fd00:72::1"
+links: [[r:eth1, h:eth0]]
+`)
+	l.mustPing("ext", "fd00:71::100")
+	out, _ := l.exec("ext", "ip", "-6", "neigh")
+	rmac, _ := l.exec("r", "cat", "/sys/class/net/eth0/address")
+	if !strings.Contains(out, "fd00:71::100") || !strings.Contains(out, strings.TrimSpace(rmac)) {
+		t.Errorf("ext did not learn fd00:71::100 at r's MAC %s:\n%s", strings.TrimSpace(rmac), out)
+	}
+}
