@@ -303,7 +303,7 @@ func (b *builder) node(n *spec.Node) {
 	c := &Container{
 		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
 		Command: n.Command, Env: n.Env, Volumes: volumes(b.lab, n), Sysctls: sysctls(n),
-		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: frr.Files(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
+		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: nodeFiles(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
 		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.lab.File},
 	}
 	for _, i := range n.SortedInterfaces() {
@@ -333,7 +333,7 @@ func (b *builder) node(n *spec.Node) {
 			wired = linkID(i.Link)
 		}
 		addr := b.add(&Step{ID: addrID(n.Name, i.Name), Kind: KindAddr, Node: n.Name,
-			Addr: &Addr{Iface: i.Name, Addrs: i.Addrs, DHCP: i.DHCP}, Deps: []string{wired}})
+			Addr: &Addr{Iface: i.Name, Addrs: i.Addrs, DHCP: i.DHCP, SLAAC: i.SLAAC}, Deps: []string{wired}})
 		ready = append(ready, addr.ID)
 		if len(i.Proxied) > 0 {
 			ready = append(ready, b.add(&Step{ID: "ndpproxy:" + n.Name + ":" + i.Name, Kind: KindNDPProxy, Node: n.Name,
@@ -464,6 +464,16 @@ func sysctls(n *spec.Node) map[string]string {
 	for _, i := range n.Interfaces {
 		if len(i.Proxied) > 0 {
 			out["net.ipv6.conf.all.proxy_ndp"] = "1" // or'ed with each interface's; set before the interfaces exist
+		}
+		if i.SLAAC {
+			// Interfaces made after the start take the defaults: accept
+			// router advertisements (2: also when forwarding) and make
+			// addresses from their prefixes.
+			out["net.ipv6.conf.all.disable_ipv6"] = "0"
+			out["net.ipv6.conf.default.disable_ipv6"] = "0"
+			out["net.ipv6.conf.default.accept_ra"] = "2"
+			out["net.ipv6.conf.default.autoconf"] = "1"
+			out["net.ipv6.conf.all.forwarding"] = out["net.ipv4.ip_forward"]
 		}
 		for _, a := range i.Addrs {
 			if a.Addr().Is6() {
@@ -652,4 +662,17 @@ func (q *stepQueue) Pop() any {
 	x := old[len(old)-1]
 	*q = old[:len(old)-1]
 	return x
+}
+
+// nodeFiles are the files netlab writes into a node when it is created:
+// FRR's configuration and radvd's.
+func nodeFiles(n *spec.Node) map[string]string {
+	files := frr.Files(n)
+	if conf := frr.Radvd(n); conf != "" {
+		if files == nil {
+			files = map[string]string{}
+		}
+		files[frr.RadvdPath] = conf
+	}
+	return files
 }

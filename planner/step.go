@@ -168,6 +168,7 @@ type Addr struct {
 	Iface string         `json:"iface"`
 	Addrs []netip.Prefix `json:"addrs"`
 	DHCP  bool           `json:"dhcp,omitempty"`
+	SLAAC bool           `json:"slaac,omitempty"` // IPv6 addresses from router advertisements
 }
 
 // DHCPD is netlab's DHCP server of a network. Without Node it runs in a
@@ -366,6 +367,9 @@ func (s *Step) Describe() string {
 		as := make([]string, len(s.Addr.Addrs))
 		for i, a := range s.Addr.Addrs {
 			as[i] = a.String()
+		}
+		if s.Addr.SLAAC {
+			as = append(as, "(IPv6 by SLAAC)")
 		}
 		switch {
 		case s.Addr.DHCP && len(as) == 0:

@@ -365,6 +365,13 @@ func (c *checker) iface(n *Node, i *Interface) {
 		if len(i.Address) > 1 {
 			aat = path(aat, k)
 		}
+		if s == SLAACAddress {
+			if i.SLAAC {
+				c.ps.add(aat, "slaac is given twice")
+			}
+			i.SLAAC = true
+			continue
+		}
 		if s == DHCPAddress {
 			if i.DHCP {
 				c.ps.add(aat, "dhcp is given twice")
@@ -668,6 +675,9 @@ func hostRange(sub netip.Prefix) (netip.Addr, netip.Addr) {
 func (i *Interface) givenWrong() bool {
 	given := len(i.Address)
 	if i.DHCP {
+		given--
+	}
+	if i.SLAAC {
 		given--
 	}
 	return given > len(i.Addrs)

@@ -108,6 +108,10 @@ func (d *DHCP) InRange(a netip.Addr) bool {
 // address, prefix, default route and name servers by DHCP.
 const DHCPAddress = "dhcp"
 
+// SLAACAddress is the value of an interface address that takes IPv6
+// addresses and a default route from router advertisements (SLAAC).
+const SLAACAddress = "slaac"
+
 // Node is one container: a host, router, NAT firewall or server.
 type Node struct {
 	Image      string                `yaml:"image,omitempty" json:"image,omitempty"`
@@ -162,6 +166,7 @@ type Interface struct {
 	VID    int            `yaml:"-" json:"-"` // the VLAN the interface is on: its access VLAN or sub-interface's; 0 untagged
 	Tagged []int          `yaml:"-" json:"-"` // VLANs its port carries tagged: Trunk and its sub-interfaces', sorted
 	DHCP   bool           `yaml:"-" json:"-"` // address: dhcp, its IPv4 address comes from a DHCP server
+	SLAAC  bool           `yaml:"-" json:"-"` // address: slaac, IPv6 addresses from router advertisements
 	Addrs  []netip.Prefix `yaml:"-" json:"-"` // parsed and allocated addresses
 	Auto   []netip.Prefix `yaml:"-" json:"-"` // the subset of Addrs netlab allocated
 	Link   *Link          `yaml:"-" json:"-"` // the link this interface ends, if any

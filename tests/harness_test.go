@@ -187,12 +187,12 @@ func (l *lab) exec(node string, cmd ...string) (string, int) {
 // ping pings from a node, with retries for neighbour discovery.
 func (l *lab) ping(node, addr string) bool {
 	l.t.Helper()
-	cmd := "ping"
+	family := "-4"
 	if strings.Contains(addr, ":") {
-		cmd = "ping6"
+		family = "-6" // busybox and iputils both take it; iputils has no ping6
 	}
 	for i := 0; i < 3; i++ {
-		if _, code := l.exec(node, cmd, "-c", "1", "-W", "2", addr); code == 0 {
+		if _, code := l.exec(node, "ping", family, "-c", "1", "-W", "2", addr); code == 0 {
 			return true
 		}
 	}

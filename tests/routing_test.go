@@ -110,3 +110,15 @@ func TestRoutingBGPAcrossThreeASes(t *testing.T) {
 		t.Errorf("c1's route to 10.20.0.0/24 does not cross AS 65000 then AS 65002:\n%s", out)
 	}
 }
+
+// IPv6 by router advertisements: the hosts build addresses from the
+// announced prefixes and reach each other through the router.
+func TestRoutingIPv6SLAAC(t *testing.T) {
+	l := upBundled(t, "ipv6")
+	l.waitOutput("h1", 30*time.Second, `fd00:1::42:aff:fe01:a/64 scope global dynamic`, "ip", "-6", "addr", "show", "eth0") // not tentative
+	l.waitOutput("h2", 30*time.Second, `fd00:2::42:aff:fe02:a/64 scope global dynamic`, "ip", "-6", "addr", "show", "eth0") // not tentative
+	l.waitOutput("h1", 30*time.Second, `default via fe80::.* proto ra`, "ip", "-6", "route")
+	l.waitOutput("h2", 30*time.Second, `default via fe80::.* proto ra`, "ip", "-6", "route")
+	l.mustPing("h1", "fd00:2::42:aff:fe02:a")
+	l.mustPing("h1", "10.2.0.10")
+}
