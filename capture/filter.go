@@ -56,11 +56,15 @@ var dltNames = map[layers.LinkType]string{
 	layers.LinkTypeRaw:      "RAW",
 }
 
+// tcpdumpPaths are where tcpdump is looked for when it is not on PATH
+// (sudo's PATH may lack /usr/sbin).
+var tcpdumpPaths = []string{"/usr/bin/tcpdump", "/usr/sbin/tcpdump", "/usr/local/bin/tcpdump", "/usr/local/sbin/tcpdump"}
+
 func findTcpdump() (string, error) {
 	if p, err := exec.LookPath("tcpdump"); err == nil {
 		return p, nil
 	}
-	for _, p := range []string{"/usr/bin/tcpdump", "/usr/sbin/tcpdump", "/usr/local/bin/tcpdump", "/usr/local/sbin/tcpdump"} {
+	for _, p := range tcpdumpPaths {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
