@@ -97,11 +97,21 @@ func Run(ctx context.Context, eng Engine, opts Options, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stderr, "capturing on %s of lab %s (%s%s); Ctrl-C stops\n", t.desc, opts.Lab, t.linkType, filter)
 
-	n, readErr := loop(ctx, sock, opts, out.packet)
+	// A node that stops or restarts leaves its old namespace alive as long
+	// as the socket holds it, and nothing more comes: end the capture.
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if t.gone != nil {
+		go watch(runCtx, t.gone, func() { cancel(errNodeGone) })
+	}
+	n, readErr := loop(runCtx, sock, opts, out.packet)
 	flushErr := out.close()
 	fmt.Fprintf(stderr, "%d packet%s captured\n", n, plural(n))
 	if d := sock.Drops(); d > 0 {
 		fmt.Fprintf(stderr, "%d packet%s dropped by the kernel: the output was too slow\n", d, plural(d))
+	}
+	if errors.Is(context.Cause(runCtx), errNodeGone) {
+		return fmt.Errorf("capture on %s of lab %s ended: the node stopped or restarted; capture again once netlab up has rewired it", t.desc, opts.Lab)
 	}
 	if errors.Is(readErr, syscall.ENETDOWN) || errors.Is(readErr, syscall.ENXIO) {
 		return fmt.Errorf("capture on %s of lab %s ended: the interface went down or away (did the node restart?)", t.desc, opts.Lab)
@@ -114,6 +124,25 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+var errNodeGone = errors.New("the node stopped or restarted")
+
+// watch calls stop once gone says so, checking twice a second until ctx ends.
+func watch(ctx context.Context, gone func() bool, stop func()) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if gone() {
+				stop()
+				return
+			}
+		}
+	}
 }
 
 // loop hands frames to handle until ctx ends, the count is reached or the
@@ -207,6 +236,7 @@ type target struct {
 	ns       *provider.NS // the node's namespace; nil: the host's
 	index    int
 	linkType layers.LinkType
+	gone     func() bool // tells that the node's process left its namespace; nil on the host
 }
 
 func (t *target) nsHandle() netns.NsHandle {
@@ -257,7 +287,11 @@ func resolve(ctx context.Context, eng Engine, lab, what string) (*target, error)
 			ns.Close()
 			return nil, err
 		}
-		return &target{desc: what, ns: ns, index: l.Attrs().Index, linkType: lt}, nil
+		gone := func() bool {
+			now, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", n.Pid))
+			return err != nil || now != n.NetNS
+		}
+		return &target{desc: what, ns: ns, index: l.Attrs().Index, linkType: lt, gone: gone}, nil
 	}
 	if len(list) == 0 {
 		return nil, usagef("no lab %q on this host (netlab ls lists them)", lab)

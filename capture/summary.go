@@ -128,9 +128,12 @@ func describeTCP(t *layers.TCP) string {
 	if flags.Len() == 0 {
 		flags.WriteString("none")
 	}
-	s := fmt.Sprintf("Flags [%s], seq %d", flags.String(), t.Seq)
+	s := fmt.Sprintf("Flags [%s]", flags.String())
+	// Sequence numbers are absolute (tcpdump -S); a bare ACK has none.
 	if n := len(t.Payload); n > 0 {
-		s += fmt.Sprintf(":%d", t.Seq+uint32(n))
+		s += fmt.Sprintf(", seq %d:%d", t.Seq, t.Seq+uint32(n))
+	} else if t.SYN || t.FIN || t.RST {
+		s += fmt.Sprintf(", seq %d", t.Seq)
 	}
 	if t.ACK {
 		s += fmt.Sprintf(", ack %d", t.Ack)

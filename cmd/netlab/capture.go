@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -46,6 +47,9 @@ func captureCommand() *cli.Command {
 }
 
 func runCapture(ctx context.Context, opts capture.Options, stdout, stderr io.Writer) error {
+	if os.Geteuid() != 0 {
+		return errors.New("netlab capture needs root: it opens packet sockets in the lab's network namespaces; run it with sudo")
+	}
 	d, err := engine(ctx, "capture")
 	if err != nil {
 		return err
