@@ -18,6 +18,10 @@ import (
 // by default, enough for the largest segment a veth hands over whole.
 const Snaplen = 262144
 
+// rcvBuf is the receive queue asked of the kernel, in bytes (it doubles
+// it for its bookkeeping): a burst of hundreds of large segments fits.
+const rcvBuf = 8 << 20
+
 // Socket is a packet socket bound to one interface, maybe in another
 // network namespace. Read it from one goroutine; Stop it from any.
 type Socket struct {
@@ -49,6 +53,11 @@ func Open(ns netns.NsHandle, name string, ifindex int, prog []bpf.RawInstruction
 		if err := attachFilter(fd, prog); err != nil {
 			return nil, fmt.Errorf("attach the filter to the socket for %s: %w", name, err)
 		}
+	}
+	// Room for bursts of large segments (a veth hands over up to 64 KB at
+	// once): the default queue holds a few of them. Above rmem_max as root.
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvBuf) != nil {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvBuf) // what rmem_max allows
 	}
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return nil, fmt.Errorf("timestamps on the socket for %s: %w", name, err)
