@@ -117,6 +117,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			statusCommand(),
 			lsCommand(),
 			execCommand(),
+			captureCommand(),
 			labsCommand(),
 		},
 	}
