@@ -420,15 +420,7 @@ func TestTeachingLabs(t *testing.T) {
 	}
 	for name, list := range pings {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile("../labs/" + name + ".yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			body := strings.Replace(string(data), "\nname: "+name+"\n", "\n", 1)
-			if body == string(data) {
-				t.Fatalf("labs/%s.yaml: no name line to replace", name)
-			}
-			l := up(t, body)
+			l := upBundled(t, name)
 			for _, p := range list {
 				l.mustPing(p[0], p[1])
 			}
