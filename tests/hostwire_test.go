@@ -135,3 +135,27 @@ links: [[r:eth1, h:eth0]]
 		t.Errorf("ext did not learn fd00:71::100 at r's MAC %s:\n%s", strings.TrimSpace(rmac), out)
 	}
 }
+
+// The bridged lab on a bridge and a NIC made by the test, named through the
+// lab's variables.
+func TestBridgedLab(t *testing.T) {
+	br, nic := hostIfName("nlbbr"), hostIfName("nlbnic")
+	ipCmd(t, "link", "add", br, "type", "bridge")
+	t.Cleanup(func() { exec.Command("ip", "link", "del", br).Run() })
+	ipCmd(t, "link", "set", br, "up")
+	ipCmd(t, "link", "add", nic, "type", "veth", "peer", "name", nic+"p")
+	t.Cleanup(func() { exec.Command("ip", "link", "del", nic).Run() })
+	ipCmd(t, "link", "set", nic, "up")
+	ipCmd(t, "link", "set", nic+"p", "up")
+	t.Setenv("NETLAB_BRIDGE", br)
+	t.Setenv("NETLAB_NIC", nic)
+	l := upBundled(t, "bridged")
+	l.mustPing("guest", "192.168.50.1")
+	l.mustPing("router", "fd00:50::80")
+	if out, code := l.exec("guest", "ip", "addr", "add", "192.168.50.99/24", "dev", "eth0"); code == 0 || !strings.Contains(out, "not permitted") {
+		t.Errorf("guest dropped NET_ADMIN but could add an address: exit %d %s", code, out)
+	}
+	if out := ipCmd(t, "-o", "link", "show", "master", br); strings.Count(out, "\n") != 2 {
+		t.Errorf("bridge %s has not the lab's two ports:\n%s", br, out)
+	}
+}
