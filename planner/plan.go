@@ -304,7 +304,7 @@ func (b *builder) node(n *spec.Node) {
 		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
 		Command: n.Command, Env: n.Env, Volumes: volumes(b.lab, n), Sysctls: sysctls(n),
 		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: nodeFiles(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
-		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.lab.File},
+		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: absPath(b.lab.File)},
 	}
 	for _, i := range n.SortedInterfaces() {
 		if i.DHCP {
@@ -675,4 +675,16 @@ func nodeFiles(n *spec.Node) map[string]string {
 		files[frr.RadvdPath] = conf
 	}
 	return files
+}
+
+// absPath is the lab file's absolute path, recorded on every container so
+// that start, restart and ls find it from any directory.
+func absPath(file string) string {
+	if file == "" || filepath.IsAbs(file) {
+		return file
+	}
+	if abs, err := filepath.Abs(file); err == nil {
+		return abs
+	}
+	return file
 }

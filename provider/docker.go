@@ -312,3 +312,12 @@ func (d *Docker) HasImage(ctx context.Context, image string) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// Stop stops a container (10 s grace, then SIGKILL); stopped is success.
+func (d *Docker) Stop(ctx context.Context, id string) error {
+	timeout := 10
+	if err := d.c.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout}); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("stop container %s: %w", id[:min(12, len(id))], err)
+	}
+	return nil
+}

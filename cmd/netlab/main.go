@@ -118,6 +118,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			lsCommand(),
 			execCommand(),
 			captureCommand(),
+			linkCommand(),
+			nodeCommand("stop", "stop a node (a powered-off machine) while the lab runs"),
+			nodeCommand("start", "start a stopped node and wire it again from the lab file"),
+			nodeCommand("restart", "restart a node and wire it again from the lab file"),
 			labsCommand(),
 		},
 	}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netlab/netlab/faults"
+	"github.com/netlab/netlab/provider"
+)
+
+// faultError turns faults' usage errors into exit code 2.
+func faultError(err error) error {
+	if errors.Is(err, faults.ErrUsage) {
+		return &exitError{code: exitUsage, err: errors.New(strings.TrimPrefix(err.Error(), faults.ErrUsage.Error()+": "))}
+	}
+	return err
+}
+
+func linkCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "link",
+		Usage:     "set a node's interface down (a pulled cable) or up again, while the lab runs",
+		ArgsUsage: "LAB NODE:IF down|up",
+		Description: "An interface on a network: its port's host side goes down, so the node sees no carrier.\n" +
+			"A link end: the interface goes down in the node, and its peer loses carrier.\n" +
+			"netlab up restores what the file says.",
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) != 3 || (args[2] != "down" && args[2] != "up") || !strings.Contains(args[1], ":") {
+				return usageError("netlab link takes a lab, NODE:IF and down or up: netlab link LAB NODE:IF down")
+			}
+			node, iface, _ := strings.Cut(args[1], ":")
+			return runLink(c.Context, args[0], node, iface, args[2] == "up", c.App.Writer)
+		},
+	}
+}
+
+func runLink(ctx context.Context, lab, node, iface string, up bool, stdout io.Writer) error {
+	d, err := provider.NewDocker(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	r, err := faults.SetLink(ctx, d, lab, node, iface, up)
+	if err != nil {
+		return faultError(err)
+	}
+	state := map[bool]string{true: "up", false: "down"}[up]
+	if !r.Changed {
+		fmt.Fprintf(stdout, "%s:%s is %s already (%s)\n", node, iface, state, r.Where)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s:%s %s (%s)\n", node, iface, state, r.Where)
+	return nil
+}
+
+// nodeCommand is stop, start or restart of one node.
+func nodeCommand(name, usage string) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     usage,
+		ArgsUsage: "LAB NODE",
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) != 2 {
+				return usageError("netlab %s takes a lab and a node: netlab %s LAB NODE", name, name)
+			}
+			return runNode(c.Context, name, args[0], args[1], c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+func runNode(ctx context.Context, action, lab, node string, stdout, stderr io.Writer) error {
+	d, err := provider.NewDocker(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if action == "stop" || action == "restart" {
+		if err := faults.Stop(ctx, d, lab, node); err != nil {
+			return faultError(err)
+		}
+		fmt.Fprintf(stdout, "stopped %s\n", node)
+		if action == "stop" {
+			return nil
+		}
+	}
+	file, err := faults.Start(ctx, d, lab, node)
+	if err != nil {
+		return faultError(err)
+	}
+	fmt.Fprintf(stdout, "started %s; wiring it\n", node)
+	if _, err := os.Stat(file); file == "" || err != nil {
+		return fmt.Errorf("node %s started, but the lab file it came from (%q) is gone: run netlab up FILE to wire it", node, file)
+	}
+	return runUp(ctx, upOptions{file: file, parallel: 8}, stdout, stderr)
+}

@@ -1,0 +1,127 @@
+// Package faults breaks and mends a running lab on purpose: a link set
+// down and up again, a node stopped, started or restarted. What the file
+// says is restored by netlab up; these are the run-time changes a teacher
+// makes during an exercise.
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/provider"
+)
+
+// Engine is what faults needs of the container engine.
+type Engine interface {
+	List(ctx context.Context, lab string) ([]provider.Container, error)
+	Inspect(ctx context.Context, id string) (provider.Node, error)
+	Start(ctx context.Context, id string) (provider.Node, error)
+	Stop(ctx context.Context, id string) error
+}
+
+var _ Engine = (*provider.Docker)(nil)
+
+// ErrUsage marks errors in what was asked (an unknown node or interface).
+var ErrUsage = errors.New("usage")
+
+// find returns the lab's container of node.
+func find(ctx context.Context, e Engine, lab, node string) (provider.Container, error) {
+	list, err := e.List(ctx, lab)
+	if err != nil {
+		return provider.Container{}, err
+	}
+	if len(list) == 0 {
+		return provider.Container{}, fmt.Errorf("%w: no lab %q on this host (netlab ls lists them)", ErrUsage, lab)
+	}
+	var known []string
+	for _, c := range list {
+		if c.Node == node {
+			return c, nil
+		}
+		known = append(known, c.Node)
+	}
+	slices.Sort(known)
+	return provider.Container{}, fmt.Errorf("%w: lab %s has no node %q (nodes: %v)", ErrUsage, lab, node, known)
+}
+
+// LinkResult says what SetLink changed, and where.
+type LinkResult struct {
+	Where   string // "host side" (a bridge port: the cable is pulled) or "in the node"
+	Changed bool
+}
+
+// SetLink sets a node's interface down or up. For an interface on a
+// network, the host side of its port goes down, as if its cable were
+// pulled: the node sees no carrier and its own settings stay. For a link
+// end, the interface goes down in the node, and its peer loses carrier.
+func SetLink(ctx context.Context, e Engine, lab, node, iface string, up bool) (LinkResult, error) {
+	c, err := find(ctx, e, lab, node)
+	if err != nil {
+		return LinkResult{}, err
+	}
+	if port, err := netlink.LinkByName(naming.Port(lab, node, iface)); err == nil && naming.OwnedBy(port.Attrs().Alias, lab) {
+		return LinkResult{Where: "host side"}.set(netlink.LinkSetUp, netlink.LinkSetDown, port, up)
+	}
+	n, err := e.Inspect(ctx, c.ID)
+	if err != nil {
+		return LinkResult{}, err
+	}
+	if n.Pid == 0 {
+		return LinkResult{}, fmt.Errorf("node %s is not running: netlab start %s %s", node, lab, node)
+	}
+	ns, err := provider.OpenNS(n.Pid)
+	if err != nil {
+		return LinkResult{}, err
+	}
+	defer ns.Close()
+	h := ns.Handle()
+	l, err := h.LinkByName(iface)
+	if err != nil {
+		return LinkResult{}, fmt.Errorf("%w: node %s has no interface %q", ErrUsage, node, iface)
+	}
+	return LinkResult{Where: "in the node"}.set(h.LinkSetUp, h.LinkSetDown, l, up)
+}
+
+func (r LinkResult) set(setUp, setDown func(netlink.Link) error, l netlink.Link, up bool) (LinkResult, error) {
+	isUp := l.Attrs().Flags&net.FlagUp != 0
+	if isUp == up {
+		return r, nil
+	}
+	set, word := setDown, "down"
+	if up {
+		set, word = setUp, "up"
+	}
+	if err := set(l); err != nil {
+		return r, fmt.Errorf("set %s %s: %w", l.Attrs().Name, word, err)
+	}
+	r.Changed = true
+	return r, nil
+}
+
+// Stop stops a node's container; its interfaces go with its namespace.
+func Stop(ctx context.Context, e Engine, lab, node string) error {
+	c, err := find(ctx, e, lab, node)
+	if err != nil {
+		return err
+	}
+	return e.Stop(ctx, c.ID)
+}
+
+// Start starts a node's stopped container and returns the lab file it was
+// brought up from, so that the caller rewires it (netlab up FILE).
+func Start(ctx context.Context, e Engine, lab, node string) (file string, err error) {
+	c, err := find(ctx, e, lab, node)
+	if err != nil {
+		return "", err
+	}
+	if _, err := e.Start(ctx, c.ID); err != nil {
+		return "", err
+	}
+	return c.Labels[naming.LabelFile], nil
+}
