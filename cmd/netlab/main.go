@@ -84,7 +84,9 @@ func report(err error, stderr io.Writer) int {
 	if errors.Is(err, spec.ErrInvalid) {
 		code = exitUsage
 	}
-	fmt.Fprintln(stderr, err)
+	if msg := err.Error(); msg != "" { // "" when the command has said it all
+		fmt.Fprintln(stderr, msg)
+	}
 	return code
 }
 
@@ -111,6 +113,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			upCommand(),
 			downCommand(),
 			statusCommand(),
+			checkCommand(),
 			lsCommand(),
 			execCommand(),
 			labsCommand(),
