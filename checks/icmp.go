@@ -240,13 +240,13 @@ func ping(ns netns.NsHandle, dst netip.Addr, count int, limit time.Duration) Out
 }
 
 // maxHops bounds a trace; silentHops ends one early, after that many hops
-// in a row that did not answer.
+// in a row that did not answer (each is tried twice).
 const (
 	maxHops    = 30
-	silentHops = 3
+	silentHops = 2
 )
 
-// tracePath sends echo requests with growing TTLs (limit per hop) and
+// tracePath sends echo requests with growing TTLs (limit per try of a hop) and
 // collects who answers: the routers on the way, then the destination. It
 // passes when the destination answers and the hops include an address of
 // each of vias, in order.
@@ -261,13 +261,21 @@ func tracePath(ns netns.NsHandle, dst netip.Addr, vias [][]netip.Addr, limit tim
 	reached, silent := false, 0
 	why := ""
 	for ttl := 1; ttl <= maxHops && !reached && why == "" && silent < silentHops; ttl++ {
-		if err := p.send(ttl, ttl); err != nil {
-			why = netDetail(err, limit)
-			break
+		// Twice per hop: routers send ICMP errors at about one a second
+		// after a short burst (the kernel's rate limit).
+		var a answer
+		for try := 0; try < 2 && a.kind == noAnswer && why == ""; try++ {
+			seq := ttl + try*maxHops
+			if err := p.send(seq, ttl); err != nil {
+				why = netDetail(err, limit)
+				break
+			}
+			if a, err = p.wait(seq, time.Now().Add(limit)); err != nil {
+				return Outcome{Err: fmt.Errorf("read ICMP: %w", err)}
+			}
 		}
-		a, err := p.wait(ttl, time.Now().Add(limit))
-		if err != nil {
-			return Outcome{Err: fmt.Errorf("read ICMP: %w", err)}
+		if why != "" {
+			break
 		}
 		hops = append(hops, a.from)
 		switch a.kind {

@@ -91,7 +91,7 @@ func (p *NetProber) run(ctx context.Context, c *spec.Check) Outcome {
 	defer cancel()
 	out, code, err := p.Nodes.Exec(ctx, c.Node, c.Run)
 	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return Outcome{Detail: fmt.Sprintf("did not finish in %s", c.Limit)}
 		}
 		return Outcome{Err: err}
