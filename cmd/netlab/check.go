@@ -50,6 +50,8 @@ func checkCommand() *cli.Command {
 	}
 }
 
+var _ checks.Nodes = (*provider.LabNodes)(nil)
+
 // errChecksFailed makes the exit code 1 once the results are printed.
 var errChecksFailed = errors.New("")
 
