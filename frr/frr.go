@@ -26,7 +26,7 @@ func Files(n *spec.Node) map[string]string {
 	switch {
 	case n.Config != nil && n.Config.FRRText != "":
 		conf = n.Config.FRRText
-	case n.Routing != nil:
+	case n.Routing != nil && (n.Routing.OSPF != nil || n.Routing.OSPF6 != nil || n.Routing.RIP != nil || n.Routing.RIPng != nil || n.Routing.BGP != nil):
 		conf = Conf(n)
 	default:
 		return nil
@@ -280,5 +280,32 @@ func Daemons(conf string) string {
 		fmt.Fprintf(&b, "%s_options=\"  -A %s\"\n", d, addr)
 	}
 	b.WriteString("staticd_options=\"-A 127.0.0.1\"\n")
+	return b.String()
+}
+
+// RadvdPath is where radvd's configuration goes in a node; netlab/router
+// starts radvd when it exists.
+const RadvdPath = "/etc/radvd.conf"
+
+// Radvd renders radvd.conf for a node whose routing has ra: router
+// advertisements every 3 to 10 s on each interface, announcing its /64
+// prefixes on-link and for SLAAC. "" when the node sends none.
+func Radvd(n *spec.Node) string {
+	if n.Routing == nil || len(n.Routing.RA) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# radvd configuration of %s, written by netlab from routing.ra.\n", n.Name)
+	for _, name := range n.Routing.RA {
+		i := n.Interfaces[name]
+		if i == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "interface %s {\n\tAdvSendAdvert on;\n\tMinRtrAdvInterval 3;\n\tMaxRtrAdvInterval 10;\n", name)
+		for _, p := range spec.RAPrefixes(i) {
+			fmt.Fprintf(&b, "\tprefix %s {\n\t\tAdvOnLink on;\n\t\tAdvAutonomous on;\n\t};\n", p)
+		}
+		b.WriteString("};\n")
+	}
 	return b.String()
 }

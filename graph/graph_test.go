@@ -121,3 +121,26 @@ func TestMermaidAndDOTNameEveryNode(t *testing.T) {
 		t.Error("DOT lacks the backbone-isp link")
 	}
 }
+
+// An interface with address: dhcp says so, and a network that netlab
+// serves DHCP on shows its range, in every picture.
+func TestDHCPShown(t *testing.T) {
+	lab, err := spec.Parse([]byte(`
+name: x
+networks:
+  lan: {subnet: 10.0.0.0/24, dhcp: {range: [10.0.0.100, 10.0.0.199]}}
+nodes:
+  a: {image: busybox, interfaces: {eth0: {network: lan, address: [dhcp, fd00::a/64]}}}
+`), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := FromLab(lab)
+	for format, got := range map[string]string{"text": tp.Text(), "svg": tp.SVG(), "dot": tp.DOT(), "mmd": tp.Mermaid()} {
+		for _, want := range []string{"eth0 dhcp fd00::a/64", "lan 10.0.0.0/24 dhcp 10.0.0.100-10.0.0.199"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s does not show %q:\n%s", format, want, got)
+			}
+		}
+	}
+}

@@ -25,6 +25,9 @@ const (
 	RoleServer Role = "server"
 	RoleRouter Role = "router"
 	RoleNAT    Role = "nat"
+	// RoleMachine is the machine netlab runs on, drawn when a link ends on
+	// it (host:IFNAME).
+	RoleMachine Role = "machine"
 )
 
 // Topology is what a picture shows of a lab.
@@ -54,9 +57,11 @@ type Node struct {
 type Iface struct {
 	Name    string   `json:"name"`
 	Network string   `json:"network,omitempty"`
-	Peer    string   `json:"peer,omitempty"` // node:iface at the link's other end
-	Addrs   []string `json:"addrs,omitempty"`
+	Peer    string   `json:"peer,omitempty"`  // node:iface at the link's other end
+	Addrs   []string `json:"addrs,omitempty"` // "dhcp" first for an IPv4 address by DHCP
 	MAC     string   `json:"mac"`
+	VLAN    int      `json:"vlan,omitempty"`  // access VLAN of its port
+	Trunk   []int    `json:"trunk,omitempty"` // VLANs its port carries tagged
 }
 
 // Network is an Ethernet segment.
@@ -64,11 +69,14 @@ type Network struct {
 	Name    string   `json:"name"`
 	Bridge  string   `json:"bridge"`
 	Subnets []string `json:"subnets,omitempty"`
-	Members []string `json:"members"` // node:iface
+	DHCP    string   `json:"dhcp,omitempty"` // "10.0.0.100-10.0.0.199" when netlab serves DHCP
+	Members []string `json:"members"`        // node:iface
 	// Isolated segments let members reach only routers and the flows in
 	// Allow ("h1 -> h3 tcp/80").
 	Isolated bool     `json:"isolated,omitempty"`
 	Allow    []string `json:"allow,omitempty"`
+	External string   `json:"external,omitempty"` // the host's own bridge
+	Macvlan  string   `json:"macvlan,omitempty"`  // the host interface whose macvlans members get
 }
 
 // Link is a point-to-point link.
@@ -88,7 +96,10 @@ func FromLab(lab *spec.Lab) *Topology {
 			node.Hostname = n.Hostname
 		}
 		for _, i := range n.SortedInterfaces() {
-			fi := &Iface{Name: i.Name, Network: i.Network, MAC: i.MAC}
+			fi := &Iface{Name: i.Name, Network: i.Network, MAC: i.MAC, VLAN: i.VLAN, Trunk: i.Tagged}
+			if i.DHCP {
+				fi.Addrs = append(fi.Addrs, spec.DHCPAddress)
+			}
 			for _, a := range i.Addrs {
 				fi.Addrs = append(fi.Addrs, a.String())
 			}
@@ -121,9 +132,31 @@ func FromLab(lab *spec.Lab) *Topology {
 		}
 		t.Nodes = append(t.Nodes, node)
 	}
+	var machine *Node
+	for _, l := range lab.Links {
+		if l.HostEnd < 0 {
+			continue
+		}
+		if machine == nil {
+			machine = &Node{Name: spec.HostNode, Image: "-", Role: RoleMachine}
+			t.Nodes = append(t.Nodes, machine)
+		}
+		e := l.Endpoints[l.HostEnd]
+		fi := &Iface{Name: e.Interface, Peer: l.Endpoints[1-l.HostEnd].String()}
+		for _, a := range l.HostAddrs {
+			fi.Addrs = append(fi.Addrs, a.String())
+		}
+		machine.Interfaces = append(machine.Interfaces, fi)
+	}
 	for _, name := range lab.SortedNetworks() {
 		nw := lab.Networks[name]
-		n := &Network{Name: name, Bridge: naming.Bridge(lab.Name, name), Members: members[name], Isolated: nw.Isolated}
+		n := &Network{Name: name, Bridge: naming.Bridge(lab.Name, name), Members: members[name], Isolated: nw.Isolated,
+			External: nw.External, Macvlan: nw.Macvlan}
+		if nw.External != "" {
+			n.Bridge = nw.External
+		} else if nw.Macvlan != "" {
+			n.Bridge = ""
+		}
 		for _, a := range nw.Allow {
 			n.Allow = append(n.Allow, allowText(a))
 		}
@@ -134,6 +167,9 @@ func FromLab(lab *spec.Lab) *Topology {
 			if s != "" {
 				n.Subnets = append(n.Subnets, s)
 			}
+		}
+		if d := nw.DHCP; d != nil && d.First.IsValid() {
+			n.DHCP = d.First.String() + "-" + d.Last.String()
 		}
 		t.Networks = append(t.Networks, n)
 	}
@@ -186,7 +222,13 @@ func (t *Topology) Node(name string) *Node {
 
 // counts says how many nodes, networks and links the topology has.
 func (t *Topology) counts() string {
-	return planner.Plural(len(t.Nodes), "node") + ", " + planner.Plural(len(t.Networks), "network") + ", " +
+	nodes := len(t.Nodes)
+	for _, n := range t.Nodes {
+		if n.Role == RoleMachine {
+			nodes--
+		}
+	}
+	return planner.Plural(nodes, "node") + ", " + planner.Plural(len(t.Networks), "network") + ", " +
 		planner.Plural(len(t.Links), "point-to-point link")
 }
 
@@ -210,6 +252,12 @@ func (n *Node) label() []string {
 		addrs := strings.Join(i.Addrs, " ")
 		if addrs == "" {
 			addrs = "(no address)"
+		}
+		if i.VLAN != 0 {
+			addrs += fmt.Sprintf(" [vlan %d]", i.VLAN)
+		}
+		if len(i.Trunk) > 0 {
+			addrs += " [trunk " + strings.Trim(fmt.Sprint(i.Trunk), "[]") + "]"
 		}
 		lines = append(lines, i.Name+" "+addrs)
 	}
@@ -319,11 +367,20 @@ func routingText(n *spec.Node) []string {
 	return out
 }
 
-var roleTitle = map[Role]string{RoleHost: "host", RoleServer: "server", RoleRouter: "router", RoleNAT: "NAT"}
+var roleTitle = map[Role]string{RoleHost: "host", RoleServer: "server", RoleRouter: "router", RoleNAT: "NAT", RoleMachine: "this machine"}
 
-// netLabel is the text of a network: name and subnets.
+// label is the text of a network: name, subnets, DHCP range.
 func (n *Network) label() string {
 	s := strings.Join(append([]string{n.Name}, n.Subnets...), " ")
+	if n.DHCP != "" {
+		s += " dhcp " + n.DHCP
+	}
+	if n.External != "" {
+		s += " (host bridge " + n.External + ")"
+	}
+	if n.Macvlan != "" {
+		s += " (macvlans of " + n.Macvlan + ")"
+	}
 	if n.Isolated {
 		s += " (isolated"
 		if len(n.Allow) > 0 {
@@ -337,10 +394,11 @@ func (n *Network) label() string {
 type roleStyle struct{ fill, stroke string }
 
 var styles = map[Role]roleStyle{
-	RoleHost:   {"#eef3fb", "#4a6fa5"},
-	RoleServer: {"#f3e8f7", "#7b3f99"},
-	RoleRouter: {"#e8f5e9", "#2e7d32"},
-	RoleNAT:    {"#fff3e0", "#d35400"},
+	RoleHost:    {"#eef3fb", "#4a6fa5"},
+	RoleServer:  {"#f3e8f7", "#7b3f99"},
+	RoleRouter:  {"#e8f5e9", "#2e7d32"},
+	RoleNAT:     {"#fff3e0", "#d35400"},
+	RoleMachine: {"#f5f5f5", "#616161"},
 }
 
 const (

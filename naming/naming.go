@@ -24,6 +24,7 @@ const (
 	BridgePrefix = "nlb" // a network's bridge
 	PortPrefix   = "nlp" // the host end of a node's veth on a bridge
 	RelayPrefix  = "nlr" // the host end of a node's veth on an impaired link
+	DHCPPrefix   = "nld" // the host end of netlab's DHCP server's veth on a bridge
 )
 
 // AliasPrefix starts the alias (IFLA_IFALIAS) of every host interface.
@@ -40,6 +41,15 @@ func Port(lab, node, iface string) string { return PortPrefix + hash10(lab, "por
 
 // Relay is the host name of node:iface's veth end on an impaired link.
 func Relay(lab, node, iface string) string { return RelayPrefix + hash10(lab, "relay", node, iface) }
+
+// DHCP is the host name of the bridge-side end of the veth of netlab's
+// DHCP server on a network.
+func DHCP(lab, network string) string { return DHCPPrefix + hash10(lab, "dhcp", network) }
+
+// DHCPAlias names the lab and network behind a DHCP server's host end.
+func DHCPAlias(lab, network string) string {
+	return AliasPrefix + lab + ":dhcp:" + network
+}
 
 // RelayAlias names the lab and node interface behind a relay's host end.
 func RelayAlias(lab, node, iface string) string {
@@ -68,6 +78,10 @@ func LabOf(alias string) string {
 	lab, _, _ := strings.Cut(rest, ":")
 	return lab
 }
+
+// HostLinkAlias is the alias of the machine's end of a host link, so that
+// down finds it by the lab's name like every other host interface.
+func HostLinkAlias(lab, ifname string) string { return AliasPrefix + lab + ":host:" + ifname }
 
 // NATTable is the nftables table netlab owns inside a node's namespace.
 const NATTable = "netlab"

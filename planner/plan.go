@@ -22,6 +22,9 @@ type Plan struct {
 	File  string  `json:"file,omitempty"`
 	Hosts []Host  `json:"hosts"` // /etc/hosts of every node
 	Steps []*Step `json:"steps"` // dependencies before dependents
+	// VLANs says how the lab's VLANs are made, when it has any: VLANTagged
+	// or VLANBridges.
+	VLANs VLANMode `json:"vlans,omitempty"`
 
 	byID map[string]*Step
 }
@@ -42,8 +45,38 @@ func (p *Plan) Count(k Kind) int {
 
 // Summary is one line: what the plan builds.
 func (p *Plan) Summary() string {
-	return fmt.Sprintf("lab %s: %s, %s, %s, %s", p.Lab, Plural(p.Count(KindCreate), "container"),
+	s := fmt.Sprintf("lab %s: %s, %s, %s, %s", p.Lab, Plural(p.Count(KindCreate), "container"),
 		Plural(p.Count(KindBridge), "bridge"), Plural(p.Count(KindLink), "point-to-point link"), Plural(len(p.Steps), "step"))
+	if p.VLANs != "" {
+		s += "; VLANs: " + p.VLANs.String()
+	}
+	return s
+}
+
+// VLANMode is how VLANs are made.
+type VLANMode string
+
+const (
+	// VLANTagged: 802.1Q tags, VLAN filtering on the lab bridge, 802.1Q
+	// sub-interfaces in the nodes.
+	VLANTagged VLANMode = "tagged"
+	// VLANBridges: for kernels without 802.1Q devices or bridge VLAN
+	// filtering, one lab bridge per VLAN and a veth per sub-interface:
+	// VLANs stay apart and PARENT.N works for IP, but no tag is on the wire.
+	VLANBridges VLANMode = "bridges"
+)
+
+func (m VLANMode) String() string {
+	if m == VLANTagged {
+		return "802.1Q tags (VLAN filtering on the bridges)"
+	}
+	return "one bridge per VLAN (this kernel has no 802.1Q devices or bridge VLAN filtering)"
+}
+
+// Options are what the planner needs to know of the machine.
+type Options struct {
+	// TaggedVLANs: the kernel has 802.1Q devices and bridge VLAN filtering.
+	TaggedVLANs bool
 }
 
 // Plural writes "1 link", "2 links".
@@ -73,8 +106,11 @@ func (p *Plan) String() string {
 }
 
 // Build plans a lab from scratch (nothing of it exists yet).
-func Build(lab *spec.Lab) (*Plan, error) {
-	b := &builder{lab: lab, steps: map[string]*Step{}}
+func Build(lab *spec.Lab) (*Plan, error) { return BuildWith(lab, Options{}) }
+
+// BuildWith plans a lab for a machine that has what opts say.
+func BuildWith(lab *spec.Lab, opts Options) (*Plan, error) {
+	b := &builder{lab: lab, steps: map[string]*Step{}, opts: opts, readyDeps: map[string][]string{}}
 	for _, name := range lab.SortedNetworks() {
 		b.network(name, lab.Networks[name])
 	}
@@ -89,12 +125,23 @@ func Build(lab *spec.Lab) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Lab: lab.Name, File: lab.File, Hosts: hosts(lab), Steps: steps, byID: b.steps}, nil
+	p := &Plan{Lab: lab.Name, File: lab.File, Hosts: hosts(lab), Steps: steps, byID: b.steps}
+	if lab.UsesVLANs() {
+		p.VLANs = VLANBridges
+		if opts.TaggedVLANs {
+			p.VLANs = VLANTagged
+		}
+	}
+	return p, nil
 }
 
 type builder struct {
 	lab   *spec.Lab
 	steps map[string]*Step
+	opts  Options
+	// readyDeps are more steps a node's ready step waits for (sub-interfaces
+	// made for trunk VLANs).
+	readyDeps map[string][]string
 }
 
 func (b *builder) add(s *Step) *Step {
@@ -105,17 +152,113 @@ func (b *builder) add(s *Step) *Step {
 	return s
 }
 
-func (b *builder) network(name string, nw *spec.Network) {
-	br := &Bridge{
-		Network: name,
-		Name:    naming.Bridge(b.lab.Name, name),
-		Alias:   naming.BridgeAlias(b.lab.Name, name),
-		MTU:     nw.MTU,
+// vlanSegment names VLAN vid of a network where it is a bridge of its own.
+func vlanSegment(network string, vid int) string { return fmt.Sprintf("%s.v%d", network, vid) }
+
+// port plans how an interface on a network is wired, and returns the
+// step's ID: a veth from its bridge (the VLAN's bridge, for an access port
+// or a sub-interface without tagging), or an 802.1Q sub-interface on its
+// parent. Trunk VLANs without a sub-interface in the file get one where
+// VLANs are bridges, so that the node has PARENT.N as with tags.
+func (b *builder) port(n *spec.Node, i *spec.Interface, start string) string {
+	lab := b.lab.Name
+	id := "port:" + n.Name + ":" + i.Name
+	if i.Parent != "" && b.opts.TaggedVLANs {
+		b.add(&Step{ID: id, Kind: KindVLANIf, Node: n.Name, Deps: []string{"port:" + n.Name + ":" + i.Parent},
+			VLANIf: &VLANIf{Parent: i.Parent, VID: i.VID, End: VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU}}})
+		return id
 	}
-	br.MAC = bridgeMAC(br.Name)
+	seg := i.Network
+	if i.VID != 0 && !b.opts.TaggedVLANs {
+		seg = vlanSegment(i.Network, i.VID)
+	}
+	v := &Veth{
+		A:      VethEnd{Name: naming.Port(lab, n.Name, i.Name), Alias: naming.PortAlias(lab, n.Name, i.Name), MTU: i.MTU},
+		B:      VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU},
+		Bridge: b.bridgeName(i.Network),
+	}
+	if seg != i.Network {
+		v.Bridge = naming.Bridge(lab, seg)
+	}
+	if b.opts.TaggedVLANs && (i.VID != 0 || len(i.Tagged) > 0) {
+		v.VLAN = &PortVLAN{PVID: i.VID, Tagged: i.Tagged}
+	}
+	b.add(&Step{ID: id, Kind: KindPort, Node: n.Name, Deps: []string{start, "bridge:" + seg}, Veth: v})
+	if !b.opts.TaggedVLANs {
+		for _, vid := range i.Tagged {
+			sub := fmt.Sprintf("%s.%d", i.Name, vid)
+			if n.Interfaces[sub] != nil {
+				continue
+			}
+			vseg := vlanSegment(i.Network, vid)
+			sid := "port:" + n.Name + ":" + sub
+			b.add(&Step{ID: sid, Kind: KindPort, Node: n.Name, Deps: []string{start, "bridge:" + vseg}, Veth: &Veth{
+				A:      VethEnd{Name: naming.Port(lab, n.Name, sub), Alias: naming.PortAlias(lab, n.Name, sub), MTU: i.MTU},
+				B:      VethEnd{Node: n.Name, Name: sub, MTU: i.MTU},
+				Bridge: naming.Bridge(lab, vseg),
+			}})
+			b.add(&Step{ID: addrID(n.Name, sub), Kind: KindAddr, Node: n.Name, Addr: &Addr{Iface: sub}, Deps: []string{sid}})
+			b.readyDeps[n.Name] = append(b.readyDeps[n.Name], addrID(n.Name, sub))
+		}
+	}
+	return id
+}
+
+// bridgeName is the host bridge of a network: the lab's own, or the
+// external one the file names.
+func (b *builder) bridgeName(network string) string {
+	if ext := b.lab.Networks[network].External; ext != "" {
+		return ext
+	}
+	return naming.Bridge(b.lab.Name, network)
+}
+
+func (b *builder) network(name string, nw *spec.Network) {
+	if nw.Macvlan != "" {
+		return // no bridge: each member's macvlan is made with its node
+	}
+	vlans := b.lab.VLANs(name)
+	br := &Bridge{Network: name, Name: b.bridgeName(name), External: nw.External != "", VLANFiltering: b.opts.TaggedVLANs && len(vlans) > 0}
+	if !br.External {
+		br.Alias, br.MTU, br.MAC = naming.BridgeAlias(b.lab.Name, name), nw.MTU, bridgeMAC(br.Name)
+	}
+	if !b.opts.TaggedVLANs {
+		for _, vid := range vlans { // one lab bridge per VLAN
+			seg := vlanSegment(name, vid)
+			vb := &Bridge{Network: seg, Name: naming.Bridge(b.lab.Name, seg), Alias: naming.BridgeAlias(b.lab.Name, seg), MTU: nw.MTU}
+			vb.MAC = bridgeMAC(vb.Name)
+			b.add(&Step{ID: "bridge:" + seg, Kind: KindBridge, Bridge: vb})
+			b.add(&Step{ID: "hostfw:" + seg, Kind: KindHostFW, Bridge: vb, Deps: []string{"bridge:" + seg}})
+		}
+	}
 	id := "bridge:" + name
 	b.add(&Step{ID: id, Kind: KindBridge, Bridge: br})
 	b.add(&Step{ID: "hostfw:" + name, Kind: KindHostFW, Bridge: br, Deps: []string{id}})
+	if d := nw.DHCP; d != nil {
+		b.dhcpd(name, br, d)
+	}
+}
+
+// dhcpd adds the step that runs netlab's DHCP server of a network: in a
+// namespace of its own on the bridge, or in the server node's namespace
+// once its interface there has its address.
+func (b *builder) dhcpd(network string, br *Bridge, d *spec.DHCP) {
+	lab := b.lab.Name
+	s := &DHCPD{
+		Network: network, Addr: d.ServerAddr, First: d.First, Last: d.Last, Router: d.Router, DNS: d.DNSAddrs,
+		Lease: d.LeaseTime, PidName: "dhcpd-" + network + ".pid",
+	}
+	var deps []string
+	if d.Server != "" {
+		s.Node, s.Iface = d.Server, d.ServerIface
+		deps = []string{addrID(d.Server, d.ServerIface)}
+	} else {
+		port := naming.DHCP(lab, network)
+		s.Iface, s.Bridge, s.MAC = "eth0", br.Name, bridgeMAC(port)
+		s.Port = &VethEnd{Name: port, Alias: naming.DHCPAlias(lab, network), MTU: br.MTU}
+		deps = []string{"bridge:" + network, "hostfw:" + network}
+	}
+	b.add(&Step{ID: "dhcpd:" + network, Kind: KindDHCPD, Node: d.Server, DHCPD: s, Deps: deps})
 }
 
 // bridgeMAC fixes a bridge's MAC, derived from its name (locally administered).
@@ -134,6 +277,13 @@ func (b *builder) link(i int, l *spec.Link) {
 		return VethEnd{Node: e.Node, Name: e.Interface, MAC: iface.MAC, MTU: iface.MTU}
 	}
 	id := linkID(l)
+	if l.HostEnd >= 0 {
+		h, e := l.Endpoints[l.HostEnd], l.Endpoints[1-l.HostEnd]
+		b.add(&Step{ID: id, Kind: KindHostLink, Node: e.Node, Deps: []string{"start:" + e.Node},
+			Veth:      &Veth{A: VethEnd{Name: h.Interface, Alias: naming.HostLinkAlias(b.lab.Name, h.Interface)}, B: end(e)},
+			HostAddrs: l.HostAddrs})
+		return
+	}
 	a, z := l.Endpoints[0], l.Endpoints[1]
 	deps := []string{"start:" + a.Node, "start:" + z.Node}
 	if l.Impair.IsZero() {
@@ -153,8 +303,18 @@ func (b *builder) node(n *spec.Node) {
 	c := &Container{
 		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
 		Command: n.Command, Env: n.Env, Volumes: volumes(b.lab, n), Sysctls: sysctls(n),
-		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: frr.Files(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
+		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: nodeFiles(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
 		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.lab.File},
+	}
+	for _, i := range n.SortedInterfaces() {
+		if i.DHCP {
+			c.DHCP = append(c.DHCP, i.Name)
+			c.DHCPDNS = len(n.DNS) == 0 // a node's own dns wins
+			if nw := b.lab.Networks[i.Network]; nw != nil && nw.DHCP != nil {
+				b.add(&Step{ID: "lease:" + n.Name + ":" + i.Name, Kind: KindLease, Node: n.Name, Lease: &Lease{Iface: i.Name, Network: i.Network},
+					Deps: []string{"ready:" + n.Name, "dhcpd:" + i.Network}})
+			}
+		}
 	}
 	create := b.add(&Step{ID: "create:" + n.Name, Kind: KindCreate, Node: n.Name, Container: c})
 	start := b.add(&Step{ID: "start:" + n.Name, Kind: KindStart, Node: n.Name, Container: c, Deps: []string{create.ID}})
@@ -164,21 +324,21 @@ func (b *builder) node(n *spec.Node) {
 	ready := []string{start.ID}
 	for _, i := range n.SortedInterfaces() {
 		var wired string
-		if i.Network != "" {
-			port := b.add(&Step{ID: "port:" + n.Name + ":" + i.Name, Kind: KindPort, Node: n.Name,
-				Deps: []string{start.ID, "bridge:" + i.Network},
-				Veth: &Veth{
-					A:      VethEnd{Name: naming.Port(lab, n.Name, i.Name), Alias: naming.PortAlias(lab, n.Name, i.Name), MTU: i.MTU},
-					B:      VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU},
-					Bridge: naming.Bridge(lab, i.Network),
-				}})
-			wired = port.ID
+		if nw := b.lab.Networks[i.Network]; nw != nil && nw.Macvlan != "" {
+			wired = b.add(&Step{ID: "port:" + n.Name + ":" + i.Name, Kind: KindMacvlan, Node: n.Name, Deps: []string{start.ID},
+				Macvlan: &Macvlan{Parent: nw.Macvlan, Network: i.Network, End: VethEnd{Node: n.Name, Name: i.Name, MAC: i.MAC, MTU: i.MTU}}}).ID
+		} else if i.Network != "" {
+			wired = b.port(n, i, start.ID)
 		} else {
 			wired = linkID(i.Link)
 		}
 		addr := b.add(&Step{ID: addrID(n.Name, i.Name), Kind: KindAddr, Node: n.Name,
-			Addr: &Addr{Iface: i.Name, Addrs: i.Addrs}, Deps: []string{wired}})
+			Addr: &Addr{Iface: i.Name, Addrs: i.Addrs, DHCP: i.DHCP, SLAAC: i.SLAAC}, Deps: []string{wired}})
 		ready = append(ready, addr.ID)
+		if len(i.Proxied) > 0 {
+			ready = append(ready, b.add(&Step{ID: "ndpproxy:" + n.Name + ":" + i.Name, Kind: KindNDPProxy, Node: n.Name,
+				NDPProxy: &NDPProxy{Iface: i.Name, Addrs: i.Proxied}, Deps: []string{addr.ID}}).ID)
+		}
 	}
 	for _, gw := range n.Gateways {
 		dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
@@ -214,10 +374,34 @@ func (b *builder) node(n *spec.Node) {
 	for _, p := range n.Published {
 		id := fmt.Sprintf("publish:%s:%d/%s", n.Name, p.HostPort, p.Proto)
 		b.add(&Step{ID: id, Kind: KindPublish, Node: n.Name, Deps: []string{start.ID},
-			Publish: &Publish{HostIP: p.HostIP, HostPort: p.HostPort, NodePort: p.NodePort, Proto: p.Proto}})
+			Publish: &Publish{HostIP: p.HostIP, HostPort: p.HostPort, NodePort: p.NodePort, Proto: p.Proto, Dial: dialAddrs(n)}})
 		ready = append(ready, id)
 	}
+	ready = append(ready, b.readyDeps[n.Name]...)
 	b.add(&Step{ID: "ready:" + n.Name, Kind: KindReady, Node: n.Name, Deps: ready})
+}
+
+// dialAddrs lists where a published port of n is dialled from inside the
+// node, in order: its loopback (127.0.0.1, and ::1 when the node has IPv6),
+// then the addresses of its interfaces in name order. Link-local addresses
+// are left out: they need a zone and a server rarely binds only to one.
+func dialAddrs(n *spec.Node) []netip.Addr {
+	out := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	var lab []netip.Addr
+	has6 := false
+	for _, i := range n.SortedInterfaces() {
+		for _, a := range i.Addrs {
+			if a.Addr().IsLinkLocalUnicast() {
+				continue
+			}
+			has6 = has6 || a.Addr().Is6()
+			lab = append(lab, a.Addr())
+		}
+	}
+	if has6 {
+		out = append(out, netip.IPv6Loopback())
+	}
+	return append(out, lab...)
 }
 
 const isolateID = "isolate"
@@ -232,7 +416,7 @@ func (b *builder) isolate() {
 		if !nw.Isolated {
 			continue
 		}
-		in := IsolatedNetwork{Network: name, Bridge: naming.Bridge(b.lab.Name, name)}
+		in := IsolatedNetwork{Network: name, Bridge: b.bridgeName(name)}
 		ports := map[string][]string{} // node -> its ports on the network
 		for _, n := range b.lab.SortedNodes() {
 			for _, i := range n.SortedInterfaces() {
@@ -278,6 +462,19 @@ func sysctls(n *spec.Node) map[string]string {
 		out["net.ipv4.ip_forward"] = "1"
 	}
 	for _, i := range n.Interfaces {
+		if len(i.Proxied) > 0 {
+			out["net.ipv6.conf.all.proxy_ndp"] = "1" // or'ed with each interface's; set before the interfaces exist
+		}
+		if i.SLAAC {
+			// Interfaces made after the start take the defaults: accept
+			// router advertisements (2: also when forwarding) and make
+			// addresses from their prefixes.
+			out["net.ipv6.conf.all.disable_ipv6"] = "0"
+			out["net.ipv6.conf.default.disable_ipv6"] = "0"
+			out["net.ipv6.conf.default.accept_ra"] = "2"
+			out["net.ipv6.conf.default.autoconf"] = "1"
+			out["net.ipv6.conf.all.forwarding"] = out["net.ipv4.ip_forward"]
+		}
 		for _, a := range i.Addrs {
 			if a.Addr().Is6() {
 				out["net.ipv6.conf.all.disable_ipv6"] = "0"
@@ -450,4 +647,17 @@ func (q *stepQueue) Pop() any {
 	x := old[len(old)-1]
 	*q = old[:len(old)-1]
 	return x
+}
+
+// nodeFiles are the files netlab writes into a node when it is created:
+// FRR's configuration and radvd's.
+func nodeFiles(n *spec.Node) map[string]string {
+	files := frr.Files(n)
+	if conf := frr.Radvd(n); conf != "" {
+		if files == nil {
+			files = map[string]string{}
+		}
+		files[frr.RadvdPath] = conf
+	}
+	return files
 }

@@ -3,6 +3,7 @@ package planner
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -157,5 +158,44 @@ func TestImpairmentAndAllocationInPlan(t *testing.T) {
 	r := build(t, "../labs/router.yaml")
 	if got := fmt.Sprint(r.Step("addr:red1:eth0").Addr.Addrs); got != "[10.0.1.2/24 fd00:1::2/64]" {
 		t.Errorf("red1 allocated %s", got)
+	}
+}
+
+// A published port is dialled at the node's loopback, then at each of its
+// addresses; a TCP and a UDP port of the same number are two steps.
+func TestPublishDialsLoopbackThenAddresses(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "pub.yaml")
+	body := `name: pub
+networks: {lan: {subnet: 10.9.0.0/24}}
+nodes:
+  a:
+    image: netlab/tiny
+    interfaces:
+      eth1: {network: lan}
+      eth0: {address: [10.1.1.1/32, "fd00::1/64", "fe80::1/64"]}
+    publish: ["5353:53/udp", "5353:53", "0.0.0.0:8080:80/tcp"]
+  b:
+    image: netlab/tiny
+    interfaces: {eth0: {address: 10.1.1.2/32}}
+    publish: ["2222:22"]
+links: [[a:eth0, b:eth0]]
+`
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := build(t, file)
+	udp, tcp := p.Step("publish:a:5353/udp"), p.Step("publish:a:5353/tcp")
+	if udp == nil || tcp == nil || udp.Publish.Proto != "udp" || tcp.Publish.Proto != "tcp" {
+		t.Fatalf("publish steps: %+v %+v", udp, tcp)
+	}
+	want := "publish 127.0.0.1:5353/udp -> port 53 at 127.0.0.1, else ::1, else 10.1.1.1, else fd00::1, else 10.9.0.1"
+	if got := udp.Describe(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := fmt.Sprint(p.Step("publish:a:8080/tcp").Publish.Dial); got != "[127.0.0.1 ::1 10.1.1.1 fd00::1 10.9.0.1]" {
+		t.Errorf("dial %s", got)
+	}
+	if got := fmt.Sprint(p.Step("publish:b:2222/tcp").Publish.Dial); got != "[127.0.0.1 10.1.1.2]" {
+		t.Errorf("b, without IPv6, dials %s", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/netlab/netlab/spec"
 )
@@ -26,21 +27,27 @@ const (
 	KindForward  Kind = "forward"  // ip_forward on in the node's namespace
 	KindLink     Kind = "link"     // veth pair between two nodes
 	KindPort     Kind = "port"     // veth pair from a bridge into a node
+	KindMacvlan  Kind = "macvlan"  // a macvlan of a host interface, in a node
+	KindVLANIf   Kind = "vlanif"   // an 802.1Q sub-interface in a node
+	KindHostLink Kind = "hostlink" // veth pair from the machine itself into a node
 	KindAddr     Kind = "addr"     // addresses on an interface, and up
 	KindRelay    Kind = "relay"    // an impaired link: both ends into the host, joined by a relay
 	KindRoute    Kind = "route"    // a static route
 	KindNAT      Kind = "nat"      // the node's nftables NAT table
+	KindNDPProxy Kind = "ndpproxy" // proxy neighbour entries on an interface
 	KindFirewall Kind = "firewall" // the node's nftables filter table
 	KindIsolate  Kind = "isolate"  // the lab's nftables bridge table: isolated segments
 	KindPublish  Kind = "publish"  // a host port forwarded into the node
+	KindDHCPD    Kind = "dhcpd"    // netlab's DHCP server of a network
 	KindReady    Kind = "ready"    // wiring done: the node's command starts
+	KindLease    Kind = "lease"    // wait until a node's DHCP client holds its lease
 )
 
 var kindRank = map[Kind]int{}
 
 func init() {
-	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindPort,
-		KindAddr, KindRoute, KindNAT, KindFirewall, KindIsolate, KindPublish, KindReady} {
+	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan, KindVLANIf,
+		KindAddr, KindRoute, KindNDPProxy, KindNAT, KindFirewall, KindIsolate, KindPublish, KindDHCPD, KindReady, KindLease} {
 		kindRank[k] = i
 	}
 }
@@ -53,16 +60,22 @@ type Step struct {
 	Node string   `json:"node,omitempty"`
 	Deps []string `json:"deps"`
 
-	Bridge    *Bridge    `json:"bridge,omitempty"`
-	Container *Container `json:"container,omitempty"`
-	Veth      *Veth      `json:"veth,omitempty"`
-	Addr      *Addr      `json:"addr,omitempty"`
-	Relay     *Relay     `json:"relay,omitempty"`
-	Route     *Route     `json:"route,omitempty"`
-	NAT       *NAT       `json:"nat,omitempty"`
-	Firewall  *Firewall  `json:"firewall,omitempty"`
-	Isolate   *Isolate   `json:"isolate,omitempty"`
-	Publish   *Publish   `json:"publish,omitempty"`
+	Bridge    *Bridge        `json:"bridge,omitempty"`
+	Container *Container     `json:"container,omitempty"`
+	Veth      *Veth          `json:"veth,omitempty"`
+	Macvlan   *Macvlan       `json:"macvlan,omitempty"`
+	VLANIf    *VLANIf        `json:"vlanif,omitempty"`
+	HostAddrs []netip.Prefix `json:"host_addrs,omitempty"` // the machine's end of a host link
+	Addr      *Addr          `json:"addr,omitempty"`
+	Relay     *Relay         `json:"relay,omitempty"`
+	Route     *Route         `json:"route,omitempty"`
+	NAT       *NAT           `json:"nat,omitempty"`
+	NDPProxy  *NDPProxy      `json:"ndp_proxy,omitempty"`
+	Firewall  *Firewall      `json:"firewall,omitempty"`
+	Isolate   *Isolate       `json:"isolate,omitempty"`
+	Publish   *Publish       `json:"publish,omitempty"`
+	DHCPD     *DHCPD         `json:"dhcpd,omitempty"`
+	Lease     *Lease         `json:"lease,omitempty"`
 }
 
 // Bridge is a network's Linux bridge on the host.
@@ -72,6 +85,19 @@ type Bridge struct {
 	Alias   string `json:"alias"` // names lab and network
 	MAC     string `json:"mac"`   // fixed, so it does not follow its ports
 	MTU     int    `json:"mtu,omitempty"`
+	// External bridges are the host's: netlab checks that they exist and
+	// adds ports, but never creates, changes or removes them.
+	External bool `json:"external,omitempty"`
+	// VLANFiltering: the bridge filters by 802.1Q tag (tagged VLANs).
+	VLANFiltering bool `json:"vlan_filtering,omitempty"`
+}
+
+// Macvlan is a node interface made as a macvlan (bridge mode) of a host
+// interface, directly in the node's namespace.
+type Macvlan struct {
+	Parent  string  `json:"parent"`
+	Network string  `json:"network"`
+	End     VethEnd `json:"end"`
 }
 
 // Container is everything needed to create a node's container.
@@ -89,7 +115,13 @@ type Container struct {
 	Files     map[string]string `json:"files,omitempty"`    // path -> content, written into the container when it is created
 	CapAdd    []string          `json:"cap_add,omitempty"`  // added to the engine's default capabilities
 	CapDrop   []string          `json:"cap_drop,omitempty"` // dropped from them ("ALL": all)
-	Labels    map[string]string `json:"labels"`
+	// DHCP lists the interfaces whose IPv4 address the node's init takes
+	// by DHCP before it starts the node's command, and keeps renewing;
+	// with DHCPDNS it writes the name servers of the lease into
+	// /etc/resolv.conf (when the node gives no dns of its own).
+	DHCP    []string          `json:"dhcp,omitempty"`
+	DHCPDNS bool              `json:"dhcp_dns,omitempty"`
+	Labels  map[string]string `json:"labels"`
 }
 
 // Host is one /etc/hosts line.
@@ -101,9 +133,24 @@ type Host struct {
 // Veth is a veth pair. A link has both ends in nodes; a bridge port has end A
 // on the host (Node "") attached to Bridge.
 type Veth struct {
-	A      VethEnd `json:"a"`
-	B      VethEnd `json:"b"`
-	Bridge string  `json:"bridge,omitempty"` // host bridge name, for a port
+	A      VethEnd   `json:"a"`
+	B      VethEnd   `json:"b"`
+	Bridge string    `json:"bridge,omitempty"` // host bridge name, for a port
+	VLAN   *PortVLAN `json:"vlan,omitempty"`   // the port's VLANs, where the bridge filters them
+}
+
+// PortVLAN is a bridge port's VLANs with VLAN filtering: an access port
+// (PVID, untagged) and the VLANs it carries tagged.
+type PortVLAN struct {
+	PVID   int   `json:"pvid,omitempty"`
+	Tagged []int `json:"tagged,omitempty"`
+}
+
+// VLANIf is an 802.1Q sub-interface of a node interface.
+type VLANIf struct {
+	Parent string  `json:"parent"`
+	VID    int     `json:"vid"`
+	End    VethEnd `json:"end"`
 }
 
 // VethEnd is one end of a veth pair.
@@ -115,10 +162,40 @@ type VethEnd struct {
 	Alias string `json:"alias,omitempty"`
 }
 
-// Addr sets an interface's addresses and brings it up.
+// Addr sets an interface's addresses and brings it up. With DHCP its
+// IPv4 address is left to the node's DHCP client.
 type Addr struct {
 	Iface string         `json:"iface"`
 	Addrs []netip.Prefix `json:"addrs"`
+	DHCP  bool           `json:"dhcp,omitempty"`
+	SLAAC bool           `json:"slaac,omitempty"` // IPv6 addresses from router advertisements
+}
+
+// DHCPD is netlab's DHCP server of a network. Without Node it runs in a
+// network namespace of its own whose interface (Iface, MAC) is a veth
+// into the network's bridge (host end Port); with Node, in that node's
+// namespace on its interface Iface. Addr is its address, with the
+// subnet's prefix length, which clients get too.
+type DHCPD struct {
+	Network string        `json:"network"`
+	Node    string        `json:"node,omitempty"`
+	Iface   string        `json:"iface"`
+	Addr    netip.Prefix  `json:"addr"`
+	Bridge  string        `json:"bridge,omitempty"`
+	Port    *VethEnd      `json:"port,omitempty"`
+	MAC     string        `json:"mac,omitempty"`
+	First   netip.Addr    `json:"first"`
+	Last    netip.Addr    `json:"last"`
+	Router  netip.Addr    `json:"router,omitzero"`
+	DNS     []netip.Addr  `json:"dns,omitempty"`
+	Lease   time.Duration `json:"lease"`
+	PidName string        `json:"pid_name"` // the server's pid file, in the lab's run directory; its leases and log beside it
+}
+
+// Lease waits until a node's DHCP client holds an IPv4 address on Iface.
+type Lease struct {
+	Iface   string `json:"iface"`
+	Network string `json:"network"`
 }
 
 // Relay is an impaired point-to-point link. Each node end is a veth pair
@@ -138,6 +215,13 @@ type Route struct {
 	Dst netip.Prefix `json:"dst"`
 	Via netip.Addr   `json:"via,omitzero"`
 	Dev string       `json:"dev,omitempty"`
+}
+
+// NDPProxy is the addresses a node answers neighbour solicitations for on
+// an interface.
+type NDPProxy struct {
+	Iface string       `json:"iface"`
+	Addrs []netip.Addr `json:"addrs"`
 }
 
 // Firewall is the node's nftables filter: a policy per chain and rules.
@@ -204,12 +288,15 @@ type DNAT struct {
 	To    netip.AddrPort `json:"to"`
 }
 
-// Publish forwards a host port into the node.
+// Publish forwards a host port into the node. The forwarder dials NodePort
+// at Dial's addresses in order, the node's loopback first, and takes the
+// first that answers: a server bound only to a lab address is reached too.
 type Publish struct {
-	HostIP   netip.Addr `json:"host_ip"`
-	HostPort int        `json:"host_port"`
-	NodePort int        `json:"node_port"`
-	Proto    string     `json:"proto"`
+	HostIP   netip.Addr   `json:"host_ip"`
+	HostPort int          `json:"host_port"`
+	NodePort int          `json:"node_port"`
+	Proto    string       `json:"proto"`
+	Dial     []netip.Addr `json:"dial"`
 }
 
 // Describe says in words what the step does.
@@ -217,7 +304,29 @@ func (s *Step) Describe() string {
 	switch s.Kind {
 	case KindBridge:
 		b := s.Bridge
+		if b.VLANFiltering && !b.External {
+			return fmt.Sprintf("create bridge %s for network %s, VLAN filtering on", b.Name, b.Network)
+		}
+		if b.External {
+			return fmt.Sprintf("use the host's bridge %s for network %s (external: never created or removed)", b.Name, b.Network)
+		}
 		return fmt.Sprintf("create bridge %s for network %s", b.Name, b.Network)
+	case KindVLANIf:
+		v := s.VLANIf
+		return fmt.Sprintf("create %s:%s, VLAN %d on %s (802.1Q)", v.End.Node, v.End.Name, v.VID, v.Parent)
+	case KindMacvlan:
+		m := s.Macvlan
+		return fmt.Sprintf("create macvlan %s:%s of host interface %s for network %s", m.End.Node, m.End.Name, m.Parent, m.Network)
+	case KindHostLink:
+		d := fmt.Sprintf("create veth %s (on this machine) <-> %s:%s", s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
+		if len(s.HostAddrs) > 0 {
+			var as []string
+			for _, a := range s.HostAddrs {
+				as = append(as, a.String())
+			}
+			d += ", machine's end " + strings.Join(as, " ")
+		}
+		return d
 	case KindHostFW:
 		return fmt.Sprintf("accept forwarding within bridge %s in the host firewall", s.Bridge.Name)
 	case KindCreate:
@@ -228,6 +337,9 @@ func (s *Step) Describe() string {
 				dirs[path.Dir(f)] = true
 			}
 			d += fmt.Sprintf(", %s in %s", Plural(n, "file"), strings.Join(slices.Sorted(maps.Keys(dirs)), " "))
+		}
+		if c := s.Container; len(c.DHCP) > 0 {
+			d += ", DHCP client on " + strings.Join(c.DHCP, " ")
 		}
 		if c := s.Container; !slices.Equal(c.CapAdd, spec.DefaultCaps) || len(c.CapDrop) > 0 {
 			d += ", capabilities " + strings.Join(c.CapAdd, " ")
@@ -241,13 +353,30 @@ func (s *Step) Describe() string {
 	case KindLink:
 		return fmt.Sprintf("create veth %s:%s <-> %s:%s", s.Veth.A.Node, s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
 	case KindPort:
-		return fmt.Sprintf("create veth %s <-> %s:%s on bridge %s", s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name, s.Veth.Bridge)
+		d := fmt.Sprintf("create veth %s <-> %s:%s on bridge %s", s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name, s.Veth.Bridge)
+		if v := s.Veth.VLAN; v != nil {
+			if v.PVID != 0 {
+				d += fmt.Sprintf(", access VLAN %d", v.PVID)
+			}
+			if len(v.Tagged) > 0 {
+				d += fmt.Sprintf(", trunk %v", v.Tagged)
+			}
+		}
+		return d
 	case KindAddr:
 		as := make([]string, len(s.Addr.Addrs))
 		for i, a := range s.Addr.Addrs {
 			as[i] = a.String()
 		}
-		if len(as) == 0 {
+		if s.Addr.SLAAC {
+			as = append(as, "(IPv6 by SLAAC)")
+		}
+		switch {
+		case s.Addr.DHCP && len(as) == 0:
+			return fmt.Sprintf("bring %s up (IPv4 by DHCP)", s.Addr.Iface)
+		case s.Addr.DHCP:
+			return fmt.Sprintf("set %s %s, up (IPv4 by DHCP)", s.Addr.Iface, strings.Join(as, " "))
+		case len(as) == 0:
 			return fmt.Sprintf("bring %s up (no address)", s.Addr.Iface)
 		}
 		return fmt.Sprintf("set %s %s, up", s.Addr.Iface, strings.Join(as, " "))
@@ -265,6 +394,12 @@ func (s *Step) Describe() string {
 			out += " dev " + r.Dev
 		}
 		return out
+	case KindNDPProxy:
+		var as []string
+		for _, a := range s.NDPProxy.Addrs {
+			as = append(as, a.String())
+		}
+		return fmt.Sprintf("answer neighbour solicitations for %s on %s (proxy NDP)", strings.Join(as, " "), s.NDPProxy.Iface)
 	case KindFirewall:
 		f := s.Firewall
 		return fmt.Sprintf("firewall in %s: input %s, forward %s, output %s, %s", s.Node, f.Input, f.Forward, f.Output, Plural(len(f.Rules), "rule"))
@@ -289,11 +424,46 @@ func (s *Step) Describe() string {
 		return "nftables table: " + strings.Join(parts, ", ")
 	case KindPublish:
 		p := s.Publish
-		return fmt.Sprintf("publish %s:%d/%s -> port %d", p.HostIP, p.HostPort, p.Proto, p.NodePort)
+		d := fmt.Sprintf("publish %s:%d/%s -> port %d", p.HostIP, p.HostPort, p.Proto, p.NodePort)
+		for i, a := range p.Dial {
+			d += map[bool]string{true: " at ", false: ", else "}[i == 0] + a.String()
+		}
+		return d
+	case KindDHCPD:
+		d := s.DHCPD
+		out := fmt.Sprintf("DHCP server %s on bridge %s", d.Addr, d.Bridge)
+		if d.Node != "" {
+			out = fmt.Sprintf("DHCP server in %s on %s (%s)", d.Node, d.Iface, d.Addr)
+		}
+		out += fmt.Sprintf(": %s-%s, lease %s", d.First, d.Last, shortDuration(d.Lease))
+		if d.Router.IsValid() {
+			out += ", gateway " + d.Router.String()
+		}
+		if len(d.DNS) > 0 {
+			out += ", dns"
+		}
+		for _, a := range d.DNS {
+			out += " " + a.String()
+		}
+		return out
 	case KindReady:
 		return "release the node's command"
+	case KindLease:
+		return fmt.Sprintf("wait for %s's DHCP lease on network %s", s.Lease.Iface, s.Lease.Network)
 	}
 	return string(s.Kind)
+}
+
+// shortDuration writes 1h for 1h0m0s and 10m for 10m0s.
+func shortDuration(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
 
 func routeDst(p netip.Prefix) string {

@@ -4,6 +4,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -64,7 +66,29 @@ func (d *Docker) Close() error { return d.c.Close() }
 type Node struct {
 	ID    string
 	Pid   int
-	NetNS string // "net:[4026532182]": changes when the container restarts
+	NetNS string // Instance: "net:[4026532182] 81234567", changes when the container restarts
+}
+
+// Instance names one run of a node's container, from its first process
+// (proc is a pid, or "self" inside the node): its network namespace and
+// the process's start time. The namespace alone does not do: the kernel
+// gives a freed namespace's number to the next new one, often at once to
+// the restarted container's.
+func Instance(proc string) (string, error) {
+	ns, err := os.Readlink("/proc/" + proc + "/ns/net")
+	if err != nil {
+		return "", err
+	}
+	stat, err := os.ReadFile("/proc/" + proc + "/stat")
+	if err != nil {
+		return "", err
+	}
+	// pid (comm) state ppid ...: starttime is the 22nd field, the 20th after comm.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 20 {
+		return "", fmt.Errorf("/proc/%s/stat: too few fields", proc)
+	}
+	return ns + " " + fields[19], nil
 }
 
 // LabelImageCaps on an image lists the capabilities its programs need
@@ -164,12 +188,19 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 			extra = append(extra, n+":"+h.Addr.String())
 		}
 	}
+	entry := []string{InitPath, "_init"}
+	if len(c.DHCP) > 0 {
+		entry = append(entry, "--dhcp", strings.Join(c.DHCP, ","))
+		if c.DHCPDNS {
+			entry = append(entry, "--dhcp-dns")
+		}
+	}
 	cfg := &container.Config{
 		Hostname:   c.Hostname,
 		Image:      c.Image,
 		Env:        env,
 		Labels:     c.Labels,
-		Entrypoint: []string{InitPath, "_init", "--"},
+		Entrypoint: append(entry, "--"),
 		Cmd:        argv,
 	}
 	hc := &container.HostConfig{
@@ -222,7 +253,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (Node, error) {
 	n := Node{ID: info.ID}
 	if info.State != nil && info.State.Running {
 		n.Pid = info.State.Pid
-		n.NetNS, err = os.Readlink(fmt.Sprintf("/proc/%d/ns/net", n.Pid))
+		n.NetNS, err = Instance(strconv.Itoa(n.Pid))
 		if err != nil {
 			return n, fmt.Errorf("read namespace of container %s: %w", info.Name, err)
 		}

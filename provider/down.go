@@ -146,6 +146,7 @@ type IfaceState struct {
 	MAC   string   `json:"mac"`
 	MTU   int      `json:"mtu"`
 	Addrs []string `json:"addrs"`
+	DHCP  []string `json:"dhcp,omitempty"` // those of Addrs that a DHCP lease gave (IPv4 with a lifetime)
 }
 
 // NodeState is a node as seen on the host: its container and, when it
@@ -202,6 +203,9 @@ func readNS(ns *NS) ([]IfaceState, []string) {
 		for _, x := range addrs {
 			if p, ok := prefixOf(x.IPNet); ok && !p.Addr().IsLinkLocalUnicast() {
 				st.Addrs = append(st.Addrs, p.String())
+				if p.Addr().Is4() && x.ValidLft > 0 && uint32(x.ValidLft) != 0xffffffff {
+					st.DHCP = append(st.DHCP, p.String())
+				}
 			}
 		}
 		ifs = append(ifs, st)
@@ -219,15 +223,20 @@ func readNS(ns *NS) ([]IfaceState, []string) {
 
 func isDefault(s string) bool { return s == "0.0.0.0/0" || s == "::/0" }
 
-// publishedAddr reads "ADDR:PORT" back from a forwarder's pid file name.
+// publishedAddr reads "ADDR:PORT/PROTO" back from a forwarder's pid file
+// name (see forwardPidFile).
 func publishedAddr(pidFile string) string {
 	base := strings.TrimSuffix(filepath.Base(pidFile), ".pid")
 	base = base[strings.Index(base, "@")+1:]
+	proto := "tcp"
+	if rest, ok := strings.CutSuffix(base, "-udp"); ok {
+		base, proto = rest, "udp"
+	}
 	i := strings.LastIndex(base, "-")
 	ip, err := netip.ParseAddr(base[:max(i, 0)])
 	port, err2 := strconv.Atoi(base[i+1:])
 	if err != nil || err2 != nil {
 		return base
 	}
-	return netip.AddrPortFrom(ip, uint16(port)).String()
+	return netip.AddrPortFrom(ip, uint16(port)).String() + "/" + proto
 }

@@ -6,11 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 )
+
+// leaseTimeout is how long up waits for a node's lease from netlab's DHCP
+// server: its init asks once the node is released, and the server runs.
+const leaseTimeout = 30 * time.Second
 
 // Executor carries out a plan's steps for one lab. Every step is
 // ensure-style: it does what is missing and reports whether it changed
@@ -126,9 +132,21 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return false, err
 		}
 		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a, b}, e.self)
+	case planner.KindMacvlan, planner.KindHostLink, planner.KindVLANIf:
+		n, err := e.node(s.Node)
+		if err != nil {
+			return false, err
+		}
+		switch s.Kind {
+		case planner.KindMacvlan:
+			return EnsureMacvlan(e.host, s.Macvlan, n.ns)
+		case planner.KindVLANIf:
+			return EnsureVLANIf(n.ns, s.VLANIf)
+		}
+		return EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
 	case planner.KindIsolate:
 		return EnsureIsolation(s.Isolate)
-	case planner.KindAddr, planner.KindRoute, planner.KindNAT, planner.KindFirewall:
+	case planner.KindAddr, planner.KindRoute, planner.KindNAT, planner.KindFirewall, planner.KindNDPProxy:
 		n, err := e.node(s.Node)
 		if err != nil {
 			return false, err
@@ -140,11 +158,34 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return EnsureRoute(n.ns, s.Route)
 		case planner.KindFirewall:
 			return EnsureFirewall(n.ns, s.Firewall)
+		case planner.KindNDPProxy:
+			return EnsureNDPProxy(n.ns, s.NDPProxy)
 		default:
 			return EnsureNAT(n.ns, s.NAT)
 		}
 	case planner.KindPublish:
 		return EnsureForwarder(lab, s.Node, s.Publish, e.self)
+	case planner.KindDHCPD:
+		var node *Node
+		if s.DHCPD.Node != "" {
+			n, err := e.node(s.DHCPD.Node)
+			if err != nil {
+				return false, err
+			}
+			node = &n.Node
+		}
+		return EnsureDHCPServer(e.host, lab, s.DHCPD, node, e.self)
+	case planner.KindLease:
+		n, err := e.node(s.Node)
+		if err != nil {
+			return false, err
+		}
+		waited, err := WaitLease(ctx, n.ns, s.Lease.Iface, leaseTimeout)
+		if err != nil {
+			return waited, fmt.Errorf("%w: see docker logs %s (its DHCP client) and %s (the server's log)", err,
+				naming.Container(lab, s.Node), filepath.Join(RunDir, lab, "dhcpd-"+s.Lease.Network+".log"))
+		}
+		return waited, nil
 	case planner.KindReady:
 		n, err := e.node(s.Node)
 		if err != nil {

@@ -1,18 +1,22 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -23,32 +27,82 @@ import (
 )
 
 // A published port is served by a small netlab process on the host, one per
-// port: it accepts on the host address and, for each connection, dials the
-// node's port from inside the node's namespace (so the node needs no route
-// to the host and the host no address in the lab). It finds the container by
-// name at every connection, so a restarted node is reached in its new
-// namespace. Its pid file lives in the lab's run directory; down stops it.
+// port: it listens on the host address and reaches the node's port from
+// inside the node's namespace (so the node needs no route to the host and
+// the host no address in the lab). TCP: for each connection it dials the
+// plan's addresses in order (the node's loopback, then its lab addresses)
+// and takes the first that accepts, so a server bound only to a lab address
+// is reached too. UDP: for each client address it opens a socket in the node
+// (a session, closed after a minute without traffic), so that replies go
+// back to the right client; a datagram refused at one address (ICMP port
+// unreachable) is sent again to the next. It finds the container by name at
+// every connection or session (and a session again when the node's process
+// has gone), so a restarted node is reached in its new namespace. Its pid file lives in the lab's run directory; down stops it.
 
-// forwardPidFile names the forwarder's pid file after the node and the host
-// address it serves: publish-NODE@ADDR-PORT.pid ('@' is in neither).
-func forwardPidFile(lab, node string, p *planner.Publish) string {
-	return filepath.Join(RunDir, lab, fmt.Sprintf("publish-%s@%s-%d.pid", node, p.HostIP, p.HostPort))
+// Forwarding is what one forwarder serves.
+type Forwarding struct {
+	Proto     string       // tcp or udp
+	Listen    string       // host address:port
+	Container string       // the node's container
+	Port      int          // the node's port
+	Dial      []netip.Addr // where, in the node, to reach Port, in order
 }
 
-// EnsureForwarder starts the forwarder of node's published port unless it runs.
+// udpIdle is how long a UDP session lives without traffic either way.
+const udpIdle = 60 * time.Second
+
+// forwardPidFile names the forwarder's pid file after the node and the host
+// address it serves: publish-NODE@ADDR-PORT[-udp].pid ('@' is in neither).
+// A TCP port keeps the name it had before netlab published UDP.
+func forwardPidFile(lab, node string, p *planner.Publish) string {
+	name := fmt.Sprintf("publish-%s@%s-%d", node, p.HostIP, p.HostPort)
+	if p.Proto != "tcp" {
+		name += "-" + p.Proto
+	}
+	return filepath.Join(RunDir, lab, name+".pid")
+}
+
+// forwardArgs is the forwarder's command line after the program name.
+func forwardArgs(lab, node string, p *planner.Publish, pidFile string) []string {
+	dial := make([]string, len(p.Dial))
+	for i, a := range p.Dial {
+		dial[i] = a.String()
+	}
+	return []string{"_forward", "--proto", p.Proto,
+		"--listen", net.JoinHostPort(p.HostIP.String(), strconv.Itoa(p.HostPort)),
+		"--container", naming.Container(lab, node), "--port", strconv.Itoa(p.NodePort),
+		"--dial", strings.Join(dial, ","), "--pidfile", pidFile}
+}
+
+// EnsureForwarder starts the forwarder of node's published port unless it
+// runs with the same command line; one started for another configuration
+// (or by an older netlab) is replaced.
 func EnsureForwarder(lab, node string, p *planner.Publish, self string) (changed bool, err error) {
 	pidFile := forwardPidFile(lab, node, p)
-	if _, ok := runningPid(pidFile); ok {
-		return false, nil
+	args := forwardArgs(lab, node, p, pidFile)
+	listen := fmt.Sprintf("%s:%d/%s", p.HostIP, p.HostPort, p.Proto)
+	if pid, ok := runningPid(pidFile); ok {
+		if slices.Equal(processArgs(pid), args) {
+			return false, nil
+		}
+		if err := stopPid(pid, pidFile); err != nil {
+			return false, fmt.Errorf("publish %s: %w", listen, err)
+		}
 	}
-	containerName := naming.Container(lab, node)
-	listen := net.JoinHostPort(p.HostIP.String(), strconv.Itoa(p.HostPort))
-	err = startHelper(pidFile, self, "_forward", "--listen", listen, "--container", containerName,
-		"--port", strconv.Itoa(p.NodePort), "--pidfile", pidFile)
-	if err != nil {
+	if err := startHelper(pidFile, self, args...); err != nil {
 		return false, fmt.Errorf("publish %s: %w", listen, err)
 	}
 	return true, nil
+}
+
+// processArgs reads a process's command line without the program name.
+func processArgs(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return nil
+	}
+	args := strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
+	return args[1:]
 }
 
 // startHelper starts a detached netlab helper process (a forwarder or a
@@ -101,7 +155,22 @@ func runningPid(file string) (int, bool) {
 	if err != nil || pid <= 0 {
 		return 0, false
 	}
-	return pid, syscall.Kill(pid, 0) == nil
+	return pid, processAlive(pid)
+}
+
+// processAlive tells whether process pid runs. A zombie does not: where the
+// host's pid 1 is slow to reap (some VMs and containers), a stopped helper
+// stays one for a while.
+func processAlive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(stat, ')') // "pid (comm) state ..."; comm may hold anything
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
 // StopHelpers stops every helper process of the lab: forwarders, relays.
@@ -109,14 +178,8 @@ func StopHelpers(lab string) error {
 	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "*.pid"))
 	for _, f := range files {
 		if pid, ok := runningPid(f); ok {
-			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-				return fmt.Errorf("stop helper %d (%s): %w", pid, filepath.Base(f), err)
-			}
-			for i := 0; i < 100; i++ { // wait for it to let go of its port
-				if syscall.Kill(pid, 0) != nil {
-					break
-				}
-				time.Sleep(10 * time.Millisecond)
+			if err := stopPid(pid, f); err != nil {
+				return err
 			}
 		}
 		os.Remove(f)
@@ -124,13 +187,44 @@ func StopHelpers(lab string) error {
 	return nil
 }
 
-// Forward is the forwarder's main loop: accept on listen, dial port inside
-// the container's namespace, copy both ways. It writes pidFile once it
-// listens and returns when ctx ends.
-func Forward(ctx context.Context, listen, containerName string, port int, pidFile string) error {
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
+// stopPid stops the helper with pid (of pidFile) and waits, up to a second,
+// until it has let go of its port.
+func stopPid(pid int, pidFile string) error {
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stop helper %d (%s): %w", pid, filepath.Base(pidFile), err)
+	}
+	for i := 0; i < 100; i++ {
+		if !processAlive(pid) {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+// Forward is the forwarder's main loop. It writes pidFile once it listens
+// and returns when ctx ends.
+func Forward(ctx context.Context, f Forwarding, pidFile string) error {
+	if len(f.Dial) == 0 {
+		return fmt.Errorf("no address to dial in %s", f.Container)
+	}
+	var ln io.Closer
+	var serve func(*Docker) error
+	switch f.Proto {
+	case "tcp":
+		l, err := net.Listen("tcp", f.Listen)
+		if err != nil {
+			return err
+		}
+		ln, serve = l, func(d *Docker) error { return forwardTCP(ctx, l, d, f) }
+	case "udp":
+		l, err := net.ListenPacket("udp", f.Listen)
+		if err != nil {
+			return err
+		}
+		ln, serve = l, func(d *Docker) error { return forwardUDP(ctx, l.(*net.UDPConn), d, f) }
+	default:
+		return fmt.Errorf("cannot forward protocol %q: tcp or udp", f.Proto)
 	}
 	defer ln.Close()
 	d, err := NewDocker(ctx)
@@ -142,22 +236,36 @@ func Forward(ctx context.Context, listen, containerName string, port int, pidFil
 		return err
 	}
 	go func() { <-ctx.Done(); ln.Close() }()
+	err = serve(d)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// nodePid finds the process of the node's running container.
+func nodePid(ctx context.Context, d *Docker, container string) (int, error) {
+	n, err := d.Inspect(ctx, container)
+	if err != nil || n.Pid == 0 {
+		return 0, fmt.Errorf("container %s is not running", container)
+	}
+	return n.Pid, nil
+}
+
+func forwardTCP(ctx context.Context, ln net.Listener, d *Docker, f Forwarding) error {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
 			return err
 		}
 		go func() {
 			defer c.Close()
-			n, err := d.Inspect(ctx, containerName)
-			if err != nil || n.Pid == 0 {
-				log.Printf("%s: container %s is not running", c.RemoteAddr(), containerName)
+			pid, err := nodePid(ctx, d, f.Container)
+			if err != nil {
+				log.Printf("%s: %v", c.RemoteAddr(), err)
 				return
 			}
-			up, err := dialIn(n.Pid, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			up, err := dialNode(pid, "tcp", f.Dial, f.Port)
 			if err != nil {
 				log.Printf("%s: %v", c.RemoteAddr(), err)
 				return
@@ -178,32 +286,176 @@ func closeWrite(c net.Conn) {
 	}
 }
 
-// dialIn connects from inside the network namespace of process pid. The
-// socket keeps its namespace after the thread switches back.
-func dialIn(pid int, addr string) (net.Conn, error) {
-	runtime.LockOSThread()
-	orig, err := netns.Get()
+// dialNode connects, from inside the network namespace of process pid, to
+// port at the first of addrs that answers.
+func dialNode(pid int, network string, addrs []netip.Addr, port int) (net.Conn, error) {
+	var conn net.Conn
+	err := inNetNS(pid, func() error {
+		var errs []string
+		for _, a := range addrs {
+			c, err := net.DialTimeout(network, netip.AddrPortFrom(a, uint16(port)).String(), 3*time.Second)
+			if err == nil {
+				conn = c
+				return nil
+			}
+			errs = append(errs, err.Error())
+		}
+		return fmt.Errorf("nothing answers on %s port %d in the node: %s", network, port, strings.Join(errs, "; "))
+	})
+	return conn, err
+}
+
+// inNetNS runs fn in the network namespace of process pid, on a thread of
+// its own that ends with it (so no thread goes back to Go's pool from the
+// node's namespace). The sockets fn opens keep that namespace.
+func inNetNS(pid int, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with this goroutine
+		target, err := netns.GetFromPid(pid)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := netns.Set(target); err != nil {
+			errc <- fmt.Errorf("enter the namespace of process %d: %w", pid, err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// forwardUDP relays datagrams between host clients and the node, one
+// session per client address.
+func forwardUDP(ctx context.Context, ln *net.UDPConn, d *Docker, f Forwarding) error {
+	var mu sync.Mutex
+	sessions := map[netip.AddrPort]chan []byte{}
+	buf := make([]byte, 65535)
+	for {
+		n, client, err := ln.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return err
+		}
+		data := bytes.Clone(buf[:n])
+		mu.Lock()
+		in := sessions[client]
+		if in == nil {
+			in = make(chan []byte, 64)
+			sessions[client] = in
+			go func() {
+				udpSession(ctx, ln, client, in, d, f)
+				mu.Lock()
+				delete(sessions, client)
+				mu.Unlock()
+			}()
+		}
+		select {
+		case in <- data:
+		default: // the session is behind: drop, as a full link would
+		}
+		mu.Unlock()
+	}
+}
+
+// udpSession carries one client's datagrams (from in) to the node and the
+// node's replies back, until it is idle for udpIdle or ctx ends. It sends to
+// the first of f.Dial; when the node refuses (port unreachable), it sends the
+// last datagram again to the next address.
+func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, in <-chan []byte, d *Docker, f Forwarding) {
+	pid, err := nodePid(ctx, d, f.Container)
 	if err != nil {
-		runtime.UnlockOSThread()
-		return nil, err
+		log.Printf("%s/udp: %v", client, err)
+		return
 	}
-	defer orig.Close()
-	target, err := netns.GetFromPid(pid)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return nil, err
+	var (
+		up       net.Conn
+		upErr    chan error // the reader of up ends with its error
+		next     int        // the next address of f.Dial to try
+		last     []byte     // the client's last datagram
+		activity = make(chan struct{}, 1)
+	)
+	defer func() {
+		if up != nil {
+			up.Close()
+		}
+	}()
+	// connect opens a socket to the next address that takes one and sends it
+	// the last datagram; false when no address is left.
+	connect := func() bool {
+		for next < len(f.Dial) {
+			if up != nil {
+				up.Close()
+			}
+			a := f.Dial[next]
+			next++
+			c, err := dialNode(pid, "udp", []netip.Addr{a}, f.Port)
+			if err != nil {
+				up = nil
+				continue
+			}
+			up, upErr = c, make(chan error, 1)
+			go func(c net.Conn, errc chan<- error) {
+				buf := make([]byte, 65535)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						errc <- err
+						return
+					}
+					host.WriteToUDPAddrPort(buf[:n], client)
+					select {
+					case activity <- struct{}{}:
+					default:
+					}
+				}
+			}(c, upErr)
+			if last == nil {
+				return true
+			}
+			if _, err := up.Write(last); err == nil {
+				return true
+			}
+		}
+		log.Printf("%s/udp: nothing answers on udp port %d in %s (tried %v)", client, f.Port, f.Container, f.Dial)
+		return false
 	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		return nil, err
+	if !connect() {
+		return
 	}
-	conn, dialErr := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err := netns.Set(orig); err != nil {
-		// The thread is stuck in the node's namespace: leave it locked so
-		// that Go retires it with this goroutine.
-		return conn, dialErr
+	idle := time.NewTimer(udpIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-idle.C:
+			return
+		case <-activity:
+			idle.Reset(udpIdle)
+		case data := <-in:
+			idle.Reset(udpIdle)
+			last = data
+			if !processAlive(pid) {
+				// The node has restarted: start again in its new namespace.
+				if pid, err = nodePid(ctx, d, f.Container); err != nil {
+					log.Printf("%s/udp: %v", client, err)
+					return
+				}
+				next = 0
+				if !connect() {
+					return
+				}
+				continue
+			}
+			if _, err := up.Write(data); err != nil && !(errors.Is(err, syscall.ECONNREFUSED) && connect()) {
+				return
+			}
+		case err := <-upErr:
+			if !errors.Is(err, syscall.ECONNREFUSED) || !connect() {
+				return
+			}
+		}
 	}
-	runtime.UnlockOSThread()
-	return conn, dialErr
 }

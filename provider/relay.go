@@ -50,7 +50,7 @@ func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*NS, 
 }
 
 func waitGone(pid int) {
-	for i := 0; i < 100 && unix.Kill(pid, 0) == nil; i++ {
+	for i := 0; i < 100 && processAlive(pid); i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
 }

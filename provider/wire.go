@@ -85,13 +85,33 @@ func EnsureBridge(host *netlink.Handle, b *planner.Bridge) (changed bool, err er
 	if err != nil {
 		return false, fmt.Errorf("look up bridge %s: %w", b.Name, err)
 	}
+	if b.External {
+		switch {
+		case l == nil:
+			return false, fmt.Errorf("network %s is on the host's bridge %s (external), which does not exist: create it (ip link add %s type bridge) or change external", b.Network, b.Name, b.Name)
+		case l.Type() != "bridge":
+			return false, fmt.Errorf("network %s: host interface %s (external) is a %s, not a bridge", b.Network, b.Name, l.Type())
+		}
+		return false, nil
+	}
 	if l != nil {
 		if l.Type() != "bridge" {
 			return false, fmt.Errorf("bridge %s for network %s: a %s of that name exists; remove it", b.Name, b.Network, l.Type())
 		}
+		if b.VLANFiltering {
+			if br, ok := l.(*netlink.Bridge); !ok || br.VlanFiltering == nil || !*br.VlanFiltering {
+				if err := host.BridgeSetVlanFiltering(l, true); err != nil {
+					return false, fmt.Errorf("turn VLAN filtering on on bridge %s: %w", b.Name, err)
+				}
+			}
+		}
 		return false, host.LinkSetUp(l)
 	}
 	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: b.Name, HardwareAddr: mac(b.MAC), MTU: b.MTU}}
+	if b.VLANFiltering {
+		on := true
+		br.VlanFiltering = &on
+	}
 	if err := host.LinkAdd(br); err != nil && !errors.Is(err, syscall.EEXIST) {
 		return false, fmt.Errorf("create bridge %s for network %s: %w", b.Name, b.Network, err)
 	}
@@ -150,7 +170,35 @@ func EnsurePort(host *netlink.Handle, v *planner.Veth, node *NS) (changed bool, 
 	if err != nil {
 		return false, fmt.Errorf("bridge %s: %w", v.Bridge, err)
 	}
-	return ensureHostVeth(host, v.A, v.B, node, br.Attrs().Index)
+	changed, err = ensureHostVeth(host, v.A, v.B, node, br.Attrs().Index)
+	if err != nil || v.VLAN == nil {
+		return changed, err
+	}
+	return changed, portVLANs(host, v)
+}
+
+// portVLANs sets a bridge port's VLANs where the bridge filters them: an
+// access port is untagged in its VLAN only; a trunk keeps VLAN 1 untagged
+// (the native VLAN) and carries its VLANs tagged. Adding is idempotent.
+func portVLANs(host *netlink.Handle, v *planner.Veth) error {
+	l, err := host.LinkByName(v.A.Name)
+	if err != nil {
+		return fmt.Errorf("port %s: %w", v.A.Name, err)
+	}
+	if pvid := v.VLAN.PVID; pvid != 0 {
+		if err := host.BridgeVlanAdd(l, uint16(pvid), true, true, false, true); err != nil {
+			return fmt.Errorf("VLAN %d on port %s (%s:%s): %w", pvid, v.A.Name, v.B.Node, v.B.Name, err)
+		}
+		if pvid != 1 {
+			_ = host.BridgeVlanDel(l, 1, true, true, false, true) // not in the default VLAN any more; absent is fine
+		}
+	}
+	for _, vid := range v.VLAN.Tagged {
+		if err := host.BridgeVlanAdd(l, uint16(vid), false, false, false, true); err != nil {
+			return fmt.Errorf("tagged VLAN %d on port %s (%s:%s): %w", vid, v.A.Name, v.B.Node, v.B.Name, err)
+		}
+	}
+	return nil
 }
 
 // ensureHostVeth makes a veth pair with hostEnd on the host (under master,
@@ -164,6 +212,9 @@ func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 	ln, err := linkByName(node.h, nodeEnd.Name)
 	if err != nil {
 		return false, err
+	}
+	if lh != nil && lh.Attrs().Alias != hostEnd.Alias {
+		return false, fmt.Errorf("host interface %s exists and is not netlab's for %s:%s (alias %q): choose another name, or remove it", hostEnd.Name, nodeEnd.Node, nodeEnd.Name, lh.Attrs().Alias)
 	}
 	if lh != nil && ln != nil && lh.Attrs().MasterIndex == master {
 		return false, nil
@@ -201,12 +252,26 @@ func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 // address detection, so they are usable at once) and brings it and the
 // loopback up.
 func EnsureAddrs(ns *NS, a *planner.Addr) (changed bool, err error) {
-	l, err := ns.h.LinkByName(a.Iface)
+	changed, err = ensureAddrs(ns.h, a)
+	if err != nil {
+		return changed, err
+	}
+	if lo, err := ns.h.LinkByName("lo"); err == nil && lo.Attrs().Flags&net.FlagUp == 0 {
+		if err := ns.h.LinkSetUp(lo); err != nil {
+			return changed, fmt.Errorf("bring lo up: %w", err)
+		}
+	}
+	return changed, nil
+}
+
+// ensureAddrs adds the addresses an interface lacks and brings it up.
+func ensureAddrs(h *netlink.Handle, a *planner.Addr) (changed bool, err error) {
+	l, err := h.LinkByName(a.Iface)
 	if err != nil {
 		return false, fmt.Errorf("interface %s: %w", a.Iface, err)
 	}
 	have := map[netip.Prefix]bool{}
-	list, err := ns.h.AddrList(l, netlink.FAMILY_ALL)
+	list, err := h.AddrList(l, netlink.FAMILY_ALL)
 	if err != nil {
 		return false, fmt.Errorf("list addresses of %s: %w", a.Iface, err)
 	}
@@ -223,21 +288,16 @@ func EnsureAddrs(ns *NS, a *planner.Addr) (changed bool, err error) {
 		if p.Addr().Is6() {
 			addr.Flags = unix.IFA_F_NODAD
 		}
-		if err := ns.h.AddrReplace(l, addr); err != nil {
+		if err := h.AddrReplace(l, addr); err != nil {
 			return changed, fmt.Errorf("add %s to %s: %w", p, a.Iface, err)
 		}
 		changed = true
 	}
 	if l.Attrs().Flags&net.FlagUp == 0 {
-		if err := ns.h.LinkSetUp(l); err != nil {
+		if err := h.LinkSetUp(l); err != nil {
 			return changed, fmt.Errorf("bring %s up: %w", a.Iface, err)
 		}
 		changed = true
-	}
-	if lo, err := ns.h.LinkByName("lo"); err == nil && lo.Attrs().Flags&net.FlagUp == 0 {
-		if err := ns.h.LinkSetUp(lo); err != nil {
-			return changed, fmt.Errorf("bring lo up: %w", err)
-		}
 	}
 	return changed, nil
 }
@@ -304,7 +364,7 @@ func describeRoute(r *planner.Route) string {
 }
 
 // WriteReady releases a node's command: its init waits until this file
-// holds the id of its own network namespace.
+// holds its Instance: its network namespace and start time.
 func WriteReady(lab, node, netnsID string) error {
 	dir := RunDir + "/" + lab + "/" + node
 	tmp := dir + "/." + readyFile

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what netlab needs on Debian and starts the Docker engine:
-# docker.io, nftables, iptables, busybox-static, and for the playground's
-# images and checks debootstrap, openssl and openssh-client; then builds the tiny node
+# docker.io, nftables, iptables, busybox-static, tcpdump (netlab capture's
+# filter compiler), and for the playground's images and checks debootstrap,
+# openssl and openssh-client; then builds the tiny node
 # image (netlab/tiny) from busybox-static with `docker import` (no registry
 # is needed). Safe to run again: it does only what is missing.
 set -euo pipefail
@@ -16,6 +17,9 @@ command -v iptables >/dev/null || pkgs+=(iptables)
 command -v ssh >/dev/null || pkgs+=(openssh-client)
 command -v debootstrap >/dev/null || pkgs+=(debootstrap)
 command -v openssl >/dev/null || pkgs+=(openssl)
+command -v ping >/dev/null || pkgs+=(iputils-ping) # the tests ping a node over a host link
+# netlab capture compiles tcpdump-syntax filters with tcpdump (libpcap's compiler).
+command -v tcpdump >/dev/null || [ -x /usr/sbin/tcpdump ] || [ -x /usr/bin/tcpdump ] || pkgs+=(tcpdump)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || pkgs+=(busybox-static)
 if [ ${#pkgs[@]} -gt 0 ]; then
   need_root

@@ -87,6 +87,7 @@ func applyDefaults(lab *Lab) {
 	}
 	for i, l := range lab.Links {
 		l.Index = i
+		l.HostEnd = -1
 	}
 }
 
@@ -181,7 +182,10 @@ func check(lab *Lab, ps *problems) {
 	}
 	c.links()
 	c.unconnected()
+	c.vlans()
+	c.dhcpRanges()
 	c.allocate()
+	c.dhcpServers()
 	c.segments()
 	for _, n := range lab.SortedNodes() {
 		c.routing(n)
@@ -199,6 +203,17 @@ func check(lab *Lab, ps *problems) {
 
 func (c *checker) network(name string, nw *Network) {
 	at := path("networks", name)
+	for key, dev := range map[string]string{"external": nw.External, "macvlan": nw.Macvlan} {
+		if msg := ifNameProblem(dev); dev != "" && msg != "" {
+			c.ps.add(path(at, key), "%s", msg)
+		}
+	}
+	if nw.External != "" && nw.Macvlan != "" {
+		c.ps.add(path(at, "macvlan"), "a network is on an external bridge or on macvlans of a host interface, not both")
+	}
+	if nw.Macvlan != "" && nw.Isolated {
+		c.ps.add(path(at, "isolated"), "members of a macvlan network meet in the host interface's macvlan bridge, which netlab cannot filter: use a lab bridge or external for an isolated segment")
+	}
 	if !networkRe.MatchString(name) {
 		c.ps.addKey(at, "network name %q must start with a letter or digit and hold only letters, digits, '_', '.' and '-' (at most 63)", name)
 	}
@@ -207,6 +222,9 @@ func (c *checker) network(name string, nw *Network) {
 	}
 	if nw.Subnet6 != "" {
 		nw.Prefix6 = c.subnet(path(at, "subnet6"), nw.Subnet6, 6)
+	}
+	if nw.DHCP != nil {
+		c.dhcpConfig(name, nw)
 	}
 }
 
@@ -322,6 +340,18 @@ func (c *checker) iface(n *Node, i *Interface) {
 	if msg := ifNameProblem(i.Name); msg != "" {
 		c.ps.addKey(at, "%s", msg)
 	}
+	c.vlanIface(n, i, at)
+	for k, a := range i.NDPProxy {
+		addr, err := netip.ParseAddr(a)
+		switch {
+		case err != nil || !addr.Is6() || addr.Is4In6():
+			c.ps.add(path(at, "ndp_proxy", k), "%q is not an IPv6 address", a)
+		case !n.Forward:
+			c.ps.add(path(at, "ndp_proxy", k), "proxy NDP answers for hosts the node forwards to: set forward: true on %s", n.Name)
+		default:
+			i.Proxied = append(i.Proxied, addr)
+		}
+	}
 	var nw *Network
 	if i.Network != "" {
 		nw = c.lab.Networks[i.Network]
@@ -336,17 +366,39 @@ func (c *checker) iface(n *Node, i *Interface) {
 		if len(i.Address) > 1 {
 			aat = path(aat, k)
 		}
+		if s == SLAACAddress {
+			if i.SLAAC {
+				c.ps.add(aat, "slaac is given twice")
+			}
+			i.SLAAC = true
+			continue
+		}
+		if s == DHCPAddress {
+			if i.DHCP {
+				c.ps.add(aat, "dhcp is given twice")
+			}
+			i.DHCP = true
+			continue
+		}
 		p, ok := c.ifaceAddr(aat, s)
 		if !ok {
 			continue
 		}
-		if nw != nil {
+		if nw != nil && i.VID == 0 { // a VLAN is a segment of its own: the network's subnets are the untagged one's
 			if sub := nw.subnetFor(p.Addr()); sub.IsValid() && !sub.Contains(p.Addr()) {
 				c.ps.add(aat, "%s is outside network %s's subnet %s", p.Addr(), i.Network, sub)
 				continue
 			}
 		}
+		if i.DHCP && p.Addr().Is4() {
+			c.ps.add(aat, "%s:%s takes its IPv4 address by DHCP (address: dhcp), so it cannot also have %s: keep one of them", n.Name, i.Name, p)
+			continue
+		}
 		i.Addrs = append(i.Addrs, p)
+	}
+	if i.DHCP && hasFamily(i.Addrs, 4) {
+		c.ps.add(path(at, "address"), "%s:%s takes its IPv4 address by DHCP (address: dhcp), so it cannot also have %s: keep one of them", n.Name, i.Name, firstOfFamily(i.Addrs, 4))
+		i.Addrs = slices.DeleteFunc(i.Addrs, func(p netip.Prefix) bool { return p.Addr().Is4() })
 	}
 	if i.MAC != "" {
 		hw, err := net.ParseMAC(i.MAC)
@@ -428,7 +480,7 @@ func (c *checker) links() {
 		for e := 0; e < 2; e++ {
 			ep := l.Endpoints[e]
 			eat := at
-			if l.Delay != "" || l.Jitter != "" || l.Loss != "" || l.Rate != "" {
+			if l.long {
 				eat = path(at, "endpoints")
 			}
 			eat = path(eat, e)
@@ -437,6 +489,10 @@ func (c *checker) links() {
 				continue
 			}
 			n := c.lab.Nodes[ep.Node]
+			if n == nil && ep.Node == HostNode {
+				c.hostEnd(eat, l, e)
+				continue
+			}
 			if n == nil {
 				c.ps.add(eat, "unknown node %q (known: %s)", ep.Node, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
 				continue
@@ -454,7 +510,49 @@ func (c *checker) links() {
 			}
 		}
 		c.impairments(at, l)
+		if l.HostEnd < 0 && len(l.HostAddress) > 0 {
+			c.ps.add(path(at, "host_address"), "host_address is for a link to the machine itself: make one endpoint host:IFNAME")
+		}
+		if l.HostEnd >= 0 {
+			for k, s := range l.HostAddress {
+				aat := path(at, "host_address")
+				if len(l.HostAddress) > 1 {
+					aat = path(aat, k)
+				}
+				if p, ok := c.ifaceAddr(aat, s); ok {
+					l.HostAddrs = append(l.HostAddrs, p)
+				}
+			}
+			if !l.Impair.IsZero() {
+				c.ps.add(at, "a link to the machine itself cannot be impaired: the relay needs a node at both ends")
+			}
+		}
 	}
+}
+
+// HostNode is the endpoint node name that means the machine itself
+// (host:IFNAME), unless the lab has a node of that name.
+const HostNode = "host"
+
+// hostEnd checks endpoint e of l, host:IFNAME: a veth end that stays on the
+// machine under IFNAME.
+func (c *checker) hostEnd(at string, l *Link, e int) {
+	name := l.Endpoints[e].Interface
+	switch {
+	case l.HostEnd >= 0:
+		c.ps.add(at, "both ends of the link are the machine itself: one end must be a node")
+		return
+	case ifNameProblem(name) != "":
+		c.ps.add(at, "%s", ifNameProblem(name))
+		return
+	}
+	for _, o := range c.lab.Links {
+		if o != l && o.HostEnd >= 0 && o.Endpoints[o.HostEnd].Interface == name {
+			c.ps.add(at, "host:%s already ends links[%d]; each host interface ends one link", name, o.Index)
+			return
+		}
+	}
+	l.HostEnd = e
 }
 
 func (c *checker) impairments(at string, l *Link) {
@@ -506,6 +604,10 @@ func parseRate(s string) (uint64, bool) {
 func (c *checker) unconnected() {
 	for _, n := range c.lab.SortedNodes() {
 		for _, i := range n.SortedInterfaces() {
+			parent, _, sub := strings.Cut(i.Name, ".")
+			if sub && n.Interfaces[parent] != nil {
+				continue // a sub-interface whose problem vlanIface reported
+			}
 			if i.Network == "" && i.Link == nil {
 				c.ps.addKey(path("nodes", n.Name, "interfaces", i.Name), "interface %s:%s is connected to nothing: give it a network or end a link with it", n.Name, i.Name)
 			}
@@ -529,11 +631,18 @@ func (c *checker) allocate() {
 				}
 			}
 			next, last := hostRange(sub)
+			var d *DHCP // the range is not for static addresses
+			if sub.Addr().Is4() {
+				d = nw.DHCP
+			}
+			if d != nil && d.First.IsValid() && d.Server == "" {
+				d.ServerAddr = c.dhcpServerAddr(name, sub, used, d)
+			}
 			for _, m := range c.members[name] {
-				if hasFamily(m.iface.Addrs, fam(sub.Addr())) || (len(m.iface.Address) > len(m.iface.Addrs)) {
-					continue // has one, or gave one that was wrong (already reported)
+				if hasFamily(m.iface.Addrs, fam(sub.Addr())) || m.iface.givenWrong() || (m.iface.DHCP && sub.Addr().Is4()) || m.iface.VID != 0 {
+					continue // has one, gave one that was wrong (already reported), takes one by DHCP, or is on a VLAN
 				}
-				for next.IsValid() && used[next] && next.Compare(last) <= 0 {
+				for next.IsValid() && (used[next] || d.InRange(next)) && next.Compare(last) <= 0 {
 					next = next.Next()
 				}
 				if !next.IsValid() || next.Compare(last) > 0 {
@@ -560,6 +669,28 @@ func hostRange(sub netip.Prefix) (netip.Addr, netip.Addr) {
 		return first.Next(), last // skip the subnet-router anycast address
 	}
 	return first, last
+}
+
+// givenWrong tells whether an address the file gives was rejected (and
+// reported): such an interface gets none allocated either.
+func (i *Interface) givenWrong() bool {
+	given := len(i.Address)
+	if i.DHCP {
+		given--
+	}
+	if i.SLAAC {
+		given--
+	}
+	return given > len(i.Addrs)
+}
+
+func firstOfFamily(ps []netip.Prefix, family int) netip.Prefix {
+	for _, p := range ps {
+		if fam(p.Addr()) == family {
+			return p
+		}
+	}
+	return netip.Prefix{}
 }
 
 func hasFamily(ps []netip.Prefix, family int) bool {

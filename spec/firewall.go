@@ -64,6 +64,22 @@ func (c *checker) resolvePeer(at, s string) ([]netip.Prefix, bool) {
 	return out, true
 }
 
+// ports checks a rule's port or range, which needs proto tcp or udp; 0, 0
+// when there is none.
+func (c *checker) ports(at, port, proto string) (lo, hi int) {
+	if port == "" {
+		return 0, 0
+	}
+	lo, hi, ok := parsePortRange(port)
+	switch {
+	case !ok:
+		c.ps.add(at, "%q is not a port or a range like 80 or 8000-8080", port)
+	case proto != "tcp" && proto != "udp":
+		c.ps.add(at, "a port needs proto: tcp or proto: udp")
+	}
+	return lo, hi
+}
+
 // parsePortRange parses "80" or "8000-8080".
 func parsePortRange(s string) (lo, hi int, ok bool) {
 	a, b, isRange := strings.Cut(s, "-")
@@ -94,16 +110,7 @@ func (c *checker) firewall(n *Node) {
 	ifaces := quoteList(slices.Sorted(maps.Keys(n.Interfaces)))
 	for k, r := range fw.Rules {
 		rat := path(at, "rules", k)
-		if r.Port != "" {
-			lo, hi, ok := parsePortRange(r.Port)
-			switch {
-			case !ok:
-				c.ps.add(path(rat, "port"), "%q is not a port or a range like 80 or 8000-8080", r.Port)
-			case r.Proto != "tcp" && r.Proto != "udp":
-				c.ps.add(path(rat, "port"), "a port needs proto: tcp or proto: udp")
-			}
-			r.PortMin, r.PortMax = lo, hi
-		}
+		r.PortMin, r.PortMax = c.ports(path(rat, "port"), r.Port, r.Proto)
 		if r.In != "" && n.Interfaces[r.In] == nil {
 			c.ps.add(path(rat, "in"), "unknown interface %q (known: %s)", r.In, ifaces)
 		}
@@ -175,15 +182,6 @@ func (c *checker) isolation(name string, nw *Network) {
 				c.ps.add(path(aat, key), "%q is not a member of network %s (members: %s)", node, name, quoteList(members))
 			}
 		}
-		if a.Port != "" {
-			lo, hi, ok := parsePortRange(a.Port)
-			switch {
-			case !ok:
-				c.ps.add(path(aat, "port"), "%q is not a port or a range like 80 or 8000-8080", a.Port)
-			case a.Proto != "tcp" && a.Proto != "udp":
-				c.ps.add(path(aat, "port"), "a port needs proto: tcp or proto: udp")
-			}
-			a.PortMin, a.PortMax = lo, hi
-		}
+		a.PortMin, a.PortMax = c.ports(path(aat, "port"), a.Port, a.Proto)
 	}
 }

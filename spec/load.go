@@ -196,9 +196,9 @@ func schemaProblems(ps *problems, ve *jsonschema.ValidationError) {
 	case *kind.MinProperties:
 		ps.add(at, "needs at least %d entries", k.Want)
 	case *kind.Minimum:
-		ps.add(at, "must be at least %v, not %v", k.Want, k.Got)
+		ps.add(at, "must be at least %s, not %s", k.Want.RatString(), k.Got.RatString())
 	case *kind.Maximum:
-		ps.add(at, "must be at most %v, not %v", k.Want, k.Got)
+		ps.add(at, "must be at most %s, not %s", k.Want.RatString(), k.Got.RatString())
 	case *kind.MinLength:
 		ps.add(at, "must not be empty")
 	default:

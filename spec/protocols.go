@@ -21,6 +21,9 @@ type Routing struct {
 	RIP      *RIP   `yaml:"rip,omitempty" json:"rip,omitempty"`
 	RIPng    *RIP   `yaml:"ripng,omitempty" json:"ripng,omitempty"`
 	BGP      *BGP   `yaml:"bgp,omitempty" json:"bgp,omitempty"`
+	// RA lists the interfaces the router sends IPv6 router advertisements
+	// on (radvd), announcing their /64 prefixes for SLAAC.
+	RA []string `yaml:"ra,omitempty" json:"ra,omitempty"`
 
 	ID netip.Addr `yaml:"-" json:"-"` // parsed RouterID
 }
@@ -129,6 +132,14 @@ func (c *checker) protocols(n *Node) {
 	}
 	if r.RIPng != nil {
 		c.rip(n, path(rat, "ripng"), r.RIPng)
+	}
+	for k, ifname := range r.RA {
+		i := n.Interfaces[ifname]
+		if i == nil {
+			c.ps.add(path(rat, "ra", k), "unknown interface %q (known: %s)", ifname, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
+		} else if len(RAPrefixes(i)) == 0 {
+			c.ps.add(path(rat, "ra", k), "%s has no global IPv6 address with a /64 prefix to advertise (SLAAC needs a /64)", ifname)
+		}
 	}
 	if r.BGP != nil {
 		c.bgp(n, path(rat, "bgp"), r.BGP)
@@ -277,3 +288,15 @@ func connected(n *Node, a netip.Addr) bool {
 
 // String names a BGP session for messages: "10.0.0.2 (AS 65002)".
 func (nb *BGPNeighbor) String() string { return fmt.Sprintf("%s (AS %d)", nb.Address, nb.AS) }
+
+// RAPrefixes are the /64 prefixes of an interface's global IPv6 addresses:
+// what router advertisements announce on it.
+func RAPrefixes(i *Interface) []netip.Prefix {
+	var out []netip.Prefix
+	for _, a := range i.Addrs {
+		if a.Addr().Is6() && !a.Addr().IsLinkLocalUnicast() && a.Bits() == 64 && !slices.Contains(out, a.Masked()) {
+			out = append(out, a.Masked())
+		}
+	}
+	return out
+}

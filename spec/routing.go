@@ -98,6 +98,12 @@ func (c *checker) nexthop(n *Node, at, what string, gw netip.Addr, dev string) {
 	if dev != "" {
 		where = "no address or dev route on " + n.Name + ":" + dev + " covers it"
 	}
+	for _, i := range n.SortedInterfaces() {
+		if i.DHCP && (dev == "" || dev == i.Name) {
+			where += " (the address " + i.Name + " takes by DHCP is not known before up; DHCP gives the default route itself)"
+			break
+		}
+	}
 	c.ps.add(at, "%s %s is not reachable: %s", what, gw, where)
 }
 
@@ -163,14 +169,14 @@ func (c *checker) nat(n *Node) {
 // The host address defaults to 127.0.0.1: a lab is not exposed to the
 // host's networks unless the file says so.
 func parsePublish(s string) (PublishSpec, error) {
-	bad := fmt.Errorf("%q is not a published port like 2201:22 or 127.0.0.1:8080:80", s)
+	bad := fmt.Errorf("%q is not a published port like 2201:22, 127.0.0.1:8080:80 or 5353:53/udp", s)
 	p := PublishSpec{HostIP: netip.MustParseAddr("127.0.0.1"), Proto: "tcp"}
 	rest := s
 	if i := strings.LastIndex(rest, "/"); i >= 0 {
 		p.Proto = rest[i+1:]
 		rest = rest[:i]
-		if p.Proto != "tcp" {
-			return p, fmt.Errorf("only tcp ports can be published; %q asks for %s", s, p.Proto)
+		if p.Proto != "tcp" && p.Proto != "udp" {
+			return p, fmt.Errorf("%q: the protocol of a published port must be tcp or udp, not %q", s, p.Proto)
 		}
 	}
 	i := strings.LastIndex(rest, ":")
@@ -199,7 +205,8 @@ func parsePublish(s string) (PublishSpec, error) {
 	return p, nil
 }
 
-// published finds host ports published twice in the lab.
+// published finds host ports published twice in the lab. A TCP and a UDP
+// port of the same number are two ports.
 func (c *checker) published() {
 	type key struct {
 		port  int

@@ -51,8 +51,15 @@ type Network struct {
 	// Isolated segments carry no traffic between their members, only
 	// between a member and a router (a node with forward: true), and what
 	// Allow lets through, like Docker's --icc=false.
+	// External puts the segment on an existing host bridge (netlab adds and
+	// removes its ports, never the bridge); Macvlan gives each member a
+	// macvlan (bridge mode) of a host interface instead of a bridge port.
+	External string   `yaml:"external,omitempty" json:"external,omitempty"`
+	Macvlan  string   `yaml:"macvlan,omitempty" json:"macvlan,omitempty"`
 	Isolated bool     `yaml:"isolated,omitempty" json:"isolated,omitempty"`
 	Allow    []*Allow `yaml:"allow,omitempty" json:"allow,omitempty"`
+	// DHCP, when given, makes netlab serve DHCP on the segment.
+	DHCP *DHCP `yaml:"dhcp,omitempty" json:"dhcp,omitempty"`
 
 	Prefix  netip.Prefix `yaml:"-" json:"-"` // parsed Subnet (zero if none)
 	Prefix6 netip.Prefix `yaml:"-" json:"-"` // parsed Subnet6 (zero if none)
@@ -68,6 +75,43 @@ type Allow struct {
 
 	PortMin, PortMax int `yaml:"-" json:"-"` // parsed Port (0 if none)
 }
+
+// DHCP is the IPv4 DHCP service netlab runs on a network: a netlab server
+// in a namespace of the lab's own on the segment, or in Server's namespace
+// on its interface there.
+type DHCP struct {
+	Range   []string `yaml:"range" json:"range"` // [first, last]
+	Gateway string   `yaml:"gateway,omitempty" json:"gateway,omitempty"`
+	DNS     []string `yaml:"dns,omitempty" json:"dns,omitempty"`
+	Lease   string   `yaml:"lease,omitempty" json:"lease,omitempty"` // a duration; default DefaultLease
+	Server  string   `yaml:"server,omitempty" json:"server,omitempty"`
+
+	First, Last netip.Addr    `yaml:"-" json:"-"` // parsed Range
+	Router      netip.Addr    `yaml:"-" json:"-"` // parsed Gateway (zero if none)
+	DNSAddrs    []netip.Addr  `yaml:"-" json:"-"` // parsed DNS
+	LeaseTime   time.Duration `yaml:"-" json:"-"` // parsed Lease
+	// ServerIface is the server node's interface on the network ("" for
+	// netlab's own server), and ServerAddr the server's address: that
+	// interface's IPv4 address, or one netlab takes from the subnet.
+	ServerIface string       `yaml:"-" json:"-"`
+	ServerAddr  netip.Prefix `yaml:"-" json:"-"`
+}
+
+// DefaultLease is how long a DHCP lease lasts when the file gives no lease.
+const DefaultLease = time.Hour
+
+// InRange tells whether a is in the DHCP range.
+func (d *DHCP) InRange(a netip.Addr) bool {
+	return d != nil && d.First.IsValid() && d.First.Compare(a) <= 0 && a.Compare(d.Last) <= 0
+}
+
+// DHCPAddress is the value of an interface address that asks for an IPv4
+// address, prefix, default route and name servers by DHCP.
+const DHCPAddress = "dhcp"
+
+// SLAACAddress is the value of an interface address that takes IPv6
+// addresses and a default route from router advertisements (SLAAC).
+const SLAACAddress = "slaac"
 
 // Node is one container: a host, router, NAT firewall or server.
 type Node struct {
@@ -107,11 +151,26 @@ type Interface struct {
 	Address StringList `yaml:"address,omitempty" json:"address,omitempty"`
 	MAC     string     `yaml:"mac,omitempty" json:"mac,omitempty"`
 	MTU     int        `yaml:"mtu,omitempty" json:"mtu,omitempty"`
+	// VLAN makes the interface's bridge port an access port of that VLAN;
+	// Trunk lists the VLANs it carries tagged. An interface named
+	// PARENT.N is on VLAN N of PARENT's network (a sub-interface).
+	VLAN  int   `yaml:"vlan,omitempty" json:"vlan,omitempty"`
+	Trunk []int `yaml:"trunk,omitempty" json:"trunk,omitempty"`
+	// NDPProxy lists IPv6 addresses the node answers neighbour
+	// solicitations for on this interface (proxy NDP), so that a host
+	// behind it is reachable with an address of this segment.
+	NDPProxy []string     `yaml:"ndp_proxy,omitempty" json:"ndp_proxy,omitempty"`
+	Proxied  []netip.Addr `yaml:"-" json:"-"` // parsed NDPProxy
 
-	Name  string         `yaml:"-" json:"-"` // the key under interfaces
-	Addrs []netip.Prefix `yaml:"-" json:"-"` // parsed and allocated addresses
-	Auto  []netip.Prefix `yaml:"-" json:"-"` // the subset of Addrs netlab allocated
-	Link  *Link          `yaml:"-" json:"-"` // the link this interface ends, if any
+	Name   string         `yaml:"-" json:"-"` // the key under interfaces
+	Parent string         `yaml:"-" json:"-"` // a sub-interface's parent ("eth0" of "eth0.10")
+	VID    int            `yaml:"-" json:"-"` // the VLAN the interface is on: its access VLAN or sub-interface's; 0 untagged
+	Tagged []int          `yaml:"-" json:"-"` // VLANs its port carries tagged: Trunk and its sub-interfaces', sorted
+	DHCP   bool           `yaml:"-" json:"-"` // address: dhcp, its IPv4 address comes from a DHCP server
+	SLAAC  bool           `yaml:"-" json:"-"` // address: slaac, IPv6 addresses from router advertisements
+	Addrs  []netip.Prefix `yaml:"-" json:"-"` // parsed and allocated addresses
+	Auto   []netip.Prefix `yaml:"-" json:"-"` // the subset of Addrs netlab allocated
+	Link   *Link          `yaml:"-" json:"-"` // the link this interface ends, if any
 }
 
 // Route is a static route in a node.
@@ -148,9 +207,15 @@ type Link struct {
 	Jitter    string      `json:"jitter,omitempty"` // e.g. "5ms"
 	Loss      string      `json:"loss,omitempty"`   // percent, e.g. "1%" or "0.5"
 	Rate      string      `json:"rate,omitempty"`   // e.g. "10mbit"
+	// HostAddress is the address(es) of the host's end of a link to the
+	// machine itself (endpoint host:IFNAME).
+	HostAddress StringList `json:"host_address,omitempty"`
 
-	Impair Impairment `json:"-"` // parsed Delay, Jitter, Loss, Rate
-	Index  int        `json:"-"` // position under links
+	Impair    Impairment     `json:"-"` // parsed Delay, Jitter, Loss, Rate
+	Index     int            `json:"-"` // position under links
+	long      bool           // written as a mapping (endpoints: [...])
+	HostEnd   int            `json:"-"` // which endpoint is the machine itself (host:IFNAME), or -1
+	HostAddrs []netip.Prefix `json:"-"` // parsed HostAddress
 }
 
 // Endpoint names one end of a link: node and interface.
@@ -208,11 +273,12 @@ func (s *StringList) UnmarshalYAML(n *yaml.Node) error {
 
 // linkLong is the long form of a link.
 type linkLong struct {
-	Endpoints []string `yaml:"endpoints"`
-	Delay     string   `yaml:"delay"`
-	Jitter    string   `yaml:"jitter"`
-	Loss      string   `yaml:"loss"`
-	Rate      string   `yaml:"rate"`
+	Endpoints   []string   `yaml:"endpoints"`
+	Delay       string     `yaml:"delay"`
+	Jitter      string     `yaml:"jitter"`
+	Loss        string     `yaml:"loss"`
+	Rate        string     `yaml:"rate"`
+	HostAddress StringList `yaml:"host_address"`
 }
 
 // UnmarshalYAML accepts "[a:eth0, b:eth0]" or "{endpoints: [...], delay: ...}".
@@ -225,11 +291,13 @@ func (l *Link) UnmarshalYAML(n *yaml.Node) error {
 		}
 	} else if err := n.Decode(&long); err != nil {
 		return err
+	} else {
+		l.long = true
 	}
 	for i := 0; i < 2 && i < len(long.Endpoints); i++ {
 		l.Endpoints[i] = parseEndpoint(long.Endpoints[i])
 	}
-	l.Delay, l.Jitter, l.Loss, l.Rate = long.Delay, long.Jitter, long.Loss, long.Rate
+	l.Delay, l.Jitter, l.Loss, l.Rate, l.HostAddress = long.Delay, long.Jitter, long.Loss, long.Rate, long.HostAddress
 	return nil
 }
 

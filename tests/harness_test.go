@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,8 @@ func (l *lab) down() {
 }
 
 // leftovers lists what of a lab is still on the host: containers, host
-// interfaces, firewall rules, run directory, forwarder processes.
+// interfaces, firewall rules, run directory, forwarder, relay and DHCP
+// server processes.
 func leftovers(t *testing.T, name string) string {
 	var left []string
 	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=netlab.lab="+name).Output()
@@ -156,11 +158,14 @@ func leftovers(t *testing.T, name string) string {
 	for _, p := range procs {
 		cmd, _ := os.ReadFile(p)
 		args := strings.Split(string(cmd), "\x00")
-		if len(args) > 5 && args[1] == "_forward" && strings.HasPrefix(args[5], name+"-") {
+		if i := slices.Index(args, "--container"); len(args) > 1 && args[1] == "_forward" && i > 0 && i+1 < len(args) && strings.HasPrefix(args[i+1], name+"-") {
 			left = append(left, "forwarder "+filepath.Base(filepath.Dir(p)))
 		}
 		if len(args) > 1 && args[1] == "_relay" && strings.Contains(string(cmd), "/run/netlab/"+name+"/") {
 			left = append(left, "relay "+filepath.Base(filepath.Dir(p)))
+		}
+		if len(args) > 1 && args[1] == "_dhcpd" && strings.Contains(string(cmd), "/run/netlab/"+name+"/") {
+			left = append(left, "dhcp server "+filepath.Base(filepath.Dir(p)))
 		}
 	}
 	return strings.Join(left, "; ")
@@ -182,12 +187,12 @@ func (l *lab) exec(node string, cmd ...string) (string, int) {
 // ping pings from a node, with retries for neighbour discovery.
 func (l *lab) ping(node, addr string) bool {
 	l.t.Helper()
-	cmd := "ping"
+	family := "-4"
 	if strings.Contains(addr, ":") {
-		cmd = "ping6"
+		family = "-6" // busybox and iputils both take it; iputils has no ping6
 	}
 	for i := 0; i < 3; i++ {
-		if _, code := l.exec(node, cmd, "-c", "1", "-W", "2", addr); code == 0 {
+		if _, code := l.exec(node, "ping", family, "-c", "1", "-W", "2", addr); code == 0 {
 			return true
 		}
 	}

@@ -169,7 +169,7 @@ nodes:
 		Gateways  []string
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || len(st[l.name]) != 1 ||
-		fmt.Sprint(st[l.name][0].Published) != "[127.0.0.1:18080]" || st[l.name][0].Gateways == nil {
+		fmt.Sprint(st[l.name][0].Published) != "[127.0.0.1:18080/tcp]" || st[l.name][0].Gateways == nil {
 		t.Errorf("status does not show the published port (or gateways is null):\n%s", r.stdout)
 	}
 	// After a restart the node has a new namespace: up repairs the wiring and
@@ -410,26 +410,22 @@ links:
 // pings and its own checks.
 func TestTeachingLabs(t *testing.T) {
 	pings := map[string][][2]string{
-		"p2p":    {{"a", "10.1.1.2"}, {"b", "10.1.1.1"}},
-		"router": {{"red1", "10.0.2.2"}, {"red1", "fd00:2::2"}, {"blue1", "10.0.1.3"}},
-		"nat":    {{"laptop", "203.0.113.1"}, {"laptop", "192.168.0.10"}},
-		"wan":    {{"west", "10.20.0.2"}, {"east", "10.10.0.2"}},
+		"p2p":       {{"a", "10.1.1.2"}, {"b", "10.1.1.1"}},
+		"router":    {{"red1", "10.0.2.2"}, {"red1", "fd00:2::2"}, {"blue1", "10.0.1.3"}},
+		"nat":       {{"laptop", "203.0.113.1"}, {"laptop", "192.168.0.10"}},
+		"wan":       {{"west", "10.20.0.2"}, {"east", "10.10.0.2"}},
+		"host-link": {{"client", "10.200.0.2"}, {"web", "10.200.0.1"}},
+		"vlans":     {{"s1", "10.10.0.12"}, {"s1", "10.20.0.11"}, {"e1", "10.10.0.1"}},
+		// pcs with addresses by DHCP reach the name server and, through NAT, www
+		"dhcp-dns": {{"pc1", "10.50.0.53"}, {"pc2", "203.0.113.80"}},
 	}
 	for name, list := range pings {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile("../labs/" + name + ".yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			body := strings.Replace(string(data), "\nname: "+name+"\n", "\n", 1)
-			if body == string(data) {
-				t.Fatalf("labs/%s.yaml: no name line to replace", name)
-			}
-			l := up(t, body)
+			l := upBundled(t, name)
 			for _, p := range list {
 				l.mustPing(p[0], p[1])
 			}
-			if strings.Contains(body, "\nchecks:") {
+			if data, err := os.ReadFile(l.file); err == nil && strings.Contains(string(data), "\nchecks:") {
 				if r := netlab(t, "check", l.file); r.code != 0 {
 					t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 				}

@@ -12,9 +12,6 @@ import (
 // upBundled brings up a lab of labs/ under this test's own name.
 func upBundled(t *testing.T, name string) *lab {
 	t.Helper()
-	if err := exec.Command("docker", "image", "inspect", "netlab/router").Run(); err != nil {
-		t.Fatal("image netlab/router is missing: make images builds it")
-	}
 	data, err := os.ReadFile("../labs/" + name + ".yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -22,6 +19,11 @@ func upBundled(t *testing.T, name string) *lab {
 	body := strings.Replace(string(data), "\nname: "+name+"\n", "\n", 1)
 	if body == string(data) {
 		t.Fatalf("labs/%s.yaml: no name line to replace", name)
+	}
+	for _, img := range []string{"netlab/host", "netlab/router"} {
+		if strings.Contains(body, "image: "+img) && exec.Command("docker", "image", "inspect", img).Run() != nil {
+			t.Fatalf("image %s is missing: make images builds it", img)
+		}
 	}
 	return up(t, body)
 }
@@ -109,4 +111,16 @@ func TestRoutingBGPAcrossThreeASes(t *testing.T) {
 	if !strings.Contains(out, "65000 65002") {
 		t.Errorf("c1's route to 10.20.0.0/24 does not cross AS 65000 then AS 65002:\n%s", out)
 	}
+}
+
+// IPv6 by router advertisements: the hosts build addresses from the
+// announced prefixes and reach each other through the router.
+func TestRoutingIPv6SLAAC(t *testing.T) {
+	l := upBundled(t, "ipv6")
+	l.waitOutput("h1", 30*time.Second, `fd00:1::42:aff:fe01:a/64 scope global dynamic`, "ip", "-6", "addr", "show", "eth0") // not tentative
+	l.waitOutput("h2", 30*time.Second, `fd00:2::42:aff:fe02:a/64 scope global dynamic`, "ip", "-6", "addr", "show", "eth0") // not tentative
+	l.waitOutput("h1", 30*time.Second, `default via fe80::.* proto ra`, "ip", "-6", "route")
+	l.waitOutput("h2", 30*time.Second, `default via fe80::.* proto ra`, "ip", "-6", "route")
+	l.mustPing("h1", "fd00:2::42:aff:fe02:a")
+	l.mustPing("h1", "10.2.0.10")
 }

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,23 +15,32 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/netlab/netlab/dhcp"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
 )
 
 // runInit is a node's first process (netlab bind-mounted as its init): it
 // waits until the host has wired the node, that is until the ready file
-// holds the id of this process's network namespace, then execs the node's
-// own command. After a restart the namespace is new, so it waits again.
+// names this run of the container (provider.Instance: its network
+// namespace and start time), then execs the node's own command. After a
+// restart the run is new, so it waits again.
+// With --dhcp, before the command it starts the node's DHCP client and
+// waits (at most dhcpWait) until every interface named holds a lease.
 func runInit(args []string, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
+	fs := flag.NewFlagSet("_init", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dhcpIfaces := fs.String("dhcp", "", "interfaces whose IPv4 address comes by DHCP, comma-separated")
+	dhcpDNS := fs.Bool("dhcp-dns", false, "write the name servers of the lease to /etc/resolv.conf")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
 	}
+	args = fs.Args()
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "netlab init: no command to run")
 		return exitUsage
 	}
-	self, err := os.Readlink("/proc/self/ns/net")
+	self, err := provider.Instance("self")
 	if err != nil {
 		fmt.Fprintf(stderr, "netlab init: %v\n", err)
 		return exitFailure
@@ -48,6 +59,9 @@ func runInit(args []string, stderr io.Writer) int {
 		}
 		wake()
 	}
+	if *dhcpIfaces != "" {
+		startDHCPClient(strings.Split(*dhcpIfaces, ","), *dhcpDNS, stderr)
+	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "netlab init: %v\n", err)
@@ -56,6 +70,93 @@ func runInit(args []string, stderr io.Writer) int {
 	err = syscall.Exec(path, args, os.Environ())
 	fmt.Fprintf(stderr, "netlab init: exec %s: %v\n", strings.Join(args, " "), err)
 	return 126
+}
+
+// dhcpWait is how long a node's command waits for its DHCP leases. Then
+// it starts anyway (the client keeps asking), as a booting machine does:
+// the server may be a program in another node that the lab is about.
+const dhcpWait = 60 * time.Second
+
+// startDHCPClient starts the node's DHCP client, a process of its own that
+// keeps renewing the leases while the node's command runs (the init
+// becomes that command, whose child the client then is), and waits until
+// it says that every interface holds a lease.
+func startDHCPClient(ifaces []string, dns bool, stderr io.Writer) {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "netlab init: no DHCP client: %v\n", err)
+		return
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		fmt.Fprintf(stderr, "netlab init: no DHCP client: %v\n", err)
+		return
+	}
+	defer r.Close()
+	args := []string{"_dhcpc", "--notify-fd", "3"}
+	if dns {
+		args = append(args, "--dns")
+	}
+	cmd := exec.Command(self, append(args, ifaces...)...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.ExtraFiles = []*os.File{w}
+	// A session of its own: a terminal's Ctrl-C to the command spares it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		fmt.Fprintf(stderr, "netlab init: no DHCP client: %v\n", err)
+		return
+	}
+	r.SetReadDeadline(time.Now().Add(dhcpWait))
+	if _, err := r.Read(make([]byte, 1)); err != nil {
+		if os.IsTimeout(err) {
+			fmt.Fprintf(stderr, "netlab init: no DHCP lease on %s after %s; starting the command anyway, the client keeps asking\n", strings.Join(ifaces, ", "), dhcpWait)
+		} else {
+			fmt.Fprintln(stderr, "netlab init: the DHCP client stopped; starting the command without its leases")
+		}
+	}
+}
+
+// runDHCPClient is a node's DHCP client (see startDHCPClient).
+func runDHCPClient(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("_dhcpc", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	notifyFD := fs.Int("notify-fd", 0, "file descriptor to write a line to once every interface holds a lease")
+	dns := fs.Bool("dns", false, "write the name servers of the lease to /etc/resolv.conf")
+	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
+		return exitUsage
+	}
+	host, _ := os.Hostname()
+	logger := log.New(stderr, "netlab dhcp: ", 0)
+	c := &dhcp.Client{Ifaces: fs.Args(), DNS: *dns, Hostname: host, Logf: logger.Printf}
+	err := c.Run(ctx, func() {
+		if *notifyFD > 0 {
+			f := os.NewFile(uintptr(*notifyFD), "notify")
+			f.Write([]byte("bound\n"))
+			f.Close()
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		logger.Print(err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// runDHCPServer is netlab's DHCP server of a network.
+func runDHCPServer(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("_dhcpd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "the server's configuration file")
+	if err := fs.Parse(args); err != nil || *config == "" {
+		return exitUsage
+	}
+	if err := provider.RunDHCPServer(ctx, *config, log.New(stderr, "", log.LstdFlags)); err != nil {
+		fmt.Fprintf(stderr, "netlab dhcpd %s: %v\n", *config, err)
+		return exitFailure
+	}
+	return exitOK
 }
 
 // readyWatch returns a function that sleeps until something changes in dir
@@ -105,15 +206,26 @@ func runRelay(ctx context.Context, args []string, stderr io.Writer) int {
 func runForward(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("_forward", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "", "host address:port")
-	container := fs.String("container", "", "container name")
-	port := fs.Int("port", 0, "node port")
+	var f provider.Forwarding
+	fs.StringVar(&f.Proto, "proto", "tcp", "tcp or udp")
+	fs.StringVar(&f.Listen, "listen", "", "host address:port")
+	fs.StringVar(&f.Container, "container", "", "container name")
+	fs.IntVar(&f.Port, "port", 0, "node port")
+	dial := fs.String("dial", "127.0.0.1", "addresses to reach the port at in the node, in order, comma-separated")
 	pidFile := fs.String("pidfile", "", "pid file")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	if err := provider.Forward(ctx, *listen, *container, *port, *pidFile); err != nil {
-		fmt.Fprintf(stderr, "netlab forward %s: %v\n", *listen, err)
+	for _, s := range strings.Split(*dial, ",") {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			fmt.Fprintf(stderr, "netlab forward: --dial: %v\n", err)
+			return exitUsage
+		}
+		f.Dial = append(f.Dial, a)
+	}
+	if err := provider.Forward(ctx, f, *pidFile); err != nil {
+		fmt.Fprintf(stderr, "netlab forward %s/%s: %v\n", f.Listen, f.Proto, err)
 		return exitFailure
 	}
 	return exitOK

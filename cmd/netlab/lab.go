@@ -17,6 +17,7 @@ import (
 	"github.com/netlab/netlab/graph"
 	"github.com/netlab/netlab/labs"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/schema"
 	"github.com/netlab/netlab/spec"
 )
@@ -108,7 +109,7 @@ func runPlan(_ context.Context, opts planOptions, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := planner.Build(lab)
+	p, err := buildPlan(lab)
 	if err != nil {
 		return fmt.Errorf("plan %s: %w", opts.file, err)
 	}
@@ -220,4 +221,15 @@ func schemaCommand() *cli.Command {
 			return err
 		},
 	}
+}
+
+// buildPlan plans a lab for this machine: VLANs are tagged where the kernel
+// has 802.1Q devices and bridge VLAN filtering (probed only for labs with
+// VLANs, and only as root; otherwise they are one bridge each).
+func buildPlan(lab *spec.Lab) (*planner.Plan, error) {
+	var opts planner.Options
+	if lab.UsesVLANs() && os.Geteuid() == 0 {
+		opts.TaggedVLANs = provider.KernelHasTaggedVLANs()
+	}
+	return planner.BuildWith(lab, opts)
 }

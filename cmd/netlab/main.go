@@ -49,6 +49,10 @@ func main() {
 		code = runForward(ctx, os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_relay":
 		code = runRelay(ctx, os.Args[2:], os.Stderr)
+	case len(os.Args) > 1 && os.Args[1] == "_dhcpc":
+		code = runDHCPClient(ctx, os.Args[2:], os.Stderr)
+	case len(os.Args) > 1 && os.Args[1] == "_dhcpd":
+		code = runDHCPServer(ctx, os.Args[2:], os.Stderr)
 	default:
 		code = run(ctx, os.Args, os.Stdout, os.Stderr)
 	}
@@ -116,6 +120,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			checkCommand(),
 			lsCommand(),
 			execCommand(),
+			captureCommand(),
 			labsCommand(),
 		},
 	}

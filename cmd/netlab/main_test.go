@@ -76,6 +76,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"check", "../../labs/nat.yaml", "--stage", "2"}, 2, "lab nat has no stages"},
 		{[]string{"check", "../../spec/testdata/invalid/checks.yaml"}, 2, "checks[0].from: unknown node"},
 		{[]string{"check", "../../labs/nat.yaml", "--parallel", "0"}, 2, "--parallel must be at least 1"},
+		{[]string{"capture", "lab"}, 2, "takes a lab and NODE:IF or a network"},
+		{[]string{"capture", "lab", "a:eth0", "--count", "-1"}, 2, "cannot be negative"},
+		{[]string{"capture", "lab", "a:eth0", "--duration", "soon"}, 2, "invalid value"},
 	} {
 		code, _, stderr := netlab(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.err) {
@@ -159,6 +162,11 @@ func TestInterspersed(t *testing.T) {
 	}
 	got = strings.Join(interspersed(app, []string{"netlab", "plan", "lab.yaml", "--json", "--", "-x"}), " ")
 	if got != "netlab plan --json lab.yaml -- -x" {
+		t.Errorf("got %s", got)
+	}
+	// A capture's filter is the words after the target; "-w -" keeps its "-".
+	got = strings.Join(interspersed(app, []string{"netlab", "capture", "lab", "a:eth0", "-w", "-", "icmp", "and", "host", "10.0.0.1", "-c", "4"}), " ")
+	if got != "netlab capture -w - -c 4 lab a:eth0 icmp and host 10.0.0.1" {
 		t.Errorf("got %s", got)
 	}
 }

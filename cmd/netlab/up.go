@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -84,7 +85,7 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	p, err := planner.Build(lab)
+	p, err := buildPlan(lab)
 	if err != nil {
 		return err
 	}
@@ -282,7 +283,14 @@ func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 		}
 		var ifs []string
 		for _, i := range n.Interfaces {
-			line := i.Name + " " + strings.Join(i.Addrs, " ")
+			addrs := make([]string, len(i.Addrs))
+			for k, a := range i.Addrs {
+				addrs[k] = a
+				if slices.Contains(i.DHCP, a) {
+					addrs[k] += " (dhcp)"
+				}
+			}
+			line := i.Name + " " + strings.Join(addrs, " ")
 			if !i.Up {
 				line += " (down)"
 			}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netlab/netlab/capture"
+)
+
+func captureCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "capture",
+		Usage:     "watch the packets of a node's interface or of a network, as pcap or a line each",
+		ArgsUsage: "LAB NODE:IF|NETWORK [FILTER...]",
+		Description: "Reads the frames of a node's interface (in the node's namespace, from the host: the\n" +
+			"image needs no tcpdump) or of a network's bridge on the host. Without -w it prints\n" +
+			"a line per packet; -w FILE writes pcap, -w - streams it: | wireshark -k -i -.\n" +
+			"FILTER is tcpdump's syntax (icmp, tcp port 80, host 10.0.0.1 ...), compiled by the\n" +
+			"host's tcpdump and run in the kernel. Ctrl-C, --count or --duration stops it.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write pcap to `FILE` (- for standard output)"},
+			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` packets"},
+			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `D` (10s, 1m)"},
+		},
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) < 2 {
+				return usageError("netlab capture takes a lab and NODE:IF or a network: netlab capture LAB NODE:IF [FILTER]")
+			}
+			filter := args[2:]
+			if len(filter) > 0 && filter[0] == "--" {
+				filter = filter[1:]
+			}
+			if c.Int("count") < 0 || c.Duration("duration") < 0 {
+				return usageError("--count and --duration cannot be negative")
+			}
+			opts := capture.Options{Lab: args[0], Target: args[1], File: c.String("write"),
+				Count: c.Int("count"), Duration: c.Duration("duration"), Filter: strings.Join(filter, " ")}
+			return runCapture(c.Context, opts, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+func runCapture(ctx context.Context, opts capture.Options, stdout, stderr io.Writer) error {
+	if os.Geteuid() != 0 {
+		return errors.New("netlab capture needs root: it opens packet sockets in the lab's network namespaces; run it with sudo")
+	}
+	d, err := engine(ctx, "capture")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	err = capture.Run(ctx, d, opts, stdout, stderr)
+	if errors.Is(err, capture.ErrUsage) || errors.Is(err, capture.ErrFilter) {
+		return &exitError{code: exitUsage, err: err}
+	}
+	return err
+}
