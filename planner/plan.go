@@ -539,24 +539,9 @@ func contains(list []string, s string) bool {
 func hosts(lab *spec.Lab) []Host {
 	var out []Host
 	for _, n := range lab.SortedNodes() {
-		var addr netip.Addr
-		for _, i := range n.SortedInterfaces() {
-			for _, p := range i.Addrs {
-				if !addr.IsValid() || (p.Addr().Is4() && !addr.Is4()) {
-					addr = p.Addr()
-				}
-			}
+		if addr := n.HostAddr(); addr.IsValid() {
+			out = append(out, Host{Addr: addr, Names: n.HostNames()})
 		}
-		if !addr.IsValid() {
-			continue
-		}
-		names := []string{n.Name}
-		for _, name := range []string{n.Hostname, strings.Split(n.Hostname, ".")[0]} {
-			if !contains(names, name) {
-				names = append(names, name)
-			}
-		}
-		out = append(out, Host{Addr: addr, Names: names})
 	}
 	return out
 }

@@ -198,6 +198,7 @@ func check(lab *Lab, ps *problems) {
 	for _, name := range slices.Sorted(maps.Keys(lab.Networks)) {
 		c.isolation(name, lab.Networks[name])
 	}
+	c.checks()
 }
 
 func (c *checker) network(name string, nw *Network) {

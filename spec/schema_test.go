@@ -43,6 +43,7 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		{"bgp", defs["bgp"], BGP{}},
 		{"bgpNeighbor", defs["bgpNeighbor"], BGPNeighbor{}},
 		{"config", defs["config"], Config{}},
+		{"check", defs["check"], Check{}},
 	}
 	for _, c := range cases {
 		want := yamlKeys(reflect.TypeOf(c.typ))

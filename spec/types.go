@@ -17,6 +17,7 @@ type Lab struct {
 	Networks NetworkMap `yaml:"networks,omitempty" json:"networks,omitempty"`
 	Nodes    NodeMap    `yaml:"nodes" json:"nodes"`
 	Links    []*Link    `yaml:"links,omitempty" json:"links,omitempty"`
+	Checks   []*Check   `yaml:"checks,omitempty" json:"checks,omitempty"` // what a working lab does, for netlab check
 
 	// File is the path the lab was loaded from ("" when loaded from bytes).
 	File string `yaml:"-" json:"-"`

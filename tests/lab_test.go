@@ -406,7 +406,8 @@ links:
 	}
 }
 
-// Every teaching lab in labs/ comes up with the tiny image and passes its pings.
+// Every teaching lab in labs/ comes up with the tiny image and passes its
+// pings and its own checks.
 func TestTeachingLabs(t *testing.T) {
 	pings := map[string][][2]string{
 		"p2p":       {{"a", "10.1.1.2"}, {"b", "10.1.1.1"}},
@@ -423,6 +424,11 @@ func TestTeachingLabs(t *testing.T) {
 			l := upBundled(t, name)
 			for _, p := range list {
 				l.mustPing(p[0], p[1])
+			}
+			if data, err := os.ReadFile(l.file); err == nil && strings.Contains(string(data), "\nchecks:") {
+				if r := netlab(t, "check", l.file); r.code != 0 {
+					t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+				}
 			}
 		})
 	}

@@ -88,7 +88,9 @@ func report(err error, stderr io.Writer) int {
 	if errors.Is(err, spec.ErrInvalid) {
 		code = exitUsage
 	}
-	fmt.Fprintln(stderr, err)
+	if msg := err.Error(); msg != "" { // "" when the command has said it all
+		fmt.Fprintln(stderr, msg)
+	}
 	return code
 }
 
@@ -115,6 +117,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			upCommand(),
 			downCommand(),
 			statusCommand(),
+			checkCommand(),
 			lsCommand(),
 			execCommand(),
 			captureCommand(),
