@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -288,7 +289,7 @@ func resolve(ctx context.Context, eng Engine, lab, what string) (*target, error)
 			return nil, err
 		}
 		gone := func() bool {
-			now, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", n.Pid))
+			now, err := provider.Instance(strconv.Itoa(n.Pid))
 			return err != nil || now != n.NetNS
 		}
 		return &target{desc: what, ns: ns, index: l.Attrs().Index, linkType: lt, gone: gone}, nil

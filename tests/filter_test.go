@@ -140,6 +140,7 @@ nodes:
 // The firewall-dmz lab: what must pass passes, and the rest does not.
 func TestFirewallDMZLab(t *testing.T) {
 	l := upBundled(t, "firewall-dmz")
+	l.passChecks()
 	curl := func(node, url string) string {
 		out, _ := l.exec(node, "curl", "-s", "-m", "2", url)
 		return strings.TrimSpace(out)

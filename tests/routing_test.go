@@ -28,6 +28,14 @@ func upBundled(t *testing.T, name string) *lab {
 	return up(t, body)
 }
 
+// passChecks runs the lab file's own checks and wants them all to pass.
+func (l *lab) passChecks() {
+	l.t.Helper()
+	if r := netlab(l.t, "check", l.file); r.code != 0 {
+		l.t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // waitOutput runs cmd in node until its output matches re, for up to d, and
 // returns the last output.
 func (l *lab) waitOutput(node string, d time.Duration, re string, cmd ...string) string {
@@ -61,6 +69,7 @@ func hops(out string) []string {
 // and when r2's link to r4 fails it reroutes through r3.
 func TestRoutingOSPFConvergesAndReroutes(t *testing.T) {
 	l := upBundled(t, "ospf")
+	l.passChecks()
 	l.waitOutput("r4", 60*time.Second, `(?s)(Full.*){3}`, "vtysh", "-c", "show ip ospf neighbor")
 	l.waitOutput("r1", 30*time.Second, `10\.0\.5\.0/24`, "ip", "route")
 	var out string
@@ -70,7 +79,8 @@ func TestRoutingOSPFConvergesAndReroutes(t *testing.T) {
 		}
 	}
 	l.mustPing("h1", "10.0.5.10")
-	out, _ = l.exec("h1", "traceroute", "-n", "-w", "1", "-q", "1", "10.0.5.10")
+	// OSPF may settle on the cheap path a moment after the first routes.
+	out = l.waitOutput("h1", 30*time.Second, `(?m)^ 2  10\.1\.12\.2 `, "traceroute", "-n", "-w", "1", "-q", "1", "10.0.5.10")
 	if got, want := hops(out), []string{"10.0.1.1", "10.1.12.2", "10.1.24.2", "10.1.45.2", "10.0.5.10"}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("h1 -> h5 takes %v, want the cheap path %v:\n%s", got, want, out)
 	}
@@ -87,6 +97,7 @@ func TestRoutingOSPFConvergesAndReroutes(t *testing.T) {
 // RIP: every router learns every LAN, the far one at metric 3.
 func TestRoutingRIPLearnsEveryLAN(t *testing.T) {
 	l := upBundled(t, "rip")
+	l.passChecks()
 	l.waitOutput("r1", 90*time.Second, `R\(n\) 10\.0\.3\.0/24\s+10\.1\.12\.2\s+3\s`, "vtysh", "-c", "show ip rip")
 	l.waitOutput("r1", 10*time.Second, `10\.0\.3\.0/24 .*via 10\.1\.12\.2 dev eth1 proto rip`, "ip", "route")
 	l.waitOutput("r3", 90*time.Second, `10\.0\.1\.0/24`, "ip", "route")
@@ -99,6 +110,7 @@ func TestRoutingRIPLearnsEveryLAN(t *testing.T) {
 // transit AS (eBGP at both edges, iBGP inside with next-hop-self).
 func TestRoutingBGPAcrossThreeASes(t *testing.T) {
 	l := upBundled(t, "bgp")
+	l.passChecks()
 	// Established sessions show their uptime and the prefixes received.
 	for _, peer := range []string{`192\.0\.2\.1`, `198\.51\.100\.2`} {
 		l.waitOutput("t1", 90*time.Second, `(?m)^`+peer+`\s.*\d\d:\d\d:\d\d\s+1\s`, "vtysh", "-c", "show bgp summary")
@@ -117,6 +129,7 @@ func TestRoutingBGPAcrossThreeASes(t *testing.T) {
 // announced prefixes and reach each other through the router.
 func TestRoutingIPv6SLAAC(t *testing.T) {
 	l := upBundled(t, "ipv6")
+	l.passChecks()
 	l.waitOutput("h1", 30*time.Second, `fd00:1::42:aff:fe01:a/64 scope global dynamic`, "ip", "-6", "addr", "show", "eth0") // not tentative
 	l.waitOutput("h2", 30*time.Second, `fd00:2::42:aff:fe02:a/64 scope global dynamic`, "ip", "-6", "addr", "show", "eth0") // not tentative
 	l.waitOutput("h1", 30*time.Second, `default via fe80::.* proto ra`, "ip", "-6", "route")
