@@ -137,3 +137,24 @@ func TestRoutingIPv6SLAAC(t *testing.T) {
 	l.mustPing("h1", "fd00:2::42:aff:fe02:a")
 	l.mustPing("h1", "10.2.0.10")
 }
+
+// The static lab, staged: stage 1 passes as it comes up, stage 2 fails
+// until the routes are added by hand, and so on.
+func TestStaticLabStages(t *testing.T) {
+	l := upBundled(t, "static")
+	stage := func(s string, want int) {
+		t.Helper()
+		if r := netlab(t, "check", "--stage", s, l.file); r.code != want {
+			t.Errorf("stage %s: exit %d, want %d\n%s%s", s, r.code, want, r.stdout, r.stderr)
+		}
+	}
+	stage("1", 0)
+	stage("2", 1)
+	l.exec("r1", "ip", "route", "add", "10.0.3.0/24", "via", "10.1.12.2")
+	l.exec("r2", "ip", "route", "add", "10.0.3.0/24", "via", "10.1.23.2")
+	stage("2", 0)
+	stage("3", 1)
+	l.exec("r3", "ip", "route", "add", "10.0.1.0/24", "via", "10.1.23.1")
+	l.exec("r2", "ip", "route", "add", "10.0.1.0/24", "via", "10.1.12.1")
+	stage("3", 0)
+}
