@@ -30,8 +30,8 @@ var _ Engine = (*provider.Docker)(nil)
 // ErrUsage marks errors in what was asked (an unknown node or interface).
 var ErrUsage = errors.New("usage")
 
-// find returns the lab's container of node.
-func find(ctx context.Context, e Engine, lab, node string) (provider.Container, error) {
+// Find returns the lab's container of node, or a usage error naming the nodes.
+func Find(ctx context.Context, e Engine, lab, node string) (provider.Container, error) {
 	list, err := e.List(ctx, lab)
 	if err != nil {
 		return provider.Container{}, err
@@ -61,7 +61,7 @@ type LinkResult struct {
 // pulled: the node sees no carrier and its own settings stay. For a link
 // end, the interface goes down in the node, and its peer loses carrier.
 func SetLink(ctx context.Context, e Engine, lab, node, iface string, up bool) (LinkResult, error) {
-	c, err := find(ctx, e, lab, node)
+	c, err := Find(ctx, e, lab, node)
 	if err != nil {
 		return LinkResult{}, err
 	}
@@ -106,7 +106,7 @@ func (r LinkResult) set(setUp, setDown func(netlink.Link) error, l netlink.Link,
 
 // Stop stops a node's container; its interfaces go with its namespace.
 func Stop(ctx context.Context, e Engine, lab, node string) error {
-	c, err := find(ctx, e, lab, node)
+	c, err := Find(ctx, e, lab, node)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func Stop(ctx context.Context, e Engine, lab, node string) error {
 // Start starts a node's stopped container and returns the lab file it was
 // brought up from, so that the caller rewires it (netlab up FILE).
 func Start(ctx context.Context, e Engine, lab, node string) (file string, err error) {
-	c, err := find(ctx, e, lab, node)
+	c, err := Find(ctx, e, lab, node)
 	if err != nil {
 		return "", err
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
@@ -318,6 +320,21 @@ func (d *Docker) Stop(ctx context.Context, id string) error {
 	timeout := 10
 	if err := d.c.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout}); err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("stop container %s: %w", id[:min(12, len(id))], err)
+	}
+	return nil
+}
+
+// Logs copies a container's output (the node's command, and netlab's init
+// before it) to stdout and stderr; with follow, until ctx ends or the
+// container stops.
+func (d *Docker) Logs(ctx context.Context, id string, follow bool, tail string, stdout, stderr io.Writer) error {
+	rc, err := d.c.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Tail: tail})
+	if err != nil {
+		return fmt.Errorf("logs of container %s: %w", id[:min(12, len(id))], err)
+	}
+	defer rc.Close()
+	if _, err := stdcopy.StdCopy(stdout, stderr, rc); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("read logs of container %s: %w", id[:min(12, len(id))], err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package tests
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // A link set down and up at run time, and a node stopped and started
@@ -59,4 +60,39 @@ links: [[a:eth1, c:eth0]]
 		t.Fatalf("restart: %s%s", r.stdout, r.stderr)
 	}
 	l.mustPing("a", "10.67.0.2")
+}
+
+// netlab logs shows a node's command's output.
+func TestLogs(t *testing.T) {
+	l := up(t, `defaults: {image: netlab/tiny}
+nodes:
+  a: {command: "echo hello from a; exec sleep 3600"}
+`)
+	var r result
+	for i := 0; i < 20; i++ {
+		if r = netlab(t, "logs", l.name, "a"); strings.Contains(r.stdout, "hello from a") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r.code != 0 || !strings.Contains(r.stdout, "hello from a") {
+		t.Errorf("netlab logs: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := netlab(t, "logs", l.name, "nosuch"); r.code != 2 {
+		t.Errorf("logs of an unknown node: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// Shell completion lists running labs, their nodes and interfaces.
+func TestCompletionOfRunningLabs(t *testing.T) {
+	l := up(t, p2p)
+	if r := netlab(t, "--generate-bash-completion"); !strings.Contains(r.stdout, "capture\n") {
+		t.Errorf("commands not completed:\n%s", r.stdout)
+	}
+	if r := netlab(t, "exec", "--generate-bash-completion"); !strings.Contains(r.stdout, l.name+"\n") {
+		t.Errorf("lab %s not completed:\n%s", l.name, r.stdout)
+	}
+	if r := netlab(t, "link", l.name, "--generate-bash-completion"); r.stdout != "a:eth0\nb:eth0\n" {
+		t.Errorf("interfaces completed as %q", r.stdout)
+	}
 }

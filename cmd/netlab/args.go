@@ -10,8 +10,8 @@ import (
 // which urfave/cli v2 does not: it moves a command's flags, with their
 // values, ahead of its arguments. Everything after "--" stays as it is.
 func interspersed(app *cli.App, args []string) []string {
-	if len(args) < 2 {
-		return args
+	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
+		return args // a shell asking for completions: the flag must stay last
 	}
 	cmd := app.Command(args[1])
 	if cmd == nil {

@@ -101,3 +101,31 @@ func runNode(ctx context.Context, action, lab, node string, stdout, stderr io.Wr
 	}
 	return runUp(ctx, upOptions{file: file, parallel: 8}, stdout, stderr)
 }
+
+func logsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "logs",
+		Usage:     "a node's output: its command's, and netlab's init before it",
+		ArgsUsage: "LAB NODE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until Ctrl-C"},
+			&cli.StringFlag{Name: "tail", Value: "all", Usage: "only the last N lines"},
+		},
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) != 2 {
+				return usageError("netlab logs takes a lab and a node: netlab logs LAB NODE")
+			}
+			d, err := provider.NewDocker(c.Context)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			ct, err := faults.Find(c.Context, d, args[0], args[1])
+			if err != nil {
+				return faultError(err)
+			}
+			return d.Logs(c.Context, ct.ID, c.Bool("follow"), c.String("tail"), c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}

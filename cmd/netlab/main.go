@@ -122,15 +122,26 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			execCommand(),
 			captureCommand(),
 			linkCommand(),
+			logsCommand(),
 			nodeCommand("stop", "stop a node (a powered-off machine) while the lab runs"),
 			nodeCommand("start", "start a stopped node and wire it again from the lab file"),
 			nodeCommand("restart", "restart a node and wire it again from the lab file"),
 			labsCommand(),
+			completionCommand(),
 		},
+		EnableBashCompletion: true,
+	}
+	completes := map[string]cli.BashCompleteFunc{
+		"exec": completeLabNode(false), "logs": completeLabNode(false), "stop": completeLabNode(false),
+		"start": completeLabNode(false), "restart": completeLabNode(false), "status": completeLabNode(false),
+		"down": completeLabNode(false), "link": completeLabNode(true), "capture": completeLabNode(true),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
 		c.HideHelpCommand = true
+		if f := completes[c.Name]; f != nil {
+			c.BashComplete = f
+		}
 	}
 	return app
 }

@@ -72,7 +72,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"graph", "../../labs/p2p.yaml", "--format", "png"}, 2, `unknown graph format "png"`},
 		{[]string{"schema", "extra"}, 2, "takes no arguments"},
 		{[]string{"check"}, 2, "takes one lab file or lab name"},
-		{[]string{"check", "../../labs/wan.yaml"}, 2, "lab wan has no checks: add a checks: list to ../../labs/wan.yaml"},
+		{[]string{"check", "../../labs/bridged.yaml"}, 2, "lab bridged has no checks: add a checks: list to ../../labs/bridged.yaml"},
 		{[]string{"check", "../../labs/nat.yaml", "--stage", "2"}, 2, "lab nat has no stages"},
 		{[]string{"check", "../../spec/testdata/invalid/checks.yaml"}, 2, "checks[0].from: unknown node"},
 		{[]string{"check", "../../labs/nat.yaml", "--parallel", "0"}, 2, "--parallel must be at least 1"},
@@ -168,5 +168,20 @@ func TestInterspersed(t *testing.T) {
 	got = strings.Join(interspersed(app, []string{"netlab", "capture", "lab", "a:eth0", "-w", "-", "icmp", "and", "host", "10.0.0.1", "-c", "4"}), " ")
 	if got != "netlab capture -w - -c 4 lab a:eth0 icmp and host 10.0.0.1" {
 		t.Errorf("got %s", got)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for shell, want := range map[string]string{"bash": "complete -F _netlab netlab", "zsh": "bashcompinit", "fish": "complete -c netlab"} {
+		if code, out, _ := netlab(t, "completion", shell); code != 0 || !strings.Contains(out, want) {
+			t.Errorf("completion %s: exit %d, no %q in\n%s", shell, code, want, out)
+		}
+	}
+	if code, _, _ := netlab(t, "completion", "tcsh"); code != 2 {
+		t.Errorf("completion tcsh: exit %d, want 2", code)
+	}
+	// A completion request keeps its flag last, after arguments.
+	if got := interspersed(newApp(nil, nil), []string{"netlab", "link", "lab", "--generate-bash-completion"}); got[3] != "--generate-bash-completion" {
+		t.Errorf("interspersed moved the completion flag: %v", got)
 	}
 }
