@@ -14,6 +14,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
+	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/graph"
 	"github.com/netlab/netlab/labs"
 	"github.com/netlab/netlab/planner"
@@ -25,6 +26,16 @@ import (
 // loadLab loads a lab file, or a bundled lab by name (netlab labs lists
 // them); a missing file is a usage error.
 func loadLab(file string) (*spec.Lab, error) {
+	if convert.IsKathara(file) {
+		data, notes, err := convert.Kathara(file)
+		for _, n := range notes {
+			fmt.Fprintln(os.Stderr, "note:", n)
+		}
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: err}
+		}
+		return spec.Parse(data, filepath.Join(file, "lab.conf")+" (converted; netlab convert shows it)")
+	}
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) && labs.Has(file) {
 		path, err := labs.Path(file)
 		if err != nil { // not root: read it from the binary
@@ -232,4 +243,47 @@ func buildPlan(lab *spec.Lab) (*planner.Plan, error) {
 		opts.TaggedVLANs = provider.KernelHasTaggedVLANs()
 	}
 	return planner.BuildWith(lab, opts)
+}
+
+func convertCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "convert",
+		Usage:     "write a Kathará lab directory (lab.conf) as a netlab lab file",
+		ArgsUsage: "DIR",
+		Description: "Collision domains become networks, NODE[N] interfaces ethN, Kathará's images netlab's\n" +
+			"offline ones; each node runs Kathará's boot sequence (NODE/ copied into /, shared.startup,\n" +
+			"NODE.startup, [exec]) once wired. Options netlab has no meaning for are noted on stderr\n" +
+			"with their lab.conf line. netlab up DIR does the same without writing a file.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to FILE instead of standard output"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError("netlab convert takes one lab directory: netlab convert DIR [-o lab.yaml]")
+			}
+			dir := c.Args().First()
+			if !convert.IsKathara(dir) {
+				return usageError("%s is not a Kathará lab: it has no lab.conf", dir)
+			}
+			data, notes, err := convert.Kathara(dir)
+			for _, n := range notes {
+				fmt.Fprintln(c.App.ErrWriter, "note:", n)
+			}
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			if _, err := spec.Parse(data, "converted "+dir); err != nil {
+				return fmt.Errorf("the converted lab does not validate (a netlab bug; please report it): %w", err)
+			}
+			if out := c.String("output"); out != "" {
+				if err := os.WriteFile(out, data, 0o644); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.ErrWriter, "wrote %s: netlab up %s\n", out, out)
+				return nil
+			}
+			_, err = c.App.Writer.Write(data)
+			return err
+		},
+	}
 }

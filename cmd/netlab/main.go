@@ -128,6 +128,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			nodeCommand("restart", "restart a node and wire it again from the lab file"),
 			labsCommand(),
 			completionCommand(),
+			convertCommand(),
 		},
 		EnableBashCompletion: true,
 	}

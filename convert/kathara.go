@@ -1,0 +1,353 @@
+// Package convert turns labs written for other tools into netlab lab files:
+// Kathará lab directories (lab.conf, NODE.startup, NODE/ trees, shared/).
+// The result is YAML text, commented, that netlab loads like any lab file,
+// so that `netlab up DIR` and `netlab convert DIR -o lab.yaml` mean the same.
+package convert
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Note is something of the source lab that has no meaning here, or that
+// changed on the way, at a line of its file.
+type Note struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (n Note) String() string {
+	if n.Line == 0 {
+		return n.File + ": " + n.Msg
+	}
+	return fmt.Sprintf("%s:%d: %s", n.File, n.Line, n.Msg)
+}
+
+// Error is a source line that cannot be mapped; nothing is created.
+type Error struct{ Notes []Note }
+
+func (e *Error) Error() string {
+	var lines []string
+	for _, n := range e.Notes {
+		lines = append(lines, n.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// IsKathara tells whether dir is a Kathará lab (it holds a lab.conf).
+func IsKathara(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, "lab.conf"))
+	return err == nil && st.Mode().IsRegular()
+}
+
+// Images maps Kathará's images to netlab's offline ones.
+var Images = map[string]string{
+	"kathara/base":   "netlab/host",
+	"kathara/frr":    "netlab/router",
+	"kathara/quagga": "netlab/router",
+}
+
+type katharaNode struct {
+	name    string
+	line    int            // first line naming it
+	ifaces  map[int]string // eth index -> collision domain
+	macs    map[int]string
+	image   string
+	exec    []string
+	sysctls map[string]string
+	env     map[string]string
+	ipv6    bool
+}
+
+var (
+	confLine = regexp.MustCompile(`^([A-Za-z0-9_.-]+)\[([A-Za-z0-9_]+)\]\s*=\s*(.*)$`)
+	metaLine = regexp.MustCompile(`^(LAB_[A-Z]+)\s*=\s*(.*)$`)
+)
+
+// Kathara reads the Kathará lab in dir and returns an equivalent netlab
+// lab file, and notes on what was ignored or changed.
+func Kathara(dir string) (yaml []byte, notes []Note, err error) {
+	conf := filepath.Join(dir, "lab.conf")
+	f, err := os.Open(conf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read Kathará lab: %w", err)
+	}
+	defer f.Close()
+	nodes := map[string]*katharaNode{}
+	var order []string
+	meta := map[string]string{}
+	var errs []Note
+	node := func(name string, line int) *katharaNode {
+		n := nodes[name]
+		if n == nil {
+			n = &katharaNode{name: name, line: line, ifaces: map[int]string{}, macs: map[int]string{}, sysctls: map[string]string{}, env: map[string]string{}}
+			nodes[name] = n
+			order = append(order, name)
+		}
+		return n
+	}
+	sc := bufio.NewScanner(f)
+	for ln := 1; sc.Scan(); ln++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		if m := metaLine.FindStringSubmatch(text); m != nil {
+			meta[m[1]] = unquote(m[2])
+			continue
+		}
+		m := confLine.FindStringSubmatch(text)
+		if m == nil {
+			errs = append(errs, Note{conf, ln, fmt.Sprintf("%q is not NODE[N]=\"DOMAIN\", NODE[option]=\"value\" or LAB_*=\"...\": fix or remove the line", text)})
+			continue
+		}
+		n, key, val := node(m[1], ln), m[2], unquote(m[3])
+		if i, err := strconv.Atoi(key); err == nil {
+			dom, mac, _ := strings.Cut(val, "/")
+			switch {
+			case dom == "":
+				errs = append(errs, Note{conf, ln, fmt.Sprintf("%s[%d] names no collision domain: write %s[%d]=\"A\"", n.name, i, n.name, i)})
+			case n.ifaces[i] != "":
+				errs = append(errs, Note{conf, ln, fmt.Sprintf("%s[%d] is given twice (%s and %s): one collision domain an interface", n.name, i, n.ifaces[i], dom)})
+			default:
+				n.ifaces[i] = dom
+				if mac != "" {
+					n.macs[i] = mac
+				}
+			}
+			continue
+		}
+		switch key {
+		case "image":
+			n.image = val
+		case "exec":
+			n.exec = append(n.exec, val)
+		case "sysctl":
+			k, v, ok := strings.Cut(val, "=")
+			if !ok {
+				errs = append(errs, Note{conf, ln, fmt.Sprintf("%s[sysctl]=%q is not key=value", n.name, val)})
+				continue
+			}
+			n.sysctls[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		case "env":
+			k, v, ok := strings.Cut(val, "=")
+			if !ok {
+				errs = append(errs, Note{conf, ln, fmt.Sprintf("%s[env]=%q is not NAME=value", n.name, val)})
+				continue
+			}
+			n.env[strings.TrimSpace(k)] = v
+		case "ipv6":
+			n.ipv6 = val == "true" || val == "True" || val == "1"
+		case "mem", "cpus", "shell", "num_terms", "bridged", "privileged", "port", "ulimit", "entrypoint", "args":
+			notes = append(notes, Note{conf, ln, fmt.Sprintf("%s[%s] is ignored: %s", n.name, key, ignored[key])})
+		default:
+			errs = append(errs, Note{conf, ln, fmt.Sprintf("%s[%s]: unknown option (known: a number, image, exec, sysctl, env, ipv6, mem, cpus, port, bridged, shell, num_terms)", n.name, key)})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", conf, err)
+	}
+	if len(errs) > 0 {
+		return nil, notes, &Error{Notes: errs}
+	}
+	if len(order) == 0 {
+		return nil, notes, &Error{Notes: []Note{{conf, 0, "no devices: a Kathará lab names at least one, as NODE[0]=\"A\""}}}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, notes, err
+	}
+	return render(abs, meta, nodes, order, &notes), notes, nil
+}
+
+var ignored = map[string]string{
+	"mem":        "netlab sets no memory limits",
+	"cpus":       "netlab sets no CPU limits",
+	"shell":      "netlab exec opens bash where the image has it, else sh",
+	"num_terms":  "netlab opens no terminals: use netlab exec LAB NODE",
+	"bridged":    "netlab has no management network; publish ports with publish: or link the machine with host:IFNAME",
+	"privileged": "nodes are never privileged; they have NET_ADMIN and NET_RAW (cap_add for more)",
+	"port":       "write publish: [\"HOST:GUEST\"] on the node in the converted file",
+	"ulimit":     "netlab sets no ulimits",
+	"entrypoint": "the node runs its startup script instead",
+	"args":       "the node runs its startup script instead",
+}
+
+func unquote(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && (s[0] == '"' && s[len(s)-1] == '"' || s[0] == '\'' && s[len(s)-1] == '\'') {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+var nameOK = regexp.MustCompile(`[^A-Za-z0-9-]+`)
+
+// labName is a netlab lab name from LAB_NAME or the directory's name.
+func labName(dir string, meta map[string]string) string {
+	name := meta["LAB_NAME"]
+	if name == "" {
+		name = filepath.Base(dir)
+	}
+	name = strings.Trim(nameOK.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	if len(name) > 40 {
+		name = strings.Trim(name[:40], "-")
+	}
+	if name == "" {
+		name = "kathara"
+	}
+	return name
+}
+
+// q quotes a YAML string; $ is doubled, as netlab's lab files substitute
+// variables.
+func q(s string) string {
+	return strconv.Quote(strings.ReplaceAll(s, "$", "$$"))
+}
+
+// startup is a node's command: Kathará's boot sequence, run by netlab once
+// the node is wired: the NODE/ tree copied into /, shared.startup, then
+// NODE.startup, then [exec] commands; then the node waits.
+func startup(n *katharaNode, dir string) string {
+	var parts []string
+	if st, err := os.Stat(filepath.Join(dir, n.name)); err == nil && st.IsDir() {
+		parts = append(parts, "cp -rfT /hostlab/"+n.name+" /")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "shared.startup")); err == nil {
+		parts = append(parts, "sh /hostlab/shared.startup")
+	}
+	if _, err := os.Stat(filepath.Join(dir, n.name+".startup")); err == nil {
+		parts = append(parts, "sh /hostlab/"+n.name+".startup")
+	}
+	parts = append(parts, n.exec...)
+	parts = append(parts, "echo netlab: $(hostname) started", "exec sleep infinity")
+	return strings.Join(parts, "; ")
+}
+
+func render(dir string, meta map[string]string, nodes map[string]*katharaNode, order []string, notes *[]Note) []byte {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("# Converted by netlab convert from the Kathará lab %s.", dir)
+	for _, k := range []string{"LAB_DESCRIPTION", "LAB_VERSION", "LAB_AUTHOR", "LAB_EMAIL", "LAB_WEB"} {
+		if v := meta[k]; v != "" {
+			w("# %s: %s", strings.ToLower(strings.TrimPrefix(k, "LAB_")), v)
+		}
+	}
+	w("#")
+	w("# Each collision domain is a network; NODE[N]=\"DOM\" is interface ethN on it.")
+	w("# Every node starts as Kathará's devices do, once netlab has wired it: its")
+	w("# NODE/ folder copied into /, shared.startup, NODE.startup, then [exec];")
+	w("# the lab folder is at /hostlab and shared/ at /shared. netlab logs LAB NODE")
+	w("# shows their output. Like Kathará's, the devices forward IPv4.")
+	w("name: %s", labName(dir, meta))
+	w("defaults:")
+	w("  image: netlab/host")
+	w("  forward: true")
+	w("  sysctls: {net.ipv4.conf.all.rp_filter: \"0\", net.ipv4.conf.default.rp_filter: \"0\"}")
+	vols := []string{q(dir + ":/hostlab:ro")}
+	if st, err := os.Stat(filepath.Join(dir, "shared")); err == nil && st.IsDir() {
+		vols = append(vols, q(filepath.Join(dir, "shared")+":/shared"))
+	}
+	w("  volumes: [%s]", strings.Join(vols, ", "))
+	var domains []string
+	for _, name := range order {
+		for _, d := range nodes[name].ifaces {
+			if !slices.Contains(domains, d) {
+				domains = append(domains, d)
+			}
+		}
+	}
+	slices.Sort(domains)
+	if len(domains) > 0 {
+		w("networks:")
+		for _, d := range domains {
+			w("  %s: {}", networkName(d))
+		}
+	}
+	w("nodes:")
+	for _, name := range order {
+		n := nodes[name]
+		w("  %s:", nodeName(name))
+		if n.image != "" {
+			img, ok := Images[strings.Split(n.image, ":")[0]]
+			if !ok {
+				img = n.image
+				*notes = append(*notes, Note{filepath.Join(dir, "lab.conf"), n.line, fmt.Sprintf("%s uses image %s, which netlab does not build: load it into Docker, or change the image", n.name, n.image)})
+			}
+			w("    image: %s   # Kathará: %s", img, n.image)
+		}
+		if len(n.ifaces) > 0 {
+			w("    interfaces:")
+			idx := make([]int, 0, len(n.ifaces))
+			for i := range n.ifaces {
+				idx = append(idx, i)
+			}
+			slices.Sort(idx)
+			for _, i := range idx {
+				extra := ""
+				if mac := n.macs[i]; mac != "" {
+					extra = ", mac: " + q(mac)
+				}
+				w("      eth%d: {network: %s%s}", i, networkName(n.ifaces[i]), extra)
+			}
+		}
+		sys := map[string]string{}
+		for k, v := range n.sysctls {
+			sys[k] = v
+		}
+		if n.ipv6 {
+			sys["net.ipv6.conf.all.disable_ipv6"] = "0"
+			sys["net.ipv6.conf.default.disable_ipv6"] = "0"
+		}
+		if len(sys) > 0 {
+			keys := make([]string, 0, len(sys))
+			for k := range sys {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			var kv []string
+			for _, k := range keys {
+				kv = append(kv, k+": "+q(sys[k]))
+			}
+			w("    sysctls: {%s}", strings.Join(kv, ", "))
+		}
+		if len(n.env) > 0 {
+			keys := make([]string, 0, len(n.env))
+			for k := range n.env {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			var kv []string
+			for _, k := range keys {
+				kv = append(kv, k+": "+q(n.env[k]))
+			}
+			w("    env: {%s}", strings.Join(kv, ", "))
+		}
+		w("    command: %s", q(startup(n, dir)))
+	}
+	return []byte(b.String())
+}
+
+// networkName keeps a collision domain's name where netlab takes it.
+func networkName(dom string) string {
+	s := regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(dom, "_")
+	if s == "" || !regexp.MustCompile(`^[A-Za-z0-9]`).MatchString(s) {
+		s = "cd" + s
+	}
+	return q(s)
+}
+
+func nodeName(name string) string {
+	return strings.Trim(nameOK.ReplaceAllString(strings.ToLower(name), "-"), "-")
+}
+
+// ErrNotKathara says a directory holds no lab.conf.
+var ErrNotKathara = errors.New("not a Kathará lab (no lab.conf)")

@@ -1,0 +1,95 @@
+package convert
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/spec"
+)
+
+func write(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for f, content := range files {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestKatharaConverts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "My_Lab")
+	write(t, dir, map[string]string{
+		"lab.conf": `# comment
+LAB_AUTHOR="someone"
+r1[0]="A"
+r1[1]="B/02:00:00:00:00:11"
+r1[image]="kathara/frr:latest"
+r1[sysctl]="net.ipv4.conf.all.forwarding=1"
+r1[env]="GREETING=hi there"
+h1[0]=A
+h1[mem]="128m"
+h1[exec]="echo $HOME"
+h2[0]="B"
+h2[image]="someone/custom"
+`,
+		"r1.startup": "/etc/init.d/frr start\n",
+		"r1/etc/frr/frr.conf": "!\n",
+	})
+	data, notes, err := Kathara(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, err := spec.Parse(data, "converted")
+	if err != nil {
+		t.Fatalf("converted lab does not load: %v\n%s", err, data)
+	}
+	if lab.Name != "my-lab" || len(lab.Networks) != 2 || len(lab.Nodes) != 3 {
+		t.Errorf("lab %s: %d networks, %d nodes", lab.Name, len(lab.Networks), len(lab.Nodes))
+	}
+	r1 := lab.Nodes["r1"]
+	if r1.Image != "netlab/router" || r1.Interfaces["eth1"].Network != "B" || r1.Interfaces["eth1"].MAC != "02:00:00:00:00:11" ||
+		r1.Env["GREETING"] != "hi there" || r1.Sysctls["net.ipv4.conf.all.forwarding"] != "1" || !r1.Forward {
+		t.Errorf("r1 converted as %+v", r1)
+	}
+	if cmd := r1.Command[0]; !strings.HasPrefix(cmd, "cp -rfT /hostlab/r1 /; sh /hostlab/r1.startup;") {
+		t.Errorf("r1's command: %s", cmd)
+	}
+	if cmd := lab.Nodes["h1"].Command[0]; !strings.Contains(cmd, "echo $HOME") {
+		t.Errorf("h1's [exec] lost its $: %s", cmd)
+	}
+	var all []string
+	for _, n := range notes {
+		all = append(all, n.String())
+	}
+	got := strings.Join(all, "\n")
+	for _, want := range []string{"lab.conf:9: h1[mem] is ignored", "h2 uses image someone/custom"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("notes lack %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestKatharaErrors(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"lab.conf": "a[0]=\"A\"\na[0]=\"B\"\nnot a line\nb[color]=\"red\"\nc[1]=\"\"\n"})
+	_, _, err := Kathara(dir)
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Notes) != 4 {
+		t.Fatalf("want 4 problems, got %v", err)
+	}
+	for i, line := range []int{2, 3, 4, 5} {
+		if ce.Notes[i].Line != line {
+			t.Errorf("problem %d at line %d, want %d: %s", i, ce.Notes[i].Line, line, ce.Notes[i])
+		}
+	}
+	if IsKathara(t.TempDir()) {
+		t.Error("an empty folder is no Kathará lab")
+	}
+}

@@ -1,0 +1,74 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A Kathará lab directory comes up as it would under Kathará: collision
+// domains, startup scripts run after the wiring, NODE/ trees copied in,
+// shared/ mounted; and netlab convert writes the same as a lab file.
+func TestKatharaLab(t *testing.T) {
+	name := labName(t)
+	dir := filepath.Join(t.TempDir(), name)
+	files := map[string]string{
+		"lab.conf": `LAB_DESCRIPTION="two LANs and a router"
+pc1[0]="A"
+pc2[0]="B"
+r1[0]="A"
+r1[1]="B"
+r1[image]="kathara/base"
+r1[mem]="256m"
+`,
+		"pc1.startup":  "ip addr add 10.0.1.10/24 dev eth0\nip route add default via 10.0.1.1\n",
+		"pc2.startup":  "ip addr add 10.0.2.10/24 dev eth0\nip route add default via 10.0.2.1\n",
+		"r1.startup":   "ip addr add 10.0.1.1/24 dev eth0\nip addr add 10.0.2.1/24 dev eth1\necho \"$(hostname) has $(ls /sys/class/net | wc -l) interfaces\" > /shared/r1.txt\n",
+		"r1/etc/motd":  "copied from the lab folder\n",
+		"shared/.keep": "",
+	}
+	for f, content := range files {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := netlab(t, "convert", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "name: "+name) || !strings.Contains(r.stderr, "lab.conf:7: r1[mem] is ignored") {
+		t.Fatalf("convert: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	l := &lab{t: t, name: name, file: dir}
+	t.Cleanup(func() { l.down() })
+	if r := netlab(t, "up", dir); r.code != 0 {
+		t.Fatalf("netlab up %s: exit %d\n%s%s", dir, r.code, r.stdout, r.stderr)
+	}
+	var ok bool
+	for deadline := time.Now().Add(10 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		ok = l.ping("pc1", "10.0.2.10")
+	}
+	if !ok {
+		t.Error("pc1 cannot ping pc2 through r1 after their startup scripts")
+	}
+	if out, _ := l.exec("r1", "cat", "/etc/motd"); out != "copied from the lab folder\n" {
+		t.Errorf("r1/etc/motd not copied into r1: %q", out)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "shared", "r1.txt")); !strings.Contains(string(data), "r1 has 3 interfaces") {
+		t.Errorf("shared/r1.txt = %q", data)
+	}
+	if r := netlab(t, "logs", name, "r1"); !strings.Contains(r.stdout, "netlab: r1 started") {
+		t.Errorf("logs of r1:\n%s%s", r.stdout, r.stderr)
+	}
+	// A line netlab cannot map is refused with its line, and nothing is made.
+	bad := filepath.Join(t.TempDir(), "bad")
+	os.MkdirAll(bad, 0o755)
+	os.WriteFile(filepath.Join(bad, "lab.conf"), []byte("a[0]=\"A\"\nthis is not kathara\n"), 0o644)
+	if r := netlab(t, "up", bad); r.code != 2 || !strings.Contains(r.stderr, "lab.conf:2: ") {
+		t.Errorf("bad lab.conf: exit %d\n%s", r.code, r.stderr)
+	}
+	if left := leftovers(t, "bad"); left != "" {
+		t.Errorf("an invalid lab left %s", left)
+	}
+}
