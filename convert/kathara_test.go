@@ -39,7 +39,7 @@ h1[exec]="echo $HOME"
 h2[0]="B"
 h2[image]="someone/custom"
 `,
-		"r1.startup": "/etc/init.d/frr start\n",
+		"r1.startup":          "/etc/init.d/frr start\n",
 		"r1/etc/frr/frr.conf": "!\n",
 	})
 	data, notes, err := Kathara(dir)
