@@ -72,3 +72,39 @@ r1[mem]="256m"
 		t.Errorf("an invalid lab left %s", left)
 	}
 }
+
+// A Kathará lab written for Quagga: /etc/quagga/*.conf and
+// /etc/init.d/quagga start run by FRR's compatible daemons.
+func TestKatharaQuaggaLab(t *testing.T) {
+	name := labName(t)
+	dir := filepath.Join(t.TempDir(), name)
+	ospfd := func(host string) string {
+		return "hostname " + host + "\npassword zebra\ninterface eth0\n ip ospf hello-interval 1\n ip ospf dead-interval 4\n" +
+			"interface eth1\n ip ospf hello-interval 1\n ip ospf dead-interval 4\nrouter ospf\n network 10.0.0.0/8 area 0\n"
+	}
+	files := map[string]string{
+		"lab.conf":                 "r1[0]=\"A\"\nr1[1]=\"B\"\nr2[0]=\"C\"\nr2[1]=\"B\"\nr1[image]=\"kathara/quagga\"\nr2[image]=\"kathara/quagga\"\n",
+		"r1.startup":               "ip addr add 10.0.1.1/24 dev eth0\nip addr add 10.0.2.1/24 dev eth1\n/etc/init.d/quagga start\n",
+		"r2.startup":               "ip addr add 10.0.3.1/24 dev eth0\nip addr add 10.0.2.2/24 dev eth1\n/etc/init.d/quagga start\n",
+		"r1/etc/quagga/zebra.conf": "hostname r1\npassword zebra\n",
+		"r1/etc/quagga/ospfd.conf": ospfd("r1"),
+		"r2/etc/quagga/zebra.conf": "hostname r2\npassword zebra\n",
+		"r2/etc/quagga/ospfd.conf": ospfd("r2"),
+	}
+	for f, content := range files {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &lab{t: t, name: name, file: dir}
+	t.Cleanup(func() { l.down() })
+	if r := netlab(t, "up", dir); r.code != 0 {
+		t.Fatalf("netlab up %s: exit %d\n%s%s", dir, r.code, r.stdout, r.stderr)
+	}
+	l.waitOutput("r1", 60*time.Second, `10\.0\.3\.0/24 .*proto ospf`, "ip", "route")
+	if out, _ := l.exec("r2", "vtysh", "-c", "show ip ospf neighbor"); !strings.Contains(out, "Full") {
+		t.Errorf("r2 has no full OSPF neighbour:\n%s", out)
+	}
+}
