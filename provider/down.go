@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/netlab/netlab/naming"
 )
@@ -141,12 +142,15 @@ func Labs(ctx context.Context, d *Docker) ([]string, error) {
 
 // IfaceState is an interface as seen inside a node.
 type IfaceState struct {
-	Name  string   `json:"name"`
-	Up    bool     `json:"up"`
-	MAC   string   `json:"mac"`
-	MTU   int      `json:"mtu"`
-	Addrs []string `json:"addrs"`
-	DHCP  []string `json:"dhcp,omitempty"` // those of Addrs that a DHCP lease gave (IPv4 with a lifetime)
+	Name string `json:"name"`
+	Up   bool   `json:"up"`
+	// Carrier: the link beneath is up (false when the other end, or a
+	// bridge port's host side, is down: a pulled cable).
+	Carrier bool     `json:"carrier"`
+	MAC     string   `json:"mac"`
+	MTU     int      `json:"mtu"`
+	Addrs   []string `json:"addrs"`
+	DHCP    []string `json:"dhcp,omitempty"` // those of Addrs that a DHCP lease gave (IPv4 with a lifetime)
 }
 
 // NodeState is a node as seen on the host: its container and, when it
@@ -198,7 +202,7 @@ func readNS(ns *NS) ([]IfaceState, []string) {
 		if a.Name == "lo" {
 			continue
 		}
-		st := IfaceState{Name: a.Name, Up: a.Flags&1 != 0, MAC: a.HardwareAddr.String(), MTU: a.MTU, Addrs: []string{}}
+		st := IfaceState{Name: a.Name, Up: a.Flags&1 != 0, Carrier: a.RawFlags&unix.IFF_LOWER_UP != 0, MAC: a.HardwareAddr.String(), MTU: a.MTU, Addrs: []string{}}
 		addrs, _ := ns.h.AddrList(l, netlink.FAMILY_ALL)
 		for _, x := range addrs {
 			if p, ok := prefixOf(x.IPNet); ok && !p.Addr().IsLinkLocalUnicast() {

@@ -28,6 +28,9 @@ links: [[a:eth1, c:eth0]]
 	if out, _ := l.exec("b", "ip", "link", "show", "eth0"); !strings.Contains(out, "NO-CARRIER") {
 		t.Errorf("b:eth0 should see no carrier:\n%s", out)
 	}
+	if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "10.66.0.2/24 (no carrier") {
+		t.Errorf("status does not show b:eth0's pulled cable:\n%s", r.stdout)
+	}
 	netlab(t, "link", l.name, "b:eth0", "up")
 	l.mustPing("a", "10.66.0.2")
 	// A point-to-point link end goes down in the node.

@@ -291,8 +291,11 @@ func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 				}
 			}
 			line := i.Name + " " + strings.Join(addrs, " ")
-			if !i.Up {
+			switch {
+			case !i.Up:
 				line += " (down)"
+			case !i.Carrier:
+				line += " (no carrier: the other end or the host side is down)"
 			}
 			ifs = append(ifs, line)
 		}
