@@ -390,36 +390,60 @@ func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 func lsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ls",
-		Usage: "list the labs on this host",
+		Usage: "list the labs on this host, with the file each was brought up from",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
 		Action: func(c *cli.Context) error {
-			ctx := c.Context
-			d, err := provider.NewDocker(ctx)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			labs, err := provider.Labs(ctx, d)
-			if err != nil {
-				return err
-			}
-			t := tablewriter.NewWriter(c.App.Writer)
-			t.Header("Lab", "Nodes", "Running", "File")
-			for _, l := range labs {
-				list, _ := d.List(ctx, l)
-				runningN, file := 0, ""
-				for _, ct := range list {
-					if ct.State == "running" {
-						runningN++
-					}
-					if f := ct.Labels[naming.LabelFile]; f != "" {
-						file = f
-					}
-				}
-				t.Append(l, fmt.Sprint(len(list)), fmt.Sprint(runningN), file)
-			}
-			return t.Render()
+			return runLs(c.Context, c.Bool("json"), c.App.Writer)
 		},
 	}
+}
+
+// labLine is a line of netlab ls.
+type labLine struct {
+	Lab     string `json:"lab"`
+	Nodes   int    `json:"nodes"`
+	Running int    `json:"running"`
+	File    string `json:"file"` // absolute path of the lab file, from the containers' labels
+}
+
+func runLs(ctx context.Context, asJSON bool, stdout io.Writer) error {
+	d, err := provider.NewDocker(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	labs, err := provider.Labs(ctx, d)
+	if err != nil {
+		return err
+	}
+	lines := []labLine{}
+	for _, l := range labs {
+		list, err := d.List(ctx, l)
+		if err != nil {
+			return err
+		}
+		line := labLine{Lab: l, Nodes: len(list)}
+		for _, ct := range list {
+			if ct.State == "running" {
+				line.Running++
+			}
+			if f := ct.Labels[naming.LabelFile]; f != "" {
+				line.File = f
+			}
+		}
+		lines = append(lines, line)
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(lines)
+	}
+	t := tablewriter.NewWriter(stdout)
+	t.Header("Lab", "Nodes", "Running", "File")
+	for _, l := range lines {
+		t.Append(l.Lab, fmt.Sprint(l.Nodes), fmt.Sprint(l.Running), l.File)
+	}
+	return t.Render()
 }
 
 func execCommand() *cli.Command {
