@@ -7,6 +7,7 @@ package naming
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 )
 
@@ -15,6 +16,9 @@ const (
 	LabelLab  = "netlab.lab"  // the lab's name
 	LabelNode = "netlab.node" // the node's name
 	LabelFile = "netlab.file" // the lab file the lab was brought up from
+	// LabelConfig holds, as JSON, what the container was made from (a
+	// planner.Config), so that up sees when a node must be made again.
+	LabelConfig = "netlab.config"
 )
 
 // Prefixes of host interface names. Host names are short hashes, because
@@ -82,6 +86,18 @@ func LabOf(alias string) string {
 // HostLinkAlias is the alias of the machine's end of a host link, so that
 // down finds it by the lab's name like every other host interface.
 func HostLinkAlias(lab, ifname string) string { return AliasPrefix + lab + ":host:" + ifname }
+
+// PublishPidName is the file name of the pid file of the forwarder of a
+// node's published port, in the lab's run directory:
+// publish-NODE@ADDR-PORT[-udp].pid ('@' is in neither). A TCP port keeps
+// the name it had before netlab published UDP.
+func PublishPidName(node, hostIP string, hostPort int, proto string) string {
+	name := fmt.Sprintf("publish-%s@%s-%d", node, hostIP, hostPort)
+	if proto != "tcp" {
+		name += "-" + proto
+	}
+	return name + ".pid"
+}
 
 // NATTable is the nftables table netlab owns inside a node's namespace.
 const NATTable = "netlab"

@@ -197,11 +197,13 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 			entry = append(entry, "--dhcp-dns")
 		}
 	}
+	labels := maps.Clone(c.Labels)
+	labels[naming.LabelConfig] = c.Config().Label()
 	cfg := &container.Config{
 		Hostname:   c.Hostname,
 		Image:      c.Image,
 		Env:        env,
-		Labels:     c.Labels,
+		Labels:     labels,
 		Entrypoint: append(entry, "--"),
 		Cmd:        argv,
 	}

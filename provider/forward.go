@@ -51,15 +51,9 @@ type Forwarding struct {
 // udpIdle is how long a UDP session lives without traffic either way.
 const udpIdle = 60 * time.Second
 
-// forwardPidFile names the forwarder's pid file after the node and the host
-// address it serves: publish-NODE@ADDR-PORT[-udp].pid ('@' is in neither).
-// A TCP port keeps the name it had before netlab published UDP.
+// forwardPidFile is the pid file of the forwarder of node's published port.
 func forwardPidFile(lab, node string, p *planner.Publish) string {
-	name := fmt.Sprintf("publish-%s@%s-%d", node, p.HostIP, p.HostPort)
-	if p.Proto != "tcp" {
-		name += "-" + p.Proto
-	}
-	return filepath.Join(RunDir, lab, name+".pid")
+	return filepath.Join(RunDir, lab, naming.PublishPidName(node, p.HostIP.String(), p.HostPort, p.Proto))
 }
 
 // forwardArgs is the forwarder's command line after the program name.

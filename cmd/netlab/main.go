@@ -115,6 +115,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			graphCommand(),
 			schemaCommand(),
 			upCommand(),
+			diffCommand(),
 			downCommand(),
 			statusCommand(),
 			checkCommand(),

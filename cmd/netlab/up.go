@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/netlab/netlab/apply"
+	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
@@ -57,6 +58,8 @@ func staticSelf() (string, error) {
 type upOptions struct {
 	file     string
 	parallel int
+	dryRun   bool // print what up would change, change nothing
+	asJSON   bool // the dry run's changes as JSON
 }
 
 func upCommand() *cli.Command {
@@ -66,18 +69,83 @@ func upCommand() *cli.Command {
 		ArgsUsage: "FILE",
 		Description: "Plans the lab and carries the plan out in parallel. Every step does only what is\n" +
 			"missing: a second up changes nothing, and after a node was restarted or removed, up\n" +
-			"rebuilds exactly what it lacks. Ctrl-C stops; up finishes or down removes the rest.",
+			"rebuilds exactly what it lacks. On an edited file up converges: it first removes what\n" +
+			"the file no longer has (nodes, networks, addresses) and makes again the nodes whose\n" +
+			"image, command or environment changed; --dry-run prints all that and changes nothing.\n" +
+			"Ctrl-C stops; up finishes or down removes the rest.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 8, Usage: "steps at once"},
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what up would create, change and remove; change nothing"},
+			&cli.BoolFlag{Name: "json", Usage: "with --dry-run: print the changes as JSON"},
 		},
 		Action: func(c *cli.Context) error {
 			file, err := oneFile(c)
 			if err != nil {
 				return err
 			}
-			return runUp(c.Context, upOptions{file: file, parallel: c.Int("parallel")}, c.App.Writer, c.App.ErrWriter)
+			if c.Bool("json") && !c.Bool("dry-run") {
+				return usageError("netlab up --json goes with --dry-run")
+			}
+			return runUp(c.Context, upOptions{file: file, parallel: c.Int("parallel"), dryRun: c.Bool("dry-run"), asJSON: c.Bool("json")},
+				c.App.Writer, c.App.ErrWriter)
 		},
 	}
+}
+
+func diffCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "print what netlab up FILE would create, change and remove (netlab up --dry-run)",
+		ArgsUsage: "FILE",
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+		Action: func(c *cli.Context) error {
+			file, err := oneFile(c)
+			if err != nil {
+				return err
+			}
+			return runUp(c.Context, upOptions{file: file, dryRun: true, asJSON: c.Bool("json")}, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+// converged checks that the lab can have the host and compares it with
+// what runs of it: the changes up makes.
+func converged(ctx context.Context, d *provider.Docker, p *planner.Plan) ([]converge.Change, error) {
+	existing, err := d.Existing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := converge.Collisions(p, existing); err != nil {
+		return nil, err
+	}
+	observed, err := provider.Observe(ctx, d, p.Lab)
+	if err != nil {
+		return nil, fmt.Errorf("read the running lab %s: %w", p.Lab, err)
+	}
+	return converge.Diff(p, observed), nil
+}
+
+// printChanges prints a dry run's changes.
+func printChanges(w io.Writer, lab string, changes []converge.Change, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Lab     string            `json:"lab"`
+			Changes []converge.Change `json:"changes"`
+		}{lab, append([]converge.Change{}, changes...)})
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(w, "lab %s matches its file: up would change nothing\n", lab)
+		return nil
+	}
+	fmt.Fprintf(w, "lab %s: netlab up would\n", lab)
+	t := tablewriter.NewWriter(w)
+	t.Header("Action", "What", "Name", "Detail")
+	for _, c := range changes {
+		t.Append(string(c.Action), c.What(), c.Name, c.Detail)
+	}
+	return t.Render()
 }
 
 func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error {
@@ -99,6 +167,24 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer d.Close()
+	changes, err := converged(ctx, d, p)
+	if err != nil {
+		return err
+	}
+	if opts.dryRun {
+		return printChanges(stdout, lab.Name, changes, opts.asJSON)
+	}
+	removed, err := provider.Remove(ctx, d, lab.Name, changes)
+	for _, c := range removed {
+		verb := "removed"
+		if c.Action == converge.Recreate {
+			verb = "removed to make again (" + c.Detail + ")"
+		}
+		fmt.Fprintf(stdout, "%s %s %s\n", verb, c.What(), c.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("lab %s: %w; fix the cause and run netlab up again", lab.Name, err)
+	}
 	ex, err := provider.NewExecutor(ctx, d, p, self)
 	if err != nil {
 		return err
@@ -307,36 +393,60 @@ func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 func lsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ls",
-		Usage: "list the labs on this host",
+		Usage: "list the labs on this host, with the file each was brought up from",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
 		Action: func(c *cli.Context) error {
-			ctx := c.Context
-			d, err := provider.NewDocker(ctx)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			labs, err := provider.Labs(ctx, d)
-			if err != nil {
-				return err
-			}
-			t := tablewriter.NewWriter(c.App.Writer)
-			t.Header("Lab", "Nodes", "Running", "File")
-			for _, l := range labs {
-				list, _ := d.List(ctx, l)
-				runningN, file := 0, ""
-				for _, ct := range list {
-					if ct.State == "running" {
-						runningN++
-					}
-					if f := ct.Labels[naming.LabelFile]; f != "" {
-						file = f
-					}
-				}
-				t.Append(l, fmt.Sprint(len(list)), fmt.Sprint(runningN), file)
-			}
-			return t.Render()
+			return runLs(c.Context, c.Bool("json"), c.App.Writer)
 		},
 	}
+}
+
+// labLine is a line of netlab ls.
+type labLine struct {
+	Lab     string `json:"lab"`
+	Nodes   int    `json:"nodes"`
+	Running int    `json:"running"`
+	File    string `json:"file"` // absolute path of the lab file, from the containers' labels
+}
+
+func runLs(ctx context.Context, asJSON bool, stdout io.Writer) error {
+	d, err := provider.NewDocker(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	labs, err := provider.Labs(ctx, d)
+	if err != nil {
+		return err
+	}
+	lines := []labLine{}
+	for _, l := range labs {
+		list, err := d.List(ctx, l)
+		if err != nil {
+			return err
+		}
+		line := labLine{Lab: l, Nodes: len(list)}
+		for _, ct := range list {
+			if ct.State == "running" {
+				line.Running++
+			}
+			if f := ct.Labels[naming.LabelFile]; f != "" {
+				line.File = f
+			}
+		}
+		lines = append(lines, line)
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(lines)
+	}
+	t := tablewriter.NewWriter(stdout)
+	t.Header("Lab", "Nodes", "Running", "File")
+	for _, l := range lines {
+		t.Append(l.Lab, fmt.Sprint(l.Nodes), fmt.Sprint(l.Running), l.File)
+	}
+	return t.Render()
 }
 
 func execCommand() *cli.Command {

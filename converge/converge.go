@@ -1,0 +1,269 @@
+// Package converge compares a lab's plan with what runs of it on the host
+// and lists what up must create, make again and remove so that the lab
+// matches its file. It is pure: the observed state comes in as a value
+// (provider.Observe reads it), so that every rule is tested without root.
+package converge
+
+import (
+	"encoding/json"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
+)
+
+// Observed is what runs of a lab on the host.
+type Observed struct {
+	Nodes     map[string]Node `json:"nodes"`      // by node name
+	HostLinks []HostLink      `json:"host_links"` // host interfaces whose alias names the lab
+	Helpers   []string        `json:"helpers"`    // pid files in the lab's run directory (forwarders, relays, DHCP servers)
+}
+
+// Node is a node's container as observed.
+type Node struct {
+	Container string `json:"container"`
+	Image     string `json:"image"`
+	Running   bool   `json:"running"`
+	// Config is what the container was made from; nil for a container
+	// made by a netlab that did not record it (it is then kept).
+	Config *planner.Config `json:"config,omitempty"`
+	// Interfaces inside the node's namespace, when it runs (lo left out).
+	Interfaces map[string][]Addr `json:"interfaces,omitempty"`
+}
+
+// Addr is an address on a node's interface.
+type Addr struct {
+	Prefix netip.Prefix `json:"prefix"`
+	// Dynamic addresses have a lifetime: a DHCP lease, SLAAC. up leaves
+	// them to whoever made them.
+	Dynamic bool `json:"dynamic,omitempty"`
+}
+
+// HostLink is a host interface netlab made.
+type HostLink struct {
+	Name   string `json:"name"`
+	Alias  string `json:"alias"`
+	Bridge bool   `json:"bridge,omitempty"`
+}
+
+// Action is what a change does.
+type Action string
+
+// Actions.
+const (
+	Create   Action = "create"
+	Recreate Action = "recreate" // remove, then create: its configuration changed
+	Start    Action = "start"
+	Remove   Action = "remove"
+	Add      Action = "add"
+)
+
+// Object is what a change is about.
+type Object string
+
+// Objects.
+const (
+	ObjNode      Object = "node"
+	ObjNetwork   Object = "network"   // a lab bridge
+	ObjInterface Object = "interface" // a node's interface (when the node is kept)
+	ObjAddress   Object = "address"
+	ObjHostLink  Object = "host interface" // a bridge port, relay end or DHCP server port
+	ObjHelper    Object = "helper"         // a forwarder, relay or DHCP server process
+)
+
+// Change is one difference between plan and host.
+type Change struct {
+	Action  Action `json:"action"`
+	Object  Object `json:"object"`
+	Node    string `json:"node,omitempty"`
+	Iface   string `json:"iface,omitempty"`
+	Network string `json:"network,omitempty"`
+	// Name is what is created or removed: container, bridge, address,
+	// host interface or pid file name.
+	Name   string `json:"name"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Removal tells whether up carries the change out before the plan runs
+// (removals and the removal half of a recreate); everything else the
+// plan's steps do.
+func (c Change) Removal() bool { return c.Action == Remove || c.Action == Recreate }
+
+// What names the object in words: "node b", "address b:eth1".
+func (c Change) What() string {
+	switch c.Object {
+	case ObjNode:
+		return "node " + c.Node
+	case ObjNetwork:
+		return "network " + c.Network
+	case ObjInterface:
+		return "interface " + c.Node + ":" + c.Iface
+	case ObjAddress:
+		return "address " + c.Node + ":" + c.Iface
+	}
+	return string(c.Object)
+}
+
+// Diff lists what differs between the plan and the observed lab: nodes,
+// networks and node interfaces to create, nodes to make again, addresses
+// to add, and everything of the lab the plan no longer has to remove.
+// The order is stable: by action (removals first), then object and name.
+func Diff(p *planner.Plan, o Observed) []Change {
+	var out []Change
+	renewed := map[string]bool{} // nodes whose container goes: created, made again or removed
+	want := map[string]bool{}    // host interface aliases the plan makes
+	helpers := map[string]bool{} // pid files the plan's helpers keep
+	bridges := map[string]*planner.Bridge{}
+	for _, s := range p.Steps {
+		switch s.Kind {
+		case planner.KindBridge:
+			if !s.Bridge.External {
+				want[s.Bridge.Alias] = true
+				bridges[s.Bridge.Alias] = s.Bridge
+			}
+		case planner.KindPort, planner.KindHostLink:
+			want[s.Veth.A.Alias] = true
+		case planner.KindRelay:
+			want[s.Relay.Host[0].Alias], want[s.Relay.Host[1].Alias] = true, true
+			helpers[s.Relay.PidName] = true
+		case planner.KindDHCPD:
+			if s.DHCPD.Port != nil {
+				want[s.DHCPD.Port.Alias] = true
+			}
+			helpers[s.DHCPD.PidName] = true
+		case planner.KindPublish:
+			helpers[naming.PublishPidName(s.Node, s.Publish.HostIP.String(), s.Publish.HostPort, s.Publish.Proto)] = true
+		case planner.KindCreate:
+			n, ok := o.Nodes[s.Node]
+			cfg := s.Container.Config()
+			switch {
+			case !ok:
+				renewed[s.Node] = true
+				out = append(out, Change{Action: Create, Object: ObjNode, Node: s.Node, Name: s.Container.Name, Detail: "image " + cfg.Image})
+			case n.Config != nil && len(n.Config.Differences(cfg)) > 0:
+				renewed[s.Node] = true
+				out = append(out, Change{Action: Recreate, Object: ObjNode, Node: s.Node, Name: n.Container,
+					Detail: strings.Join(n.Config.Differences(cfg), "; ")})
+			case !n.Running:
+				out = append(out, Change{Action: Start, Object: ObjNode, Node: s.Node, Name: n.Container})
+			}
+		}
+	}
+	for _, node := range sortedKeys(o.Nodes) {
+		if p.Step("create:"+node) == nil {
+			renewed[node] = true
+			out = append(out, Change{Action: Remove, Object: ObjNode, Node: node, Name: o.Nodes[node].Container})
+		}
+	}
+	// Interfaces and addresses of the nodes that keep a running container.
+	for _, s := range p.Steps {
+		if s.Kind != planner.KindAddr || renewed[s.Node] || !o.Nodes[s.Node].Running {
+			continue
+		}
+		out = append(out, addrChanges(s.Node, s.Addr, o.Nodes[s.Node].Interfaces)...)
+	}
+	// Host interfaces: bridges by network, the rest by name.
+	have := map[string]bool{}
+	for _, l := range o.HostLinks {
+		have[l.Alias] = true
+		if want[l.Alias] {
+			continue
+		}
+		if network, ok := strings.CutPrefix(l.Alias, naming.BridgeAlias(p.Lab, "")); ok && l.Bridge {
+			out = append(out, Change{Action: Remove, Object: ObjNetwork, Network: network, Name: l.Name})
+			continue
+		}
+		if node := aliasNode(p.Lab, l.Alias); node != "" && renewed[node] {
+			continue // goes with the node's container
+		}
+		out = append(out, Change{Action: Remove, Object: ObjHostLink, Name: l.Name, Detail: strings.TrimPrefix(l.Alias, naming.AliasPrefix)})
+	}
+	for _, alias := range sortedKeys(bridges) {
+		if !have[alias] {
+			b := bridges[alias]
+			out = append(out, Change{Action: Create, Object: ObjNetwork, Network: b.Network, Name: b.Name})
+		}
+	}
+	for _, h := range o.Helpers {
+		if !helpers[h] {
+			out = append(out, Change{Action: Remove, Object: ObjHelper, Name: h})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if ra, rb := rank[a.Action], rank[b.Action]; ra != rb {
+			return ra < rb
+		}
+		if a.Object != b.Object {
+			return objRank[a.Object] < objRank[b.Object]
+		}
+		return a.Node+"\x00"+a.Iface+"\x00"+a.Network+"\x00"+a.Name < b.Node+"\x00"+b.Iface+"\x00"+b.Network+"\x00"+b.Name
+	})
+	return out
+}
+
+var rank = map[Action]int{Remove: 0, Recreate: 1, Create: 2, Start: 3, Add: 4}
+
+var objRank = map[Object]int{ObjHelper: 0, ObjNode: 1, ObjAddress: 2, ObjInterface: 3, ObjHostLink: 4, ObjNetwork: 5}
+
+// addrChanges compares an interface's addresses with the plan's. Addresses
+// up leaves alone: IPv6 link-local ones (the kernel's), dynamic ones
+// (DHCP, SLAAC), and IPv4 ones on an interface that takes its address by
+// DHCP.
+func addrChanges(node string, a *planner.Addr, ifaces map[string][]Addr) []Change {
+	have, ok := ifaces[a.Iface]
+	if !ok {
+		return []Change{{Action: Create, Object: ObjInterface, Node: node, Iface: a.Iface, Name: a.Iface}}
+	}
+	var out []Change
+	for _, x := range have {
+		switch {
+		case slices.Contains(a.Addrs, x.Prefix), x.Dynamic, x.Prefix.Addr().IsLinkLocalUnicast(),
+			a.DHCP && x.Prefix.Addr().Is4():
+			continue
+		}
+		out = append(out, Change{Action: Remove, Object: ObjAddress, Node: node, Iface: a.Iface, Name: x.Prefix.String()})
+	}
+	for _, p := range a.Addrs {
+		if !slices.ContainsFunc(have, func(x Addr) bool { return x.Prefix == p }) {
+			out = append(out, Change{Action: Add, Object: ObjAddress, Node: node, Iface: a.Iface, Name: p.String()})
+		}
+	}
+	return out
+}
+
+// aliasNode is the node named in a port or relay alias of the lab, or "".
+func aliasNode(lab, alias string) string {
+	for _, kind := range []string{"port", "relay"} {
+		if rest, ok := strings.CutPrefix(alias, naming.AliasPrefix+lab+":"+kind+":"); ok {
+			node, _, _ := strings.Cut(rest, ":")
+			return node
+		}
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ParseConfig reads a container's configuration label; nil if it has none
+// or cannot be read.
+func ParseConfig(label string) *planner.Config {
+	if label == "" {
+		return nil
+	}
+	var c planner.Config
+	if json.Unmarshal([]byte(label), &c) != nil {
+		return nil
+	}
+	return &c
+}

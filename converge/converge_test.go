@@ -1,0 +1,167 @@
+package converge
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/spec"
+)
+
+func plan(t *testing.T, body string) *planner.Plan {
+	t.Helper()
+	lab, err := spec.Parse([]byte("name: lab\n"+body), "/labs/lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planner.Build(lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const before = `defaults: {image: netlab/tiny}
+networks: {lan: {}, old: {}}
+nodes:
+  a: {interfaces: {eth0: {network: lan, address: 10.0.0.1/24}}}
+  b: {interfaces: {eth0: {network: lan, address: 10.0.0.2/24}}}
+  c: {interfaces: {eth0: {network: old, address: 10.1.0.3/24}}, publish: ["2201:22"]}
+`
+
+const after = `defaults: {image: netlab/tiny}
+networks: {lan: {}, new: {}}
+nodes:
+  a: {interfaces: {eth0: {network: lan, address: 10.0.0.1/24}}}
+  b: {interfaces: {eth0: {network: lan, address: 10.0.0.5/24}}}
+  d: {interfaces: {eth0: {network: new, address: 10.2.0.4/24}}}
+`
+
+// observe builds the observed state of a lab made from body and running
+// as planned: the way provider.Observe would see it.
+func observe(t *testing.T, body string) Observed {
+	p := plan(t, body)
+	o := Observed{Nodes: map[string]Node{}}
+	for _, s := range p.Steps {
+		switch s.Kind {
+		case planner.KindCreate:
+			cfg := s.Container.Config()
+			o.Nodes[s.Node] = Node{Container: s.Container.Name, Image: cfg.Image, Running: true, Config: &cfg, Interfaces: map[string][]Addr{}}
+		case planner.KindBridge:
+			o.HostLinks = append(o.HostLinks, HostLink{Name: s.Bridge.Name, Alias: s.Bridge.Alias, Bridge: true})
+		case planner.KindPort:
+			o.HostLinks = append(o.HostLinks, HostLink{Name: s.Veth.A.Name, Alias: s.Veth.A.Alias})
+		case planner.KindAddr:
+			var addrs []Addr
+			for _, a := range s.Addr.Addrs {
+				addrs = append(addrs, Addr{Prefix: a})
+			}
+			addrs = append(addrs, Addr{Prefix: netip.MustParsePrefix("fe80::1/64")})
+			o.Nodes[s.Node].Interfaces[s.Addr.Iface] = addrs
+		case planner.KindPublish:
+			o.Helpers = append(o.Helpers, naming.PublishPidName(s.Node, s.Publish.HostIP.String(), s.Publish.HostPort, s.Publish.Proto))
+		}
+	}
+	return o
+}
+
+func lines(changes []Change) string {
+	var b strings.Builder
+	for _, c := range changes {
+		b.WriteString(string(c.Action) + " " + c.What() + " " + c.Name)
+		if c.Detail != "" {
+			b.WriteString(" (" + c.Detail + ")")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func TestDiffUpToDate(t *testing.T) {
+	if got := Diff(plan(t, before), observe(t, before)); len(got) != 0 {
+		t.Errorf("a lab as planned has changes:\n%s", lines(got))
+	}
+}
+
+func TestDiffEdited(t *testing.T) {
+	got := lines(Diff(plan(t, after), observe(t, before)))
+	want := `remove helper publish-c@127.0.0.1-2201.pid
+remove node c lab-c
+remove address b:eth0 10.0.0.2/24
+remove network old ` + naming.Bridge("lab", "old") + `
+create node d lab-d (image netlab/tiny)
+create network new ` + naming.Bridge("lab", "new") + `
+add address b:eth0 10.0.0.5/24
+`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestDiffRecreate(t *testing.T) {
+	edited := strings.Replace(before, "  b: {interfaces", "  b: {image: netlab/host, env: {X: y}, interfaces", 1)
+	got := lines(Diff(plan(t, edited), observe(t, before)))
+	want := "recreate node b lab-b (image netlab/tiny -> netlab/host; env (none) -> {\"X\":\"y\"})\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestDiffKeepsDynamicAndUnrecorded(t *testing.T) {
+	o := observe(t, before)
+	a := o.Nodes["a"]
+	a.Interfaces["eth0"] = append(a.Interfaces["eth0"], Addr{Prefix: netip.MustParsePrefix("2001:db8::99/64"), Dynamic: true})
+	b := o.Nodes["b"]
+	b.Config = nil // made by an older netlab: kept, whatever its image
+	b.Image = "other"
+	o.Nodes["b"] = b
+	c := o.Nodes["c"]
+	c.Running = false
+	o.Nodes["c"] = c
+	if got, want := lines(Diff(plan(t, before), o)), "start node c lab-c\n"; got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestDiffMissingInterface(t *testing.T) {
+	o := observe(t, before)
+	delete(o.Nodes["a"].Interfaces, "eth0")
+	if got, want := lines(Diff(plan(t, before), o)), "create interface a:eth0 eth0\n"; got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestCollisions(t *testing.T) {
+	p := plan(t, before)
+	labels := func(lab, node, file string) map[string]string {
+		return map[string]string{naming.LabelLab: lab, naming.LabelNode: node, naming.LabelFile: file}
+	}
+	ok := []Existing{{Name: "lab-a", Labels: labels("lab", "a", "/labs/lab.yaml")}, {Name: "x-a", Labels: labels("x", "a", "/x.yaml")}}
+	if err := Collisions(p, ok); err != nil {
+		t.Errorf("the lab itself collides: %v", err)
+	}
+	err := Collisions(p, []Existing{{Name: "lab-z", Labels: labels("lab", "z", "/other/lab.yaml")}})
+	if err == nil || err.Error() != "lab lab is up from /other/lab.yaml; bring it down first (netlab down lab) or rename it" {
+		t.Errorf("same name from another file: %v", err)
+	}
+	err = Collisions(p, []Existing{{Name: "lab-b", Labels: labels("la", "b-b", "/la.yaml")}, {Name: "lab-c"}})
+	want := "container name lab-b of node b is taken by node b-b of lab la from /la.yaml: rename this lab or that one, or bring it down (netlab down la)\n" +
+		"container name lab-c of node c is taken by a container netlab did not make: remove it (docker rm -f lab-c) or rename the lab"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
+
+func TestConfigLabelRoundTrip(t *testing.T) {
+	p := plan(t, before)
+	cfg := p.Step("create:c").Container.Config()
+	back := ParseConfig(cfg.Label())
+	if back == nil || len(back.Differences(cfg)) != 0 {
+		t.Errorf("label %s reads back as %+v", cfg.Label(), back)
+	}
+	if ParseConfig("") != nil || ParseConfig("{bad") != nil {
+		t.Error("a missing or broken label reads as a configuration")
+	}
+}

@@ -1,0 +1,159 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const convergeBefore = `defaults: {image: netlab/tiny}
+networks: {lan: {}, old: {}}
+nodes:
+  a: {interfaces: {eth0: {network: lan, address: 10.61.0.1/24}}, command: "sleep 100000"}
+  b: {interfaces: {eth0: {network: lan, address: 10.61.0.2/24}}}
+  c: {interfaces: {eth0: {network: lan, address: 10.61.0.3/24}, eth1: {network: old, address: 10.62.0.3/24}}}
+`
+
+const convergeAfter = `defaults: {image: netlab/tiny}
+networks: {lan: {}}
+nodes:
+  a: {interfaces: {eth0: {network: lan, address: 10.61.0.1/24}}, command: "sleep 100000"}
+  b: {interfaces: {eth0: {network: lan, address: 10.61.0.5/24}}}
+  d: {interfaces: {eth0: {network: lan, address: 10.61.0.4/24}}}
+`
+
+// TestConverge edits a running lab's file (remove node c and network old,
+// change b's address, add node d) and checks that up --dry-run prints that
+// and changes nothing, that up then does it, and that node a keeps its
+// container and processes.
+func TestConverge(t *testing.T) {
+	l := up(t, convergeBefore)
+	sleepStart := func() string {
+		out, code := l.exec("a", "sh", "-c", "cat /proc/$(pidof sleep)/stat")
+		if code != 0 {
+			t.Fatalf("read a's sleep: exit %d: %s", code, out)
+		}
+		f := strings.Fields(out[strings.LastIndex(out, ")")+1:])
+		return f[0] + " " + f[19] // state and start time
+	}
+	before := sleepStart()
+	if err := os.WriteFile(l.file, []byte("name: "+l.name+"\n"+convergeAfter), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	r := netlab(t, "up", "--dry-run", l.file)
+	if r.code != 0 {
+		t.Fatalf("up --dry-run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"remove | node c", "remove | address b:eth0 | 10.61.0.2/24", "remove | network old",
+		"create | node d", "add | address b:eth0 | 10.61.0.5/24"} {
+		if !strings.Contains(squeeze(r.stdout), want) {
+			t.Errorf("up --dry-run does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "node a") {
+		t.Errorf("up --dry-run would change node a:\n%s", r.stdout)
+	}
+	if err := exec.Command("docker", "inspect", l.name+"-c").Run(); err != nil {
+		t.Errorf("up --dry-run removed c's container")
+	}
+	if out, _ := exec.Command("docker", "inspect", l.name+"-d").CombinedOutput(); !strings.Contains(string(out), "No such") {
+		t.Errorf("up --dry-run created d's container: %s", out)
+	}
+	if r := netlab(t, "diff", "--json", l.file); r.code != 0 || !strings.Contains(r.stdout, `"action": "remove"`) {
+		t.Errorf("diff --json: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	r = netlab(t, "up", l.file)
+	if r.code != 0 {
+		t.Fatalf("up on the edited file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"removed node c", "removed address b:eth0 10.61.0.2/24", "removed network old"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("up does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if out, _ := exec.Command("docker", "inspect", l.name+"-c").CombinedOutput(); !strings.Contains(string(out), "No such") {
+		t.Errorf("c's container is still there: %s", out)
+	}
+	if out, _ := exec.Command("ip", "-d", "link", "show").Output(); strings.Contains(string(out), "netlab:"+l.name+":network:old") ||
+		strings.Contains(string(out), "netlab:"+l.name+":port:c:") {
+		t.Errorf("network old's bridge or c's ports are still on the host")
+	}
+	out, _ := l.exec("b", "ip", "-4", "-o", "addr", "show", "eth0")
+	if !strings.Contains(out, "10.61.0.5/24") || strings.Contains(out, "10.61.0.2/") {
+		t.Errorf("b's addresses after up: %s", out)
+	}
+	l.mustPing("d", "10.61.0.1")
+	l.mustPing("a", "10.61.0.5")
+	if after := sleepStart(); after != before {
+		t.Errorf("node a's process changed: %s, then %s", before, after)
+	}
+
+	r = netlab(t, "up", l.file)
+	if r.code != 0 || strings.Contains(r.stdout, "removed") || !strings.Contains(r.stdout, "up to date") {
+		t.Errorf("second up is not idempotent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := netlab(t, "diff", l.file); r.code != 0 || !strings.Contains(r.stdout, "would change nothing") {
+		t.Errorf("diff after up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestConvergeRecreate changes a node's command: up makes its container
+// again, and only that one.
+func TestConvergeRecreate(t *testing.T) {
+	l := up(t, convergeAfter)
+	id := func(node string) string {
+		out, _ := exec.Command("docker", "inspect", "-f", "{{.Id}}", l.name+"-"+node).Output()
+		return strings.TrimSpace(string(out))
+	}
+	a, b := id("a"), id("b")
+	edited := strings.Replace(convergeAfter, "sleep 100000", "sleep 200000", 1)
+	if err := os.WriteFile(l.file, []byte("name: "+l.name+"\n"+edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := netlab(t, "diff", l.file)
+	if !strings.Contains(squeeze(r.stdout), "recreate | node a") || !strings.Contains(r.stdout, "command") {
+		t.Errorf("diff does not make a again:\n%s%s", r.stdout, r.stderr)
+	}
+	if r := netlab(t, "up", l.file); r.code != 0 {
+		t.Fatalf("up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if id("a") == a || id("b") != b {
+		t.Errorf("up made again: a %v, b %v (want a only)", id("a") != a, id("b") != b)
+	}
+	if out, _ := l.exec("a", "pidof", "sleep"); strings.TrimSpace(out) == "" {
+		t.Errorf("a does not run its new command")
+	}
+	l.mustPing("a", "10.61.0.4")
+}
+
+// TestConvergeCollision brings up a second file with the same lab name:
+// refused, nothing created.
+func TestConvergeCollision(t *testing.T) {
+	l := up(t, `defaults: {image: netlab/tiny}
+nodes: {a: {}}
+`)
+	other := writeLab(t, l.name, `defaults: {image: netlab/tiny}
+nodes: {z: {}}
+`)
+	r := netlab(t, "up", other)
+	want := "lab " + l.name + " is up from " + l.file + "; bring it down first (netlab down " + l.name + ") or rename it"
+	if r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("up of another file of the same name: exit %d, want 1 and %q\n%s%s", r.code, want, r.stdout, r.stderr)
+	}
+	if out, _ := exec.Command("docker", "inspect", l.name+"-z").CombinedOutput(); !strings.Contains(string(out), "No such") {
+		t.Errorf("the refused up created z's container: %s", out)
+	}
+	if r := netlab(t, "up", "--dry-run", other); r.code != 1 {
+		t.Errorf("up --dry-run of another file of the same name: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// squeeze collapses runs of spaces and draws column rules as "|", so
+// that a table's cells read "a | b".
+func squeeze(s string) string {
+	s = strings.ReplaceAll(s, "│", "|")
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }), " ")
+}
