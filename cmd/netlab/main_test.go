@@ -72,7 +72,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"graph", "../../labs/p2p.yaml", "--format", "png"}, 2, `unknown graph format "png"`},
 		{[]string{"schema", "extra"}, 2, "takes no arguments"},
 		{[]string{"check"}, 2, "takes one lab file or lab name"},
-		{[]string{"check", "../../labs/wan.yaml"}, 2, "lab wan has no checks: add a checks: list to ../../labs/wan.yaml"},
+		{[]string{"check", "../../labs/bridged.yaml"}, 2, "lab bridged has no checks: add a checks: list to ../../labs/bridged.yaml"},
 		{[]string{"check", "../../labs/nat.yaml", "--stage", "2"}, 2, "lab nat has no stages"},
 		{[]string{"check", "../../spec/testdata/invalid/checks.yaml"}, 2, "checks[0].from: unknown node"},
 		{[]string{"check", "../../labs/nat.yaml", "--parallel", "0"}, 2, "--parallel must be at least 1"},
