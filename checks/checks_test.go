@@ -156,7 +156,7 @@ func TestSelectStage(t *testing.T) {
 	if len(got) != 2 || got[0].Index != 1 || got[1].Index != 2 {
 		t.Errorf("stage 2: %v", got)
 	}
-	if s := lab.Stages(); len(s) != 1 || s[0] != "2" {
+	if s := lab.StageNames(); len(s) != 1 || s[0] != "2" {
 		t.Errorf("stages %v", s)
 	}
 }

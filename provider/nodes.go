@@ -103,3 +103,13 @@ func (l *LabNodes) Exec(ctx context.Context, node, cmd string) ([]byte, int, err
 	}
 	return append(stdout.Bytes(), stderr.Bytes()...), info.ExitCode, nil
 }
+
+// OpenNS opens the network namespace of the node's container, with a
+// netlink handle in it, for PruneRoutes and PruneAddrs.
+func (l *LabNodes) OpenNS(ctx context.Context, node string) (*NS, error) {
+	fd, err := l.NetNS(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	return nsFromFD(fd, "node "+node)
+}

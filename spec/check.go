@@ -199,6 +199,7 @@ func check(lab *Lab, ps *problems) {
 		c.isolation(name, lab.Networks[name])
 	}
 	c.checks()
+	c.stages()
 }
 
 func (c *checker) network(name string, nw *Network) {

@@ -113,9 +113,16 @@ func (ch *Check) probeArg(probe string) string {
 // Target is the value of the check's probe key, as written.
 func (ch *Check) Target() string { return ch.probeArg(ch.Probe) }
 
-// Stages lists the stages the lab's checks name, in the order they first appear.
-func (l *Lab) Stages() []string {
+// StageNames lists the lab's stages: those of stages: when the file gives
+// them, else those the checks name, in the order they first appear.
+func (l *Lab) StageNames() []string {
 	var out []string
+	if len(l.Stages) > 0 {
+		for _, s := range l.Stages {
+			out = append(out, s.Name)
+		}
+		return out
+	}
 	for _, ch := range l.Checks {
 		if ch.Stage != "" && !slices.Contains(out, ch.Stage) {
 			out = append(out, ch.Stage)

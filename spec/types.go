@@ -18,6 +18,7 @@ type Lab struct {
 	Nodes    NodeMap    `yaml:"nodes" json:"nodes"`
 	Links    []*Link    `yaml:"links,omitempty" json:"links,omitempty"`
 	Checks   []*Check   `yaml:"checks,omitempty" json:"checks,omitempty"` // what a working lab does, for netlab check
+	Stages   []*Stage   `yaml:"stages,omitempty" json:"stages,omitempty"` // the steps of an exercise, for netlab check --stage and netlab reset
 
 	// File is the path the lab was loaded from ("" when loaded from bytes).
 	File string `yaml:"-" json:"-"`

@@ -170,6 +170,13 @@ f.quit()"`, name))
 			t.Errorf("ssh from h1 to mail: %q", got)
 		}
 	})
+
+	// The lab file's own checks say the same, for a reader to run.
+	t.Run("netlab check", func(t *testing.T) {
+		if r := netlab(t, "check", l.file); r.code != 0 {
+			t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
 }
 
 // waitFor polls cond for up to 20 s: services start after their wiring.

@@ -138,7 +138,7 @@ func checkable(lab *spec.Lab, stage string) error {
 		return usageError("lab %s has no checks: add a checks: list to %s (see netlab schema)", lab.Name, where)
 	}
 	if stage != "" && len(checks.Select(lab.Checks, stage)) == 0 {
-		stages := lab.Stages()
+		stages := lab.StageNames()
 		if len(stages) == 0 {
 			return usageError("lab %s has no stages: its checks give no stage:", lab.Name)
 		}

@@ -119,6 +119,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			downCommand(),
 			statusCommand(),
 			checkCommand(),
+			resetCommand(),
 			lsCommand(),
 			execCommand(),
 			captureCommand(),
