@@ -147,6 +147,7 @@ type IfaceState struct {
 	// Carrier: the link beneath is up (false when the other end, or a
 	// bridge port's host side, is down: a pulled cable).
 	Carrier bool     `json:"carrier"`
+	Impair  string   `json:"impair,omitempty"` // "delay 100ms, loss 5%": the link runs through a relay
 	MAC     string   `json:"mac"`
 	MTU     int      `json:"mtu"`
 	Addrs   []string `json:"addrs"`
@@ -182,6 +183,10 @@ func Status(ctx context.Context, d *Docker, lab string) ([]NodeState, error) {
 				st.Interfaces, st.Gateways = readNS(ns)
 				ns.Close()
 			}
+		}
+		impaired := relayImpairments(lab)
+		for k := range st.Interfaces {
+			st.Interfaces[k].Impair = impaired[naming.Relay(lab, c.Node, st.Interfaces[k].Name)]
 		}
 		files, _ := filepath.Glob(filepath.Join(RunDir, lab, "publish-"+c.Node+"@*.pid"))
 		for _, f := range files {
@@ -243,4 +248,40 @@ func publishedAddr(pidFile string) string {
 		return base
 	}
 	return netip.AddrPortFrom(ip, uint16(port)).String() + "/" + proto
+}
+
+// relayImpairments reads what each running relay of the lab does, by the
+// names of its host ends: "delay 40ms, jitter 5ms, loss 1%, rate 1250000 B/s".
+func relayImpairments(lab string) map[string]string {
+	out := map[string]string{}
+	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "relay-*.pid"))
+	for _, f := range files {
+		pid, ok := runningPid(f)
+		if !ok {
+			continue
+		}
+		args := processArgs(pid)
+		val := map[string]string{}
+		for i := 0; i+1 < len(args); i++ {
+			if strings.HasPrefix(args[i], "--") {
+				val[strings.TrimPrefix(args[i], "--")] = args[i+1]
+			}
+		}
+		var parts []string
+		if v := val["delay"]; v != "" && v != "0s" {
+			parts = append(parts, "delay "+v)
+		}
+		if v := val["jitter"]; v != "" && v != "0s" {
+			parts = append(parts, "jitter "+v)
+		}
+		if v := val["loss"]; v != "" && v != "0" {
+			parts = append(parts, "loss "+v+"%")
+		}
+		if v := val["rate"]; v != "" && v != "0" {
+			parts = append(parts, "rate "+v+" B/s")
+		}
+		desc := strings.Join(parts, ", ")
+		out[val["a"]], out[val["b"]] = desc, desc
+	}
+	return out
 }

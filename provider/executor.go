@@ -119,7 +119,12 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		return EnsureLink(e.host, s.Veth, a, b)
+		removed, err := removeRelay(e.host, lab, s.Veth)
+		if err != nil {
+			return false, err
+		}
+		changed, err := EnsureLink(e.host, s.Veth, a, b)
+		return changed || removed, err
 	case planner.KindPort:
 		n, err := e.node(s.Node)
 		if err != nil {

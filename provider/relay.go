@@ -7,12 +7,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/spec"
 )
@@ -31,22 +33,50 @@ func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*NS, 
 		os.WriteFile("/proc/sys/net/ipv6/conf/"+r.Host[k].Name+"/disable_ipv6", []byte("1"), 0o644)
 	}
 	pidFile := filepath.Join(RunDir, lab, r.PidName)
-	if pid, ok := runningPid(pidFile); ok {
-		if !changed {
-			return false, nil
-		}
-		unix.Kill(pid, unix.SIGTERM)
-		waitGone(pid)
-	}
 	im := r.Spec
-	err = startHelper(pidFile, self, "_relay", "--a", r.Host[0].Name, "--b", r.Host[1].Name,
+	args := []string{"_relay", "--a", r.Host[0].Name, "--b", r.Host[1].Name,
 		"--delay", im.Delay.String(), "--jitter", im.Jitter.String(),
 		"--loss", strconv.FormatFloat(im.LossPercent, 'g', -1, 64), "--rate", strconv.FormatUint(im.RateBytes, 10),
-		"--pidfile", pidFile)
+		"--pidfile", pidFile}
+	if pid, ok := runningPid(pidFile); ok {
+		if !changed && slices.Equal(processArgs(pid), args) {
+			return false, nil
+		}
+		unix.Kill(pid, unix.SIGTERM) // new ends, or new impairments (netlab impair)
+		waitGone(pid)
+	}
+	err = startHelper(pidFile, self, args...)
 	if err != nil {
 		return changed, fmt.Errorf("relay %s <~> %s: %w", r.Host[0].Name, r.Host[1].Name, err)
 	}
 	return true, nil
+}
+
+// removeRelay takes a link off the relay path, when its impairments were
+// cleared: the relay stops and its host ends go, and with them the node
+// ends, which EnsureLink then makes again as a plain veth pair.
+func removeRelay(host *netlink.Handle, lab string, v *planner.Veth) (removed bool, err error) {
+	pidFile := filepath.Join(RunDir, lab, "relay-"+naming.Relay(lab, v.A.Node, v.A.Name)+".pid")
+	if pid, ok := runningPid(pidFile); ok {
+		unix.Kill(pid, unix.SIGTERM)
+		waitGone(pid)
+		os.Remove(pidFile)
+		removed = true
+	}
+	for _, end := range []planner.VethEnd{v.A, v.B} {
+		name := naming.Relay(lab, end.Node, end.Name)
+		l, err := linkByName(host, name)
+		if err != nil {
+			return removed, err
+		}
+		if l != nil && naming.OwnedBy(l.Attrs().Alias, lab) {
+			if err := host.LinkDel(l); err != nil {
+				return removed, fmt.Errorf("remove relay end %s: %w", name, err)
+			}
+			removed = true
+		}
+	}
+	return removed, nil
 }
 
 func waitGone(pid int) {

@@ -556,6 +556,18 @@ func (c *checker) hostEnd(at string, l *Link, e int) {
 	l.HostEnd = e
 }
 
+// SetImpairment gives a link new impairments at run time (netlab impair),
+// checked as in a lab file: "" leaves one out; all "" clear them.
+func (l *Link) SetImpairment(delay, jitter, loss, rate string) error {
+	c := &checker{ps: &problems{file: "netlab impair", pos: positions{value: map[string]pos{}, key: map[string]pos{}}}}
+	l.Delay, l.Jitter, l.Loss, l.Rate, l.Impair = delay, jitter, loss, rate, Impairment{}
+	c.impairments("", l)
+	if l.HostEnd >= 0 && !l.Impair.IsZero() {
+		c.ps.add("", "a link to the machine itself cannot be impaired: the relay needs a node at both ends")
+	}
+	return c.ps.err()
+}
+
 func (c *checker) impairments(at string, l *Link) {
 	var err error
 	if l.Delay != "" {

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +98,52 @@ func TestCompletionOfRunningLabs(t *testing.T) {
 	}
 	if r := netlab(t, "link", l.name, "--generate-bash-completion"); r.stdout != "a:eth0\nb:eth0\n" {
 		t.Errorf("interfaces completed as %q", r.stdout)
+	}
+}
+
+// rtt is the round-trip time of one ping, in ms (-1 if none came back).
+func (l *lab) rtt(node, addr string) float64 {
+	out, _ := l.exec(node, "ping", "-c", "1", "-W", "3", addr)
+	i := strings.Index(out, "time=")
+	if i < 0 {
+		return -1
+	}
+	var ms float64
+	fmt.Sscanf(out[i+5:], "%f", &ms)
+	return ms
+}
+
+// A plain link impaired at run time and cleared again, its nodes running
+// on with their addresses.
+func TestImpairAtRunTime(t *testing.T) {
+	l := up(t, p2p)
+	l.mustPing("a", "10.1.1.2")
+	before, _ := l.exec("a", "cat", "/proc/1/stat")
+	if r := netlab(t, "impair", l.name, "a:eth0", "--delay", "100ms"); r.code != 0 || !strings.Contains(r.stdout, "delay 100ms") {
+		t.Fatalf("impair: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if ms := l.rtt("a", "10.1.1.2"); ms < 190 {
+		t.Errorf("with 100 ms each way, a round trip took %.1f ms", ms)
+	}
+	if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "(impaired: delay 100ms)") {
+		t.Errorf("status does not show the impairment:\n%s", r.stdout)
+	}
+	if r := netlab(t, "impair", l.name, "b:eth0", "--delay", "10ms"); r.code != 0 {
+		t.Fatalf("impair again: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if ms := l.rtt("a", "10.1.1.2"); ms < 18 || ms > 150 {
+		t.Errorf("with 10 ms each way, a round trip took %.1f ms", ms)
+	}
+	if r := netlab(t, "impair", l.name, "a:eth0", "--clear"); r.code != 0 || !strings.Contains(r.stdout, "plain link again") {
+		t.Fatalf("impair --clear: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if ms := l.rtt("a", "10.1.1.2"); ms < 0 || ms > 10 {
+		t.Errorf("after --clear, a round trip took %.1f ms", ms)
+	}
+	if after, _ := l.exec("a", "cat", "/proc/1/stat"); after != before {
+		t.Error("node a was restarted by impair")
+	}
+	if r := netlab(t, "impair", l.name, "a:eth0", "--delay", "soon"); r.code != 2 || !strings.Contains(r.stderr, `"soon" is not a duration`) {
+		t.Errorf("bad delay: exit %d %s", r.code, r.stderr)
 	}
 }

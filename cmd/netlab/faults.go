@@ -11,7 +11,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/faults"
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/spec"
 )
 
 // faultError turns faults' usage errors into exit code 2.
@@ -128,4 +130,85 @@ func logsCommand() *cli.Command {
 			return d.Logs(c.Context, ct.ID, c.Bool("follow"), c.String("tail"), c.App.Writer, c.App.ErrWriter)
 		},
 	}
+}
+
+func impairCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "impair",
+		Usage:     "delay, jitter, lose or rate-limit a point-to-point link's frames while the lab runs",
+		ArgsUsage: "LAB NODE:IF",
+		Description: "The link ending at NODE:IF moves onto netlab's relay (this kernel may have no netem),\n" +
+			"without restarting its nodes: their interfaces keep their names, addresses and routes.\n" +
+			"The impairments given replace the link's current ones; --clear puts the link back to a\n" +
+			"plain veth pair. netlab up restores what the file says.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "delay", Usage: "one-way delay, e.g. 100ms"},
+			&cli.StringFlag{Name: "jitter", Usage: "delay variation, e.g. 10ms (needs --delay)"},
+			&cli.StringFlag{Name: "loss", Usage: "frames lost, e.g. 5%"},
+			&cli.StringFlag{Name: "rate", Usage: "rate limit, e.g. 1mbit"},
+			&cli.BoolFlag{Name: "clear", Usage: "no impairment: a plain link again"},
+		},
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) != 2 || !strings.Contains(args[1], ":") {
+				return usageError("netlab impair takes a lab and NODE:IF: netlab impair LAB NODE:IF --delay 100ms")
+			}
+			delay, jitter, loss, rate := c.String("delay"), c.String("jitter"), c.String("loss"), c.String("rate")
+			if c.Bool("clear") == (delay+jitter+loss+rate != "") {
+				return usageError("give impairments (--delay, --jitter, --loss, --rate) or --clear")
+			}
+			node, iface, _ := strings.Cut(args[1], ":")
+			return runImpair(c.Context, args[0], node, iface, [4]string{delay, jitter, loss, rate}, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+func runImpair(ctx context.Context, labName, node, iface string, im [4]string, stdout, stderr io.Writer) error {
+	d, err := provider.NewDocker(ctx)
+	if err != nil {
+		return err
+	}
+	ct, err := faults.Find(ctx, d, labName, node)
+	d.Close()
+	if err != nil {
+		return faultError(err)
+	}
+	file := ct.Labels[naming.LabelFile]
+	lab, err := loadLab(file)
+	if err != nil {
+		return fmt.Errorf("lab file %s of lab %s: %w", file, labName, err)
+	}
+	var link *spec.Link
+	for _, l := range lab.Links {
+		for _, e := range l.Endpoints {
+			if e.Node == node && e.Interface == iface {
+				link = l
+			}
+		}
+	}
+	if link == nil {
+		return usageError("%s:%s ends no point-to-point link of lab %s: impairments are for links (links: in the file)", node, iface, labName)
+	}
+	if err := link.SetImpairment(im[0], im[1], im[2], im[3]); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if err := runUp(ctx, upOptions{file: file, parallel: 8, lab: lab}, io.Discard, stderr); err != nil {
+		return err
+	}
+	if link.Impair.IsZero() {
+		fmt.Fprintf(stdout, "%s <-> %s: a plain link again\n", link.Endpoints[0], link.Endpoints[1])
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s <-> %s: %s (each way, through netlab's relay)\n", link.Endpoints[0], link.Endpoints[1], describeImpairment(link))
+	return nil
+}
+
+func describeImpairment(l *spec.Link) string {
+	var parts []string
+	for _, p := range [][2]string{{"delay", l.Delay}, {"jitter", l.Jitter}, {"loss", l.Loss}, {"rate", l.Rate}} {
+		if p[1] != "" {
+			parts = append(parts, p[0]+" "+p[1])
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -124,6 +124,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			execCommand(),
 			captureCommand(),
 			linkCommand(),
+			impairCommand(),
 			logsCommand(),
 			nodeCommand("stop", "stop a node (a powered-off machine) while the lab runs"),
 			nodeCommand("start", "start a stopped node and wire it again from the lab file"),
@@ -137,7 +138,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	completes := map[string]cli.BashCompleteFunc{
 		"exec": completeLabNode(false), "logs": completeLabNode(false), "stop": completeLabNode(false),
 		"start": completeLabNode(false), "restart": completeLabNode(false), "status": completeLabNode(false),
-		"down": completeLabNode(false), "link": completeLabNode(true), "capture": completeLabNode(true),
+		"down": completeLabNode(false), "link": completeLabNode(true), "impair": completeLabNode(true), "capture": completeLabNode(true),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError

@@ -24,6 +24,7 @@ import (
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/spec"
 )
 
 // engine checks that netlab runs as root and reaches the Docker engine;
@@ -58,8 +59,9 @@ func staticSelf() (string, error) {
 type upOptions struct {
 	file     string
 	parallel int
-	dryRun   bool // print what up would change, change nothing
-	asJSON   bool // the dry run's changes as JSON
+	lab      *spec.Lab // loaded already, and changed at run time (netlab impair); nil: load file
+	dryRun   bool      // print what up would change, change nothing
+	asJSON   bool      // the dry run's changes as JSON
 }
 
 func upCommand() *cli.Command {
@@ -149,7 +151,10 @@ func printChanges(w io.Writer, lab string, changes []converge.Change, asJSON boo
 }
 
 func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error {
-	lab, err := loadLab(opts.file)
+	lab, err := opts.lab, error(nil)
+	if lab == nil {
+		lab, err = loadLab(opts.file)
+	}
 	if err != nil {
 		return err
 	}
@@ -382,6 +387,9 @@ func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 				line += " (down)"
 			case !i.Carrier:
 				line += " (no carrier: the other end or the host side is down)"
+			}
+			if i.Impair != "" {
+				line += " (impaired: " + i.Impair + ")"
 			}
 			ifs = append(ifs, line)
 		}
