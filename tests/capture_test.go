@@ -152,6 +152,11 @@ func TestCaptureOnALink(t *testing.T) {
 	if lt != layers.LinkTypeEthernet || len(packets) != 4 || countICMP(packets) != 4 {
 		t.Errorf("%s: link type %s, %d packets, %d ICMP; want Ethernet, 4 ICMP (the filter keeps ICMP only)", file, lt, len(packets), countICMP(packets))
 	}
+	// tcpdump reads it as any pcap: echo requests and replies.
+	if out, err := exec.Command("tcpdump", "-nr", file).CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "ICMP echo request") || !strings.Contains(string(out), "ICMP echo reply") {
+		t.Errorf("tcpdump -r %s: %v\n%s", file, err, out)
+	}
 
 	if code := lines.wait(); code != 0 {
 		t.Fatalf("capture with lines: exit %d\n%s", code, lines.stderr.String())

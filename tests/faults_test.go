@@ -18,6 +18,7 @@ nodes:
   b: {interfaces: {eth0: {network: lan, address: 10.66.0.2/24}}}
   c: {interfaces: {eth0: {address: 10.67.0.2/30}}}
 links: [[a:eth1, c:eth0]]
+checks: [{from: a, ping: b}, {from: a, ping: c}]
 `)
 	l.mustPing("a", "10.66.0.2")
 	if r := netlab(t, "link", l.name, "b:eth0", "down"); r.code != 0 || !strings.Contains(r.stdout, "b:eth0 down (host side)") {
@@ -32,8 +33,12 @@ links: [[a:eth1, c:eth0]]
 	if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "10.66.0.2/24 (no carrier") {
 		t.Errorf("status does not show b:eth0's pulled cable:\n%s", r.stdout)
 	}
+	if r := netlab(t, "check", l.file); r.code != 1 || !strings.Contains(r.stdout, "1 passed, 1 failed") {
+		t.Errorf("with b's cable pulled, check: exit %d\n%s", r.code, r.stdout)
+	}
 	netlab(t, "link", l.name, "b:eth0", "up")
 	l.mustPing("a", "10.66.0.2")
+	l.passChecks()
 	// A point-to-point link end goes down in the node.
 	if r := netlab(t, "link", l.name, "c:eth0", "down"); r.code != 0 || !strings.Contains(r.stdout, "(in the node)") {
 		t.Fatalf("link down on a link end: exit %d %s%s", r.code, r.stdout, r.stderr)
@@ -64,6 +69,7 @@ links: [[a:eth1, c:eth0]]
 		t.Fatalf("restart: %s%s", r.stdout, r.stderr)
 	}
 	l.mustPing("a", "10.67.0.2")
+	l.passChecks()
 }
 
 // netlab logs shows a node's command's output.
