@@ -99,6 +99,9 @@ func PublishPidName(node, hostIP string, hostPort int, proto string) string {
 	return name + ".pid"
 }
 
+// WatcherPid is the pid file of a lab's watcher in its run directory.
+const WatcherPid = "watch.pid"
+
 // NATTable is the nftables table netlab owns inside a node's namespace.
 const NATTable = "netlab"
 

@@ -662,6 +662,9 @@ func nodeFiles(n *spec.Node) map[string]string {
 	return files
 }
 
+// FileLabel is the lab file's absolute path, as the containers record it.
+func (p *Plan) FileLabel() string { return absPath(p.File) }
+
 // absPath is the lab file's absolute path, recorded on every container so
 // that start, restart and ls find it from any directory.
 func absPath(file string) string {

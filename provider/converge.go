@@ -67,6 +67,9 @@ func Observe(ctx context.Context, d *Docker, lab string) (converge.Observed, err
 	}
 	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "*.pid"))
 	for _, f := range files {
+		if filepath.Base(f) == naming.WatcherPid {
+			continue // the lab's watcher is no step of the plan
+		}
 		o.Helpers = append(o.Helpers, filepath.Base(f))
 	}
 	return o, nil

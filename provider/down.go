@@ -84,6 +84,7 @@ func Down(ctx context.Context, d *Docker, lab string, parallel int) (Removed, er
 	} else if removed {
 		r.FirewallRules++
 	}
+	os.Remove(filepath.Join(RunDir, "."+lab+".lock"))
 	if err := os.RemoveAll(filepath.Join(RunDir, lab)); err != nil {
 		errs = append(errs, err)
 	}

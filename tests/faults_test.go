@@ -2,6 +2,8 @@ package tests
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +153,37 @@ func TestImpairAtRunTime(t *testing.T) {
 	}
 	if r := netlab(t, "impair", l.name, "a:eth0", "--delay", "soon"); r.code != 2 || !strings.Contains(r.stderr, `"soon" is not a duration`) {
 		t.Errorf("bad delay: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// A lab stays wired by itself: after docker restart, or docker stop and
+// start, of a node, its watcher rewires it within seconds, with no command
+// typed; down stops the watcher.
+func TestWatcherRewiresRestartedNodes(t *testing.T) {
+	l := up(t, p2p)
+	if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "watcher: running") {
+		t.Fatalf("no watcher after up:\n%s", r.stdout)
+	}
+	for _, restart := range [][]string{{"restart", "-t", "0"}, {"stop", "-t", "0"}} {
+		args := append(append([]string{}, restart...), l.name+"-b")
+		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+			t.Fatalf("docker %v: %v %s", args, err, out)
+		}
+		if restart[0] == "stop" {
+			if out, err := exec.Command("docker", "start", l.name+"-b").CombinedOutput(); err != nil {
+				t.Fatalf("docker start: %v %s", err, out)
+			}
+		}
+		start := time.Now()
+		ok := false
+		for time.Since(start) < 5*time.Second && !ok {
+			_, code := l.exec("a", "ping", "-c", "1", "-W", "1", "10.1.1.2")
+			ok = code == 0
+		}
+		if !ok {
+			log, _ := os.ReadFile("/run/netlab/" + l.name + "/watch.log")
+			t.Fatalf("after docker %s, b was not rewired within 5 s; watcher log:\n%s", restart[0], log)
+		}
+		t.Logf("docker %s: b answers again after %s", restart[0], time.Since(start).Round(time.Millisecond))
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -117,6 +119,24 @@ func up(t *testing.T, body string) *lab {
 	return l
 }
 
+// stopWatcher stops the lab's watcher, for tests of what up repairs by
+// hand; their ups then run with --no-watch.
+func (l *lab) stopWatcher() {
+	l.t.Helper()
+	data, err := os.ReadFile("/run/netlab/" + l.name + "/watch.pid")
+	if err != nil {
+		l.t.Fatalf("no watcher: %v", err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; i < 100; i++ {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // down removes the lab and checks that nothing of it is left.
 func (l *lab) down() {
 	t := l.t
@@ -151,6 +171,9 @@ func leftovers(t *testing.T, name string) string {
 	if out, _ := exec.Command("nft", "list", "tables", "bridge").Output(); strings.Contains(string(out), "netlab-"+name+"\n") {
 		left = append(left, "nftables table bridge netlab-"+name)
 	}
+	if _, err := os.Stat("/run/netlab/." + name + ".lock"); err == nil {
+		left = append(left, "/run/netlab/."+name+".lock")
+	}
 	if _, err := os.Stat("/run/netlab/" + name); err == nil {
 		left = append(left, "/run/netlab/"+name)
 	}
@@ -160,6 +183,9 @@ func leftovers(t *testing.T, name string) string {
 		args := strings.Split(string(cmd), "\x00")
 		if i := slices.Index(args, "--container"); len(args) > 1 && args[1] == "_forward" && i > 0 && i+1 < len(args) && strings.HasPrefix(args[i+1], name+"-") {
 			left = append(left, "forwarder "+filepath.Base(filepath.Dir(p)))
+		}
+		if len(args) > 3 && args[1] == "_watch" && args[3] == name {
+			left = append(left, "watcher "+filepath.Base(filepath.Dir(p)))
 		}
 		if len(args) > 1 && args[1] == "_relay" && strings.Contains(string(cmd), "/run/netlab/"+name+"/") {
 			left = append(left, "relay "+filepath.Base(filepath.Dir(p)))

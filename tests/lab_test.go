@@ -230,7 +230,8 @@ links: [[a:eth0, b:eth0]]
 
 func TestUpIsIdempotentAndRepairs(t *testing.T) {
 	l := up(t, p2p)
-	r := netlab(t, "up", l.file)
+	l.stopWatcher() // up repairs by hand when no watcher runs
+	r := netlab(t, "up", "--no-watch", l.file)
 	if r.code != 0 || !strings.Contains(r.stdout, "is up to date") {
 		t.Fatalf("second up changed something:\n%s%s", r.stdout, r.stderr)
 	}
@@ -242,7 +243,7 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 	if l.ping("a", "10.1.1.2") {
 		t.Fatal("a reaches b right after b's restart: the test proves nothing")
 	}
-	r = netlab(t, "up", l.file)
+	r = netlab(t, "up", "--no-watch", l.file)
 	if r.code != 0 || !strings.Contains(r.stdout, "is up:") {
 		t.Fatalf("up after restart:\n%s%s", r.stdout, r.stderr)
 	}
@@ -251,17 +252,17 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 	if out, err := exec.Command("docker", "stop", "-t", "1", l.name+"-a").CombinedOutput(); err != nil {
 		t.Fatalf("docker stop: %v %s", err, out)
 	}
-	if r = netlab(t, "up", l.file); r.code != 0 || !strings.Contains(r.stdout, "is up:") {
+	if r = netlab(t, "up", "--no-watch", l.file); r.code != 0 || !strings.Contains(r.stdout, "is up:") {
 		t.Fatalf("up after stop:\n%s%s", r.stdout, r.stderr)
 	}
 	l.mustPing("a", "10.1.1.2")
 	// A removed node is recreated.
 	exec.Command("docker", "rm", "-f", l.name+"-a").Run()
-	if r = netlab(t, "up", l.file); r.code != 0 {
+	if r = netlab(t, "up", "--no-watch", l.file); r.code != 0 {
 		t.Fatalf("up after removal:\n%s%s", r.stdout, r.stderr)
 	}
 	l.mustPing("a", "10.1.1.2")
-	if r = netlab(t, "up", l.file); !strings.Contains(r.stdout, "is up to date") {
+	if r = netlab(t, "up", "--no-watch", l.file); !strings.Contains(r.stdout, "is up to date") {
 		t.Errorf("up after repair is not idempotent:\n%s", r.stdout)
 	}
 }

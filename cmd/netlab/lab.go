@@ -34,7 +34,11 @@ func loadLab(file string) (*spec.Lab, error) {
 		if err != nil {
 			return nil, &exitError{code: exitUsage, err: err}
 		}
-		return spec.Parse(data, filepath.Join(file, "lab.conf")+" (converted; netlab convert shows it)")
+		lab, err := spec.Parse(data, filepath.Join(file, "lab.conf")+" (converted; netlab convert shows it)")
+		if err == nil {
+			lab.File, _ = filepath.Abs(file) // what up, start and the watcher take again
+		}
+		return lab, err
 	}
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) && labs.Has(file) {
 		path, err := labs.Path(file)

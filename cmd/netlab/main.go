@@ -47,6 +47,8 @@ func main() {
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "_forward":
 		code = runForward(ctx, os.Args[2:], os.Stderr)
+	case len(os.Args) > 1 && os.Args[1] == "_watch":
+		code = runWatch(ctx, os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_relay":
 		code = runRelay(ctx, os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_dhcpc":

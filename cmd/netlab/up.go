@@ -61,6 +61,7 @@ type upOptions struct {
 	parallel int
 	lab      *spec.Lab // loaded already, and changed at run time (netlab impair); nil: load file
 	dryRun   bool      // print what up would change, change nothing
+	noWatch  bool      // start no watcher (the watcher's own up)
 	asJSON   bool      // the dry run's changes as JSON
 }
 
@@ -79,6 +80,7 @@ func upCommand() *cli.Command {
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 8, Usage: "steps at once"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what up would create, change and remove; change nothing"},
 			&cli.BoolFlag{Name: "json", Usage: "with --dry-run: print the changes as JSON"},
+			&cli.BoolFlag{Name: "no-watch", Usage: "start no watcher: a restarted node stays unwired until the next up"},
 		},
 		Action: func(c *cli.Context) error {
 			file, err := oneFile(c)
@@ -88,7 +90,7 @@ func upCommand() *cli.Command {
 			if c.Bool("json") && !c.Bool("dry-run") {
 				return usageError("netlab up --json goes with --dry-run")
 			}
-			return runUp(c.Context, upOptions{file: file, parallel: c.Int("parallel"), dryRun: c.Bool("dry-run"), asJSON: c.Bool("json")},
+			return runUp(c.Context, upOptions{file: file, parallel: c.Int("parallel"), dryRun: c.Bool("dry-run"), asJSON: c.Bool("json"), noWatch: c.Bool("no-watch")},
 				c.App.Writer, c.App.ErrWriter)
 		},
 	}
@@ -172,6 +174,13 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer d.Close()
+	if !opts.dryRun {
+		unlock, err := provider.LockLab(lab.Name) // one up of a lab at a time (the watcher's, a user's)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	changes, err := converged(ctx, d, p)
 	if err != nil {
 		return err
@@ -209,6 +218,11 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "lab %s is up to date (%d steps checked in %s)\n", lab.Name, res.Unchanged, took)
 	} else {
 		fmt.Fprintf(stdout, "lab %s is up: %d steps done, %d already in place, in %s\n", lab.Name, res.Changed, res.Unchanged, took)
+	}
+	if !opts.noWatch {
+		if _, err := provider.EnsureWatcher(lab.Name, p.FileLabel(), self); err != nil {
+			fmt.Fprintf(stderr, "lab %s: %v: restarted nodes stay unwired until netlab up\n", lab.Name, err)
+		}
 	}
 	states, err := provider.Status(ctx, d, lab.Name)
 	if err != nil {
@@ -365,6 +379,11 @@ func runStatus(ctx context.Context, lab string, asJSON bool, stdout io.Writer) e
 
 func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 	fmt.Fprintf(w, "lab %s\n", lab)
+	if pid, ok := provider.WatcherRunning(lab); ok {
+		fmt.Fprintf(w, "watcher: running (pid %d), rewires restarted nodes; log %s\n", pid, provider.WatcherLog(lab))
+	} else if len(nodes) > 0 {
+		fmt.Fprintf(w, "watcher: not running: a restarted node stays unwired until netlab up\n")
+	}
 	t := tablewriter.NewWriter(w)
 	t.Header("Node", "State", "Interfaces", "Gateway", "Published")
 	for _, n := range nodes {

@@ -1,0 +1,155 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+
+	"github.com/netlab/netlab/naming"
+)
+
+// A lab stays wired by itself: up starts one watcher process per lab
+// (netlab _watch), detached from the terminal, which follows the Docker
+// engine's event stream for the lab's containers and, when one starts
+// (docker restart, docker stop + start, netlab start), runs netlab up on
+// the lab's file, which rewires it and releases its command. Nothing polls.
+// Chosen over one host-wide watcher: a lab's watcher lives and dies with
+// the lab (down stops it with the other helpers), its log is in the lab's
+// run directory, and one broken lab file cannot stop the others' repairs.
+
+// WatcherRunning tells whether the lab's watcher runs, and its pid.
+func WatcherRunning(lab string) (int, bool) {
+	return runningPid(filepath.Join(RunDir, lab, naming.WatcherPid))
+}
+
+// WatcherLog is the watcher's log file.
+func WatcherLog(lab string) string {
+	return filepath.Join(RunDir, lab, "watch.log")
+}
+
+// EnsureWatcher starts the lab's watcher unless one runs for the same file.
+func EnsureWatcher(lab, file, self string) (changed bool, err error) {
+	pidFile := filepath.Join(RunDir, lab, naming.WatcherPid)
+	args := []string{"_watch", "--lab", lab, "--file", file, "--pidfile", pidFile}
+	if pid, ok := runningPid(pidFile); ok {
+		if slices.Equal(processArgs(pid), args) {
+			return false, nil
+		}
+		if err := stopPid(pid, pidFile); err != nil {
+			return false, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(pidFile), 0o755); err != nil {
+		return false, err
+	}
+	if err := startHelper(pidFile, self, args...); err != nil {
+		return false, fmt.Errorf("watcher of lab %s: %w", lab, err)
+	}
+	return true, nil
+}
+
+// Watch is the watcher's main loop: it rewires the lab (self up file)
+// after each start of one of its containers, until ctx ends. The engine's
+// event stream is followed again after an error (an engine restart).
+func Watch(ctx context.Context, lab, file, self, pidFile string) error {
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(pidFile)
+	log.SetFlags(log.LstdFlags)
+	log.Printf("watching lab %s (%s)", lab, file)
+	kick := make(chan struct{}, 1)
+	go rewire(ctx, lab, file, self, kick)
+	for ctx.Err() == nil {
+		d, err := NewDocker(ctx)
+		if err != nil {
+			log.Printf("%v; trying again in 2s", err)
+			sleep(ctx, 2*time.Second)
+			continue
+		}
+		f := filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "start"),
+			filters.Arg("label", naming.LabelLab+"="+lab))
+		msgs, errs := d.c.Events(ctx, events.ListOptions{Filters: f})
+	loop:
+		for {
+			select {
+			case m := <-msgs:
+				log.Printf("node %s started (container %s)", m.Actor.Attributes[naming.LabelNode], m.Actor.Attributes["name"])
+				select {
+				case kick <- struct{}{}:
+				default: // a rewiring is due already
+				}
+			case err := <-errs:
+				if ctx.Err() == nil {
+					log.Printf("event stream: %v; following it again", err)
+				}
+				break loop
+			case <-ctx.Done():
+				break loop
+			}
+		}
+		d.Close()
+		sleep(ctx, time.Second)
+	}
+	return nil
+}
+
+// rewire runs netlab up once for each burst of starts. up waits for the
+// lab's lock, so that it never runs beside another up of the lab.
+func rewire(ctx context.Context, lab, file, self string, kick <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+		}
+		sleep(ctx, 200*time.Millisecond) // let a burst (several restarts) settle
+		if _, err := os.Stat(file); err != nil {
+			log.Printf("cannot rewire: lab file %s: %v", file, err)
+			continue
+		}
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, self, "up", "--no-watch", file)
+		cmd.Stdout, cmd.Stderr = log.Writer(), log.Writer()
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Run(); err != nil {
+			log.Printf("netlab up %s: %v", file, err)
+			continue
+		}
+		log.Printf("lab %s rewired in %s", lab, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// LockLab takes the lab's lock (a file beside the run directories, which
+// down removes), waiting while another up of the lab holds it.
+func LockLab(lab string) (unlock func(), err error) {
+	if err := os.MkdirAll(RunDir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(RunDir, "."+lab+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock lab %s: %w", lab, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock lab %s: %w", lab, err)
+	}
+	return func() { f.Close() }, nil
+}
