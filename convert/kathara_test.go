@@ -93,3 +93,37 @@ func TestKatharaErrors(t *testing.T) {
 		t.Error("an empty folder is no Kathará lab")
 	}
 }
+
+func TestClabConverts(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "x.clab.yml")
+	write(t, dir, map[string]string{"x.clab.yml": `name: x
+topology:
+  nodes:
+    r1: {kind: linux, image: frrouting/frr:v8.4.0, binds: ["r1/frr.conf:/etc/frr/frr.conf"], exec: ["echo hi"]}
+    h1: {kind: linux, image: alpine, env: {A: b}}
+    br: {kind: bridge}
+  links:
+    - endpoints: ["r1:eth1", "h1:eth1"]
+    - endpoints: ["r1:eth2", "br:p1"]
+`})
+	data, notes, err := Clab(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, err := spec.Parse(data, file)
+	if err != nil {
+		t.Fatalf("converted topology does not load: %v\n%s", err, data)
+	}
+	r1 := lab.Nodes["r1"]
+	if r1.Image != "netlab/router" || r1.Interfaces["eth2"].Network != "br" || r1.Volumes[0] != "r1/frr.conf:/etc/frr/frr.conf" ||
+		r1.Command[0] != "echo hi; exec /usr/local/sbin/netlab-start router" || len(lab.Links) != 1 || lab.Nodes["h1"].Env["A"] != "b" {
+		t.Errorf("converted as:\n%s", data)
+	}
+	if len(notes) != 2 {
+		t.Errorf("notes: %v", notes)
+	}
+	if !IsClab("a.clab.yaml") || IsClab("a.yaml") {
+		t.Error("IsClab")
+	}
+}

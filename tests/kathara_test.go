@@ -108,3 +108,49 @@ func TestKatharaQuaggaLab(t *testing.T) {
 		t.Errorf("r2 has no full OSPF neighbour:\n%s", out)
 	}
 }
+
+// A containerlab topology with linux and bridge nodes comes up: the bridge
+// as a lab network, exec commands after the wiring.
+func TestContainerlabTopology(t *testing.T) {
+	name := labName(t)
+	file := filepath.Join(t.TempDir(), name+".clab.yml")
+	topo := `name: ` + name + `
+mgmt: {network: custom}
+topology:
+  kinds:
+    linux: {image: busybox:latest}
+  nodes:
+    a: {kind: linux, exec: ["ip addr add 10.5.0.1/24 dev eth1"]}
+    b:
+      kind: linux
+      image: netlab/tiny
+      exec: ["ip addr add 10.5.0.2/24 dev eth1", "ip addr add 10.6.0.2/24 dev eth2"]
+    c: {kind: linux, image: netlab/tiny, exec: ["ip addr add 10.6.0.3/24 dev eth1"]}
+    sw: {kind: bridge}
+  links:
+    - endpoints: ["a:eth1", "b:eth1"]
+    - endpoints: ["b:eth2", "sw:p1"]
+    - endpoints: ["c:eth1", "sw:p2"]
+`
+	if err := os.WriteFile(file, []byte(topo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &lab{t: t, name: name, file: file}
+	t.Cleanup(func() { l.down() })
+	r := netlab(t, "up", file)
+	if r.code != 0 || !strings.Contains(r.stderr, "mgmt is ignored") {
+		t.Fatalf("netlab up %s: exit %d\n%s%s", file, r.code, r.stdout, r.stderr)
+	}
+	var ok bool
+	for deadline := time.Now().Add(5 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		ok = l.ping("a", "10.5.0.2") && l.ping("c", "10.6.0.2")
+	}
+	if !ok {
+		t.Error("the nodes' exec commands did not connect them")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.clab.yml")
+	os.WriteFile(bad, []byte("name: bad\ntopology:\n  nodes:\n    r1: {kind: nokia_srlinux, image: ghcr.io/nokia/srlinux}\n"), 0o644)
+	if r := netlab(t, "up", bad); r.code != 2 || !strings.Contains(r.stderr, "bad.clab.yml:4: node r1 is of kind \"nokia_srlinux\"") {
+		t.Errorf("an unsupported kind: exit %d\n%s", r.code, r.stderr)
+	}
+}

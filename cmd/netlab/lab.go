@@ -40,6 +40,20 @@ func loadLab(file string) (*spec.Lab, error) {
 		}
 		return lab, err
 	}
+	if convert.IsClab(file) {
+		data, notes, err := convert.Clab(file)
+		for _, n := range notes {
+			fmt.Fprintln(os.Stderr, "note:", n)
+		}
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: err}
+		}
+		lab, err := spec.Parse(data, file+" (converted; netlab convert shows it)")
+		if err == nil {
+			lab.File, _ = filepath.Abs(file) // binds relative to it; what up, start and the watcher take again
+		}
+		return lab, err
+	}
 	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) && labs.Has(file) {
 		path, err := labs.Path(file)
 		if err != nil { // not root: read it from the binary
@@ -252,8 +266,8 @@ func buildPlan(lab *spec.Lab) (*planner.Plan, error) {
 func convertCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "convert",
-		Usage:     "write a Kathará lab directory (lab.conf) as a netlab lab file",
-		ArgsUsage: "DIR",
+		Usage:     "write a Kathará lab directory (lab.conf) or a containerlab topology (*.clab.yml) as a netlab lab file",
+		ArgsUsage: "DIR|FILE.clab.yml",
 		Description: "Collision domains become networks, NODE[N] interfaces ethN, Kathará's images netlab's\n" +
 			"offline ones; each node runs Kathará's boot sequence (NODE/ copied into /, shared.startup,\n" +
 			"NODE.startup, [exec]) once wired. Options netlab has no meaning for are noted on stderr\n" +
@@ -263,13 +277,20 @@ func convertCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return usageError("netlab convert takes one lab directory: netlab convert DIR [-o lab.yaml]")
+				return usageError("netlab convert takes one lab directory or containerlab file: netlab convert DIR|FILE.clab.yml [-o lab.yaml]")
 			}
 			dir := c.Args().First()
-			if !convert.IsKathara(dir) {
-				return usageError("%s is not a Kathará lab: it has no lab.conf", dir)
+			var data []byte
+			var notes []convert.Note
+			var err error
+			switch {
+			case convert.IsKathara(dir):
+				data, notes, err = convert.Kathara(dir)
+			case convert.IsClab(dir):
+				data, notes, err = convert.Clab(dir)
+			default:
+				return usageError("%s is neither a Kathará lab (a folder with lab.conf) nor a containerlab topology (*.clab.yml)", dir)
 			}
-			data, notes, err := convert.Kathara(dir)
 			for _, n := range notes {
 				fmt.Fprintln(c.App.ErrWriter, "note:", n)
 			}
