@@ -27,8 +27,8 @@ type clabNode struct {
 }
 
 type clabTopo struct {
-	Name     string               `yaml:"name"`
-	Mgmt     yaml.Node            `yaml:"mgmt"`
+	Name     string    `yaml:"name"`
+	Mgmt     yaml.Node `yaml:"mgmt"`
 	Topology struct {
 		Defaults clabNode            `yaml:"defaults"`
 		Kinds    map[string]clabNode `yaml:"kinds"`
