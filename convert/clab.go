@@ -224,16 +224,7 @@ func renderClab(file, name string, nodes map[string]*clabNode, order []string, l
 			w("    volumes: [%s]", strings.Join(vs, ", "))
 		}
 		if len(n.Env) > 0 {
-			keys := make([]string, 0, len(n.Env))
-			for k := range n.Env {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			var kv []string
-			for _, k := range keys {
-				kv = append(kv, k+": "+q(n.Env[k]))
-			}
-			w("    env: {%s}", strings.Join(kv, ", "))
+			w("    env: %s", flowMap(n.Env))
 		}
 		switch {
 		case len(n.Exec) > 0:

@@ -308,32 +308,28 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 			sys["net.ipv6.conf.default.disable_ipv6"] = "0"
 		}
 		if len(sys) > 0 {
-			keys := make([]string, 0, len(sys))
-			for k := range sys {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			var kv []string
-			for _, k := range keys {
-				kv = append(kv, k+": "+q(sys[k]))
-			}
-			w("    sysctls: {%s}", strings.Join(kv, ", "))
+			w("    sysctls: %s", flowMap(sys))
 		}
 		if len(n.env) > 0 {
-			keys := make([]string, 0, len(n.env))
-			for k := range n.env {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			var kv []string
-			for _, k := range keys {
-				kv = append(kv, k+": "+q(n.env[k]))
-			}
-			w("    env: {%s}", strings.Join(kv, ", "))
+			w("    env: %s", flowMap(n.env))
 		}
 		w("    command: %s", q(startup(n, dir)))
 	}
 	return []byte(b.String())
+}
+
+// flowMap writes a map as a one-line YAML mapping, keys sorted.
+func flowMap(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	kv := make([]string, len(keys))
+	for i, k := range keys {
+		kv[i] = k + ": " + q(m[k])
+	}
+	return "{" + strings.Join(kv, ", ") + "}"
 }
 
 // networkName keeps a collision domain's name where netlab takes it.
