@@ -315,7 +315,50 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 		}
 		w("    command: %s", q(startup(n, dir)))
 	}
+	if checks := katharaTests(dir, order, nodes); len(checks) > 0 {
+		w("# Kathará's user tests: each device's shared.test and NODE.test, whose")
+		w("# output must equal _test/signature/NODE.user (netlab check runs them).")
+		w("checks:")
+		for _, c := range checks {
+			w("%s", c)
+		}
+	}
 	return []byte(b.String())
+}
+
+// katharaTests are checks made of Kathará's user tests: for each device
+// with a signature _test/signature/NODE.user, its shared.test and NODE.test
+// run in the device, and their output (stdout) must be the signature.
+// Kathará's builtin signatures (NODE.default) are a dump in Kathará's own
+// format and are not compared.
+func katharaTests(dir string, order []string, nodes map[string]*katharaNode) []string {
+	var out []string
+	shared := fileExists(filepath.Join(dir, "shared.test"))
+	for _, name := range order {
+		sig, err := os.ReadFile(filepath.Join(dir, "_test", "signature", name+".user"))
+		own := fileExists(filepath.Join(dir, name+".test"))
+		if err != nil || !(own || shared) {
+			continue
+		}
+		var scripts []string
+		if shared {
+			scripts = append(scripts, "sh /hostlab/shared.test")
+		}
+		if own {
+			scripts = append(scripts, "sh /hostlab/"+name+".test")
+		}
+		run := "(" + strings.Join(scripts, "; ") + ") 2>/dev/null; exit 0"
+		want := `^\s*` + regexp.QuoteMeta(strings.TrimSpace(string(sig))) + `\s*$`
+		out = append(out, fmt.Sprintf("  - {name: %s, from: %s, run: %s, output: %s, within: 10s, hint: %s}",
+			q(name+": Kathará user test"), nodeName(name), q(run), q(want),
+			q("its output differs from _test/signature/"+name+".user: netlab exec LAB "+nodeName(name)+" -- sh /hostlab/"+name+".test")))
+	}
+	return out
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // flowMap writes a map as a one-line YAML mapping, keys sorted.

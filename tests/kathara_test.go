@@ -23,11 +23,15 @@ r1[1]="B"
 r1[image]="kathara/base"
 r1[mem]="256m"
 `,
-		"pc1.startup":  "ip addr add 10.0.1.10/24 dev eth0\nip route add default via 10.0.1.1\n",
-		"pc2.startup":  "ip addr add 10.0.2.10/24 dev eth0\nip route add default via 10.0.2.1\n",
-		"r1.startup":   "ip addr add 10.0.1.1/24 dev eth0\nip addr add 10.0.2.1/24 dev eth1\necho \"$(hostname) has $(ls /sys/class/net | wc -l) interfaces\" > /shared/r1.txt\n",
-		"r1/etc/motd":  "copied from the lab folder\n",
-		"shared/.keep": "",
+		"pc1.startup":              "ip addr add 10.0.1.10/24 dev eth0\nip route add default via 10.0.1.1\n",
+		"pc2.startup":              "ip addr add 10.0.2.10/24 dev eth0\nip route add default via 10.0.2.1\n",
+		"r1.startup":               "ip addr add 10.0.1.1/24 dev eth0\nip addr add 10.0.2.1/24 dev eth1\necho \"$(hostname) has $(ls /sys/class/net | wc -l) interfaces\" > /shared/r1.txt\n",
+		"r1/etc/motd":              "copied from the lab folder\n",
+		"pc1.test":                 "ip -4 -o addr show eth0 | awk '{print $4}'\n",
+		"_test/signature/pc1.user": "10.0.1.10/24\n",
+		"pc2.test":                 "ip -4 -o addr show eth0 | awk '{print $4}'\n",
+		"_test/signature/pc2.user": "10.0.2.99/24\n",
+		"shared/.keep":             "",
 	}
 	for f, content := range files {
 		p := filepath.Join(dir, f)
@@ -57,6 +61,11 @@ r1[mem]="256m"
 	}
 	if data, _ := os.ReadFile(filepath.Join(dir, "shared", "r1.txt")); !strings.Contains(string(data), "r1 has 3 interfaces") {
 		t.Errorf("shared/r1.txt = %q", data)
+	}
+	// Kathará's user tests as checks: pc1's signature holds, pc2's does not.
+	if r := netlab(t, "check", dir); r.code != 1 || !strings.Contains(r.stdout, "1 passed, 1 failed") ||
+		!strings.Contains(r.stdout, "pc2: Kathará user test") {
+		t.Errorf("check of the Kathará lab: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := netlab(t, "logs", name, "r1"); !strings.Contains(r.stdout, "netlab: r1 started") {
 		t.Errorf("logs of r1:\n%s%s", r.stdout, r.stderr)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/checks"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/provider"
@@ -61,7 +62,7 @@ func runCheck(ctx context.Context, opts checkOptions, stdout, stderr io.Writer) 
 	}
 	var lab *spec.Lab
 	isFile := false
-	if st, err := os.Stat(opts.target); err == nil && !st.IsDir() {
+	if st, err := os.Stat(opts.target); err == nil && (!st.IsDir() || convert.IsKathara(opts.target)) {
 		isFile = true
 		if lab, err = loadLab(opts.target); err != nil {
 			return err
