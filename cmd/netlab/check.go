@@ -10,8 +10,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/checks"
+	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
