@@ -349,7 +349,7 @@ func katharaTests(dir string, order []string, nodes map[string]*katharaNode) []s
 		}
 		run := "(" + strings.Join(scripts, "; ") + ") 2>/dev/null; exit 0"
 		want := `^\s*` + regexp.QuoteMeta(strings.TrimSpace(string(sig))) + `\s*$`
-		out = append(out, fmt.Sprintf("  - {name: %s, from: %s, run: %s, output: %s, within: 10s, hint: %s}",
+		out = append(out, fmt.Sprintf("  - {name: %s, from: %s, run: %s, output: %s, within: 30s, hint: %s}",
 			q(name+": Kathará user test"), nodeName(name), q(run), q(want),
 			q("its output differs from _test/signature/"+name+".user: netlab exec LAB "+nodeName(name)+" -- sh /hostlab/"+name+".test")))
 	}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,5 +162,46 @@ topology:
 	os.WriteFile(bad, []byte("name: bad\ntopology:\n  nodes:\n    r1: {kind: nokia_srlinux, image: ghcr.io/nokia/srlinux}\n"), 0o644)
 	if r := netlab(t, "up", bad); r.code != 2 || !strings.Contains(r.stderr, "bad.clab.yml:4: node r1 is of kind \"nokia_srlinux\"") {
 		t.Errorf("an unsupported kind: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// The converter's fixtures (convert/testdata) come up under netlab and pass
+// their own tests: Kathará static routing, FRR with OSPF, DNS with shared/,
+// and a containerlab chain.
+func TestConvertFixtures(t *testing.T) {
+	for _, fx := range []string{"kathara/static", "kathara/ospf-frr", "kathara/dns", "clab/chain.clab.yml"} {
+		t.Run(filepath.Base(fx), func(t *testing.T) {
+			name := labName(t)
+			src := filepath.Join("..", "convert", "testdata", fx)
+			dst := filepath.Join(t.TempDir(), name)
+			if strings.HasSuffix(fx, ".clab.yml") {
+				data, err := os.ReadFile(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dst += ".clab.yml"
+				os.WriteFile(dst, []byte(strings.Replace(string(data), "name: chain", "name: "+name, 1)), 0o644)
+			} else if out, err := exec.Command("cp", "-r", src, dst).CombinedOutput(); err != nil {
+				t.Fatalf("copy %s: %v %s", src, err, out)
+			}
+			l := &lab{t: t, name: name, file: dst}
+			t.Cleanup(func() { l.down() })
+			if r := netlab(t, "up", dst); r.code != 0 {
+				t.Fatalf("netlab up %s: exit %d\n%s%s", dst, r.code, r.stdout, r.stderr)
+			}
+			if strings.HasSuffix(fx, ".clab.yml") {
+				var ok bool
+				for deadline := time.Now().Add(5 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+					ok = l.ping("a", "10.7.2.3")
+				}
+				if !ok {
+					t.Error("a cannot reach c through b")
+				}
+				return
+			}
+			if r := netlab(t, "check", dst); r.code != 0 {
+				t.Errorf("netlab check %s: exit %d\n%s%s", dst, r.code, r.stdout, r.stderr)
+			}
+		})
 	}
 }
