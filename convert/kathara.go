@@ -65,10 +65,12 @@ type katharaNode struct {
 	sysctls map[string]string
 	env     map[string]string
 	ipv6    bool
+	late    []string // commands run after the wiring, before the startup scripts
 }
 
 var (
-	confLine = regexp.MustCompile(`^([A-Za-z0-9_.-]+)\[([A-Za-z0-9_]+)\]\s*=\s*(.*)$`)
+	ifaceSysctl = regexp.MustCompile(`^net\.ipv[46]\.(conf|neigh)\.eth[0-9]+\.`)
+	confLine    = regexp.MustCompile(`^([A-Za-z0-9_.-]+)\[([A-Za-z0-9_]+)\]\s*=\s*(.*)$`)
 	metaLine = regexp.MustCompile(`^(LAB_[A-Z]+)\s*=\s*(.*)$`)
 )
 
@@ -136,7 +138,14 @@ func Kathara(dir string) (yaml []byte, notes []Note, err error) {
 				errs = append(errs, Note{conf, ln, fmt.Sprintf("%s[sysctl]=%q is not key=value", n.name, val)})
 				continue
 			}
-			n.sysctls[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			if ifaceSysctl.MatchString(k) {
+				// The interface does not exist when the container starts:
+				// set it once the node is wired, before its startup script.
+				n.late = append(n.late, "sysctl -q -w "+k+"="+v)
+				continue
+			}
+			n.sysctls[k] = v
 		case "env":
 			k, v, ok := strings.Cut(val, "=")
 			if !ok {
@@ -217,7 +226,7 @@ func q(s string) string {
 // the node is wired: the NODE/ tree copied into /, shared.startup, then
 // NODE.startup, then [exec] commands; then the node waits.
 func startup(n *katharaNode, dir string) string {
-	var parts []string
+	parts := append([]string{}, n.late...)
 	if st, err := os.Stat(filepath.Join(dir, n.name)); err == nil && st.IsDir() {
 		parts = append(parts, "cp -rfT /hostlab/"+n.name+" /")
 	}
@@ -257,8 +266,16 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 		vols = append(vols, q(filepath.Join(dir, "shared")+":/shared"))
 	}
 	w("  volumes: [%s]", strings.Join(vols, ", "))
+	for _, name := range order {
+		if n := nodes[name]; captureImage(n.image) {
+			*notes = append(*notes, Note{filepath.Join(dir, "lab.conf"), n.line, fmt.Sprintf("%s (%s) is left out: watch any interface with netlab capture LAB NODE:IF -w - | wireshark -k -i -", name, n.image)})
+		}
+	}
 	var domains []string
 	for _, name := range order {
+		if captureImage(nodes[name].image) {
+			continue
+		}
 		for _, d := range nodes[name].ifaces {
 			if !slices.Contains(domains, d) {
 				domains = append(domains, d)
@@ -275,6 +292,9 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 	w("nodes:")
 	for _, name := range order {
 		n := nodes[name]
+		if captureImage(n.image) {
+			continue
+		}
 		w("  %s:", nodeName(name))
 		if n.image != "" {
 			img, ok := Images[strings.Split(n.image, ":")[0]]
@@ -359,6 +379,12 @@ func katharaTests(dir string, order []string, nodes map[string]*katharaNode) []s
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// captureImage tells whether a device only watches packets (Kathará labs'
+// wireshark device), which netlab capture does instead.
+func captureImage(image string) bool {
+	return strings.Contains(strings.Split(image, ":")[0], "wireshark")
 }
 
 // flowMap writes a map as a one-line YAML mapping, keys sorted.

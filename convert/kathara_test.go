@@ -38,6 +38,9 @@ h1[mem]="128m"
 h1[exec]="echo $HOME"
 h2[0]="B"
 h2[image]="someone/custom"
+h2[sysctl]="net.ipv6.conf.eth0.accept_ra=2"
+wireshark[image]="lscr.io/linuxserver/wireshark"
+wireshark[port]="3000:3000"
 `,
 		"r1.startup":          "/etc/init.d/frr start\n",
 		"r1/etc/frr/frr.conf": "!\n",
@@ -69,7 +72,13 @@ h2[image]="someone/custom"
 		all = append(all, n.String())
 	}
 	got := strings.Join(all, "\n")
-	for _, want := range []string{"lab.conf:9: h1[mem] is ignored", "h2 uses image someone/custom"} {
+	if lab.Nodes["wireshark"] != nil {
+		t.Error("the wireshark device is kept: netlab capture replaces it")
+	}
+	if cmd := lab.Nodes["h2"].Command[0]; !strings.HasPrefix(cmd, "sysctl -q -w net.ipv6.conf.eth0.accept_ra=2;") || lab.Nodes["h2"].Sysctls["net.ipv6.conf.eth0.accept_ra"] != "" {
+		t.Errorf("an interface's sysctl must be set after the wiring: %s", cmd)
+	}
+	for _, want := range []string{"lab.conf:9: h1[mem] is ignored", "h2 uses image someone/custom", "wireshark (lscr.io/linuxserver/wireshark) is left out"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("notes lack %q:\n%s", want, got)
 		}
