@@ -71,7 +71,7 @@ type katharaNode struct {
 var (
 	ifaceSysctl = regexp.MustCompile(`^net\.ipv[46]\.(conf|neigh)\.eth[0-9]+\.`)
 	confLine    = regexp.MustCompile(`^([A-Za-z0-9_.-]+)\[([A-Za-z0-9_]+)\]\s*=\s*(.*)$`)
-	metaLine = regexp.MustCompile(`^(LAB_[A-Z]+)\s*=\s*(.*)$`)
+	metaLine    = regexp.MustCompile(`^(LAB_[A-Z]+)\s*=\s*(.*)$`)
 )
 
 // Kathara reads the Kathará lab in dir and returns an equivalent netlab
