@@ -321,7 +321,10 @@ func (b *builder) node(n *spec.Node) {
 	for _, d := range n.DependsOn {
 		start.Deps = append(start.Deps, "ready:"+d)
 	}
-	ready := []string{start.ID}
+	// /etc/hosts is written at creation; this step rewrites it when the
+	// lab's names or addresses changed since (up on an edited file).
+	hostsStep := b.add(&Step{ID: "hosts:" + n.Name, Kind: KindHosts, Node: n.Name, Deps: []string{start.ID}})
+	ready := []string{start.ID, hostsStep.ID}
 	for _, i := range n.SortedInterfaces() {
 		var wired string
 		if nw := b.lab.Networks[i.Network]; nw != nil && nw.Macvlan != "" {

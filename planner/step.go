@@ -24,6 +24,7 @@ const (
 	KindHostFW   Kind = "hostfw"   // let the bridge's traffic past the host's FORWARD chain
 	KindCreate   Kind = "create"   // create a node's container (--net=none)
 	KindStart    Kind = "start"    // start it: its command waits for ready
+	KindHosts    Kind = "hosts"    // the node's /etc/hosts, kept equal to the lab's names
 	KindForward  Kind = "forward"  // ip_forward on in the node's namespace
 	KindLink     Kind = "link"     // veth pair between two nodes
 	KindPort     Kind = "port"     // veth pair from a bridge into a node
@@ -46,7 +47,7 @@ const (
 var kindRank = map[Kind]int{}
 
 func init() {
-	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan, KindVLANIf,
+	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindHosts, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan, KindVLANIf,
 		KindAddr, KindRoute, KindNDPProxy, KindNAT, KindFirewall, KindIsolate, KindPublish, KindDHCPD, KindReady, KindLease} {
 		kindRank[k] = i
 	}
@@ -350,6 +351,8 @@ func (s *Step) Describe() string {
 		return d
 	case KindStart:
 		return fmt.Sprintf("start container %s", s.Container.Name)
+	case KindHosts:
+		return fmt.Sprintf("keep /etc/hosts of %s equal to the lab's names", s.Node)
 	case KindLink:
 		return fmt.Sprintf("create veth %s:%s <-> %s:%s", s.Veth.A.Node, s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
 	case KindPort:

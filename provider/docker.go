@@ -340,3 +340,44 @@ func (d *Docker) Logs(ctx context.Context, id string, follow bool, tail string, 
 	}
 	return nil
 }
+
+// hostsHeader is what Docker writes at the top of a container's /etc/hosts.
+const hostsHeader = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+
+// HostsFile is a node's /etc/hosts as Docker writes it for the lab's
+// names (ExtraHosts, a line a name), so that a fresh container's file
+// compares equal.
+func HostsFile(hosts []planner.Host) string {
+	var b strings.Builder
+	b.WriteString(hostsHeader)
+	for _, h := range hosts {
+		for _, n := range h.Names {
+			b.WriteString(h.Addr.String() + "\t" + n + "\n")
+		}
+	}
+	return b.String()
+}
+
+// EnsureHosts rewrites a container's /etc/hosts (the file Docker keeps
+// on the host and binds into it) when it differs from the lab's names: a
+// node kept by up on an edited file learns the new names and addresses
+// without a restart.
+func (d *Docker) EnsureHosts(ctx context.Context, id string, hosts []planner.Host) (changed bool, err error) {
+	info, err := d.c.ContainerInspect(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("inspect container %s: %w", id[:min(12, len(id))], err)
+	}
+	if info.HostsPath == "" {
+		return false, nil
+	}
+	want := HostsFile(hosts)
+	if have, err := os.ReadFile(info.HostsPath); err == nil && string(have) == want {
+		return false, nil
+	}
+	// In place: the container sees the host's file through a bind mount of
+	// that inode, which a rename would leave behind.
+	if err := os.WriteFile(info.HostsPath, []byte(want), 0o644); err != nil {
+		return false, fmt.Errorf("write /etc/hosts of %s: %w", strings.TrimPrefix(info.Name, "/"), err)
+	}
+	return true, nil
+}

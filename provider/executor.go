@@ -114,6 +114,11 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		return true, nil
 	case planner.KindStart:
 		return e.start(ctx, s)
+	case planner.KindHosts:
+		e.mu.Lock()
+		c := e.existing[s.Node]
+		e.mu.Unlock()
+		return e.docker.EnsureHosts(ctx, c.ID, e.plan.Hosts)
 	case planner.KindLink:
 		a, b, err := e.pair(s.Veth.A.Node, s.Veth.B.Node)
 		if err != nil {

@@ -90,6 +90,11 @@ func TestConverge(t *testing.T) {
 	if after := sleepStart(); after != before {
 		t.Errorf("node a's process changed: %s, then %s", before, after)
 	}
+	// a was kept, and its /etc/hosts names the lab as the file has it now.
+	hosts, _ := l.exec("a", "cat", "/etc/hosts")
+	if !strings.Contains(hosts, "10.61.0.5\tb\n") || !strings.Contains(hosts, "\td\n") || strings.Contains(hosts, "\tc\n") {
+		t.Errorf("a's /etc/hosts after the edit:\n%s", hosts)
+	}
 
 	r = netlab(t, "up", l.file)
 	if r.code != 0 || strings.Contains(r.stdout, "removed") || !strings.Contains(r.stdout, "up to date") {
