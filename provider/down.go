@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -147,12 +148,15 @@ type IfaceState struct {
 	Up   bool   `json:"up"`
 	// Carrier: the link beneath is up (false when the other end, or a
 	// bridge port's host side, is down: a pulled cable).
-	Carrier bool     `json:"carrier"`
-	Impair  string   `json:"impair,omitempty"` // "delay 100ms, loss 5%": the link runs through a relay
-	MAC     string   `json:"mac"`
-	MTU     int      `json:"mtu"`
-	Addrs   []string `json:"addrs"`
-	DHCP    []string `json:"dhcp,omitempty"` // those of Addrs that a DHCP lease gave (IPv4 with a lifetime)
+	Carrier bool   `json:"carrier"`
+	Impair  string `json:"impair,omitempty"` // "delay 100ms, loss 5%": the link runs through a relay
+	// HostSide says what is wrong with a bridge port's host end: "down on
+	// the host side", "detached from its bridge"; "" when nothing is.
+	HostSide string   `json:"host_side,omitempty"`
+	MAC      string   `json:"mac"`
+	MTU      int      `json:"mtu"`
+	Addrs    []string `json:"addrs"`
+	DHCP     []string `json:"dhcp,omitempty"` // those of Addrs that a DHCP lease gave (IPv4 with a lifetime)
 }
 
 // NodeState is a node as seen on the host: its container and, when it
@@ -188,6 +192,7 @@ func Status(ctx context.Context, d *Docker, lab string) ([]NodeState, error) {
 		impaired := relayImpairments(lab)
 		for k := range st.Interfaces {
 			st.Interfaces[k].Impair = impaired[naming.Relay(lab, c.Node, st.Interfaces[k].Name)]
+			st.Interfaces[k].HostSide = hostSide(lab, c.Node, st.Interfaces[k].Name)
 		}
 		files, _ := filepath.Glob(filepath.Join(RunDir, lab, "publish-"+c.Node+"@*.pid"))
 		for _, f := range files {
@@ -285,4 +290,20 @@ func relayImpairments(lab string) map[string]string {
 		out[val["a"]], out[val["b"]] = desc, desc
 	}
 	return out
+}
+
+// hostSide checks the host end of a node interface's bridge port, if it
+// has one: netlab up repairs what this reports.
+func hostSide(lab, node, iface string) string {
+	l, err := netlink.LinkByName(naming.Port(lab, node, iface))
+	if err != nil || !naming.OwnedBy(l.Attrs().Alias, lab) {
+		return ""
+	}
+	switch {
+	case l.Attrs().MasterIndex == 0:
+		return "detached from its bridge on the host"
+	case l.Attrs().Flags&net.FlagUp == 0:
+		return "down on the host side"
+	}
+	return ""
 }

@@ -216,13 +216,32 @@ func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 	if lh != nil && lh.Attrs().Alias != hostEnd.Alias {
 		return false, fmt.Errorf("host interface %s exists and is not netlab's for %s:%s (alias %q): choose another name, or remove it", hostEnd.Name, nodeEnd.Node, nodeEnd.Name, lh.Attrs().Alias)
 	}
+	if lh != nil && ln != nil && lh.Attrs().MasterIndex != master && master != 0 {
+		// A port detached from its bridge (or on another one): put it back.
+		if err := host.LinkSetMasterByIndex(lh, master); err != nil {
+			return false, fmt.Errorf("attach %s to its bridge again: %w", hostEnd.Name, err)
+		}
+		if err := host.LinkSetUp(lh); err != nil {
+			return true, fmt.Errorf("bring %s up: %w", hostEnd.Name, err)
+		}
+		return true, nil
+	}
 	if lh != nil && ln != nil && lh.Attrs().MasterIndex == master {
+		if lh.Attrs().Flags&net.FlagUp == 0 { // set down on the host (netlab link … down, or by hand)
+			if err := host.LinkSetUp(lh); err != nil {
+				return false, fmt.Errorf("bring %s up: %w", hostEnd.Name, err)
+			}
+			return true, nil
+		}
 		return false, nil
 	}
 	if lh != nil {
 		if err := host.LinkDel(lh); err != nil {
 			return false, fmt.Errorf("remove stale %s: %w", hostEnd.Name, err)
 		}
+	}
+	if ln != nil && lh != nil {
+		ln, _ = linkByName(node.h, nodeEnd.Name) // it went with its peer, if it was lh's
 	}
 	if ln != nil {
 		if err := node.h.LinkDel(ln); err != nil {

@@ -38,7 +38,10 @@ checks: [{from: a, ping: b}, {from: a, ping: c}]
 	if r := netlab(t, "check", l.file); r.code != 1 || !strings.Contains(r.stdout, "1 passed, 1 failed") {
 		t.Errorf("with b's cable pulled, check: exit %d\n%s", r.code, r.stdout)
 	}
-	netlab(t, "link", l.name, "b:eth0", "up")
+	// up restores what the file says: the port's host side comes up again.
+	if r := netlab(t, "up", l.file); r.code != 0 || !strings.Contains(r.stdout, "is up:") {
+		t.Fatalf("up after a pulled cable: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	l.mustPing("a", "10.66.0.2")
 	l.passChecks()
 	// A point-to-point link end goes down in the node.
@@ -185,5 +188,45 @@ func TestWatcherRewiresRestartedNodes(t *testing.T) {
 			t.Fatalf("after docker %s, b was not rewired within 5 s; watcher log:\n%s", restart[0], log)
 		}
 		t.Logf("docker %s: b answers again after %s", restart[0], time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// What up could not see before: a bridge port detached or set down on the
+// host, an address and a route removed in a node. status says so, and up
+// repairs it.
+func TestStatusAndUpSeeHostSideDrift(t *testing.T) {
+	l := up(t, `defaults: {image: netlab/tiny}
+networks:
+  lan: {subnet: 10.68.0.0/24}
+nodes:
+  a: {interfaces: {eth0: {network: lan, address: 10.68.0.1/24}}, routes: [{to: 10.99.0.0/16, via: 10.68.0.2}]}
+  b: {interfaces: {eth0: {network: lan, address: 10.68.0.2/24}}}
+`)
+	l.stopWatcher()
+	out, _ := exec.Command("sh", "-c", "ip -o link show | grep -o 'nlp[0-9a-f]*' | sort -u").Output()
+	var portA string
+	for _, p := range strings.Fields(string(out)) {
+		if alias, _ := os.ReadFile("/sys/class/net/" + p + "/ifalias"); strings.HasPrefix(string(alias), "netlab:"+l.name+":port:a:eth0") {
+			portA = p
+		}
+	}
+	if portA == "" {
+		t.Fatal("a:eth0's host end not found")
+	}
+	ipCmd(t, "link", "set", portA, "nomaster")
+	if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "detached from its bridge on the host") {
+		t.Errorf("status does not see the detached port:\n%s", r.stdout)
+	}
+	l.exec("a", "ip", "route", "del", "10.99.0.0/16")
+	l.exec("b", "ip", "addr", "del", "10.68.0.2/24", "dev", "eth0")
+	if r := netlab(t, "up", "--no-watch", l.file); r.code != 0 {
+		t.Fatalf("up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	l.mustPing("a", "10.68.0.2")
+	if out, _ := l.exec("a", "ip", "route"); !strings.Contains(out, "10.99.0.0/16 via 10.68.0.2") {
+		t.Errorf("the route removed in a is not back:\n%s", out)
+	}
+	if r := netlab(t, "status", l.name); strings.Contains(r.stdout, "on the host") {
+		t.Errorf("status still sees drift after up:\n%s", r.stdout)
 	}
 }

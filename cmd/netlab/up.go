@@ -410,6 +410,9 @@ func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 			if i.Impair != "" {
 				line += " (impaired: " + i.Impair + ")"
 			}
+			if i.HostSide != "" {
+				line += " (" + i.HostSide + ": netlab up repairs it)"
+			}
 			ifs = append(ifs, line)
 		}
 		t.Append(n.Node, state, strings.Join(ifs, "\n"), strings.Join(n.Gateways, "\n"), strings.Join(n.Published, "\n"))
