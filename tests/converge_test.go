@@ -162,3 +162,38 @@ func squeeze(s string) string {
 	s = strings.ReplaceAll(s, "│", "|")
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }), " ")
 }
+
+// up takes away the nftables tables the file no longer asks for: a node's
+// NAT and firewall tables, the lab's isolation table.
+func TestConvergeDropsTables(t *testing.T) {
+	with := `defaults: {image: netlab/tiny}
+networks:
+  lan: {subnet: 10.69.0.0/24, isolated: true}
+  wan: {subnet: 10.70.0.0/24}
+nodes:
+  r:
+    forward: true
+    interfaces: {eth0: {network: lan, address: 10.69.0.1/24}, eth1: {network: wan, address: 10.70.0.1/24}}
+    nat: {masquerade: [eth1]}
+    firewall: {forward: drop}
+  h: {interfaces: {eth0: {network: lan}}, gateway: 10.69.0.1}
+`
+	l := up(t, with)
+	without := strings.NewReplacer(", isolated: true", "", "    nat: {masquerade: [eth1]}\n", "", "    firewall: {forward: drop}\n", "").Replace(with)
+	if err := os.WriteFile(l.file, []byte("name: "+l.name+"\n"+without), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := netlab(t, "up", l.file)
+	for _, want := range []string{"removed isolation table bridge netlab-" + l.name, "removed node r: NAT table inet netlab ", "removed node r: firewall table inet netlab-filter"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("up after the edit lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+	out, _ := exec.Command("nsenter", "-t", l.pid("r"), "-n", "nft", "list", "tables").CombinedOutput()
+	if strings.Contains(string(out), "netlab") {
+		t.Errorf("r keeps netlab's tables:\n%s", out)
+	}
+	if r := netlab(t, "up", l.file); strings.Contains(r.stdout, "removed") {
+		t.Errorf("a second up removed more:\n%s", r.stdout)
+	}
+}

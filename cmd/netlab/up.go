@@ -214,7 +214,14 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 			lab.Name, res.Failed, res.Skipped, lab.Name)
 		return err
 	}
-	if res.Changed == 0 {
+	pruned, err := provider.PruneTables(ctx, d, p)
+	for _, w := range pruned {
+		fmt.Fprintf(stdout, "removed %s (no longer in the file)\n", w)
+	}
+	if err != nil {
+		return fmt.Errorf("lab %s: %w", lab.Name, err)
+	}
+	if res.Changed == 0 && len(pruned) == 0 {
 		fmt.Fprintf(stdout, "lab %s is up to date (%d steps checked in %s)\n", lab.Name, res.Unchanged, took)
 	} else {
 		fmt.Fprintf(stdout, "lab %s is up: %d steps done, %d already in place, in %s\n", lab.Name, res.Changed, res.Unchanged, took)
