@@ -88,10 +88,10 @@ func TestDiffUpToDate(t *testing.T) {
 func TestDiffEdited(t *testing.T) {
 	got := lines(Diff(plan(t, after), observe(t, before)))
 	want := `remove helper publish-c@127.0.0.1-2201.pid
-remove node c lab-c
+remove node c lab_c
 remove address b:eth0 10.0.0.2/24
 remove network old ` + naming.Bridge("lab", "old") + `
-create node d lab-d (image netlab/tiny)
+create node d lab_d (image netlab/tiny)
 create network new ` + naming.Bridge("lab", "new") + `
 add address b:eth0 10.0.0.5/24
 `
@@ -103,7 +103,7 @@ add address b:eth0 10.0.0.5/24
 func TestDiffRecreate(t *testing.T) {
 	edited := strings.Replace(before, "  b: {interfaces", "  b: {image: netlab/host, env: {X: y}, interfaces", 1)
 	got := lines(Diff(plan(t, edited), observe(t, before)))
-	want := "recreate node b lab-b (image netlab/tiny -> netlab/host; env (none) -> {\"X\":\"y\"})\n"
+	want := "recreate node b lab_b (image netlab/tiny -> netlab/host; env (none) -> {\"X\":\"y\"})\n"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
@@ -120,7 +120,7 @@ func TestDiffKeepsDynamicAndUnrecorded(t *testing.T) {
 	c := o.Nodes["c"]
 	c.Running = false
 	o.Nodes["c"] = c
-	if got, want := lines(Diff(plan(t, before), o)), "start node c lab-c\n"; got != want {
+	if got, want := lines(Diff(plan(t, before), o)), "start node c lab_c\n"; got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
@@ -138,17 +138,17 @@ func TestCollisions(t *testing.T) {
 	labels := func(lab, node, file string) map[string]string {
 		return map[string]string{naming.LabelLab: lab, naming.LabelNode: node, naming.LabelFile: file}
 	}
-	ok := []Existing{{Name: "lab-a", Labels: labels("lab", "a", "/labs/lab.yaml")}, {Name: "x-a", Labels: labels("x", "a", "/x.yaml")}}
+	ok := []Existing{{Name: "lab_a", Labels: labels("lab", "a", "/labs/lab.yaml")}, {Name: "x-a", Labels: labels("x", "a", "/x.yaml")}}
 	if err := Collisions(p, ok); err != nil {
 		t.Errorf("the lab itself collides: %v", err)
 	}
-	err := Collisions(p, []Existing{{Name: "lab-z", Labels: labels("lab", "z", "/other/lab.yaml")}})
+	err := Collisions(p, []Existing{{Name: "lab_z", Labels: labels("lab", "z", "/other/lab.yaml")}})
 	if err == nil || err.Error() != "lab lab is up from /other/lab.yaml; bring it down first (netlab down lab) or rename it" {
 		t.Errorf("same name from another file: %v", err)
 	}
-	err = Collisions(p, []Existing{{Name: "lab-b", Labels: labels("la", "b-b", "/la.yaml")}, {Name: "lab-c"}})
-	want := "container name lab-b of node b is taken by node b-b of lab la from /la.yaml: rename this lab or that one, or bring it down (netlab down la)\n" +
-		"container name lab-c of node c is taken by a container netlab did not make: remove it (docker rm -f lab-c) or rename the lab"
+	err = Collisions(p, []Existing{{Name: "lab_b", Labels: labels("la", "b-b", "/la.yaml")}, {Name: "lab_c"}})
+	want := "container name lab_b of node b is taken by node b-b of lab la from /la.yaml: rename this lab or that one, or bring it down (netlab down la)\n" +
+		"container name lab_c of node c is taken by a container netlab did not make: remove it (docker rm -f lab_c) or rename the lab"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}

@@ -35,7 +35,10 @@ const (
 const AliasPrefix = "netlab:"
 
 // Container is the container name of a node: "lab-node".
-func Container(lab, node string) string { return lab + "-" + node }
+// The "_" cannot occur in lab or node names (host name labels), so that
+// no two labs can produce the same name: lab a-b node c is a-b_c, lab a
+// node b-c is a_b-c.
+func Container(lab, node string) string { return lab + "_" + node }
 
 // Bridge is the host name of a network's bridge, e.g. "nlb3fa9c0d21b".
 func Bridge(lab, network string) string { return BridgePrefix + hash10(lab, "network", network) }

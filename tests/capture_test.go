@@ -215,7 +215,7 @@ nodes:
 
 	// A node that restarts ends the capture on it, with the count and a reason.
 	restarted := startCapture(t, l.name, "h3:eth0")
-	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"-h3").CombinedOutput(); err != nil {
+	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"_h3").CombinedOutput(); err != nil {
 		t.Fatalf("docker restart: %v\n%s", err, out)
 	}
 	if code := restarted.wait(); code != 1 || !strings.Contains(restarted.stderr.String(), " captured\n") ||

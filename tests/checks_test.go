@@ -175,7 +175,7 @@ func TestChecks(t *testing.T) {
 	}
 
 	// A node that stopped: its checks fail with the reason.
-	if out, err := exec.Command("docker", "stop", "-t", "0", l.name+"-www").CombinedOutput(); err != nil {
+	if out, err := exec.Command("docker", "stop", "-t", "0", l.name+"_www").CombinedOutput(); err != nil {
 		t.Fatalf("docker stop: %v\n%s", err, out)
 	}
 	r = netlab(t, "check", l.name, "--stage", "basic", "--json")

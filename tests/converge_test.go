@@ -55,10 +55,10 @@ func TestConverge(t *testing.T) {
 	if strings.Contains(r.stdout, "node a") {
 		t.Errorf("up --dry-run would change node a:\n%s", r.stdout)
 	}
-	if err := exec.Command("docker", "inspect", l.name+"-c").Run(); err != nil {
+	if err := exec.Command("docker", "inspect", l.name+"_c").Run(); err != nil {
 		t.Errorf("up --dry-run removed c's container")
 	}
-	if out, _ := exec.Command("docker", "inspect", l.name+"-d").CombinedOutput(); !strings.Contains(string(out), "No such") {
+	if out, _ := exec.Command("docker", "inspect", l.name+"_d").CombinedOutput(); !strings.Contains(string(out), "No such") {
 		t.Errorf("up --dry-run created d's container: %s", out)
 	}
 	if r := netlab(t, "diff", "--json", l.file); r.code != 0 || !strings.Contains(r.stdout, `"action": "remove"`) {
@@ -74,7 +74,7 @@ func TestConverge(t *testing.T) {
 			t.Errorf("up does not say %q:\n%s", want, r.stdout)
 		}
 	}
-	if out, _ := exec.Command("docker", "inspect", l.name+"-c").CombinedOutput(); !strings.Contains(string(out), "No such") {
+	if out, _ := exec.Command("docker", "inspect", l.name+"_c").CombinedOutput(); !strings.Contains(string(out), "No such") {
 		t.Errorf("c's container is still there: %s", out)
 	}
 	if out, _ := exec.Command("ip", "-d", "link", "show").Output(); strings.Contains(string(out), "netlab:"+l.name+":network:old") ||
@@ -110,7 +110,7 @@ func TestConverge(t *testing.T) {
 func TestConvergeRecreate(t *testing.T) {
 	l := up(t, convergeAfter)
 	id := func(node string) string {
-		out, _ := exec.Command("docker", "inspect", "-f", "{{.Id}}", l.name+"-"+node).Output()
+		out, _ := exec.Command("docker", "inspect", "-f", "{{.Id}}", l.name+"_"+node).Output()
 		return strings.TrimSpace(string(out))
 	}
 	a, b := id("a"), id("b")
@@ -148,7 +148,7 @@ nodes: {z: {}}
 	if r.code != 1 || !strings.Contains(r.stderr, want) {
 		t.Errorf("up of another file of the same name: exit %d, want 1 and %q\n%s%s", r.code, want, r.stdout, r.stderr)
 	}
-	if out, _ := exec.Command("docker", "inspect", l.name+"-z").CombinedOutput(); !strings.Contains(string(out), "No such") {
+	if out, _ := exec.Command("docker", "inspect", l.name+"_z").CombinedOutput(); !strings.Contains(string(out), "No such") {
 		t.Errorf("the refused up created z's container: %s", out)
 	}
 	if r := netlab(t, "up", "--dry-run", other); r.code != 1 {

@@ -168,12 +168,12 @@ func TestWatcherRewiresRestartedNodes(t *testing.T) {
 		t.Fatalf("no watcher after up:\n%s", r.stdout)
 	}
 	for _, restart := range [][]string{{"restart", "-t", "0"}, {"stop", "-t", "0"}} {
-		args := append(append([]string{}, restart...), l.name+"-b")
+		args := append(append([]string{}, restart...), l.name+"_b")
 		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
 			t.Fatalf("docker %v: %v %s", args, err, out)
 		}
 		if restart[0] == "stop" {
-			if out, err := exec.Command("docker", "start", l.name+"-b").CombinedOutput(); err != nil {
+			if out, err := exec.Command("docker", "start", l.name+"_b").CombinedOutput(); err != nil {
 				t.Fatalf("docker start: %v %s", err, out)
 			}
 		}

@@ -92,7 +92,7 @@ nodes:
 // pid is the node's container process.
 func (l *lab) pid(node string) string {
 	l.t.Helper()
-	out, err := exec.Command("docker", "inspect", "-f", "{{.State.Pid}}", l.name+"-"+node).Output()
+	out, err := exec.Command("docker", "inspect", "-f", "{{.State.Pid}}", l.name+"_"+node).Output()
 	if err != nil {
 		l.t.Fatalf("inspect %s: %v", node, err)
 	}

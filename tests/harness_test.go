@@ -181,7 +181,7 @@ func leftovers(t *testing.T, name string) string {
 	for _, p := range procs {
 		cmd, _ := os.ReadFile(p)
 		args := strings.Split(string(cmd), "\x00")
-		if i := slices.Index(args, "--container"); len(args) > 1 && args[1] == "_forward" && i > 0 && i+1 < len(args) && strings.HasPrefix(args[i+1], name+"-") {
+		if i := slices.Index(args, "--container"); len(args) > 1 && args[1] == "_forward" && i > 0 && i+1 < len(args) && strings.HasPrefix(args[i+1], name+"_") {
 			left = append(left, "forwarder "+filepath.Base(filepath.Dir(p)))
 		}
 		if len(args) > 3 && args[1] == "_watch" && args[3] == name {
@@ -200,7 +200,7 @@ func leftovers(t *testing.T, name string) string {
 // exec runs a command in a node and returns its output and exit code.
 func (l *lab) exec(node string, cmd ...string) (string, int) {
 	l.t.Helper()
-	args := append([]string{"exec", l.name + "-" + node}, cmd...)
+	args := append([]string{"exec", l.name + "_" + node}, cmd...)
 	out, err := exec.Command("docker", args...).CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(out), ee.ExitCode()

@@ -174,7 +174,7 @@ nodes:
 	}
 	// After a restart the node has a new namespace: up repairs the wiring and
 	// the forwarder follows the node.
-	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"-web").CombinedOutput(); err != nil {
+	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"_web").CombinedOutput(); err != nil {
 		t.Fatalf("docker restart: %v %s", err, out)
 	}
 	if r := netlab(t, "up", l.file); r.code != 0 {
@@ -237,7 +237,7 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 	}
 	// A restarted node gets a new namespace: its link end is gone, and so is
 	// the peer's. up rebuilds exactly that.
-	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"-b").CombinedOutput(); err != nil {
+	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"_b").CombinedOutput(); err != nil {
 		t.Fatalf("docker restart: %v %s", err, out)
 	}
 	if l.ping("a", "10.1.1.2") {
@@ -249,7 +249,7 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 	}
 	l.mustPing("a", "10.1.1.2")
 	// A stopped node is started and rewired.
-	if out, err := exec.Command("docker", "stop", "-t", "1", l.name+"-a").CombinedOutput(); err != nil {
+	if out, err := exec.Command("docker", "stop", "-t", "1", l.name+"_a").CombinedOutput(); err != nil {
 		t.Fatalf("docker stop: %v %s", err, out)
 	}
 	if r = netlab(t, "up", "--no-watch", l.file); r.code != 0 || !strings.Contains(r.stdout, "is up:") {
@@ -257,7 +257,7 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 	}
 	l.mustPing("a", "10.1.1.2")
 	// A removed node is recreated.
-	exec.Command("docker", "rm", "-f", l.name+"-a").Run()
+	exec.Command("docker", "rm", "-f", l.name+"_a").Run()
 	if r = netlab(t, "up", "--no-watch", l.file); r.code != 0 {
 		t.Fatalf("up after removal:\n%s%s", r.stdout, r.stderr)
 	}

@@ -163,7 +163,7 @@ nodes:
 	if got := retry(func() string { return ask("before") }, "echo before"); got != "echo before" {
 		t.Fatalf("before the restart: %q", got)
 	}
-	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"-dns").CombinedOutput(); err != nil {
+	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"_dns").CombinedOutput(); err != nil {
 		t.Fatalf("docker restart: %v %s", err, out)
 	}
 	if r := netlab(t, "up", l.file); r.code != 0 {
