@@ -209,12 +209,15 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	}
 	hc := &container.HostConfig{
 		NetworkMode: "none",
-		DNS:         c.DNS,
-		DNSSearch:   c.DNSSearch,
-		ExtraHosts:  extra,
-		Sysctls:     c.Sysctls,
-		CapAdd:      capAdd(c, imageCaps),
-		CapDrop:     c.CapDrop,
+		// Back after the engine restarts (the lab's watcher rewires it then);
+		// netlab stop and docker stop keep a node stopped.
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
+		DNS:           c.DNS,
+		DNSSearch:     c.DNSSearch,
+		ExtraHosts:    extra,
+		Sysctls:       c.Sysctls,
+		CapAdd:        capAdd(c, imageCaps),
+		CapDrop:       c.CapDrop,
 		// Read-only /proc/sys except /proc/sys/net (see readonlyPaths).
 		ReadonlyPaths: readonlyPaths,
 		Binds:         append([]string{self + ":" + InitPath + ":ro", run + ":" + ReadyDir + ":ro"}, c.Volumes...),

@@ -70,7 +70,7 @@ func Watch(ctx context.Context, lab, file, self, pidFile string) error {
 	log.Printf("watching lab %s (%s)", lab, file)
 	kick := make(chan struct{}, 1)
 	go rewire(ctx, lab, file, self, kick)
-	for ctx.Err() == nil {
+	for first := true; ctx.Err() == nil; first = false {
 		d, err := NewDocker(ctx)
 		if err != nil {
 			log.Printf("%v; trying again in 2s", err)
@@ -80,6 +80,15 @@ func Watch(ctx context.Context, lab, file, self, pidFile string) error {
 		f := filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "start"),
 			filters.Arg("label", naming.LabelLab+"="+lab))
 		msgs, errs := d.c.Events(ctx, events.ListOptions{Filters: f})
+		if !first {
+			// The engine was away (restarted, say): what started meanwhile
+			// sent no event this stream will see. Rewire once.
+			log.Printf("following the engine's events again; rewiring what started meanwhile")
+			select {
+			case kick <- struct{}{}:
+			default:
+			}
+		}
 	loop:
 		for {
 			select {
