@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 
@@ -47,7 +48,7 @@ func Find(ctx context.Context, e Engine, lab, node string) (provider.Container, 
 		known = append(known, c.Node)
 	}
 	slices.Sort(known)
-	return provider.Container{}, fmt.Errorf("%w: lab %s has no node %q (nodes: %v)", ErrUsage, lab, node, known)
+	return provider.Container{}, fmt.Errorf("%w: lab %s has no node %q (known: %s)", ErrUsage, lab, node, strings.Join(known, ", "))
 }
 
 // LinkResult says what SetLink changed, and where.

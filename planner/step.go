@@ -112,7 +112,6 @@ type Container struct {
 	Sysctls   map[string]string `json:"sysctls,omitempty"`
 	DNS       []string          `json:"dns,omitempty"`
 	DNSSearch []string          `json:"dns_search,omitempty"`
-	Hosts     []Host            `json:"hosts"`              // /etc/hosts entries
 	Files     map[string]string `json:"files,omitempty"`    // path -> content, written into the container when it is created
 	CapAdd    []string          `json:"cap_add,omitempty"`  // added to the engine's default capabilities
 	CapDrop   []string          `json:"cap_drop,omitempty"` // dropped from them ("ALL": all)

@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/checks"
-	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
@@ -62,8 +61,9 @@ func runCheck(ctx context.Context, opts checkOptions, stdout, stderr io.Writer) 
 	}
 	var lab *spec.Lab
 	isFile := false
-	if st, err := os.Stat(opts.target); err == nil && (!st.IsDir() || convert.IsKathara(opts.target)) {
+	if isLabPath(opts.target) {
 		isFile = true
+		var err error
 		if lab, err = loadLab(opts.target); err != nil {
 			return err
 		}

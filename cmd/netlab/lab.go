@@ -26,31 +26,17 @@ import (
 // loadLab loads a lab file, or a bundled lab by name (netlab labs lists
 // them); a missing file is a usage error.
 func loadLab(file string) (*spec.Lab, error) {
-	if convert.IsKathara(file) {
-		data, notes, err := convert.Kathara(file)
-		for _, n := range notes {
+	if r, ok, err := convert.Convert(file); ok {
+		for _, n := range r.Notes {
 			fmt.Fprintln(os.Stderr, "note:", n)
 		}
 		if err != nil {
 			return nil, &exitError{code: exitUsage, err: err}
 		}
-		lab, err := spec.Parse(data, filepath.Join(file, "lab.conf")+" (converted; netlab convert shows it)")
+		lab, err := spec.Parse(r.YAML, r.Source+" (converted; netlab convert shows it)")
 		if err == nil {
-			lab.File, _ = filepath.Abs(file) // what up, start and the watcher take again
-		}
-		return lab, err
-	}
-	if convert.IsClab(file) {
-		data, notes, err := convert.Clab(file)
-		for _, n := range notes {
-			fmt.Fprintln(os.Stderr, "note:", n)
-		}
-		if err != nil {
-			return nil, &exitError{code: exitUsage, err: err}
-		}
-		lab, err := spec.Parse(data, file+" (converted; netlab convert shows it)")
-		if err == nil {
-			lab.File, _ = filepath.Abs(file) // binds relative to it; what up, start and the watcher take again
+			// What up, start and the watcher take again; binds are relative to it.
+			lab.File, _ = filepath.Abs(file)
 		}
 		return lab, err
 	}
@@ -280,23 +266,17 @@ func convertCommand() *cli.Command {
 				return usageError("netlab convert takes one lab directory or containerlab file: netlab convert DIR|FILE.clab.yml [-o lab.yaml]")
 			}
 			dir := c.Args().First()
-			var data []byte
-			var notes []convert.Note
-			var err error
-			switch {
-			case convert.IsKathara(dir):
-				data, notes, err = convert.Kathara(dir)
-			case convert.IsClab(dir):
-				data, notes, err = convert.Clab(dir)
-			default:
+			r, ok, err := convert.Convert(dir)
+			if !ok {
 				return usageError("%s is neither a Kathará lab (a folder with lab.conf) nor a containerlab topology (*.clab.yml)", dir)
 			}
-			for _, n := range notes {
+			for _, n := range r.Notes {
 				fmt.Fprintln(c.App.ErrWriter, "note:", n)
 			}
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
+			data := r.YAML
 			if _, err := spec.Parse(data, "converted "+dir); err != nil {
 				return fmt.Errorf("the converted lab does not validate (a netlab bug; please report it): %w", err)
 			}
@@ -311,4 +291,11 @@ func convertCommand() *cli.Command {
 			return err
 		},
 	}
+}
+
+// isLabPath tells whether target names a lab on disk (a lab file, a
+// containerlab topology or a Kathará folder) rather than a running lab.
+func isLabPath(target string) bool {
+	st, err := os.Stat(target)
+	return err == nil && (!st.IsDir() || convert.IsKathara(target))
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
@@ -111,7 +110,7 @@ func runReset(ctx context.Context, opts resetOptions, stdout, stderr io.Writer) 
 // resetTarget finds the lab file: a file, the file a running lab came from,
 // or a bundled lab.
 func resetTarget(ctx context.Context, target string) (string, *spec.Lab, error) {
-	if st, err := os.Stat(target); err == nil && (!st.IsDir() || convert.IsKathara(target)) {
+	if isLabPath(target) {
 		lab, err := loadLab(target)
 		return target, lab, err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/netlab/netlab/apply"
 	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/faults"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
@@ -515,28 +516,18 @@ func runExec(ctx context.Context, lab, node string, cmd []string) error {
 	if err != nil {
 		return err
 	}
-	list, err := d.List(ctx, lab)
+	c, err := faults.Find(ctx, d, lab, node)
 	d.Close()
 	if err != nil {
-		return err
+		return faultError(err)
 	}
-	var known []string
-	for _, c := range list {
-		known = append(known, c.Node)
-		if c.Node == node {
-			if len(cmd) == 0 {
-				cmd = []string{"/bin/sh", "-c", "command -v bash >/dev/null && exec bash -l || exec sh -l"}
-			}
-			args := []string{"docker", "exec", "-i"}
-			if term.IsTerminal(int(os.Stdin.Fd())) {
-				args = append(args, "-t")
-			}
-			args = append(append(args, c.Name), cmd...)
-			return syscall.Exec(docker, args, os.Environ())
-		}
+	if len(cmd) == 0 {
+		cmd = []string{"/bin/sh", "-c", "command -v bash >/dev/null && exec bash -l || exec sh -l"}
 	}
-	if len(list) == 0 {
-		return usageError("no lab %q on this host (netlab ls lists them)", lab)
+	args := []string{"docker", "exec", "-i"}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		args = append(args, "-t")
 	}
-	return usageError("lab %s has no node %q (known: %s)", lab, node, strings.Join(known, ", "))
+	args = append(append(args, c.Name), cmd...)
+	return syscall.Exec(docker, args, os.Environ())
 }

@@ -1,0 +1,27 @@
+package convert
+
+import "path/filepath"
+
+// Result is a lab written for another tool, as a netlab lab file.
+type Result struct {
+	Source string // the file problems name: DIR/lab.conf, or the topology file
+	YAML   []byte
+	Notes  []Note
+}
+
+// Convert reads path with the converter that knows it: a Kathará lab
+// folder (lab.conf) or a containerlab topology (*.clab.yml). ok is false
+// when neither does.
+func Convert(path string) (r Result, ok bool, err error) {
+	switch {
+	case IsKathara(path):
+		r.Source = filepath.Join(path, "lab.conf")
+		r.YAML, r.Notes, err = Kathara(path)
+	case IsClab(path):
+		r.Source = path
+		r.YAML, r.Notes, err = Clab(path)
+	default:
+		return r, false, nil
+	}
+	return r, true, err
+}
