@@ -12,6 +12,7 @@ need_root() { [ "$(id -u)" = 0 ] || { echo "setup: run as root (sudo $0)" >&2; e
 
 pkgs=()
 command -v dockerd >/dev/null || pkgs+=(docker.io)
+command -v ip >/dev/null || pkgs+=(iproute2) # the tests look at the host's interfaces with ip
 command -v nft >/dev/null || pkgs+=(nftables)
 command -v iptables >/dev/null || pkgs+=(iptables)
 command -v ssh >/dev/null || pkgs+=(openssh-client)
