@@ -20,6 +20,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/netlab/netlab/internal/nldump"
 	"github.com/netlab/netlab/spec"
 )
 
@@ -323,18 +324,6 @@ func getHTTP(ctx context.Context, ns netns.NsHandle, url string, addr netip.Addr
 	return Outcome{OK: true, Detail: got}
 }
 
-// netlinkRetry retries a netlink dump the kernel interrupted.
-func netlinkRetry[T any](f func() (T, error)) (T, error) {
-	var v T
-	var err error
-	for i := 0; i < 5; i++ {
-		if v, err = f(); !errors.Is(err, netlink.ErrDumpInterrupted) {
-			break
-		}
-	}
-	return v, err
-}
-
 // hasRoute looks for a route to dst in the namespace's main table, through
 // via if it is valid.
 func hasRoute(ns netns.NsHandle, dst netip.Prefix, via netip.Addr) Outcome {
@@ -347,7 +336,7 @@ func hasRoute(ns netns.NsHandle, dst netip.Prefix, via netip.Addr) Outcome {
 	if dst.Addr().Is6() {
 		family = netlink.FAMILY_V6
 	}
-	routes, err := netlinkRetry(func() ([]netlink.Route, error) { return h.RouteList(nil, family) })
+	routes, err := nldump.Retry(func() ([]netlink.Route, error) { return h.RouteList(nil, family) })
 	if err != nil {
 		return Outcome{Err: fmt.Errorf("list routes: %w", err)}
 	}
@@ -424,7 +413,7 @@ func hasAddress(ns netns.NsHandle, ifname string, want netip.Prefix) Outcome {
 	if err != nil {
 		return Outcome{Err: fmt.Errorf("find interface %s: %w", ifname, err)}
 	}
-	addrs, err := netlinkRetry(func() ([]netlink.Addr, error) { return h.AddrList(l, netlink.FAMILY_ALL) })
+	addrs, err := nldump.Retry(func() ([]netlink.Addr, error) { return h.AddrList(l, netlink.FAMILY_ALL) })
 	if err != nil {
 		return Outcome{Err: fmt.Errorf("list addresses of %s: %w", ifname, err)}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/internal/nldump"
 	"github.com/netlab/netlab/naming"
 )
 
@@ -83,7 +84,7 @@ func nodeAddrs(pid int) (map[string][]converge.Addr, error) {
 		return nil, err
 	}
 	defer ns.Close()
-	links, err := ns.h.LinkList()
+	links, err := nldump.Retry(ns.h.LinkList)
 	if err != nil {
 		return nil, fmt.Errorf("list interfaces: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netlab/netlab/internal/nldump"
 	"github.com/netlab/netlab/naming"
 )
 
@@ -100,7 +101,7 @@ func isNotFound(err error) bool {
 // HostLinks lists the host interfaces (bridges, ports) owned by the lab, or
 // by any lab if lab is "".
 func HostLinks(lab string) ([]netlink.Link, error) {
-	all, err := netlink.LinkList()
+	all, err := nldump.Retry(netlink.LinkList)
 	if err != nil {
 		return nil, fmt.Errorf("list host interfaces: %w", err)
 	}
@@ -207,7 +208,7 @@ func Status(ctx context.Context, d *Docker, lab string) ([]NodeState, error) {
 
 func readNS(ns *NS) ([]IfaceState, []string) {
 	ifs := []IfaceState{}
-	links, _ := ns.h.LinkList()
+	links, _ := nldump.Retry(ns.h.LinkList)
 	for _, l := range links {
 		a := l.Attrs()
 		if a.Name == "lo" {
