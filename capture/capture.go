@@ -38,6 +38,7 @@ type Engine interface {
 }
 
 var _ Engine = (*provider.Docker)(nil)
+var _ Engine = (*provider.Host)(nil)
 
 // Options say what to capture and where the frames go.
 type Options struct {

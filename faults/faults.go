@@ -27,6 +27,7 @@ type Engine interface {
 }
 
 var _ Engine = (*provider.Docker)(nil)
+var _ Engine = (*provider.Host)(nil)
 
 // ErrUsage marks errors in what was asked (an unknown node or interface).
 var ErrUsage = errors.New("usage")

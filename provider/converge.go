@@ -38,7 +38,7 @@ func (d *Docker) Existing(ctx context.Context) ([]converge.Existing, error) {
 // Observe reads what runs of the lab: its containers (with their recorded
 // configuration and, when they run, their interfaces and addresses), its
 // host interfaces and its helper processes' pid files.
-func Observe(ctx context.Context, d *Docker, lab string) (converge.Observed, error) {
+func Observe(ctx context.Context, d Runtime, lab string) (converge.Observed, error) {
 	o := converge.Observed{Nodes: map[string]converge.Node{}}
 	list, err := d.List(ctx, lab)
 	if err != nil {
@@ -114,7 +114,7 @@ func nodeAddrs(pid int) (map[string][]converge.Addr, error) {
 // nodes removed or to be made again (their namespaces, and with them
 // their veths, go too), addresses, host interfaces, and bridges with
 // their host firewall rules. It returns the changes it carried out.
-func Remove(ctx context.Context, d *Docker, lab string, changes []converge.Change) ([]converge.Change, error) {
+func Remove(ctx context.Context, d Runtime, lab string, changes []converge.Change) ([]converge.Change, error) {
 	var done []converge.Change
 	var errs []error
 	list, err := d.List(ctx, lab)
@@ -200,7 +200,7 @@ func removeNodeLinks(lab, node string, links []netlink.Link) error {
 }
 
 // removeAddr deletes an address from a node's interface.
-func removeAddr(ctx context.Context, d *Docker, id string, c converge.Change) error {
+func removeAddr(ctx context.Context, d Runtime, id string, c converge.Change) error {
 	if id == "" {
 		return nil
 	}

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -254,6 +253,9 @@ func (d *Docker) Start(ctx context.Context, id string) (Node, error) {
 // Inspect returns a container's process and namespace (Pid 0 if stopped).
 func (d *Docker) Inspect(ctx context.Context, id string) (Node, error) {
 	info, err := d.c.ContainerInspect(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return Node{}, fmt.Errorf("inspect container %s: %w", id, ErrNoContainer)
+	}
 	if err != nil {
 		return Node{}, fmt.Errorf("inspect container %s: %w", id, err)
 	}
@@ -272,6 +274,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (Node, error) {
 type Container struct {
 	ID, Name, Node, State, Status, Image string
 	Labels                               map[string]string
+	Runtime                              string // RuntimeDocker, RuntimeRunc
 }
 
 // List returns the lab's containers ("" lists every lab's), by node name.
@@ -291,14 +294,9 @@ func (d *Docker) List(ctx context.Context, lab string) ([]Container, error) {
 			name = strings.TrimPrefix(c.Names[0], "/")
 		}
 		out = append(out, Container{ID: c.ID, Name: name, Node: c.Labels[naming.LabelNode], State: c.State,
-			Status: c.Status, Image: c.Image, Labels: c.Labels})
+			Status: c.Status, Image: c.Image, Labels: c.Labels, Runtime: RuntimeDocker})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if a, b := out[i].Labels[naming.LabelLab], out[j].Labels[naming.LabelLab]; a != b {
-			return a < b
-		}
-		return out[i].Node < out[j].Node
-	})
+	sortContainers(out)
 	return out, nil
 }
 

@@ -31,7 +31,7 @@ type Removed struct {
 // forwarders and relays, containers (and with them their namespaces, veths and NAT
 // tables), host bridges and ports, host firewall rules and run directory.
 // What is already gone counts as done.
-func Down(ctx context.Context, d *Docker, lab string, parallel int) (Removed, error) {
+func Down(ctx context.Context, d Runtime, lab string, parallel int) (Removed, error) {
 	var r Removed
 	var errs []error
 	if err := StopHelpers(lab); err != nil {
@@ -117,7 +117,7 @@ func HostLinks(lab string) ([]netlink.Link, error) {
 
 // Labs lists the labs that have anything on this host: containers, host
 // interfaces, an isolation table or a run directory.
-func Labs(ctx context.Context, d *Docker) ([]string, error) {
+func Labs(ctx context.Context, d Runtime) ([]string, error) {
 	seen := map[string]bool{}
 	list, err := d.List(ctx, "")
 	if err != nil {
@@ -173,7 +173,7 @@ type NodeState struct {
 }
 
 // Status reads the state of every node of the lab.
-func Status(ctx context.Context, d *Docker, lab string) ([]NodeState, error) {
+func Status(ctx context.Context, d Runtime, lab string) ([]NodeState, error) {
 	list, err := d.List(ctx, lab)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,6 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 )
 
@@ -23,10 +22,10 @@ const leaseTimeout = 30 * time.Second
 // anything, so that running a plan again repairs a lab and changes nothing
 // on one that is whole.
 type Executor struct {
-	docker *Docker
-	plan   *planner.Plan
-	self   string // static netlab binary, bind-mounted as each node's init
-	host   *netlink.Handle
+	rt   Runtime // the lab's runtime
+	plan *planner.Plan
+	self string // static netlab binary, bind-mounted as each node's init
+	host *netlink.Handle
 
 	mu       sync.Mutex
 	existing map[string]Container // node -> container found before the run
@@ -39,7 +38,7 @@ type running struct {
 }
 
 // NewExecutor prepares to run plan; self is the path of the netlab binary.
-func NewExecutor(ctx context.Context, d *Docker, plan *planner.Plan, self string) (*Executor, error) {
+func NewExecutor(ctx context.Context, d Runtime, plan *planner.Plan, self string) (*Executor, error) {
 	host, err := netlink.NewHandle()
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
@@ -49,7 +48,7 @@ func NewExecutor(ctx context.Context, d *Docker, plan *planner.Plan, self string
 		host.Close()
 		return nil, err
 	}
-	e := &Executor{docker: d, plan: plan, self: self, host: host, existing: map[string]Container{}, nodes: map[string]*running{}}
+	e := &Executor{rt: d, plan: plan, self: self, host: host, existing: map[string]Container{}, nodes: map[string]*running{}}
 	for _, c := range list {
 		e.existing[c.Node] = c
 	}
@@ -104,7 +103,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if ok {
 			return false, nil
 		}
-		id, err := e.docker.Create(ctx, lab, s.Container, e.plan.Hosts, e.self)
+		id, err := e.rt.Create(ctx, lab, s.Container, e.plan.Hosts, e.self)
 		if err != nil {
 			return false, err
 		}
@@ -118,7 +117,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		e.mu.Lock()
 		c := e.existing[s.Node]
 		e.mu.Unlock()
-		return e.docker.EnsureHosts(ctx, c.ID, e.plan.Hosts)
+		return e.rt.EnsureHosts(ctx, c.ID, e.plan.Hosts)
 	case planner.KindLink:
 		a, b, err := e.pair(s.Veth.A.Node, s.Veth.B.Node)
 		if err != nil {
@@ -192,8 +191,8 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		}
 		waited, err := WaitLease(ctx, n.ns, s.Lease.Iface, leaseTimeout)
 		if err != nil {
-			return waited, fmt.Errorf("%w: see docker logs %s (its DHCP client) and %s (the server's log)", err,
-				naming.Container(lab, s.Node), filepath.Join(RunDir, lab, "dhcpd-"+s.Lease.Network+".log"))
+			return waited, fmt.Errorf("%w: see netlab logs %s %s (its DHCP client) and %s (the server's log)", err, lab, s.Node,
+				filepath.Join(RunDir, lab, "dhcpd-"+s.Lease.Network+".log"))
 		}
 		return waited, nil
 	case planner.KindReady:
@@ -214,13 +213,13 @@ func (e *Executor) start(ctx context.Context, s *planner.Step) (bool, error) {
 	e.mu.Lock()
 	c := e.existing[s.Node]
 	e.mu.Unlock()
-	n, err := e.docker.Inspect(ctx, c.ID)
+	n, err := e.rt.Inspect(ctx, c.ID)
 	if err != nil {
 		return false, err
 	}
 	changed := false
 	if n.Pid == 0 {
-		if n, err = e.docker.Start(ctx, c.ID); err != nil {
+		if n, err = e.rt.Start(ctx, c.ID); err != nil {
 			return false, err
 		}
 		changed = true

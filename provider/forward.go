@@ -203,25 +203,25 @@ func Forward(ctx context.Context, f Forwarding, pidFile string) error {
 		return fmt.Errorf("no address to dial in %s", f.Container)
 	}
 	var ln io.Closer
-	var serve func(*Docker) error
+	var serve func(Runtime) error
 	switch f.Proto {
 	case "tcp":
 		l, err := net.Listen("tcp", f.Listen)
 		if err != nil {
 			return err
 		}
-		ln, serve = l, func(d *Docker) error { return forwardTCP(ctx, l, d, f) }
+		ln, serve = l, func(d Runtime) error { return forwardTCP(ctx, l, d, f) }
 	case "udp":
 		l, err := net.ListenPacket("udp", f.Listen)
 		if err != nil {
 			return err
 		}
-		ln, serve = l, func(d *Docker) error { return forwardUDP(ctx, l.(*net.UDPConn), d, f) }
+		ln, serve = l, func(d Runtime) error { return forwardUDP(ctx, l.(*net.UDPConn), d, f) }
 	default:
 		return fmt.Errorf("cannot forward protocol %q: tcp or udp", f.Proto)
 	}
 	defer ln.Close()
-	d, err := NewDocker(ctx)
+	d, err := Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func Forward(ctx context.Context, f Forwarding, pidFile string) error {
 }
 
 // nodePid finds the process of the node's running container.
-func nodePid(ctx context.Context, d *Docker, container string) (int, error) {
+func nodePid(ctx context.Context, d Runtime, container string) (int, error) {
 	n, err := d.Inspect(ctx, container)
 	if err != nil || n.Pid == 0 {
 		return 0, fmt.Errorf("container %s is not running", container)
@@ -246,7 +246,7 @@ func nodePid(ctx context.Context, d *Docker, container string) (int, error) {
 	return n.Pid, nil
 }
 
-func forwardTCP(ctx context.Context, ln net.Listener, d *Docker, f Forwarding) error {
+func forwardTCP(ctx context.Context, ln net.Listener, d Runtime, f Forwarding) error {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -323,7 +323,7 @@ func inNetNS(pid int, fn func() error) error {
 
 // forwardUDP relays datagrams between host clients and the node, one
 // session per client address.
-func forwardUDP(ctx context.Context, ln *net.UDPConn, d *Docker, f Forwarding) error {
+func forwardUDP(ctx context.Context, ln *net.UDPConn, d Runtime, f Forwarding) error {
 	var mu sync.Mutex
 	sessions := map[netip.AddrPort]chan []byte{}
 	buf := make([]byte, 65535)
@@ -357,7 +357,7 @@ func forwardUDP(ctx context.Context, ln *net.UDPConn, d *Docker, f Forwarding) e
 // node's replies back, until it is idle for udpIdle or ctx ends. It sends to
 // the first of f.Dial; when the node refuses (port unreachable), it sends the
 // last datagram again to the next address.
-func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, in <-chan []byte, d *Docker, f Forwarding) {
+func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, in <-chan []byte, d Runtime, f Forwarding) {
 	pid, err := nodePid(ctx, d, f.Container)
 	if err != nil {
 		log.Printf("%s/udp: %v", client, err)

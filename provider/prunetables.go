@@ -15,7 +15,7 @@ import (
 // netlab-filter) when the file dropped its nat or firewall, and the lab's
 // isolation table when no network is isolated any more. It returns what
 // it removed, as "node a: NAT table".
-func PruneTables(ctx context.Context, d *Docker, p *planner.Plan) ([]string, error) {
+func PruneTables(ctx context.Context, d Runtime, p *planner.Plan) ([]string, error) {
 	var removed []string
 	if p.Step("isolate") == nil {
 		if ok, err := RemoveIsolation(p.Lab); err != nil {

@@ -74,7 +74,7 @@ func runCheck(ctx context.Context, opts checkOptions, stdout, stderr io.Writer) 
 	if os.Geteuid() != 0 {
 		return errors.New("netlab check needs root: it probes from inside the nodes' network namespaces; run it with sudo")
 	}
-	d, err := provider.NewDocker(ctx)
+	d, err := provider.Open(ctx)
 	if err != nil {
 		return err
 	}

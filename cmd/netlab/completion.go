@@ -59,7 +59,7 @@ func completeLabNode(withIfaces bool) cli.BashCompleteFunc {
 	return func(c *cli.Context) {
 		ctx, cancel := context.WithTimeout(c.Context, 3*time.Second)
 		defer cancel()
-		d, err := provider.NewDocker(ctx)
+		d, err := provider.Open(ctx)
 		if err != nil {
 			return
 		}

@@ -44,7 +44,7 @@ func linkCommand() *cli.Command {
 }
 
 func runLink(ctx context.Context, lab, node, iface string, up bool, stdout io.Writer) error {
-	d, err := provider.NewDocker(ctx)
+	d, err := provider.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func nodeCommand(name, usage string) *cli.Command {
 }
 
 func runNode(ctx context.Context, action, lab, node string, stdout, stderr io.Writer) error {
-	d, err := provider.NewDocker(ctx)
+	d, err := provider.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func logsCommand() *cli.Command {
 			if len(args) != 2 {
 				return usageError("netlab logs takes a lab and a node: netlab logs LAB NODE")
 			}
-			d, err := provider.NewDocker(c.Context)
+			d, err := provider.Open(c.Context)
 			if err != nil {
 				return err
 			}
@@ -164,7 +164,7 @@ func impairCommand() *cli.Command {
 }
 
 func runImpair(ctx context.Context, labName, node, iface string, im [4]string, stdout, stderr io.Writer) error {
-	d, err := provider.NewDocker(ctx)
+	d, err := provider.Open(ctx)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ type bundledLab struct {
 func runLabs(ctx context.Context, asJSON bool, stdout io.Writer) error {
 	// Which images are here: ask the engine if it runs; otherwise say nothing.
 	var have func(string) (bool, bool)
-	if d, err := provider.NewDocker(ctx); err == nil {
+	if d, err := provider.Open(ctx); err == nil {
 		defer d.Close()
 		have = func(image string) (bool, bool) { ok, err := d.HasImage(ctx, image); return ok, err == nil }
 	}

@@ -68,7 +68,7 @@ func runReset(ctx context.Context, opts resetOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	d, err := provider.NewDocker(ctx)
+	d, err := provider.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func resetTarget(ctx context.Context, target string) (string, *spec.Lab, error) 
 	if os.Geteuid() != 0 {
 		return "", nil, errors.New("netlab reset needs root: it changes the nodes' routes and addresses; run it with sudo")
 	}
-	d, err := provider.NewDocker(ctx)
+	d, err := provider.Open(ctx)
 	if err != nil {
 		return "", nil, err
 	}

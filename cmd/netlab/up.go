@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -30,11 +28,11 @@ import (
 
 // engine checks that netlab runs as root and reaches the Docker engine;
 // otherwise it says in one line what is missing and what to do.
-func engine(ctx context.Context, verb string) (*provider.Docker, error) {
+func engine(ctx context.Context, verb string) (*provider.Host, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("netlab %s needs root: it changes the host's interfaces, namespaces and firewall; run it with sudo", verb)
 	}
-	return provider.NewDocker(ctx)
+	return provider.Open(ctx)
 }
 
 // staticSelf returns the path of this binary, which every node runs as its
@@ -115,7 +113,7 @@ func diffCommand() *cli.Command {
 
 // converged checks that the lab can have the host and compares it with
 // what runs of it: the changes up makes.
-func converged(ctx context.Context, d *provider.Docker, p *planner.Plan) ([]converge.Change, error) {
+func converged(ctx context.Context, d *provider.Host, p *planner.Plan) ([]converge.Change, error) {
 	existing, err := d.Existing(ctx)
 	if err != nil {
 		return nil, err
@@ -200,7 +198,11 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("lab %s: %w; fix the cause and run netlab up again", lab.Name, err)
 	}
-	ex, err := provider.NewExecutor(ctx, d, p, self)
+	rt, err := d.Runtime(provider.RuntimeDocker)
+	if err != nil {
+		return err
+	}
+	ex, err := provider.NewExecutor(ctx, rt, p, self)
 	if err != nil {
 		return err
 	}
@@ -448,7 +450,7 @@ type labLine struct {
 }
 
 func runLs(ctx context.Context, asJSON bool, stdout io.Writer) error {
-	d, err := provider.NewDocker(ctx)
+	d, err := provider.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -506,28 +508,29 @@ func execCommand() *cli.Command {
 	}
 }
 
-// runExec hands the terminal to `docker exec`, which does TTYs well.
+// runExec runs the command on the node through the node's runtime
+// (docker exec, runc exec), on the user's terminal when there is one, and
+// exits with its exit code.
 func runExec(ctx context.Context, lab, node string, cmd []string) error {
-	docker, err := exec.LookPath("docker")
-	if err != nil {
-		return errors.New("netlab exec runs the docker command, which is not installed: apt-get install docker.io")
-	}
-	d, err := provider.NewDocker(ctx)
+	d, err := provider.Open(ctx)
 	if err != nil {
 		return err
 	}
+	defer d.Close()
 	c, err := faults.Find(ctx, d, lab, node)
-	d.Close()
 	if err != nil {
 		return faultError(err)
 	}
 	if len(cmd) == 0 {
 		cmd = []string{"/bin/sh", "-c", "command -v bash >/dev/null && exec bash -l || exec sh -l"}
 	}
-	args := []string{"docker", "exec", "-i"}
-	if term.IsTerminal(int(os.Stdin.Fd())) {
-		args = append(args, "-t")
+	tty := term.IsTerminal(int(os.Stdin.Fd()))
+	code, err := d.Exec(ctx, c.Name, cmd, provider.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, TTY: tty})
+	if err != nil {
+		return err
 	}
-	args = append(append(args, c.Name), cmd...)
-	return syscall.Exec(docker, args, os.Environ())
+	if code != 0 {
+		return &exitError{code: code, err: errors.New("")}
+	}
+	return nil
 }

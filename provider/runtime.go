@@ -1,0 +1,230 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
+)
+
+// Runtime runs a lab's nodes: the few operations the executor, down,
+// status and the commands that reach a node need. Everything else (veths,
+// addresses, routes, nftables, relays, forwarders, the init's ready file,
+// DHCP) is done from the host in the node's namespaces, whichever runtime
+// made them. An id is what Create returned, or the container's name.
+type Runtime interface {
+	// Create makes the node's container, not started, with its command
+	// behind netlab's init (self, a static netlab binary on the host).
+	Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, self string) (id string, err error)
+	// Start starts the container unless it runs, and returns its process.
+	Start(ctx context.Context, id string) (Node, error)
+	// Inspect returns the container's process (Pid 0 when it does not run).
+	Inspect(ctx context.Context, id string) (Node, error)
+	// List returns the lab's containers ("" lists every lab's), sorted
+	// by lab and node.
+	List(ctx context.Context, lab string) ([]Container, error)
+	// Stop stops the container: SIGTERM, 10 s, SIGKILL; stopped is success.
+	Stop(ctx context.Context, id string) error
+	// Remove removes the container and its file system; gone is success.
+	Remove(ctx context.Context, id string) error
+	// EnsureHosts rewrites the container's /etc/hosts in place when it
+	// differs from HostsFile(hosts).
+	EnsureHosts(ctx context.Context, id string, hosts []planner.Host) (changed bool, err error)
+	// Exec runs argv in the running container and returns its exit code.
+	Exec(ctx context.Context, id string, argv []string, stdio Stdio) (int, error)
+	// Logs copies the container's output; with follow, until ctx ends or
+	// the container stops.
+	Logs(ctx context.Context, id string, follow bool, tail string, stdout, stderr io.Writer) error
+	// HasImage tells whether the image can be run without fetching it.
+	HasImage(ctx context.Context, image string) (bool, error)
+}
+
+// Stdio is what Exec connects a command to. In nil: no input. With TTY,
+// In must be the user's terminal.
+type Stdio struct {
+	In       io.Reader
+	Out, Err io.Writer
+	TTY      bool
+}
+
+// Runtime names, as the lab file's runtime key and --runtime give them.
+const (
+	RuntimeDocker = "docker"
+	RuntimeRunc   = "runc"
+)
+
+var _ Runtime = (*Docker)(nil)
+var _ Runtime = (*Host)(nil)
+
+// ErrNoContainer says that a container does not exist.
+var ErrNoContainer = errors.New("no such container")
+
+// Host reaches every lab on this host, whichever runtime runs it: it lists
+// the containers of all its runtimes and sends an operation on a container
+// to the runtime that has it. The Docker engine is optional: when it cannot
+// be reached, labs of the other runtimes still work, and only what needs
+// the engine fails (with the reason).
+type Host struct {
+	docker    *Docker // nil when the engine cannot be reached
+	dockerErr error
+}
+
+// Open reaches this host's runtimes. It fails only if none can be used.
+func Open(ctx context.Context) (*Host, error) {
+	h := &Host{}
+	h.docker, h.dockerErr = NewDocker(ctx)
+	if h.dockerErr != nil {
+		return nil, h.dockerErr
+	}
+	return h, nil
+}
+
+// Close releases the runtimes' clients.
+func (h *Host) Close() error {
+	if h.docker != nil {
+		return h.docker.Close()
+	}
+	return nil
+}
+
+// Runtime returns the runtime of that name ("" is Docker's).
+func (h *Host) Runtime(name string) (Runtime, error) {
+	switch name {
+	case "", RuntimeDocker:
+		return h.Docker()
+	}
+	return nil, fmt.Errorf("unknown runtime %q: docker or runc", name)
+}
+
+// Docker returns the Docker engine, or why it cannot be reached.
+func (h *Host) Docker() (*Docker, error) {
+	if h.docker == nil {
+		return nil, h.dockerErr
+	}
+	return h.docker, nil
+}
+
+// of returns the runtime that has the container.
+func (h *Host) of(id string) (Runtime, error) {
+	return h.Docker()
+}
+
+// Existing lists every container on the host, of any lab or none: what up
+// checks the names of its containers against.
+func (h *Host) Existing(ctx context.Context) ([]converge.Existing, error) {
+	var out []converge.Existing
+	if h.docker != nil {
+		list, err := h.docker.Existing(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
+// List returns the lab's containers in every runtime ("" lists every
+// lab's), by lab and node.
+func (h *Host) List(ctx context.Context, lab string) ([]Container, error) {
+	var out []Container
+	if h.docker != nil {
+		list, err := h.docker.List(ctx, lab)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	sortContainers(out)
+	return out, nil
+}
+
+func sortContainers(list []Container) {
+	sort.SliceStable(list, func(i, j int) bool {
+		if a, b := list[i].Labels[naming.LabelLab], list[j].Labels[naming.LabelLab]; a != b {
+			return a < b
+		}
+		return list[i].Node < list[j].Node
+	})
+}
+
+// Create is not sent anywhere: up creates through the lab's runtime.
+func (h *Host) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, self string) (string, error) {
+	return "", fmt.Errorf("create container %s: choose the lab's runtime first", c.Name)
+}
+
+// Start starts the container in its runtime.
+func (h *Host) Start(ctx context.Context, id string) (Node, error) {
+	r, err := h.of(id)
+	if err != nil {
+		return Node{}, err
+	}
+	return r.Start(ctx, id)
+}
+
+// Inspect returns the container's process, from its runtime.
+func (h *Host) Inspect(ctx context.Context, id string) (Node, error) {
+	r, err := h.of(id)
+	if err != nil {
+		return Node{}, err
+	}
+	return r.Inspect(ctx, id)
+}
+
+// Stop stops the container in its runtime.
+func (h *Host) Stop(ctx context.Context, id string) error {
+	r, err := h.of(id)
+	if err != nil {
+		return err
+	}
+	return r.Stop(ctx, id)
+}
+
+// Remove removes the container from its runtime.
+func (h *Host) Remove(ctx context.Context, id string) error {
+	r, err := h.of(id)
+	if err != nil {
+		return err
+	}
+	return r.Remove(ctx, id)
+}
+
+// EnsureHosts keeps the container's /etc/hosts.
+func (h *Host) EnsureHosts(ctx context.Context, id string, hosts []planner.Host) (bool, error) {
+	r, err := h.of(id)
+	if err != nil {
+		return false, err
+	}
+	return r.EnsureHosts(ctx, id, hosts)
+}
+
+// Exec runs a command in the container.
+func (h *Host) Exec(ctx context.Context, id string, argv []string, stdio Stdio) (int, error) {
+	r, err := h.of(id)
+	if err != nil {
+		return 0, err
+	}
+	return r.Exec(ctx, id, argv, stdio)
+}
+
+// Logs copies the container's output.
+func (h *Host) Logs(ctx context.Context, id string, follow bool, tail string, stdout, stderr io.Writer) error {
+	r, err := h.of(id)
+	if err != nil {
+		return err
+	}
+	return r.Logs(ctx, id, follow, tail, stdout, stderr)
+}
+
+// HasImage tells whether Docker has the image.
+func (h *Host) HasImage(ctx context.Context, image string) (bool, error) {
+	d, err := h.Docker()
+	if err != nil {
+		return false, err
+	}
+	return d.HasImage(ctx, image)
+}
