@@ -1,0 +1,240 @@
+// Package rootfs turns the images people already have into root
+// filesystems for the runc runtime: an image in the local Docker engine's
+// store ("netlab/host"), an OCI image layout directory ("oci:PATH") or a
+// plain root filesystem directory ("rootfs:PATH"). Images are flattened
+// (whiteouts applied) and unpacked once into a cache keyed by the image ID,
+// where each node's overlayfs uses them as its read-only lower layer.
+package rootfs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/containerd/errdefs"
+	"github.com/docker/docker/client"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// DefaultDir is where NewCache("") keeps unpacked images.
+const DefaultDir = "/var/lib/netlab/rootfs"
+
+// Reference prefixes: an image reference without one names an image in the
+// local Docker engine's store.
+const (
+	PrefixOCI    = "oci:"
+	PrefixRootfs = "rootfs:"
+)
+
+// Image is an image unpacked for the runc runtime.
+type Image struct {
+	// ID is the image's content ID: the Docker image ID or an OCI image's
+	// config digest ("sha256:..."; the same image gets the same ID from
+	// either source), or for rootfs:PATH a hash of the absolute path.
+	ID string
+	// Dir is the unpacked root filesystem, to be used read-only (the lower
+	// layer of an overlayfs); for rootfs:PATH, PATH itself.
+	Dir string
+	// The image's configuration (empty for rootfs:PATH).
+	Entrypoint, Cmd, Env []string
+	WorkingDir, User     string
+	Labels               map[string]string
+	// Unpacked is true when this Get exported and unpacked the image, false
+	// when it came from the cache (or is a rootfs:PATH).
+	Unpacked bool
+}
+
+// Cache holds unpacked images under a directory, one per image ID, in
+// DIR/<id-hex>. Entries are created whole (unpacked next to the cache, then
+// renamed into place) under a per-image lock file, so concurrent Gets of
+// one image, from goroutines or processes, unpack it once. A Cache is safe
+// for concurrent use.
+type Cache struct {
+	dir string
+
+	mu     sync.Mutex
+	docker *client.Client
+}
+
+// NewCache returns the cache in dir (DefaultDir when dir is empty). The
+// directory is created when the first image is unpacked.
+func NewCache(dir string) *Cache {
+	if dir == "" {
+		dir = DefaultDir
+	}
+	return &Cache{dir: dir}
+}
+
+// Dir is the cache's directory.
+func (c *Cache) Dir() string { return c.dir }
+
+// Close releases the Docker client, if Get made one.
+func (c *Cache) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.docker == nil {
+		return nil
+	}
+	err := c.docker.Close()
+	c.docker = nil
+	return err
+}
+
+// Get returns the image named by ref, unpacking it once. ref is one of:
+//   - a Docker image reference in the local engine's store ("netlab/host",
+//     "fopnp/www:latest", or an image ID);
+//   - "oci:PATH" or "oci:PATH:TAG": an OCI image layout directory, the
+//     manifest whose org.opencontainers.image.ref.name is TAG, or without
+//     TAG the index's single manifest;
+//   - "rootfs:PATH": a plain root filesystem directory, used in place, with
+//     an empty configuration.
+//
+// An image whose ID is already in the cache is not exported or unpacked
+// again; a rebuilt image (a new ID) gets a new entry.
+func (c *Cache) Get(ctx context.Context, ref string) (*Image, error) {
+	switch {
+	case strings.HasPrefix(ref, PrefixRootfs):
+		return plainRootfs(strings.TrimPrefix(ref, PrefixRootfs))
+	case strings.HasPrefix(ref, PrefixOCI):
+		return c.getOCI(ctx, strings.TrimPrefix(ref, PrefixOCI))
+	case ref == "":
+		return nil, errors.New("image reference is empty: name a Docker image, oci:PATH or rootfs:PATH")
+	default:
+		return c.getDocker(ctx, ref)
+	}
+}
+
+// plainRootfs is rootfs:PATH: the directory itself.
+func plainRootfs(path string) (*Image, error) {
+	if path == "" {
+		return nil, errors.New("image rootfs: needs a directory: rootfs:PATH")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("image rootfs:%s: %w", path, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("image rootfs:%s: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("image rootfs:%s: not a directory", path)
+	}
+	sum := sha256.Sum256([]byte(PrefixRootfs + abs))
+	return &Image{ID: "sha256:" + hex.EncodeToString(sum[:]), Dir: abs, Labels: map[string]string{}}, nil
+}
+
+// getDocker gets an image from the local Docker engine: its ID from
+// ImageInspect, and only when that ID is not cached yet, its layers from
+// ImageSave.
+func (c *Cache) getDocker(ctx context.Context, ref string) (*Image, error) {
+	cli, err := c.dockerClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := cli.ImageInspect(ctx, ref)
+	if errdefs.IsNotFound(err) {
+		return nil, fmt.Errorf("image %q is not in the Docker engine's store: build or pull it, or use oci:PATH or rootfs:PATH", ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inspect image %q: %w", ref, err)
+	}
+	img := &Image{ID: ins.ID, Labels: map[string]string{}}
+	if cfg := ins.Config; cfg != nil {
+		img.Entrypoint, img.Cmd, img.Env = cfg.Entrypoint, cfg.Cmd, cfg.Env
+		img.WorkingDir, img.User = cfg.WorkingDir, cfg.User
+		for k, v := range cfg.Labels {
+			img.Labels[k] = v
+		}
+	}
+	img.Dir, img.Unpacked, err = c.ensure(ctx, ins.ID, func(ctx context.Context, tmp string) (v1.Image, error) {
+		return dockerSave(ctx, cli, ins.ID, tmp)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("image %q: %w", ref, err)
+	}
+	return img, nil
+}
+
+// dockerClient connects to the engine once, negotiating the API version
+// as provider.NewDocker does.
+func (c *Cache) dockerClient(ctx context.Context) (*client.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.docker != nil {
+		return c.docker, nil
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker engine: %w", err)
+	}
+	if _, err := cli.Ping(ctx); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("no Docker engine at %s: %v; start it, set DOCKER_HOST, or use an oci:PATH or rootfs:PATH image", cli.DaemonHost(), err)
+	}
+	c.docker = cli
+	return cli, nil
+}
+
+// getOCI gets an image from an OCI image layout: "PATH" or "PATH:TAG".
+func (c *Cache) getOCI(ctx context.Context, spec string) (*Image, error) {
+	path, tag := splitOCI(spec)
+	if path == "" {
+		return nil, errors.New("image oci: needs a directory: oci:PATH or oci:PATH:TAG")
+	}
+	img, err := ociImage(path, tag)
+	if err != nil {
+		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return nil, fmt.Errorf("image oci:%s: config digest: %w", spec, err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("image oci:%s: config: %w", spec, err)
+	}
+	out := &Image{ID: id.String(), Labels: map[string]string{}}
+	c2 := cfg.Config
+	out.Entrypoint, out.Cmd, out.Env = c2.Entrypoint, c2.Cmd, c2.Env
+	out.WorkingDir, out.User = c2.WorkingDir, c2.User
+	for k, v := range c2.Labels {
+		out.Labels[k] = v
+	}
+	out.Dir, out.Unpacked, err = c.ensure(ctx, out.ID, func(context.Context, string) (v1.Image, error) { return img, nil })
+	if err != nil {
+		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
+	}
+	return out, nil
+}
+
+// splitOCI splits "PATH:TAG" where PATH is a directory: a last colon
+// separates a tag only when the whole spec is not itself a directory.
+func splitOCI(spec string) (path, tag string) {
+	i := strings.LastIndex(spec, ":")
+	if i < 0 {
+		return spec, ""
+	}
+	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
+		return spec, ""
+	}
+	return spec[:i], spec[i+1:]
+}
+
+// entryName is the directory name of an image ID in the cache: its hex.
+func entryName(id string) (string, error) {
+	algo, h, ok := strings.Cut(id, ":")
+	if !ok || algo != "sha256" || len(h) != 64 {
+		return "", fmt.Errorf("image ID %q is not a sha256 digest", id)
+	}
+	if _, err := hex.DecodeString(h); err != nil {
+		return "", fmt.Errorf("image ID %q is not a sha256 digest", id)
+	}
+	return strings.ToLower(h), nil
+}
