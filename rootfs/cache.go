@@ -31,7 +31,7 @@ const (
 // removed after the unpack.
 type loader func(ctx context.Context, tmp string) (v1.Image, error)
 
-// ensure returns the entry for image ID id, making it with load when it is
+// ensure returns the entry for RootfsID id, making it with load when it is
 // missing: flattened into DIR/.tmp-<hex>-*/root under DIR/<hex>.lock, then
 // renamed to DIR/<hex>. unpacked says whether this call made it.
 func (c *Cache) ensure(ctx context.Context, id string, load loader) (dir string, unpacked bool, err error) {
@@ -121,7 +121,7 @@ func tryLock(path string) (unlock func(), ok bool) {
 	return func() { unix.Flock(fd, unix.LOCK_UN); f.Close() }, true
 }
 
-// Entries lists the IDs of the images in the cache.
+// Entries lists the RootfsIDs in the cache.
 func (c *Cache) Entries() ([]string, error) {
 	des, err := os.ReadDir(c.dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -142,8 +142,8 @@ func (c *Cache) Entries() ([]string, error) {
 	return ids, nil
 }
 
-// Remove drops the entry of image ID id; an entry that is not there is
-// done. It refuses with ErrInUse while an overlay mount (in this mount
+// Remove drops the entry of RootfsID id (an Image's RootfsID, shared by
+// the images over the same layers); an entry that is not there is done. It refuses with ErrInUse while an overlay mount (in this mount
 // namespace) uses the entry.
 func (c *Cache) Remove(ctx context.Context, id string) error {
 	name, err := entryName(id)
@@ -190,8 +190,8 @@ func (c *Cache) remove(name string) error {
 	return nil
 }
 
-// Prune drops every entry except the images in keep and those in use by an
-// overlay mount, and the leftovers of unpacks and removals that were
+// Prune drops every entry except the RootfsIDs in keep and those in use by
+// an overlay mount, and the leftovers of unpacks and removals that were
 // interrupted. It returns the IDs it removed.
 func (c *Cache) Prune(ctx context.Context, keep ...string) ([]string, error) {
 	des, err := os.ReadDir(c.dir)

@@ -2,8 +2,10 @@
 // filesystems for the runc runtime: an image in the local Docker engine's
 // store ("netlab/host"), an OCI image layout directory ("oci:PATH") or a
 // plain root filesystem directory ("rootfs:PATH"). Images are flattened
-// (whiteouts applied) and unpacked once into a cache keyed by the image ID,
-// where each node's overlayfs uses them as its read-only lower layer.
+// (whiteouts applied) and unpacked once into a cache keyed by their layers'
+// chain ID (so images that differ only in configuration, like fopnp/www and
+// fopnp/dns, share one entry), where each node's overlayfs uses them as its
+// read-only lower layer.
 package rootfs
 
 import (
@@ -20,6 +22,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/docker/docker/client"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/identity"
 )
 
 // DefaultDir is where NewCache("") keeps unpacked images.
@@ -38,6 +42,11 @@ type Image struct {
 	// config digest ("sha256:..."; the same image gets the same ID from
 	// either source), or for rootfs:PATH a hash of the absolute path.
 	ID string
+	// RootfsID names what Dir holds: the chain ID of the image's layers
+	// (as Docker computes it), or ID for rootfs:PATH. Images built with
+	// other configurations over the same layers have other IDs but the same
+	// RootfsID, and share Dir. Remove and Prune take RootfsIDs.
+	RootfsID string
 	// Dir is the unpacked root filesystem, to be used read-only (the lower
 	// layer of an overlayfs); for rootfs:PATH, PATH itself.
 	Dir string
@@ -50,8 +59,8 @@ type Image struct {
 	Unpacked bool
 }
 
-// Cache holds unpacked images under a directory, one per image ID, in
-// DIR/<id-hex>. Entries are created whole (unpacked next to the cache, then
+// Cache holds unpacked images under a directory, one per RootfsID, in
+// DIR/<hex>. Entries are created whole (unpacked next to the cache, then
 // renamed into place) under a per-image lock file, so concurrent Gets of
 // one image, from goroutines or processes, unpack it once. A Cache is safe
 // for concurrent use.
@@ -95,8 +104,10 @@ func (c *Cache) Close() error {
 //   - "rootfs:PATH": a plain root filesystem directory, used in place, with
 //     an empty configuration.
 //
-// An image whose ID is already in the cache is not exported or unpacked
-// again; a rebuilt image (a new ID) gets a new entry.
+// An image whose layers are already in the cache is not exported or
+// unpacked again; a rebuilt image with other content gets a new entry. The
+// image's ID and configuration come from the engine's ImageInspect (or the
+// layout's config) on every call, so that costs about a millisecond.
 func (c *Cache) Get(ctx context.Context, ref string) (*Image, error) {
 	switch {
 	case strings.HasPrefix(ref, PrefixRootfs):
@@ -127,12 +138,13 @@ func plainRootfs(path string) (*Image, error) {
 		return nil, fmt.Errorf("image rootfs:%s: not a directory", path)
 	}
 	sum := sha256.Sum256([]byte(PrefixRootfs + abs))
-	return &Image{ID: "sha256:" + hex.EncodeToString(sum[:]), Dir: abs, Labels: map[string]string{}}, nil
+	id := "sha256:" + hex.EncodeToString(sum[:])
+	return &Image{ID: id, RootfsID: id, Dir: abs, Labels: map[string]string{}}, nil
 }
 
 // getDocker gets an image from the local Docker engine: its ID from
-// ImageInspect, and only when that ID is not cached yet, its layers from
-// ImageSave.
+// ImageInspect, and only when its layers are not cached yet, the layers
+// from ImageSave.
 func (c *Cache) getDocker(ctx context.Context, ref string) (*Image, error) {
 	cli, err := c.dockerClient(ctx)
 	if err != nil {
@@ -153,7 +165,11 @@ func (c *Cache) getDocker(ctx context.Context, ref string) (*Image, error) {
 			img.Labels[k] = v
 		}
 	}
-	img.Dir, img.Unpacked, err = c.ensure(ctx, ins.ID, func(ctx context.Context, tmp string) (v1.Image, error) {
+	img.RootfsID, err = chainID(ins.RootFS.Layers)
+	if err != nil {
+		return nil, fmt.Errorf("image %q: %w", ref, err)
+	}
+	img.Dir, img.Unpacked, err = c.ensure(ctx, img.RootfsID, func(ctx context.Context, tmp string) (v1.Image, error) {
 		return dockerSave(ctx, cli, ins.ID, tmp)
 	})
 	if err != nil {
@@ -207,7 +223,15 @@ func (c *Cache) getOCI(ctx context.Context, spec string) (*Image, error) {
 	for k, v := range c2.Labels {
 		out.Labels[k] = v
 	}
-	out.Dir, out.Unpacked, err = c.ensure(ctx, out.ID, func(context.Context, string) (v1.Image, error) { return img, nil })
+	diffIDs := make([]string, len(cfg.RootFS.DiffIDs))
+	for i, d := range cfg.RootFS.DiffIDs {
+		diffIDs[i] = d.String()
+	}
+	out.RootfsID, err = chainID(diffIDs)
+	if err != nil {
+		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
+	}
+	out.Dir, out.Unpacked, err = c.ensure(ctx, out.RootfsID, func(context.Context, string) (v1.Image, error) { return img, nil })
 	if err != nil {
 		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
 	}
@@ -227,14 +251,32 @@ func splitOCI(spec string) (path, tag string) {
 	return spec[:i], spec[i+1:]
 }
 
-// entryName is the directory name of an image ID in the cache: its hex.
+// chainID is the chain ID of a stack of layers given by their diff IDs,
+// bottom first (identity.ChainID: the OCI image spec's, which Docker's
+// layer store uses too). An image without layers gets the digest of
+// nothing.
+func chainID(diffIDs []string) (string, error) {
+	ds := make([]digest.Digest, len(diffIDs))
+	for i, d := range diffIDs {
+		if _, err := entryName(d); err != nil {
+			return "", fmt.Errorf("layer %d: %w", i, err)
+		}
+		ds[i] = digest.Digest(d)
+	}
+	if len(ds) == 0 {
+		return digest.FromBytes(nil).String(), nil
+	}
+	return identity.ChainID(ds).String(), nil
+}
+
+// entryName is the directory name of a sha256 digest in the cache: its hex.
 func entryName(id string) (string, error) {
 	algo, h, ok := strings.Cut(id, ":")
 	if !ok || algo != "sha256" || len(h) != 64 {
-		return "", fmt.Errorf("image ID %q is not a sha256 digest", id)
+		return "", fmt.Errorf("%q is not a sha256 digest", id)
 	}
 	if _, err := hex.DecodeString(h); err != nil {
-		return "", fmt.Errorf("image ID %q is not a sha256 digest", id)
+		return "", fmt.Errorf("%q is not a sha256 digest", id)
 	}
 	return strings.ToLower(h), nil
 }

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -241,17 +243,29 @@ func TestDockerArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewCache(t.TempDir())
-	load := func(context.Context, string) (v1.Image, error) { return readSaved(path, id.String()) }
-	dir, unpacked, err := c.ensure(context.Background(), id.String(), load)
+	cf, err := img.ConfigFile()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !unpacked || dir != filepath.Join(c.Dir(), id.Hex) {
-		t.Errorf("ensure = %s, %v; want %s, unpacked", dir, unpacked, filepath.Join(c.Dir(), id.Hex))
+	var diffIDs []string
+	for _, d := range cf.RootFS.DiffIDs {
+		diffIDs = append(diffIDs, d.String())
+	}
+	key, err := chainID(diffIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCache(t.TempDir())
+	load := func(context.Context, string) (v1.Image, error) { return readSaved(path, id.String()) }
+	dir, unpacked, err := c.ensure(context.Background(), key, load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !unpacked || dir != filepath.Join(c.Dir(), strings.TrimPrefix(key, "sha256:")) {
+		t.Errorf("ensure = %s, %v; want %s, unpacked", dir, unpacked, key)
 	}
 	checkTree(t, dir, randomFiles)
-	again, unpacked, err := c.ensure(context.Background(), id.String(), func(context.Context, string) (v1.Image, error) {
+	again, unpacked, err := c.ensure(context.Background(), key, func(context.Context, string) (v1.Image, error) {
 		t.Error("second ensure loads the image again")
 		return nil, errors.New("loaded again")
 	})
@@ -324,6 +338,65 @@ func TestOCILayout(t *testing.T) {
 	}
 }
 
+// TestSharedLayers: images that differ only in configuration (fopnp/www
+// and fopnp/dns) share one entry; another layer on top makes a new one.
+func TestSharedLayers(t *testing.T) {
+	ctx := context.Background()
+	img, randomFiles := testImage(t)
+	other, err := mutate.Config(img, v1.Config{Cmd: []string{"other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := mutate.AppendLayers(img, layer(t, []ent{{name: "etc/more", body: "more"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCache(t.TempDir())
+	a, err := c.Get(ctx, "oci:"+ociLayout(t, img, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Get(ctx, "oci:"+ociLayout(t, other, "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID == b.ID || a.RootfsID != b.RootfsID || a.Dir != b.Dir || b.Unpacked || !slices.Equal(b.Cmd, []string{"other"}) {
+		t.Errorf("other config: ID %s RootfsID %s Dir %s unpacked=%v Cmd %q; want a new ID, a's rootfs (%s) and its own Cmd", b.ID, b.RootfsID, b.Dir, b.Unpacked, b.Cmd, a.RootfsID)
+	}
+	m, err := c.Get(ctx, "oci:"+ociLayout(t, more, "m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.RootfsID == a.RootfsID || !m.Unpacked {
+		t.Errorf("one more layer: RootfsID %s unpacked=%v, want a new entry", m.RootfsID, m.Unpacked)
+	}
+	checkTree(t, m.Dir, randomFiles)
+	if got, err := os.ReadFile(filepath.Join(m.Dir, "etc/more")); err != nil || string(got) != "more" {
+		t.Errorf("etc/more = %q, %v", got, err)
+	}
+}
+
+func TestChainID(t *testing.T) {
+	a := "sha256:" + strings.Repeat("a", 64)
+	b := "sha256:" + strings.Repeat("b", 64)
+	sum := sha256.Sum256([]byte(a + " " + b))
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{a}, a},
+		{[]string{a, b}, "sha256:" + hex.EncodeToString(sum[:])},
+		{nil, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	} {
+		if got, err := chainID(tc.in); err != nil || got != tc.want {
+			t.Errorf("chainID(%v) = %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := chainID([]string{"sha256:../../x"}); err == nil {
+		t.Error("chainID accepts a diff ID that is no digest")
+	}
+}
+
 // TestConcurrentGet: nodes start 8 at a time; one of them unpacks.
 func TestConcurrentGet(t *testing.T) {
 	img, randomFiles := testImage(t)
@@ -387,7 +460,7 @@ func TestRemovePrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{a.ID, b.ID}
+	want := []string{a.RootfsID, b.RootfsID}
 	slices.Sort(want)
 	if !slices.Equal(ids, want) {
 		t.Errorf("Entries = %v, want %v", ids, want)
@@ -400,19 +473,19 @@ func TestRemovePrune(t *testing.T) {
 	if err := os.Chmod(filepath.Join(stale, "root", "ro"), 0o555); err != nil {
 		t.Fatal(err)
 	}
-	removed, err := c.Prune(ctx, a.ID)
-	if err != nil || !slices.Equal(removed, []string{b.ID}) {
-		t.Errorf("Prune = %v, %v; want [%s]", removed, err, b.ID)
+	removed, err := c.Prune(ctx, a.RootfsID)
+	if err != nil || !slices.Equal(removed, []string{b.RootfsID}) {
+		t.Errorf("Prune = %v, %v; want [%s]", removed, err, b.RootfsID)
 	}
 	for _, p := range []string{b.Dir, stale} {
 		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s after Prune: %v", p, err)
 		}
 	}
-	if err := c.Remove(ctx, a.ID); err != nil {
+	if err := c.Remove(ctx, a.RootfsID); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Remove(ctx, a.ID); err != nil {
+	if err := c.Remove(ctx, a.RootfsID); err != nil {
 		t.Errorf("second Remove: %v", err)
 	}
 	if ids, err := c.Entries(); err != nil || len(ids) != 0 {

@@ -31,7 +31,7 @@ func TestRootfsFromDocker(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := time.Since(start)
-	if img.ID != id || !img.Unpacked || img.Dir != filepath.Join(c.Dir(), strings.TrimPrefix(id, "sha256:")) {
+	if img.ID != id || !img.Unpacked || img.Dir != filepath.Join(c.Dir(), strings.TrimPrefix(img.RootfsID, "sha256:")) {
 		t.Errorf("first Get: ID %s unpacked=%v dir %s; want %s unpacked into the cache", img.ID, img.Unpacked, img.Dir, id)
 	}
 	if len(img.Cmd) == 0 || len(img.Env) == 0 {
@@ -73,7 +73,7 @@ func TestRootfsFromDocker(t *testing.T) {
 	if _, err := c.Get(ctx, "netlab/no-such-image"); err == nil || !strings.Contains(err.Error(), "not in the Docker engine's store") {
 		t.Errorf("Get of a missing image: %v", err)
 	}
-	if err := c.Remove(ctx, img.ID); err != nil {
+	if err := c.Remove(ctx, img.RootfsID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(img.Dir); !os.IsNotExist(err) {
