@@ -121,12 +121,20 @@ func (d *Docker) argv(ctx context.Context, c *planner.Container) (argv, caps []s
 		return nil, nil, fmt.Errorf("inspect image %q: %w", c.Image, err)
 	}
 	var entry, cmd []string
+	var labels map[string]string
 	if img.Config != nil {
-		entry, cmd = img.Config.Entrypoint, img.Config.Cmd
-		for _, s := range strings.Split(img.Config.Labels[LabelImageCaps], ",") {
-			if name, ok := spec.CapName(s); ok && s != "" {
-				caps = append(caps, name)
-			}
+		entry, cmd, labels = img.Config.Entrypoint, img.Config.Cmd, img.Config.Labels
+	}
+	return nodeArgv(c, entry, cmd, labels)
+}
+
+// nodeArgv is the command the node runs once wired, from the image's
+// entrypoint, command and labels (see Docker.argv), and the capabilities
+// its image declares.
+func nodeArgv(c *planner.Container, entry, cmd []string, labels map[string]string) (argv, caps []string, err error) {
+	for _, s := range strings.Split(labels[LabelImageCaps], ",") {
+		if name, ok := spec.CapName(s); ok && s != "" {
+			caps = append(caps, name)
 		}
 	}
 	switch {
@@ -189,13 +197,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 			extra = append(extra, n+":"+h.Addr.String())
 		}
 	}
-	entry := []string{InitPath, "_init"}
-	if len(c.DHCP) > 0 {
-		entry = append(entry, "--dhcp", strings.Join(c.DHCP, ","))
-		if c.DHCPDNS {
-			entry = append(entry, "--dhcp-dns")
-		}
-	}
+	entry := initArgs(c)
 	labels := maps.Clone(c.Labels)
 	labels[naming.LabelConfig] = c.Config().Label()
 	cfg := &container.Config{
@@ -203,7 +205,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		Image:      c.Image,
 		Env:        env,
 		Labels:     labels,
-		Entrypoint: append(entry, "--"),
+		Entrypoint: entry,
 		Cmd:        argv,
 	}
 	hc := &container.HostConfig{
@@ -235,6 +237,19 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		}
 	}
 	return resp.ID, nil
+}
+
+// initArgs is netlab's init with its options, up to "--": what a node
+// runs before its own command.
+func initArgs(c *planner.Container) []string {
+	entry := []string{InitPath, "_init"}
+	if len(c.DHCP) > 0 {
+		entry = append(entry, "--dhcp", strings.Join(c.DHCP, ","))
+		if c.DHCPDNS {
+			entry = append(entry, "--dhcp-dns")
+		}
+	}
+	return append(entry, "--")
 }
 
 // Start starts a container (if it is not running) and returns its process

@@ -87,7 +87,9 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int) (Removed, er
 		r.FirewallRules++
 	}
 	os.Remove(filepath.Join(RunDir, "."+lab+".lock"))
-	if err := os.RemoveAll(filepath.Join(RunDir, lab)); err != nil {
+	if err := unmountUnder(filepath.Join(RunDir, lab)); err != nil {
+		errs = append(errs, err) // and keep what is mounted
+	} else if err := os.RemoveAll(filepath.Join(RunDir, lab)); err != nil {
 		errs = append(errs, err)
 	}
 	return r, errors.Join(errs...)
@@ -136,7 +138,7 @@ func Labs(ctx context.Context, d Runtime) ([]string, error) {
 	}
 	dirs, _ := os.ReadDir(RunDir)
 	for _, e := range dirs {
-		if e.IsDir() {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") { // .runc: runc's state
 			seen[e.Name()] = true
 		}
 	}
@@ -165,6 +167,7 @@ type IfaceState struct {
 type NodeState struct {
 	Node       string       `json:"node"`
 	Container  string       `json:"container"`
+	Runtime    string       `json:"runtime"`
 	State      string       `json:"state"`
 	Ready      bool         `json:"ready"` // wired for its current namespace
 	Interfaces []IfaceState `json:"interfaces"`
@@ -180,7 +183,7 @@ func Status(ctx context.Context, d Runtime, lab string) ([]NodeState, error) {
 	}
 	out := make([]NodeState, 0, len(list))
 	for _, c := range list {
-		st := NodeState{Node: c.Node, Container: c.Name, State: c.State, Interfaces: []IfaceState{}, Gateways: []string{}, Published: []string{}}
+		st := NodeState{Node: c.Node, Container: c.Name, Runtime: c.Runtime, State: c.State, Interfaces: []IfaceState{}, Gateways: []string{}, Published: []string{}}
 		n, err := d.Inspect(ctx, c.ID)
 		if err == nil && n.Pid > 0 {
 			ready, _ := os.ReadFile(filepath.Join(RunDir, lab, c.Node, readyFile))

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/rootfs"
 )
 
 // Runtime runs a lab's nodes: the few operations the executor, down,
@@ -72,13 +76,16 @@ var ErrNoContainer = errors.New("no such container")
 type Host struct {
 	docker    *Docker // nil when the engine cannot be reached
 	dockerErr error
+	runc      *Runc // nil when runc is not installed
+	runcErr   error
 }
 
 // Open reaches this host's runtimes. It fails only if none can be used.
 func Open(ctx context.Context) (*Host, error) {
 	h := &Host{}
 	h.docker, h.dockerErr = NewDocker(ctx)
-	if h.dockerErr != nil {
+	h.runc, h.runcErr = NewRunc()
+	if h.docker == nil && h.runc == nil {
 		return nil, h.dockerErr
 	}
 	return h, nil
@@ -86,10 +93,14 @@ func Open(ctx context.Context) (*Host, error) {
 
 // Close releases the runtimes' clients.
 func (h *Host) Close() error {
+	var errs []error
 	if h.docker != nil {
-		return h.docker.Close()
+		errs = append(errs, h.docker.Close())
 	}
-	return nil
+	if h.runc != nil {
+		errs = append(errs, h.runc.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Runtime returns the runtime of that name ("" is Docker's).
@@ -97,6 +108,11 @@ func (h *Host) Runtime(name string) (Runtime, error) {
 	switch name {
 	case "", RuntimeDocker:
 		return h.Docker()
+	case RuntimeRunc:
+		if h.runc == nil {
+			return nil, h.runcErr
+		}
+		return h.runc, nil
 	}
 	return nil, fmt.Errorf("unknown runtime %q: docker or runc", name)
 }
@@ -111,6 +127,9 @@ func (h *Host) Docker() (*Docker, error) {
 
 // of returns the runtime that has the container.
 func (h *Host) of(id string) (Runtime, error) {
+	if h.runc != nil && h.runc.Has(id) {
+		return h.runc, nil
+	}
 	return h.Docker()
 }
 
@@ -125,13 +144,35 @@ func (h *Host) Existing(ctx context.Context) ([]converge.Existing, error) {
 		}
 		out = append(out, list...)
 	}
+	if h.runc != nil {
+		list, err := h.runc.List(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range list {
+			out = append(out, converge.Existing{Name: c.Name, Labels: c.Labels})
+		}
+	}
 	return out, nil
 }
 
 // List returns the lab's containers in every runtime ("" lists every
-// lab's), by lab and node.
+// lab's), by lab and node. Without the Docker engine it lists the other
+// runtimes' labs, and fails for a lab that is none of theirs.
 func (h *Host) List(ctx context.Context, lab string) ([]Container, error) {
 	var out []Container
+	if h.runc != nil {
+		list, err := h.runc.List(ctx, lab)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	if h.docker == nil && lab != "" && len(out) == 0 {
+		if _, err := os.Stat(filepath.Join(RunDir, lab, ".runc")); err != nil {
+			return nil, h.dockerErr
+		}
+	}
 	if h.docker != nil {
 		list, err := h.docker.List(ctx, lab)
 		if err != nil {
@@ -220,8 +261,12 @@ func (h *Host) Logs(ctx context.Context, id string, follow bool, tail string, st
 	return r.Logs(ctx, id, follow, tail, stdout, stderr)
 }
 
-// HasImage tells whether Docker has the image.
+// HasImage tells whether Docker has the image (an oci: or rootfs: image:
+// whether its directory is here).
 func (h *Host) HasImage(ctx context.Context, image string) (bool, error) {
+	if h.runc != nil && (strings.HasPrefix(image, rootfs.PrefixOCI) || strings.HasPrefix(image, rootfs.PrefixRootfs)) {
+		return h.runc.HasImage(ctx, image)
+	}
 	d, err := h.Docker()
 	if err != nil {
 		return false, err

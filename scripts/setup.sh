@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what netlab needs on Debian and starts the Docker engine:
-# docker.io, nftables, iptables, busybox-static, tcpdump (netlab capture's
+# docker.io, runc (the runc runtime), nftables, iptables, busybox-static, tcpdump (netlab capture's
 # filter compiler), and for the playground's images and checks debootstrap,
 # openssl and openssh-client; then builds the tiny node
 # image (netlab/tiny) from busybox-static with `docker import` (no registry
@@ -12,6 +12,7 @@ need_root() { [ "$(id -u)" = 0 ] || { echo "setup: run as root (sudo $0)" >&2; e
 
 pkgs=()
 command -v dockerd >/dev/null || pkgs+=(docker.io)
+command -v runc >/dev/null || [ -x /usr/sbin/runc ] || pkgs+=(runc) # the runc runtime (docker.io pulls it in too)
 command -v ip >/dev/null || pkgs+=(iproute2) # the tests look at the host's interfaces with ip
 command -v nft >/dev/null || pkgs+=(nftables)
 command -v iptables >/dev/null || pkgs+=(iptables)

@@ -12,7 +12,9 @@ import (
 
 // Lab is a whole lab file, loaded, defaulted and checked.
 type Lab struct {
-	Name     string     `yaml:"name" json:"name"`
+	Name string `yaml:"name" json:"name"`
+	// Runtime runs the nodes: "docker" (the default, "" here) or "runc".
+	Runtime  string     `yaml:"runtime,omitempty" json:"runtime,omitempty"`
 	Defaults Defaults   `yaml:"defaults,omitempty" json:"defaults,omitempty"`
 	Networks NetworkMap `yaml:"networks,omitempty" json:"networks,omitempty"`
 	Nodes    NodeMap    `yaml:"nodes" json:"nodes"`

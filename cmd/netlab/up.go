@@ -61,6 +61,7 @@ type upOptions struct {
 	lab      *spec.Lab // loaded already, and changed at run time (netlab impair); nil: load file
 	dryRun   bool      // print what up would change, change nothing
 	noWatch  bool      // start no watcher (the watcher's own up)
+	runtime  string    // --runtime: overrides the file's runtime
 	asJSON   bool      // the dry run's changes as JSON
 }
 
@@ -80,6 +81,7 @@ func upCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what up would create, change and remove; change nothing"},
 			&cli.BoolFlag{Name: "json", Usage: "with --dry-run: print the changes as JSON"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "start no watcher: a restarted node stays unwired until the next up"},
+			&cli.StringFlag{Name: "runtime", Usage: "run the nodes with `RUNTIME`, docker or runc, whatever the file says"},
 		},
 		Action: func(c *cli.Context) error {
 			file, err := oneFile(c)
@@ -89,8 +91,11 @@ func upCommand() *cli.Command {
 			if c.Bool("json") && !c.Bool("dry-run") {
 				return usageError("netlab up --json goes with --dry-run")
 			}
-			return runUp(c.Context, upOptions{file: file, parallel: c.Int("parallel"), dryRun: c.Bool("dry-run"), asJSON: c.Bool("json"), noWatch: c.Bool("no-watch")},
-				c.App.Writer, c.App.ErrWriter)
+			if r := c.String("runtime"); r != "" && r != provider.RuntimeDocker && r != provider.RuntimeRunc {
+				return usageError("--runtime is docker or runc, not %q", r)
+			}
+			return runUp(c.Context, upOptions{file: file, parallel: c.Int("parallel"), dryRun: c.Bool("dry-run"), asJSON: c.Bool("json"),
+				noWatch: c.Bool("no-watch"), runtime: c.String("runtime")}, c.App.Writer, c.App.ErrWriter)
 		},
 	}
 }
@@ -113,7 +118,7 @@ func diffCommand() *cli.Command {
 
 // converged checks that the lab can have the host and compares it with
 // what runs of it: the changes up makes.
-func converged(ctx context.Context, d *provider.Host, p *planner.Plan) ([]converge.Change, error) {
+func converged(ctx context.Context, d *provider.Host, rt provider.Runtime, p *planner.Plan) ([]converge.Change, error) {
 	existing, err := d.Existing(ctx)
 	if err != nil {
 		return nil, err
@@ -121,7 +126,7 @@ func converged(ctx context.Context, d *provider.Host, p *planner.Plan) ([]conver
 	if err := converge.Collisions(p, existing); err != nil {
 		return nil, err
 	}
-	observed, err := provider.Observe(ctx, d, p.Lab)
+	observed, err := provider.Observe(ctx, rt, p.Lab)
 	if err != nil {
 		return nil, fmt.Errorf("read the running lab %s: %w", p.Lab, err)
 	}
@@ -180,14 +185,22 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 		}
 		defer unlock()
 	}
-	changes, err := converged(ctx, d, p)
+	runtime, err := labRuntime(ctx, d, lab, opts.runtime)
+	if err != nil {
+		return err
+	}
+	rt, err := d.Runtime(runtime)
+	if err != nil {
+		return err
+	}
+	changes, err := converged(ctx, d, rt, p)
 	if err != nil {
 		return err
 	}
 	if opts.dryRun {
 		return printChanges(stdout, lab.Name, changes, opts.asJSON)
 	}
-	removed, err := provider.Remove(ctx, d, lab.Name, changes)
+	removed, err := provider.Remove(ctx, rt, lab.Name, changes)
 	for _, c := range removed {
 		verb := "removed"
 		if c.Action == converge.Recreate {
@@ -197,10 +210,6 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	}
 	if err != nil {
 		return fmt.Errorf("lab %s: %w; fix the cause and run netlab up again", lab.Name, err)
-	}
-	rt, err := d.Runtime(provider.RuntimeDocker)
-	if err != nil {
-		return err
 	}
 	ex, err := provider.NewExecutor(ctx, rt, p, self)
 	if err != nil {
@@ -217,7 +226,7 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 			lab.Name, res.Failed, res.Skipped, lab.Name)
 		return err
 	}
-	pruned, err := provider.PruneTables(ctx, d, p)
+	pruned, err := provider.PruneTables(ctx, rt, p)
 	for _, w := range pruned {
 		fmt.Fprintf(stdout, "removed %s (no longer in the file)\n", w)
 	}
@@ -229,18 +238,49 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	} else {
 		fmt.Fprintf(stdout, "lab %s is up: %d steps done, %d already in place, in %s\n", lab.Name, res.Changed, res.Unchanged, took)
 	}
-	if !opts.noWatch {
+	if !opts.noWatch && runtime == provider.RuntimeDocker { // the watcher follows Docker's events
 		if _, err := provider.EnsureWatcher(lab.Name, p.FileLabel(), self); err != nil {
 			fmt.Fprintf(stderr, "lab %s: %v: restarted nodes stay unwired until netlab up\n", lab.Name, err)
 		}
 	}
-	states, err := provider.Status(ctx, d, lab.Name)
+	states, err := provider.Status(ctx, rt, lab.Name)
 	if err != nil {
 		return err
 	}
 	printStatus(stdout, lab.Name, states)
 	fmt.Fprintf(stdout, "shell on a node: netlab exec %s NODE    remove it all: netlab down %s\n", lab.Name, lab.Name)
 	return nil
+}
+
+// labRuntime is the runtime that runs the lab's nodes: --runtime, else the
+// file's runtime key, else the runtime that runs the lab already (so that
+// netlab start and the commands that take the file again keep a lab
+// brought up with --runtime where it is), else Docker. A lab moves to
+// another runtime only through down.
+func labRuntime(ctx context.Context, h *provider.Host, lab *spec.Lab, flag string) (string, error) {
+	want := flag
+	if want == "" {
+		want = lab.Runtime
+	}
+	list, err := h.List(ctx, lab.Name)
+	if err != nil && want == provider.RuntimeRunc && errors.Is(err, provider.ErrNoEngine) {
+		list, err = nil, nil // a runc lab needs no engine
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, c := range list {
+		if want == "" {
+			want = c.Runtime
+		}
+		if c.Runtime != want {
+			return "", fmt.Errorf("lab %s runs on the %s runtime (node %s): netlab down %s first to bring it up on %s", lab.Name, c.Runtime, c.Node, lab.Name, want)
+		}
+	}
+	if want == "" {
+		want = provider.RuntimeDocker
+	}
+	return want, nil
 }
 
 // progress shows a lab coming up: one updating line on a terminal, plain
@@ -389,8 +429,11 @@ func runStatus(ctx context.Context, lab string, asJSON bool, stdout io.Writer) e
 
 func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 	fmt.Fprintf(w, "lab %s\n", lab)
+	runc := len(nodes) > 0 && nodes[0].Runtime == provider.RuntimeRunc
 	if pid, ok := provider.WatcherRunning(lab); ok {
 		fmt.Fprintf(w, "watcher: running (pid %d), rewires restarted nodes; log %s\n", pid, provider.WatcherLog(lab))
+	} else if runc {
+		fmt.Fprintf(w, "runtime runc: no watcher; a node whose process ends stays down until netlab up\n")
 	} else if len(nodes) > 0 {
 		fmt.Fprintf(w, "watcher: not running: a restarted node stays unwired until netlab up\n")
 	}
