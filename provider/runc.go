@@ -91,9 +91,11 @@ func (r *Runc) Has(id string) bool {
 	return err == nil
 }
 
-// runc runs the runc command with the runtime's state directory.
-func (r *Runc) runc(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, r.bin, append([]string{"--root", r.root}, args...)...)
+// runc runs the runc command with the runtime's state directory. It is
+// not cancelled with ctx: a runc killed half-way leaves a container that
+// it neither made nor removed whole.
+func (r *Runc) runc(args ...string) ([]byte, error) {
+	cmd := exec.Command(r.bin, append([]string{"--root", r.root}, args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return out, fmt.Errorf("runc %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
@@ -110,7 +112,7 @@ func (r *Runc) image(ctx context.Context, ref string) (*rootfs.Image, error) {
 	}
 	img, err := r.images.Get(ctx, ref)
 	if err != nil {
-		return nil, fmt.Errorf("image %q for the runc runtime: %w (%s)", ref, err, buildHint(ref))
+		return nil, fmt.Errorf("%w (%s)", err, buildHint(ref))
 	}
 	r.loaded[ref] = img
 	return img, nil
@@ -583,7 +585,7 @@ func (r *Runc) Start(ctx context.Context, id string) (Node, error) {
 		return r.Inspect(ctx, id)
 	}
 	if known {
-		if _, err := r.runc(ctx, "delete", "--force", id); err != nil {
+		if _, err := r.runc("delete", "--force", id); err != nil {
 			return Node{}, err
 		}
 	}
@@ -612,7 +614,7 @@ func (r *Runc) Start(ctx context.Context, id string) (Node, error) {
 	offset, _ := log.Seek(0, io.SeekEnd)
 	// runc passes its standard output and error on to the node's process:
 	// the log file. Its own errors land there too.
-	cmd := exec.CommandContext(ctx, r.bin, "--root", r.root, "run", "--detach", "--bundle", dir, id)
+	cmd := exec.Command(r.bin, "--root", r.root, "run", "--detach", "--bundle", dir, id) // not cancelled: see runc
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
 		return Node{}, fmt.Errorf("start container %s: runc run: %v: %s", id, err, readFrom(logFile, offset))
@@ -697,7 +699,7 @@ func (r *Runc) Stop(ctx context.Context, id string) error {
 		if pid, _ := r.process(id); pid == 0 {
 			return nil
 		}
-		if _, err := r.runc(ctx, "kill", id, sig); err != nil {
+		if _, err := r.runc("kill", id, sig); err != nil {
 			if pid, _ := r.process(id); pid == 0 {
 				return nil
 			}
@@ -720,9 +722,13 @@ func (r *Runc) Remove(ctx context.Context, id string) error {
 	if !ok {
 		return nil
 	}
-	if _, known := r.process(id); known {
-		if _, err := r.runc(ctx, "delete", "--force", id); err != nil {
+	if _, err := os.Stat(filepath.Join(r.root, id)); err == nil {
+		if _, err := r.runc("delete", "--force", id); err != nil {
 			if _, known := r.process(id); known {
+				return fmt.Errorf("remove container %s: %w", id, err)
+			}
+			// runc never finished making it (no state.json): nothing runs.
+			if err := os.RemoveAll(filepath.Join(r.root, id)); err != nil {
 				return fmt.Errorf("remove container %s: %w", id, err)
 			}
 		}

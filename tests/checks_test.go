@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -175,9 +174,7 @@ func TestChecks(t *testing.T) {
 	}
 
 	// A node that stopped: its checks fail with the reason.
-	if out, err := exec.Command("docker", "stop", "-t", "0", l.name+"_www").CombinedOutput(); err != nil {
-		t.Fatalf("docker stop: %v\n%s", err, out)
-	}
+	l.stopNow("www")
 	r = netlab(t, "check", l.name, "--stage", "basic", "--json")
 	if r.code != 1 || !strings.Contains(r.stdout, "node www is not running") {
 		t.Errorf("check with www stopped: exit %d\n%s%s", r.code, r.stdout, r.stderr)

@@ -7,6 +7,7 @@ package tests
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -63,8 +64,28 @@ type result struct {
 	stdout, stderr string
 }
 
+// runtime is the runtime the tests bring labs up with: NETLAB_RUNTIME
+// (docker or runc; "" is netlab's default, docker). make unit runs the
+// suite on both.
+var runtime = os.Getenv("NETLAB_RUNTIME")
+
+// onRunc tells whether the tests run on the runc runtime.
+func onRunc() bool { return runtime == "runc" }
+
+// runcRoot is netlab's runc state directory.
+const runcRoot = "/run/netlab/.runc"
+
+// withRuntime adds --runtime to an up when NETLAB_RUNTIME is set.
+func withRuntime(args []string) []string {
+	if runtime == "" || len(args) == 0 || args[0] != "up" {
+		return args
+	}
+	return append([]string{"up", "--runtime", runtime}, args[1:]...)
+}
+
 func netlab(t *testing.T, args ...string) result {
 	t.Helper()
+	args = withRuntime(args)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, netlabBin, args...)
@@ -123,6 +144,9 @@ func up(t *testing.T, body string) *lab {
 // hand; their ups then run with --no-watch.
 func (l *lab) stopWatcher() {
 	l.t.Helper()
+	if onRunc() {
+		return // a runc lab has none
+	}
 	data, err := os.ReadFile("/run/netlab/" + l.name + "/watch.pid")
 	if err != nil {
 		l.t.Fatalf("no watcher: %v", err)
@@ -157,6 +181,12 @@ func leftovers(t *testing.T, name string) string {
 	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=netlab.lab="+name).Output()
 	if s := strings.TrimSpace(string(out)); s != "" {
 		left = append(left, "containers "+strings.ReplaceAll(s, "\n", " "))
+	}
+	if states, _ := filepath.Glob(filepath.Join(runcRoot, name+"_*")); len(states) > 0 {
+		left = append(left, "runc containers "+strings.Join(states, " "))
+	}
+	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), " /run/netlab/"+name+"/") {
+		left = append(left, "mounts under /run/netlab/"+name)
 	}
 	out, _ = exec.Command("ip", "-d", "link", "show").Output()
 	if strings.Contains(string(out), "alias netlab:"+name+":") {
@@ -197,17 +227,138 @@ func leftovers(t *testing.T, name string) string {
 	return strings.Join(left, "; ")
 }
 
-// exec runs a command in a node and returns its output and exit code.
+// exec runs a command in a node (netlab exec, through the lab's runtime)
+// and returns its output and exit code.
 func (l *lab) exec(node string, cmd ...string) (string, int) {
 	l.t.Helper()
-	args := append([]string{"exec", l.name + "_" + node}, cmd...)
-	out, err := exec.Command("docker", args...).CombinedOutput()
+	args := append([]string{"exec", l.name, node, "--"}, cmd...)
+	out, err := exec.Command(netlabBin, args...).CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(out), ee.ExitCode()
 	} else if err != nil {
-		l.t.Fatalf("docker %v: %v", args, err)
+		l.t.Fatalf("netlab %v: %v", args, err)
 	}
 	return string(out), 0
+}
+
+// container is a node's container name.
+func (l *lab) container(node string) string { return l.name + "_" + node }
+
+// bundle is a runc node's bundle directory.
+func (l *lab) bundle(node string) string { return "/run/netlab/" + l.name + "/.runc/" + node }
+
+// restart restarts a node's container as docker restart -t 1 does: a new
+// process in new namespaces, unwired (its init waits) until netlab up or
+// the watcher rewires it. On runc: runc kill, delete and run again.
+func (l *lab) restart(node string) {
+	l.t.Helper()
+	if !onRunc() {
+		if out, err := exec.Command("docker", "restart", "-t", "1", l.container(node)).CombinedOutput(); err != nil {
+			l.t.Fatalf("docker restart: %v %s", err, out)
+		}
+		return
+	}
+	l.kill(node)
+	if out, err := exec.Command("runc", "--root", runcRoot, "delete", "--force", l.container(node)).CombinedOutput(); err != nil {
+		l.t.Fatalf("runc delete: %v %s", err, out)
+	}
+	log, err := os.OpenFile(l.bundle(node)+"/log", os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer log.Close()
+	cmd := exec.Command("runc", "--root", runcRoot, "run", "--detach", "--bundle", l.bundle(node), l.container(node))
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		l.t.Fatalf("runc run: %v", err)
+	}
+}
+
+// kill kills a node's process (SIGKILL) and waits until it is gone: the
+// node stays down (a runc node) or its engine restarts it (Docker's
+// restart policy).
+func (l *lab) kill(node string) {
+	l.t.Helper()
+	tool := []string{"docker", "kill", l.container(node)}
+	if onRunc() {
+		tool = []string{"runc", "--root", runcRoot, "kill", l.container(node), "KILL"}
+	}
+	if out, err := exec.Command(tool[0], tool[1:]...).CombinedOutput(); err != nil {
+		l.t.Fatalf("%v: %v %s", tool, err, out)
+	}
+	if !onRunc() {
+		return
+	}
+	for i := 0; i < 100 && runcPidAlive(l.container(node)); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// runcPidAlive tells whether the init process of a runc container runs
+// (a zombie does not).
+func runcPidAlive(id string) bool {
+	data, err := os.ReadFile(filepath.Join(runcRoot, id, "state.json"))
+	if err != nil {
+		return false
+	}
+	var st struct {
+		Pid int `json:"init_process_pid"`
+	}
+	if json.Unmarshal(data, &st) != nil || st.Pid == 0 {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", st.Pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+// stop stops a node (docker stop -t 1, netlab stop on runc).
+func (l *lab) stop(node string) {
+	l.t.Helper()
+	tool := []string{"docker", "stop", "-t", "1", l.container(node)}
+	if onRunc() {
+		tool = []string{netlabBin, "stop", l.name, node}
+	}
+	if out, err := exec.Command(tool[0], tool[1:]...).CombinedOutput(); err != nil {
+		l.t.Fatalf("%v: %v %s", tool, err, out)
+	}
+}
+
+// stopNow stops a node at once (docker stop -t 0; runc kill KILL).
+func (l *lab) stopNow(node string) {
+	l.t.Helper()
+	if onRunc() {
+		l.kill(node)
+		return
+	}
+	if out, err := exec.Command("docker", "stop", "-t", "0", l.container(node)).CombinedOutput(); err != nil {
+		l.t.Fatalf("docker stop: %v %s", err, out)
+	}
+}
+
+// remove removes a node's container behind netlab's back (docker rm -f;
+// on runc: runc delete, unmount and remove the bundle).
+func (l *lab) remove(node string) {
+	l.t.Helper()
+	if !onRunc() {
+		exec.Command("docker", "rm", "-f", l.container(node)).Run()
+		return
+	}
+	exec.Command("runc", "--root", runcRoot, "delete", "--force", l.container(node)).Run()
+	exec.Command("umount", "-l", l.bundle(node)+"/rootfs").Run()
+	os.RemoveAll(l.bundle(node))
+}
+
+// exists tells whether the node has a container.
+func (l *lab) exists(node string) bool {
+	if onRunc() {
+		_, err := os.Stat(l.bundle(node) + "/config.json")
+		return err == nil
+	}
+	return exec.Command("docker", "inspect", l.container(node)).Run() == nil
 }
 
 // ping pings from a node, with retries for neighbour discovery.

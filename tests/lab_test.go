@@ -174,9 +174,7 @@ nodes:
 	}
 	// After a restart the node has a new namespace: up repairs the wiring and
 	// the forwarder follows the node.
-	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"_web").CombinedOutput(); err != nil {
-		t.Fatalf("docker restart: %v %s", err, out)
-	}
+	l.restart("web")
 	if r := netlab(t, "up", l.file); r.code != 0 {
 		t.Fatalf("up after restart: %s%s", r.stdout, r.stderr)
 	}
@@ -237,9 +235,7 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 	}
 	// A restarted node gets a new namespace: its link end is gone, and so is
 	// the peer's. up rebuilds exactly that.
-	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"_b").CombinedOutput(); err != nil {
-		t.Fatalf("docker restart: %v %s", err, out)
-	}
+	l.restart("b")
 	if l.ping("a", "10.1.1.2") {
 		t.Fatal("a reaches b right after b's restart: the test proves nothing")
 	}
@@ -249,15 +245,13 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 	}
 	l.mustPing("a", "10.1.1.2")
 	// A stopped node is started and rewired.
-	if out, err := exec.Command("docker", "stop", "-t", "1", l.name+"_a").CombinedOutput(); err != nil {
-		t.Fatalf("docker stop: %v %s", err, out)
-	}
+	l.stop("a")
 	if r = netlab(t, "up", "--no-watch", l.file); r.code != 0 || !strings.Contains(r.stdout, "is up:") {
 		t.Fatalf("up after stop:\n%s%s", r.stdout, r.stderr)
 	}
 	l.mustPing("a", "10.1.1.2")
 	// A removed node is recreated.
-	exec.Command("docker", "rm", "-f", l.name+"_a").Run()
+	l.remove("a")
 	if r = netlab(t, "up", "--no-watch", l.file); r.code != 0 {
 		t.Fatalf("up after removal:\n%s%s", r.stdout, r.stderr)
 	}
@@ -310,7 +304,7 @@ func TestInterruptedUpThenDown(t *testing.T) {
 	file := writeLab(t, name, body)
 	l := &lab{t: t, name: name, file: file}
 	t.Cleanup(func() { l.down() })
-	cmd := exec.Command(netlabBin, "up", "--parallel", "2", file)
+	cmd := exec.Command(netlabBin, withRuntime([]string{"up", "--parallel", "2", file})...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +322,7 @@ func TestClearErrors(t *testing.T) {
 	name := labName(t)
 	file := writeLab(t, name, "nodes: {a: {image: netlab/nosuch}}\n")
 	r := netlab(t, "up", file)
-	if r.code != 1 || !strings.Contains(r.stderr, `image "netlab/nosuch" is not on this machine`) {
+	if r.code != 1 || !strings.Contains(r.stderr, `image "netlab/nosuch" is not `) {
 		t.Errorf("missing image: exit %d: %s", r.code, r.stderr)
 	}
 	netlab(t, "down", name)
