@@ -39,7 +39,7 @@ fuzz: ## fuzz the lab loader for FUZZTIME (default 20s)
 bench: ## planner benchmarks: 250/500/1000 nodes, 2 links per node
 	$(GO) test ./planner -run '^$$' -bench . -benchmem -count 3
 
-bench-up: ## netlab up/down vs plain docker run/rm for chain and star labs of 10, 50, 100 nodes (root)
+bench-up: ## netlab up/down on both runtimes vs plain docker run/rm for chain and star labs of 10, 50, 100 nodes (root)
 	scripts/bench-up.sh
 
 bench-relay: ## throughput of an impaired link's relay against a plain veth link (root)

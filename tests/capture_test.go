@@ -215,9 +215,7 @@ nodes:
 
 	// A node that restarts ends the capture on it, with the count and a reason.
 	restarted := startCapture(t, l.name, "h3:eth0")
-	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"_h3").CombinedOutput(); err != nil {
-		t.Fatalf("docker restart: %v\n%s", err, out)
-	}
+	l.restart("h3")
 	if code := restarted.wait(); code != 1 || !strings.Contains(restarted.stderr.String(), " captured\n") ||
 		!strings.Contains(restarted.stderr.String(), "restart") { // "the node stopped or restarted", or its interface went first
 		t.Errorf("capture on a node that restarts: exit %d\n%s", code, restarted.stderr.String())

@@ -55,11 +55,11 @@ func TestConverge(t *testing.T) {
 	if strings.Contains(r.stdout, "node a") {
 		t.Errorf("up --dry-run would change node a:\n%s", r.stdout)
 	}
-	if err := exec.Command("docker", "inspect", l.name+"_c").Run(); err != nil {
+	if !l.exists("c") {
 		t.Errorf("up --dry-run removed c's container")
 	}
-	if out, _ := exec.Command("docker", "inspect", l.name+"_d").CombinedOutput(); !strings.Contains(string(out), "No such") {
-		t.Errorf("up --dry-run created d's container: %s", out)
+	if l.exists("d") {
+		t.Errorf("up --dry-run created d's container")
 	}
 	if r := netlab(t, "diff", "--json", l.file); r.code != 0 || !strings.Contains(r.stdout, `"action": "remove"`) {
 		t.Errorf("diff --json: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -74,8 +74,8 @@ func TestConverge(t *testing.T) {
 			t.Errorf("up does not say %q:\n%s", want, r.stdout)
 		}
 	}
-	if out, _ := exec.Command("docker", "inspect", l.name+"_c").CombinedOutput(); !strings.Contains(string(out), "No such") {
-		t.Errorf("c's container is still there: %s", out)
+	if l.exists("c") {
+		t.Errorf("c's container is still there")
 	}
 	if out, _ := exec.Command("ip", "-d", "link", "show").Output(); strings.Contains(string(out), "netlab:"+l.name+":network:old") ||
 		strings.Contains(string(out), "netlab:"+l.name+":port:c:") {
@@ -110,8 +110,7 @@ func TestConverge(t *testing.T) {
 func TestConvergeRecreate(t *testing.T) {
 	l := up(t, convergeAfter)
 	id := func(node string) string {
-		out, _ := exec.Command("docker", "inspect", "-f", "{{.Id}}", l.name+"_"+node).Output()
-		return strings.TrimSpace(string(out))
+		return l.id(node)
 	}
 	a, b := id("a"), id("b")
 	edited := strings.Replace(convergeAfter, "sleep 100000", "sleep 200000", 1)
@@ -148,8 +147,8 @@ nodes: {z: {}}
 	if r.code != 1 || !strings.Contains(r.stderr, want) {
 		t.Errorf("up of another file of the same name: exit %d, want 1 and %q\n%s%s", r.code, want, r.stdout, r.stderr)
 	}
-	if out, _ := exec.Command("docker", "inspect", l.name+"_z").CombinedOutput(); !strings.Contains(string(out), "No such") {
-		t.Errorf("the refused up created z's container: %s", out)
+	if l.exists("z") {
+		t.Errorf("the refused up created z's container")
 	}
 	if r := netlab(t, "up", "--dry-run", other); r.code != 1 {
 		t.Errorf("up --dry-run of another file of the same name: exit %d\n%s%s", r.code, r.stdout, r.stderr)

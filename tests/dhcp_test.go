@@ -84,9 +84,7 @@ nodes:
 	}
 
 	// A restarted node waits for up, asks again and gets its address back.
-	if out, err := exec.Command("docker", "restart", l.name+"_a").CombinedOutput(); err != nil {
-		t.Fatalf("docker restart: %v: %s", err, out)
-	}
+	l.restart("a")
 	if r := netlab(t, "up", l.file); r.code != 0 {
 		t.Fatalf("netlab up after a restart: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -131,7 +129,7 @@ nodes:
 		h, _ = l.leased("h")
 	}
 	if !inRange(h, "10.30.0.20", "10.30.0.30") {
-		out, _ := exec.Command("docker", "logs", l.name+"_h").CombinedOutput()
+		out, _ := exec.Command(netlabBin, "logs", l.name, "h").CombinedOutput()
 		t.Fatalf("h leased %s from udhcpd, want one of 10.30.0.20-10.30.0.30; its log:\n%s", h, out)
 	}
 	if out, _ := l.exec("h", "ip", "route"); !strings.Contains(out, "default via 10.30.0.1 dev eth0") {

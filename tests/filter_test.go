@@ -2,6 +2,7 @@ package tests
 
 import (
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,10 @@ nodes:
 // pid is the node's container process.
 func (l *lab) pid(node string) string {
 	l.t.Helper()
-	out, err := exec.Command("docker", "inspect", "-f", "{{.State.Pid}}", l.name+"_"+node).Output()
+	if onRunc() {
+		return strconv.Itoa(runcState(l.container(node)).Pid)
+	}
+	out, err := exec.Command("docker", "inspect", "-f", "{{.State.Pid}}", l.container(node)).Output()
 	if err != nil {
 		l.t.Fatalf("inspect %s: %v", node, err)
 	}

@@ -294,17 +294,30 @@ func (l *lab) kill(node string) {
 	}
 }
 
+// runcState is what runc keeps of a container (zero when it has none).
+func runcState(id string) (st struct {
+	Pid     int    `json:"init_process_pid"`
+	Created string `json:"created"`
+}) {
+	data, _ := os.ReadFile(filepath.Join(runcRoot, id, "state.json"))
+	json.Unmarshal(data, &st)
+	return st
+}
+
+// id names the node's container: a made-again node gets a new one.
+func (l *lab) id(node string) string {
+	if onRunc() {
+		return runcState(l.container(node)).Created
+	}
+	out, _ := exec.Command("docker", "inspect", "-f", "{{.Id}}", l.container(node)).Output()
+	return strings.TrimSpace(string(out))
+}
+
 // runcPidAlive tells whether the init process of a runc container runs
 // (a zombie does not).
 func runcPidAlive(id string) bool {
-	data, err := os.ReadFile(filepath.Join(runcRoot, id, "state.json"))
-	if err != nil {
-		return false
-	}
-	var st struct {
-		Pid int `json:"init_process_pid"`
-	}
-	if json.Unmarshal(data, &st) != nil || st.Pid == 0 {
+	st := runcState(id)
+	if st.Pid == 0 {
 		return false
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", st.Pid))

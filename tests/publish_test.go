@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -163,9 +162,7 @@ nodes:
 	if got := retry(func() string { return ask("before") }, "echo before"); got != "echo before" {
 		t.Fatalf("before the restart: %q", got)
 	}
-	if out, err := exec.Command("docker", "restart", "-t", "1", l.name+"_dns").CombinedOutput(); err != nil {
-		t.Fatalf("docker restart: %v %s", err, out)
-	}
+	l.restart("dns")
 	if r := netlab(t, "up", l.file); r.code != 0 {
 		t.Fatalf("up after restart: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
