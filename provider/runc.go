@@ -305,8 +305,11 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 	}
 	for _, v := range c.Volumes {
 		parts := strings.Split(v, ":")
-		if len(parts) < 2 || !filepath.IsAbs(parts[0]) {
+		if len(parts) < 2 || !strings.Contains(parts[0], "/") {
 			return nil, fmt.Errorf("volume %q: the runc runtime binds host paths only (SRC:DST[:ro], SRC absolute or ./relative); named volumes need the docker runtime", v)
+		}
+		if abs, err := filepath.Abs(parts[0]); err == nil {
+			parts[0] = abs
 		}
 		if err := os.MkdirAll(parts[0], 0o755); err != nil && !errors.Is(err, syscall.ENOTDIR) {
 			return nil, fmt.Errorf("volume %q: %w", v, err)

@@ -1,0 +1,135 @@
+package provider
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/rootfs"
+)
+
+func TestNodeCaps(t *testing.T) {
+	for _, c := range []struct {
+		add, drop []string
+		has, not  []string
+	}{
+		{add: []string{"NET_ADMIN", "NET_RAW"}, has: []string{"CAP_NET_ADMIN", "CAP_CHOWN", "CAP_SYS_CHROOT"}, not: []string{"CAP_SYS_ADMIN"}},
+		{add: []string{"NET_ADMIN", "SYS_ADMIN"}, drop: []string{"CHOWN"}, has: []string{"CAP_SYS_ADMIN"}, not: []string{"CAP_CHOWN"}},
+		{add: []string{"NET_ADMIN"}, drop: []string{"ALL"}, has: []string{"CAP_NET_ADMIN"}, not: []string{"CAP_CHOWN", "CAP_NET_RAW"}},
+	} {
+		got := nodeCaps(c.add, c.drop)
+		for _, h := range c.has {
+			if !slices.Contains(got, h) {
+				t.Errorf("nodeCaps(%v, %v) = %v: no %s", c.add, c.drop, got, h)
+			}
+		}
+		for _, n := range c.not {
+			if slices.Contains(got, n) {
+				t.Errorf("nodeCaps(%v, %v) = %v: has %s", c.add, c.drop, got, n)
+			}
+		}
+	}
+	if got := nodeCaps(nil, nil); len(got) != len(dockerCaps) {
+		t.Errorf("nodeCaps(nil, nil) = %v, want Docker's %d", got, len(dockerCaps))
+	}
+}
+
+func TestResolvConf(t *testing.T) {
+	got, _ := resolvConf([]string{"10.1.1.1"}, []string{"example.com"})
+	if !strings.Contains(got, "nameserver 10.1.1.1\n") || !strings.Contains(got, "search example.com\n") {
+		t.Errorf("resolv.conf with dns and dns_search:\n%s", got)
+	}
+	got, _ = resolvConf(nil, nil)
+	for _, line := range strings.Split(got, "\n") {
+		if strings.HasPrefix(line, "nameserver 127.") {
+			t.Errorf("the host's loopback server reaches the node:\n%s", got)
+		}
+	}
+	if !strings.Contains(got, "nameserver ") {
+		t.Errorf("no name server at all:\n%s", got)
+	}
+}
+
+func TestLookupUser(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\nfrr:x:100:101::/var/run/frr:/bin/false\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/group"), []byte("root:x:0:\nfrrvty:x:102:frr\n"), 0o644)
+	for user, want := range map[string]specs.User{
+		"": {}, "frr": {UID: 100, GID: 101}, "1000": {UID: 1000, GID: 1000}, "frr:frrvty": {UID: 100, GID: 102}, "5:7": {UID: 5, GID: 7},
+	} {
+		got, err := lookupUser(root, user)
+		if err != nil || got.UID != want.UID || got.GID != want.GID {
+			t.Errorf("lookupUser(%q) = %+v, %v; want %+v", user, got, err, want)
+		}
+	}
+	if _, err := lookupUser(root, "nobody"); err == nil {
+		t.Error("an unknown user is no error")
+	}
+}
+
+func TestRuncConfig(t *testing.T) {
+	c := &planner.Container{Name: "lab_a", Image: "netlab/tiny", Hostname: "a.example.com",
+		Env: map[string]string{"X": "1", "PATH": "/bin"}, Volumes: []string{"/srv/www:/www:ro"},
+		Sysctls: map[string]string{"net.ipv4.ip_forward": "1"}, DHCP: []string{"eth0"},
+		Labels: map[string]string{naming.LabelLab: "lab", naming.LabelNode: "a"}}
+	img := &rootfs.Image{Env: []string{"PATH=/usr/bin", "LANG=C"}, WorkingDir: "/srv"}
+	cfg, err := runcConfig(c, img, specs.User{}, []string{"sleep", "1"}, []string{"NET_ADMIN"}, "/b", "/r", "/netlab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Process.Args, " "); got != InitPath+" _init --dhcp eth0 -- sleep 1" {
+		t.Errorf("args %q", got)
+	}
+	if !slices.Contains(cfg.Process.Env, "PATH=/bin") || !slices.Contains(cfg.Process.Env, "LANG=C") || !slices.Contains(cfg.Process.Env, "X=1") ||
+		!slices.Contains(cfg.Process.Env, "HOSTNAME=a.example.com") {
+		t.Errorf("env %v", cfg.Process.Env)
+	}
+	if cfg.Process.Cwd != "/srv" || cfg.Hostname != "a.example.com" || cfg.Linux.Sysctl["net.ipv4.ip_forward"] != "1" {
+		t.Errorf("cwd %q hostname %q sysctls %v", cfg.Process.Cwd, cfg.Hostname, cfg.Linux.Sysctl)
+	}
+	if cfg.Annotations[naming.LabelLab] != "lab" || cfg.Annotations[naming.LabelConfig] == "" || cfg.Annotations[annotationImage] != "netlab/tiny" {
+		t.Errorf("annotations %v", cfg.Annotations)
+	}
+	binds := map[string]specs.Mount{}
+	for _, m := range cfg.Mounts {
+		binds[m.Destination] = m
+	}
+	for dst, src := range map[string]string{"/etc/hosts": "/b/hosts", "/etc/resolv.conf": "/b/resolv.conf", InitPath: "/netlab", ReadyDir: "/r", "/www": "/srv/www"} {
+		if binds[dst].Source != src {
+			t.Errorf("mount on %s from %q, want %q", dst, binds[dst].Source, src)
+		}
+	}
+	if !slices.Contains(binds["/www"].Options, "ro") || !slices.Contains(binds[InitPath].Options, "ro") || slices.Contains(binds["/etc/hosts"].Options, "ro") {
+		t.Errorf("read-only binds: /www %v, init %v, hosts %v", binds["/www"].Options, binds[InitPath].Options, binds["/etc/hosts"].Options)
+	}
+	ns := map[specs.LinuxNamespaceType]bool{}
+	for _, n := range cfg.Linux.Namespaces {
+		ns[n.Type] = n.Path == ""
+	}
+	for _, want := range []specs.LinuxNamespaceType{specs.PIDNamespace, specs.NetworkNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.MountNamespace} {
+		if !ns[want] {
+			t.Errorf("no new %s namespace", want)
+		}
+	}
+	if _, err := runcConfig(&planner.Container{Volumes: []string{"data:/data"}, Labels: map[string]string{}}, img, specs.User{}, []string{"x"}, nil, "/b", "/r", "/n"); err == nil {
+		t.Error("a named volume is no error on runc")
+	}
+}
+
+func TestBundleOf(t *testing.T) {
+	if dir, ok := bundleOf("lab_node"); !ok || dir != filepath.Join(RunDir, "lab", ".runc", "node") {
+		t.Errorf("bundleOf(lab_node) = %q, %v", dir, ok)
+	}
+	for _, id := range []string{"0123abcd", "lab_", "_node", "../x_y", "a.b_c"} {
+		if _, ok := bundleOf(id); ok {
+			t.Errorf("bundleOf(%q) is a bundle", id)
+		}
+	}
+}
