@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,8 @@ type Executor struct {
 	self   string // static netlab binary, bind-mounted as each node's init
 	host   *netlink.Handle
 
+	ifaces map[string][]string // node -> the interfaces the plan puts in it
+
 	mu       sync.Mutex
 	existing map[string]Container // node -> container found before the run
 	nodes    map[string]*running  // node -> started container
@@ -49,7 +52,8 @@ func NewExecutor(ctx context.Context, d *Docker, plan *planner.Plan, self string
 		host.Close()
 		return nil, err
 	}
-	e := &Executor{docker: d, plan: plan, self: self, host: host, existing: map[string]Container{}, nodes: map[string]*running{}}
+	e := &Executor{docker: d, plan: plan, self: self, host: host, existing: map[string]Container{}, nodes: map[string]*running{},
+		ifaces: plan.Interfaces()}
 	for _, c := range list {
 		e.existing[c.Node] = c
 	}
@@ -201,6 +205,9 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		if err := writeInterfaces(lab, s.Node, e.ifaces[s.Node]); err != nil {
+			return false, err
+		}
 		file := filepath.Join(RunDir, lab, s.Node, readyFile)
 		if old, err := os.ReadFile(file); err == nil && string(old) == n.NetNS {
 			return false, nil
@@ -236,4 +243,30 @@ func (e *Executor) start(ctx context.Context, s *planner.Step) (bool, error) {
 	e.nodes[s.Node] = &running{Node: n, ns: ns}
 	e.mu.Unlock()
 	return changed, nil
+}
+
+// interfacesFile lists, in a node's run directory, the interfaces the lab
+// put in it, one a line: status reports those that went missing (a veth
+// goes whole when either end is deleted, so nothing else would show it).
+const interfacesFile = "interfaces"
+
+func writeInterfaces(lab, node string, names []string) error {
+	file := filepath.Join(RunDir, lab, node, interfacesFile)
+	want := strings.Join(names, "\n")
+	if have, err := os.ReadFile(file); err == nil && string(have) == want {
+		return nil
+	}
+	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
+		return fmt.Errorf("record the interfaces of %s: %w", node, err)
+	}
+	return nil
+}
+
+// plannedInterfaces reads what writeInterfaces recorded.
+func plannedInterfaces(lab, node string) []string {
+	b, err := os.ReadFile(filepath.Join(RunDir, lab, node, interfacesFile))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(string(b), "\n")
 }

@@ -410,6 +410,8 @@ func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 			}
 			line := i.Name + " " + strings.Join(addrs, " ")
 			switch {
+			case i.Missing:
+				line = i.Name + " (missing: deleted in the node or on the host; netlab up remakes it)"
 			case !i.Up:
 				line += " (down)"
 			case !i.Carrier:
