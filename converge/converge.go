@@ -6,6 +6,7 @@ package converge
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
@@ -37,9 +38,17 @@ type Node struct {
 	// another one. Only netlab makes those; a student's own interfaces
 	// (made inside the node) are never among them.
 	Outside []string `json:"outside,omitempty"`
+	// Links are the MAC and MTU of its interfaces.
+	Links map[string]Link `json:"links,omitempty"`
 	// Routes are the routes netlab put in the node (protocol "static" in
 	// the main table); a student's own routes are not among them.
 	Routes []planner.Route `json:"routes,omitempty"`
+}
+
+// Link is what up sets on a node's interface besides its addresses.
+type Link struct {
+	MAC string `json:"mac"`
+	MTU int    `json:"mtu"`
 }
 
 // Addr is an address on a node's interface.
@@ -67,6 +76,7 @@ const (
 	Start    Action = "start"
 	Remove   Action = "remove"
 	Add      Action = "add"
+	Set      Action = "set" // an interface's MAC or MTU
 )
 
 // Object is what a change is about.
@@ -187,10 +197,26 @@ func Diff(p *planner.Plan, o Observed) []Change {
 		if renewed[node] || !n.Running {
 			continue
 		}
+		planned := map[string]planner.VethEnd{}
+		for _, e := range ifaces[node] {
+			planned[e.Name] = e
+		}
 		for _, name := range n.Outside {
 			// A bridge port or relayed end goes with its host end, below.
-			if !slices.Contains(ifaces[node], name) && !hostEnded(p.Lab, node, name, o.HostLinks) {
+			if _, ok := planned[name]; !ok && !hostEnded(p.Lab, node, name, o.HostLinks) {
 				out = append(out, Change{Action: Remove, Object: ObjInterface, Node: node, Iface: name, Name: name})
+			}
+		}
+		for _, e := range ifaces[node] {
+			have, ok := n.Links[e.Name]
+			if !ok {
+				continue
+			}
+			if e.MAC != "" && !strings.EqualFold(e.MAC, have.MAC) {
+				out = append(out, Change{Action: Set, Object: ObjInterface, Node: node, Iface: e.Name, Name: e.Name, Detail: "mac " + strings.ToLower(e.MAC) + " (now " + have.MAC + ")"})
+			}
+			if e.MTU != 0 && e.MTU != have.MTU {
+				out = append(out, Change{Action: Set, Object: ObjInterface, Node: node, Iface: e.Name, Name: e.Name, Detail: fmt.Sprintf("mtu %d (now %d)", e.MTU, have.MTU)})
 			}
 		}
 		out = append(out, routeChanges(node, routes[node], n.Routes)...)
@@ -235,7 +261,7 @@ func Diff(p *planner.Plan, o Observed) []Change {
 	return out
 }
 
-var rank = map[Action]int{Remove: 0, Recreate: 1, Create: 2, Start: 3, Add: 4}
+var rank = map[Action]int{Remove: 0, Recreate: 1, Create: 2, Start: 3, Add: 4, Set: 5}
 
 var objRank = map[Object]int{ObjHelper: 0, ObjNode: 1, ObjRoute: 2, ObjAddress: 3, ObjInterface: 4, ObjHostLink: 5, ObjNetwork: 6}
 

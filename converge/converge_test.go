@@ -187,9 +187,11 @@ links:
   - [a:eth0, b:eth0]
 `
 	o := observe(t, was)
-	for node, names := range plan(t, was).Interfaces() {
+	for node, ends := range plan(t, was).Interfaces() {
 		n := o.Nodes[node]
-		n.Outside = names
+		for _, e := range ends {
+			n.Outside = append(n.Outside, e.Name)
+		}
 		o.Nodes[node] = n
 	}
 	a := o.Nodes["a"]

@@ -46,11 +46,11 @@ func (p *Plan) Count(k Kind) int {
 // Interfaces lists, by node, the interfaces the plan puts in each node
 // (links, bridge ports, host links, macvlans, VLAN sub-interfaces, relayed
 // ends), sorted by name.
-func (p *Plan) Interfaces() map[string][]string {
-	out := map[string][]string{}
+func (p *Plan) Interfaces() map[string][]VethEnd {
+	out := map[string][]VethEnd{}
 	add := func(e VethEnd) {
-		if e.Node != "" && !slices.Contains(out[e.Node], e.Name) {
-			out[e.Node] = append(out[e.Node], e.Name)
+		if e.Node != "" && !slices.ContainsFunc(out[e.Node], func(x VethEnd) bool { return x.Name == e.Name }) {
+			out[e.Node] = append(out[e.Node], e)
 		}
 	}
 	for _, s := range p.Steps {
@@ -67,8 +67,8 @@ func (p *Plan) Interfaces() map[string][]string {
 			add(s.Relay.Ends[1])
 		}
 	}
-	for _, names := range out {
-		slices.Sort(names)
+	for _, ends := range out {
+		slices.SortFunc(ends, func(a, b VethEnd) int { return strings.Compare(a.Name, b.Name) })
 	}
 	return out
 }

@@ -108,6 +108,10 @@ func observeNode(pid int, n *converge.Node) error {
 			return fmt.Errorf("list addresses of %s: %w", name, err)
 		}
 		n.Interfaces[name] = []converge.Addr{}
+		if n.Links == nil {
+			n.Links = map[string]converge.Link{}
+		}
+		n.Links[name] = converge.Link{MAC: l.Attrs().HardwareAddr.String(), MTU: l.Attrs().MTU}
 		for _, x := range addrs {
 			if p, ok := prefixOf(x.IPNet); ok {
 				dynamic := x.ValidLft > 0 && uint32(x.ValidLft) != 0xffffffff

@@ -223,7 +223,7 @@ links:
 networks: {lan: {subnet: 10.73.0.0/24}}
 nodes:
   a:
-    interfaces: {eth0: {address: 10.71.0.1/30}, eth2: {network: lan}}
+    interfaces: {eth0: {address: 10.71.0.1/30, mac: "02:00:0a:47:00:01", mtu: 1400}, eth2: {network: lan}}
     routes: [{to: 10.91.0.0/16, via: 10.71.0.2}]
   b: {interfaces: {eth0: {address: 10.71.0.2/30}, eth1: {network: lan}}}
   c: {}
@@ -234,7 +234,8 @@ links:
 		t.Fatal(err)
 	}
 	r := netlab(t, "up", "--dry-run", l.file)
-	for _, want := range []string{"remove | route a | 10.92.0.0/16 via 10.72.0.2 dev eth1", "remove | interface a:eth1", "remove | interface c:eth0"} {
+	for _, want := range []string{"remove | route a | 10.92.0.0/16 via 10.72.0.2 dev eth1", "remove | interface a:eth1", "remove | interface c:eth0",
+		"set | interface a:eth0 | eth0 | mac 02:00:0a:47:00:01 (now", "set | interface a:eth0 | eth0 | mtu 1400 (now 1500)"} {
 		if !strings.Contains(squeeze(r.stdout), want) {
 			t.Errorf("up --dry-run does not say %q:\n%s", want, r.stdout)
 		}
@@ -251,6 +252,9 @@ links:
 	}
 	if out, _ := l.exec("a", "ip", "link", "show", "eth1"); !strings.Contains(out, "not exist") && !strings.Contains(out, "can't find") {
 		t.Errorf("a:eth1 is still there: %s", out)
+	}
+	if out, _ := l.exec("a", "ip", "link", "show", "eth0"); !strings.Contains(out, "02:00:0a:47:00:01") || !strings.Contains(out, "mtu 1400") {
+		t.Errorf("a:eth0 did not take the file's new MAC and MTU: %s", out)
 	}
 	if out, _ := l.exec("c", "ip", "-o", "link"); strings.Contains(out, "eth0") {
 		t.Errorf("c:eth0 is still there: %s", out)
