@@ -31,6 +31,9 @@ type Node struct {
 	// Config is what the container was made from; nil for a container
 	// made by a netlab that did not record it (it is then kept).
 	Config *planner.Config `json:"config,omitempty"`
+	// InitGone: the netlab binary the container runs as its init was
+	// removed, so it cannot start again: up makes a stopped one again.
+	InitGone bool `json:"init_gone,omitempty"`
 	// Interfaces inside the node's namespace, when it runs (lo left out).
 	Interfaces map[string][]Addr `json:"interfaces,omitempty"`
 	// Outside lists those of its interfaces made from outside its
@@ -164,6 +167,10 @@ func Diff(p *planner.Plan, o Observed) []Change {
 			case !ok:
 				renewed[s.Node] = true
 				out = append(out, Change{Action: Create, Object: ObjNode, Node: s.Node, Name: s.Container.Name, Detail: "image " + cfg.Image})
+			case n.InitGone && !n.Running: // a running one gets it back (provider.RestoreInits)
+				renewed[s.Node] = true
+				out = append(out, Change{Action: Recreate, Object: ObjNode, Node: s.Node, Name: n.Container,
+					Detail: "the netlab binary it ran as its init is gone"})
 			case n.Config != nil && len(n.Config.Differences(cfg)) > 0:
 				renewed[s.Node] = true
 				out = append(out, Change{Action: Recreate, Object: ObjNode, Node: s.Node, Name: n.Container,

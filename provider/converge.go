@@ -48,7 +48,8 @@ func Observe(ctx context.Context, d *Docker, lab string) (converge.Observed, err
 		return o, err
 	}
 	for _, c := range list {
-		n := converge.Node{Container: c.Name, Image: c.Image, Running: c.State == "running", Config: converge.ParseConfig(c.Labels[naming.LabelConfig])}
+		n := converge.Node{Container: c.Name, Image: c.Image, Running: c.State == "running", Config: converge.ParseConfig(c.Labels[naming.LabelConfig]),
+			InitGone: initGone(c.Labels)}
 		if n.Running {
 			info, err := d.Inspect(ctx, c.ID)
 			if err != nil {

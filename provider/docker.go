@@ -199,6 +199,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	}
 	labels := maps.Clone(c.Labels)
 	labels[naming.LabelConfig] = c.Config().Label()
+	labels[naming.LabelInit] = self
 	cfg := &container.Config{
 		Hostname:   c.Hostname,
 		Image:      c.Image,
