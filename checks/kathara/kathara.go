@@ -24,6 +24,10 @@
 //   - a listening port is its protocol, local address, foreign address and
 //     state; netstat's Recv-Q and Send-Q columns (bytes waiting at that
 //     moment) and its spacing are left out;
+//   - a route's nhid is left out: it numbers the kernel's nexthop object
+//     that FRR made for the route, in the order FRR made them, which
+//     changes from run to run as an interface index does (which Kathará
+//     left out);
 //   - IPv6 link-local addresses (fe80::/10) are left out: they are made from
 //     the MAC address, which Kathará left out;
 //   - the tunnel devices the kernel puts in every namespace when a tunnel
@@ -195,6 +199,9 @@ func (s State) clean() State {
 			continue
 		}
 		s.Interfaces[name] = i
+	}
+	for _, r := range s.Routes {
+		delete(r, "nhid")
 	}
 	return s
 }
