@@ -242,6 +242,9 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("lab %s: %w", lab.Name, err)
 	}
+	if err := diedAtStart(ctx, d, lab.Name, start, prog.released, stderr); err != nil {
+		return err
+	}
 	if res.Changed == 0 && len(pruned) == 0 {
 		fmt.Fprintf(stdout, "lab %s is up to date (%d steps checked in %s)\n", lab.Name, res.Unchanged, took)
 	} else {
@@ -251,9 +254,6 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 		if _, err := provider.EnsureWatcher(lab.Name, p.FileLabel(), self); err != nil {
 			fmt.Fprintf(stderr, "lab %s: %v: restarted nodes stay unwired until netlab up\n", lab.Name, err)
 		}
-	}
-	if err := diedAtStart(ctx, d, lab.Name, start, prog.released, stderr); err != nil {
-		return err
 	}
 	states, err := provider.Status(ctx, d, lab.Name)
 	if err != nil {
