@@ -1,10 +1,14 @@
 package tests
 
 import (
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 const convergeBefore = `defaults: {image: netlab/tiny}
@@ -286,5 +290,69 @@ links:
 	}
 	if out, code := l.exec("b", "ip", "link", "show", "eth1"); code != 0 {
 		t.Errorf("b:eth1 not remade: %s", out)
+	}
+}
+
+// up follows an edited published port, NAT rule and link impairment:
+// the old forwarder goes and the new one answers, the NAT table holds the
+// new rule only, the relay runs the new delay, and no node is made again.
+func TestConvergePublishNATAndImpairment(t *testing.T) {
+	before := `defaults: {image: netlab/tiny}
+networks: {lan: {subnet: 10.78.0.0/24}}
+nodes:
+  r:
+    forward: true
+    interfaces: {eth0: {network: lan, address: 10.78.0.1/24}, wan: {address: 10.79.0.1/30}}
+    nat: {masquerade: [wan]}
+  w:
+    interfaces: {eth0: {network: lan, address: 10.78.0.10/24}}
+    gateway: 10.78.0.1
+    command: "mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www"
+    publish: ["127.0.0.1:24191:80"]
+  x: {interfaces: {p0: {address: 10.79.0.2/30}}}
+links:
+  - {endpoints: [r:wan, x:p0], delay: 10ms}
+`
+	l := up(t, before)
+	after := strings.NewReplacer("127.0.0.1:24191:80", "127.0.0.1:24192:80",
+		"nat: {masquerade: [wan]}", `nat: {dnat: [{in: wan, proto: tcp, port: 8080, to: "10.78.0.10:80"}]}`,
+		"delay: 10ms", "delay: 30ms").Replace(before)
+	if err := os.WriteFile(l.file, []byte("name: "+l.name+"\n"+after), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := netlab(t, "up", l.file)
+	if r.code != 0 {
+		t.Fatalf("up after the edit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout, "removed node") || strings.Contains(r.stdout, "to make again") {
+		t.Errorf("up made a node again for a published port, NAT or impairment:\n%s", r.stdout)
+	}
+	var body string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !strings.Contains(body, "hi"); time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get("http://127.0.0.1:24192/"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+		}
+	}
+	if !strings.Contains(body, "hi") {
+		t.Errorf("the new published port does not answer: %q", body)
+	}
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:24191", time.Second); err == nil {
+		c.Close()
+		t.Errorf("the old published port still answers")
+	}
+	nat, _ := exec.Command("nsenter", "-t", l.pid("r"), "-n", "nft", "list", "table", "inet", "netlab").CombinedOutput()
+	if strings.Contains(string(nat), "masquerade") || !strings.Contains(string(nat), "dport 8080") {
+		t.Errorf("r's NAT table after the edit:\n%s", nat)
+	}
+	if s := l.httpGet("x", "10.79.0.1", "8080", "/"); !strings.Contains(s, "hi") {
+		t.Errorf("x does not reach w through r's new port forward: %q", s)
+	}
+	if st := netlab(t, "status", l.name); !strings.Contains(st.stdout, "delay 30ms") {
+		t.Errorf("status does not show the new delay:\n%s", st.stdout)
+	}
+	if r := netlab(t, "diff", l.file); !strings.Contains(r.stdout, "would change nothing") {
+		t.Errorf("diff after up:\n%s%s", r.stdout, r.stderr)
 	}
 }
