@@ -288,6 +288,7 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 	}
 	annotations := maps.Clone(c.Labels)
 	annotations[naming.LabelConfig] = c.Config().Label()
+	annotations[naming.LabelInit] = self
 	annotations[annotationImage] = c.Image
 	mounts := []specs.Mount{
 		{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
@@ -690,6 +691,24 @@ func (r *Runc) List(ctx context.Context, lab string) ([]Container, error) {
 			Image: cfg.Annotations[annotationImage], Labels: labels, Runtime: RuntimeRunc})
 	}
 	sortContainers(out)
+	return out, nil
+}
+
+// Died lists the lab's nodes whose process has ended, as netlab up asks
+// of the nodes it started (since is when it began: a runc node stays down
+// once its process ends, so every one that does not run now has ended).
+// runc keeps no exit code: -1.
+func (r *Runc) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+	list, err := r.List(ctx, lab)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, c := range list {
+		if c.State == "exited" {
+			out[c.Node] = -1
+		}
+	}
 	return out, nil
 }
 
