@@ -28,10 +28,11 @@ fopnp: setup images build ## bring up the fopnp playground, and say how to get i
 test: setup images build unit fuzz ## everything CI runs: set-up, vet, every test (end-to-end included), a short fuzz run
 	@echo "make test: all passed"
 
-unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need root and Docker
+unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need root and Docker, and run on both runtimes
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	NETLAB_E2E=1 $(GO) test -count=1 ./...
+	NETLAB_E2E=1 NETLAB_RUNTIME=runc $(GO) test -count=1 ./tests
 
 fuzz: ## fuzz the lab loader for FUZZTIME (default 20s)
 	$(GO) test ./spec -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
