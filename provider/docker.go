@@ -1,6 +1,8 @@
-// Package provider makes a plan real: containers through the Docker engine,
-// wiring through netlink in each node's namespace, NAT through nftables,
-// and the host-side pieces (bridges, firewall rules, port forwarders).
+// Package provider makes a plan real: containers through a Runtime (the
+// Docker engine, or runc directly), wiring through netlink in each node's
+// namespace, NAT through nftables, and the host-side pieces (bridges,
+// firewall rules, port forwarders), the same whichever runtime runs the
+// nodes.
 package provider
 
 import (
