@@ -93,7 +93,7 @@ nodes:
 // pid is the node's container process.
 func (l *lab) pid(node string) string {
 	l.t.Helper()
-	if onRunc() {
+	if l.onRunc() {
 		return strconv.Itoa(runcState(l.container(node)).Pid)
 	}
 	out, err := exec.Command("docker", "inspect", "-f", "{{.State.Pid}}", l.container(node)).Output()

@@ -85,7 +85,12 @@ func withRuntime(args []string) []string {
 
 func netlab(t *testing.T, args ...string) result {
 	t.Helper()
-	args = withRuntime(args)
+	return netlabRaw(t, withRuntime(args)...)
+}
+
+// netlabRaw runs netlab with args as given, NETLAB_RUNTIME or not.
+func netlabRaw(t *testing.T, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, netlabBin, args...)
@@ -103,10 +108,14 @@ func netlab(t *testing.T, args ...string) result {
 
 // lab is a lab brought up for one test.
 type lab struct {
-	t    *testing.T
-	name string
-	file string
+	t       *testing.T
+	name    string
+	file    string
+	runtime string // the lab's runtime when it is not NETLAB_RUNTIME's
 }
+
+// onRunc tells whether the lab runs on the runc runtime.
+func (l *lab) onRunc() bool { return l.runtime == "runc" || (l.runtime == "" && onRunc()) }
 
 // labName is unique per test and process, and a valid label.
 func labName(t *testing.T) string {
@@ -144,7 +153,7 @@ func up(t *testing.T, body string) *lab {
 // hand; their ups then run with --no-watch.
 func (l *lab) stopWatcher() {
 	l.t.Helper()
-	if onRunc() {
+	if l.onRunc() {
 		return // a runc lab has none
 	}
 	data, err := os.ReadFile("/run/netlab/" + l.name + "/watch.pid")
@@ -252,7 +261,7 @@ func (l *lab) bundle(node string) string { return "/run/netlab/" + l.name + "/.r
 // the watcher rewires it. On runc: runc kill, delete and run again.
 func (l *lab) restart(node string) {
 	l.t.Helper()
-	if !onRunc() {
+	if !l.onRunc() {
 		if out, err := exec.Command("docker", "restart", "-t", "1", l.container(node)).CombinedOutput(); err != nil {
 			l.t.Fatalf("docker restart: %v %s", err, out)
 		}
@@ -280,13 +289,13 @@ func (l *lab) restart(node string) {
 func (l *lab) kill(node string) {
 	l.t.Helper()
 	tool := []string{"docker", "kill", l.container(node)}
-	if onRunc() {
+	if l.onRunc() {
 		tool = []string{"runc", "--root", runcRoot, "kill", l.container(node), "KILL"}
 	}
 	if out, err := exec.Command(tool[0], tool[1:]...).CombinedOutput(); err != nil {
 		l.t.Fatalf("%v: %v %s", tool, err, out)
 	}
-	if !onRunc() {
+	if !l.onRunc() {
 		return
 	}
 	for i := 0; i < 100 && runcPidAlive(l.container(node)); i++ {
@@ -306,7 +315,7 @@ func runcState(id string) (st struct {
 
 // id names the node's container: a made-again node gets a new one.
 func (l *lab) id(node string) string {
-	if onRunc() {
+	if l.onRunc() {
 		return runcState(l.container(node)).Created
 	}
 	out, _ := exec.Command("docker", "inspect", "-f", "{{.Id}}", l.container(node)).Output()
@@ -332,7 +341,7 @@ func runcPidAlive(id string) bool {
 func (l *lab) stop(node string) {
 	l.t.Helper()
 	tool := []string{"docker", "stop", "-t", "1", l.container(node)}
-	if onRunc() {
+	if l.onRunc() {
 		tool = []string{netlabBin, "stop", l.name, node}
 	}
 	if out, err := exec.Command(tool[0], tool[1:]...).CombinedOutput(); err != nil {
@@ -343,7 +352,7 @@ func (l *lab) stop(node string) {
 // stopNow stops a node at once (docker stop -t 0; runc kill KILL).
 func (l *lab) stopNow(node string) {
 	l.t.Helper()
-	if onRunc() {
+	if l.onRunc() {
 		l.kill(node)
 		return
 	}
@@ -356,7 +365,7 @@ func (l *lab) stopNow(node string) {
 // on runc: runc delete, unmount and remove the bundle).
 func (l *lab) remove(node string) {
 	l.t.Helper()
-	if !onRunc() {
+	if !l.onRunc() {
 		exec.Command("docker", "rm", "-f", l.container(node)).Run()
 		return
 	}
@@ -367,7 +376,7 @@ func (l *lab) remove(node string) {
 
 // exists tells whether the node has a container.
 func (l *lab) exists(node string) bool {
-	if onRunc() {
+	if l.onRunc() {
 		_, err := os.Stat(l.bundle(node) + "/config.json")
 		return err == nil
 	}

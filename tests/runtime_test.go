@@ -1,0 +1,82 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestRuncRuntime: a file's runtime: runc runs its nodes with runc (a
+// bundle each, an overlay root, runc's own state directory, no Docker
+// container), gives them what Docker gives a node (hostname, resolv.conf,
+// /etc/hosts, environment; files: the routing tests), keeps a node's own layer when its
+// process is killed and up starts it again, and keeps the lab on runc
+// until down.
+func TestRuncRuntime(t *testing.T) {
+	name := labName(t)
+	file := writeLab(t, name, `runtime: runc
+defaults: {image: netlab/tiny}
+nodes:
+  a:
+    hostname: a.example.com
+    dns: [10.9.9.9]
+    dns_search: [example.com]
+    env: {GREETING: hello}
+    command: "echo started $$GREETING; exec sleep 100000"
+    interfaces: {eth0: {address: 10.81.1.1/30}}
+  b:
+    interfaces: {eth0: {address: 10.81.1.2/30}}
+links: [[a:eth0, b:eth0]]
+`)
+	l := &lab{t: t, name: name, file: file, runtime: "runc"}
+	t.Cleanup(func() { l.down() })
+	if r := netlabRaw(t, "up", file); r.code != 0 {
+		t.Fatalf("up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := netlab(t, "status", name, "--json"); strings.Count(r.stdout, `"runtime": "runc"`) != 2 {
+		t.Errorf("status does not show two runc nodes:\n%s", r.stdout)
+	}
+	if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=netlab.lab="+name).Output(); len(out) > 0 {
+		t.Errorf("a runc lab made Docker containers: %s", out)
+	}
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	if !strings.Contains(string(mounts), " /run/netlab/"+name+"/.runc/a/rootfs ") {
+		t.Errorf("a's root is no mount of netlab's")
+	}
+	for cmd, want := range map[string]string{
+		"hostname": "a.example.com", "echo $GREETING": "hello",
+		"cat /etc/resolv.conf": "nameserver 10.9.9.9\nsearch example.com", "grep -w b /etc/hosts": "10.81.1.2\tb",
+	} {
+		if out, _ := l.exec("a", "sh", "-c", cmd); !strings.Contains(out, want) {
+			t.Errorf("%s on a: %q, want %q", cmd, out, want)
+		}
+	}
+	l.mustPing("a", "10.81.1.2")
+	waitFor(t, "a's log", func() bool {
+		r := netlab(t, "logs", name, "a")
+		return strings.Contains(r.stdout, "started hello")
+	})
+
+	// Another runtime is refused while the lab runs.
+	if r := netlabRaw(t, "up", "--runtime", "docker", file); r.code == 0 || !strings.Contains(r.stderr, "runs on the runc runtime") {
+		t.Errorf("up --runtime docker of a runc lab: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// A killed node stays down; up starts it on the same root and rewires it.
+	l.exec("a", "touch", "/kept")
+	l.kill("a")
+	if r := netlab(t, "status", name); !strings.Contains(r.stdout, "│ a    │ exited") {
+		t.Errorf("status after a's process was killed:\n%s", r.stdout)
+	}
+	if r := netlabRaw(t, "up", file); r.code != 0 || !strings.Contains(r.stdout, "is up:") {
+		t.Fatalf("up after a was killed: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, code := l.exec("a", "test", "-f", "/kept"); code != 0 {
+		t.Error("a's own layer was not kept across its restart")
+	}
+	l.mustPing("a", "10.81.1.2")
+	if r := netlabRaw(t, "up", file); !strings.Contains(r.stdout, "is up to date") {
+		t.Errorf("second up after the repair:\n%s%s", r.stdout, r.stderr)
+	}
+}
