@@ -339,7 +339,7 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 		Mounts:      mounts,
 		Annotations: annotations,
 		Linux: &specs.Linux{
-			Sysctl:      c.Sysctls,
+			Sysctl:      nodeSysctls(c.Sysctls),
 			CgroupsPath: "/netlab/" + c.Name,
 			Resources: &specs.LinuxResources{
 				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
@@ -349,6 +349,15 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 			ReadonlyPaths: readonlyPaths,
 		},
 	}, nil
+}
+
+// nodeSysctls are the node's sysctls over Docker's defaults for a
+// container without IPv6: IPv6 off (no ::1 on lo) unless the node's own
+// say otherwise (the planner switches it on for IPv6 nodes).
+func nodeSysctls(own map[string]string) map[string]string {
+	out := map[string]string{"net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1"}
+	maps.Copy(out, own)
+	return out
 }
 
 func bind(src, dst string, ro bool) specs.Mount {
@@ -745,6 +754,17 @@ func (r *Runc) Remove(ctx context.Context, id string) error {
 		return nil
 	}
 	if _, err := os.Stat(filepath.Join(r.root, id)); err == nil {
+		// Killed here first: runc delete --force of a running container
+		// polls every 100 ms for its end; of a stopped one it only cleans up.
+		if pid, _ := r.process(id); pid != 0 {
+			unix.Kill(pid, unix.SIGKILL)
+			for i := 0; i < 500; i++ {
+				if pid, _ := r.process(id); pid == 0 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 		if _, err := r.runc("delete", "--force", id); err != nil {
 			if _, known := r.process(id); known {
 				return fmt.Errorf("remove container %s: %w", id, err)

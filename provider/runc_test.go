@@ -91,7 +91,8 @@ func TestRuncConfig(t *testing.T) {
 		!slices.Contains(cfg.Process.Env, "HOSTNAME=a.example.com") {
 		t.Errorf("env %v", cfg.Process.Env)
 	}
-	if cfg.Process.Cwd != "/srv" || cfg.Hostname != "a.example.com" || cfg.Linux.Sysctl["net.ipv4.ip_forward"] != "1" {
+	if cfg.Process.Cwd != "/srv" || cfg.Hostname != "a.example.com" || cfg.Linux.Sysctl["net.ipv4.ip_forward"] != "1" ||
+		cfg.Linux.Sysctl["net.ipv6.conf.all.disable_ipv6"] != "1" {
 		t.Errorf("cwd %q hostname %q sysctls %v", cfg.Process.Cwd, cfg.Hostname, cfg.Linux.Sysctl)
 	}
 	if cfg.Annotations[naming.LabelLab] != "lab" || cfg.Annotations[naming.LabelConfig] == "" || cfg.Annotations[annotationImage] != "netlab/tiny" {
