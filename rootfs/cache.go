@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"archive/tar"
 	"bufio"
 	"context"
 	"errors"
@@ -27,14 +28,14 @@ const (
 	rmPrefix   = ".trash-" // DIR/.trash-<hex>-*: an entry being removed
 )
 
-// loader returns the image to unpack; tmp is a directory for its files,
-// removed after the unpack.
-type loader func(ctx context.Context, tmp string) (v1.Image, error)
+// filler writes an image's root filesystem into root, which does not exist
+// yet; tmp is a directory for other files, removed afterwards.
+type filler func(ctx context.Context, tmp, root string) error
 
-// ensure returns the entry for RootfsID id, making it with load when it is
-// missing: flattened into DIR/.tmp-<hex>-*/root under DIR/<hex>.lock, then
+// ensure returns the entry for RootfsID id, making it with fill when it is
+// missing: written to DIR/.tmp-<hex>-*/root under DIR/<hex>.lock, then
 // renamed to DIR/<hex>. unpacked says whether this call made it.
-func (c *Cache) ensure(ctx context.Context, id string, load loader) (dir string, unpacked bool, err error) {
+func (c *Cache) ensure(ctx context.Context, id string, fill filler) (dir string, unpacked bool, err error) {
 	name, err := entryName(id)
 	if err != nil {
 		return "", false, err
@@ -59,20 +60,26 @@ func (c *Cache) ensure(ctx context.Context, id string, load loader) (dir string,
 		return "", false, fmt.Errorf("rootfs cache: %w", err)
 	}
 	defer removeTree(tmp)
-	img, err := load(ctx, tmp)
-	if err != nil {
-		return "", false, err
-	}
-	flat := mutate.Extract(img)
-	defer flat.Close()
 	root := filepath.Join(tmp, "root")
-	if err := unpack(ctx, flat, root); err != nil {
+	if err := fill(ctx, tmp, root); err != nil {
 		return "", false, err
 	}
 	if err := os.Rename(root, dst); err != nil {
+		if isDir(dst) {
+			// Made meanwhile by a process whose lock file Prune had
+			// replaced: the same content, so this one goes.
+			return dst, false, nil
+		}
 		return "", false, fmt.Errorf("rootfs cache: %w", err)
 	}
 	return dst, true, nil
+}
+
+// unpackImage flattens img's layers (whiteouts applied) into root.
+func unpackImage(ctx context.Context, img v1.Image, root string) error {
+	flat := mutate.Extract(img)
+	defer flat.Close()
+	return unpack(ctx, tar.NewReader(flat), root)
 }
 
 func isDir(p string) bool {

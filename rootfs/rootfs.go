@@ -21,7 +21,6 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/docker/docker/client"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 )
@@ -169,8 +168,8 @@ func (c *Cache) getDocker(ctx context.Context, ref string) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image %q: %w", ref, err)
 	}
-	img.Dir, img.Unpacked, err = c.ensure(ctx, img.RootfsID, func(ctx context.Context, tmp string) (v1.Image, error) {
-		return dockerSave(ctx, cli, ins.ID, tmp)
+	img.Dir, img.Unpacked, err = c.ensure(ctx, img.RootfsID, func(ctx context.Context, tmp, root string) error {
+		return dockerSave(ctx, cli, ins.ID, tmp, root)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("image %q: %w", ref, err)
@@ -231,7 +230,9 @@ func (c *Cache) getOCI(ctx context.Context, spec string) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
 	}
-	out.Dir, out.Unpacked, err = c.ensure(ctx, out.RootfsID, func(context.Context, string) (v1.Image, error) { return img, nil })
+	out.Dir, out.Unpacked, err = c.ensure(ctx, out.RootfsID, func(ctx context.Context, _, root string) error {
+		return unpackImage(ctx, img, root)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
 	}

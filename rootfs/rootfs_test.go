@@ -256,8 +256,14 @@ func TestDockerArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := NewCache(t.TempDir())
-	load := func(context.Context, string) (v1.Image, error) { return readSaved(path, id.String()) }
-	dir, unpacked, err := c.ensure(context.Background(), key, load)
+	fill := func(ctx context.Context, _, root string) error {
+		img, err := readSaved(path, id.String())
+		if err != nil {
+			return err
+		}
+		return unpackImage(ctx, img, root)
+	}
+	dir, unpacked, err := c.ensure(context.Background(), key, fill)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,9 +271,9 @@ func TestDockerArchive(t *testing.T) {
 		t.Errorf("ensure = %s, %v; want %s, unpacked", dir, unpacked, key)
 	}
 	checkTree(t, dir, randomFiles)
-	again, unpacked, err := c.ensure(context.Background(), key, func(context.Context, string) (v1.Image, error) {
-		t.Error("second ensure loads the image again")
-		return nil, errors.New("loaded again")
+	again, unpacked, err := c.ensure(context.Background(), key, func(context.Context, string, string) error {
+		t.Error("second ensure unpacks the image again")
+		return errors.New("unpacked again")
 	})
 	if err != nil || unpacked || again != dir {
 		t.Errorf("second ensure = %s, %v, %v; want %s from the cache", again, unpacked, err, dir)
@@ -555,7 +561,7 @@ func TestUnpackSafety(t *testing.T) {
 			for i := range tc.ents {
 				tc.ents[i].link = strings.ReplaceAll(tc.ents[i].link, "OUTSIDE", outside)
 			}
-			err := unpack(context.Background(), bytes.NewReader(layerTar(t, tc.ents)), filepath.Join(base, "root"))
+			err := unpack(context.Background(), tar.NewReader(bytes.NewReader(layerTar(t, tc.ents))), filepath.Join(base, "root"))
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("unpack: %v, want error %q", err, tc.wantErr)
 			}

@@ -25,6 +25,9 @@ import (
 type unpacker struct {
 	root  string
 	owner bool // root: set ownership, make device nodes, require capabilities
+	// uid and gid own what the unpacker creates; no chown is needed for
+	// entries of theirs (in images, most are root's). -1 when unknown.
+	uid, gid int
 	// kinds is the tar type of every path created, "" being the root; a
 	// directory made only as another entry's parent is in implicit until its
 	// own entry arrives.
@@ -42,20 +45,33 @@ type dirMeta struct {
 	mtime time.Time
 }
 
-// unpack writes the tar stream r into dir, which must not exist yet.
-func unpack(ctx context.Context, r io.Reader, dir string) error {
+// entries is a tar stream: a *tar.Reader, or one that leaves some out.
+type entries interface {
+	Next() (*tar.Header, error)
+	Read([]byte) (int, error)
+}
+
+// unpack writes the tar entries of tr into dir, which must not exist yet.
+func unpack(ctx context.Context, tr entries, dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
+		return err
+	}
+	// What it creates belongs to the root's owner and group (the group is
+	// the parent's if that has the set-group-ID bit: then so has the root).
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
 		return err
 	}
 	u := &unpacker{
 		root:     dir,
 		owner:    os.Geteuid() == 0,
+		uid:      int(st.Uid),
+		gid:      int(st.Gid),
 		kinds:    map[string]byte{"": tar.TypeDir},
 		implicit: map[string]bool{"": true},
 		links:    map[string]string{},
 		buf:      make([]byte, 1<<20),
 	}
-	tr := tar.NewReader(r)
 	for n := 0; ; n++ {
 		if n%512 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -245,7 +261,7 @@ func (u *unpacker) file(p string, hdr *tar.Header, r io.Reader) error {
 		return err
 	}
 	_, err = io.CopyBuffer(struct{ io.Writer }{f}, r, u.buf)
-	if err == nil && u.owner {
+	if err == nil && u.owner && (hdr.Uid != u.uid || hdr.Gid != u.gid) {
 		err = f.Chown(hdr.Uid, hdr.Gid)
 	}
 	if err == nil {
@@ -314,7 +330,7 @@ func mapKeys(m map[string]string) func(func(string) bool) {
 // chown sets the owner when running as root (an unprivileged unpack keeps
 // its own).
 func (u *unpacker) chown(p string, hdr *tar.Header) error {
-	if !u.owner {
+	if !u.owner || hdr.Uid == u.uid && hdr.Gid == u.gid {
 		return nil
 	}
 	return unix.Lchown(p, hdr.Uid, hdr.Gid)
