@@ -66,8 +66,8 @@ func (c *Cache) ensure(ctx context.Context, id string, fill filler) (dir string,
 	}
 	if err := os.Rename(root, dst); err != nil {
 		if isDir(dst) {
-			// Made meanwhile by a process whose lock file Prune had
-			// replaced: the same content, so this one goes.
+			// Made meanwhile by a process that locked the lock file a
+			// Remove unlinked: the same content, so this copy goes.
 			return dst, false, nil
 		}
 		return "", false, fmt.Errorf("rootfs cache: %w", err)
@@ -194,6 +194,12 @@ func (c *Cache) remove(name string) error {
 	if err := removeTree(trash); err != nil {
 		return fmt.Errorf("rootfs cache: remove %s: %w", trash, err)
 	}
+	// The lock file goes too, so a purged cache is empty. A Get waiting on
+	// it then makes the entry while another Get may make it under a new
+	// lock file: one of the two renames wins, the other keeps its result.
+	if err := os.Remove(filepath.Join(c.dir, name+lockSuffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("rootfs cache: %w", err)
+	}
 	return nil
 }
 
@@ -228,6 +234,9 @@ func (c *Cache) Prune(ctx context.Context, keep ...string) ([]string, error) {
 			}
 			if err := removeTree(filepath.Join(c.dir, n)); err != nil {
 				errs = append(errs, err)
+			}
+			if !isDir(filepath.Join(c.dir, hex)) {
+				os.Remove(filepath.Join(c.dir, hex+lockSuffix))
 			}
 			unlock()
 		case de.IsDir():

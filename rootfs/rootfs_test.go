@@ -497,6 +497,9 @@ func TestRemovePrune(t *testing.T) {
 	if ids, err := c.Entries(); err != nil || len(ids) != 0 {
 		t.Errorf("Entries after Remove = %v, %v", ids, err)
 	}
+	if des, err := os.ReadDir(c.Dir()); err != nil || len(des) != 0 {
+		t.Errorf("cache after Prune and Remove holds %v, %v; want nothing", des, err)
+	}
 	again, err := c.Get(ctx, bref)
 	if err != nil || !again.Unpacked {
 		t.Errorf("Get after Prune: %v, unpacked=%v; want it unpacked again", err, again != nil && again.Unpacked)
