@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -577,4 +578,36 @@ func TestUnpackSafety(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOCIIndex: a tag naming an image index (a multi-platform image) gets
+// this machine's platform.
+func TestOCIIndex(t *testing.T) {
+	img, randomFiles := testImage(t)
+	foreign, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := "arm64"
+	if runtime.GOARCH == other {
+		other = "amd64"
+	}
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: foreign, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: other}}},
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: runtime.GOARCH}}},
+	)
+	dir := filepath.Join(t.TempDir(), "layout")
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{annotationRefName: "multi"})); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewCache(t.TempDir()).Get(context.Background(), "oci:"+dir+":multi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConfig(t, got, img)
+	checkTree(t, got.Dir, randomFiles)
 }

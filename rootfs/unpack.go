@@ -45,14 +45,8 @@ type dirMeta struct {
 	mtime time.Time
 }
 
-// entries is a tar stream: a *tar.Reader, or one that leaves some out.
-type entries interface {
-	Next() (*tar.Header, error)
-	Read([]byte) (int, error)
-}
-
-// unpack writes the tar entries of tr into dir, which must not exist yet.
-func unpack(ctx context.Context, tr entries, dir string) error {
+// unpack writes the entries of tr into dir, which must not exist yet.
+func unpack(ctx context.Context, tr *tar.Reader, dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err
 	}
@@ -96,10 +90,15 @@ func unpack(ctx context.Context, tr entries, dir string) error {
 		// No entry for the root itself: make it what Docker makes.
 		u.dirs = append(u.dirs, dirMeta{rel: "", mode: 0o755, atime: time.Now(), mtime: time.Now()})
 	}
-	// Deepest first, so a parent's mode never stops the work on its children.
-	slices.SortStableFunc(u.dirs, func(a, b dirMeta) int {
-		return strings.Count(b.rel, "/") - strings.Count(a.rel, "/")
-	})
+	// Deepest first, the root last, so a parent's mode never stops the work
+	// on its children.
+	depth := func(rel string) int {
+		if rel == "" {
+			return -1
+		}
+		return strings.Count(rel, "/")
+	}
+	slices.SortStableFunc(u.dirs, func(a, b dirMeta) int { return depth(b.rel) - depth(a.rel) })
 	for _, d := range u.dirs {
 		p := u.abs(d.rel)
 		if err := unix.Chmod(p, d.mode); err != nil {
