@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"archive/tar"
 	"bufio"
 	"context"
 	"errors"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"golang.org/x/sys/unix"
 )
 
@@ -73,13 +70,6 @@ func (c *Cache) ensure(ctx context.Context, id string, fill filler) (dir string,
 		return "", false, fmt.Errorf("rootfs cache: %w", err)
 	}
 	return dst, true, nil
-}
-
-// unpackImage flattens img's layers (whiteouts applied) into root.
-func unpackImage(ctx context.Context, img v1.Image, root string) error {
-	flat := mutate.Extract(img)
-	defer flat.Close()
-	return unpack(ctx, tar.NewReader(flat), root)
 }
 
 func isDir(p string) bool {

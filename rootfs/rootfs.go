@@ -1,11 +1,12 @@
 // Package rootfs turns the images people already have into root
 // filesystems for the runc runtime: an image in the local Docker engine's
 // store ("netlab/host"), an OCI image layout directory ("oci:PATH") or a
-// plain root filesystem directory ("rootfs:PATH"). Images are flattened
-// (whiteouts applied) and unpacked once into a cache keyed by their layers'
-// chain ID (so images that differ only in configuration, like fopnp/www and
-// fopnp/dns, share one entry), where each node's overlayfs uses them as its
-// read-only lower layer.
+// plain root filesystem directory ("rootfs:PATH"). An image's layers are
+// read with go-containerregistry and applied, bottom first and whiteouts
+// included, once, into a cache keyed by their chain ID (so images that
+// differ only in configuration, like fopnp/www and fopnp/dns, share one
+// entry), where each node's overlayfs uses them as its read-only lower
+// layer.
 package rootfs
 
 import (

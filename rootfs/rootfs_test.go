@@ -611,3 +611,61 @@ func TestOCIIndex(t *testing.T) {
 	checkConfig(t, got, img)
 	checkTree(t, got.Dir, randomFiles)
 }
+
+// TestLayerSemantics: layers apply bottom first, as Docker applies them:
+// a hard link keeps its file when an upper layer removes or replaces the
+// target's name (go-containerregistry's mutate.Extract loses it there:
+// its issues 977 and 2002), whiteouts remove whole directories, an opaque
+// marker keeps what its own layer put in the directory wherever it comes,
+// and a file and a directory replace each other.
+func TestLayerSemantics(t *testing.T) {
+	l1 := layer(t, []ent{
+		{name: "a", body: "old"},
+		{name: "b", typ: tar.TypeLink, link: "a"},
+		{name: "t1", body: "123"},
+		{name: "t2", typ: tar.TypeLink, link: "t1"},
+		{name: "d/", typ: tar.TypeDir},
+		{name: "d/x", body: "x"},
+		{name: "e", body: "e"},
+		{name: "s/", typ: tar.TypeDir},
+		{name: "s/y", body: "y"},
+		{name: "o/", typ: tar.TypeDir},
+		{name: "o/old", body: "old"},
+		{name: "o/sub/", typ: tar.TypeDir},
+		{name: "o/sub/old", body: "old"},
+	})
+	l2 := layer(t, []ent{
+		{name: ".wh.a"},
+		{name: "t1", body: "456"},
+		{name: ".wh.d"},
+		{name: "e/", typ: tar.TypeDir},
+		{name: "e/z", body: "z"},
+		{name: "s", body: "s"},
+		{name: "o/", typ: tar.TypeDir},
+		{name: "o/sub/", typ: tar.TypeDir},
+		{name: "o/sub/new", body: "new"},
+		{name: "o/.wh..wh..opq"},
+	})
+	img, err := mutate.AppendLayers(empty.Image, l1, l2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	if err := unpackImage(context.Background(), img, root); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{"b": "old", "t1": "456", "t2": "123", "e/z": "z", "s": "s", "o/sub/new": "new"} {
+		got, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v; want %q", p, got, err, want)
+		}
+	}
+	for _, p := range []string{"a", "d", "s/y", "o/old", "o/sub/old"} {
+		if _, err := os.Lstat(filepath.Join(root, p)); !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			t.Errorf("%s: %v, want it gone", p, err)
+		}
+	}
+	if fi, err := os.Lstat(filepath.Join(root, "e")); err != nil || !fi.IsDir() {
+		t.Errorf("e: %v, %v; want a directory", fi, err)
+	}
+}
