@@ -548,6 +548,7 @@ func TestUnpackSafety(t *testing.T) {
 		{"dotdot inside", []ent{{name: "a/../../escaped", body: "x"}}, "leaves the root"},
 		{"hard link out", []ent{{name: "h", typ: tar.TypeLink, link: "../outside/target"}}, "leaves the root"},
 		{"hard link to missing", []ent{{name: "h", typ: tar.TypeLink, link: "nothing"}}, "is not in the image"},
+		{"whiteout of the parent", []ent{{name: "a/", typ: tar.TypeDir}, {name: "a/.wh.."}}, "whiteout names no file"},
 		{"through absolute symlink", []ent{{name: "l", typ: tar.TypeSymlink, link: "OUTSIDE"}, {name: "l/escaped", body: "x"}}, ""},
 		{"through relative symlink", []ent{{name: "l", typ: tar.TypeSymlink, link: "../outside"}, {name: "l/escaped", body: "x"}, {name: "l/d/", typ: tar.TypeDir}}, ""},
 		{"through file", []ent{{name: "f", body: "x"}, {name: "f/escaped", body: "x"}}, ""},

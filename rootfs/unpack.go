@@ -302,6 +302,9 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		return u.removeLower(dir)
 	}
 	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+		if name == "" || name == "." || name == ".." {
+			return errors.New("whiteout names no file")
+		}
 		if ok, err := u.parents(rel, false); !ok || err != nil {
 			return err
 		}
