@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/netlab
 FUZZTIME ?= 20s
 
-.PHONY: help build setup images fopnp test unit fuzz bench bench-up bench-relay graphs clean
+.PHONY: help build setup images fopnp test unit fuzz bench bench-up bench-relay soak graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ bench-up: ## netlab up/down vs plain docker run/rm for chain and star labs of 10
 
 bench-relay: ## throughput of an impaired link's relay against a plain veth link (root)
 	scripts/bench-relay.sh
+
+SOAK ?= 100
+soak: build ## SOAK (default 100) cycles of up, random edit, up, docker restart, down on a 20-node lab; counts failures and leftovers (root; not in CI)
+	NETLAB_E2E=1 NETLAB_SOAK=$(SOAK) $(GO) test -count=1 -timeout 0 -run '^TestSoak$$' -v ./tests | grep -E '^(=== RUN|--- |\s+soak_test|ok|FAIL)'
 
 graphs: build ## redraw the pictures in docs/
 	for f in labs/*.yaml; do n=$$(basename $$f .yaml); $(BIN) graph $$f -o docs/$$n.svg; done

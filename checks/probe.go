@@ -20,6 +20,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/netlab/netlab/checks/kathara"
 	"github.com/netlab/netlab/internal/nldump"
 	"github.com/netlab/netlab/spec"
 )
@@ -48,8 +49,11 @@ var _ Prober = (*NetProber)(nil)
 
 // Probe tries c's probe once.
 func (p *NetProber) Probe(ctx context.Context, c *spec.Check) Outcome {
-	if c.Probe == "run" {
+	switch c.Probe {
+	case "run":
 		return p.run(ctx, c)
+	case "signature":
+		return p.signature(ctx, c)
 	}
 	ns, err := p.Nodes.NetNS(ctx, c.Node)
 	if err != nil {
@@ -105,6 +109,43 @@ func (p *NetProber) run(ctx context.Context, c *spec.Check) Outcome {
 		return Outcome{Detail: fmt.Sprintf("exit %d, output does not match /%s/%s", code, c.OutputRe, snippet)}
 	}
 	return Outcome{OK: true, Detail: fmt.Sprintf("exit %d%s", code, snippet)}
+}
+
+// signature runs the commands of Kathará's builtin test in the node and
+// compares what they print with the check's signature.
+func (p *NetProber) signature(ctx context.Context, c *spec.Check) Outcome {
+	ctx, cancel := context.WithTimeout(ctx, c.Limit)
+	defer cancel()
+	var outs [][]byte
+	for _, cmd := range kathara.Commands {
+		out, code, err := p.Nodes.Exec(ctx, c.Node, cmd)
+		switch {
+		case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return Outcome{Detail: fmt.Sprintf("%s did not finish in %s", cmd, c.Limit)}
+		case err != nil:
+			return Outcome{Err: err}
+		case code == 127:
+			tool := strings.Fields(cmd)[0]
+			return Outcome{Err: fmt.Errorf("node %s has no %s: a signature check runs ip (iproute2) and netstat (net-tools) in the node, as netlab/host and netlab/router have them", c.Node, tool)}
+		case code != 0:
+			return Outcome{Err: fmt.Errorf("%s in node %s: exit %d%s", cmd, c.Node, code, firstLine(out))}
+		}
+		outs = append(outs, out)
+	}
+	got, err := kathara.Collect(outs[0], outs[1], outs[2])
+	if err != nil {
+		return Outcome{Err: fmt.Errorf("node %s: %w", c.Node, err)}
+	}
+	if diff := kathara.Compare(c.Want, got); len(diff) > 0 {
+		const shown = 4
+		detail := strings.Join(diff[:min(shown, len(diff))], "; ")
+		if len(diff) > shown {
+			detail += fmt.Sprintf("; and %d more", len(diff)-shown)
+		}
+		return Outcome{Detail: detail}
+	}
+	return Outcome{OK: true, Detail: fmt.Sprintf("%d interfaces, %d routes, %d listening ports as signed (processes not compared)",
+		len(got.Interfaces), len(got.Routes), len(got.Ports))}
 }
 
 // firstLine is ": " and the first non-empty line of out, shortened; or "".

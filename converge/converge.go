@@ -6,6 +6,7 @@ package converge
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
@@ -30,8 +31,27 @@ type Node struct {
 	// Config is what the container was made from; nil for a container
 	// made by a netlab that did not record it (it is then kept).
 	Config *planner.Config `json:"config,omitempty"`
+	// InitGone: the netlab binary the container runs as its init was
+	// removed, so it cannot start again: up makes a stopped one again.
+	InitGone bool `json:"init_gone,omitempty"`
 	// Interfaces inside the node's namespace, when it runs (lo left out).
 	Interfaces map[string][]Addr `json:"interfaces,omitempty"`
+	// Outside lists those of its interfaces made from outside its
+	// namespace: a veth whose peer, or a macvlan whose parent, lives in
+	// another one. Only netlab makes those; a student's own interfaces
+	// (made inside the node) are never among them.
+	Outside []string `json:"outside,omitempty"`
+	// Links are the MAC and MTU of its interfaces.
+	Links map[string]Link `json:"links,omitempty"`
+	// Routes are the routes netlab put in the node (protocol "static" in
+	// the main table); a student's own routes are not among them.
+	Routes []planner.Route `json:"routes,omitempty"`
+}
+
+// Link is what up sets on a node's interface besides its addresses.
+type Link struct {
+	MAC string `json:"mac"`
+	MTU int    `json:"mtu"`
 }
 
 // Addr is an address on a node's interface.
@@ -59,6 +79,7 @@ const (
 	Start    Action = "start"
 	Remove   Action = "remove"
 	Add      Action = "add"
+	Set      Action = "set" // an interface's MAC or MTU
 )
 
 // Object is what a change is about.
@@ -70,6 +91,7 @@ const (
 	ObjNetwork   Object = "network"   // a lab bridge
 	ObjInterface Object = "interface" // a node's interface (when the node is kept)
 	ObjAddress   Object = "address"
+	ObjRoute     Object = "route"
 	ObjHostLink  Object = "host interface" // a bridge port, relay end or DHCP server port
 	ObjHelper    Object = "helper"         // a forwarder, relay or DHCP server process
 )
@@ -103,6 +125,8 @@ func (c Change) What() string {
 		return "interface " + c.Node + ":" + c.Iface
 	case ObjAddress:
 		return "address " + c.Node + ":" + c.Iface
+	case ObjRoute:
+		return "route " + c.Node
 	}
 	return string(c.Object)
 }
@@ -143,6 +167,10 @@ func Diff(p *planner.Plan, o Observed) []Change {
 			case !ok:
 				renewed[s.Node] = true
 				out = append(out, Change{Action: Create, Object: ObjNode, Node: s.Node, Name: s.Container.Name, Detail: "image " + cfg.Image})
+			case n.InitGone && !n.Running: // a running one gets it back (provider.RestoreInits)
+				renewed[s.Node] = true
+				out = append(out, Change{Action: Recreate, Object: ObjNode, Node: s.Node, Name: n.Container,
+					Detail: "the netlab binary it ran as its init is gone"})
 			case n.Config != nil && len(n.Config.Differences(cfg)) > 0:
 				renewed[s.Node] = true
 				out = append(out, Change{Action: Recreate, Object: ObjNode, Node: s.Node, Name: n.Container,
@@ -158,12 +186,47 @@ func Diff(p *planner.Plan, o Observed) []Change {
 			out = append(out, Change{Action: Remove, Object: ObjNode, Node: node, Name: o.Nodes[node].Container})
 		}
 	}
-	// Interfaces and addresses of the nodes that keep a running container.
+	// Interfaces, addresses and routes of the nodes that keep a running
+	// container.
+	routes := map[string][]planner.Route{}
 	for _, s := range p.Steps {
+		if s.Kind == planner.KindRoute {
+			routes[s.Node] = append(routes[s.Node], *s.Route)
+		}
 		if s.Kind != planner.KindAddr || renewed[s.Node] || !o.Nodes[s.Node].Running {
 			continue
 		}
 		out = append(out, addrChanges(s.Node, s.Addr, o.Nodes[s.Node].Interfaces)...)
+	}
+	ifaces := p.Interfaces()
+	for _, node := range sortedKeys(o.Nodes) {
+		n := o.Nodes[node]
+		if renewed[node] || !n.Running {
+			continue
+		}
+		planned := map[string]planner.VethEnd{}
+		for _, e := range ifaces[node] {
+			planned[e.Name] = e
+		}
+		for _, name := range n.Outside {
+			// A bridge port or relayed end goes with its host end, below.
+			if _, ok := planned[name]; !ok && !hostEnded(p.Lab, node, name, o.HostLinks) {
+				out = append(out, Change{Action: Remove, Object: ObjInterface, Node: node, Iface: name, Name: name})
+			}
+		}
+		for _, e := range ifaces[node] {
+			have, ok := n.Links[e.Name]
+			if !ok {
+				continue
+			}
+			if e.MAC != "" && !strings.EqualFold(e.MAC, have.MAC) {
+				out = append(out, Change{Action: Set, Object: ObjInterface, Node: node, Iface: e.Name, Name: e.Name, Detail: "mac " + strings.ToLower(e.MAC) + " (now " + have.MAC + ")"})
+			}
+			if e.MTU != 0 && e.MTU != have.MTU {
+				out = append(out, Change{Action: Set, Object: ObjInterface, Node: node, Iface: e.Name, Name: e.Name, Detail: fmt.Sprintf("mtu %d (now %d)", e.MTU, have.MTU)})
+			}
+		}
+		out = append(out, routeChanges(node, routes[node], n.Routes)...)
 	}
 	// Host interfaces: bridges by network, the rest by name.
 	have := map[string]bool{}
@@ -205,9 +268,52 @@ func Diff(p *planner.Plan, o Observed) []Change {
 	return out
 }
 
-var rank = map[Action]int{Remove: 0, Recreate: 1, Create: 2, Start: 3, Add: 4}
+var rank = map[Action]int{Remove: 0, Recreate: 1, Create: 2, Start: 3, Add: 4, Set: 5}
 
-var objRank = map[Object]int{ObjHelper: 0, ObjNode: 1, ObjAddress: 2, ObjInterface: 3, ObjHostLink: 4, ObjNetwork: 5}
+var objRank = map[Object]int{ObjHelper: 0, ObjNode: 1, ObjRoute: 2, ObjAddress: 3, ObjInterface: 4, ObjHostLink: 5, ObjNetwork: 6}
+
+// routeChanges compares the routes netlab put in a node with the plan's.
+func routeChanges(node string, want, have []planner.Route) []Change {
+	var out []Change
+	for _, r := range have {
+		if !slices.ContainsFunc(want, func(w planner.Route) bool { return RouteMatches(w, r) }) {
+			out = append(out, Change{Action: Remove, Object: ObjRoute, Node: node, Iface: r.Dev, Name: RouteString(r)})
+		}
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(r planner.Route) bool { return RouteMatches(w, r) }) {
+			out = append(out, Change{Action: Add, Object: ObjRoute, Node: node, Iface: w.Dev, Name: RouteString(w)})
+		}
+	}
+	return out
+}
+
+// RouteMatches tells whether a route in the kernel (which always names
+// its interface) is the plan's route want (which may leave it to the
+// kernel).
+func RouteMatches(want, have planner.Route) bool {
+	return want.Dst == have.Dst && want.Via == have.Via && (want.Dev == "" || want.Dev == have.Dev)
+}
+
+// RouteString is a route as ip route writes it: "10.0.2.0/24 via 10.0.1.1 dev eth0".
+func RouteString(r planner.Route) string {
+	s := r.Dst.String()
+	if r.Via.IsValid() {
+		s += " via " + r.Via.String()
+	}
+	if r.Dev != "" {
+		s += " dev " + r.Dev
+	}
+	return s
+}
+
+// hostEnded tells whether node:iface's peer is one of the lab's host
+// interfaces (a bridge port or a relayed link's end).
+func hostEnded(lab, node, iface string, links []HostLink) bool {
+	return slices.ContainsFunc(links, func(l HostLink) bool {
+		return l.Alias == naming.PortAlias(lab, node, iface) || l.Alias == naming.RelayAlias(lab, node, iface)
+	})
+}
 
 // addrChanges compares an interface's addresses with the plan's. Addresses
 // up leaves alone: IPv6 link-local ones (the kernel's), dynamic ones

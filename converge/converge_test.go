@@ -165,3 +165,51 @@ func TestConfigLabelRoundTrip(t *testing.T) {
 		t.Error("a missing or broken label reads as a configuration")
 	}
 }
+
+// Routes and links of kept nodes: those netlab made and the file dropped
+// go; a student's own (not among Outside and Routes) are never seen.
+func TestDiffRoutesAndLinks(t *testing.T) {
+	const was = `defaults: {image: netlab/tiny}
+nodes:
+  a: {interfaces: {eth0: {address: 10.0.0.1/30}, eth1: {address: 10.0.1.1/30}}, routes: [{to: 10.9.0.0/16, via: 10.0.0.2}, {to: 10.8.0.0/16, via: 10.0.1.2}]}
+  b: {interfaces: {eth0: {address: 10.0.0.2/30}}}
+  c: {interfaces: {eth0: {address: 10.0.1.2/30}}}
+links:
+  - [a:eth0, b:eth0]
+  - [a:eth1, c:eth0]
+`
+	const is = `defaults: {image: netlab/tiny}
+nodes:
+  a: {interfaces: {eth0: {address: 10.0.0.1/30}}, routes: [{to: 10.9.0.0/16, via: 10.0.0.2}, {to: 10.7.0.0/16, via: 10.0.0.2}]}
+  b: {interfaces: {eth0: {address: 10.0.0.2/30}}}
+  c: {}
+links:
+  - [a:eth0, b:eth0]
+`
+	o := observe(t, was)
+	for node, ends := range plan(t, was).Interfaces() {
+		n := o.Nodes[node]
+		for _, e := range ends {
+			n.Outside = append(n.Outside, e.Name)
+		}
+		o.Nodes[node] = n
+	}
+	a := o.Nodes["a"]
+	a.Routes = []planner.Route{
+		{Dst: netip.MustParsePrefix("10.9.0.0/16"), Via: netip.MustParseAddr("10.0.0.2"), Dev: "eth0"},
+		{Dst: netip.MustParsePrefix("10.8.0.0/16"), Via: netip.MustParseAddr("10.0.1.2"), Dev: "eth1"},
+	}
+	o.Nodes["a"] = a
+	got := lines(Diff(plan(t, is), o))
+	want := `remove route a 10.8.0.0/16 via 10.0.1.2 dev eth1
+remove interface a:eth1 eth1
+remove interface c:eth0 eth0
+add route a 10.7.0.0/16 via 10.0.0.2
+`
+	if got != want {
+		t.Errorf("diff:\n%s\nwant:\n%s", got, want)
+	}
+	if got := lines(Diff(plan(t, was), o)); got != "" {
+		t.Errorf("a lab as its file says has changes:\n%s", got)
+	}
+}

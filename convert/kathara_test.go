@@ -136,3 +136,33 @@ topology:
 		t.Error("IsClab")
 	}
 }
+
+// A builtin signature (NODE.builtin) becomes a signature check; an old one
+// (NODE.default) a note.
+func TestKatharaBuiltinTests(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lab")
+	write(t, dir, map[string]string{
+		"lab.conf":                  "a[0]=\"A\"\nb[0]=\"A\"\nw[0]=\"A\"\nw[image]=\"wireshark\"\n",
+		"_test/signature/a.builtin": `{"interfaces": {}, "route": [], "listening_ports": [], "processes": []}`,
+		"_test/signature/b.default": "[ROUTING TABLE]\n",
+		"_test/signature/w.builtin": `{"interfaces": {}, "route": [], "listening_ports": [], "processes": []}`,
+	})
+	data, notes, err := Kathara(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, err := spec.Parse(data, "converted")
+	if err != nil {
+		t.Fatalf("converted lab does not load: %v\n%s", err, data)
+	}
+	if len(lab.Checks) != 1 || lab.Checks[0].Probe != "signature" || lab.Checks[0].Node != "a" || lab.Checks[0].Name != "a: Kathará builtin test" {
+		t.Fatalf("checks: %s", data)
+	}
+	var all []string
+	for _, n := range notes {
+		all = append(all, n.String())
+	}
+	if got := strings.Join(all, "\n"); !strings.Contains(got, "_test/signature: b.default not compared: these are Netkit's") {
+		t.Errorf("notes lack b.default's:\n%s", got)
+	}
+}

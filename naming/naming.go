@@ -19,6 +19,9 @@ const (
 	// LabelConfig holds, as JSON, what the container was made from (a
 	// planner.Config), so that up sees when a node must be made again.
 	LabelConfig = "netlab.config"
+	// LabelInit is the netlab binary the node runs as its init (a copy
+	// named by its content, see provider.InstallInit).
+	LabelInit = "netlab.init"
 )
 
 // Prefixes of host interface names. Host names are short hashes, because

@@ -43,6 +43,36 @@ func (p *Plan) Count(k Kind) int {
 	return n
 }
 
+// Interfaces lists, by node, the interfaces the plan puts in each node
+// (links, bridge ports, host links, macvlans, VLAN sub-interfaces, relayed
+// ends), sorted by name.
+func (p *Plan) Interfaces() map[string][]VethEnd {
+	out := map[string][]VethEnd{}
+	add := func(e VethEnd) {
+		if e.Node != "" && !slices.ContainsFunc(out[e.Node], func(x VethEnd) bool { return x.Name == e.Name }) {
+			out[e.Node] = append(out[e.Node], e)
+		}
+	}
+	for _, s := range p.Steps {
+		switch {
+		case s.Veth != nil:
+			add(s.Veth.A)
+			add(s.Veth.B)
+		case s.Macvlan != nil:
+			add(s.Macvlan.End)
+		case s.VLANIf != nil:
+			add(s.VLANIf.End)
+		case s.Relay != nil:
+			add(s.Relay.Ends[0])
+			add(s.Relay.Ends[1])
+		}
+	}
+	for _, ends := range out {
+		slices.SortFunc(ends, func(a, b VethEnd) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return out
+}
+
 // Summary is one line: what the plan builds.
 func (p *Plan) Summary() string {
 	s := fmt.Sprintf("lab %s: %s, %s, %s, %s", p.Lab, Plural(p.Count(KindCreate), "container"),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,10 +14,12 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/internal/nldump"
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
 )
 
 // Existing lists every container on the host, of any lab or none, with
@@ -45,7 +48,8 @@ func Observe(ctx context.Context, d *Docker, lab string) (converge.Observed, err
 		return o, err
 	}
 	for _, c := range list {
-		n := converge.Node{Container: c.Name, Image: c.Image, Running: c.State == "running", Config: converge.ParseConfig(c.Labels[naming.LabelConfig])}
+		n := converge.Node{Container: c.Name, Image: c.Image, Running: c.State == "running", Config: converge.ParseConfig(c.Labels[naming.LabelConfig]),
+			InitGone: initGone(c.Labels)}
 		if n.Running {
 			info, err := d.Inspect(ctx, c.ID)
 			if err != nil {
@@ -53,7 +57,7 @@ func Observe(ctx context.Context, d *Docker, lab string) (converge.Observed, err
 			}
 			if info.Pid == 0 { // stopped since it was listed
 				n.Running = false
-			} else if n.Interfaces, err = nodeAddrs(info.Pid); err != nil {
+			} else if err = observeNode(info.Pid, &n); err != nil {
 				return o, fmt.Errorf("node %s: %w", c.Node, err)
 			}
 		}
@@ -76,37 +80,78 @@ func Observe(ctx context.Context, d *Docker, lab string) (converge.Observed, err
 	return o, nil
 }
 
-// nodeAddrs lists the interfaces (but lo) in the namespace of pid, with
-// their addresses.
-func nodeAddrs(pid int) (map[string][]converge.Addr, error) {
+// observeNode reads, in the namespace of pid, the interfaces (but lo)
+// with their addresses, those of them made from outside the namespace,
+// and the routes netlab put there.
+func observeNode(pid int, n *converge.Node) error {
 	ns, err := OpenNS(pid)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer ns.Close()
 	links, err := nldump.Retry(ns.h.LinkList)
 	if err != nil {
-		return nil, fmt.Errorf("list interfaces: %w", err)
+		return fmt.Errorf("list interfaces: %w", err)
 	}
-	out := map[string][]converge.Addr{}
+	n.Interfaces = map[string][]converge.Addr{}
+	names := map[int]string{}
 	for _, l := range links {
 		name := l.Attrs().Name
+		names[l.Attrs().Index] = name
 		if name == "lo" {
 			continue
 		}
+		if madeOutside(l) {
+			n.Outside = append(n.Outside, name)
+		}
 		addrs, err := ns.h.AddrList(l, netlink.FAMILY_ALL)
 		if err != nil {
-			return nil, fmt.Errorf("list addresses of %s: %w", name, err)
+			return fmt.Errorf("list addresses of %s: %w", name, err)
 		}
-		out[name] = []converge.Addr{}
+		n.Interfaces[name] = []converge.Addr{}
+		if n.Links == nil {
+			n.Links = map[string]converge.Link{}
+		}
+		n.Links[name] = converge.Link{MAC: l.Attrs().HardwareAddr.String(), MTU: l.Attrs().MTU}
 		for _, x := range addrs {
 			if p, ok := prefixOf(x.IPNet); ok {
 				dynamic := x.ValidLft > 0 && uint32(x.ValidLft) != 0xffffffff
-				out[name] = append(out[name], converge.Addr{Prefix: p, Dynamic: dynamic})
+				n.Interfaces[name] = append(n.Interfaces[name], converge.Addr{Prefix: p, Dynamic: dynamic})
 			}
 		}
 	}
-	return out, nil
+	routes, err := nldump.Retry(func() ([]netlink.Route, error) {
+		return ns.h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_STATIC},
+			netlink.RT_FILTER_TABLE|netlink.RT_FILTER_PROTOCOL)
+	})
+	if err != nil {
+		return fmt.Errorf("list routes: %w", err)
+	}
+	for _, r := range routes {
+		n.Routes = append(n.Routes, kernelRoute(r, names))
+	}
+	return nil
+}
+
+// madeOutside tells whether an interface was made from outside the
+// namespace that holds it: a veth whose peer, or a macvlan or VLAN
+// interface whose parent, is in another namespace (the kernel then gives
+// the other namespace's id).
+func madeOutside(l netlink.Link) bool {
+	switch l.Type() {
+	case "veth", "macvlan", "macvtap", "vlan":
+		return l.Attrs().NetNsID >= 0
+	}
+	return false
+}
+
+// kernelRoute is a kernel route as the plan writes routes.
+func kernelRoute(r netlink.Route, names map[int]string) planner.Route {
+	out := planner.Route{Dst: routeDst(r), Dev: names[r.LinkIndex]}
+	if gw, ok := netip.AddrFromSlice(r.Gw); ok {
+		out.Via = gw.Unmap()
+	}
+	return out
 }
 
 // Remove carries out the removals among the changes (as converge.Diff
@@ -165,6 +210,8 @@ func Remove(ctx context.Context, d *Docker, lab string, changes []converge.Chang
 			}
 		case converge.ObjAddress:
 			err = removeAddr(ctx, d, ids[c.Node], c)
+		case converge.ObjInterface, converge.ObjRoute:
+			err = removeInNode(ctx, d, ids[c.Node], c)
 		case converge.ObjHostLink, converge.ObjNetwork:
 			if l := byName[c.Name]; l != nil {
 				if err = netlink.LinkDel(l); err != nil && isNotFound(err) {
@@ -223,6 +270,54 @@ func removeAddr(ctx context.Context, d *Docker, id string, c converge.Change) er
 	}
 	if err := ns.h.AddrDel(l, addr); err != nil && !errors.Is(err, os.ErrNotExist) && !strings.Contains(err.Error(), "cannot assign") {
 		return err
+	}
+	return nil
+}
+
+// removeInNode deletes an interface or a route (as converge.Diff names
+// them) from a node; already gone is success: a veth's peer goes with it.
+func removeInNode(ctx context.Context, d *Docker, id string, c converge.Change) error {
+	if id == "" {
+		return nil
+	}
+	n, err := d.Inspect(ctx, id)
+	if err != nil || n.Pid == 0 {
+		return err
+	}
+	ns, err := OpenNS(n.Pid)
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	links, err := nldump.Retry(ns.h.LinkList)
+	if err != nil {
+		return fmt.Errorf("list interfaces: %w", err)
+	}
+	names := map[int]string{}
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+		if c.Object == converge.ObjInterface && l.Attrs().Name == c.Iface {
+			if err := ns.h.LinkDel(l); err != nil && !isNotFound(err) {
+				return err
+			}
+		}
+	}
+	if c.Object != converge.ObjRoute {
+		return nil
+	}
+	routes, err := nldump.Retry(func() ([]netlink.Route, error) {
+		return ns.h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_STATIC},
+			netlink.RT_FILTER_TABLE|netlink.RT_FILTER_PROTOCOL)
+	})
+	if err != nil {
+		return fmt.Errorf("list routes: %w", err)
+	}
+	for _, r := range routes {
+		if converge.RouteString(kernelRoute(r, names)) == c.Name {
+			if err := ns.h.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -199,6 +199,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	}
 	labels := maps.Clone(c.Labels)
 	labels[naming.LabelConfig] = c.Config().Label()
+	labels[naming.LabelInit] = self
 	cfg := &container.Config{
 		Hostname:   c.Hostname,
 		Image:      c.Image,
@@ -222,6 +223,9 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		ReadonlyPaths: readonlyPaths,
 		Binds:         append([]string{self + ":" + InitPath + ":ro", run + ":" + ReadyDir + ":ro"}, c.Volumes...),
 	}
+	// Not cancelled by an interrupt: the engine finishes a create whose
+	// client went away, and a down right after must find what it made.
+	ctx = context.WithoutCancel(ctx)
 	resp, err := d.c.ContainerCreate(ctx, cfg, hc, nil, nil, c.Name)
 	if errdefs.IsConflict(err) {
 		return "", fmt.Errorf("container name %s is taken by a container netlab did not make for this node: remove it (docker rm -f %s) or rename the lab", c.Name, c.Name)
@@ -241,7 +245,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 // Start starts a container (if it is not running) and returns its process
 // and namespace.
 func (d *Docker) Start(ctx context.Context, id string) (Node, error) {
-	if err := d.c.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+	if err := d.c.ContainerStart(context.WithoutCancel(ctx), id, container.StartOptions{}); err != nil {
 		return Node{}, fmt.Errorf("start container %s: %w", id[:min(12, len(id))], err)
 	}
 	n, err := d.Inspect(ctx, id)

@@ -153,11 +153,14 @@ type IfaceState struct {
 	Impair  string `json:"impair,omitempty"` // "delay 100ms, loss 5%": the link runs through a relay
 	// HostSide says what is wrong with a bridge port's host end: "down on
 	// the host side", "detached from its bridge"; "" when nothing is.
-	HostSide string   `json:"host_side,omitempty"`
-	MAC      string   `json:"mac"`
-	MTU      int      `json:"mtu"`
-	Addrs    []string `json:"addrs"`
-	DHCP     []string `json:"dhcp,omitempty"` // those of Addrs that a DHCP lease gave (IPv4 with a lifetime)
+	HostSide string `json:"host_side,omitempty"`
+	// Missing: the lab put this interface in the node and it is gone
+	// (deleted in the node, or its peer or host end was).
+	Missing bool     `json:"missing,omitempty"`
+	MAC     string   `json:"mac"`
+	MTU     int      `json:"mtu"`
+	Addrs   []string `json:"addrs"`
+	DHCP    []string `json:"dhcp,omitempty"` // those of Addrs that a DHCP lease gave (IPv4 with a lifetime)
 }
 
 // NodeState is a node as seen on the host: its container and, when it
@@ -189,6 +192,14 @@ func Status(ctx context.Context, d *Docker, lab string) ([]NodeState, error) {
 				st.Interfaces, st.Gateways = readNS(ns)
 				ns.Close()
 			}
+		}
+		if st.Ready {
+			for _, name := range plannedInterfaces(lab, c.Node) {
+				if !slices.ContainsFunc(st.Interfaces, func(i IfaceState) bool { return i.Name == name }) {
+					st.Interfaces = append(st.Interfaces, IfaceState{Name: name, Missing: true, Addrs: []string{}})
+				}
+			}
+			sort.Slice(st.Interfaces, func(i, j int) bool { return st.Interfaces[i].Name < st.Interfaces[j].Name })
 		}
 		impaired := relayImpairments(lab)
 		for k := range st.Interfaces {

@@ -2,13 +2,16 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
@@ -27,6 +30,8 @@ type Executor struct {
 	plan   *planner.Plan
 	self   string // static netlab binary, bind-mounted as each node's init
 	host   *netlink.Handle
+
+	ifaces map[string][]planner.VethEnd // node -> the interfaces the plan puts in it
 
 	mu       sync.Mutex
 	existing map[string]Container // node -> container found before the run
@@ -49,7 +54,8 @@ func NewExecutor(ctx context.Context, d *Docker, plan *planner.Plan, self string
 		host.Close()
 		return nil, err
 	}
-	e := &Executor{docker: d, plan: plan, self: self, host: host, existing: map[string]Container{}, nodes: map[string]*running{}}
+	e := &Executor{docker: d, plan: plan, self: self, host: host, existing: map[string]Container{}, nodes: map[string]*running{},
+		ifaces: plan.Interfaces()}
 	for _, c := range list {
 		e.existing[c.Node] = c
 	}
@@ -129,13 +135,18 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return false, err
 		}
 		changed, err := EnsureLink(e.host, s.Veth, a, b)
-		return changed || removed, err
+		if err != nil {
+			return changed || removed, err
+		}
+		changed, err = withEnd(changed || removed, nil, a, s.Veth.A)
+		return withEnd(changed, err, b, s.Veth.B)
 	case planner.KindPort:
 		n, err := e.node(s.Node)
 		if err != nil {
 			return false, err
 		}
-		return EnsurePort(e.host, s.Veth, n.ns)
+		changed, err := EnsurePort(e.host, s.Veth, n.ns)
+		return withEnd(changed, err, n.ns, s.Veth.B)
 	case planner.KindRelay:
 		a, b, err := e.pair(s.Relay.Ends[0].Node, s.Relay.Ends[1].Node)
 		if err != nil {
@@ -149,11 +160,14 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		}
 		switch s.Kind {
 		case planner.KindMacvlan:
-			return EnsureMacvlan(e.host, s.Macvlan, n.ns)
+			changed, err := EnsureMacvlan(e.host, s.Macvlan, n.ns)
+			return withEnd(changed, err, n.ns, s.Macvlan.End)
 		case planner.KindVLANIf:
-			return EnsureVLANIf(n.ns, s.VLANIf)
+			changed, err := EnsureVLANIf(n.ns, s.VLANIf)
+			return withEnd(changed, err, n.ns, s.VLANIf.End)
 		}
-		return EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
+		changed, err := EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
+		return withEnd(changed, err, n.ns, s.Veth.B)
 	case planner.KindIsolate:
 		return EnsureIsolation(s.Isolate)
 	case planner.KindAddr, planner.KindRoute, planner.KindNAT, planner.KindFirewall, planner.KindNDPProxy:
@@ -201,6 +215,9 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		if err := writeInterfaces(lab, s.Node, e.ifaces[s.Node]); err != nil {
+			return false, err
+		}
 		file := filepath.Join(RunDir, lab, s.Node, readyFile)
 		if old, err := os.ReadFile(file); err == nil && string(old) == n.NetNS {
 			return false, nil
@@ -235,5 +252,81 @@ func (e *Executor) start(ctx context.Context, s *planner.Step) (bool, error) {
 	}
 	e.nodes[s.Node] = &running{Node: n, ns: ns}
 	e.mu.Unlock()
+	return changed, nil
+}
+
+// interfacesFile lists, in a node's run directory, the interfaces the lab
+// put in it, one a line: status reports those that went missing (a veth
+// goes whole when either end is deleted, so nothing else would show it).
+const interfacesFile = "interfaces"
+
+func writeInterfaces(lab, node string, ends []planner.VethEnd) error {
+	file := filepath.Join(RunDir, lab, node, interfacesFile)
+	names := make([]string, len(ends))
+	for i, e := range ends {
+		names[i] = e.Name
+	}
+	want := strings.Join(names, "\n")
+	if have, err := os.ReadFile(file); err == nil && string(have) == want {
+		return nil
+	}
+	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
+		return fmt.Errorf("record the interfaces of %s: %w", node, err)
+	}
+	return nil
+}
+
+// plannedInterfaces reads what writeInterfaces recorded.
+func plannedInterfaces(lab, node string) []string {
+	b, err := os.ReadFile(filepath.Join(RunDir, lab, node, interfacesFile))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(string(b), "\n")
+}
+
+// withEnd finishes an interface's step: once the interface exists, its
+// MAC and MTU as the file gives them.
+func withEnd(changed bool, err error, ns *NS, end planner.VethEnd) (bool, error) {
+	if err != nil {
+		return changed, err
+	}
+	set, err := ensureEnd(ns, end)
+	return changed || set, err
+}
+
+// ensureEnd sets a node interface's MAC and MTU where the file gives them
+// and they differ: a kept node follows an edited file, and up undoes a
+// change made by hand.
+func ensureEnd(ns *NS, e planner.VethEnd) (bool, error) {
+	if e.MAC == "" && e.MTU == 0 {
+		return false, nil
+	}
+	l, err := ns.h.LinkByName(e.Name)
+	if err != nil {
+		return false, fmt.Errorf("%s:%s: %w", e.Node, e.Name, err)
+	}
+	changed := false
+	if e.MTU != 0 && l.Attrs().MTU != e.MTU {
+		if err := ns.h.LinkSetMTU(l, e.MTU); err != nil {
+			return false, fmt.Errorf("set the MTU of %s:%s to %d: %w", e.Node, e.Name, e.MTU, err)
+		}
+		changed = true
+	}
+	if want := mac(e.MAC); want != nil && l.Attrs().HardwareAddr.String() != want.String() {
+		err := ns.h.LinkSetHardwareAddr(l, want)
+		if errors.Is(err, unix.EBUSY) { // a device that takes a new MAC only while down
+			if err = ns.h.LinkSetDown(l); err == nil {
+				err = ns.h.LinkSetHardwareAddr(l, want)
+				if upErr := ns.h.LinkSetUp(l); err == nil {
+					err = upErr
+				}
+			}
+		}
+		if err != nil {
+			return changed, fmt.Errorf("set the MAC of %s:%s to %s: %w", e.Node, e.Name, want, err)
+		}
+		changed = true
+	}
 	return changed, nil
 }

@@ -2,13 +2,16 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -147,18 +150,71 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 // LockLab takes the lab's lock (a file beside the run directories, which
-// down removes), waiting while another up of the lab holds it.
-func LockLab(lab string) (unlock func(), err error) {
+// down removes while it holds it), so that the commands that change a lab
+// (up, the watcher's up, down) run one at a time. When another holds it,
+// waiting is called once with who ("netlab up (pid 123)") and LockLab
+// waits. what names this command in the lock for the next one.
+func LockLab(lab, what string, waiting func(holder string)) (unlock func(), err error) {
 	if err := os.MkdirAll(RunDir, 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(RunDir, "."+lab+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock lab %s: %w", lab, err)
+	file := filepath.Join(RunDir, "."+lab+".lock")
+	told := false
+	for {
+		f, err := os.OpenFile(file, os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("lock lab %s: %w", lab, err)
+		}
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			if !told && waiting != nil {
+				holder, _ := os.ReadFile(file)
+				waiting(strings.TrimSpace(string(holder)))
+				told = true
+			}
+			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock lab %s: %w", lab, err)
+		}
+		// A down that held it removed the file: this lock is on a file
+		// nobody else will open again. Take the new one.
+		var held, now syscall.Stat_t
+		if syscall.Fstat(int(f.Fd()), &held) != nil || syscall.Stat(file, &now) != nil || held.Ino != now.Ino {
+			f.Close()
+			continue
+		}
+		f.Truncate(0)
+		f.WriteAt([]byte(fmt.Sprintf("netlab %s (pid %d)\n", what, os.Getpid())), 0)
+		return func() { f.Close() }, nil
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock lab %s: %w", lab, err)
+}
+
+// Died lists the lab's nodes whose container's process ended between
+// since and now, with the exit code of each one's last end, from the
+// engine's events: a node restarted by its restart policy since shows too.
+func (d *Docker) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+	f := filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "die"),
+		filters.Arg("label", naming.LabelLab+"="+lab))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs, errs := d.c.Events(ctx, events.ListOptions{Filters: f,
+		Since: strconv.FormatInt(since.Unix(), 10), Until: strconv.FormatFloat(float64(time.Now().UnixNano())/1e9, 'f', 3, 64)})
+	out := map[string]int{}
+	for {
+		select {
+		case m := <-msgs:
+			if time.Unix(0, m.TimeNano).Before(since) {
+				continue
+			}
+			code, _ := strconv.Atoi(m.Actor.Attributes["exitCode"])
+			out[m.Actor.Attributes[naming.LabelNode]] = code
+		case err := <-errs:
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return out, fmt.Errorf("read the engine's events: %w", err)
+		}
 	}
-	return func() { f.Close() }, nil
 }

@@ -357,10 +357,16 @@ func EnsureRoute(ns *NS, r *planner.Route) (changed bool, err error) {
 	} else {
 		route.Scope = netlink.SCOPE_LINK
 	}
+	// Protocol "static" marks the route as the lab file's (ip route shows
+	// "proto static"): up removes such routes when the file drops them, and
+	// leaves a student's own (protocol "boot") alone. An equal route of
+	// another protocol is taken over.
+	route.Protocol = unix.RTPROT_STATIC
 	existing, err := ns.h.RouteListFiltered(route.Family, &netlink.Route{Dst: route.Dst}, netlink.RT_FILTER_DST)
 	if err == nil {
 		for _, e := range existing {
-			if e.Gw.Equal(route.Gw) && (route.LinkIndex == 0 || e.LinkIndex == route.LinkIndex) && e.Dst != nil && e.Dst.String() == route.Dst.String() {
+			if e.Gw.Equal(route.Gw) && (route.LinkIndex == 0 || e.LinkIndex == route.LinkIndex) && e.Dst != nil && e.Dst.String() == route.Dst.String() &&
+				e.Protocol == unix.RTPROT_STATIC {
 				return false, nil
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/distribution/reference"
 )
 
 // MaxIfName is the longest interface name the kernel takes (IFNAMSIZ-1).
@@ -34,14 +36,15 @@ func applyDefaults(lab *Lab) {
 	}
 	for name, n := range lab.Nodes {
 		n.Name = name
+		n.inherited = map[string]bool{}
 		if n.Image == "" {
 			n.Image = lab.Defaults.Image
+			n.inherited["image"] = n.Image != ""
 		}
 		if n.Hostname == "" {
 			n.Hostname = name
 		}
 		d := &lab.Defaults
-		n.inherited = map[string]bool{}
 		n.Command = orList(n, "command", n.Command, d.Command)
 		n.Volumes = orList(n, "volumes", n.Volumes, d.Volumes)
 		n.CapAdd = orList(n, "cap_add", n.CapAdd, d.CapAdd)
@@ -167,10 +170,11 @@ type checker struct {
 	lab     *Lab
 	ps      *problems
 	members map[string][]member // network name -> interfaces on it, in node/interface order
+	images  map[string]error    // image reference -> why it is not one (nil: it is)
 }
 
 func check(lab *Lab, ps *problems) {
-	c := &checker{lab: lab, ps: ps, members: map[string][]member{}}
+	c := &checker{lab: lab, ps: ps, members: map[string][]member{}, images: map[string]error{}}
 	if !labelRe.MatchString(lab.Name) {
 		ps.add("name", "lab name %q is not a valid host name label (letters, digits and '-', at most 63)", lab.Name)
 	}
@@ -262,6 +266,8 @@ func (c *checker) node(n *Node) {
 	}
 	if n.Image == "" {
 		c.ps.addKey(at, "no image: set nodes.%s.image or defaults.image", n.Name)
+	} else if err := c.imageRef(n.Image); err != nil {
+		c.ps.add(n.at("image"), "%q is not an image reference: %v", n.Image, err)
 	}
 	if n.Hostname != n.Name && (!validDNSName(n.Hostname) || len(n.Hostname) > 63) {
 		c.ps.add(path(at, "hostname"), "%q is not a valid host name (dot-separated labels, at most 63 bytes)", n.Hostname)
@@ -783,4 +789,24 @@ func deriveMAC(lab string, m member) string {
 	}
 	h := f.Sum64()
 	return net.HardwareAddr{0x02, 0x43, byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h)}.String()
+}
+
+// imageRef checks an image reference the way the Docker engine will (a
+// name, a tag, a digest: "debian:12", "netlab/host"), or "oci:PATH" (an
+// OCI image layout) or "rootfs:PATH" (a root file system) for the runc
+// runtime, so that validate refuses what up would fail on.
+func (c *checker) imageRef(image string) error {
+	if err, ok := c.images[image]; ok {
+		return err
+	}
+	var err error
+	if kind, p, ok := strings.Cut(image, ":"); ok && (kind == "oci" || kind == "rootfs") {
+		if p == "" {
+			err = fmt.Errorf("%s: needs a path", kind)
+		}
+	} else if _, perr := reference.ParseNormalizedNamed(image); perr != nil {
+		err = fmt.Errorf("%v (write a name such as netlab/host or debian:12: lower case, no spaces)", strings.TrimPrefix(perr.Error(), "invalid reference format: "))
+	}
+	c.images[image] = err
+	return err
 }

@@ -6,11 +6,15 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netlab/netlab/checks/kathara"
 )
 
 // Check is one expectation of a working lab, run by netlab check: a probe
@@ -45,9 +49,12 @@ type Check struct {
 	Run      string     `yaml:"run,omitempty" json:"run,omitempty"`
 	Exit     *int       `yaml:"exit,omitempty" json:"exit,omitempty"`
 	Output   string     `yaml:"output,omitempty" json:"output,omitempty"`
+	// Signature is a Kathará builtin test signature (NODE.builtin), a
+	// path relative to the lab file.
+	Signature string `yaml:"signature,omitempty" json:"signature,omitempty"`
 
 	Index      int            `yaml:"-" json:"-"` // position under checks
-	Probe      string         `yaml:"-" json:"-"` // which probe: ping, tcp, udp, dns, path, http, route, address or run
+	Probe      string         `yaml:"-" json:"-"` // which probe: ping, tcp, udp, dns, path, http, route, address, run or signature
 	Node       string         `yaml:"-" json:"-"` // From or On
 	ExpectFail bool           `yaml:"-" json:"-"` // expect: fail
 	Wait       time.Duration  `yaml:"-" json:"-"` // parsed Within (0: no waiting)
@@ -60,29 +67,31 @@ type Check struct {
 	Nexthop    netip.Addr     `yaml:"-" json:"-"` // route: via
 	ExitCode   int            `yaml:"-" json:"-"` // run: Exit, default 0
 	OutputRe   *regexp.Regexp `yaml:"-" json:"-"` // run: compiled Output
+	Want       kathara.State  `yaml:"-" json:"-"` // signature: the file's state, read at load time
 }
 
 // Probes are the kinds of check, in the order the documentation gives them.
-var Probes = []string{"ping", "tcp", "udp", "dns", "path", "http", "route", "address", "run"}
+var Probes = []string{"ping", "tcp", "udp", "dns", "path", "http", "route", "address", "run", "signature"}
 
 // probeOptions are the keys each probe takes besides the common ones.
 var probeOptions = map[string][]string{
-	"ping":    {"count", "timeout"},
-	"tcp":     {"timeout"},
-	"udp":     {"timeout"},
-	"dns":     {"answer", "type", "server", "timeout"},
-	"path":    {"via", "timeout"},
-	"http":    {"status", "contains", "timeout"},
-	"route":   {"via"},
-	"address": {"is"},
-	"run":     {"exit", "output", "timeout"},
+	"ping":      {"count", "timeout"},
+	"tcp":       {"timeout"},
+	"udp":       {"timeout"},
+	"dns":       {"answer", "type", "server", "timeout"},
+	"path":      {"via", "timeout"},
+	"http":      {"status", "contains", "timeout"},
+	"route":     {"via"},
+	"address":   {"is"},
+	"run":       {"exit", "output", "timeout"},
+	"signature": {"timeout"},
 }
 
 // DefaultTimeouts are how long one try of each probe waits when the check
 // gives no timeout: ping per echo, path per hop, run for the command.
 var DefaultTimeouts = map[string]time.Duration{
 	"ping": 2 * time.Second, "tcp": 2 * time.Second, "udp": 2 * time.Second, "dns": 2 * time.Second,
-	"path": time.Second, "http": 5 * time.Second, "run": 10 * time.Second,
+	"path": time.Second, "http": 5 * time.Second, "run": 10 * time.Second, "signature": 10 * time.Second,
 }
 
 // probeArg is the value of the check's probe key.
@@ -106,6 +115,8 @@ func (ch *Check) probeArg(probe string) string {
 		return ch.Address
 	case "run":
 		return ch.Run
+	case "signature":
+		return ch.Signature
 	}
 	return ""
 }
@@ -346,7 +357,29 @@ func (c *checker) check(ch *Check) {
 			}
 			ch.OutputRe = re
 		}
+	case "signature":
+		c.checkSignature(pat, ch)
 	}
+}
+
+// checkSignature reads a Kathará builtin signature, relative to the lab
+// file.
+func (c *checker) checkSignature(at string, ch *Check) {
+	file := ch.Signature
+	if !filepath.IsAbs(file) && c.lab.File != "" {
+		file = filepath.Join(filepath.Dir(c.lab.File), file)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		c.ps.add(at, "cannot read %s: %v", file, unwrapPath(err))
+		return
+	}
+	want, err := kathara.ParseSignature(data)
+	if err != nil {
+		c.ps.add(at, "%s: %v", file, err)
+		return
+	}
+	ch.Want = want
 }
 
 // checkHost resolves HOST: a node, a host name of a node, or an address.

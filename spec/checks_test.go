@@ -2,6 +2,8 @@ package spec
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +134,30 @@ nodes:
 		if got.String() != want {
 			t.Errorf("%s resolves to %v, want %s", host, got, want)
 		}
+	}
+}
+
+// A signature check reads its Kathará signature, relative to the lab file,
+// when the file loads.
+func TestSignatureCheck(t *testing.T) {
+	dir := t.TempDir()
+	sig := `{"interfaces": {"lo": {"ip_addresses": ["127.0.0.1/8"], "state": "UNKNOWN"}}, "route": [], "listening_ports": [], "processes": []}`
+	if err := os.MkdirAll(filepath.Join(dir, "_test", "signature"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "_test", "signature", "h1.builtin"), []byte(sig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := "name: t\nnodes:\n  h1: {image: netlab/host}\nchecks:\n  - {on: h1, signature: _test/signature/h1.builtin, timeout: 3s}\n"
+	lab, err := Parse([]byte(src), filepath.Join(dir, "lab.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := lab.Checks[0]
+	if ch.Probe != "signature" || ch.Name != "h1 signature _test/signature/h1.builtin" || ch.Limit != 3*time.Second {
+		t.Errorf("check: probe %q, name %q, limit %s", ch.Probe, ch.Name, ch.Limit)
+	}
+	if lo := ch.Want.Interfaces["lo"]; lo.State != "UNKNOWN" || len(lo.Addresses) != 1 {
+		t.Errorf("signature read as %+v", ch.Want)
 	}
 }

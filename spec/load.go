@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"gopkg.in/yaml.v3"
@@ -55,7 +57,7 @@ func Parse(data []byte, file string) (*Lab, error) {
 			ps.add("", "the file is empty: a lab needs at least a name and nodes")
 			return nil, ps.err()
 		}
-		return nil, yamlSyntax(file, err)
+		return nil, syntaxError(file, data, err)
 	}
 	var extra yaml.Node
 	if dec.Decode(&extra) == nil {
@@ -102,6 +104,29 @@ func Parse(data []byte, file string) (*Lab, error) {
 		return nil, err
 	}
 	return lab, nil
+}
+
+// syntaxError reports a YAML syntax error at its place. yaml.v3 gives a
+// line only, and for many errors the line where the enclosing construct
+// began (an unclosed flow mapping three lines up, or the line before); a
+// second parser, goccy/go-yaml, finds the token at fault with its column.
+// When it sees no error, yaml.v3's report stands.
+func syntaxError(file string, data []byte, err error) (out error) {
+	defer func() {
+		if recover() != nil { // the second opinion must never cost the first
+			out = yamlSyntax(file, err)
+		}
+	}()
+	_, gerr := goccyparser.ParseBytes(data, 0)
+	var se *goccy.SyntaxError
+	if !errors.As(gerr, &se) || se.Token == nil || se.Token.Position == nil {
+		return yamlSyntax(file, err)
+	}
+	msg := se.Message
+	if strings.Contains(msg, "'\t'") {
+		msg = "a tab: YAML indents with spaces only"
+	}
+	return errors.Join(&Problem{File: file, Line: se.Token.Position.Line, Col: se.Token.Position.Column, Msg: msg})
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

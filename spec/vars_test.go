@@ -25,6 +25,12 @@ func imageLab(value string) string {
 	return "name: vars\nnodes:\n  h1:\n    image: " + value + "\n"
 }
 
+// A lab whose one node's command is the value under test (any text: an
+// image must be a valid reference).
+func commandLab(value string) string {
+	return "name: vars\nnodes:\n  h1:\n    image: busybox\n    command: " + value + "\n"
+}
+
 func TestSubstitute(t *testing.T) {
 	withEnv(t, map[string]string{"IMG": "busybox", "EMPTY": "", "TAG": "1.36", "REPO": "alpine"})
 	cases := []struct{ in, want string }{
@@ -54,12 +60,12 @@ func TestSubstitute(t *testing.T) {
 		{`"${IMG}"`, "busybox"},
 	}
 	for _, c := range cases {
-		lab, err := Parse([]byte(imageLab(c.in)), "lab.yaml")
+		lab, err := Parse([]byte(commandLab(c.in)), "lab.yaml")
 		if err != nil {
 			t.Errorf("%s: %v", c.in, err)
 			continue
 		}
-		if got := lab.Nodes["h1"].Image; got != c.want {
+		if got := strings.Join(lab.Nodes["h1"].Command, " "); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.in, got, c.want)
 		}
 	}

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,6 +81,91 @@ r1[mem]="256m"
 	}
 	if left := leftovers(t, "bad"); left != "" {
 		t.Errorf("an invalid lab left %s", left)
+	}
+}
+
+// Kathará's builtin tests as checks: pc1's signature (written as Kathará's
+// ltest wrote them, processes of Kathará's own included) holds; r1's was
+// altered (another address, a route r1 has not) and fails, saying what
+// differs.
+func TestKatharaBuiltinSignature(t *testing.T) {
+	name := labName(t)
+	dir := filepath.Join(t.TempDir(), name)
+	pc1 := `{
+    "interfaces": {
+        "eth0": {"ip_addresses": ["10.0.1.10/24"], "state": "UP"},
+        "lo": {"ip_addresses": ["127.0.0.1/8"], "state": "UNKNOWN"}
+    },
+    "route": [
+        {"dst": "10.0.1.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "10.0.1.10", "flags": []},
+        {"dst": "default", "gateway": "10.0.1.1", "dev": "eth0", "flags": []}
+    ],
+    "listening_ports": [
+        "tcp        0      0 0.0.0.0:8080            0.0.0.0:*               LISTEN     "
+    ],
+    "processes": ["/bin/bash /hostlab/pc1.startup", "busybox httpd -p 0.0.0.0:8080 -h /tmp", "tail -f /dev/null"]
+}`
+	r1 := `{
+    "interfaces": {
+        "eth0": {"ip_addresses": ["10.0.1.2/24"], "state": "UP"},
+        "lo": {"ip_addresses": ["127.0.0.1/8"], "state": "UNKNOWN"}
+    },
+    "route": [
+        {"dst": "10.0.1.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link", "prefsrc": "10.0.1.1", "flags": []},
+        {"dst": "10.0.9.0/24", "gateway": "10.0.1.254", "dev": "eth0", "flags": []}
+    ],
+    "listening_ports": [],
+    "processes": []
+}`
+	files := map[string]string{
+		"lab.conf":                    "pc1[0]=\"A\"\nr1[0]=\"A\"\nr1[image]=\"kathara/base\"\n",
+		"pc1.startup":                 "ip addr add 10.0.1.10/24 dev eth0\nip route add default via 10.0.1.1\nbusybox httpd -p 0.0.0.0:8080 -h /tmp\n",
+		"r1.startup":                  "ip addr add 10.0.1.1/24 dev eth0\n",
+		"_test/signature/pc1.builtin": pc1,
+		"_test/signature/r1.builtin":  r1,
+	}
+	for f, content := range files {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &lab{t: t, name: name, file: dir}
+	t.Cleanup(func() { l.down() })
+	if r := netlab(t, "up", dir); r.code != 0 {
+		t.Fatalf("netlab up %s: exit %d\n%s%s", dir, r.code, r.stdout, r.stderr)
+	}
+	r := netlab(t, "check", dir, "--json")
+	var rep struct {
+		Passed, Failed int
+		Checks         []struct {
+			Name, Probe, Detail string
+			Passed              bool
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("check --json: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if r.code != 1 || rep.Passed != 1 || rep.Failed != 1 || len(rep.Checks) != 2 {
+		t.Fatalf("check: exit %d, want 1 passed, 1 failed:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, c := range rep.Checks {
+		switch c.Name {
+		case "pc1: Kathará builtin test":
+			if !c.Passed || c.Probe != "signature" || !strings.Contains(c.Detail, "1 listening ports as signed") {
+				t.Errorf("pc1: %+v", c)
+			}
+		case "r1: Kathará builtin test":
+			for _, want := range []string{"eth0: address 10.0.1.2/24 missing", "eth0: extra address 10.0.1.1/24",
+				"route missing: 10.0.9.0/24 via 10.0.1.254 dev eth0"} {
+				if c.Passed || !strings.Contains(c.Detail, want) {
+					t.Errorf("r1's detail lacks %q: %+v", want, c)
+				}
+			}
+		default:
+			t.Errorf("unexpected check %+v", c)
+		}
 	}
 }
 

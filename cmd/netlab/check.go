@@ -27,7 +27,7 @@ type checkOptions struct {
 func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "check",
-		Usage:     "run a lab's checks against the running lab: ping, tcp, udp, dns, path, http, route, address, run",
+		Usage:     "run a lab's checks against the running lab: ping, tcp, udp, dns, path, http, route, address, run, signature",
 		ArgsUsage: "FILE | LAB",
 		Description: "Runs the checks: list of the lab file, from inside the nodes' network namespaces,\n" +
 			"several at once, and prints a table and a summary line. LAB is the name of a running\n" +

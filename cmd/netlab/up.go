@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"debug/elf"
 	"encoding/json"
@@ -169,14 +170,26 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	defer d.Close()
 	self, err := staticSelf()
 	if err != nil {
-		d.Close()
 		return err
 	}
-	defer d.Close()
 	if !opts.dryRun {
-		unlock, err := provider.LockLab(lab.Name) // one up of a lab at a time (the watcher's, a user's)
+		// Nodes run a copy named by its content, not this file, which may
+		// move or go (a removed checkout, a go install elsewhere).
+		installed, release, err := provider.InstallInit(self)
+		if err != nil {
+			return err
+		}
+		defer release()
+		self = installed
+	}
+	if !opts.dryRun {
+		// One command on a lab at a time: a user's up, the watcher's, down.
+		unlock, err := provider.LockLab(lab.Name, "up", func(holder string) {
+			fmt.Fprintf(stderr, "lab %s: %s is working on it; waiting…\n", lab.Name, holder)
+		})
 		if err != nil {
 			return err
 		}
@@ -200,6 +213,13 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("lab %s: %w; fix the cause and run netlab up again", lab.Name, err)
 	}
+	restored, err := provider.RestoreInits(ctx, d, lab.Name)
+	for _, node := range restored {
+		fmt.Fprintf(stdout, "put back the init binary of node %s (it was removed from %s)\n", node, provider.InitDir)
+	}
+	if err != nil {
+		return fmt.Errorf("lab %s: %w", lab.Name, err)
+	}
 	ex, err := provider.NewExecutor(ctx, d, p, self)
 	if err != nil {
 		return err
@@ -221,6 +241,9 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	}
 	if err != nil {
 		return fmt.Errorf("lab %s: %w", lab.Name, err)
+	}
+	if err := diedAtStart(ctx, d, lab.Name, start, prog.released, stderr); err != nil {
+		return err
 	}
 	if res.Changed == 0 && len(pruned) == 0 {
 		fmt.Fprintf(stdout, "lab %s is up to date (%d steps checked in %s)\n", lab.Name, res.Unchanged, took)
@@ -249,6 +272,9 @@ type progress struct {
 	total int
 	n     int
 	mu    sync.Mutex
+	// released are the nodes whose command this up started (their ready
+	// step did something).
+	released []string
 }
 
 func newProgress(w io.Writer, total int) *progress {
@@ -263,6 +289,9 @@ func (p *progress) event(e apply.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n++
+	if e.Outcome == apply.Changed && e.Step.Kind == planner.KindReady {
+		p.released = append(p.released, e.Step.Node)
+	}
 	word := map[apply.Outcome]string{apply.Changed: "done", apply.Unchanged: "ok", apply.Failed: "FAILED", apply.Skipped: "skipped"}[e.Outcome]
 	switch {
 	case e.Outcome == apply.Failed:
@@ -324,10 +353,20 @@ func runDown(ctx context.Context, lab string, parallel int, stdout io.Writer) er
 		return err
 	}
 	defer d.Close()
+	unlock, err := provider.LockLab(lab, "down", func(holder string) {
+		fmt.Fprintf(os.Stderr, "lab %s: %s is working on it; waiting…\n", lab, holder)
+	})
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	start := time.Now()
 	r, err := provider.Down(context.WithoutCancel(ctx), d, lab, parallel)
 	if err != nil {
 		return fmt.Errorf("down %s: %w", lab, err)
+	}
+	if _, err := provider.PruneInits(ctx, d); err != nil {
+		fmt.Fprintf(os.Stderr, "lab %s removed; cleaning %s: %v\n", lab, provider.InitDir, err)
 	}
 	if r.Containers+r.Interfaces+r.FirewallRules == 0 {
 		fmt.Fprintf(stdout, "lab %s: nothing to remove\n", lab)
@@ -410,6 +449,8 @@ func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 			}
 			line := i.Name + " " + strings.Join(addrs, " ")
 			switch {
+			case i.Missing:
+				line = i.Name + " (missing: deleted in the node or on the host; netlab up remakes it)"
 			case !i.Up:
 				line += " (down)"
 			case !i.Carrier:
@@ -530,4 +571,75 @@ func runExec(ctx context.Context, lab, node string, cmd []string) error {
 	}
 	args = append(append(args, c.Name), cmd...)
 	return syscall.Exec(docker, args, os.Environ())
+}
+
+// startGrace is how long up watches the nodes it released for a command
+// that ends at once (a typo in command, a missing program).
+const startGrace = 200 * time.Millisecond
+
+// diedAtStart reports the released nodes whose command ended since the up
+// began (the restart policy may have started them again already): the
+// node, its exit code and its last log lines; it stops them, so that they
+// do not start and die again and again, and fails.
+func diedAtStart(ctx context.Context, d *provider.Docker, lab string, since time.Time, released []string, stderr io.Writer) error {
+	if len(released) == 0 {
+		return nil
+	}
+	time.Sleep(startGrace)
+	died, err := d.Died(ctx, lab, since)
+	if err != nil {
+		return err
+	}
+	list, err := d.List(ctx, lab)
+	if err != nil {
+		return err
+	}
+	var dead []string
+	for _, c := range list {
+		code, ok := died[c.Node]
+		if !ok || !slices.Contains(released, c.Node) {
+			continue
+		}
+		dead = append(dead, c.Node)
+		fmt.Fprintf(stderr, "node %s: its command ended right after it started, with exit code %d; its last lines:\n", c.Node, code)
+		w := &prefixWriter{w: stderr, prefix: "  | "}
+		if err := d.Logs(ctx, c.ID, false, "10", w, w); err != nil {
+			fmt.Fprintf(stderr, "  (no logs: %v)\n", err)
+		}
+		w.flush()
+		if err := d.Stop(ctx, c.ID); err != nil {
+			fmt.Fprintf(stderr, "  (could not stop it: %v)\n", err)
+		}
+	}
+	if len(dead) > 0 {
+		return fmt.Errorf("lab %s: %s ended at start and stopped (%s): fix the command or image in the file and run netlab up again; netlab logs %s %s shows all of it",
+			lab, planner.Plural(len(dead), "node"), strings.Join(dead, ", "), lab, dead[0])
+	}
+	return nil
+}
+
+// prefixWriter writes each line with a prefix.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
+		p.buf = p.buf[i+1:]
+	}
+}
+
+func (p *prefixWriter) flush() {
+	if len(p.buf) > 0 {
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf)
+		p.buf = nil
+	}
 }

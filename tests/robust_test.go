@@ -1,0 +1,241 @@
+package tests
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// run runs a netlab binary other than the harness's.
+func runBin(t *testing.T, bin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s %v: %v", bin, args, err)
+	}
+	return r
+}
+
+// ownBinary copies netlab into a directory of the test's, with bytes
+// appended (ignored by the loader) so that its content, and with it its
+// copy in /var/lib/netlab/init, is the test's alone.
+func ownBinary(t *testing.T, tag string) string {
+	t.Helper()
+	data, err := os.ReadFile(netlabBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "netlab")
+	if err := os.WriteFile(bin, append(data, []byte("\x00test "+t.Name()+" "+tag)...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+func initOf(t *testing.T, container string) string {
+	t.Helper()
+	out, err := exec.Command("docker", "inspect", "-f", `{{index .Config.Labels "netlab.init"}}`, container).Output()
+	if err != nil {
+		t.Fatalf("docker inspect %s: %v", container, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestNodesDoNotDependOnTheBinary: nodes run a copy of netlab named by its
+// content, so a lab outlives the binary that brought it up; a node whose
+// copy was removed gets it back (running) or is made again (stopped); down
+// removes copies no lab uses.
+func TestNodesDoNotDependOnTheBinary(t *testing.T) {
+	name := labName(t)
+	file := writeLab(t, name, `defaults: {image: netlab/tiny}
+networks: {lan: {}}
+nodes:
+  a: {interfaces: {eth0: {network: lan, address: 10.74.0.1/24}}}
+  b: {interfaces: {eth0: {network: lan, address: 10.74.0.2/24}}}
+`)
+	l := &lab{t: t, name: name, file: file}
+	t.Cleanup(func() { l.down() })
+	first := ownBinary(t, "first")
+	if r := runBin(t, first, "up", file); r.code != 0 {
+		t.Fatalf("up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	init := initOf(t, name+"_a")
+	if !strings.HasPrefix(init, "/var/lib/netlab/init/netlab-") {
+		t.Fatalf("a's init is %q, not a copy under /var/lib/netlab/init", init)
+	}
+	// The binary that brought the lab up goes; a restarted node comes back
+	// (the watcher, which runs the copy too, rewires it).
+	os.Remove(first)
+	if out, err := exec.Command("docker", "restart", "-t", "0", name+"_b").CombinedOutput(); err != nil {
+		t.Fatalf("docker restart: %v: %s", err, out)
+	}
+	l.mustPing("a", "10.74.0.2")
+
+	// The copy goes too: up puts back a running node's from the node.
+	if err := os.Remove(init); err != nil {
+		t.Fatal(err)
+	}
+	second := ownBinary(t, "second")
+	r := runBin(t, second, "up", "--no-watch", file)
+	if r.code != 0 || !strings.Contains(r.stdout, "put back the init binary of node a") {
+		t.Fatalf("up after the init copy was removed: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if st, err := os.Stat(init); err != nil || !st.Mode().IsRegular() {
+		t.Fatalf("a's init not put back: %v", err)
+	}
+	// A stopped node whose copy is gone cannot start: up makes it again
+	// with the copy of the binary that runs up.
+	l.stopWatcher()
+	exec.Command("docker", "stop", "-t", "0", name+"_a").Run()
+	os.Remove(init)
+	r = runBin(t, second, "up", "--no-watch", file)
+	if r.code != 0 || !strings.Contains(r.stdout, "init is gone") {
+		t.Fatalf("up of a stopped node whose init is gone: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if now := initOf(t, name+"_a"); now == init || !strings.HasPrefix(now, "/var/lib/netlab/init/") {
+		t.Errorf("a was not made again with the new copy: %s", now)
+	}
+	l.mustPing("a", "10.74.0.2")
+	secondCopy := initOf(t, name+"_a")
+	if r := runBin(t, second, "down", name); r.code != 0 {
+		t.Fatalf("down: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(secondCopy); err == nil {
+		// Another lab may use the same binary: only then may it stay.
+		out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=netlab.init="+secondCopy).Output()
+		if strings.TrimSpace(string(out)) == "" {
+			t.Errorf("down left %s, which no container uses", secondCopy)
+		}
+	}
+}
+
+// TestUpReportsANodeThatDiesAtStart: a command that ends at once makes up
+// fail, naming the node, its exit status and its last lines.
+func TestUpReportsANodeThatDiesAtStart(t *testing.T) {
+	name := labName(t)
+	file := writeLab(t, name, `defaults: {image: netlab/tiny}
+nodes:
+  a: {command: "echo cannot find my config >&2; exit 3"}
+  b: {}
+`)
+	l := &lab{t: t, name: name, file: file}
+	t.Cleanup(func() { l.down() })
+	r := netlab(t, "up", "--no-watch", file)
+	if r.code != 1 {
+		t.Fatalf("up: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"node a: its command ended right after it started, with exit code 3", "  | cannot find my config", "1 node ended at start and stopped (a)"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("up does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "node b") {
+		t.Errorf("up blames b too:\n%s", r.stderr)
+	}
+	if r := netlab(t, "status", name); !strings.Contains(r.stdout, "│ a    │ exited") {
+		t.Errorf("a is not left stopped:\n%s", r.stdout)
+	}
+}
+
+// TestConcurrentCommandsOnALab: two ups of one file at once, and a down
+// with an up 0.2 s after it, run one after the other: every command
+// succeeds, the second says it waits, and the lab ends whole (or, after
+// the last down, gone).
+func TestConcurrentCommandsOnALab(t *testing.T) {
+	name := labName(t)
+	body := "defaults: {image: netlab/tiny}\nnetworks: {lan: {}}\nnodes:\n"
+	for _, n := range []string{"a", "b", "c", "d", "e", "f"} {
+		body += "  " + n + ": {interfaces: {eth0: {network: lan}}}\n"
+	}
+	body += "  h: {interfaces: {eth0: {network: lan, address: 10.75.0.200/24}}, publish: [\"127.0.0.1:24190:22\"]}\n"
+	body = strings.Replace(body, "networks: {lan: {}}", "networks: {lan: {subnet: 10.75.0.0/24}}", 1)
+	file := writeLab(t, name, body)
+	l := &lab{t: t, name: name, file: file}
+	t.Cleanup(func() { l.down() })
+
+	both := func(first, second []string, gap time.Duration) [2]result {
+		var out [2]result
+		var wg sync.WaitGroup
+		for i, args := range [][]string{first, second} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i] = netlab(t, args...)
+			}()
+			time.Sleep(gap)
+		}
+		wg.Wait()
+		return out
+	}
+	rs := both([]string{"up", file}, []string{"up", file}, 0)
+	for i, r := range rs {
+		if r.code != 0 {
+			t.Fatalf("concurrent up %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+		}
+	}
+	if !strings.Contains(rs[0].stderr+rs[1].stderr, "is working on it; waiting") {
+		t.Errorf("neither up said it waits:\n%s\n%s", rs[0].stderr, rs[1].stderr)
+	}
+	whole := func(when string) {
+		if r := netlab(t, "diff", file); !strings.Contains(r.stdout, "would change nothing") {
+			t.Errorf("%s: the lab differs from its file:\n%s%s", when, r.stdout, r.stderr)
+		}
+		if r := netlab(t, "status", name); strings.Contains(r.stdout, "not wired") || strings.Count(r.stdout, "│ running ") != 7 {
+			t.Errorf("%s: status:\n%s", when, r.stdout)
+		}
+	}
+	whole("after two ups at once")
+
+	rs = both([]string{"down", name}, []string{"up", file}, 200*time.Millisecond)
+	if rs[0].code != 0 || rs[1].code != 0 {
+		t.Fatalf("down then up: exit %d and %d\n%s%s\n%s%s", rs[0].code, rs[1].code, rs[0].stdout, rs[0].stderr, rs[1].stdout, rs[1].stderr)
+	}
+	whole("after a down and an up 0.2 s later")
+}
+
+// TestKilledUpThenUpThenDown: an up killed (SIGKILL) half-way leaves a
+// state the next up finishes, and down then leaves nothing.
+func TestKilledUpThenUpThenDown(t *testing.T) {
+	name := labName(t)
+	body := "defaults: {image: netlab/tiny}\nnetworks: {lan: {subnet: 10.76.0.0/24}}\nnodes:\n"
+	for i := 0; i < 12; i++ {
+		extra := ""
+		if i < 2 {
+			extra = ", p0: {address: 10.77.0." + string(rune('1'+i)) + "/30}"
+		}
+		body += "  n" + string(rune('a'+i)) + ": {interfaces: {eth0: {network: lan}" + extra + "}}\n"
+	}
+	body += "links:\n  - endpoints: [na:p0, nb:p0]\n    delay: 5ms\n"
+	file := writeLab(t, name, body)
+	l := &lab{t: t, name: name, file: file}
+	t.Cleanup(func() { l.down() })
+	for _, after := range []time.Duration{300 * time.Millisecond, 900 * time.Millisecond} {
+		cmd := exec.Command(netlabBin, "up", "--parallel", "2", file)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(after)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if r := netlab(t, "up", file); r.code != 0 {
+			t.Fatalf("up after an up killed at %s: exit %d\n%s%s", after, r.code, r.stdout, r.stderr)
+		}
+		if r := netlab(t, "diff", file); !strings.Contains(r.stdout, "would change nothing") {
+			t.Errorf("after an up killed at %s and another up, the lab differs:\n%s%s", after, r.stdout, r.stderr)
+		}
+		l.mustPing("na", "10.76.0.12")
+		l.down()
+	}
+}
