@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,14 +25,14 @@ const (
 	rmPrefix   = ".trash-" // DIR/.trash-<hex>-*: an entry being removed
 )
 
-// loader returns the image to unpack; tmp is a directory for its files,
-// removed after the unpack.
-type loader func(ctx context.Context, tmp string) (v1.Image, error)
+// filler writes an image's root filesystem into root, which does not exist
+// yet; tmp is a directory for other files, removed afterwards.
+type filler func(ctx context.Context, tmp, root string) error
 
-// ensure returns the entry for RootfsID id, making it with load when it is
-// missing: flattened into DIR/.tmp-<hex>-*/root under DIR/<hex>.lock, then
+// ensure returns the entry for RootfsID id, making it with fill when it is
+// missing: written to DIR/.tmp-<hex>-*/root under DIR/<hex>.lock, then
 // renamed to DIR/<hex>. unpacked says whether this call made it.
-func (c *Cache) ensure(ctx context.Context, id string, load loader) (dir string, unpacked bool, err error) {
+func (c *Cache) ensure(ctx context.Context, id string, fill filler) (dir string, unpacked bool, err error) {
 	name, err := entryName(id)
 	if err != nil {
 		return "", false, err
@@ -59,17 +57,16 @@ func (c *Cache) ensure(ctx context.Context, id string, load loader) (dir string,
 		return "", false, fmt.Errorf("rootfs cache: %w", err)
 	}
 	defer removeTree(tmp)
-	img, err := load(ctx, tmp)
-	if err != nil {
-		return "", false, err
-	}
-	flat := mutate.Extract(img)
-	defer flat.Close()
 	root := filepath.Join(tmp, "root")
-	if err := unpack(ctx, flat, root); err != nil {
+	if err := fill(ctx, tmp, root); err != nil {
 		return "", false, err
 	}
 	if err := os.Rename(root, dst); err != nil {
+		if isDir(dst) {
+			// Made meanwhile by a process that locked the lock file a
+			// Remove unlinked: the same content, so this copy goes.
+			return dst, false, nil
+		}
 		return "", false, fmt.Errorf("rootfs cache: %w", err)
 	}
 	return dst, true, nil
@@ -187,6 +184,12 @@ func (c *Cache) remove(name string) error {
 	if err := removeTree(trash); err != nil {
 		return fmt.Errorf("rootfs cache: remove %s: %w", trash, err)
 	}
+	// The lock file goes too, so a purged cache is empty. A Get waiting on
+	// it then makes the entry while another Get may make it under a new
+	// lock file: one of the two renames wins, the other keeps its result.
+	if err := os.Remove(filepath.Join(c.dir, name+lockSuffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("rootfs cache: %w", err)
+	}
 	return nil
 }
 
@@ -221,6 +224,9 @@ func (c *Cache) Prune(ctx context.Context, keep ...string) ([]string, error) {
 			}
 			if err := removeTree(filepath.Join(c.dir, n)); err != nil {
 				errs = append(errs, err)
+			}
+			if !isDir(filepath.Join(c.dir, hex)) {
+				os.Remove(filepath.Join(c.dir, hex+lockSuffix))
 			}
 			unlock()
 		case de.IsDir():

@@ -1,11 +1,12 @@
 // Package rootfs turns the images people already have into root
 // filesystems for the runc runtime: an image in the local Docker engine's
 // store ("netlab/host"), an OCI image layout directory ("oci:PATH") or a
-// plain root filesystem directory ("rootfs:PATH"). Images are flattened
-// (whiteouts applied) and unpacked once into a cache keyed by their layers'
-// chain ID (so images that differ only in configuration, like fopnp/www and
-// fopnp/dns, share one entry), where each node's overlayfs uses them as its
-// read-only lower layer.
+// plain root filesystem directory ("rootfs:PATH"). An image's layers are
+// read with go-containerregistry and applied, bottom first and whiteouts
+// included, once, into a cache keyed by their chain ID (so images that
+// differ only in configuration, like fopnp/www and fopnp/dns, share one
+// entry), where each node's overlayfs uses them as its read-only lower
+// layer.
 package rootfs
 
 import (
@@ -21,7 +22,6 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/docker/docker/client"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 )
@@ -169,8 +169,8 @@ func (c *Cache) getDocker(ctx context.Context, ref string) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image %q: %w", ref, err)
 	}
-	img.Dir, img.Unpacked, err = c.ensure(ctx, img.RootfsID, func(ctx context.Context, tmp string) (v1.Image, error) {
-		return dockerSave(ctx, cli, ins.ID, tmp)
+	img.Dir, img.Unpacked, err = c.ensure(ctx, img.RootfsID, func(ctx context.Context, tmp, root string) error {
+		return dockerSave(ctx, cli, ins.ID, tmp, root)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("image %q: %w", ref, err)
@@ -231,7 +231,9 @@ func (c *Cache) getOCI(ctx context.Context, spec string) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
 	}
-	out.Dir, out.Unpacked, err = c.ensure(ctx, out.RootfsID, func(context.Context, string) (v1.Image, error) { return img, nil })
+	out.Dir, out.Unpacked, err = c.ensure(ctx, out.RootfsID, func(ctx context.Context, _, root string) error {
+		return unpackImage(ctx, img, root)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -256,8 +257,14 @@ func TestDockerArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := NewCache(t.TempDir())
-	load := func(context.Context, string) (v1.Image, error) { return readSaved(path, id.String()) }
-	dir, unpacked, err := c.ensure(context.Background(), key, load)
+	fill := func(ctx context.Context, _, root string) error {
+		img, err := readSaved(path, id.String())
+		if err != nil {
+			return err
+		}
+		return unpackImage(ctx, img, root)
+	}
+	dir, unpacked, err := c.ensure(context.Background(), key, fill)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,9 +272,9 @@ func TestDockerArchive(t *testing.T) {
 		t.Errorf("ensure = %s, %v; want %s, unpacked", dir, unpacked, key)
 	}
 	checkTree(t, dir, randomFiles)
-	again, unpacked, err := c.ensure(context.Background(), key, func(context.Context, string) (v1.Image, error) {
-		t.Error("second ensure loads the image again")
-		return nil, errors.New("loaded again")
+	again, unpacked, err := c.ensure(context.Background(), key, func(context.Context, string, string) error {
+		t.Error("second ensure unpacks the image again")
+		return errors.New("unpacked again")
 	})
 	if err != nil || unpacked || again != dir {
 		t.Errorf("second ensure = %s, %v, %v; want %s from the cache", again, unpacked, err, dir)
@@ -491,6 +498,9 @@ func TestRemovePrune(t *testing.T) {
 	if ids, err := c.Entries(); err != nil || len(ids) != 0 {
 		t.Errorf("Entries after Remove = %v, %v", ids, err)
 	}
+	if des, err := os.ReadDir(c.Dir()); err != nil || len(des) != 0 {
+		t.Errorf("cache after Prune and Remove holds %v, %v; want nothing", des, err)
+	}
 	again, err := c.Get(ctx, bref)
 	if err != nil || !again.Unpacked {
 		t.Errorf("Get after Prune: %v, unpacked=%v; want it unpacked again", err, again != nil && again.Unpacked)
@@ -538,6 +548,7 @@ func TestUnpackSafety(t *testing.T) {
 		{"dotdot inside", []ent{{name: "a/../../escaped", body: "x"}}, "leaves the root"},
 		{"hard link out", []ent{{name: "h", typ: tar.TypeLink, link: "../outside/target"}}, "leaves the root"},
 		{"hard link to missing", []ent{{name: "h", typ: tar.TypeLink, link: "nothing"}}, "is not in the image"},
+		{"whiteout of the parent", []ent{{name: "a/", typ: tar.TypeDir}, {name: "a/.wh.."}}, "whiteout names no file"},
 		{"through absolute symlink", []ent{{name: "l", typ: tar.TypeSymlink, link: "OUTSIDE"}, {name: "l/escaped", body: "x"}}, ""},
 		{"through relative symlink", []ent{{name: "l", typ: tar.TypeSymlink, link: "../outside"}, {name: "l/escaped", body: "x"}, {name: "l/d/", typ: tar.TypeDir}}, ""},
 		{"through file", []ent{{name: "f", body: "x"}, {name: "f/escaped", body: "x"}}, ""},
@@ -555,7 +566,7 @@ func TestUnpackSafety(t *testing.T) {
 			for i := range tc.ents {
 				tc.ents[i].link = strings.ReplaceAll(tc.ents[i].link, "OUTSIDE", outside)
 			}
-			err := unpack(context.Background(), bytes.NewReader(layerTar(t, tc.ents)), filepath.Join(base, "root"))
+			err := unpack(context.Background(), tar.NewReader(bytes.NewReader(layerTar(t, tc.ents))), filepath.Join(base, "root"))
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("unpack: %v, want error %q", err, tc.wantErr)
 			}
@@ -567,5 +578,95 @@ func TestUnpackSafety(t *testing.T) {
 				t.Error("an entry escaped the root")
 			}
 		})
+	}
+}
+
+// TestOCIIndex: a tag naming an image index (a multi-platform image) gets
+// this machine's platform.
+func TestOCIIndex(t *testing.T) {
+	img, randomFiles := testImage(t)
+	foreign, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := "arm64"
+	if runtime.GOARCH == other {
+		other = "amd64"
+	}
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: foreign, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: other}}},
+		mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: runtime.GOARCH}}},
+	)
+	dir := filepath.Join(t.TempDir(), "layout")
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{annotationRefName: "multi"})); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewCache(t.TempDir()).Get(context.Background(), "oci:"+dir+":multi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConfig(t, got, img)
+	checkTree(t, got.Dir, randomFiles)
+}
+
+// TestLayerSemantics: layers apply bottom first, as Docker applies them:
+// a hard link keeps its file when an upper layer removes or replaces the
+// target's name (go-containerregistry's mutate.Extract loses it there:
+// its issues 977 and 2002), whiteouts remove whole directories, an opaque
+// marker keeps what its own layer put in the directory wherever it comes,
+// and a file and a directory replace each other.
+func TestLayerSemantics(t *testing.T) {
+	l1 := layer(t, []ent{
+		{name: "a", body: "old"},
+		{name: "b", typ: tar.TypeLink, link: "a"},
+		{name: "t1", body: "123"},
+		{name: "t2", typ: tar.TypeLink, link: "t1"},
+		{name: "d/", typ: tar.TypeDir},
+		{name: "d/x", body: "x"},
+		{name: "e", body: "e"},
+		{name: "s/", typ: tar.TypeDir},
+		{name: "s/y", body: "y"},
+		{name: "o/", typ: tar.TypeDir},
+		{name: "o/old", body: "old"},
+		{name: "o/sub/", typ: tar.TypeDir},
+		{name: "o/sub/old", body: "old"},
+	})
+	l2 := layer(t, []ent{
+		{name: ".wh.a"},
+		{name: "t1", body: "456"},
+		{name: ".wh.d"},
+		{name: "e/", typ: tar.TypeDir},
+		{name: "e/z", body: "z"},
+		{name: "s", body: "s"},
+		{name: "o/", typ: tar.TypeDir},
+		{name: "o/sub/", typ: tar.TypeDir},
+		{name: "o/sub/new", body: "new"},
+		{name: "o/.wh..wh..opq"},
+	})
+	img, err := mutate.AppendLayers(empty.Image, l1, l2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	if err := unpackImage(context.Background(), img, root); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{"b": "old", "t1": "456", "t2": "123", "e/z": "z", "s": "s", "o/sub/new": "new"} {
+		got, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v; want %q", p, got, err, want)
+		}
+	}
+	for _, p := range []string{"a", "d", "s/y", "o/old", "o/sub/old"} {
+		if _, err := os.Lstat(filepath.Join(root, p)); !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			t.Errorf("%s: %v, want it gone", p, err)
+		}
+	}
+	if fi, err := os.Lstat(filepath.Join(root, "e")); err != nil || !fi.IsDir() {
+		t.Errorf("e: %v, %v; want a directory", fi, err)
 	}
 }

@@ -16,27 +16,35 @@ import (
 )
 
 // dockerSave exports image id from the engine (the archive `docker save`
-// writes) into tmp and reads it. Saving by ID rather than by name exports
-// exactly the image inspected, even if the name moves meanwhile.
-func dockerSave(ctx context.Context, cli *client.Client, id, tmp string) (v1.Image, error) {
+// writes) into tmp and unpacks it into root. Saving by ID rather than by
+// name exports exactly the image inspected, even if the name moves
+// meanwhile. The archive is read from a file: it lists the layers in no
+// particular order and names their order only at its end. (Unpacking a
+// one-layer image while it arrives saved nothing: the engine writes the
+// whole archive into a directory of its own before it sends a byte.)
+func dockerSave(ctx context.Context, cli *client.Client, id, tmp, root string) error {
 	rc, err := cli.ImageSave(ctx, []string{id})
 	if err != nil {
-		return nil, fmt.Errorf("export from Docker: %w", err)
+		return fmt.Errorf("export from Docker: %w", err)
 	}
 	defer rc.Close()
 	path := filepath.Join(tmp, "image.tar")
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	_, err = io.Copy(f, rc)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("export from Docker: %w", err)
+		return fmt.Errorf("export from Docker: %w", err)
 	}
-	return readSaved(path, id)
+	img, err := readSaved(path, id)
+	if err != nil {
+		return err
+	}
+	return unpackImage(ctx, img, root)
 }
 
 // readSaved reads the image with ID id from a `docker save` archive of it.

@@ -13,49 +13,121 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 )
 
-// unpacker writes a flattened image tar (mutate.Extract's output: upper
-// layers first, whiteouts already applied, each path once) into a new
-// directory that only it writes to. It never follows a symbolic link while
-// writing: every path is checked against what it has created itself (kinds),
-// so an entry under a symlink or under any non-directory is skipped, as the
-// upper layer's non-directory hides it.
+// Whiteout files in a layer (OCI image spec, layer.md): ".wh.NAME" hides
+// NAME of the layers below, ".wh..wh..opq" everything they put in its
+// directory.
+const (
+	whiteoutPrefix = ".wh."
+	whiteoutOpaque = ".wh..wh..opq"
+)
+
+// unpacker applies an image's layers, bottom first, to a new directory
+// that only it writes to, as Docker and containerd apply them: an entry
+// replaces what lower layers have at its path (a hard link to the old file
+// keeps the old file), whiteouts remove. (go-containerregistry's
+// mutate.Extract flattens top first, which breaks hard links whose target
+// an upper layer replaced or removed: its issues 977 and 2002.)
+//
+// It never follows a symbolic link while writing: every path is checked
+// against what it has created itself (paths), so an entry under a symlink
+// or under any other non-directory is skipped, as a layer made from a real
+// file system cannot hold one.
 type unpacker struct {
 	root  string
 	owner bool // root: set ownership, make device nodes, require capabilities
-	// kinds is the tar type of every path created, "" being the root; a
-	// directory made only as another entry's parent is in implicit until its
-	// own entry arrives.
-	kinds    map[string]byte
-	implicit map[string]bool
-	dirs     []dirMeta         // applied last: writing children changes a directory's mtime
-	links    map[string]string // hard links waiting for their target: link -> target
-	buf      []byte
+	// uid and gid own what the unpacker creates; no chown is needed for
+	// entries of theirs (in images, most are root's).
+	uid, gid int
+	// paths holds every path created ("" is the root) with its type and
+	// the last layer that listed it (or needed it as a parent).
+	paths map[string]node
+	// dirs holds the directories' modes and times, applied last: writing
+	// children changes a directory's mtime, and a read-only mode would stop
+	// an unprivileged unpack. Directories made only as parents have none.
+	dirs  map[string]dirMeta
+	layer int
+	buf   []byte
+}
+
+type node struct {
+	kind  byte // tar type
+	layer int
 }
 
 type dirMeta struct {
-	rel   string
-	mode  uint32
-	atime time.Time
-	mtime time.Time
+	mode         uint32
+	atime, mtime time.Time
 }
 
-// unpack writes the tar stream r into dir, which must not exist yet.
-func unpack(ctx context.Context, r io.Reader, dir string) error {
+// newUnpacker makes the directory dir, which must not exist yet.
+func newUnpacker(dir string) (*unpacker, error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
+		return nil, err
+	}
+	// What it creates belongs to the root's owner and group (the group is
+	// the parent's if that has the set-group-ID bit: then so has the root).
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return nil, err
+	}
+	return &unpacker{
+		root:  dir,
+		owner: os.Geteuid() == 0,
+		uid:   int(st.Uid),
+		gid:   int(st.Gid),
+		paths: map[string]node{"": {kind: tar.TypeDir}},
+		dirs:  map[string]dirMeta{},
+		buf:   make([]byte, 1<<20),
+	}, nil
+}
+
+// unpackImage applies img's layers into root.
+func unpackImage(ctx context.Context, img v1.Image, root string) error {
+	layers, err := img.Layers()
+	if err != nil {
+		return fmt.Errorf("read image layers: %w", err)
+	}
+	u, err := newUnpacker(root)
+	if err != nil {
 		return err
 	}
-	u := &unpacker{
-		root:     dir,
-		owner:    os.Geteuid() == 0,
-		kinds:    map[string]byte{"": tar.TypeDir},
-		implicit: map[string]bool{"": true},
-		links:    map[string]string{},
-		buf:      make([]byte, 1<<20),
+	for i, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			return fmt.Errorf("read layer %d: %w", i, err)
+		}
+		err = u.apply(ctx, tar.NewReader(rc))
+		if err == nil {
+			// To its end, so a verifying reader checks the layer's digest.
+			_, err = io.Copy(io.Discard, rc)
+		}
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("layer %d: %w", i, err)
+		}
 	}
-	tr := tar.NewReader(r)
+	return u.finish()
+}
+
+// unpack writes one layer's entries into dir, which must not exist yet.
+func unpack(ctx context.Context, tr *tar.Reader, dir string) error {
+	u, err := newUnpacker(dir)
+	if err != nil {
+		return err
+	}
+	if err := u.apply(ctx, tr); err != nil {
+		return err
+	}
+	return u.finish()
+}
+
+// apply applies the next layer.
+func (u *unpacker) apply(ctx context.Context, tr *tar.Reader) error {
+	u.layer++
 	for n := 0; ; n++ {
 		if n%512 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -64,33 +136,46 @@ func unpack(ctx context.Context, r io.Reader, dir string) error {
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read image: %w", err)
+			return fmt.Errorf("read layer: %w", err)
 		}
 		if err := u.entry(hdr, tr); err != nil {
 			return fmt.Errorf("unpack %q: %w", hdr.Name, err)
 		}
 	}
-	if err := u.finishLinks(); err != nil {
-		return err
-	}
-	if u.implicit[""] {
+}
+
+// finish sets the directories' modes and times: deepest first, the root
+// last, so a parent's mode never stops the work on its children.
+func (u *unpacker) finish() error {
+	if _, ok := u.dirs[""]; !ok {
 		// No entry for the root itself: make it what Docker makes.
-		u.dirs = append(u.dirs, dirMeta{rel: "", mode: 0o755, atime: time.Now(), mtime: time.Now()})
+		now := time.Now()
+		u.dirs[""] = dirMeta{mode: 0o755, atime: now, mtime: now}
 	}
-	// Deepest first, so a parent's mode never stops the work on its children.
-	slices.SortStableFunc(u.dirs, func(a, b dirMeta) int {
-		return strings.Count(b.rel, "/") - strings.Count(a.rel, "/")
+	depth := func(rel string) int {
+		if rel == "" {
+			return -1
+		}
+		return strings.Count(rel, "/")
+	}
+	rels := slices.Collect(func(yield func(string) bool) {
+		for rel := range u.dirs {
+			if !yield(rel) {
+				return
+			}
+		}
 	})
-	for _, d := range u.dirs {
-		p := u.abs(d.rel)
+	slices.SortFunc(rels, func(a, b string) int { return depth(b) - depth(a) })
+	for _, rel := range rels {
+		d, p := u.dirs[rel], u.abs(rel)
 		if err := unix.Chmod(p, d.mode); err != nil {
-			return fmt.Errorf("unpack %q: %w", d.rel, err)
+			return fmt.Errorf("unpack %q: %w", rel, err)
 		}
 		if err := setTimes(p, d.atime, d.mtime); err != nil {
-			return fmt.Errorf("unpack %q: %w", d.rel, err)
+			return fmt.Errorf("unpack %q: %w", rel, err)
 		}
 	}
 	return nil
@@ -117,32 +202,91 @@ func clean(name string) (string, error) {
 	return strings.TrimPrefix(path.Clean("/"+name), "/"), nil
 }
 
-// parents makes sure every parent of rel is a directory it created,
-// creating missing ones; false when one is a non-directory (a symlink, a
-// file), which hides rel.
-func (u *unpacker) parents(rel string) (bool, error) {
-	if rel == "" {
-		return true, nil
-	}
+// parents makes sure every parent of rel is a directory it created, making
+// missing ones when create is set, and marks them as needed by this layer;
+// false when one is missing or a non-directory (a symlink, a file), which
+// hides rel.
+func (u *unpacker) parents(rel string, create bool) (bool, error) {
 	for i := 0; i < len(rel); i++ {
 		if rel[i] != '/' {
 			continue
 		}
 		p := rel[:i]
-		k, seen := u.kinds[p]
-		if seen {
-			if k != tar.TypeDir {
-				return false, nil
+		n, seen := u.paths[p]
+		switch {
+		case seen && n.kind != tar.TypeDir:
+			return false, nil
+		case !seen && !create:
+			return false, nil
+		case !seen:
+			if err := os.Mkdir(u.abs(p), 0o755); err != nil {
+				return false, err
 			}
-			continue
 		}
-		if err := os.Mkdir(u.abs(p), 0o755); err != nil {
-			return false, err
-		}
-		u.kinds[p] = tar.TypeDir
-		u.implicit[p] = true
+		u.paths[p] = node{kind: tar.TypeDir, layer: u.layer}
 	}
 	return true, nil
+}
+
+// removePath removes rel and, for a directory, everything under it.
+func (u *unpacker) removePath(rel string) error {
+	n, ok := u.paths[rel]
+	if !ok {
+		return nil
+	}
+	if n.kind != tar.TypeDir {
+		delete(u.paths, rel)
+		return os.Remove(u.abs(rel))
+	}
+	return u.removeAll(map[string]bool{rel: true})
+}
+
+// removeLower removes what layers below this one put under dir. A path
+// that this layer listed, or needed as a parent, stays with what it holds
+// from this layer.
+func (u *unpacker) removeLower(dir string) error {
+	roots := map[string]bool{}
+	for p, n := range u.paths {
+		if p == "" || n.layer >= u.layer || dir != "" && !strings.HasPrefix(p, dir+"/") {
+			continue
+		}
+		// Only the topmost: a parent in this layer, or dir itself.
+		if parent := parentOf(p); parent == dir || u.paths[parent].layer >= u.layer {
+			roots[p] = true
+		}
+	}
+	return u.removeAll(roots)
+}
+
+// removeAll removes the paths in roots and everything under them.
+func (u *unpacker) removeAll(roots map[string]bool) error {
+	if len(roots) == 0 {
+		return nil
+	}
+	for r := range roots {
+		if err := os.RemoveAll(u.abs(r)); err != nil {
+			return err
+		}
+	}
+	for p := range u.paths {
+		for q := p; q != ""; q = parentOf(q) {
+			if roots[q] {
+				delete(u.paths, p)
+				delete(u.dirs, p)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// parentOf is a relative path's parent ("" for the root's children).
+func parentOf(rel string) string {
+	i := strings.LastIndexByte(rel, '/')
+	if i < 0 {
+		return ""
+	}
+	return rel[:i]
 }
 
 func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
@@ -150,23 +294,53 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	dir, base := parentOf(rel), path.Base(rel)
+	if base == whiteoutOpaque {
+		if ok, err := u.parents(rel, false); !ok || err != nil {
+			return err
+		}
+		return u.removeLower(dir)
+	}
+	if name, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+		if name == "" || name == "." || name == ".." {
+			return errors.New("whiteout names no file")
+		}
+		if ok, err := u.parents(rel, false); !ok || err != nil {
+			return err
+		}
+		hidden := path.Join(dir, name)
+		if n, ok := u.paths[hidden]; ok && n.layer < u.layer {
+			return u.removePath(hidden)
+		}
+		return nil
+	}
 	switch hdr.Typeflag {
 	case tar.TypeDir, tar.TypeReg, tar.TypeSymlink, tar.TypeLink, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 	default:
 		return nil // nothing a root filesystem needs (tar's own metadata entries)
 	}
-	ok, err := u.parents(rel)
+	ok, err := u.parents(rel, true)
 	if err != nil || !ok {
 		return err
 	}
-	if k, seen := u.kinds[rel]; seen {
-		// The first entry for a path wins (upper layers come first); only a
-		// directory made as a parent takes its own entry's metadata.
-		if k == tar.TypeDir && hdr.Typeflag == tar.TypeDir && u.implicit[rel] {
-			delete(u.implicit, rel)
+	if old, seen := u.paths[rel]; seen {
+		if old.kind == tar.TypeDir && hdr.Typeflag == tar.TypeDir {
+			// A directory over a directory: the contents merge, the
+			// metadata is the upper one's.
+			u.paths[rel] = node{kind: tar.TypeDir, layer: u.layer}
 			return u.dir(rel, hdr)
 		}
-		return nil
+		if rel == "" {
+			return errors.New("the root is not a directory")
+		}
+		if hdr.Typeflag == tar.TypeLink {
+			if target, err := clean(hdr.Linkname); err == nil && target == rel {
+				return nil // a link to itself: already there
+			}
+		}
+		if err := u.removePath(rel); err != nil {
+			return err
+		}
 	}
 	p := u.abs(rel)
 	switch hdr.Typeflag {
@@ -174,16 +348,16 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		if err := os.Mkdir(p, 0o700); err != nil {
 			return err
 		}
-		u.kinds[rel] = tar.TypeDir
+		u.paths[rel] = node{kind: tar.TypeDir, layer: u.layer}
 		return u.dir(rel, hdr)
 	case tar.TypeReg:
-		u.kinds[rel] = tar.TypeReg
+		u.paths[rel] = node{kind: tar.TypeReg, layer: u.layer}
 		return u.file(p, hdr, r)
 	case tar.TypeSymlink:
 		if err := os.Symlink(hdr.Linkname, p); err != nil {
 			return err
 		}
-		u.kinds[rel] = tar.TypeSymlink
+		u.paths[rel] = node{kind: tar.TypeSymlink, layer: u.layer}
 		if err := u.chown(p, hdr); err != nil {
 			return err
 		}
@@ -193,9 +367,20 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("hard link to %q: %w", hdr.Linkname, err)
 		}
-		u.kinds[rel] = tar.TypeLink
-		u.links[rel] = target
-		return u.link(rel)
+		n, ok := u.paths[target]
+		if !ok {
+			return fmt.Errorf("hard link target %q is not in the image", hdr.Linkname)
+		}
+		if n.kind == tar.TypeDir {
+			return fmt.Errorf("hard link to directory %q", hdr.Linkname)
+		}
+		// link(2) does not follow a symlink target; the target's parents
+		// were checked when it was made.
+		if err := os.Link(u.abs(target), p); err != nil {
+			return err
+		}
+		u.paths[rel] = node{kind: n.kind, layer: u.layer}
+		return nil
 	default: // device nodes and fifos
 		mode := uint32(hdr.Mode & 0o7777)
 		switch hdr.Typeflag {
@@ -212,7 +397,7 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		if err := unix.Mknod(p, mode, int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))); err != nil {
 			return err
 		}
-		u.kinds[rel] = hdr.Typeflag
+		u.paths[rel] = node{kind: hdr.Typeflag, layer: u.layer}
 		if err := u.chown(p, hdr); err != nil {
 			return err
 		}
@@ -233,7 +418,7 @@ func (u *unpacker) dir(rel string, hdr *tar.Header) error {
 	if err := u.xattrs(p, hdr); err != nil {
 		return err
 	}
-	u.dirs = append(u.dirs, dirMeta{rel: rel, mode: uint32(hdr.Mode & 0o7777), atime: hdr.AccessTime, mtime: hdr.ModTime})
+	u.dirs[rel] = dirMeta{mode: uint32(hdr.Mode & 0o7777), atime: hdr.AccessTime, mtime: hdr.ModTime}
 	return nil
 }
 
@@ -245,7 +430,7 @@ func (u *unpacker) file(p string, hdr *tar.Header, r io.Reader) error {
 		return err
 	}
 	_, err = io.CopyBuffer(struct{ io.Writer }{f}, r, u.buf)
-	if err == nil && u.owner {
+	if err == nil && u.owner && (hdr.Uid != u.uid || hdr.Gid != u.gid) {
 		err = f.Chown(hdr.Uid, hdr.Gid)
 	}
 	if err == nil {
@@ -263,58 +448,10 @@ func (u *unpacker) file(p string, hdr *tar.Header, r io.Reader) error {
 	return setTimes(p, hdr.AccessTime, hdr.ModTime)
 }
 
-// link makes the hard link rel when its target exists; otherwise it waits
-// (in the flattened stream a lower layer's target comes after the link).
-func (u *unpacker) link(rel string) error {
-	target := u.links[rel]
-	k, seen := u.kinds[target]
-	if !seen {
-		return nil
-	}
-	if k == tar.TypeDir {
-		return fmt.Errorf("hard link to directory %q", target)
-	}
-	if _, waiting := u.links[target]; waiting {
-		return nil
-	}
-	if err := os.Link(u.abs(target), u.abs(rel)); err != nil {
-		return err
-	}
-	delete(u.links, rel)
-	return nil
-}
-
-// finishLinks makes the hard links that waited for their targets.
-func (u *unpacker) finishLinks() error {
-	for len(u.links) > 0 {
-		before := len(u.links)
-		for _, rel := range slices.Sorted(mapKeys(u.links)) {
-			if err := u.link(rel); err != nil {
-				return fmt.Errorf("unpack %q: %w", rel, err)
-			}
-		}
-		if len(u.links) == before {
-			rel := slices.Sorted(mapKeys(u.links))[0]
-			return fmt.Errorf("unpack %q: hard link target %q is not in the image", rel, u.links[rel])
-		}
-	}
-	return nil
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // chown sets the owner when running as root (an unprivileged unpack keeps
 // its own).
 func (u *unpacker) chown(p string, hdr *tar.Header) error {
-	if !u.owner {
+	if !u.owner || hdr.Uid == u.uid && hdr.Gid == u.gid {
 		return nil
 	}
 	return unix.Lchown(p, hdr.Uid, hdr.Gid)

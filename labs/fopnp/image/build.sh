@@ -5,6 +5,10 @@
 # dns, ftp, mail and www, each that root with its role's start command.
 # Cached: nothing is rebuilt while the inputs (this folder) are unchanged,
 # and the downloaded root is kept while packages.txt is unchanged.
+#
+# build.sh --oci DIR needs no Docker engine: it writes the same images as an
+# OCI image layout in DIR instead, one manifest per role tagged with its name
+# and all sharing one layer, for the runc runtime (image: oci:DIR:www).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${NETLAB_CACHE:-/var/cache/netlab}/fopnp
@@ -12,6 +16,11 @@ debs=${NETLAB_CACHE:-/var/cache/netlab}/debs # shared with the other image famil
 suite=bookworm
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 roles=(base dns ftp mail www)
+oci=
+if [ "${1:-}" = --oci ]; then
+  oci=${2:?build: --oci needs a directory}
+  oci=$(realpath -m "$oci")
+fi
 
 [ "$(id -u)" = 0 ] || { echo "build: run as root (debootstrap and chroot need it)" >&2; exit 1; }
 command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
@@ -20,10 +29,14 @@ command -v openssl >/dev/null || apt-get install -y -qq openssl >/dev/null
 inputs=$(cd "$here" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 current=1
 for r in "${roles[@]}"; do
-  [ "$(docker image inspect -f '{{index .Config.Labels "fopnp.inputs"}}' fopnp/$r 2>/dev/null)" = "$inputs" ] || current=0
+  if [ -n "$oci" ]; then
+    [ "$(cat "$oci/fopnp.inputs" 2>/dev/null)" = "$inputs" ] || current=0
+  else
+    [ "$(docker image inspect -f '{{index .Config.Labels "fopnp.inputs"}}' fopnp/$r 2>/dev/null)" = "$inputs" ] || current=0
+  fi
 done
 if [ $current = 1 ]; then
-  echo "fopnp images are up to date ($inputs)"
+  echo "fopnp images are up to date ($inputs)${oci:+ in $oci}"
   exit 0
 fi
 
@@ -67,7 +80,7 @@ done
 
 step 3 "configure the root: users, keys, CA, postfix, dovecot, vsftpd, nginx, dnsmasq"
 work=$(mktemp -d "$cache/work.XXXX")
-cleanup() { umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work" ${out:+"$out"}; }
 trap cleanup EXIT
 mkdir "$work/root"
 tar -C "$work/root" -xf "$pristine"
@@ -79,9 +92,49 @@ mount -t proc proc "$work/root/proc"
 chroot "$work/root" /bin/sh -s <"$here/configure.sh"
 umount "$work/root/proc"
 
+path='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+if [ -n "$oci" ]; then
+  # An OCI image layout (image-spec v1.1 image-layout.md): blobs named by
+  # their sha256; one uncompressed layer, a config and a manifest per role;
+  # index.json tags each manifest with its role. Written beside DIR, then
+  # moved into place.
+  step 4 "OCI image layout: ${roles[*]}"
+  out=$(mktemp -d "$(dirname "$oci")/.oci.XXXX")
+  mkdir -p "$out/blobs/sha256"
+  blob() { # FILE: moves it to the blobs, prints "sha256:HEX SIZE"
+    local h s
+    h=$(sha256sum "$1" | cut -c1-64)
+    s=$(stat -c %s "$1")
+    mv "$1" "$out/blobs/sha256/$h"
+    echo "sha256:$h $s"
+  }
+  tar -C "$work/root" --numeric-owner --xattrs --xattrs-include='*' -cf "$out/layer" .
+  read -r layer lsize < <(blob "$out/layer")
+  arch=$(dpkg --print-architecture) # amd64, arm64: Debian's names are OCI's
+  manifests=
+  for r in "${roles[@]}"; do
+    printf '{"architecture":"%s","os":"linux","config":{"Env":["%s"],"Cmd":["/usr/local/sbin/fopnp-start","%s"],"Labels":{"fopnp.inputs":"%s","fopnp.role":"%s"}},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+      "$arch" "$path" "$r" "$inputs" "$r" "$layer" >"$out/config"
+    read -r config csize < <(blob "$out/config")
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}' \
+      "$config" "$csize" "$layer" "$lsize" >"$out/manifest"
+    read -r manifest msize < <(blob "$out/manifest")
+    manifests+="${manifests:+,}{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$manifest\",\"size\":$msize,\"annotations\":{\"org.opencontainers.image.ref.name\":\"$r\"}}"
+  done
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s]}\n' "$manifests" >"$out/index.json"
+  printf '{"imageLayoutVersion":"1.0.0"}\n' >"$out/oci-layout"
+  echo "$inputs" >"$out/fopnp.inputs"
+  chmod 755 "$out"
+  rm -rf "$oci"
+  mv "$out" "$oci"
+  echo "fopnp OCI layout written ($inputs): $oci, $(du -sm "$oci" | cut -f1) MB; use image: oci:$oci:ROLE (${roles[*]})"
+  echo "root's key for ssh from the host: $pki/id_ed25519 (or password abc123)"
+  exit 0
+fi
+
 step 4 "import fopnp/rootfs"
 tar -C "$work/root" -c . | docker import \
-  -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  -c "ENV $path" \
   -c "LABEL fopnp.inputs=$inputs" \
   -c 'CMD ["/usr/local/sbin/fopnp-start", "base"]' - fopnp/rootfs >/dev/null
 
