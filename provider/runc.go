@@ -42,8 +42,12 @@ import (
 // RuncRoot is runc's state directory for netlab's nodes.
 var RuncRoot = filepath.Join(RunDir, ".runc")
 
-// annotationImage records the image a runc node was made from.
-const annotationImage = "netlab.image"
+// Annotations of a runc node besides netlab's labels: the image it was
+// made from, and the unpacked root its overlay has as lower layer.
+const (
+	annotationImage = "netlab.image"
+	annotationLower = "netlab.lower"
+)
 
 // Runc runs nodes with the runc binary.
 type Runc struct {
@@ -290,6 +294,7 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 	annotations[naming.LabelConfig] = c.Config().Label()
 	annotations[naming.LabelInit] = self
 	annotations[annotationImage] = c.Image
+	annotations[annotationLower] = img.Dir
 	mounts := []specs.Mount{
 		{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
 		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
@@ -607,11 +612,17 @@ func (r *Runc) Start(ctx context.Context, id string) (Node, error) {
 		return Node{}, err
 	}
 	if !mounted(cfg.Root.Path) {
-		img, err := r.image(ctx, cfg.Annotations[annotationImage])
-		if err != nil {
-			return Node{}, err
+		// The root it was made on: a rebuilt image's would not match the
+		// node's own layer. Gone from the cache: the image's current one.
+		lower := cfg.Annotations[annotationLower]
+		if _, err := os.Stat(lower); lower == "" || err != nil {
+			img, err := r.image(ctx, cfg.Annotations[annotationImage])
+			if err != nil {
+				return Node{}, err
+			}
+			lower = img.Dir
 		}
-		if err := mountOverlay(img.Dir, dir); err != nil {
+		if err := mountOverlay(lower, dir); err != nil {
 			return Node{}, err
 		}
 	}
@@ -685,7 +696,7 @@ func (r *Runc) List(ctx context.Context, lab string) ([]Container, error) {
 		}
 		labels := map[string]string{}
 		for k, v := range cfg.Annotations {
-			if k != annotationImage {
+			if k != annotationImage && k != annotationLower {
 				labels[k] = v
 			}
 		}
