@@ -611,6 +611,9 @@ func (r *Runc) Start(ctx context.Context, id string) (Node, error) {
 	if err != nil {
 		return Node{}, err
 	}
+	if err := os.Remove(filepath.Join(dir, stoppedMark)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Node{}, err
+	}
 	if !mounted(cfg.Root.Path) {
 		// The root it was made on: a rebuilt image's would not match the
 		// node's own layer. Gone from the cache: the image's current one.
@@ -732,10 +735,19 @@ func (r *Runc) Died(ctx context.Context, lab string, since time.Time) (map[strin
 	return out, nil
 }
 
-// Stop sends the node's process SIGTERM, then SIGKILL after 10 s.
+// stoppedMark, in a bundle, says that the node was stopped on purpose:
+// the lab's watcher does not start it again (up and start do).
+const stoppedMark = "stopped"
+
+// Stop sends the node's process SIGTERM, then SIGKILL after 10 s, and
+// marks it stopped.
 func (r *Runc) Stop(ctx context.Context, id string) error {
-	if !r.Has(id) {
+	dir, ok := bundleOf(id)
+	if !ok || !r.Has(id) {
 		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, stoppedMark), nil, 0o644); err != nil {
+		return fmt.Errorf("stop container %s: %w", id, err)
 	}
 	for _, sig := range []string{"TERM", "KILL"} {
 		if pid, _ := r.process(id); pid == 0 {

@@ -73,6 +73,9 @@ func Watch(ctx context.Context, lab, file, self, pidFile string) error {
 	log.Printf("watching lab %s (%s)", lab, file)
 	kick := make(chan struct{}, 1)
 	go rewire(ctx, lab, file, self, kick)
+	if _, err := os.Stat(filepath.Join(RunDir, lab, ".runc")); err == nil {
+		return watchRunc(ctx, lab, kick)
+	}
 	for first := true; ctx.Err() == nil; first = false {
 		d, err := NewDocker(ctx)
 		if err != nil {

@@ -164,14 +164,31 @@ func TestImpairAtRunTime(t *testing.T) {
 // typed; down stops the watcher.
 func TestWatcherRewiresRestartedNodes(t *testing.T) {
 	l := up(t, p2p)
-	if onRunc() { // the watcher follows Docker's events: a runc lab has none, and status says so
-		if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "runtime runc: no watcher") {
-			t.Errorf("status of a runc lab does not say it has no watcher:\n%s", r.stdout)
-		}
-		return
-	}
 	if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "watcher: running") {
 		t.Fatalf("no watcher after up:\n%s", r.stdout)
+	}
+	if l.onRunc() {
+		// No engine restarts a runc node: the watcher sees its process end
+		// (a pidfd), starts it again and rewires it; one stopped on purpose
+		// stays down.
+		l.kill("b")
+		start := time.Now()
+		ok := false
+		for time.Since(start) < 5*time.Second && !ok {
+			_, code := l.exec("a", "ping", "-c", "1", "-W", "1", "10.1.1.2")
+			ok = code == 0
+		}
+		if !ok {
+			log, _ := os.ReadFile("/run/netlab/" + l.name + "/watch.log")
+			t.Fatalf("after b's process was killed, b was not started and rewired within 5 s; watcher log:\n%s", log)
+		}
+		t.Logf("b killed: answers again after %s", time.Since(start).Round(time.Millisecond))
+		l.stop("b")
+		time.Sleep(2 * time.Second)
+		if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "│ b    │ exited") {
+			t.Errorf("the watcher started b again after netlab stop:\n%s", r.stdout)
+		}
+		return
 	}
 	for _, restart := range [][]string{{"restart", "-t", "0"}, {"stop", "-t", "0"}} {
 		args := append(append([]string{}, restart...), l.name+"_b")

@@ -153,9 +153,6 @@ func up(t *testing.T, body string) *lab {
 // hand; their ups then run with --no-watch.
 func (l *lab) stopWatcher() {
 	l.t.Helper()
-	if l.onRunc() {
-		return // a runc lab has none
-	}
 	data, err := os.ReadFile("/run/netlab/" + l.name + "/watch.pid")
 	if err != nil {
 		l.t.Fatalf("no watcher: %v", err)
@@ -267,7 +264,17 @@ func (l *lab) restart(node string) {
 		}
 		return
 	}
+	old := runcState(l.container(node)).Created
 	l.kill(node)
+	if l.watched() { // the watcher starts it again (and rewires it)
+		for i := 0; i < 200; i++ {
+			if st := runcState(l.container(node)); st.Created != old && runcPidAlive(l.container(node)) {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		l.t.Fatalf("the watcher did not start %s again within 10 s", node)
+	}
 	if out, err := exec.Command("runc", "--root", runcRoot, "delete", "--force", l.container(node)).CombinedOutput(); err != nil {
 		l.t.Fatalf("runc delete: %v %s", err, out)
 	}
@@ -281,6 +288,16 @@ func (l *lab) restart(node string) {
 	if err := cmd.Run(); err != nil {
 		l.t.Fatalf("runc run: %v", err)
 	}
+}
+
+// watched tells whether the lab's watcher runs.
+func (l *lab) watched() bool {
+	data, err := os.ReadFile("/run/netlab/" + l.name + "/watch.pid")
+	if err != nil {
+		return false
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	return pid > 0 && syscall.Kill(pid, 0) == nil
 }
 
 // kill kills a node's process (SIGKILL) and waits until it is gone: the

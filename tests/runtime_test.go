@@ -31,7 +31,9 @@ links: [[a:eth0, b:eth0]]
 `)
 	l := &lab{t: t, name: name, file: file, runtime: "runc"}
 	t.Cleanup(func() { l.down() })
-	if r := netlabRaw(t, "up", file); r.code != 0 {
+	// No watcher: this test is about what up does (the watcher's test
+	// has the watcher start a killed node).
+	if r := netlabRaw(t, "up", "--no-watch", file); r.code != 0 {
 		t.Fatalf("up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := netlab(t, "status", name, "--json"); strings.Count(r.stdout, `"runtime": "runc"`) != 2 {
@@ -59,7 +61,7 @@ links: [[a:eth0, b:eth0]]
 	})
 
 	// Another runtime is refused while the lab runs.
-	if r := netlabRaw(t, "up", "--runtime", "docker", file); r.code == 0 || !strings.Contains(r.stderr, "runs on the runc runtime") {
+	if r := netlabRaw(t, "up", "--no-watch", "--runtime", "docker", file); r.code == 0 || !strings.Contains(r.stderr, "runs on the runc runtime") {
 		t.Errorf("up --runtime docker of a runc lab: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
@@ -69,14 +71,14 @@ links: [[a:eth0, b:eth0]]
 	if r := netlab(t, "status", name); !strings.Contains(r.stdout, "│ a    │ exited") {
 		t.Errorf("status after a's process was killed:\n%s", r.stdout)
 	}
-	if r := netlabRaw(t, "up", file); r.code != 0 || !strings.Contains(r.stdout, "is up:") {
+	if r := netlabRaw(t, "up", "--no-watch", file); r.code != 0 || !strings.Contains(r.stdout, "is up:") {
 		t.Fatalf("up after a was killed: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if _, code := l.exec("a", "test", "-f", "/kept"); code != 0 {
 		t.Error("a's own layer was not kept across its restart")
 	}
 	l.mustPing("a", "10.81.1.2")
-	if r := netlabRaw(t, "up", file); !strings.Contains(r.stdout, "is up to date") {
+	if r := netlabRaw(t, "up", "--no-watch", file); !strings.Contains(r.stdout, "is up to date") {
 		t.Errorf("second up after the repair:\n%s%s", r.stdout, r.stderr)
 	}
 }

@@ -261,7 +261,7 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	} else {
 		fmt.Fprintf(stdout, "lab %s is up: %d steps done, %d already in place, in %s\n", lab.Name, res.Changed, res.Unchanged, took)
 	}
-	if !opts.noWatch && runtime == provider.RuntimeDocker { // the watcher follows Docker's events
+	if !opts.noWatch {
 		if _, err := provider.EnsureWatcher(lab.Name, p.FileLabel(), self); err != nil {
 			fmt.Fprintf(stderr, "lab %s: %v: restarted nodes stay unwired until netlab up\n", lab.Name, err)
 		}
@@ -468,11 +468,8 @@ func runStatus(ctx context.Context, lab string, asJSON bool, stdout io.Writer) e
 
 func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
 	fmt.Fprintf(w, "lab %s\n", lab)
-	runc := len(nodes) > 0 && nodes[0].Runtime == provider.RuntimeRunc
 	if pid, ok := provider.WatcherRunning(lab); ok {
 		fmt.Fprintf(w, "watcher: running (pid %d), rewires restarted nodes; log %s\n", pid, provider.WatcherLog(lab))
-	} else if runc {
-		fmt.Fprintf(w, "runtime runc: no watcher; a node whose process ends stays down until netlab up\n")
 	} else if len(nodes) > 0 {
 		fmt.Fprintf(w, "watcher: not running: a restarted node stays unwired until netlab up\n")
 	}
