@@ -2,8 +2,9 @@
 GO      ?= go
 BIN     := bin/netlab
 FUZZTIME ?= 20s
+BENCHNODES ?= 20000
 
-.PHONY: help build setup images fopnp test unit fuzz bench bench-up bench-relay soak graphs clean
+.PHONY: help build setup images fopnp test unit fuzz bench bench-big bench-up bench-relay soak graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -37,8 +38,11 @@ unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need 
 fuzz: ## fuzz the lab loader for FUZZTIME (default 20s)
 	$(GO) test ./spec -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 
-bench: ## planner benchmarks: 250/500/1000 nodes, 2 links per node
-	$(GO) test ./planner -run '^$$' -bench . -benchmem -count 3
+bench: ## load, plan and draw generated chains and stars of 1,000 to BENCHNODES (20,000) nodes; ns/node stays flat
+	$(GO) test ./planner ./graph -run '^$$' -bench . -benchmem -benchtime 1x -args -nodes $(BENCHNODES)
+
+bench-big: ## make bench up to 100,000 nodes, the most a lab may have (several minutes, about 3 GB)
+	$(MAKE) bench BENCHNODES=100000
 
 bench-up: ## netlab up/down on both runtimes vs plain docker run/rm for chain and star labs of 10, 50, 100 nodes (root)
 	scripts/bench-up.sh

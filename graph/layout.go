@@ -1,6 +1,9 @@
 package graph
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Layout: the topology becomes a graph of vertices (nodes and networks).
 // Each connected part is drawn as a tree grown from its center (the vertex
@@ -94,30 +97,50 @@ func newLayout(t *Topology) *layout {
 	return l
 }
 
-// bfs returns each vertex's distance from root (-1 if unreachable).
-func (l *layout) bfs(root int, dist []int) []int {
-	for i := range dist {
-		dist[i] = -1
+// search is a breadth-first search over the layout's graph, run again and
+// again: it resets only what the previous run set, so that a lab of many
+// small parts is not searched in quadratic time.
+type search struct {
+	l      *layout
+	dist   []int // distance from the root, -1 if not reached
+	parent []int // the previous vertex on a shortest path from the root
+	order  []int // the vertices reached, nearest first
+}
+
+func (l *layout) newSearch() *search {
+	s := &search{l: l, dist: make([]int, len(l.v)), parent: make([]int, len(l.v))}
+	for i := range s.dist {
+		s.dist[i] = -1
 	}
-	dist[root] = 0
-	order := []int{root}
-	for k := 0; k < len(order); k++ {
-		u := order[k]
-		for _, w := range l.adj[u] {
-			if dist[w] < 0 {
-				dist[w] = dist[u] + 1
-				order = append(order, w)
+	return s
+}
+
+// from searches from root and returns the vertices reached, nearest first
+// (valid until the next search).
+func (s *search) from(root int) []int {
+	for _, u := range s.order {
+		s.dist[u] = -1
+	}
+	s.dist[root] = 0
+	s.order = append(s.order[:0], root)
+	for k := 0; k < len(s.order); k++ {
+		u := s.order[k]
+		for _, w := range s.l.adj[u] {
+			if s.dist[w] < 0 {
+				s.dist[w] = s.dist[u] + 1
+				s.parent[w] = u
+				s.order = append(s.order, w)
 			}
 		}
 	}
-	return order
+	return s.order
 }
 
 // components returns the connected parts, each as vertex indexes.
 func (l *layout) components() [][]int {
 	var parts [][]int
 	seen := make([]bool, len(l.v))
-	dist := make([]int, len(l.v))
+	bfs := l.newSearch()
 	order := make([]int, len(l.v))
 	for i := range order {
 		order[i] = i
@@ -128,7 +151,7 @@ func (l *layout) components() [][]int {
 		if seen[i] {
 			continue
 		}
-		part := l.bfs(i, dist)
+		part := slices.Clone(bfs.from(i))
 		for _, u := range part {
 			seen[u] = true
 		}
@@ -137,16 +160,33 @@ func (l *layout) components() [][]int {
 	return parts
 }
 
+// exactCenter is the most vertices a connected part may have for its
+// center to be found exactly, by a breadth-first search from each vertex:
+// the time that takes grows with the square of the part's size.
+const exactCenter = 2000
+
 // center returns the vertex of the part with the smallest eccentricity,
 // preferring nodes (a router is a better root than a segment), then names.
-func (l *layout) center(part []int) int {
-	dist := make([]int, len(l.v))
+// A part bigger than exactCenter is centred at the middle of a longest
+// shortest path, found by two searches: the center for a tree, near it
+// otherwise.
+func (l *layout) center(part []int, bfs *search) int {
 	best, bestEcc := -1, 0
 	sorted := append([]int(nil), part...)
 	sort.Slice(sorted, func(a, b int) bool { return l.v[sorted[a]].name > l.v[sorted[b]].name })
+	if len(part) > exactCenter {
+		order := bfs.from(sorted[0])
+		a := order[len(order)-1] // the farthest from the first vertex
+		order = bfs.from(a)
+		path := []int{order[len(order)-1]} // from the farthest from a back to a
+		for u := path[0]; u != a; u = bfs.parent[u] {
+			path = append(path, bfs.parent[u])
+		}
+		return path[len(path)/2]
+	}
 	for _, u := range sorted {
-		order := l.bfs(u, dist)
-		ecc := dist[order[len(order)-1]]
+		order := bfs.from(u)
+		ecc := bfs.dist[order[len(order)-1]]
 		if best < 0 || ecc < bestEcc {
 			best, bestEcc = u, ecc
 		}
@@ -158,9 +198,10 @@ func (l *layout) place() {
 	x := margin
 	top := margin + titleH
 	bottom := top
+	bfs := l.newSearch()
 	for _, part := range l.components() {
-		root := l.center(part)
-		l.tree(root)
+		root := l.center(part, bfs)
+		l.tree(root, bfs)
 		l.measure(root)
 		heights := map[int]float64{}
 		for _, u := range part {
@@ -176,15 +217,17 @@ func (l *layout) place() {
 		x += l.v[root].span + 2*hGap
 		bottom = max(bottom, y-vGap)
 	}
+	l.treeEdges()
 	l.width = max(x-2*hGap+margin, 660) // the legend's width
 	l.height = bottom + margin + 28     // legend
 }
 
 // tree grows the BFS tree from root: depths, parents, children. Each
-// parent-child pair is drawn by one tree edge; other edges are curves.
-func (l *layout) tree(root int) {
-	dist := make([]int, len(l.v))
-	order := l.bfs(root, dist)
+// parent-child pair is drawn by one tree edge (see treeEdges); other edges
+// are curves.
+func (l *layout) tree(root int, bfs *search) {
+	order := bfs.from(root)
+	dist := bfs.dist
 	for _, u := range order {
 		l.v[u].depth = dist[u]
 		for _, w := range l.adj[u] {
@@ -194,6 +237,10 @@ func (l *layout) tree(root int) {
 			}
 		}
 	}
+}
+
+// treeEdges marks the edges that draw the trees: one per parent-child pair.
+func (l *layout) treeEdges() {
 	taken := map[[2]int]bool{}
 	for _, e := range l.edges {
 		pair := [2]int{min(e.a, e.b), max(e.a, e.b)}

@@ -99,6 +99,12 @@ func (t *Topology) Mermaid() string {
 	return b.String()
 }
 
+// maxTextDepth is how deep Text indents a tree. A deeper subtree (a long
+// chain of routers) is cut there, marked " …", and drawn after the trees
+// from a line "… NODE", so that the text grows with the lab and not with
+// the square of its depth.
+const maxTextDepth = 32
+
 // Text draws the topology as an indented tree for a terminal: the same tree
 // the SVG is laid out on, grown from the center of the network.
 func (t *Topology) Text() string {
@@ -141,23 +147,34 @@ func (t *Topology) Text() string {
 			return to + "  "
 		}
 	}
-	var walk func(u int, prefix string)
-	walk = func(u int, prefix string) {
+	var cut []int // subtrees too deep to indent further, drawn after the trees
+	var walk func(u, depth int, prefix string)
+	walk = func(u, depth int, prefix string) {
 		kids := l.v[u].children
 		for i, c := range kids {
 			branch, next := "├── ", "│   "
 			if i == len(kids)-1 {
 				branch, next = "└── ", "    "
 			}
-			b.WriteString(prefix + branch + via(u, c) + describe(l.v[c]) + "\n")
-			walk(c, prefix+next)
+			b.WriteString(prefix + branch + via(u, c) + describe(l.v[c]))
+			if depth+1 == maxTextDepth && len(l.v[c].children) > 0 {
+				b.WriteString(" …\n")
+				cut = append(cut, c)
+				continue
+			}
+			b.WriteString("\n")
+			walk(c, depth+1, prefix+next)
 		}
 	}
 	for u, v := range l.v {
 		if v.parent < 0 {
 			b.WriteString(describe(v) + "\n")
-			walk(u, "")
+			walk(u, 0, "")
 		}
+	}
+	for k := 0; k < len(cut); k++ {
+		b.WriteString("… " + describe(l.v[cut[k]]) + "\n")
+		walk(cut[k], 0, "")
 	}
 	for _, e := range others {
 		sep := " ── "

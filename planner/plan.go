@@ -140,9 +140,10 @@ func Build(lab *spec.Lab) (*Plan, error) { return BuildWith(lab, Options{}) }
 
 // BuildWith plans a lab for a machine that has what opts say.
 func BuildWith(lab *spec.Lab, opts Options) (*Plan, error) {
-	b := &builder{lab: lab, steps: map[string]*Step{}, opts: opts, readyDeps: map[string][]string{}}
+	b := &builder{lab: lab, steps: map[string]*Step{}, opts: opts, readyDeps: map[string][]string{}, file: absPath(lab.File)}
+	vlans := lab.NetworkVLANs()
 	for _, name := range lab.SortedNetworks() {
-		b.network(name, lab.Networks[name])
+		b.network(name, lab.Networks[name], vlans[name])
 	}
 	for i, l := range lab.Links {
 		b.link(i, l)
@@ -172,6 +173,7 @@ type builder struct {
 	// readyDeps are more steps a node's ready step waits for (sub-interfaces
 	// made for trunk VLANs).
 	readyDeps map[string][]string
+	file      string // the lab file's absolute path
 }
 
 func (b *builder) add(s *Step) *Step {
@@ -243,11 +245,12 @@ func (b *builder) bridgeName(network string) string {
 	return naming.Bridge(b.lab.Name, network)
 }
 
-func (b *builder) network(name string, nw *spec.Network) {
+// network plans a network's bridges: its own, and where VLANs are bridges
+// one per VLAN used on it.
+func (b *builder) network(name string, nw *spec.Network, vlans []int) {
 	if nw.Macvlan != "" {
 		return // no bridge: each member's macvlan is made with its node
 	}
-	vlans := b.lab.VLANs(name)
 	br := &Bridge{Network: name, Name: b.bridgeName(name), External: nw.External != "", VLANFiltering: b.opts.TaggedVLANs && len(vlans) > 0}
 	if !br.External {
 		br.Alias, br.MTU, br.MAC = naming.BridgeAlias(b.lab.Name, name), nw.MTU, bridgeMAC(br.Name)
@@ -334,7 +337,7 @@ func (b *builder) node(n *spec.Node) {
 		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
 		Command: n.Command, Env: n.Env, Volumes: volumes(b.lab, n), Sysctls: sysctls(n),
 		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: nodeFiles(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
-		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: absPath(b.lab.File)},
+		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.file},
 	}
 	for _, i := range n.SortedInterfaces() {
 		if i.DHCP {
@@ -373,15 +376,23 @@ func (b *builder) node(n *spec.Node) {
 				NDPProxy: &NDPProxy{Iface: i.Name, Addrs: i.Proxied}, Deps: []string{addr.ID}}).ID)
 		}
 	}
-	for _, gw := range n.Gateways {
-		dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-		if gw.Is6() {
-			dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	if len(n.Gateways) > 0 || len(n.Routes) > 0 {
+		rt := &nodeRoutes{node: n, on: spec.NewOnLink(n)}
+		for _, o := range n.Routes {
+			if !o.Nexthop.IsValid() && o.Dev != "" {
+				rt.dev = append(rt.dev, o)
+			}
 		}
-		ready = append(ready, b.route(n, &Route{Dst: dst, Via: gw}).ID)
-	}
-	for _, r := range n.Routes {
-		ready = append(ready, b.route(n, &Route{Dst: r.Dst, Via: r.Nexthop, Dev: r.Dev}).ID)
+		for _, gw := range n.Gateways {
+			dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+			if gw.Is6() {
+				dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+			}
+			ready = append(ready, b.route(rt, &Route{Dst: dst, Via: gw}).ID)
+		}
+		for _, r := range n.Routes {
+			ready = append(ready, b.route(rt, &Route{Dst: r.Dst, Via: r.Nexthop, Dev: r.Dev}).ID)
+		}
 	}
 	if n.NAT != nil && (len(n.NAT.Masquerade) > 0 || len(n.NAT.DNAT) > 0) {
 		nat := &NAT{Masquerade: n.NAT.Masquerade}
@@ -444,22 +455,30 @@ const isolateID = "isolate"
 func (b *builder) isolate() {
 	iso := &Isolate{Table: naming.IsolationTable(b.lab.Name)}
 	var deps []string
+	members := map[string][]string{}          // isolated network -> its member ports, in node and interface order
+	ports := map[string]map[string][]string{} // isolated network -> node -> its ports there
+	for _, n := range b.lab.SortedNodes() {
+		if n.Forward {
+			continue
+		}
+		for _, i := range n.SortedInterfaces() {
+			if nw := b.lab.Networks[i.Network]; nw != nil && nw.Isolated {
+				port := naming.Port(b.lab.Name, n.Name, i.Name)
+				members[i.Network] = append(members[i.Network], port)
+				if ports[i.Network] == nil {
+					ports[i.Network] = map[string][]string{}
+				}
+				ports[i.Network][n.Name] = append(ports[i.Network][n.Name], port)
+			}
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(b.lab.Networks)) {
 		nw := b.lab.Networks[name]
 		if !nw.Isolated {
 			continue
 		}
-		in := IsolatedNetwork{Network: name, Bridge: b.bridgeName(name)}
-		ports := map[string][]string{} // node -> its ports on the network
-		for _, n := range b.lab.SortedNodes() {
-			for _, i := range n.SortedInterfaces() {
-				if i.Network == name && !n.Forward {
-					port := naming.Port(b.lab.Name, n.Name, i.Name)
-					in.Members = append(in.Members, port)
-					ports[n.Name] = append(ports[n.Name], port)
-				}
-			}
-		}
+		in := IsolatedNetwork{Network: name, Bridge: b.bridgeName(name), Members: members[name]}
+		ports := ports[name]
 		for _, a := range nw.Allow {
 			in.Allow = append(in.Allow, AllowRule{From: ports[a.From], To: ports[a.To], Proto: a.Proto, PortMin: a.PortMin, PortMax: a.PortMax})
 		}
@@ -524,30 +543,31 @@ func sysctls(n *spec.Node) map[string]string {
 
 func addrID(node, iface string) string { return "addr:" + node + ":" + iface }
 
+// nodeRoutes is what a node's route steps are planned from: the node, its
+// interface prefixes indexed, and its routes that name only a device.
+type nodeRoutes struct {
+	node *spec.Node
+	on   *spec.OnLink
+	dev  []*spec.Route
+}
+
 // route adds a route step. It waits for what makes it valid to the
 // kernel: the addresses of its device, and for a next hop the interface
 // whose prefix holds it or the device route that reaches it.
-func (b *builder) route(n *spec.Node, r *Route) *Step {
+func (b *builder) route(rt *nodeRoutes, r *Route) *Step {
+	n := rt.node
 	s := &Step{ID: "route:" + n.Name + ":" + routeDst(r.Dst), Kind: KindRoute, Node: n.Name, Route: r}
 	if r.Dev != "" {
 		s.Deps = append(s.Deps, addrID(n.Name, r.Dev))
 	}
 	if r.Via.IsValid() {
-		for _, i := range n.SortedInterfaces() {
-			if r.Dev != "" && i.Name != r.Dev {
-				continue
-			}
-			for _, p := range i.Addrs {
-				if p.Masked().Contains(r.Via) && !contains(s.Deps, addrID(n.Name, i.Name)) {
-					s.Deps = append(s.Deps, addrID(n.Name, i.Name))
-				}
+		for _, i := range rt.on.Ifaces(r.Via, r.Dev) {
+			if !contains(s.Deps, addrID(n.Name, i)) {
+				s.Deps = append(s.Deps, addrID(n.Name, i))
 			}
 		}
-		for _, o := range n.Routes {
-			if o.Nexthop.IsValid() || o.Dev == "" || (r.Dev != "" && o.Dev != r.Dev) {
-				continue
-			}
-			if o.Dst.Contains(r.Via) && o.Dst != r.Dst {
+		for _, o := range rt.dev {
+			if (r.Dev == "" || o.Dev == r.Dev) && o.Dst.Contains(r.Via) && o.Dst != r.Dst {
 				s.Deps = append(s.Deps, "route:"+n.Name+":"+routeDst(o.Dst))
 			}
 		}

@@ -299,6 +299,20 @@ type Publish struct {
 	Dial     []netip.Addr `json:"dial"`
 }
 
+// maxDescribed is the most items (addresses, networks) Describe lists: a
+// description stays one line however big the lab, and a table of steps
+// (netlab plan) does not grow with the square of the lab's size.
+const maxDescribed = 10
+
+// some joins items with sep, the first maxDescribed of them and how many
+// more there are.
+func some(items []string, sep string) string {
+	if len(items) <= maxDescribed {
+		return strings.Join(items, sep)
+	}
+	return strings.Join(items[:maxDescribed], sep) + fmt.Sprintf("%sand %d more", sep, len(items)-maxDescribed)
+}
+
 // Describe says in words what the step does.
 func (s *Step) Describe() string {
 	switch s.Kind {
@@ -324,7 +338,7 @@ func (s *Step) Describe() string {
 			for _, a := range s.HostAddrs {
 				as = append(as, a.String())
 			}
-			d += ", machine's end " + strings.Join(as, " ")
+			d += ", machine's end " + some(as, " ")
 		}
 		return d
 	case KindHostFW:
@@ -339,7 +353,7 @@ func (s *Step) Describe() string {
 			d += fmt.Sprintf(", %s in %s", Plural(n, "file"), strings.Join(slices.Sorted(maps.Keys(dirs)), " "))
 		}
 		if c := s.Container; len(c.DHCP) > 0 {
-			d += ", DHCP client on " + strings.Join(c.DHCP, " ")
+			d += ", DHCP client on " + some(c.DHCP, " ")
 		}
 		if c := s.Container; !slices.Equal(c.CapAdd, spec.DefaultCaps) || len(c.CapDrop) > 0 {
 			d += ", capabilities " + strings.Join(c.CapAdd, " ")
@@ -377,11 +391,11 @@ func (s *Step) Describe() string {
 		case s.Addr.DHCP && len(as) == 0:
 			return fmt.Sprintf("bring %s up (IPv4 by DHCP)", s.Addr.Iface)
 		case s.Addr.DHCP:
-			return fmt.Sprintf("set %s %s, up (IPv4 by DHCP)", s.Addr.Iface, strings.Join(as, " "))
+			return fmt.Sprintf("set %s %s, up (IPv4 by DHCP)", s.Addr.Iface, some(as, " "))
 		case len(as) == 0:
 			return fmt.Sprintf("bring %s up (no address)", s.Addr.Iface)
 		}
-		return fmt.Sprintf("set %s %s, up", s.Addr.Iface, strings.Join(as, " "))
+		return fmt.Sprintf("set %s %s, up", s.Addr.Iface, some(as, " "))
 	case KindRelay:
 		r := s.Relay
 		return fmt.Sprintf("create veths %s:%s <-> %s <~> %s <-> %s:%s, relay with %s", r.Ends[0].Node, r.Ends[0].Name,
@@ -401,7 +415,7 @@ func (s *Step) Describe() string {
 		for _, a := range s.NDPProxy.Addrs {
 			as = append(as, a.String())
 		}
-		return fmt.Sprintf("answer neighbour solicitations for %s on %s (proxy NDP)", strings.Join(as, " "), s.NDPProxy.Iface)
+		return fmt.Sprintf("answer neighbour solicitations for %s on %s (proxy NDP)", some(as, " "), s.NDPProxy.Iface)
 	case KindFirewall:
 		f := s.Firewall
 		return fmt.Sprintf("firewall in %s: input %s, forward %s, output %s, %s", s.Node, f.Input, f.Forward, f.Output, Plural(len(f.Rules), "rule"))
@@ -414,7 +428,7 @@ func (s *Step) Describe() string {
 			}
 			parts = append(parts, p)
 		}
-		return fmt.Sprintf("isolate members of %s in host table bridge %s", strings.Join(parts, ", "), s.Isolate.Table)
+		return fmt.Sprintf("isolate members of %s in host table bridge %s", some(parts, ", "), s.Isolate.Table)
 	case KindNAT:
 		var parts []string
 		for _, m := range s.NAT.Masquerade {
@@ -423,11 +437,15 @@ func (s *Step) Describe() string {
 		for _, d := range s.NAT.DNAT {
 			parts = append(parts, fmt.Sprintf("dnat %s %s/%d -> %s", d.In, d.Proto, d.Port, d.To))
 		}
-		return "nftables table: " + strings.Join(parts, ", ")
+		return "nftables table: " + some(parts, ", ")
 	case KindPublish:
 		p := s.Publish
 		d := fmt.Sprintf("publish %s:%d/%s -> port %d", p.HostIP, p.HostPort, p.Proto, p.NodePort)
 		for i, a := range p.Dial {
+			if i == maxDescribed {
+				d += fmt.Sprintf(", else %d more", len(p.Dial)-i)
+				break
+			}
 			d += map[bool]string{true: " at ", false: ", else "}[i == 0] + a.String()
 		}
 		return d

@@ -171,10 +171,15 @@ type checker struct {
 	ps      *problems
 	members map[string][]member // network name -> interfaces on it, in node/interface order
 	images  map[string]error    // image reference -> why it is not one (nil: it is)
+
+	known     map[string]string    // "(known: ...)" lists made so far: "nodes", "networks", "interfaces of NODE"
+	hostLinks map[string]*Link     // host interface -> the link it ends (host:IFNAME)
+	hostNames map[string]*Node     // names in /etc/hosts -> their node, made by lookupHost
+	hostAddrs map[*Node]netip.Addr // each node's HostAddr, as lookupHost finds them
 }
 
 func check(lab *Lab, ps *problems) {
-	c := &checker{lab: lab, ps: ps, members: map[string][]member{}, images: map[string]error{}}
+	c := &checker{lab: lab, ps: ps, members: map[string][]member{}, images: map[string]error{}, known: map[string]string{}, hostLinks: map[string]*Link{}}
 	if !labelRe.MatchString(lab.Name) {
 		ps.add("name", "lab name %q is not a valid host name label (letters, digits and '-', at most 63)", lab.Name)
 	}
@@ -204,6 +209,30 @@ func check(lab *Lab, ps *problems) {
 	}
 	c.checks()
 	c.stages()
+}
+
+// knownNodes, knownNetworks and knownIfaces list names for hints like
+// "unknown node "x" (known: a, b)", each list made once: a lab of 100,000
+// nodes may have as many mistakes.
+func (c *checker) knownNodes() string {
+	return c.knownList("nodes", func() []string { return slices.Collect(maps.Keys(c.lab.Nodes)) })
+}
+
+func (c *checker) knownNetworks() string {
+	return c.knownList("networks", func() []string { return slices.Collect(maps.Keys(c.lab.Networks)) })
+}
+
+func (c *checker) knownIfaces(n *Node) string {
+	return c.knownList("interfaces of "+n.Name, func() []string { return slices.Collect(maps.Keys(n.Interfaces)) })
+}
+
+func (c *checker) knownList(what string, names func() []string) string {
+	s, ok := c.known[what]
+	if !ok {
+		s = quoteList(names())
+		c.known[what] = s
+	}
+	return s
 }
 
 func (c *checker) network(name string, nw *Network) {
@@ -311,7 +340,7 @@ func (c *checker) node(n *Node) {
 		if d == n.Name {
 			c.ps.add(n.at("depends_on", k), "a node cannot depend on itself")
 		} else if c.lab.Nodes[d] == nil {
-			c.ps.add(n.at("depends_on", k), "unknown node %q (known: %s)", d, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
+			c.ps.add(n.at("depends_on", k), "unknown node %q (known: %s)", d, c.knownNodes())
 		}
 	}
 }
@@ -363,7 +392,7 @@ func (c *checker) iface(n *Node, i *Interface) {
 	if i.Network != "" {
 		nw = c.lab.Networks[i.Network]
 		if nw == nil {
-			c.ps.add(path(at, "network"), "unknown network %q (known: %s)", i.Network, quoteList(slices.Sorted(maps.Keys(c.lab.Networks))))
+			c.ps.add(path(at, "network"), "unknown network %q (known: %s)", i.Network, c.knownNetworks())
 		} else {
 			c.members[i.Network] = append(c.members[i.Network], member{n, i})
 		}
@@ -501,13 +530,13 @@ func (c *checker) links() {
 				continue
 			}
 			if n == nil {
-				c.ps.add(eat, "unknown node %q (known: %s)", ep.Node, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
+				c.ps.add(eat, "unknown node %q (known: %s)", ep.Node, c.knownNodes())
 				continue
 			}
 			i := n.Interfaces[ep.Interface]
 			switch {
 			case i == nil:
-				c.ps.add(eat, "node %s has no interface %q (known: %s); declare it under nodes.%s.interfaces", ep.Node, ep.Interface, quoteList(slices.Sorted(maps.Keys(n.Interfaces))), ep.Node)
+				c.ps.add(eat, "node %s has no interface %q (known: %s); declare it under nodes.%s.interfaces", ep.Node, ep.Interface, c.knownIfaces(n), ep.Node)
 			case i.Network != "":
 				c.ps.add(eat, "%s is on network %s; an interface is on a network or ends a link, not both", ep, i.Network)
 			case i.Link != nil:
@@ -553,12 +582,11 @@ func (c *checker) hostEnd(at string, l *Link, e int) {
 		c.ps.add(at, "%s", ifNameProblem(name))
 		return
 	}
-	for _, o := range c.lab.Links {
-		if o != l && o.HostEnd >= 0 && o.Endpoints[o.HostEnd].Interface == name {
-			c.ps.add(at, "host:%s already ends links[%d]; each host interface ends one link", name, o.Index)
-			return
-		}
+	if o := c.hostLinks[name]; o != nil && o != l {
+		c.ps.add(at, "host:%s already ends links[%d]; each host interface ends one link", name, o.Index)
+		return
 	}
+	c.hostLinks[name] = l
 	l.HostEnd = e
 }
 

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"maps"
 	"net"
 	"net/netip"
 	"net/url"
@@ -147,10 +146,16 @@ func (l *Lab) StageNames() []string {
 // IPv6 address; invalid if it has none.
 func (n *Node) HostAddr() netip.Addr {
 	var addr netip.Addr
-	for _, i := range n.SortedInterfaces() {
+	var from string // the interface addr is from
+	for name, i := range n.Interfaces {
 		for _, p := range i.Addrs {
-			if !addr.IsValid() || (p.Addr().Is4() && !addr.Is4()) {
-				addr = p.Addr()
+			a := p.Addr()
+			better := !addr.IsValid() || (a.Is4() && !addr.Is4()) || (a.Is4() == addr.Is4() && name < from)
+			if better {
+				addr, from = a, name
+			}
+			if a.Is4() {
+				break // the interface's first IPv4 address, or IPv6 if it has none
 			}
 		}
 	}
@@ -176,15 +181,51 @@ func (l *Lab) LookupHost(host string) (netip.Addr, *Node, bool) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a, nil, true
 	}
-	if n := l.Nodes[host]; n != nil {
-		return n.HostAddr(), n, n.HostAddr().IsValid()
-	}
-	for _, n := range l.SortedNodes() {
-		if slices.Contains(n.HostNames(), host) {
-			return n.HostAddr(), n, n.HostAddr().IsValid()
+	n := l.Nodes[host]
+	if n == nil {
+		for _, o := range l.Nodes { // the first in name order that has the name
+			if (n == nil || o.Name < n.Name) && slices.Contains(o.HostNames(), host) {
+				n = o
+			}
 		}
 	}
-	return netip.Addr{}, nil, false
+	if n == nil {
+		return netip.Addr{}, nil, false
+	}
+	a := n.HostAddr()
+	return a, n, a.IsValid()
+}
+
+// lookupHost is Lab.LookupHost for the checks: the lab's names are indexed
+// once, and each node's address found once, for labs with many checks.
+func (c *checker) lookupHost(host string) (netip.Addr, *Node, bool) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a, nil, true
+	}
+	if c.hostNames == nil {
+		c.hostNames = map[string]*Node{}
+		c.hostAddrs = map[*Node]netip.Addr{}
+		for _, n := range c.lab.SortedNodes() {
+			for _, name := range n.HostNames() {
+				if c.hostNames[name] == nil {
+					c.hostNames[name] = n
+				}
+			}
+		}
+	}
+	n := c.lab.Nodes[host]
+	if n == nil {
+		n = c.hostNames[host]
+	}
+	if n == nil {
+		return netip.Addr{}, nil, false
+	}
+	a, ok := c.hostAddrs[n]
+	if !ok {
+		a = n.HostAddr()
+		c.hostAddrs[n] = a
+	}
+	return a, n, a.IsValid()
 }
 
 // given tells whether the file wrote a value at path.
@@ -266,7 +307,7 @@ func (c *checker) check(ch *Check) {
 	}
 	node := c.lab.Nodes[ch.Node]
 	if ch.Node != "" && node == nil {
-		c.ps.add(nat, "unknown node %q (known: %s)", ch.Node, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
+		c.ps.add(nat, "unknown node %q (known: %s)", ch.Node, c.knownNodes())
 	}
 
 	// Options of other probes.
@@ -331,7 +372,7 @@ func (c *checker) check(ch *Check) {
 		c.checkRoute(at, ch)
 	case "address":
 		if node != nil && node.Interfaces[ch.Address] == nil {
-			c.ps.add(pat, "node %s has no interface %q (known: %s)", node.Name, ch.Address, quoteList(slices.Sorted(maps.Keys(node.Interfaces))))
+			c.ps.add(pat, "node %s has no interface %q (known: %s)", node.Name, ch.Address, c.knownIfaces(node))
 		}
 		if ch.Is != "" {
 			p, err := netip.ParsePrefix(ch.Is)
@@ -384,7 +425,7 @@ func (c *checker) checkSignature(at string, ch *Check) {
 
 // checkHost resolves HOST: a node, a host name of a node, or an address.
 func (c *checker) checkHost(at, host string) (netip.Addr, bool) {
-	a, n, ok := c.lab.LookupHost(host)
+	a, n, ok := c.lookupHost(host)
 	switch {
 	case ok:
 		return a, true
@@ -393,7 +434,7 @@ func (c *checker) checkHost(at, host string) (netip.Addr, bool) {
 	case host == "":
 		c.ps.add(at, "needs a host: a node, a host name of a node, or an address")
 	default:
-		c.ps.add(at, "%q is neither a node, a host name of a node nor an address (nodes: %s)", host, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
+		c.ps.add(at, "%q is neither a node, a host name of a node nor an address (nodes: %s)", host, c.knownNodes())
 	}
 	return netip.Addr{}, false
 }
@@ -418,9 +459,9 @@ func (c *checker) checkHop(at, s string) []netip.Addr {
 	if a, err := netip.ParseAddr(s); err == nil {
 		return []netip.Addr{a}
 	}
-	_, n, _ := c.lab.LookupHost(s)
+	_, n, _ := c.lookupHost(s)
 	if n == nil {
-		c.ps.add(at, "%q is neither an address nor a node (nodes: %s)", s, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
+		c.ps.add(at, "%q is neither an address nor a node (nodes: %s)", s, c.knownNodes())
 		return nil
 	}
 	var out []netip.Addr

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -140,7 +139,7 @@ func (c *checker) dhcpServers() {
 		at := path("networks", name, "dhcp", "server")
 		n := c.lab.Nodes[d.Server]
 		if n == nil {
-			c.ps.add(at, "unknown node %q (known: %s)", d.Server, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
+			c.ps.add(at, "unknown node %q (known: %s)", d.Server, c.knownNodes())
 			continue
 		}
 		var on []member

@@ -2,14 +2,15 @@ package spec
 
 import "gopkg.in/yaml.v3"
 
-// NodeMap and NetworkMap are the lab's nodes and networks by name. They
-// decode entry by entry: yaml.v3 looks for duplicate keys in a mapping by
+// NodeMap, NetworkMap and InterfaceMap are the lab's nodes and networks
+// and a node's interfaces by name. They decode entry by entry: yaml.v3 looks for duplicate keys in a mapping by
 // comparing every key with every other, which made a file of 200,000
 // nodes take minutes. Duplicate keys are found earlier, in linear time, when
 // the file is converted for the schema (see converter.convert).
 type (
-	NodeMap    map[string]*Node
-	NetworkMap map[string]*Network
+	NodeMap      map[string]*Node
+	NetworkMap   map[string]*Network
+	InterfaceMap map[string]*Interface
 )
 
 // UnmarshalYAML decodes the nodes one entry at a time.
@@ -18,6 +19,12 @@ func (m *NodeMap) UnmarshalYAML(n *yaml.Node) error { return decodeEntries(n, (*
 // UnmarshalYAML decodes the networks one entry at a time.
 func (m *NetworkMap) UnmarshalYAML(n *yaml.Node) error {
 	return decodeEntries(n, (*map[string]*Network)(m))
+}
+
+// UnmarshalYAML decodes the interfaces one entry at a time (a router at the
+// centre of a star has one per spoke).
+func (m *InterfaceMap) UnmarshalYAML(n *yaml.Node) error {
+	return decodeEntries(n, (*map[string]*Interface)(m))
 }
 
 // decodeEntries decodes a mapping of name -> *T. A mapping with merge keys

@@ -1,9 +1,7 @@
 package spec
 
 import (
-	"maps"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -45,14 +43,16 @@ func (c *checker) resolvePeer(at, s string) ([]netip.Prefix, bool) {
 	}
 	n := c.lab.Nodes[s]
 	if n == nil {
-		c.ps.add(at, "%q is neither a prefix, an address nor a node (nodes: %s)", s, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
+		c.ps.add(at, "%q is neither a prefix, an address nor a node (nodes: %s)", s, c.knownNodes())
 		return nil, false
 	}
 	var out []netip.Prefix
+	seen := map[netip.Prefix]bool{}
 	for _, i := range n.SortedInterfaces() {
 		for _, a := range i.Addrs {
 			p := netip.PrefixFrom(a.Addr(), a.Addr().BitLen())
-			if !slices.Contains(out, p) {
+			if !seen[p] {
+				seen[p] = true
 				out = append(out, p)
 			}
 		}
@@ -107,15 +107,14 @@ func (c *checker) firewall(n *Node) {
 			*p = "accept"
 		}
 	}
-	ifaces := quoteList(slices.Sorted(maps.Keys(n.Interfaces)))
 	for k, r := range fw.Rules {
 		rat := path(at, "rules", k)
 		r.PortMin, r.PortMax = c.ports(path(rat, "port"), r.Port, r.Proto)
 		if r.In != "" && n.Interfaces[r.In] == nil {
-			c.ps.add(path(rat, "in"), "unknown interface %q (known: %s)", r.In, ifaces)
+			c.ps.add(path(rat, "in"), "unknown interface %q (known: %s)", r.In, c.knownIfaces(n))
 		}
 		if r.Out != "" && n.Interfaces[r.Out] == nil {
-			c.ps.add(path(rat, "out"), "unknown interface %q (known: %s)", r.Out, ifaces)
+			c.ps.add(path(rat, "out"), "unknown interface %q (known: %s)", r.Out, c.knownIfaces(n))
 		}
 		if r.In != "" && r.Chain == "output" {
 			c.ps.add(path(rat, "in"), "the output chain sees no incoming interface: use out")
@@ -169,16 +168,21 @@ func (c *checker) isolation(name string, nw *Network) {
 		c.ps.add(path(at, "allow"), "allow is for isolated networks: add isolated: true, or remove allow")
 		return
 	}
+	if len(nw.Allow) == 0 {
+		return
+	}
 	var members []string
+	member := map[string]bool{}
 	for _, m := range c.members[name] {
-		if !slices.Contains(members, m.node.Name) {
+		if !member[m.node.Name] {
+			member[m.node.Name] = true
 			members = append(members, m.node.Name)
 		}
 	}
 	for k, a := range nw.Allow {
 		aat := path(at, "allow", k)
 		for key, node := range map[string]string{"from": a.From, "to": a.To} {
-			if node != "" && !slices.Contains(members, node) {
+			if node != "" && !member[node] {
 				c.ps.add(path(aat, key), "%q is not a member of network %s (members: %s)", node, name, quoteList(members))
 			}
 		}

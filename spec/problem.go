@@ -130,12 +130,19 @@ func (ps *problems) err() error {
 	return errors.Join(errs...)
 }
 
-// quoteList renders names as "a, b, c" for "(known: ...)" hints.
+// maxListed is the most names a "(known: ...)" hint lists.
+const maxListed = 50
+
+// quoteList renders names as "a, b, c" for "(known: ...)" hints, sorted;
+// past maxListed, the first of them and how many more there are.
 func quoteList(names []string) string {
 	if len(names) == 0 {
 		return "none"
 	}
 	s := append([]string(nil), names...)
 	sort.Strings(s)
+	if len(s) > maxListed {
+		return strings.Join(s[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(s)-maxListed)
+	}
 	return strings.Join(s, ", ")
 }

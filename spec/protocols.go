@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -136,7 +135,7 @@ func (c *checker) protocols(n *Node) {
 	for k, ifname := range r.RA {
 		i := n.Interfaces[ifname]
 		if i == nil {
-			c.ps.add(path(rat, "ra", k), "unknown interface %q (known: %s)", ifname, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
+			c.ps.add(path(rat, "ra", k), "unknown interface %q (known: %s)", ifname, c.knownIfaces(n))
 		} else if len(RAPrefixes(i)) == 0 {
 			c.ps.add(path(rat, "ra", k), "%s has no global IPv6 address with a /64 prefix to advertise (SLAAC needs a /64)", ifname)
 		}
@@ -159,7 +158,7 @@ func unwrapPath(err error) error {
 // ifaceRef checks that a protocol names one of the node's interfaces.
 func (c *checker) ifaceRef(n *Node, at, name string) bool {
 	if n.Interfaces[name] == nil {
-		c.ps.add(at, "unknown interface %q (known: %s)", name, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
+		c.ps.add(at, "unknown interface %q (known: %s)", name, c.knownIfaces(n))
 		return false
 	}
 	return true

@@ -2,9 +2,7 @@ package spec
 
 import (
 	"fmt"
-	"maps"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,6 +12,8 @@ import (
 func (c *checker) routing(n *Node) {
 	at := path("nodes", n.Name)
 	defaults := map[int]string{} // family -> where the default route was given
+	var on *OnLink               // made when a next hop is first checked
+	var devRoutes []*Route       // routes given so far that name only a device
 	for k, s := range n.Gateway {
 		gat := path(at, "gateway")
 		if len(n.Gateway) > 1 {
@@ -29,7 +29,7 @@ func (c *checker) routing(n *Node) {
 			continue
 		}
 		defaults[fam(gw)] = gat
-		c.nexthop(n, gat, "gateway", gw, "")
+		c.nexthop(n, &on, devRoutes, gat, "gateway", gw, "")
 		n.Gateways = append(n.Gateways, gw)
 	}
 	seen := map[netip.Prefix]string{}
@@ -45,6 +45,9 @@ func (c *checker) routing(n *Node) {
 			if !r.Dst.IsValid() {
 				continue
 			}
+		}
+		if r.Via == "" && r.Dev != "" {
+			devRoutes = append(devRoutes, r)
 		}
 		if r.Dst.Bits() == 0 {
 			if prev, dup := defaults[fam(r.Dst.Addr())]; dup {
@@ -62,7 +65,7 @@ func (c *checker) routing(n *Node) {
 			continue
 		}
 		if r.Dev != "" && n.Interfaces[r.Dev] == nil {
-			c.ps.add(path(rat, "dev"), "unknown interface %q (known: %s)", r.Dev, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
+			c.ps.add(path(rat, "dev"), "unknown interface %q (known: %s)", r.Dev, c.knownIfaces(n))
 			continue
 		}
 		if r.Via != "" {
@@ -75,23 +78,24 @@ func (c *checker) routing(n *Node) {
 				c.ps.add(path(rat, "via"), "next hop %s is IPv%d but the destination %s is IPv%d", via, fam(via), r.Dst, fam(r.Dst.Addr()))
 				continue
 			}
-			c.nexthop(n, path(rat, "via"), "next hop", via, r.Dev)
+			c.nexthop(n, &on, devRoutes, path(rat, "via"), "next hop", via, r.Dev)
 			r.Nexthop = via
 		}
 	}
 }
 
-// nexthop checks that a gateway or via address is reachable from node n.
-func (c *checker) nexthop(n *Node, at, what string, gw netip.Addr, dev string) {
-	for _, i := range n.Interfaces {
-		for _, p := range i.Addrs {
-			if p.Addr() == gw {
-				c.ps.add(at, "%s %s is %s's own address on %s", what, gw, n.Name, i.Name)
-				return
-			}
-		}
+// nexthop checks that a gateway or via address is reachable from node n,
+// whose addresses *on indexes (made on first use); devRoutes are the node's routes given so far
+// that name only a device.
+func (c *checker) nexthop(n *Node, on **OnLink, devRoutes []*Route, at, what string, gw netip.Addr, dev string) {
+	if *on == nil {
+		*on = NewOnLink(n)
 	}
-	if Reachable(n, gw, dev) {
+	if i := (*on).Owner(gw); i != "" {
+		c.ps.add(at, "%s %s is %s's own address on %s", what, gw, n.Name, i)
+		return
+	}
+	if reachable(n, *on, devRoutes, gw, dev) {
 		return
 	}
 	where := "no interface address or dev route of " + n.Name + " covers it"
@@ -111,21 +115,24 @@ func (c *checker) nexthop(n *Node, at, what string, gw netip.Addr, dev string) {
 // if given): inside one of its interface prefixes, inside the destination of
 // a route that names only a device, or an IPv6 link-local address.
 func Reachable(n *Node, gw netip.Addr, dev string) bool {
+	var devRoutes []*Route
+	for _, r := range n.Routes {
+		if r.Via == "" && r.Dev != "" && r.Dst.IsValid() {
+			devRoutes = append(devRoutes, r)
+		}
+	}
+	return reachable(n, NewOnLink(n), devRoutes, gw, dev)
+}
+
+func reachable(n *Node, on *OnLink, devRoutes []*Route, gw netip.Addr, dev string) bool {
 	if gw.Is6() && gw.IsLinkLocalUnicast() {
 		return dev != "" || len(n.Interfaces) > 0
 	}
-	for name, i := range n.Interfaces {
-		if dev != "" && name != dev {
-			continue
-		}
-		for _, p := range i.Addrs {
-			if p.Masked().Contains(gw) {
-				return true
-			}
-		}
+	if len(on.Ifaces(gw, dev)) > 0 {
+		return true
 	}
-	for _, r := range n.Routes {
-		if r.Via == "" && r.Dev != "" && (dev == "" || r.Dev == dev) && r.Dst.IsValid() && r.Dst.Contains(gw) {
+	for _, r := range devRoutes {
+		if (dev == "" || r.Dev == dev) && r.Dst.Contains(gw) {
 			return true
 		}
 	}
@@ -139,7 +146,7 @@ func (c *checker) nat(n *Node) {
 	at := path("nodes", n.Name, "nat")
 	for k, ifname := range n.NAT.Masquerade {
 		if n.Interfaces[ifname] == nil {
-			c.ps.add(path(at, "masquerade", k), "unknown interface %q (known: %s)", ifname, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
+			c.ps.add(path(at, "masquerade", k), "unknown interface %q (known: %s)", ifname, c.knownIfaces(n))
 		}
 	}
 	for k, d := range n.NAT.DNAT {
@@ -148,7 +155,7 @@ func (c *checker) nat(n *Node) {
 			d.Proto = "tcp"
 		}
 		if n.Interfaces[d.In] == nil {
-			c.ps.add(path(dat, "in"), "unknown interface %q (known: %s)", d.In, quoteList(slices.Sorted(maps.Keys(n.Interfaces))))
+			c.ps.add(path(dat, "in"), "unknown interface %q (known: %s)", d.In, c.knownIfaces(n))
 		}
 		ap, err := netip.ParseAddrPort(d.To)
 		if err == nil {

@@ -1,10 +1,6 @@
 package spec
 
-import (
-	"maps"
-	"slices"
-	"strings"
-)
+import "strings"
 
 // Stage is one step of an exercise: its checks are those whose stage: is
 // its name, and its setup puts a lab just brought up (or reset) into the
@@ -56,7 +52,7 @@ func (c *checker) stages() {
 				continue
 			}
 			if c.lab.Nodes[st.On] == nil {
-				c.ps.add(path(at, "setup", j, "on"), "unknown node %q (known: %s)", st.On, quoteList(slices.Sorted(maps.Keys(c.lab.Nodes))))
+				c.ps.add(path(at, "setup", j, "on"), "unknown node %q (known: %s)", st.On, c.knownNodes())
 			}
 		}
 	}

@@ -118,26 +118,26 @@ const SLAACAddress = "slaac"
 
 // Node is one container: a host, router, NAT firewall or server.
 type Node struct {
-	Image      string                `yaml:"image,omitempty" json:"image,omitempty"`
-	Hostname   string                `yaml:"hostname,omitempty" json:"hostname,omitempty"`
-	Command    StringList            `yaml:"command,omitempty" json:"command,omitempty"`
-	Env        map[string]string     `yaml:"env,omitempty" json:"env,omitempty"`
-	Volumes    []string              `yaml:"volumes,omitempty" json:"volumes,omitempty"`
-	Sysctls    map[string]string     `yaml:"sysctls,omitempty" json:"sysctls,omitempty"`
-	CapAdd     []string              `yaml:"cap_add,omitempty" json:"cap_add,omitempty"`
-	CapDrop    []string              `yaml:"cap_drop,omitempty" json:"cap_drop,omitempty"`
-	ForwardKey *bool                 `yaml:"forward,omitempty" json:"-"` // as written; nil if not given
-	Interfaces map[string]*Interface `yaml:"interfaces,omitempty" json:"interfaces,omitempty"`
-	Gateway    StringList            `yaml:"gateway,omitempty" json:"gateway,omitempty"`
-	Routes     []*Route              `yaml:"routes,omitempty" json:"routes,omitempty"`
-	NAT        *NAT                  `yaml:"nat,omitempty" json:"nat,omitempty"`
-	Firewall   *Firewall             `yaml:"firewall,omitempty" json:"firewall,omitempty"`
-	DNS        []string              `yaml:"dns,omitempty" json:"dns,omitempty"`
-	DNSSearch  []string              `yaml:"dns_search,omitempty" json:"dns_search,omitempty"`
-	Publish    []string              `yaml:"publish,omitempty" json:"publish,omitempty"`
-	DependsOn  []string              `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
-	Routing    *Routing              `yaml:"routing,omitempty" json:"routing,omitempty"`
-	Config     *Config               `yaml:"config,omitempty" json:"config,omitempty"`
+	Image      string            `yaml:"image,omitempty" json:"image,omitempty"`
+	Hostname   string            `yaml:"hostname,omitempty" json:"hostname,omitempty"`
+	Command    StringList        `yaml:"command,omitempty" json:"command,omitempty"`
+	Env        map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	Volumes    []string          `yaml:"volumes,omitempty" json:"volumes,omitempty"`
+	Sysctls    map[string]string `yaml:"sysctls,omitempty" json:"sysctls,omitempty"`
+	CapAdd     []string          `yaml:"cap_add,omitempty" json:"cap_add,omitempty"`
+	CapDrop    []string          `yaml:"cap_drop,omitempty" json:"cap_drop,omitempty"`
+	ForwardKey *bool             `yaml:"forward,omitempty" json:"-"` // as written; nil if not given
+	Interfaces InterfaceMap      `yaml:"interfaces,omitempty" json:"interfaces,omitempty"`
+	Gateway    StringList        `yaml:"gateway,omitempty" json:"gateway,omitempty"`
+	Routes     []*Route          `yaml:"routes,omitempty" json:"routes,omitempty"`
+	NAT        *NAT              `yaml:"nat,omitempty" json:"nat,omitempty"`
+	Firewall   *Firewall         `yaml:"firewall,omitempty" json:"firewall,omitempty"`
+	DNS        []string          `yaml:"dns,omitempty" json:"dns,omitempty"`
+	DNSSearch  []string          `yaml:"dns_search,omitempty" json:"dns_search,omitempty"`
+	Publish    []string          `yaml:"publish,omitempty" json:"publish,omitempty"`
+	DependsOn  []string          `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
+	Routing    *Routing          `yaml:"routing,omitempty" json:"routing,omitempty"`
+	Config     *Config           `yaml:"config,omitempty" json:"config,omitempty"`
 
 	Name      string          `yaml:"-" json:"-"`                 // the key under nodes
 	Forward   bool            `yaml:"-" json:"forward,omitempty"` // ForwardKey, or defaults.forward

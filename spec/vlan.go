@@ -75,20 +75,24 @@ func (lab *Lab) UsesVLANs() bool {
 	return false
 }
 
-// VLANs lists the VLANs used on a network, sorted.
-func (lab *Lab) VLANs(network string) []int {
-	var out []int
+// NetworkVLANs lists the VLANs used on each network that has any, sorted,
+// in one pass over the lab's interfaces.
+func (lab *Lab) NetworkVLANs() map[string][]int {
+	out := map[string][]int{}
 	for _, n := range lab.Nodes {
 		for _, i := range n.Interfaces {
-			if i.Network != network {
+			if i.Network == "" || (i.VID == 0 && len(i.Tagged) == 0) {
 				continue
 			}
 			if i.VID != 0 {
-				out = append(out, i.VID)
+				out[i.Network] = append(out[i.Network], i.VID)
 			}
-			out = append(out, i.Tagged...)
+			out[i.Network] = append(out[i.Network], i.Tagged...)
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	for name, vids := range out {
+		slices.Sort(vids)
+		out[name] = slices.Compact(vids)
+	}
+	return out
 }
