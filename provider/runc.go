@@ -349,9 +349,14 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 			Resources: &specs.LinuxResources{
 				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
 			},
-			Namespaces:    namespaces,
-			MaskedPaths:   dockerMasked,
-			ReadonlyPaths: readonlyPaths,
+			Namespaces: namespaces,
+			// Private, as Docker makes it: with runc's default (rslave)
+			// every node's mount namespace receives every later mount of
+			// the host, each other node's overlay root among them, so
+			// that starting N nodes cost N² mount propagations.
+			RootfsPropagation: "rprivate",
+			MaskedPaths:       dockerMasked,
+			ReadonlyPaths:     readonlyPaths,
 		},
 	}, nil
 }

@@ -236,6 +236,11 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer ex.Close()
+	if from, to, err := provider.EnsureInotify(len(lab.Nodes)); err != nil {
+		fmt.Fprintf(stderr, "lab %s: %v; nodes above the limit wait by polling\n", lab.Name, err)
+	} else if to != 0 {
+		fmt.Fprintf(stderr, "raised fs.inotify.max_user_instances from %d to %d: each node waiting to be wired holds one\n", from, to)
+	}
 	start := time.Now()
 	prog := newProgress(stderr, len(p.Steps))
 	res, err := apply.Run(ctx, p, ex, opts.parallel, prog.event)
