@@ -10,13 +10,34 @@
 # rootfs cache is warmed first (one netlab/tiny node), so the rows measure
 # node starts, not the image's unpacking. Prints a Markdown table. Needs
 # root and scripts/setup.sh.
+#
+# Also, in the same run and against the same baseline:
+#   containerlab: when CONTAINERLAB names its binary (built from its public
+#     source outside this repository: see README, "Benchmark"), the same
+#     chain and star as .clab.yml (linux nodes of netlab/tiny, privileged
+#     off, the star on a host bridge made beforehand, since containerlab
+#     does not make bridges), deploy --max-workers 8 and destroy --cleanup.
+#   floor: what the kernel alone takes: N network namespaces (ip netns
+#     add) and the chain's N-1 veth pairs between them, 8 at a time.
+#   BIG (default 1000; 0 to skip): one chain of BIG nodes on the runc
+#     runtime.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
 CGO_ENABLED=0 go build -o bin/netlab ./cmd/netlab
 nl=bin/netlab
 work=$(mktemp -d)
-trap 'rm -rf "$work"; for l in benchchain benchstar benchwarm; do $nl down $l >/dev/null 2>&1 || true; done; docker rm -f $(docker ps -aq --filter label=netlab.bench) >/dev/null 2>&1 || true' EXIT
+cleanup() {
+  for l in benchchain benchstar benchwarm benchbig; do $nl down $l >/dev/null 2>&1 || true; done
+  docker rm -f $(docker ps -aq --filter label=netlab.bench) >/dev/null 2>&1 || true
+  if [ -n "${CONTAINERLAB:-}" ]; then
+    for t in "$work"/*.clab.yml; do [ -f "$t" ] && "$CONTAINERLAB" destroy -t "$t" --cleanup >/dev/null 2>&1 || true; done
+  fi
+  ip link del clbench 2>/dev/null || true
+  floor_down 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -37,6 +58,26 @@ star() { # N
   echo "networks: {lan: {subnet: 10.200.0.0/16}}"; echo "nodes:"
   for i in $(seq 1 "$1"); do echo "  n$i: {interfaces: {eth0: {network: lan}}}"; done
 }
+
+clab_chain() { # N
+  echo "name: benchchain"; echo "topology:"; echo "  defaults: {privileged: false}"; echo "  nodes:"
+  for i in $(seq 1 "$1"); do echo "    n$i: {kind: linux, image: netlab/tiny, cmd: \"sleep 1000000\"}"; done
+  echo "  links:"
+  for i in $(seq 1 $(( $1 - 1 ))); do echo "    - endpoints: [\"n$i:right\", \"n$((i+1)):left\"]"; done
+}
+clab_star() { # N
+  echo "name: benchstar"; echo "topology:"; echo "  defaults: {privileged: false}"; echo "  nodes:"
+  echo "    clbench: {kind: bridge}"
+  for i in $(seq 1 "$1"); do echo "    n$i: {kind: linux, image: netlab/tiny, cmd: \"sleep 1000000\"}"; done
+  echo "  links:"
+  for i in $(seq 1 "$1"); do echo "    - endpoints: [\"n$i:eth1\", \"clbench:p$i\"]"; done
+}
+floor() { # N: namespaces, then the chain's veth pairs, 8 at a time
+  seq 1 "$1" | xargs -P 8 -I{} ip netns add benchfloor{}
+  seq 1 $(( $1 - 1 )) | xargs -P 8 -I{} sh -c 'ip link add right netns benchfloor$1 type veth peer left netns benchfloor$(( $1 + 1 ))' - {}
+}
+
+floor_down() { ip netns list | grep -o '^benchfloor[0-9]*' | xargs -r -P 8 -I{} ip netns del {}; }
 
 runtimes=${RUNTIMES:-docker runc}
 largest=$(echo ${SIZES:-10 50 100} | awk '{print $NF}')
@@ -75,7 +116,35 @@ for n in ${SIZES:-10 50 100}; do
     done
     echo "| $n | $rt | ${base_up} s | $(ratio "${row[0]}" "$base_up") | $(ratio "${row[2]}" "$base_up") | ${base_down} s | $(ratio "${row[1]}" "$base_down") | $(ratio "${row[3]}" "$base_down") |"
   done
+  if [ -n "${CONTAINERLAB:-}" ]; then
+    clab_chain "$n" >"$work/chain.clab.yml"; clab_star "$n" >"$work/star.clab.yml"
+    row=()
+    for lab in chain star; do
+      [ "$lab" = star ] && { ip link add clbench type bridge && ip link set clbench up; }
+      t0=$(now)
+      "$CONTAINERLAB" deploy -t "$work/$lab.clab.yml" --max-workers 8 >"$work/clab.log" 2>&1 || { echo "containerlab deploy failed:"; tail -5 "$work/clab.log"; }
+      t1=$(now)
+      "$CONTAINERLAB" destroy -t "$work/$lab.clab.yml" --cleanup >/dev/null 2>&1
+      t2=$(now)
+      [ "$lab" = star ] && ip link del clbench
+      row+=("$(secs "$t0" "$t1")" "$(secs "$t1" "$t2")")
+    done
+    echo "| $n | containerlab | ${base_up} s | $(ratio "${row[0]}" "$base_up") | $(ratio "${row[2]}" "$base_up") | ${base_down} s | $(ratio "${row[1]}" "$base_down") | $(ratio "${row[3]}" "$base_down") |"
+  fi
+  t0=$(now); floor "$n"; t1=$(now); floor_down; t2=$(now)
+  echo "| $n | floor: netns + veth | ${base_up} s | $(ratio "$(secs "$t0" "$t1")" "$base_up") | | ${base_down} s | $(ratio "$(secs "$t1" "$t2")" "$base_down") | |"
 done
+big=${BIG:-1000}
+case " $runtimes " in *" runc "*) ;; *) big=0 ;; esac
+if [ "$big" != 0 ]; then
+  chain "$big" | sed 's/^name: benchchain/name: benchbig/' >"$work/big.yaml"
+  t0=$(now); /usr/bin/time -f %M -o "$work/big.rss" $nl up --runtime runc "$work/big.yaml" >/dev/null 2>&1; t1=$(now)
+  $nl down benchbig >/dev/null; t2=$(now)
+  echo
+  echo "chain of $big nodes on runc: up $(secs "$t0" "$t1") s (peak memory $(( $(cat "$work/big.rss") / 1024 )) MiB), down $(secs "$t1" "$t2") s"
+  t0=$(now); floor "$big"; t1=$(now); floor_down; t2=$(now)
+  echo "floor for $big (netns + veth, 8 at a time): up $(secs "$t0" "$t1") s, down $(secs "$t1" "$t2") s"
+fi
 for rt in $runtimes; do
   for lab in chain star; do
     [ -f "$work/$lab-$rt.rss" ] && echo "peak memory of netlab up --runtime $rt ($lab, N=$largest): $(( $(cat "$work/$lab-$rt.rss") / 1024 )) MiB"
