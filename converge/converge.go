@@ -277,12 +277,12 @@ func routeChanges(node string, want, have []planner.Route) []Change {
 	var out []Change
 	for _, r := range have {
 		if !slices.ContainsFunc(want, func(w planner.Route) bool { return RouteMatches(w, r) }) {
-			out = append(out, Change{Action: Remove, Object: ObjRoute, Node: node, Iface: r.Dev, Name: RouteString(r)})
+			out = append(out, Change{Action: Remove, Object: ObjRoute, Node: node, Iface: r.Dev, Name: r.String()})
 		}
 	}
 	for _, w := range want {
 		if !slices.ContainsFunc(have, func(r planner.Route) bool { return RouteMatches(w, r) }) {
-			out = append(out, Change{Action: Add, Object: ObjRoute, Node: node, Iface: w.Dev, Name: RouteString(w)})
+			out = append(out, Change{Action: Add, Object: ObjRoute, Node: node, Iface: w.Dev, Name: w.String()})
 		}
 	}
 	return out
@@ -293,18 +293,6 @@ func routeChanges(node string, want, have []planner.Route) []Change {
 // kernel).
 func RouteMatches(want, have planner.Route) bool {
 	return want.Dst == have.Dst && want.Via == have.Via && (want.Dev == "" || want.Dev == have.Dev)
-}
-
-// RouteString is a route as ip route writes it: "10.0.2.0/24 via 10.0.1.1 dev eth0".
-func RouteString(r planner.Route) string {
-	s := r.Dst.String()
-	if r.Via.IsValid() {
-		s += " via " + r.Via.String()
-	}
-	if r.Dev != "" {
-		s += " dev " + r.Dev
-	}
-	return s
 }
 
 // hostEnded tells whether node:iface's peer is one of the lab's host

@@ -217,6 +217,18 @@ type Route struct {
 	Dev string       `json:"dev,omitempty"`
 }
 
+// String is the route as ip route writes it: "10.0.2.0/24 via 10.0.1.1 dev eth0".
+func (r Route) String() string {
+	s := r.Dst.String()
+	if r.Via.IsValid() {
+		s += " via " + r.Via.String()
+	}
+	if r.Dev != "" {
+		s += " dev " + r.Dev
+	}
+	return s
+}
+
 // NDPProxy is the addresses a node answers neighbour solicitations for on
 // an interface.
 type NDPProxy struct {

@@ -246,17 +246,23 @@ func removeNodeLinks(lab, node string, links []netlink.Link) error {
 	return nil
 }
 
-// removeAddr deletes an address from a node's interface.
-func removeAddr(ctx context.Context, d Runtime, id string, c converge.Change) error {
+// runningNS opens the network namespace of a node's container; nil (and
+// no error) when there is none or it does not run: nothing to remove then.
+func runningNS(ctx context.Context, d Runtime, id string) (*NS, error) {
 	if id == "" {
-		return nil
+		return nil, nil
 	}
 	n, err := d.Inspect(ctx, id)
 	if err != nil || n.Pid == 0 {
-		return err
+		return nil, err
 	}
-	ns, err := OpenNS(n.Pid)
-	if err != nil {
+	return OpenNS(n.Pid)
+}
+
+// removeAddr deletes an address from a node's interface.
+func removeAddr(ctx context.Context, d Runtime, id string, c converge.Change) error {
+	ns, err := runningNS(ctx, d, id)
+	if ns == nil {
 		return err
 	}
 	defer ns.Close()
@@ -277,15 +283,8 @@ func removeAddr(ctx context.Context, d Runtime, id string, c converge.Change) er
 // removeInNode deletes an interface or a route (as converge.Diff names
 // them) from a node; already gone is success: a veth's peer goes with it.
 func removeInNode(ctx context.Context, d Runtime, id string, c converge.Change) error {
-	if id == "" {
-		return nil
-	}
-	n, err := d.Inspect(ctx, id)
-	if err != nil || n.Pid == 0 {
-		return err
-	}
-	ns, err := OpenNS(n.Pid)
-	if err != nil {
+	ns, err := runningNS(ctx, d, id)
+	if ns == nil {
 		return err
 	}
 	defer ns.Close()
@@ -313,7 +312,7 @@ func removeInNode(ctx context.Context, d Runtime, id string, c converge.Change) 
 		return fmt.Errorf("list routes: %w", err)
 	}
 	for _, r := range routes {
-		if converge.RouteString(kernelRoute(r, names)) == c.Name {
+		if kernelRoute(r, names).String() == c.Name {
 			if err := ns.h.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
 				return err
 			}

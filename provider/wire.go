@@ -372,20 +372,9 @@ func EnsureRoute(ns *NS, r *planner.Route) (changed bool, err error) {
 		}
 	}
 	if err := ns.h.RouteReplace(route); err != nil {
-		return false, fmt.Errorf("route %s: %w", describeRoute(r), err)
+		return false, fmt.Errorf("route %s: %w", r.String(), err)
 	}
 	return true, nil
-}
-
-func describeRoute(r *planner.Route) string {
-	s := r.Dst.String()
-	if r.Via.IsValid() {
-		s += " via " + r.Via.String()
-	}
-	if r.Dev != "" {
-		s += " dev " + r.Dev
-	}
-	return s
 }
 
 // WriteReady releases a node's command: its init waits until this file

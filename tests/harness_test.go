@@ -91,9 +91,22 @@ func netlab(t *testing.T, args ...string) result {
 // netlabRaw runs netlab with args as given, NETLAB_RUNTIME or not.
 func netlabRaw(t *testing.T, args ...string) result {
 	t.Helper()
+	return runBinRaw(t, netlabBin, args...)
+}
+
+// runBin runs a netlab binary other than the harness's, on the runtime
+// the tests run on.
+func runBin(t *testing.T, bin string, args ...string) result {
+	t.Helper()
+	return runBinRaw(t, bin, withRuntime(args)...)
+}
+
+// runBinRaw runs bin with args as they are, for at most two minutes.
+func runBinRaw(t *testing.T, bin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, netlabBin, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -101,7 +114,7 @@ func netlabRaw(t *testing.T, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("netlab %v: %v", args, err)
+		t.Fatalf("%s %v: %v", bin, args, err)
 	}
 	return r
 }

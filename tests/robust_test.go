@@ -13,22 +13,6 @@ import (
 	"time"
 )
 
-// run runs a netlab binary other than the harness's.
-func runBin(t *testing.T, bin string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(bin, withRuntime(args)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s %v: %v", bin, args, err)
-	}
-	return r
-}
-
 // ownBinary copies netlab into a directory of the test's, with bytes
 // appended (ignored by the loader) so that its content, and with it its
 // copy in /var/lib/netlab/init, is the test's alone.
