@@ -94,6 +94,7 @@ func observeNode(pid int, n *converge.Node) error {
 		return fmt.Errorf("list interfaces: %w", err)
 	}
 	n.Interfaces = map[string][]converge.Addr{}
+	n.Links = map[string]converge.Link{}
 	names := map[int]string{}
 	for _, l := range links {
 		name := l.Attrs().Name
@@ -109,9 +110,6 @@ func observeNode(pid int, n *converge.Node) error {
 			return fmt.Errorf("list addresses of %s: %w", name, err)
 		}
 		n.Interfaces[name] = []converge.Addr{}
-		if n.Links == nil {
-			n.Links = map[string]converge.Link{}
-		}
 		n.Links[name] = converge.Link{MAC: l.Attrs().HardwareAddr.String(), MTU: l.Attrs().MTU}
 		for _, x := range addrs {
 			if p, ok := prefixOf(x.IPNet); ok {
@@ -120,17 +118,27 @@ func observeNode(pid int, n *converge.Node) error {
 			}
 		}
 	}
-	routes, err := nldump.Retry(func() ([]netlink.Route, error) {
-		return ns.h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_STATIC},
-			netlink.RT_FILTER_TABLE|netlink.RT_FILTER_PROTOCOL)
-	})
+	routes, err := staticRoutes(ns)
 	if err != nil {
-		return fmt.Errorf("list routes: %w", err)
+		return err
 	}
 	for _, r := range routes {
 		n.Routes = append(n.Routes, kernelRoute(r, names))
 	}
 	return nil
+}
+
+// staticRoutes lists the routes netlab put in a node: protocol "static"
+// in the main table (see EnsureRoute).
+func staticRoutes(ns *NS) ([]netlink.Route, error) {
+	routes, err := nldump.Retry(func() ([]netlink.Route, error) {
+		return ns.h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_STATIC},
+			netlink.RT_FILTER_TABLE|netlink.RT_FILTER_PROTOCOL)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list routes: %w", err)
+	}
+	return routes, nil
 }
 
 // madeOutside tells whether an interface was made from outside the
@@ -304,12 +312,9 @@ func removeInNode(ctx context.Context, d Runtime, id string, c converge.Change) 
 	if c.Object != converge.ObjRoute {
 		return nil
 	}
-	routes, err := nldump.Retry(func() ([]netlink.Route, error) {
-		return ns.h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_STATIC},
-			netlink.RT_FILTER_TABLE|netlink.RT_FILTER_PROTOCOL)
-	})
+	routes, err := staticRoutes(ns)
 	if err != nil {
-		return fmt.Errorf("list routes: %w", err)
+		return err
 	}
 	for _, r := range routes {
 		if kernelRoute(r, names).String() == c.Name {

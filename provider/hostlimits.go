@@ -15,7 +15,7 @@ const inotifyInstances = "/proc/sys/fs/inotify/max_user_instances"
 // EnsureInotify raises the host's inotify instance limit when it is too low
 // for nodes waiting at once (plus 64 for the host's own users): above
 // the limit a node's init falls back to polling every 50 ms, and a
-// thousand polling nodes slowed a 1,000-node up from 52 s to 180 s here.
+// thousand polling nodes made a 1,000-node up several times slower.
 // It returns the old and new limit when it raised it.
 func EnsureInotify(nodes int) (from, to int, err error) {
 	b, err := os.ReadFile(inotifyInstances)

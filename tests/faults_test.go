@@ -173,11 +173,7 @@ func TestWatcherRewiresRestartedNodes(t *testing.T) {
 		// stays down.
 		l.kill("b")
 		start := time.Now()
-		ok := false
-		for time.Since(start) < 5*time.Second && !ok {
-			_, code := l.exec("a", "ping", "-c", "1", "-W", "1", "10.1.1.2")
-			ok = code == 0
-		}
+		ok := l.pingsWithin("a", "10.1.1.2", 5*time.Second)
 		if !ok {
 			log, _ := os.ReadFile("/run/netlab/" + l.name + "/watch.log")
 			t.Fatalf("after b's process was killed, b was not started and rewired within 5 s; watcher log:\n%s", log)
@@ -201,11 +197,7 @@ func TestWatcherRewiresRestartedNodes(t *testing.T) {
 			}
 		}
 		start := time.Now()
-		ok := false
-		for time.Since(start) < 5*time.Second && !ok {
-			_, code := l.exec("a", "ping", "-c", "1", "-W", "1", "10.1.1.2")
-			ok = code == 0
-		}
+		ok := l.pingsWithin("a", "10.1.1.2", 5*time.Second)
 		if !ok {
 			log, _ := os.ReadFile("/run/netlab/" + l.name + "/watch.log")
 			t.Fatalf("after docker %s, b was not rewired within 5 s; watcher log:\n%s", restart[0], log)
@@ -252,4 +244,14 @@ nodes:
 	if r := netlab(t, "status", l.name); strings.Contains(r.stdout, "on the host") {
 		t.Errorf("status still sees drift after up:\n%s", r.stdout)
 	}
+}
+
+// pingsWithin pings addr from node until it answers or d has passed.
+func (l *lab) pingsWithin(node, addr string, d time.Duration) bool {
+	for start := time.Now(); time.Since(start) < d; {
+		if _, code := l.exec(node, "ping", "-c", "1", "-W", "1", addr); code == 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -35,22 +35,12 @@ r1[mem]="256m"
 		"_test/signature/pc2.user": "10.0.2.99/24\n",
 		"shared/.keep":             "",
 	}
-	for f, content := range files {
-		p := filepath.Join(dir, f)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeTree(t, dir, files)
 	r := netlab(t, "convert", dir)
 	if r.code != 0 || !strings.Contains(r.stdout, "name: "+name) || !strings.Contains(r.stderr, "lab.conf:7: r1[mem] is ignored") {
 		t.Fatalf("convert: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	l := &lab{t: t, name: name, file: dir}
-	t.Cleanup(func() { l.down() })
-	if r := netlab(t, "up", dir); r.code != 0 {
-		t.Fatalf("netlab up %s: exit %d\n%s%s", dir, r.code, r.stdout, r.stderr)
-	}
+	l := upDir(t, name, dir)
 	var ok bool
 	for deadline := time.Now().Add(10 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		ok = l.ping("pc1", "10.0.2.10")
@@ -124,18 +114,8 @@ func TestKatharaBuiltinSignature(t *testing.T) {
 		"_test/signature/pc1.builtin": pc1,
 		"_test/signature/r1.builtin":  r1,
 	}
-	for f, content := range files {
-		p := filepath.Join(dir, f)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l := &lab{t: t, name: name, file: dir}
-	t.Cleanup(func() { l.down() })
-	if r := netlab(t, "up", dir); r.code != 0 {
-		t.Fatalf("netlab up %s: exit %d\n%s%s", dir, r.code, r.stdout, r.stderr)
-	}
+	writeTree(t, dir, files)
+	upDir(t, name, dir)
 	r := netlab(t, "check", dir, "--json")
 	var rep struct {
 		Passed, Failed int
@@ -187,18 +167,8 @@ func TestKatharaQuaggaLab(t *testing.T) {
 		"r2/etc/quagga/zebra.conf": "hostname r2\npassword zebra\n",
 		"r2/etc/quagga/ospfd.conf": ospfd("r2"),
 	}
-	for f, content := range files {
-		p := filepath.Join(dir, f)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l := &lab{t: t, name: name, file: dir}
-	t.Cleanup(func() { l.down() })
-	if r := netlab(t, "up", dir); r.code != 0 {
-		t.Fatalf("netlab up %s: exit %d\n%s%s", dir, r.code, r.stdout, r.stderr)
-	}
+	writeTree(t, dir, files)
+	l := upDir(t, name, dir)
 	l.waitOutput("r1", 60*time.Second, `10\.0\.3\.0/24 .*proto ospf`, "ip", "route")
 	if out, _ := l.exec("r2", "vtysh", "-c", "show ip ospf neighbor"); !strings.Contains(out, "Full") {
 		t.Errorf("r2 has no full OSPF neighbour:\n%s", out)
@@ -290,4 +260,28 @@ func TestConvertFixtures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeTree writes files (path relative to dir -> content) under dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for f, content := range files {
+		p := filepath.Join(dir, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// upDir brings up the lab folder dir (a Kathará lab) as lab name, and
+// registers its removal, checked to leave nothing.
+func upDir(t *testing.T, name, dir string) *lab {
+	t.Helper()
+	l := &lab{t: t, name: name, file: dir}
+	t.Cleanup(func() { l.down() })
+	if r := netlab(t, "up", dir); r.code != 0 {
+		t.Fatalf("netlab up %s: exit %d\n%s%s", dir, r.code, r.stdout, r.stderr)
+	}
+	return l
 }
