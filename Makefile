@@ -9,8 +9,8 @@ BENCHNODES ?= 20000
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-build: ## build bin/netlab (static: nodes run it as their init)
-	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/netlab
+build: ## build bin/netlab and bin/netlab-init, the nodes' init (static: they run in nodes)
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/netlab ./cmd/netlab-init
 
 setup: ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
 	scripts/setup.sh

@@ -27,6 +27,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/provider"
 )
 
@@ -290,7 +291,7 @@ func resolve(ctx context.Context, eng Engine, lab, what string) (*target, error)
 			return nil, err
 		}
 		gone := func() bool {
-			now, err := provider.Instance(strconv.Itoa(n.Pid))
+			now, err := nodeinit.Instance(strconv.Itoa(n.Pid))
 			return err != nil || now != n.NetNS
 		}
 		return &target{desc: what, ns: ns, index: l.Attrs().Index, linkType: lt, gone: gone}, nil

@@ -22,6 +22,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/netlab/netlab/dhcp"
+	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
 )
 
@@ -122,7 +123,7 @@ func RunDHCPServer(ctx context.Context, confFile string, logger *log.Logger) err
 			return fmt.Errorf("namespace of node %s: %w", cfg.Node, err)
 		}
 		defer ns.Close()
-		if id, _ := Instance(strconv.Itoa(cfg.NodePid)); id != cfg.NodeNetNS {
+		if id, _ := nodeinit.Instance(strconv.Itoa(cfg.NodePid)); id != cfg.NodeNetNS {
 			return fmt.Errorf("node %s was restarted; run netlab up again", cfg.Node)
 		}
 		if err := netns.Set(ns); err != nil {

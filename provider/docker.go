@@ -6,7 +6,6 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,14 +24,15 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/spec"
 )
 
 // Paths inside a node's container.
 const (
-	InitPath  = "/.netlab/init" // the netlab binary, which waits for the wiring
-	ReadyDir  = "/.netlab/run"  // holds "ready" once the node is wired
+	InitPath  = nodeinit.Path     // netlab-init, which waits for the wiring
+	ReadyDir  = nodeinit.ReadyDir // holds "ready" once the node is wired
 	readyFile = "ready"
 )
 
@@ -70,28 +70,6 @@ type Node struct {
 	ID    string
 	Pid   int
 	NetNS string // Instance: "net:[4026532182] 81234567", changes when the container restarts
-}
-
-// Instance names one run of a node's container, from its first process
-// (proc is a pid, or "self" inside the node): its network namespace and
-// the process's start time. The namespace alone does not do: the kernel
-// gives a freed namespace's number to the next new one, often at once to
-// the restarted container's.
-func Instance(proc string) (string, error) {
-	ns, err := os.Readlink("/proc/" + proc + "/ns/net")
-	if err != nil {
-		return "", err
-	}
-	stat, err := os.ReadFile("/proc/" + proc + "/stat")
-	if err != nil {
-		return "", err
-	}
-	// pid (comm) state ppid ...: starttime is the 22nd field, the 20th after comm.
-	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-	if len(fields) < 20 {
-		return "", fmt.Errorf("/proc/%s/stat: too few fields", proc)
-	}
-	return ns + " " + fields[19], nil
 }
 
 // LabelImageCaps on an image lists the capabilities its programs need
@@ -178,8 +156,8 @@ func buildHint(image string) string {
 }
 
 // Create creates the node's container with no network, its command behind
-// netlab's init. self is the path of a static netlab binary on the host.
-func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, self string) (string, error) {
+// netlab's init. init is the path of a static netlab-init on the host.
+func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, init string) (string, error) {
 	argv, imageCaps, err := d.argv(ctx, c)
 	if err != nil {
 		return "", err
@@ -202,7 +180,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	entry := initArgs(c)
 	labels := maps.Clone(c.Labels)
 	labels[naming.LabelConfig] = c.Config().Label()
-	labels[naming.LabelInit] = self
+	labels[naming.LabelInit] = init
 	cfg := &container.Config{
 		Hostname:   c.Hostname,
 		Image:      c.Image,
@@ -224,7 +202,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		CapDrop:       c.CapDrop,
 		// Read-only /proc/sys except /proc/sys/net (see readonlyPaths).
 		ReadonlyPaths: readonlyPaths,
-		Binds:         append([]string{self + ":" + InitPath + ":ro", run + ":" + ReadyDir + ":ro"}, c.Volumes...),
+		Binds:         append([]string{init + ":" + InitPath + ":ro", run + ":" + ReadyDir + ":ro"}, c.Volumes...),
 	}
 	// Not cancelled by an interrupt: the engine finishes a create whose
 	// client went away, and a down right after must find what it made.
@@ -283,7 +261,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (Node, error) {
 	n := Node{ID: info.ID}
 	if info.State != nil && info.State.Running {
 		n.Pid = info.State.Pid
-		n.NetNS, err = Instance(strconv.Itoa(n.Pid))
+		n.NetNS, err = nodeinit.Instance(strconv.Itoa(n.Pid))
 		if err != nil {
 			return n, fmt.Errorf("read namespace of container %s: %w", info.Name, err)
 		}

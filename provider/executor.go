@@ -27,7 +27,7 @@ const leaseTimeout = 30 * time.Second
 type Executor struct {
 	rt   Runtime // the lab's runtime
 	plan *planner.Plan
-	self string // static netlab binary, bind-mounted as each node's init
+	bins Installed // netlab for the helpers, netlab-init for the nodes
 	host *netlink.Handle
 
 	ifaces map[string][]planner.VethEnd // node -> the interfaces the plan puts in it
@@ -35,6 +35,7 @@ type Executor struct {
 	mu       sync.Mutex
 	existing map[string]Container // node -> container found before the run
 	nodes    map[string]*running  // node -> started container
+	started  map[string]bool      // nodes whose process this run started
 }
 
 type running struct {
@@ -42,8 +43,8 @@ type running struct {
 	ns *NS
 }
 
-// NewExecutor prepares to run plan; self is the path of the netlab binary.
-func NewExecutor(ctx context.Context, d Runtime, plan *planner.Plan, self string) (*Executor, error) {
+// NewExecutor prepares to run plan with the build of netlab in bins.
+func NewExecutor(ctx context.Context, d Runtime, plan *planner.Plan, bins Installed) (*Executor, error) {
 	host, err := netlink.NewHandle()
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
@@ -53,7 +54,7 @@ func NewExecutor(ctx context.Context, d Runtime, plan *planner.Plan, self string
 		host.Close()
 		return nil, err
 	}
-	e := &Executor{rt: d, plan: plan, self: self, host: host, existing: map[string]Container{}, nodes: map[string]*running{},
+	e := &Executor{rt: d, plan: plan, bins: bins, host: host, existing: map[string]Container{}, nodes: map[string]*running{}, started: map[string]bool{},
 		ifaces: plan.Interfaces()}
 	for _, c := range list {
 		e.existing[c.Node] = c
@@ -109,7 +110,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if ok {
 			return false, nil
 		}
-		id, err := e.rt.Create(ctx, lab, s.Container, e.plan.Hosts, e.self)
+		id, err := e.rt.Create(ctx, lab, s.Container, e.plan.Hosts, e.bins.Init)
 		if err != nil {
 			return false, err
 		}
@@ -151,7 +152,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a, b}, e.self)
+		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a, b}, e.bins.Netlab)
 	case planner.KindMacvlan, planner.KindHostLink, planner.KindVLANIf:
 		n, err := e.node(s.Node)
 		if err != nil {
@@ -187,7 +188,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return EnsureNAT(n.ns, s.NAT)
 		}
 	case planner.KindPublish:
-		return EnsureForwarder(lab, s.Node, s.Publish, e.self)
+		return EnsureForwarder(lab, s.Node, s.Publish, e.bins.Netlab)
 	case planner.KindDHCPD:
 		var node *Node
 		if s.DHCPD.Node != "" {
@@ -197,7 +198,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			}
 			node = &n.Node
 		}
-		return EnsureDHCPServer(e.host, lab, s.DHCPD, node, e.self)
+		return EnsureDHCPServer(e.host, lab, s.DHCPD, node, e.bins.Netlab)
 	case planner.KindLease:
 		n, err := e.node(s.Node)
 		if err != nil {
@@ -250,8 +251,19 @@ func (e *Executor) start(ctx context.Context, s *planner.Step) (bool, error) {
 		old.ns.Close()
 	}
 	e.nodes[s.Node] = &running{Node: n, ns: ns}
+	if changed {
+		e.started[s.Node] = true
+	}
 	e.mu.Unlock()
 	return changed, nil
+}
+
+// Started tells whether this run started the node's process: its
+// namespaces are new.
+func (e *Executor) Started(node string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.started[node]
 }
 
 // interfacesFile lists, in a node's run directory, the interfaces the lab

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,58 +16,173 @@ import (
 	"github.com/netlab/netlab/naming"
 )
 
-// InitDir holds the netlab binaries that nodes run as their init and the
-// lab's helper processes run as themselves, one copy per content
-// (netlab-SHA256PREFIX). A lab then does not depend on where the binary
-// that brought it up was: a checkout removed or a binary rebuilt elsewhere
-// leaves its restarted nodes able to start. It survives a reboot (unlike
-// RunDir), because the engine restarts nodes after one.
+// InitDir holds the builds of netlab that labs run, one directory per
+// content (netlab-SHA256PREFIX): its netlab binary, which the lab's helper
+// processes run, and its netlab-init, which nodes run as their init. A
+// lab then does not depend on where the binary that brought it up was: a
+// checkout removed or a binary rebuilt elsewhere leaves its restarted
+// nodes able to start. It survives a reboot (unlike RunDir), because the
+// engine restarts nodes after one.
 var InitDir = "/var/lib/netlab/init"
 
 const initPrefix = "netlab-"
 
-// InstallInit copies the static binary self into InitDir under its
-// content's hash, once, and returns that copy's path. It holds the
-// directory shared until release is called, so that a down meanwhile
+// InitName is the node init's program, looked for beside netlab.
+const InitName = "netlab-init"
+
+// Installed is a build of netlab copied into InitDir.
+type Installed struct {
+	Netlab string // the netlab binary: the lab's helper processes run it
+	// Init is what nodes bind as their init: netlab-init, or the netlab
+	// binary itself when there was no netlab-init beside it (it has the
+	// init's mode too; its start-up costs each node about 10 ms of CPU).
+	Init string
+	// NoInit is set when there was no netlab-init beside netlab.
+	NoInit bool
+}
+
+// InstallInit copies the static binary self, and the netlab-init beside
+// it, into a directory of InitDir named by their content's hash, once. It
+// holds InitDir shared until release is called, so that a down meanwhile
 // (PruneInits) leaves the copy alone while up creates nodes that use it.
-func InstallInit(self string) (path string, release func(), err error) {
+func InstallInit(self string) (inst Installed, release func(), err error) {
 	if err := os.MkdirAll(InitDir, 0o755); err != nil {
-		return "", nil, fmt.Errorf("create %s: %w", InitDir, err)
+		return inst, nil, fmt.Errorf("create %s: %w", InitDir, err)
 	}
 	lock, err := os.OpenFile(filepath.Join(InitDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return "", nil, fmt.Errorf("lock %s: %w", InitDir, err)
+		return inst, nil, fmt.Errorf("lock %s: %w", InitDir, err)
 	}
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
 		lock.Close()
-		return "", nil, fmt.Errorf("lock %s: %w", InitDir, err)
+		return inst, nil, fmt.Errorf("lock %s: %w", InitDir, err)
 	}
 	release = func() { lock.Close() }
-	path, err = installCopy(self)
+	inst, err = installBuild(self)
 	if err != nil {
 		release()
-		return "", nil, err
+		return inst, nil, err
 	}
-	return path, release, nil
+	return inst, release, nil
 }
 
-func installCopy(self string) (string, error) {
-	src, err := os.Open(self)
+func installBuild(self string) (Installed, error) {
+	files := []string{self}
+	init := filepath.Join(filepath.Dir(self), InitName)
+	if _, err := os.Stat(init); err == nil {
+		if err := Static(init); err != nil {
+			return Installed{}, err
+		}
+		files = append(files, init)
+	}
+	key, err := identity(files)
 	if err != nil {
-		return "", fmt.Errorf("read the netlab binary: %w", err)
+		return Installed{}, err
 	}
-	defer src.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, src); err != nil {
-		return "", fmt.Errorf("read the netlab binary %s: %w", self, err)
+	name, known := knownBuild(key, len(files))
+	if !known {
+		h := sha256.New()
+		for _, f := range files {
+			if err := hashFile(h, f); err != nil {
+				return Installed{}, err
+			}
+		}
+		name = initPrefix + hex.EncodeToString(h.Sum(nil))[:16]
 	}
-	path := filepath.Join(InitDir, initPrefix+hex.EncodeToString(h.Sum(nil))[:16])
-	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
-		return path, nil
-	} else if err == nil && st.IsDir() {
-		os.Remove(path) // the engine made an empty directory there for a bind whose source was gone
+	dir := filepath.Join(InitDir, name)
+	inst := Installed{Netlab: filepath.Join(dir, "netlab"), Init: filepath.Join(dir, InitName), NoInit: len(files) == 1}
+	if inst.NoInit {
+		inst.Init = inst.Netlab
 	}
-	return installFrom(self, path)
+	for i, to := range []string{inst.Netlab, inst.Init}[:len(files)] {
+		if st, err := os.Stat(to); err == nil && st.Mode().IsRegular() {
+			continue
+		} else if err == nil && st.IsDir() {
+			os.Remove(to) // the engine made an empty directory there for a bind whose source was gone
+		}
+		if _, err := installFrom(files[i], to); err != nil {
+			return Installed{}, err
+		}
+	}
+	if !known {
+		rememberBuild(key, name)
+	}
+	return inst, nil
+}
+
+// knownFile, in InitDir, records the builds installed there: a line
+// "KEY NAME" each, KEY the identity of the files the build was copied
+// from, so that up need not hash netlab's 30 MB each time (40 ms).
+const knownFile = ".known"
+
+// identity names the files as they are now: device, inode, size, and
+// the times of their last change (a rebuilt or copied binary differs).
+func identity(files []string) (string, error) {
+	var parts []string
+	for _, f := range files {
+		var st syscall.Stat_t
+		if err := syscall.Stat(f, &st); err != nil {
+			return "", fmt.Errorf("read %s: %w", f, err)
+		}
+		parts = append(parts, fmt.Sprintf("%d:%d:%d:%d.%d:%d.%d", st.Dev, st.Ino, st.Size,
+			st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec))
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// knownBuild returns the name of the build copied from the files that key
+// names, if InitDir holds it whole (n files).
+func knownBuild(key string, n int) (string, bool) {
+	data, _ := os.ReadFile(filepath.Join(InitDir, knownFile))
+	for _, line := range strings.Split(string(data), "\n") {
+		k, name, ok := strings.Cut(line, " ")
+		if !ok || k != key || !strings.HasPrefix(name, initPrefix) || strings.Contains(name, "/") {
+			continue
+		}
+		entries, err := os.ReadDir(filepath.Join(InitDir, name))
+		if err == nil && len(entries) == n {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// rememberBuild records a build (a line appended: ups may do so at once).
+func rememberBuild(key, name string) {
+	f, err := os.OpenFile(filepath.Join(InitDir, knownFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return // the next up hashes again
+	}
+	f.Write([]byte(key + " " + name + "\n"))
+	f.Close()
+}
+
+func hashFile(h io.Writer, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	return nil
+}
+
+// Static says why the program file cannot run in a node, which has none
+// of the host's libraries: nil when it is linked statically.
+func Static(file string) error {
+	f, err := elf.Open(file)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is linked dynamically, but nodes run it: build it with CGO_ENABLED=0 (make build does)", file)
+		}
+	}
+	return nil
 }
 
 // installFrom copies the file src to path, atomically (a temporary file
@@ -123,7 +239,9 @@ func PruneInits(ctx context.Context, d Runtime) (int, error) {
 	}
 	used := map[string]bool{}
 	for _, c := range list {
-		used[c.Labels[naming.LabelInit]] = true
+		// A build's directory, or a single binary (before netlab-init).
+		init := c.Labels[naming.LabelInit]
+		used[init], used[filepath.Dir(init)] = true, true
 	}
 	entries, err := os.ReadDir(InitDir)
 	if err != nil {
@@ -135,10 +253,22 @@ func PruneInits(ctx context.Context, d Runtime) (int, error) {
 		if !strings.HasPrefix(e.Name(), initPrefix) || used[path] {
 			continue
 		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.RemoveAll(path); err != nil {
 			return n, err
 		}
 		n++
+	}
+	if n > 0 { // forget the builds removed
+		data, _ := os.ReadFile(filepath.Join(InitDir, knownFile))
+		var keep []string
+		for _, line := range strings.Split(string(data), "\n") {
+			if _, name, ok := strings.Cut(line, " "); ok && !strings.Contains(name, "/") {
+				if _, err := os.Stat(filepath.Join(InitDir, name)); err == nil {
+					keep = append(keep, line+"\n")
+				}
+			}
+		}
+		os.WriteFile(filepath.Join(InitDir, knownFile), []byte(strings.Join(keep, "")), 0o644)
 	}
 	return n, nil
 }

@@ -14,8 +14,10 @@ import (
 // longer has: a node's NAT table (inet netlab) or filter table (inet
 // netlab-filter) when the file dropped its nat or firewall, and the lab's
 // isolation table when no network is isolated any more. It returns what
-// it removed, as "node a: NAT table".
-func PruneTables(ctx context.Context, d Runtime, p *planner.Plan) ([]string, error) {
+// it removed, as "node a: NAT table". Nodes for which fresh is true are
+// not looked at: their namespaces are new (up started them), so they hold
+// no table of before.
+func PruneTables(ctx context.Context, d Runtime, p *planner.Plan, fresh func(node string) bool) ([]string, error) {
 	var removed []string
 	if p.Step("isolate") == nil {
 		if ok, err := RemoveIsolation(p.Lab); err != nil {
@@ -29,8 +31,8 @@ func PruneTables(ctx context.Context, d Runtime, p *planner.Plan) ([]string, err
 		return removed, err
 	}
 	for _, c := range list {
-		if p.Step("create:"+c.Node) == nil {
-			continue // not in the file: up removed it already
+		if p.Step("create:"+c.Node) == nil || fresh(c.Node) {
+			continue // not in the file (up removed it already), or new
 		}
 		unwanted := map[string]string{}
 		if p.Step("nat:"+c.Node) == nil {
@@ -38,6 +40,9 @@ func PruneTables(ctx context.Context, d Runtime, p *planner.Plan) ([]string, err
 		}
 		if p.Step("firewall:"+c.Node) == nil {
 			unwanted[naming.FirewallTable] = "firewall table"
+		}
+		if len(unwanted) == 0 {
+			continue
 		}
 		n, err := d.Inspect(ctx, c.ID)
 		if err != nil || n.Pid == 0 {

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/rootfs"
 )
@@ -140,7 +141,7 @@ func (r *Runc) HasImage(ctx context.Context, image string) (bool, error) {
 
 // Create makes the node's bundle: its overlay root (mounted), its files,
 // its /etc files and config.json. The node starts with Start.
-func (r *Runc) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, self string) (id string, err error) {
+func (r *Runc) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, init string) (id string, err error) {
 	img, err := r.image(ctx, c.Image)
 	if err != nil {
 		return "", err
@@ -163,12 +164,9 @@ func (r *Runc) Create(ctx context.Context, lab string, c *planner.Container, hos
 			removeBundle(dir)
 		}
 	}()
-	if err := mountOverlay(img.Dir, dir); err != nil {
+	user, err := writeRoot(img, dir, c.Files)
+	if err != nil {
 		return "", fmt.Errorf("node %s: %w", node, err)
-	}
-	merged := filepath.Join(dir, "rootfs")
-	if err := writeFiles(merged, c.Files); err != nil {
-		return "", fmt.Errorf("write files into node %s: %w", node, err)
 	}
 	resolv, err := resolvConf(c.DNS, c.DNSSearch)
 	if err != nil {
@@ -179,11 +177,7 @@ func (r *Runc) Create(ctx context.Context, lab string, c *planner.Container, hos
 			return "", err
 		}
 	}
-	user, err := lookupUser(merged, img.User)
-	if err != nil {
-		return "", fmt.Errorf("node %s: %w", node, err)
-	}
-	cfg, err := runcConfig(c, img, user, argv, capAdd(c, imageCaps), dir, run, self)
+	cfg, err := runcConfig(c, img, user, argv, capAdd(c, imageCaps), dir, run, init)
 	if err != nil {
 		return "", fmt.Errorf("node %s: %w", node, err)
 	}
@@ -259,7 +253,7 @@ var capNumbers = []string{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", 
 
 // runcConfig is the node's config.json: what Docker gives a node made by
 // Docker.Create, in the runtime-spec's terms.
-func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, add []string, dir, run, self string) (*specs.Spec, error) {
+func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, add []string, dir, run, init string) (*specs.Spec, error) {
 	env := map[string]string{}
 	var order []string
 	for _, kv := range img.Env {
@@ -292,10 +286,11 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 	}
 	annotations := maps.Clone(c.Labels)
 	annotations[naming.LabelConfig] = c.Config().Label()
-	annotations[naming.LabelInit] = self
+	annotations[naming.LabelInit] = init
 	annotations[annotationImage] = c.Image
 	annotations[annotationLower] = img.Dir
 	mounts := []specs.Mount{
+		rootMount(img.Dir, dir),
 		{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
 		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
 		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
@@ -306,7 +301,7 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 		bind(filepath.Join(dir, "hosts"), "/etc/hosts", false),
 		bind(filepath.Join(dir, "hostname"), "/etc/hostname", false),
 		bind(filepath.Join(dir, "resolv.conf"), "/etc/resolv.conf", false),
-		bind(self, InitPath, true),
+		bind(init, InitPath, true),
 		bind(run, ReadyDir, true),
 	}
 	for _, v := range c.Volumes {
@@ -511,6 +506,55 @@ func writeFiles(root string, files map[string]string) error {
 	return nil
 }
 
+// writeRoot writes the node's files into its own layer, through its
+// overlay root mounted for that only, and returns the image's user as the
+// node's root then has it (its /etc/passwd may be one of the files). The
+// node's root is mounted by runc, in the node's mount namespace (the
+// first of its mounts): on the host, every mount would be copied into each
+// later node's namespace, and runc run of the 1,000th node took 58 ms
+// instead of 33.
+func writeRoot(img *rootfs.Image, dir string, files map[string]string) (specs.User, error) {
+	if len(files) == 0 {
+		return lookupUser(img.Dir, img.User)
+	}
+	if err := mountOverlay(img.Dir, dir); err != nil {
+		return specs.User{}, err
+	}
+	merged := filepath.Join(dir, "rootfs")
+	defer unix.Unmount(merged, unix.MNT_DETACH)
+	if err := writeFiles(merged, files); err != nil {
+		return specs.User{}, fmt.Errorf("write its files: %w", err)
+	}
+	return lookupUser(merged, img.User)
+}
+
+// rootMount is the node's root, an overlayfs of its image (lower) under
+// its own layer, mounted by runc as the node's first mount.
+func rootMount(lower, dir string) specs.Mount {
+	return specs.Mount{Destination: "/", Type: "overlay", Source: "overlay", Options: []string{
+		"lowerdir=" + lower, "upperdir=" + filepath.Join(dir, "upper"), "workdir=" + filepath.Join(dir, "work")}}
+}
+
+// rebase puts the node's own layer on another image root (lower): the
+// bundle's config then mounts that one.
+func rebase(cfg *specs.Spec, lower, dir string) error {
+	if len(cfg.Mounts) == 0 || cfg.Mounts[0].Destination != "/" {
+		return fmt.Errorf("%s: its first mount is not the node's root; netlab down and up make it again", dir)
+	}
+	cfg.Mounts[0] = rootMount(lower, dir)
+	cfg.Annotations[annotationLower] = lower
+	data, err := json.MarshalIndent(cfg, "", "\t")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return path != "" && err == nil
+}
+
 // mountOverlay mounts the node's root: lower the image, upper and work
 // its own, on dir/rootfs. Mounted already is success.
 func mountOverlay(lower, dir string) error {
@@ -554,16 +598,49 @@ type state struct {
 	Start uint64 `json:"init_process_start"`
 }
 
+// readState reads the init process's pid and start time from runc's
+// state file. They come first in it, before the container's whole
+// configuration (9 KB): the rest is not read, which made listing a lab of
+// 1,000 nodes twice as fast.
+func readState(file string) (state, error) {
+	var st state
+	f, err := os.Open(file)
+	if err != nil {
+		return st, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return st, fmt.Errorf("%s: not a JSON object", file)
+	}
+	for seen := 0; seen < 2 && dec.More(); {
+		key, err := dec.Token()
+		if err != nil {
+			return st, fmt.Errorf("%s: %w", file, err)
+		}
+		var v any = new(json.RawMessage)
+		switch key {
+		case "init_process_pid":
+			v, seen = &st.Pid, seen+1
+		case "init_process_start":
+			v, seen = &st.Start, seen+1
+		}
+		if err := dec.Decode(v); err != nil {
+			return st, fmt.Errorf("%s: %s: %w", file, key, err)
+		}
+	}
+	return st, nil
+}
+
 // process returns the container's init process, 0 when it does not run
 // (its process gone, a zombie, or another process with the pid). known
 // tells whether runc has the container.
 func (r *Runc) process(id string) (pid int, known bool) {
-	data, err := os.ReadFile(filepath.Join(r.root, id, "state.json"))
-	if err != nil {
+	st, err := readState(filepath.Join(r.root, id, "state.json"))
+	if errors.Is(err, os.ErrNotExist) {
 		return 0, false
 	}
-	var st state
-	if json.Unmarshal(data, &st) != nil || st.Pid == 0 {
+	if err != nil || st.Pid == 0 {
 		return 0, true
 	}
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(st.Pid) + "/stat")
@@ -587,7 +664,7 @@ func (r *Runc) Inspect(ctx context.Context, id string) (Node, error) {
 	if pid == 0 {
 		return n, nil
 	}
-	ns, err := Instance(strconv.Itoa(pid))
+	ns, err := nodeinit.Instance(strconv.Itoa(pid))
 	if err != nil {
 		return n, nil // ended meanwhile
 	}
@@ -619,19 +696,15 @@ func (r *Runc) Start(ctx context.Context, id string) (Node, error) {
 	if err := os.Remove(filepath.Join(dir, stoppedMark)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Node{}, err
 	}
-	if !mounted(cfg.Root.Path) {
-		// The root it was made on: a rebuilt image's would not match the
-		// node's own layer. Gone from the cache: the image's current one.
-		lower := cfg.Annotations[annotationLower]
-		if _, err := os.Stat(lower); lower == "" || err != nil {
-			img, err := r.image(ctx, cfg.Annotations[annotationImage])
-			if err != nil {
-				return Node{}, err
-			}
-			lower = img.Dir
-		}
-		if err := mountOverlay(lower, dir); err != nil {
+	// The root it was made on: a rebuilt image's would not match the
+	// node's own layer. Gone from the cache: the image's current one.
+	if lower := cfg.Annotations[annotationLower]; !exists(lower) {
+		img, err := r.image(ctx, cfg.Annotations[annotationImage])
+		if err != nil {
 			return Node{}, err
+		}
+		if err := rebase(cfg, img.Dir, dir); err != nil {
+			return Node{}, fmt.Errorf("start container %s: %w", id, err)
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(RunDir, cfg.Annotations[naming.LabelLab], cfg.Annotations[naming.LabelNode]), 0o755); err != nil {
@@ -695,12 +768,19 @@ func (r *Runc) List(ctx context.Context, lab string) ([]Container, error) {
 	}
 	out := make([]Container, 0, len(files))
 	for _, f := range files {
-		cfg, err := readConfig(filepath.Dir(f))
+		// The annotations only: a node's whole config costs twice as much.
+		var cfg struct {
+			Annotations map[string]string `json:"annotations"`
+		}
+		data, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err == nil {
+			err = json.Unmarshal(data, &cfg)
+		}
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				continue // removed meanwhile
-			}
-			return nil, err
+			return nil, fmt.Errorf("read %s: %w", f, err)
 		}
 		labels := map[string]string{}
 		for k, v := range cfg.Annotations {

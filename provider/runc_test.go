@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,7 +80,7 @@ func TestRuncConfig(t *testing.T) {
 		Env: map[string]string{"X": "1", "PATH": "/bin"}, Volumes: []string{"/srv/www:/www:ro"},
 		Sysctls: map[string]string{"net.ipv4.ip_forward": "1"}, DHCP: []string{"eth0"},
 		Labels: map[string]string{naming.LabelLab: "lab", naming.LabelNode: "a"}}
-	img := &rootfs.Image{Env: []string{"PATH=/usr/bin", "LANG=C"}, WorkingDir: "/srv"}
+	img := &rootfs.Image{Env: []string{"PATH=/usr/bin", "LANG=C"}, WorkingDir: "/srv", Dir: "/cache/x"}
 	cfg, err := runcConfig(c, img, specs.User{}, []string{"sleep", "1"}, []string{"NET_ADMIN"}, "/b", "/r", "/netlab")
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +98,12 @@ func TestRuncConfig(t *testing.T) {
 	}
 	if cfg.Annotations[naming.LabelLab] != "lab" || cfg.Annotations[naming.LabelConfig] == "" || cfg.Annotations[annotationImage] != "netlab/tiny" {
 		t.Errorf("annotations %v", cfg.Annotations)
+	}
+	// The root first, mounted by runc in the node: an overlay of the
+	// image under the node's own layer, in its bundle.
+	if root := cfg.Mounts[0]; root.Destination != "/" || root.Type != "overlay" ||
+		!slices.Equal(root.Options, []string{"lowerdir=/cache/x", "upperdir=/b/upper", "workdir=/b/work"}) {
+		t.Errorf("first mount %+v, want the overlay root", root)
 	}
 	binds := map[string]specs.Mount{}
 	for _, m := range cfg.Mounts {
@@ -132,5 +139,54 @@ func TestBundleOf(t *testing.T) {
 		if _, ok := bundleOf(id); ok {
 			t.Errorf("bundleOf(%q) is a bundle", id)
 		}
+	}
+}
+
+func TestReadState(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, json string
+		want       state
+		err        bool
+	}{
+		{"runc's order", `{"id":"x","init_process_pid":42,"init_process_start":99,"config":{"a":[1,2]}}`, state{Pid: 42, Start: 99}, false},
+		{"config first", `{"config":{"mounts":[{"destination":"/"}]},"init_process_start":7,"init_process_pid":3}`, state{Pid: 3, Start: 7}, false},
+		{"no process", `{"id":"x","config":{}}`, state{}, false},
+		{"not an object", `[1]`, state{}, true},
+		{"bad pid", `{"init_process_pid":"x"}`, state{}, true},
+	} {
+		file := filepath.Join(dir, "state.json")
+		if err := os.WriteFile(file, []byte(c.json), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readState(file)
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("%s: readState = %+v, %v; want %+v (error %v)", c.name, got, err, c.want, c.err)
+		}
+	}
+	if _, err := readState(filepath.Join(dir, "gone")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing file: %v, want ErrNotExist", err)
+	}
+}
+
+// TestRebase: a node whose image root left the cache is put on the
+// image's current root, its own layer kept; its config says so.
+func TestRebase(t *testing.T) {
+	dir := t.TempDir()
+	cfg := &specs.Spec{Root: &specs.Root{Path: dir + "/rootfs"}, Mounts: []specs.Mount{rootMount("/cache/old", dir), bind("/x", "/y", true)},
+		Annotations: map[string]string{annotationLower: "/cache/old"}}
+	if err := rebase(cfg, "/cache/new", dir); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := readConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"lowerdir=/cache/new", "upperdir=" + dir + "/upper", "workdir=" + dir + "/work"}
+	if !slices.Equal(saved.Mounts[0].Options, want) || saved.Annotations[annotationLower] != "/cache/new" || len(saved.Mounts) != 2 {
+		t.Errorf("rebased config: mounts %+v, annotations %v", saved.Mounts, saved.Annotations)
+	}
+	if err := rebase(&specs.Spec{Mounts: []specs.Mount{bind("/x", "/y", true)}}, "/cache/new", dir); err == nil {
+		t.Error("a config whose first mount is not the root: no error")
 	}
 }

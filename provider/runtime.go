@@ -23,8 +23,9 @@ import (
 // made them. An id is what Create returned, or the container's name.
 type Runtime interface {
 	// Create makes the node's container, not started, with its command
-	// behind netlab's init (self, a static netlab binary on the host).
-	Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, self string) (id string, err error)
+	// behind netlab's init (init, a static binary on the host:
+	// netlab-init, see Installed).
+	Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, init string) (id string, err error)
 	// Start starts the container unless it runs, and returns its process.
 	Start(ctx context.Context, id string) (Node, error)
 	// Inspect returns the container's process (Pid 0 when it does not run).
@@ -194,7 +195,7 @@ func sortContainers(list []Container) {
 }
 
 // Create is not sent anywhere: up creates through the lab's runtime.
-func (h *Host) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, self string) (string, error) {
+func (h *Host) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, init string) (string, error) {
 	return "", fmt.Errorf("create container %s: choose the lab's runtime first", c.Name)
 }
 

@@ -140,8 +140,9 @@ func (c *Cache) Entries() ([]string, error) {
 }
 
 // Remove drops the entry of RootfsID id (an Image's RootfsID, shared by
-// the images over the same layers); an entry that is not there is done. It refuses with ErrInUse while an overlay mount (in this mount
-// namespace) uses the entry.
+// the images over the same layers); an entry that is not there is done.
+// It refuses with ErrInUse while an overlay mount (in any mount
+// namespace: a running node's root) uses the entry.
 func (c *Cache) Remove(ctx context.Context, id string) error {
 	name, err := entryName(id)
 	if err != nil {
@@ -250,15 +251,44 @@ func (c *Cache) Prune(ctx context.Context, keep ...string) ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
-// overlayLowers is the set of directories that overlay mounts in this
-// mount namespace use as lower layers.
+// overlayLowers is the set of directories that overlay mounts use as
+// lower layers, in every mount namespace: a node on the runc runtime has
+// its root mounted in its own namespace only.
 func overlayLowers() (map[string]bool, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	used := map[string]bool{}
+	if err := lowersIn("/proc/self/mountinfo", used); err != nil {
+		return nil, fmt.Errorf("list mounts: %w", err)
+	}
+	procs, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, fmt.Errorf("list mounts: %w", err)
 	}
+	seen := map[string]bool{}
+	if ns, err := os.Readlink("/proc/self/ns/mnt"); err == nil {
+		seen[ns] = true
+	}
+	for _, p := range procs {
+		if p.Name()[0] < '0' || p.Name()[0] > '9' {
+			continue
+		}
+		ns, err := os.Readlink("/proc/" + p.Name() + "/ns/mnt")
+		if err != nil || seen[ns] {
+			continue // gone meanwhile, or read already
+		}
+		seen[ns] = true
+		lowersIn("/proc/"+p.Name()+"/mountinfo", used) // a process gone meanwhile took its mounts along
+	}
+	return used, nil
+}
+
+// lowersIn adds the lower layers of the overlay mounts a mountinfo file
+// lists to used.
+func lowersIn(file string, used map[string]bool) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
 	defer f.Close()
-	used := map[string]bool{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -277,7 +307,7 @@ func overlayLowers() (map[string]bool, error) {
 			}
 		}
 	}
-	return used, sc.Err()
+	return sc.Err()
 }
 
 // unescapeMount undoes mountinfo's octal escapes (\040 for a space).

@@ -4,7 +4,7 @@
 # only a 1 ms delay, so the relay is the limit). Needs root and setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CGO_ENABLED=0 go build -o bin/netlab ./cmd/netlab
+CGO_ENABLED=0 go build -o bin/ ./cmd/netlab ./cmd/netlab-init
 mb=${SIZE_MB:-50}
 lab=$(mktemp --suffix=.yaml)
 trap 'bin/netlab down benchrelay >/dev/null 2>&1 || true; rm -f "$lab"' EXIT

@@ -24,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
-CGO_ENABLED=0 go build -o bin/netlab ./cmd/netlab
+CGO_ENABLED=0 go build -o bin/ ./cmd/netlab ./cmd/netlab-init
 nl=bin/netlab
 work=$(mktemp -d)
 cleanup() {

@@ -37,7 +37,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	netlabBin = filepath.Join(dir, "netlab")
-	build := exec.Command("go", "build", "-o", netlabBin, "../cmd/netlab")
+	// netlab and, beside it, the nodes' init, as make build does.
+	build := exec.Command("go", "build", "-o", dir, "../cmd/netlab", "../cmd/netlab-init")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build netlab: %v\n%s", err, out)

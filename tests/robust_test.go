@@ -12,20 +12,26 @@ import (
 	"time"
 )
 
-// ownBinary copies netlab into a directory of the test's, with bytes
-// appended (ignored by the loader) so that its content, and with it its
-// copy in /var/lib/netlab/init, is the test's alone.
+// ownBinary copies netlab and netlab-init into a directory of the test's,
+// with bytes appended to netlab (ignored by the loader) so that its
+// content, and with it its copy in /var/lib/netlab/init, is the test's
+// alone.
 func ownBinary(t *testing.T, tag string) string {
 	t.Helper()
-	data, err := os.ReadFile(netlabBin)
-	if err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	for _, name := range []string{"netlab", "netlab-init"} {
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(netlabBin), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "netlab" {
+			data = append(data, []byte("\x00test "+t.Name()+" "+tag)...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	bin := filepath.Join(t.TempDir(), "netlab")
-	if err := os.WriteFile(bin, append(data, []byte("\x00test "+t.Name()+" "+tag)...), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin
+	return filepath.Join(dir, "netlab")
 }
 
 func initOf(t *testing.T, container string) string {

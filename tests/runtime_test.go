@@ -1,10 +1,16 @@
 package tests
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netlab/netlab/rootfs"
 )
 
 // TestRuncRuntime: a file's runtime: runc runs its nodes with runc (a
@@ -42,9 +48,22 @@ links: [[a:eth0, b:eth0]]
 	if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=netlab.lab="+name).Output(); len(out) > 0 {
 		t.Errorf("a runc lab made Docker containers: %s", out)
 	}
-	mounts, _ := os.ReadFile("/proc/self/mountinfo")
-	if !strings.Contains(string(mounts), " /run/netlab/"+name+"/.runc/a/rootfs ") {
-		t.Errorf("a's root is no mount of netlab's")
+	// The root is an overlay of the image under a's own layer, mounted in
+	// a's namespace only: a host mount would be copied into every node.
+	if out, _ := l.exec("a", "grep", " / / ", "/proc/self/mountinfo"); !strings.Contains(out, " overlay ") ||
+		!strings.Contains(out, "upperdir=/run/netlab/"+name+"/.runc/a/upper") {
+		t.Errorf("a's root is no overlay over its own layer: %q", out)
+	}
+	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), " /run/netlab/"+name+"/") {
+		t.Errorf("a's root is mounted on the host too")
+	}
+	// The image's root in the cache is in use while a runs: not removed.
+	var cfg struct{ Annotations map[string]string }
+	data, _ := os.ReadFile(l.bundle("a") + "/config.json")
+	json.Unmarshal(data, &cfg)
+	lower := cfg.Annotations["netlab.lower"]
+	if err := rootfs.NewCache(filepath.Dir(lower)).Remove(context.Background(), "sha256:"+filepath.Base(lower)); !errors.Is(err, rootfs.ErrInUse) {
+		t.Errorf("removing a's image root %s from the cache while a runs: %v, want ErrInUse", lower, err)
 	}
 	for cmd, want := range map[string]string{
 		"hostname": "a.example.com", "echo $GREETING": "hello",

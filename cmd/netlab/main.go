@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/spec"
 )
 
@@ -39,8 +40,10 @@ func usageError(format string, args ...any) error {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "_init" { // a node's init: no signal handling of ours
-		os.Exit(runInit(os.Args[2:], os.Stderr))
+	// A node's init, as netlab-init is: nodes run netlab itself where
+	// netlab-init was not beside it. No signal handling of ours.
+	if len(os.Args) > 1 && os.Args[1] == "_init" {
+		os.Exit(nodeinit.Run(os.Args[2:], os.Stderr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var code int
@@ -52,7 +55,7 @@ func main() {
 	case len(os.Args) > 1 && os.Args[1] == "_relay":
 		code = runRelay(ctx, os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_dhcpc":
-		code = runDHCPClient(ctx, os.Args[2:], os.Stderr)
+		code = nodeinit.RunDHCPClient(ctx, os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_dhcpd":
 		code = runDHCPServer(ctx, os.Args[2:], os.Stderr)
 	default:

@@ -1,0 +1,40 @@
+// Command netlab-init is the first process of every node of a lab: it
+// waits until netlab has wired the node, then becomes the node's command
+// (see package nodeinit). netlab up finds it beside the netlab binary and
+// binds a copy into each node at /.netlab/init. It is a program of its own
+// because every node starts it: netlab's own start-up (its dependencies'
+// package initialisation) would cost each node start about 10 ms of CPU.
+//
+//	netlab-init _init [-dhcp IFACES] [-dhcp-dns] COMMAND [ARG...]
+//	netlab-init _dhcpc [-notify-fd FD] [-dns] IFACE...
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/netlab/netlab/nodeinit"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: netlab-init _init [-dhcp IFACES] [-dhcp-dns] COMMAND [ARG...]")
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "_init":
+		// No signal handling of ours: the node's command gets them.
+		os.Exit(nodeinit.Run(os.Args[2:], os.Stderr))
+	case "_dhcpc":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := nodeinit.RunDHCPClient(ctx, os.Args[2:], os.Stderr)
+		stop()
+		os.Exit(code)
+	default:
+		fmt.Fprintf(os.Stderr, "netlab-init: unknown mode %q (netlab up runs it as a node's init)\n", os.Args[1])
+		os.Exit(2)
+	}
+}
