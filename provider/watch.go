@@ -70,6 +70,12 @@ func Watch(ctx context.Context, lab, file, self, pidFile string) error {
 	}
 	defer os.Remove(pidFile)
 	log.SetFlags(log.LstdFlags)
+	// The up that started this watcher may still be stopping nodes that
+	// died at start: follow the lab once up lets go of it.
+	if !waitForLock(ctx, lab) {
+		return nil
+	}
+	since := time.Now()
 	log.Printf("watching lab %s (%s)", lab, file)
 	kick := make(chan struct{}, 1)
 	go rewire(ctx, lab, file, self, kick)
@@ -85,7 +91,11 @@ func Watch(ctx context.Context, lab, file, self, pidFile string) error {
 		}
 		f := filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "start"),
 			filters.Arg("label", naming.LabelLab+"="+lab))
-		msgs, errs := d.c.Events(ctx, events.ListOptions{Filters: f})
+		opts := events.ListOptions{Filters: f}
+		if first { // a start between up's end and now is seen too
+			opts.Since = strconv.FormatFloat(float64(since.UnixNano())/1e9, 'f', 3, 64)
+		}
+		msgs, errs := d.c.Events(ctx, opts)
 		if !first {
 			// The engine was away (restarted, say): what started meanwhile
 			// sent no event this stream will see. Rewire once.
@@ -117,6 +127,27 @@ func Watch(ctx context.Context, lab, file, self, pidFile string) error {
 		sleep(ctx, time.Second)
 	}
 	return nil
+}
+
+// waitForLock waits until nobody holds the lab's lock, or ctx ends (then
+// false): flock(2) is not interrupted by a signal that Go handles.
+func waitForLock(ctx context.Context, lab string) bool {
+	got := make(chan func(), 1)
+	go func() {
+		unlock, err := LockLab(lab, "watch", nil)
+		if err != nil {
+			log.Printf("%v; following the lab anyway", err)
+			unlock = func() {}
+		}
+		got <- unlock
+	}()
+	select {
+	case unlock := <-got:
+		unlock()
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // rewire runs netlab up once for each burst of starts. up waits for the

@@ -249,6 +249,19 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 			lab.Name, res.Failed, res.Skipped, lab.Name)
 		return err
 	}
+	// The watcher starts while up waits to see whether a node dies at
+	// start. It follows the lab only once up lets go of the lab's lock:
+	// it would start again a node that up stops.
+	var watching sync.WaitGroup
+	var watchErr error
+	if !opts.noWatch {
+		watching.Add(1)
+		go func() {
+			defer watching.Done()
+			_, watchErr = provider.EnsureWatcher(lab.Name, p.FileLabel(), bins.Netlab)
+		}()
+	}
+	defer watching.Wait() // on an early return too: the watcher may be starting
 	pruned, err := provider.PruneTables(ctx, rt, p, ex.Started)
 	for _, w := range pruned {
 		fmt.Fprintf(stdout, "removed %s (no longer in the file)\n", w)
@@ -264,10 +277,8 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	} else {
 		fmt.Fprintf(stdout, "lab %s is up: %d steps done, %d already in place, in %s\n", lab.Name, res.Changed, res.Unchanged, took)
 	}
-	if !opts.noWatch {
-		if _, err := provider.EnsureWatcher(lab.Name, p.FileLabel(), bins.Netlab); err != nil {
-			fmt.Fprintf(stderr, "lab %s: %v: restarted nodes stay unwired until netlab up\n", lab.Name, err)
-		}
+	if watching.Wait(); watchErr != nil {
+		fmt.Fprintf(stderr, "lab %s: %v: restarted nodes stay unwired until netlab up\n", lab.Name, watchErr)
 	}
 	states, err := provider.Status(ctx, rt, lab.Name)
 	if err != nil {
