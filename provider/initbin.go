@@ -75,20 +75,15 @@ func installBuild(self string) (Installed, error) {
 		}
 		files = append(files, init)
 	}
-	key, err := identity(files)
-	if err != nil {
-		return Installed{}, err
-	}
-	name, known := knownBuild(key, len(files))
-	if !known {
-		h := sha256.New()
-		for _, f := range files {
-			if err := hashFile(h, f); err != nil {
-				return Installed{}, err
-			}
+	h := sha256.New()
+	for _, f := range files {
+		id, err := fileID(f)
+		if err != nil {
+			return Installed{}, err
 		}
-		name = initPrefix + hex.EncodeToString(h.Sum(nil))[:16]
+		fmt.Fprintln(h, id)
 	}
+	name := initPrefix + hex.EncodeToString(h.Sum(nil))[:16]
 	dir := filepath.Join(InitDir, name)
 	inst := Installed{Netlab: filepath.Join(dir, "netlab"), Init: filepath.Join(dir, InitName), NoInit: len(files) == 1}
 	if inst.NoInit {
@@ -104,57 +99,36 @@ func installBuild(self string) (Installed, error) {
 			return Installed{}, err
 		}
 	}
-	if !known {
-		rememberBuild(key, name)
-	}
 	return inst, nil
 }
 
-// knownFile, in InitDir, records the builds installed there: a line
-// "KEY NAME" each, KEY the identity of the files the build was copied
-// from, so that up need not hash netlab's 30 MB each time (40 ms).
-const knownFile = ".known"
-
-// identity names the files as they are now: device, inode, size, and
-// the times of their last change (a rebuilt or copied binary differs).
-func identity(files []string) (string, error) {
-	var parts []string
-	for _, f := range files {
-		var st syscall.Stat_t
-		if err := syscall.Stat(f, &st); err != nil {
-			return "", fmt.Errorf("read %s: %w", f, err)
-		}
-		parts = append(parts, fmt.Sprintf("%d:%d:%d:%d.%d:%d.%d", st.Dev, st.Ino, st.Size,
-			st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec))
-	}
-	return strings.Join(parts, ","), nil
-}
-
-// knownBuild returns the name of the build copied from the files that key
-// names, if InitDir holds it whole (n files).
-func knownBuild(key string, n int) (string, bool) {
-	data, _ := os.ReadFile(filepath.Join(InitDir, knownFile))
-	for _, line := range strings.Split(string(data), "\n") {
-		k, name, ok := strings.Cut(line, " ")
-		if !ok || k != key || !strings.HasPrefix(name, initPrefix) || strings.Contains(name, "/") {
-			continue
-		}
-		entries, err := os.ReadDir(filepath.Join(InitDir, name))
-		if err == nil && len(entries) == n {
-			return name, true
-		}
-	}
-	return "", false
-}
-
-// rememberBuild records a build (a line appended: ups may do so at once).
-func rememberBuild(key, name string) {
-	f, err := os.OpenFile(filepath.Join(InitDir, knownFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+// fileID names a program file's content: its Go build ID (the Go
+// linker's hash of the binary it wrote) and its size, read in a
+// millisecond, where hashing netlab's 30 MB took 40 ms at every up;
+// without a build ID, the hash of its content.
+func fileID(file string) (string, error) {
+	st, err := os.Stat(file)
 	if err != nil {
-		return // the next up hashes again
+		return "", fmt.Errorf("read %s: %w", file, err)
 	}
-	f.Write([]byte(key + " " + name + "\n"))
-	f.Close()
+	if f, err := elf.Open(file); err == nil {
+		var note []byte
+		if sec := f.Section(".note.go.buildid"); sec != nil {
+			note, _ = sec.Data()
+		}
+		f.Close()
+		// namesz, descsz, type (4 bytes each), "Go\x00\x00", the ID.
+		if len(note) > 16 && string(note[12:16]) == "Go\x00\x00" {
+			if id := strings.TrimRight(string(note[16:]), "\x00"); id != "" {
+				return fmt.Sprintf("go:%s:%d", id, st.Size()), nil
+			}
+		}
+	}
+	h := sha256.New()
+	if err := hashFile(h, file); err != nil {
+		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func hashFile(h io.Writer, file string) error {
@@ -257,18 +231,6 @@ func PruneInits(ctx context.Context, d Runtime) (int, error) {
 			return n, err
 		}
 		n++
-	}
-	if n > 0 { // forget the builds removed
-		data, _ := os.ReadFile(filepath.Join(InitDir, knownFile))
-		var keep []string
-		for _, line := range strings.Split(string(data), "\n") {
-			if _, name, ok := strings.Cut(line, " "); ok && !strings.Contains(name, "/") {
-				if _, err := os.Stat(filepath.Join(InitDir, name)); err == nil {
-					keep = append(keep, line+"\n")
-				}
-			}
-		}
-		os.WriteFile(filepath.Join(InitDir, knownFile), []byte(strings.Join(keep, "")), 0o644)
 	}
 	return n, nil
 }

@@ -3,54 +3,47 @@ package provider
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
-	"time"
 )
 
-// TestKnownBuilds: a build copied once is found again by its files'
-// identity, which a rewrite of either file changes; a build whose copy
-// went, or is not whole, is not found.
-func TestKnownBuilds(t *testing.T) {
-	old := InitDir
-	InitDir = t.TempDir()
-	t.Cleanup(func() { InitDir = old })
-	src := t.TempDir()
-	files := []string{filepath.Join(src, "netlab"), filepath.Join(src, InitName)}
-	for _, f := range files {
-		if err := os.WriteFile(f, []byte("v1 "+f), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	key, err := identity(files)
+// TestFileID: a Go binary is named by its build ID and size (another
+// build, or bytes appended, is another name), any other file by its
+// content's hash.
+func TestFileID(t *testing.T) {
+	self, err := os.Executable() // the test binary: a Go build
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := knownBuild(key, 2); ok {
-		t.Fatal("a build known before it was installed")
-	}
-	name := initPrefix + "0123456789abcdef"
-	for _, f := range []string{"netlab", InitName} {
-		os.MkdirAll(filepath.Join(InitDir, name), 0o755)
-		os.WriteFile(filepath.Join(InitDir, name, f), nil, 0o755)
-	}
-	rememberBuild(key, name)
-	if got, ok := knownBuild(key, 2); !ok || got != name {
-		t.Errorf("knownBuild = %q, %v; want %q", got, ok, name)
-	}
-	if _, ok := knownBuild(key, 1); ok {
-		t.Error("a build of two files found for one")
-	}
-	// netlab-init rebuilt: another identity.
-	time.Sleep(10 * time.Millisecond)
-	if err := os.WriteFile(files[1], []byte("v2"), 0o755); err != nil {
+	data, err := os.ReadFile(self)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if now, _ := identity(files); now == key {
-		t.Error("a rewritten file keeps its identity")
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	// The copy removed (a prune, or by hand): hash again.
-	os.RemoveAll(filepath.Join(InitDir, name))
-	if _, ok := knownBuild(key, 2); ok {
-		t.Error("a removed build is still known")
+	id := func(p string) string {
+		got, err := fileID(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	a, b := id(write("a", data)), id(write("b", data))
+	longer := id(write("c", append(data, "more"...)))
+	if !strings.HasPrefix(a, "go:") || a != b || a == longer {
+		t.Errorf("copies %q and %q, with bytes appended %q", a, b, longer)
+	}
+	x, y := id(write("x", []byte("#!/bin/sh\n"))), id(write("y", []byte("#!/bin/sh\nexit 1\n")))
+	if !strings.HasPrefix(x, "sha256:") || x == y {
+		t.Errorf("scripts: %q and %q", x, y)
+	}
+	if _, err := fileID(filepath.Join(dir, "gone")); err == nil {
+		t.Error("a missing file has an ID")
 	}
 }
