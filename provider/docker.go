@@ -274,6 +274,7 @@ type Container struct {
 	ID, Name, Node, State, Status, Image string
 	Labels                               map[string]string
 	Runtime                              string // RuntimeDocker, RuntimeRunc
+	ImageRoot                            string // runc: the unpacked image its root is made on
 }
 
 // List returns the lab's containers ("" lists every lab's), by node name.

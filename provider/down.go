@@ -20,18 +20,22 @@ import (
 
 	"github.com/netlab/netlab/internal/nldump"
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/rootfs"
 )
 
 // Removed counts what Down removed.
 type Removed struct {
 	Containers, Interfaces, FirewallRules int
+	ImageRoots                            int // unpacked images of runc nodes removed from the cache
 }
 
 // Down removes everything of the lab, found from its name alone: its
 // forwarders and relays, containers (and with them their namespaces, veths and NAT
-// tables), host bridges and ports, host firewall rules and run directory.
-// What is already gone counts as done.
-func Down(ctx context.Context, d Runtime, lab string, parallel int) (Removed, error) {
+// tables), host bridges and ports, host firewall rules and run directory;
+// unless keepCache, also the image roots its runc nodes were made on that
+// no other node's root uses (the rootfs cache: the next up unpacks them
+// again). What is already gone counts as done.
+func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bool) (Removed, error) {
 	var r Removed
 	var errs []error
 	if err := StopHelpers(lab); err != nil {
@@ -41,6 +45,7 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int) (Removed, er
 	if err != nil {
 		return r, err
 	}
+	roots := imageRoots(list)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, max(parallel, 1))
@@ -92,7 +97,32 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int) (Removed, er
 	} else if err := os.RemoveAll(filepath.Join(RunDir, lab)); err != nil {
 		errs = append(errs, err)
 	}
+	if !keepCache && len(roots) > 0 {
+		cache := rootfs.NewCache(rootfs.DefaultDir)
+		for _, root := range roots {
+			err := cache.Remove(ctx, "sha256:"+filepath.Base(root))
+			switch {
+			case err == nil:
+				r.ImageRoots++
+			case !errors.Is(err, rootfs.ErrInUse): // in use: another lab's node runs on it
+				errs = append(errs, err)
+			}
+		}
+	}
 	return r, errors.Join(errs...)
+}
+
+// imageRoots lists the cache entries the runc nodes in list were made on
+// (their ImageRoot), each once.
+func imageRoots(list []Container) []string {
+	var roots []string
+	for _, c := range list {
+		root := c.ImageRoot
+		if root != "" && filepath.Dir(root) == rootfs.DefaultDir && !slices.Contains(roots, root) {
+			roots = append(roots, root)
+		}
+	}
+	return roots
 }
 
 func isNotFound(err error) bool {

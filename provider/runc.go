@@ -796,7 +796,7 @@ func (r *Runc) List(ctx context.Context, lab string) ([]Container, error) {
 			st = "exited"
 		}
 		out = append(out, Container{ID: id, Name: id, Node: labels[naming.LabelNode], State: st, Status: st,
-			Image: cfg.Annotations[annotationImage], Labels: labels, Runtime: RuntimeRunc})
+			Image: cfg.Annotations[annotationImage], Labels: labels, Runtime: RuntimeRunc, ImageRoot: cfg.Annotations[annotationLower]})
 	}
 	sortContainers(out)
 	return out, nil

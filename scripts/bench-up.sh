@@ -7,7 +7,7 @@
 # for N in ${SIZES:-10 50 100}, on each runtime in ${RUNTIMES:-docker runc}
 # (netlab up --runtime; a row each, ratios against the baseline of the same
 # N), and the peak memory of netlab up at the largest N. The runc runtime's
-# rootfs cache is warmed first (one netlab/tiny node), so the rows measure
+# rootfs cache is warmed first (one netlab/tiny node; downs keep it), so the rows measure
 # node starts, not the image's unpacking. Prints a Markdown table. Needs
 # root and scripts/setup.sh.
 #
@@ -83,7 +83,7 @@ runtimes=${RUNTIMES:-docker runc}
 largest=$(echo ${SIZES:-10 50 100} | awk '{print $NF}')
 case " $runtimes " in *" runc "*) # warm the rootfs cache
   chain 1 | sed 's/^name: benchchain/name: benchwarm/' >"$work/warm.yaml"
-  $nl up --runtime runc "$work/warm.yaml" >/dev/null 2>&1 && $nl down benchwarm >/dev/null ;;
+  $nl up --runtime runc "$work/warm.yaml" >/dev/null 2>&1 && $nl down --keep-cache benchwarm >/dev/null ;;
 esac
 
 echo "| N | runtime | docker run (8 at a time) | netlab up chain | netlab up star | docker rm -f | netlab down chain | netlab down star |"
@@ -110,7 +110,7 @@ for n in ${SIZES:-10 50 100}; do
         $nl up --runtime "$rt" "$work/$lab.yaml" >/dev/null 2>&1
       fi
       t1=$(now)
-      $nl down bench$lab >/dev/null
+      $nl down --keep-cache bench$lab >/dev/null
       t2=$(now)
       row+=("$(secs "$t0" "$t1")" "$(secs "$t1" "$t2")")
     done
@@ -139,7 +139,7 @@ case " $runtimes " in *" runc "*) ;; *) big=0 ;; esac
 if [ "$big" != 0 ]; then
   chain "$big" | sed 's/^name: benchchain/name: benchbig/' >"$work/big.yaml"
   t0=$(now); /usr/bin/time -f %M -o "$work/big.rss" $nl up --runtime runc "$work/big.yaml" >/dev/null 2>&1; t1=$(now)
-  $nl down benchbig >/dev/null; t2=$(now)
+  $nl down --keep-cache benchbig >/dev/null; t2=$(now)
   echo
   echo "chain of $big nodes on runc: up $(secs "$t0" "$t1") s (peak memory $(( $(cat "$work/big.rss") / 1024 )) MiB), down $(secs "$t1" "$t2") s"
   t0=$(now); floor "$big"; t1=$(now); floor_down; t2=$(now)

@@ -185,7 +185,9 @@ func (l *lab) stopWatcher() {
 func (l *lab) down() {
 	t := l.t
 	t.Helper()
-	if r := netlab(t, "down", l.name); r.code != 0 {
+	// The unpacked images stay for the next test (a runc lab's down
+	// removes them otherwise: TestDownRemovesImageRoots).
+	if r := netlab(t, "down", "--keep-cache", l.name); r.code != 0 {
 		t.Errorf("netlab down %s: exit %d\n%s%s", l.name, r.code, r.stdout, r.stderr)
 	}
 	if left := leftovers(t, l.name); left != "" {

@@ -101,3 +101,52 @@ links: [[a:eth0, b:eth0]]
 		t.Errorf("second up after the repair:\n%s%s", r.stdout, r.stderr)
 	}
 }
+
+// TestDownRemovesImageRoots: the images a runc lab's nodes were unpacked
+// from leave the cache with the lab, unless down --keep-cache.
+func TestDownRemovesImageRoots(t *testing.T) {
+	if !onRunc() {
+		t.Skip("a runc runtime test (NETLAB_RUNTIME=runc)")
+	}
+	name := labName(t)
+	// An image of this test's alone, so that no other lab's node uses its root.
+	image := "netlab-test/" + name
+	ctxDir := t.TempDir()
+	os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM netlab/tiny\nCOPY unique /unique\n"), 0o644)
+	os.WriteFile(filepath.Join(ctxDir, "unique"), []byte(name+"\n"), 0o644)
+	if out, err := exec.Command("docker", "build", "-q", "-t", image, ctxDir).CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", image).Run() })
+	file := writeLab(t, name, "runtime: runc\nnodes:\n  a: {image: "+image+"}\n")
+	l := &lab{t: t, name: name, file: file}
+	t.Cleanup(func() { l.down() })
+	root := func() string {
+		t.Helper()
+		if r := netlab(t, "up", "--no-watch", file); r.code != 0 {
+			t.Fatalf("up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		var cfg struct{ Annotations map[string]string }
+		data, _ := os.ReadFile(l.bundle("a") + "/config.json")
+		json.Unmarshal(data, &cfg)
+		return cfg.Annotations["netlab.lower"]
+	}
+	dir := root()
+	t.Cleanup(func() { rootfs.NewCache(filepath.Dir(dir)).Remove(context.Background(), "sha256:"+filepath.Base(dir)) })
+	if r := netlab(t, "down", "--keep-cache", name); r.code != 0 || strings.Contains(r.stdout, "unpacked image") {
+		t.Fatalf("down --keep-cache: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("down --keep-cache removed the image root %s: %v", dir, err)
+	}
+	if again := root(); again != dir {
+		t.Fatalf("up after down --keep-cache: root %s, want the cached %s", again, dir)
+	}
+	r := netlab(t, "down", name)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 unpacked image (down --keep-cache keeps them)") {
+		t.Fatalf("down: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("down left the image root %s", dir)
+	}
+}

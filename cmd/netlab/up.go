@@ -23,6 +23,7 @@ import (
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/rootfs"
 	"github.com/netlab/netlab/spec"
 )
 
@@ -392,18 +393,19 @@ func downCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "take the lab's name from `FILE`"},
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 32, Usage: "containers removed at once"},
+			&cli.BoolFlag{Name: "keep-cache", Usage: "keep the images a runc lab's nodes were unpacked from in " + rootfs.DefaultDir + " (the next up starts at once)"},
 		},
 		Action: func(c *cli.Context) error {
 			name, err := labName(c)
 			if err != nil {
 				return err
 			}
-			return runDown(c.Context, name, c.Int("parallel"), c.App.Writer)
+			return runDown(c.Context, name, c.Int("parallel"), c.Bool("keep-cache"), c.App.Writer)
 		},
 	}
 }
 
-func runDown(ctx context.Context, lab string, parallel int, stdout io.Writer) error {
+func runDown(ctx context.Context, lab string, parallel int, keepCache bool, stdout io.Writer) error {
 	d, err := engine(ctx, "down")
 	if err != nil {
 		return err
@@ -417,7 +419,7 @@ func runDown(ctx context.Context, lab string, parallel int, stdout io.Writer) er
 	}
 	defer unlock()
 	start := time.Now()
-	r, err := provider.Down(context.WithoutCancel(ctx), d, lab, parallel)
+	r, err := provider.Down(context.WithoutCancel(ctx), d, lab, parallel, keepCache)
 	if err != nil {
 		return fmt.Errorf("down %s: %w", lab, err)
 	}
@@ -428,8 +430,12 @@ func runDown(ctx context.Context, lab string, parallel int, stdout io.Writer) er
 		fmt.Fprintf(stdout, "lab %s: nothing to remove\n", lab)
 		return nil
 	}
-	fmt.Fprintf(stdout, "lab %s removed: %s, %s, %s in %s\n", lab, planner.Plural(r.Containers, "container"),
-		planner.Plural(r.Interfaces, "host interface"), planner.Plural(r.FirewallRules, "firewall rule"), time.Since(start).Round(time.Millisecond))
+	roots := ""
+	if r.ImageRoots > 0 {
+		roots = ", " + planner.Plural(r.ImageRoots, "unpacked image") + " (down --keep-cache keeps them)"
+	}
+	fmt.Fprintf(stdout, "lab %s removed: %s, %s, %s%s in %s\n", lab, planner.Plural(r.Containers, "container"),
+		planner.Plural(r.Interfaces, "host interface"), planner.Plural(r.FirewallRules, "firewall rule"), roots, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
