@@ -178,7 +178,9 @@ func serveDNS(pc net.PacketConn) {
 func TestProbes(t *testing.T) {
 	nodes := topology(t)
 	addr := netip.MustParseAddr
-	ms := 600 * time.Millisecond
+	// Answers come in milliseconds; the limit spares a loaded machine (CI
+	// runs the end-to-end tests beside this one) a false failure.
+	ms := 2 * time.Second
 	cases := []struct {
 		check  spec.Check
 		ok     bool
@@ -187,7 +189,7 @@ func TestProbes(t *testing.T) {
 	}{
 		{spec.Check{Probe: "ping", Node: "a", Addr: addr("10.9.2.2"), Count: 1, Limit: ms}, true, false, `^reply from 10\.9\.2\.2 in `},
 		{spec.Check{Probe: "ping", Node: "a", Addr: addr("fd09:2::2"), Count: 2, Limit: ms}, true, false, `^2/2 replies from fd09:2::2, `},
-		{spec.Check{Probe: "ping", Node: "a", Addr: addr("10.9.2.99"), Count: 1, Limit: ms}, false, false, `^no reply from 10\.9\.2\.99 in 600ms$`},
+		{spec.Check{Probe: "ping", Node: "a", Addr: addr("10.9.2.99"), Count: 1, Limit: ms}, false, false, `^no reply from 10\.9\.2\.99 in 2s$`},
 		{spec.Check{Probe: "ping", Node: "a", Addr: addr("10.9.3.1"), Count: 1, Limit: ms}, false, false, `^10\.9\.1\.1: network unreachable$`},
 		{spec.Check{Probe: "ping", Node: "nosuch", Addr: addr("10.9.2.2"), Count: 1, Limit: ms}, false, true, `not running`},
 		{spec.Check{Probe: "tcp", Node: "a", Addr: addr("10.9.2.2"), Port: 80, Limit: ms}, true, false, `^connected to 10\.9\.2\.2:80 in `},
