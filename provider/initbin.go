@@ -35,7 +35,8 @@ type Installed struct {
 	Netlab string // the netlab binary: the lab's helper processes run it
 	// Init is what nodes bind as their init: netlab-init, or the netlab
 	// binary itself when there was no netlab-init beside it (it has the
-	// init's mode too; its start-up costs each node about 10 ms of CPU).
+	// init's mode too, but its start-up costs each node several times
+	// more CPU).
 	Init string
 	// NoInit is set when there was no netlab-init beside netlab.
 	NoInit bool
@@ -104,7 +105,7 @@ func installBuild(self string) (Installed, error) {
 
 // fileID names a program file's content: its Go build ID (the Go
 // linker's hash of the binary it wrote) and its size, read in a
-// millisecond, where hashing netlab's 30 MB took 40 ms at every up;
+// millisecond, where up would otherwise hash netlab's 30 MB each time;
 // without a build ID, the hash of its content.
 func fileID(file string) (string, error) {
 	st, err := os.Stat(file)
@@ -172,12 +173,12 @@ func installFrom(from, path string) (string, error) {
 	defer src.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".install-*")
 	if err != nil {
-		return "", fmt.Errorf("copy the netlab binary into %s: %w", InitDir, err)
+		return "", fmt.Errorf("copy %s into %s: %w", from, InitDir, err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename, a no-op
 	if _, err := io.Copy(tmp, src); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("copy the netlab binary into %s: %w", InitDir, err)
+		return "", fmt.Errorf("copy %s into %s: %w", from, InitDir, err)
 	}
 	if err := tmp.Chmod(0o755); err != nil {
 		tmp.Close()
@@ -187,7 +188,7 @@ func installFrom(from, path string) (string, error) {
 		return "", err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("copy the netlab binary into %s: %w", InitDir, err)
+		return "", fmt.Errorf("copy %s into %s: %w", from, InitDir, err)
 	}
 	return path, nil
 }

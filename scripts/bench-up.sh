@@ -19,6 +19,10 @@
 #     does not make bridges), deploy --max-workers 8 and destroy --cleanup.
 #   floor: what the kernel alone takes: N network namespaces (ip netns
 #     add) and the chain's N-1 veth pairs between them, 8 at a time.
+#   runc alone (with the runc runtime): N x `runc run -d` of one bare
+#     bundle (runc spec's defaults, netlab/tiny's cached root read-only,
+#     sleep as its process), 8 at a time: what runc itself takes, before
+#     any image, overlay or wiring of netlab's.
 #   BIG (default 1000; 0 to skip): one chain of BIG nodes on the runc
 #     runtime.
 set -euo pipefail
@@ -35,6 +39,7 @@ cleanup() {
   fi
   ip link del clbench 2>/dev/null || true
   floor_down 2>/dev/null || true
+  runc_alone_down 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -78,12 +83,24 @@ floor() { # N: namespaces, then the chain's veth pairs, 8 at a time
 }
 
 floor_down() { ip netns list | grep -o '^benchfloor[0-9]*' | xargs -r -P 8 -I{} ip netns del {}; }
+runc_alone() { # N: runc run of the bare bundle, 8 at a time
+  seq 1 "$1" | xargs -P 8 -I{} sh -c 'runc --root "$1" run -d --bundle "$2" benchrunc$3 >/dev/null 2>&1 </dev/null' - "$work/runc" "$work/bare" {}
+}
+runc_alone_down() {
+  runc --root "$work/runc" list -q | xargs -r -P 8 -I{} runc --root "$work/runc" kill {} KILL
+  runc --root "$work/runc" list -q | xargs -r -P 8 -I{} runc --root "$work/runc" delete --force {}
+}
 
 runtimes=${RUNTIMES:-docker runc}
 largest=$(echo ${SIZES:-10 50 100} | awk '{print $NF}')
 case " $runtimes " in *" runc "*) # warm the rootfs cache
-  chain 1 | sed 's/^name: benchchain/name: benchwarm/' >"$work/warm.yaml"
-  $nl up --runtime runc "$work/warm.yaml" >/dev/null 2>&1 && $nl down --keep-cache benchwarm >/dev/null ;;
+  printf 'name: benchwarm\ndefaults: {image: netlab/tiny}\nnodes: {n1: {}}\n' >"$work/warm.yaml"
+  $nl up --runtime runc "$work/warm.yaml" >"$work/warm.log" 2>&1 || { echo "warming the rootfs cache failed:"; tail -5 "$work/warm.log"; exit 1; }
+  tiny=$(grep -o 'lowerdir=[^"]*' /run/netlab/benchwarm/.runc/n1/config.json | head -1 | cut -d= -f2)
+  $nl down --keep-cache benchwarm >/dev/null
+  mkdir -p "$work/bare" && (cd "$work/bare" && runc spec)
+  sed -i -e "s#\"path\": \"rootfs\"#\"path\": \"$tiny\"#" -e 's/"terminal": true/"terminal": false/' \
+    -e 's/^\([[:space:]]*\)"sh"$/\1"sleep", "3600"/' "$work/bare/config.json" ;;
 esac
 
 echo "| N | runtime | docker run (8 at a time) | netlab up chain | netlab up star | docker rm -f | netlab down chain | netlab down star |"
@@ -133,6 +150,10 @@ for n in ${SIZES:-10 50 100}; do
   fi
   t0=$(now); floor "$n"; t1=$(now); floor_down; t2=$(now)
   echo "| $n | floor: netns + veth | ${base_up} s | $(ratio "$(secs "$t0" "$t1")" "$base_up") | | ${base_down} s | $(ratio "$(secs "$t1" "$t2")" "$base_down") | |"
+  if [ -f "$work/bare/config.json" ]; then
+    t0=$(now); runc_alone "$n"; t1=$(now); runc_alone_down
+    echo "| $n | runc run alone (bare bundle) | ${base_up} s | $(ratio "$(secs "$t0" "$t1")" "$base_up") | | ${base_down} s | | |"
+  fi
 done
 big=${BIG:-1000}
 case " $runtimes " in *" runc "*) ;; *) big=0 ;; esac
@@ -144,6 +165,8 @@ if [ "$big" != 0 ]; then
   echo "chain of $big nodes on runc: up $(secs "$t0" "$t1") s (peak memory $(( $(cat "$work/big.rss") / 1024 )) MiB), down $(secs "$t1" "$t2") s"
   t0=$(now); floor "$big"; t1=$(now); floor_down; t2=$(now)
   echo "floor for $big (netns + veth, 8 at a time): up $(secs "$t0" "$t1") s, down $(secs "$t1" "$t2") s"
+  t0=$(now); runc_alone "$big"; t1=$(now); runc_alone_down
+  echo "runc run alone for $big (bare bundle, 8 at a time): $(secs "$t0" "$t1") s"
 fi
 for rt in $runtimes; do
   for lab in chain star; do

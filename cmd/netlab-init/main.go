@@ -3,7 +3,8 @@
 // (see package nodeinit). netlab up finds it beside the netlab binary and
 // binds a copy into each node at /.netlab/init. It is a program of its own
 // because every node starts it: netlab's own start-up (its dependencies'
-// package initialisation) would cost each node start about 10 ms of CPU.
+// package initialisation) would cost each node start several times the
+// CPU (perf stat -r 50 bin/netlab --version against bin/netlab-init).
 //
 //	netlab-init _init [-dhcp IFACES] [-dhcp-dns] COMMAND [ARG...]
 //	netlab-init _dhcpc [-notify-fd FD] [-dns] IFACE...

@@ -183,7 +183,7 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 		defer release()
 		bins = installed
 		if bins.NoInit {
-			fmt.Fprintf(stderr, "no %s beside %s: nodes run netlab itself as their init, which costs each node start about 10 ms of CPU more (make build makes both)\n",
+			fmt.Fprintf(stderr, "no %s beside %s: nodes run netlab itself as their init, whose start-up costs each node several times the CPU (make build makes both)\n",
 				provider.InitName, self)
 		}
 	}
@@ -657,28 +657,25 @@ func diedAtStart(ctx context.Context, rt provider.Runtime, lab string, since tim
 	if err != nil {
 		return err
 	}
-	list, err := d.List(ctx, lab)
-	if err != nil {
-		return err
-	}
 	var dead []string
-	for _, c := range list {
-		code, ok := died[c.Node]
-		if !ok || !slices.Contains(released, c.Node) {
+	for _, node := range slices.Sorted(slices.Values(released)) {
+		code, ok := died[node]
+		if !ok {
 			continue
 		}
-		dead = append(dead, c.Node)
+		id := naming.Container(lab, node) // a runtime takes a container's name for its id
+		dead = append(dead, node)
 		how := fmt.Sprintf(", with exit code %d", code)
 		if code < 0 {
 			how = "" // the runtime does not know it
 		}
-		fmt.Fprintf(stderr, "node %s: its command ended right after it started%s; its last lines:\n", c.Node, how)
+		fmt.Fprintf(stderr, "node %s: its command ended right after it started%s; its last lines:\n", node, how)
 		w := &prefixWriter{w: stderr, prefix: "  | "}
-		if err := d.Logs(ctx, c.ID, false, "10", w, w); err != nil {
+		if err := d.Logs(ctx, id, false, "10", w, w); err != nil {
 			fmt.Fprintf(stderr, "  (no logs: %v)\n", err)
 		}
 		w.flush()
-		if err := d.Stop(ctx, c.ID); err != nil {
+		if err := d.Stop(ctx, id); err != nil {
 			fmt.Fprintf(stderr, "  (could not stop it: %v)\n", err)
 		}
 	}
