@@ -91,10 +91,7 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bo
 	} else if removed {
 		r.FirewallRules++
 	}
-	os.Remove(filepath.Join(RunDir, "."+lab+".lock"))
-	if err := unmountUnder(filepath.Join(RunDir, lab)); err != nil {
-		errs = append(errs, err) // and keep what is mounted
-	} else if err := os.RemoveAll(filepath.Join(RunDir, lab)); err != nil {
+	if err := removeRunDir(lab); err != nil {
 		errs = append(errs, err)
 	}
 	if !keepCache && len(roots) > 0 {
@@ -109,6 +106,9 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bo
 			}
 		}
 	}
+	// Last, so that an up that comes while down works waits: it takes a
+	// lock file of its own once this one is gone.
+	os.Remove(filepath.Join(RunDir, "."+lab+".lock"))
 	return r, errors.Join(errs...)
 }
 

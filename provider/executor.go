@@ -50,6 +50,9 @@ func NewExecutor(ctx context.Context, d Runtime, plan *planner.Plan, bins Instal
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
 	list, err := d.List(ctx, plan.Lab)
+	if err == nil {
+		err = makeRunDir(plan.Lab)
+	}
 	if err != nil {
 		host.Close()
 		return nil, err

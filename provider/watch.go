@@ -193,6 +193,8 @@ func LockLab(lab, what string, waiting func(holder string)) (unlock func(), err 
 		return nil, err
 	}
 	file := filepath.Join(RunDir, "."+lab+".lock")
+	_, statErr := os.Stat(file)
+	created := os.IsNotExist(statErr)
 	told := false
 	for {
 		f, err := os.OpenFile(file, os.O_CREATE|os.O_RDWR, 0o644)
@@ -214,15 +216,28 @@ func LockLab(lab, what string, waiting func(holder string)) (unlock func(), err 
 		}
 		// A down that held it removed the file: this lock is on a file
 		// nobody else will open again. Take the new one.
-		var held, now syscall.Stat_t
-		if syscall.Fstat(int(f.Fd()), &held) != nil || syscall.Stat(file, &now) != nil || held.Ino != now.Ino {
+		if !sameFile(f, file) {
 			f.Close()
 			continue
 		}
 		f.Truncate(0)
 		f.WriteAt([]byte(fmt.Sprintf("netlab %s (pid %d)\n", what, os.Getpid())), 0)
-		return func() { f.Close() }, nil
+		return func() {
+			// A lock file this command made for a lab that it left
+			// without a run directory (an up that failed before it made
+			// anything) goes, as down's does: nothing of the lab stays.
+			if _, err := os.Stat(filepath.Join(RunDir, lab)); created && os.IsNotExist(err) && sameFile(f, file) {
+				os.Remove(file)
+			}
+			f.Close()
+		}, nil
 	}
+}
+
+// sameFile tells whether path is still the file open as f.
+func sameFile(f *os.File, path string) bool {
+	var held, now syscall.Stat_t
+	return syscall.Fstat(int(f.Fd()), &held) == nil && syscall.Stat(path, &now) == nil && held.Ino == now.Ino && held.Dev == now.Dev
 }
 
 // Died lists the lab's nodes whose container's process ended between

@@ -207,8 +207,9 @@ func leftovers(t *testing.T, name string) string {
 	if states, _ := filepath.Glob(filepath.Join(runcRoot, name+"_*")); len(states) > 0 {
 		left = append(left, "runc containers "+strings.Join(states, " "))
 	}
-	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), " /run/netlab/"+name+"/") {
-		left = append(left, "mounts under /run/netlab/"+name)
+	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), " /run/netlab/"+name+"/") ||
+		strings.Contains(string(mounts), " /run/netlab/"+name+" ") { // its tmpfs, where /run is on a disk
+		left = append(left, "mounts at or under /run/netlab/"+name)
 	}
 	out, _ = exec.Command("ip", "-d", "link", "show").Output()
 	if strings.Contains(string(out), "alias netlab:"+name+":") {

@@ -341,6 +341,9 @@ func TestClearErrors(t *testing.T) {
 	if !strings.Contains(string(out), "cannot reach the Docker engine") || strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
 		t.Errorf("no engine: %q", out)
 	}
+	if left := leftovers(t, name); left != "" { // its lock file, once
+		t.Errorf("an up that could not reach the engine left %s", left)
+	}
 	// Not root: one line saying so. (The lab file must be readable by nobody.)
 	f, err := os.CreateTemp("", "netlab-*.yaml")
 	if err != nil {

@@ -1,0 +1,69 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// A lab's run directory (RunDir/LAB) gets a few files per node: a ready
+// file, and on the runc runtime a bundle and the node's writable layer.
+// up makes them by the thousand and down removes them. That is work for a
+// tmpfs, which /run is on most systems. Where RunDir is on a disk's file
+// system instead (some VMs and containers), each lab's run directory is a
+// tmpfs of its own: mounted when up makes the directory, unmounted by down.
+// On a disk, a file system without a journal looks through the inodes
+// freed in the last minutes before it gives out a new one (ext4's
+// recently_deleted), so that an up after a down of the same size spends
+// seconds per thousand nodes finding free inodes; and a tmpfs is gone
+// after a reboot, as the lab's processes are.
+
+// tmpfsName is the source of a lab's run directory's tmpfs in mountinfo.
+func tmpfsName(lab string) string { return "netlab-" + lab }
+
+// makeRunDir makes the lab's run directory, on a tmpfs of its own where
+// RunDir is not on one. A directory that exists is kept as it is (a lab
+// that is up). Where the tmpfs cannot be mounted the directory stays on
+// RunDir's file system, which only costs time.
+func makeRunDir(lab string) error {
+	dir := filepath.Join(RunDir, lab)
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("lab %s: make its run directory: %w", lab, err)
+	}
+	if onTmpfs(RunDir) {
+		return nil
+	}
+	unix.Mount(tmpfsName(lab), dir, "tmpfs", 0, "mode=755")
+	return nil
+}
+
+// onTmpfs tells whether dir is on a file system in memory.
+func onTmpfs(dir string) bool {
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		return false
+	}
+	return fs.Type == unix.TMPFS_MAGIC || fs.Type == unix.RAMFS_MAGIC
+}
+
+// removeRunDir removes the lab's run directory: what is mounted under it
+// (runc nodes' roots, left by a failed run), then the tmpfs it is on, if it
+// has its own, then the directory. With a mount that cannot be undone it
+// keeps the directory, so that nothing is deleted through a mount.
+func removeRunDir(lab string) error {
+	dir := filepath.Join(RunDir, lab)
+	if err := unmountUnder(dir); err != nil {
+		return err
+	}
+	// EINVAL: not a mount point, the directory is on RunDir's file system.
+	if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("unmount %s: %w", dir, err)
+	}
+	return os.RemoveAll(dir)
+}
