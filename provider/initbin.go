@@ -68,24 +68,10 @@ func InstallInit(self string) (inst Installed, release func(), err error) {
 }
 
 func installBuild(self string) (Installed, error) {
-	files := []string{self}
-	init := filepath.Join(filepath.Dir(self), InitName)
-	if _, err := os.Stat(init); err == nil {
-		if err := Static(init); err != nil {
-			return Installed{}, err
-		}
-		files = append(files, init)
+	dir, files, err := buildOf(self)
+	if err != nil {
+		return Installed{}, err
 	}
-	h := sha256.New()
-	for _, f := range files {
-		id, err := fileID(f)
-		if err != nil {
-			return Installed{}, err
-		}
-		fmt.Fprintln(h, id)
-	}
-	name := initPrefix + hex.EncodeToString(h.Sum(nil))[:16]
-	dir := filepath.Join(InitDir, name)
 	inst := Installed{Netlab: filepath.Join(dir, "netlab"), Init: filepath.Join(dir, InitName), NoInit: len(files) == 1}
 	if inst.NoInit {
 		inst.Init = inst.Netlab
@@ -101,6 +87,36 @@ func installBuild(self string) (Installed, error) {
 		}
 	}
 	return inst, nil
+}
+
+// buildOf is the directory in InitDir that holds the build of the static
+// binary self (and of the netlab-init beside it, if there is one), and the
+// files it is made of.
+func buildOf(self string) (dir string, files []string, err error) {
+	files = []string{self}
+	init := filepath.Join(filepath.Dir(self), InitName)
+	if _, err := os.Stat(init); err == nil {
+		if err := Static(init); err != nil {
+			return "", nil, err
+		}
+		files = append(files, init)
+	}
+	h := sha256.New()
+	for _, f := range files {
+		id, err := fileID(f)
+		if err != nil {
+			return "", nil, err
+		}
+		fmt.Fprintln(h, id)
+	}
+	return filepath.Join(InitDir, initPrefix+hex.EncodeToString(h.Sum(nil))[:16]), files, nil
+}
+
+// BuildDir is the directory in InitDir that holds the build of the static
+// binary self, whether it is there or not.
+func BuildDir(self string) (string, error) {
+	dir, _, err := buildOf(self)
+	return dir, err
 }
 
 // fileID names a program file's content: its Go build ID (the Go
@@ -194,9 +210,9 @@ func installFrom(from, path string) (string, error) {
 }
 
 // PruneInits removes the copies in InitDir that no container of any lab
-// runs, unless an up holds the directory (the next down prunes then). It
-// returns how many it removed.
-func PruneInits(ctx context.Context, d Runtime) (int, error) {
+// runs, but keep (a build directory, or ""), unless an up holds the
+// directory (the next down prunes then). It returns how many it removed.
+func PruneInits(ctx context.Context, d Runtime, keep string) (int, error) {
 	lock, err := os.OpenFile(filepath.Join(InitDir, ".lock"), os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
@@ -225,7 +241,7 @@ func PruneInits(ctx context.Context, d Runtime) (int, error) {
 	n := 0
 	for _, e := range entries {
 		path := filepath.Join(InitDir, e.Name())
-		if !strings.HasPrefix(e.Name(), initPrefix) || used[path] {
+		if !strings.HasPrefix(e.Name(), initPrefix) || used[path] || path == keep {
 			continue
 		}
 		if err := os.RemoveAll(path); err != nil {

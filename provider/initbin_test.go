@@ -1,10 +1,13 @@
 package provider
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netlab/netlab/naming"
 )
 
 // TestFileID: a Go binary is named by its build ID and size (another
@@ -45,5 +48,41 @@ func TestFileID(t *testing.T) {
 	}
 	if _, err := fileID(filepath.Join(dir, "gone")); err == nil {
 		t.Error("a missing file has an ID")
+	}
+}
+
+// TestPruneInits: down removes the builds in InitDir that no node runs,
+// but the one it is told to keep (down --keep-cache: its own).
+func TestPruneInits(t *testing.T) {
+	base := t.TempDir()
+	oldInit, oldRun := InitDir, RunDir
+	InitDir, RunDir = filepath.Join(base, "init"), filepath.Join(base, "run")
+	t.Cleanup(func() { InitDir, RunDir = oldInit, oldRun })
+	for _, b := range []string{"netlab-used", "netlab-kept", "netlab-old"} {
+		if err := os.MkdirAll(filepath.Join(InitDir, b), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(InitDir, ".lock"), nil, 0o644)
+	// A runc node of lab pl that runs the build netlab-used.
+	node := filepath.Join(RunDir, "pl", ".runc", "a")
+	os.MkdirAll(node, 0o755)
+	cfg := `{"annotations": {"` + naming.LabelLab + `": "pl", "` + naming.LabelNode + `": "a", "` +
+		naming.LabelInit + `": "` + filepath.Join(InitDir, "netlab-used", InitName) + `"}}`
+	if err := os.WriteFile(filepath.Join(node, "config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runc{bin: "runc", root: filepath.Join(base, "state")}
+	n, err := PruneInits(context.Background(), r, filepath.Join(InitDir, "netlab-kept"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(InitDir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if n != 1 || strings.Join(left, " ") != ".lock netlab-kept netlab-used" {
+		t.Errorf("pruned %d, left %v; want 1 pruned, .lock netlab-kept netlab-used left", n, left)
 	}
 }

@@ -393,7 +393,7 @@ func downCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "take the lab's name from `FILE`"},
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 32, Usage: "containers removed at once"},
-			&cli.BoolFlag{Name: "keep-cache", Usage: "keep the images a runc lab's nodes were unpacked from in " + rootfs.DefaultDir + " (the next up starts at once)"},
+			&cli.BoolFlag{Name: "keep-cache", Usage: "keep the images a runc lab's nodes were unpacked from in " + rootfs.DefaultDir + ", and this netlab's copy in " + provider.InitDir + " (the next up starts at once)"},
 		},
 		Action: func(c *cli.Context) error {
 			name, err := labName(c)
@@ -423,7 +423,12 @@ func runDown(ctx context.Context, lab string, parallel int, keepCache bool, stdo
 	if err != nil {
 		return fmt.Errorf("down %s: %w", lab, err)
 	}
-	if _, err := provider.PruneInits(ctx, d); err != nil {
+	// --keep-cache keeps this netlab's own build too, for the next up.
+	keep := ""
+	if self, err := staticSelf(); keepCache && err == nil {
+		keep, _ = provider.BuildDir(self)
+	}
+	if _, err := provider.PruneInits(ctx, d, keep); err != nil {
 		fmt.Fprintf(os.Stderr, "lab %s removed; cleaning %s: %v\n", lab, provider.InitDir, err)
 	}
 	if r.Containers+r.Interfaces+r.FirewallRules == 0 {
