@@ -26,27 +26,28 @@ func PruneTables(ctx context.Context, d Runtime, p *planner.Plan, fresh func(nod
 			removed = append(removed, "isolation table bridge "+naming.IsolationTable(p.Lab))
 		}
 	}
-	list, err := d.List(ctx, p.Lab)
-	if err != nil {
-		return removed, err
-	}
-	for _, c := range list {
-		if p.Step("create:"+c.Node) == nil || fresh(c.Node) {
-			continue // not in the file (up removed it already), or new
+	// The file's nodes, not a list of the lab's containers: the nodes no
+	// longer in the file went with their containers (up removed them),
+	// and after an up that started every node there is nothing to look
+	// at, where listing a lab of 1,000 nodes takes a noticeable time.
+	for _, s := range p.Steps {
+		if s.Kind != planner.KindCreate || fresh(s.Node) {
+			continue
 		}
+		node := s.Node
 		unwanted := map[string]string{}
-		if p.Step("nat:"+c.Node) == nil {
+		if p.Step("nat:"+node) == nil {
 			unwanted[naming.NATTable] = "NAT table"
 		}
-		if p.Step("firewall:"+c.Node) == nil {
+		if p.Step("firewall:"+node) == nil {
 			unwanted[naming.FirewallTable] = "firewall table"
 		}
 		if len(unwanted) == 0 {
 			continue
 		}
-		n, err := d.Inspect(ctx, c.ID)
+		n, err := d.Inspect(ctx, naming.Container(p.Lab, node)) // a runtime takes a container's name for its id
 		if err != nil || n.Pid == 0 {
-			continue
+			continue // not made (a failed up), or not running
 		}
 		ns, err := OpenNS(n.Pid)
 		if err != nil {
@@ -55,10 +56,10 @@ func PruneTables(ctx context.Context, d Runtime, p *planner.Plan, fresh func(nod
 		what, err := dropTables(ns, unwanted)
 		ns.Close()
 		for _, w := range what {
-			removed = append(removed, "node "+c.Node+": "+w)
+			removed = append(removed, "node "+node+": "+w)
 		}
 		if err != nil {
-			return removed, fmt.Errorf("node %s: %w", c.Node, err)
+			return removed, fmt.Errorf("node %s: %w", node, err)
 		}
 	}
 	return removed, nil
