@@ -121,11 +121,10 @@ for n in ${SIZES:-10 50 100}; do
     row=()
     for lab in chain star; do
       t0=$(now)
-      if [ "$n" = "$largest" ]; then
-        /usr/bin/time -f %M -o "$work/$lab-$rt.rss" $nl up --runtime "$rt" "$work/$lab.yaml" >/dev/null 2>&1
-      else
-        $nl up --runtime "$rt" "$work/$lab.yaml" >/dev/null 2>&1
-      fi
+      rss=/dev/null
+      [ "$n" = "$largest" ] && rss="$work/$lab-$rt.rss"
+      /usr/bin/time -f %M -o "$rss" $nl up --runtime "$rt" "$work/$lab.yaml" >"$work/up.log" 2>&1 ||
+        { echo "netlab up of the $lab of $n on $rt failed:"; grep -v '^\[' "$work/up.log" | tail -20; exit 1; }
       t1=$(now)
       $nl down --keep-cache bench$lab >/dev/null
       t2=$(now)
@@ -159,7 +158,10 @@ big=${BIG:-1000}
 case " $runtimes " in *" runc "*) ;; *) big=0 ;; esac
 if [ "$big" != 0 ]; then
   chain "$big" | sed 's/^name: benchchain/name: benchbig/' >"$work/big.yaml"
-  t0=$(now); /usr/bin/time -f %M -o "$work/big.rss" $nl up --runtime runc "$work/big.yaml" >/dev/null 2>&1; t1=$(now)
+  t0=$(now)
+  /usr/bin/time -f %M -o "$work/big.rss" $nl up --runtime runc "$work/big.yaml" >"$work/big.log" 2>&1 ||
+    { echo "netlab up of the $big-node chain failed:"; grep -v '^\[' "$work/big.log" | tail -20; exit 1; }
+  t1=$(now)
   $nl down --keep-cache benchbig >/dev/null; t2=$(now)
   echo
   echo "chain of $big nodes on runc: up $(secs "$t0" "$t1") s (peak memory $(( $(cat "$work/big.rss") / 1024 )) MiB), down $(secs "$t1" "$t2") s"
