@@ -366,8 +366,8 @@ func relayImpairments(lab string) map[string]string {
 }
 
 // hostSide checks the host end of a node interface's bridge port, if it
-// has one: netlab up repairs what this reports.
-// hostLinks are the lab's host interfaces by name (HostLinks).
+// has one, among the lab's host interfaces (HostLinks, by name): netlab up
+// repairs what this reports.
 func hostSide(hostLinks map[string]netlink.Link, lab, node, iface string) string {
 	l, ok := hostLinks[naming.Port(lab, node, iface)]
 	if !ok {
