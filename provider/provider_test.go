@@ -189,6 +189,56 @@ func TestBridgeAndPort(t *testing.T) {
 	}
 }
 
+// TestKilledUpLeftovers: an up killed between making a host interface and
+// naming it (the kernel takes no alias with a new link) leaves a bridge or
+// a port's host end without an alias; the next up finishes the bridge and
+// makes the port again, rather than refusing them as not netlab's.
+func TestKilledUpLeftovers(t *testing.T) {
+	needRoot(t)
+	n, nPath := scratchNSPath(t, "k")
+	host, _ := netlink.NewHandle()
+	defer host.Close()
+	br := &planner.Bridge{Network: "lan", Name: fmt.Sprintf("nlbk%d", os.Getpid()%100000), Alias: "netlab:provtest:network:lan", MAC: "02:4e:00:00:00:03"}
+	port := &planner.Veth{
+		A:      planner.VethEnd{Name: fmt.Sprintf("nlpk%d", os.Getpid()%100000), Alias: "netlab:provtest:port:k:eth0"},
+		B:      planner.VethEnd{Node: "k", Name: "eth0", MAC: "02:42:0a:00:00:03"},
+		Bridge: br.Name,
+	}
+	t.Cleanup(func() {
+		for _, name := range []string{port.A.Name, br.Name} {
+			if l, err := host.LinkByName(name); err == nil {
+				host.LinkDel(l)
+			}
+		}
+	})
+	// What the killed up left: a bridge and a veth into the node, unnamed.
+	if err := host.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: br.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: port.A.Name}, PeerName: "eth0", PeerNamespace: netlink.NsFd(n.fd)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureBridge(host, br); err != nil {
+		t.Fatalf("EnsureBridge over an unnamed bridge of its name: %v", err)
+	}
+	if changed, err := EnsurePort(host, port, n); err != nil || !changed {
+		t.Fatalf("EnsurePort over an unnamed veth of its name: changed %v, %v", changed, err)
+	}
+	l, _ := host.LinkByName(br.Name)
+	hp, err := host.LinkByName(port.A.Name)
+	if err != nil || l.Attrs().Alias != br.Alias || hp.Attrs().Alias != port.A.Alias || hp.Attrs().MasterIndex != l.Attrs().Index {
+		t.Fatalf("bridge %+v, host end %+v, %v", l.Attrs(), hp, err)
+	}
+	if out := inNS(t, nPath, "ip", "link", "show", "eth0"); !strings.Contains(out, "02:42:0a:00:00:03") {
+		t.Errorf("the node's end was not made again:\n%s", out)
+	}
+	// An interface of that name with another alias stays someone else's.
+	host.LinkSetAlias(hp, "mine")
+	if _, err := EnsurePort(host, port, n); err == nil || !strings.Contains(err.Error(), "is not netlab's") {
+		t.Errorf("EnsurePort over another's interface: %v", err)
+	}
+}
+
 func TestNATInNamespace(t *testing.T) {
 	needRoot(t)
 	n, nPath := scratchNSPath(t, "n")

@@ -98,6 +98,13 @@ func EnsureBridge(host *netlink.Handle, b *planner.Bridge) (changed bool, err er
 		if l.Type() != "bridge" {
 			return false, fmt.Errorf("bridge %s for network %s: a %s of that name exists; remove it", b.Name, b.Network, l.Type())
 		}
+		if l.Attrs().Alias == "" {
+			// Made by an up killed before it named it (the kernel takes no
+			// alias with a new link): finish it, or down would not find it.
+			if err := host.LinkSetAlias(l, b.Alias); err != nil {
+				return false, fmt.Errorf("set alias of bridge %s: %w", b.Name, err)
+			}
+		}
 		if b.VLANFiltering {
 			if br, ok := l.(*netlink.Bridge); !ok || br.VlanFiltering == nil || !*br.VlanFiltering {
 				if err := host.BridgeSetVlanFiltering(l, true); err != nil {
@@ -213,10 +220,14 @@ func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 	if err != nil {
 		return false, err
 	}
-	if lh != nil && lh.Attrs().Alias != hostEnd.Alias {
+	// A veth of this name without an alias is one an up made and was
+	// killed before it named it (the kernel takes no alias with a new
+	// link): it goes below, as a stale end does.
+	leftover := lh != nil && lh.Attrs().Alias == "" && lh.Type() == "veth"
+	if lh != nil && lh.Attrs().Alias != hostEnd.Alias && !leftover {
 		return false, fmt.Errorf("host interface %s exists and is not netlab's for %s:%s (alias %q): choose another name, or remove it", hostEnd.Name, nodeEnd.Node, nodeEnd.Name, lh.Attrs().Alias)
 	}
-	if lh != nil && ln != nil && lh.Attrs().MasterIndex != master && master != 0 {
+	if lh != nil && ln != nil && !leftover && lh.Attrs().MasterIndex != master && master != 0 {
 		// A port detached from its bridge (or on another one): put it back.
 		if err := host.LinkSetMasterByIndex(lh, master); err != nil {
 			return false, fmt.Errorf("attach %s to its bridge again: %w", hostEnd.Name, err)
@@ -226,7 +237,7 @@ func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 		}
 		return true, nil
 	}
-	if lh != nil && ln != nil && lh.Attrs().MasterIndex == master {
+	if lh != nil && ln != nil && !leftover && lh.Attrs().MasterIndex == master {
 		if lh.Attrs().Flags&net.FlagUp == 0 { // set down on the host (netlab link … down, or by hand)
 			if err := host.LinkSetUp(lh); err != nil {
 				return false, fmt.Errorf("bring %s up: %w", hostEnd.Name, err)
