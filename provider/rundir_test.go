@@ -3,27 +3,10 @@ package provider
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
-
-// mountedAt tells whether something is mounted at dir (mountinfo's fifth
-// field).
-func mountedAt(t *testing.T, dir string) bool {
-	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && unescapeOctal(f[4]) == dir {
-			return true
-		}
-	}
-	return false
-}
 
 // withRunDir points RunDir at dir for the test.
 func withRunDir(t *testing.T, dir string) {
@@ -46,7 +29,7 @@ func TestRunDirOnDisk(t *testing.T) {
 	if err := makeRunDir("rdlab"); err != nil {
 		t.Fatal(err)
 	}
-	if !onTmpfs(dir) || !mountedAt(t, dir) {
+	if !onTmpfs(dir) || !mounted(dir) {
 		t.Fatalf("%s is not a tmpfs of its own", dir)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "n1"), 0o755); err != nil {
@@ -65,7 +48,7 @@ func TestRunDirOnDisk(t *testing.T) {
 	if err := removeRunDir("rdlab"); err != nil {
 		t.Fatal(err)
 	}
-	if mountedAt(t, dir) {
+	if mounted(dir) {
 		t.Error("the lab's tmpfs is still mounted after removeRunDir")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -89,7 +72,7 @@ func TestRunDirOnTmpfs(t *testing.T) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		t.Fatalf("no run directory: %v", err)
 	}
-	if mountedAt(t, dir) {
+	if mounted(dir) {
 		t.Error("a mount of its own on a RunDir that is a tmpfs already")
 	}
 	if err := removeRunDir("rdlab"); err != nil {

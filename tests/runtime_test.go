@@ -58,11 +58,8 @@ links: [[a:eth0, b:eth0]]
 		t.Errorf("a's root is mounted on the host too")
 	}
 	// The image's root in the cache is in use while a runs: not removed.
-	var cfg struct{ Annotations map[string]string }
-	data, _ := os.ReadFile(l.bundle("a") + "/config.json")
-	json.Unmarshal(data, &cfg)
-	lower := cfg.Annotations["netlab.lower"]
-	if err := rootfs.NewCache(filepath.Dir(lower)).Remove(context.Background(), "sha256:"+filepath.Base(lower)); !errors.Is(err, rootfs.ErrInUse) {
+	lower := l.imageRoot("a")
+	if err := removeImageRoot(lower); !errors.Is(err, rootfs.ErrInUse) {
 		t.Errorf("removing a's image root %s from the cache while a runs: %v, want ErrInUse", lower, err)
 	}
 	for cmd, want := range map[string]string{
@@ -102,6 +99,27 @@ links: [[a:eth0, b:eth0]]
 	}
 }
 
+// imageRoot is the unpacked image in the rootfs cache that a runc node's
+// root is made on (its bundle's netlab.lower annotation).
+func (l *lab) imageRoot(node string) string {
+	l.t.Helper()
+	var cfg struct{ Annotations map[string]string }
+	data, err := os.ReadFile(l.bundle(node) + "/config.json")
+	if err == nil {
+		err = json.Unmarshal(data, &cfg)
+	}
+	if err != nil {
+		l.t.Fatalf("node %s's bundle: %v", node, err)
+	}
+	return cfg.Annotations["netlab.lower"]
+}
+
+// removeImageRoot removes an unpacked image (its directory) from the
+// rootfs cache.
+func removeImageRoot(dir string) error {
+	return rootfs.NewCache(filepath.Dir(dir)).Remove(context.Background(), "sha256:"+filepath.Base(dir))
+}
+
 // TestDownRemovesImageRoots: the images a runc lab's nodes were unpacked
 // from leave the cache with the lab, unless down --keep-cache.
 func TestDownRemovesImageRoots(t *testing.T) {
@@ -126,13 +144,10 @@ func TestDownRemovesImageRoots(t *testing.T) {
 		if r := netlab(t, "up", "--no-watch", file); r.code != 0 {
 			t.Fatalf("up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
-		var cfg struct{ Annotations map[string]string }
-		data, _ := os.ReadFile(l.bundle("a") + "/config.json")
-		json.Unmarshal(data, &cfg)
-		return cfg.Annotations["netlab.lower"]
+		return l.imageRoot("a")
 	}
 	dir := root()
-	t.Cleanup(func() { rootfs.NewCache(filepath.Dir(dir)).Remove(context.Background(), "sha256:"+filepath.Base(dir)) })
+	t.Cleanup(func() { removeImageRoot(dir) })
 	if r := netlab(t, "down", "--keep-cache", name); r.code != 0 || strings.Contains(r.stdout, "unpacked image") {
 		t.Fatalf("down --keep-cache: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

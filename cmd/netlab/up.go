@@ -423,10 +423,11 @@ func runDown(ctx context.Context, lab string, parallel int, keepCache bool, stdo
 	if err != nil {
 		return fmt.Errorf("down %s: %w", lab, err)
 	}
-	// --keep-cache keeps this netlab's own build too, for the next up.
-	keep := ""
-	if self, err := staticSelf(); keepCache && err == nil {
-		keep, _ = provider.BuildDir(self)
+	keep := "" // --keep-cache keeps this netlab's own build too, for the next up
+	if keepCache {
+		if self, err := staticSelf(); err == nil {
+			keep, _ = provider.BuildDir(self)
+		}
 	}
 	if _, err := provider.PruneInits(ctx, d, keep); err != nil {
 		fmt.Fprintf(os.Stderr, "lab %s removed; cleaning %s: %v\n", lab, provider.InitDir, err)
