@@ -649,14 +649,34 @@ func (r *Runc) process(id string) (pid int, known bool) {
 		return 0, true
 	}
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(st.Pid) + "/stat")
-	if err != nil {
-		return 0, true
-	}
-	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-	if len(fields) < 20 || fields[0] == "Z" || fields[0] == "X" || fields[19] != strconv.FormatUint(st.Start, 10) {
+	if err != nil || !procRunning(stat, st.Start) {
 		return 0, true
 	}
 	return st.Pid, true
+}
+
+// procRunning tells from a process's /proc/PID/stat whether it is the one
+// that started at start (clock ticks since boot) and has not ended. A
+// zombie ended, unless other threads of it still run: the thread group's
+// leader is a zombie while another thread of it execs (the kernel then
+// kills the others and gives the exec'ing thread the leader's pid and
+// start time), as a Go program does that execs from another thread than
+// its first, netlab-init among them. On two busy cores that takes long
+// enough that 1,000-node ups took a node or two for dead at start and
+// stopped them.
+func procRunning(stat []byte, start uint64) bool {
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	// fields[0] is the state, [17] the number of threads, [19] the start time.
+	if len(fields) < 20 || fields[19] != strconv.FormatUint(start, 10) {
+		return false
+	}
+	switch fields[0] {
+	case "X":
+		return false
+	case "Z":
+		return fields[17] != "1"
+	}
+	return true
 }
 
 // Inspect returns the node's process and namespace (Pid 0 if stopped).

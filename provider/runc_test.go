@@ -169,6 +169,30 @@ func TestReadState(t *testing.T) {
 	}
 }
 
+// TestProcRunning: a node's process runs unless it ended, or the pid is
+// another process's now; a zombie leader whose other threads still run is
+// a process exec'ing from another thread (the first line is one that a
+// 1,000-node up took for a node dead at start).
+func TestProcRunning(t *testing.T) {
+	tail := " 0 0 18446744073709551615 0 0 0 0 0 0 0 0 2143420159 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+	for _, c := range []struct {
+		name, stat string
+		want       bool
+	}{
+		{"leader exec'ing", "23066 (init) Z 1 23066 23066 0 -1 4228364 956 0 0 0 0 1 0 0 20 0 3 0 4263922" + tail, true},
+		{"zombie", "23066 (init) Z 1 23066 23066 0 -1 4228364 956 0 0 0 0 1 0 0 20 0 1 0 4263922" + tail, false},
+		{"dead", "23066 (init) X 1 23066 23066 0 -1 4228364 956 0 0 0 0 1 0 0 20 0 1 0 4263922" + tail, false},
+		{"sleeping", "23066 (sh) S 1 23066 23066 0 -1 4228364 956 0 0 0 0 1 0 0 20 0 1 0 4263922" + tail, true},
+		{"another process", "23066 (sh) S 1 23066 23066 0 -1 4228364 956 0 0 0 0 1 0 0 20 0 1 0 4263999" + tail, false},
+		{"odd name", "23066 (a) Z 1 (b) S 1 23066 23066 0 -1 4228364 956 0 0 0 0 1 0 0 20 0 1 0 4263922" + tail, true},
+		{"short", "23066 (sh) S 1 23066", false},
+	} {
+		if got := procRunning([]byte(c.stat), 4263922); got != c.want {
+			t.Errorf("%s: procRunning = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
 // TestRebase: a node whose image root left the cache is put on the
 // image's current root, its own layer kept; its config says so.
 func TestRebase(t *testing.T) {
