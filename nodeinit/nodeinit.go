@@ -85,18 +85,18 @@ func Run(args []string, stderr io.Writer) int {
 		return exitFailure
 	}
 	ready := ReadyDir + "/ready"
-	wake := readyWatch(ReadyDir)
-	start := time.Now()
-	warned := false
+	wait := readyWatch(ReadyDir)
+	warn := time.Now().Add(warnAfter)
 	for {
 		if data, err := os.ReadFile(ready); err == nil && string(data) == self {
 			break
 		}
-		if !warned && time.Since(start) > 30*time.Second {
+		left := time.Until(warn)
+		if !warn.IsZero() && left <= 0 {
 			fmt.Fprintln(stderr, "netlab init: still waiting for the wiring (run netlab up again?)")
-			warned = true
+			warn = time.Time{}
 		}
-		wake()
+		wait(left)
 	}
 	if *dhcpIfaces != "" {
 		startDHCPClient(strings.Split(*dhcpIfaces, ","), *dhcpDNS, stderr)
@@ -111,22 +111,32 @@ func Run(args []string, stderr io.Writer) int {
 	return exitNoExec
 }
 
+// warnAfter is how long a node waits for its wiring before it says so.
+const warnAfter = 30 * time.Second
+
 // readyWatch returns a function that sleeps until something changes in dir
-// (inotify), or at most a second. A lab's nodes wait together, so they must
-// not poll: a hundred polling inits would starve the engine starting them.
-// Without inotify it falls back to 50 ms naps.
-func readyWatch(dir string) func() {
+// (inotify), or at most d when d > 0. A lab's nodes wait together, so they
+// must not poll, nor wake on a timer: each wake-up keeps the Go runtime's
+// monitor thread polling for the next 10 ms, and with one a second the
+// waiting inits of a 1,000-node chain took about 2 s of its up (perf
+// record; interleaved runs 17.1-20.1 s against 18.2-20.5 s). Without
+// inotify it falls back to 50 ms naps.
+func readyWatch(dir string) func(d time.Duration) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
 	if err == nil {
 		_, err = unix.InotifyAddWatch(fd, dir, unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO|unix.IN_CREATE)
 	}
 	if err != nil {
-		return func() { time.Sleep(50 * time.Millisecond) }
+		return func(time.Duration) { time.Sleep(50 * time.Millisecond) }
 	}
 	buf := make([]byte, 4096)
-	return func() {
+	return func(d time.Duration) {
+		timeout := -1 // until an event
+		if d > 0 {
+			timeout = int(d.Milliseconds()) + 1
+		}
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if n, _ := unix.Poll(fds, 1000); n > 0 {
+		if n, _ := unix.Poll(fds, timeout); n > 0 {
 			unix.Read(fd, buf) // drain; the caller re-reads the file
 		}
 	}
