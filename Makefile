@@ -51,7 +51,7 @@ bench-relay: ## throughput of an impaired link's relay against a plain veth link
 	scripts/bench-relay.sh
 
 SOAK ?= 100
-soak: build ## SOAK (default 100) cycles of up, random edit, up, docker restart, down on a 20-node lab; counts failures and leftovers (root; not in CI)
+soak: build ## SOAK (default 100) cycles of up, random edit, up, a node restarted, down on a 20-node lab (NETLAB_RUNTIME=runc for runc); counts failures and leftovers (root; not in CI)
 	NETLAB_E2E=1 NETLAB_SOAK=$(SOAK) $(GO) test -count=1 -timeout 0 -run '^TestSoak$$' -v ./tests | grep -E '^(=== RUN|--- |\s+soak_test|ok|FAIL)'
 
 graphs: build ## redraw the pictures in docs/

@@ -356,8 +356,9 @@ func (l *lab) id(node string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// runcPidAlive tells whether the init process of a runc container runs
-// (a zombie does not).
+// runcPidAlive tells whether the init process of a runc container runs:
+// a zombie does not, unless other threads of it do (it is exec'ing from
+// one of them).
 func runcPidAlive(id string) bool {
 	st := runcState(id)
 	if st.Pid == 0 {
@@ -368,7 +369,7 @@ func runcPidAlive(id string) bool {
 		return false
 	}
 	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+	return len(f) > 17 && f[0] != "X" && (f[0] != "Z" || f[17] != "1")
 }
 
 // stop stops a node (docker stop -t 1, netlab stop on runc).

@@ -172,18 +172,16 @@ func (s *soakLab) edit(rng *rand.Rand) string {
 }
 
 // TestSoak runs NETLAB_SOAK cycles (make soak: 100) on a 20-node lab:
-// up, a random edit, up, a random node restarted by docker restart (the
-// watcher rewires it), a check that the lab equals its file (diff says
-// nothing, every node wired, a host reaches the router), down, and a count
-// of what down left. It records failures instead of stopping at the first
-// and prints the figures at the end. Skipped unless NETLAB_SOAK is set.
+// up, a random edit, up, a random node restarted (docker restart; on runc
+// its process killed, which the watcher starts again) and rewired by the
+// watcher, a check that the lab equals its file (diff says nothing, every
+// node wired, a host reaches the router), down, and a count of what down
+// left. It records failures instead of stopping at the first and prints
+// the figures at the end. Skipped unless NETLAB_SOAK is set.
 func TestSoak(t *testing.T) {
 	cycles, _ := strconv.Atoi(os.Getenv("NETLAB_SOAK"))
 	if cycles <= 0 {
 		t.Skip("set NETLAB_SOAK=N (make soak) to run N cycles")
-	}
-	if onRunc() {
-		t.Skip("the soak counts on the watcher, which follows Docker's events: a runc lab has none")
 	}
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("NETLAB_SOAK_SEED"); s != "" {
@@ -193,6 +191,7 @@ func TestSoak(t *testing.T) {
 	t.Logf("seed %d (NETLAB_SOAK_SEED=%d repeats this run)", seed, seed)
 	name := labName(t)
 	file := writeLab(t, name, "")
+	l := &lab{t: t, name: name, file: file}
 	var failures, leftoverCount int
 	var upTimes, editTimes, rewireTimes, downTimes []time.Duration
 	fail := func(cycle int, what string, f string, a ...any) {
@@ -225,13 +224,20 @@ func TestSoak(t *testing.T) {
 			fail(cycle, what, "up on the edited file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		node := "h" + strconv.Itoa(s.hosts[rng.Intn(len(s.hosts))])
+		restart := exec.Command("docker", "restart", "-t", "0", l.container(node))
+		before := runcState(l.container(node)).Created // a runc node's run: a new one once started again
+		if l.onRunc() {
+			restart = exec.Command("runc", "--root", runcRoot, "kill", l.container(node), "KILL")
+		}
 		start := time.Now()
-		if out, err := exec.Command("docker", "restart", "-t", "0", name+"_"+node).CombinedOutput(); err != nil {
-			fail(cycle, what, "docker restart %s: %v: %s", node, err, out)
+		if out, err := restart.CombinedOutput(); err != nil {
+			fail(cycle, what, "%v: %v: %s", restart.Args, err, out)
 		}
 		wired := false
 		for time.Since(start) < 10*time.Second {
-			if r := netlab(t, "status", name); r.code == 0 && !strings.Contains(r.stdout, "not wired") && !strings.Contains(r.stdout, "missing") {
+			again := !l.onRunc() || (runcState(l.container(node)).Created != before && runcPidAlive(l.container(node)))
+			if r := netlab(t, "status", name); again && r.code == 0 && !strings.Contains(r.stdout, "not wired") &&
+				!strings.Contains(r.stdout, "missing") && !strings.Contains(r.stdout, "exited") {
 				wired = true
 				break
 			}
@@ -239,13 +245,13 @@ func TestSoak(t *testing.T) {
 		}
 		rewireTimes = append(rewireTimes, time.Since(start))
 		if !wired {
-			fail(cycle, what, "%s not rewired 10 s after docker restart", node)
+			fail(cycle, what, "%s not restarted and rewired 10 s after %v", node, restart.Args)
 		}
 		if r := netlab(t, "diff", file); r.code != 0 || !strings.Contains(r.stdout, "would change nothing") {
 			fail(cycle, what, "the lab differs from its file after up:\n%s%s\n%s", r.stdout, r.stderr, s.yaml())
 		}
-		if out, err := exec.Command("docker", "exec", name+"_"+node, "ping", "-c", "1", "-W", "2", "10.80.0.254").CombinedOutput(); err != nil {
-			fail(cycle, what, "%s does not reach r: %v: %s", node, err, out)
+		if out, code := l.exec(node, "ping", "-c", "1", "-W", "2", "10.80.0.254"); code != 0 {
+			fail(cycle, what, "%s does not reach r: exit %d: %s", node, code, out)
 		}
 		r, d = timed("down", name)
 		downTimes = append(downTimes, d)
@@ -265,5 +271,5 @@ func TestSoak(t *testing.T) {
 		return fmt.Sprintf("median %.2fs, max %.2fs", s[len(s)/2].Seconds(), s[len(s)-1].Seconds())
 	}
 	t.Logf("%d cycles of a 20-node lab: %d failures, %d with leftovers", cycles, failures, leftoverCount)
-	t.Logf("up %s; up after an edit %s; rewired after docker restart %s; down %s", med(upTimes), med(editTimes), med(rewireTimes), med(downTimes))
+	t.Logf("up %s; up after an edit %s; restarted and rewired %s; down %s", med(upTimes), med(editTimes), med(rewireTimes), med(downTimes))
 }
