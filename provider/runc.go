@@ -662,7 +662,7 @@ func (r *Runc) process(id string) (pid int, known bool) {
 // kills the others and gives the exec'ing thread the leader's pid and
 // start time), as a Go program does that execs from another thread than
 // its first, netlab-init among them. On two busy cores that takes long
-// enough that 1,000-node ups took a node or two for dead at start and
+// enough that 1,000-node ups took one to three nodes for dead at start and
 // stopped them.
 func procRunning(stat []byte, start uint64) bool {
 	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
