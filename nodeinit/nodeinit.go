@@ -118,9 +118,8 @@ const warnAfter = 30 * time.Second
 // (inotify), or at most d when d > 0. A lab's nodes wait together, so they
 // must not poll, nor wake on a timer: each wake-up keeps the Go runtime's
 // monitor thread polling for the next 10 ms, and with one a second the
-// waiting inits of a 1,000-node chain took about 2 s of its up (perf
-// record; interleaved runs 17.1-20.1 s against 18.2-20.5 s). Without
-// inotify it falls back to 50 ms naps.
+// waiting inits of a 1,000-node chain took about 2 s of CPU time in its up
+// (perf record -a of the up). Without inotify it falls back to 50 ms naps.
 func readyWatch(dir string) func(d time.Duration) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
 	if err == nil {

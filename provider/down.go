@@ -47,25 +47,16 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bo
 	}
 	roots := imageRoots(list)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, max(parallel, 1))
-	for _, c := range list {
-		wg.Add(1)
-		go func(c Container) {
-			defer wg.Done()
-			slots <- struct{}{}
-			err := d.Remove(ctx, c.ID)
-			<-slots
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			} else {
-				r.Containers++
-			}
-		}(c)
-	}
-	wg.Wait()
+	inParallel(len(list), parallel, func(i int) {
+		err := d.Remove(ctx, list[i].ID)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			r.Containers++
+		}
+	})
 	links, err := HostLinks(lab)
 	if err != nil {
 		errs = append(errs, err)
@@ -231,19 +222,27 @@ func Status(ctx context.Context, d Runtime, lab string) ([]NodeState, error) {
 	// The nodes are read 8 at a time (each one's namespace through netlink):
 	// a lab of 1,000 nodes is read in a fraction of the time.
 	out := make([]NodeState, len(list))
+	inParallel(len(list), 8, func(i int) {
+		out[i] = nodeStatus(ctx, d, lab, list[i], impaired, hostLinks, published[list[i].Node])
+	})
+	return out, nil
+}
+
+// inParallel calls f for 0 to n-1, at most parallel calls at a time, and
+// returns when all have returned.
+func inParallel(n, parallel int, f func(i int)) {
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, 8)
-	for i, c := range list {
+	slots := make(chan struct{}, max(parallel, 1))
+	for i := range n {
 		wg.Add(1)
 		slots <- struct{}{}
 		go func() {
 			defer wg.Done()
-			out[i] = nodeStatus(ctx, d, lab, c, impaired, hostLinks, published[c.Node])
-			<-slots
+			defer func() { <-slots }()
+			f(i)
 		}()
 	}
 	wg.Wait()
-	return out, nil
 }
 
 // nodeStatus reads one node's state for Status.
