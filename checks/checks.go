@@ -48,6 +48,9 @@ type Result struct {
 type Options struct {
 	Workers  int           // checks at once (default 8)
 	Interval time.Duration // between two tries of a check (default 500ms)
+	// Done, if set, is called with each result as its check completes,
+	// with its index in the list; calls never overlap.
+	Done func(i int, r Result)
 }
 
 // DefaultWorkers is how many checks run at once unless told otherwise.
@@ -79,12 +82,18 @@ func Run(ctx context.Context, list []*spec.Check, p Prober, opts Options) []Resu
 	out := make([]Result, len(list))
 	sem := make(chan struct{}, opts.Workers)
 	var wg sync.WaitGroup
+	var done sync.Mutex
 	for i, c := range list {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			out[i] = evaluate(ctx, c, p, opts.Interval)
+			if opts.Done != nil {
+				done.Lock()
+				defer done.Unlock()
+				opts.Done(i, out[i])
+			}
 		}()
 	}
 	wg.Wait()

@@ -235,3 +235,33 @@ func TestNameserver(t *testing.T) {
 		t.Errorf("got %v from none", got)
 	}
 }
+
+// TestDoneAsTheyComplete: Done sees every result once, as its check
+// completes (a quick check before a slow one), never two at once.
+func TestDoneAsTheyComplete(t *testing.T) {
+	slow := &spec.Check{Name: "slow", Probe: "ping", Retry: 3}
+	quick := &spec.Check{Name: "quick", Probe: "ping"}
+	p := &fakeProber{script: map[string][]Outcome{
+		"slow":  {{OK: false}, {OK: false}, {OK: true}},
+		"quick": {{OK: true}},
+	}}
+	var order []string
+	var inside atomic.Int32
+	results := Run(context.Background(), []*spec.Check{slow, quick}, p, Options{Interval: 20 * time.Millisecond,
+		Done: func(i int, r Result) {
+			if inside.Add(1) != 1 {
+				t.Error("Done called while another call runs")
+			}
+			defer inside.Add(-1)
+			if want := []string{"slow", "quick"}[i]; r.Name != want {
+				t.Errorf("Done(%d) got %s", i, r.Name)
+			}
+			order = append(order, r.Name)
+		}})
+	if strings.Join(order, ",") != "quick,slow" {
+		t.Errorf("Done saw %v, want quick then slow", order)
+	}
+	if !results[0].Passed || results[0].Tries != 3 || !results[1].Passed {
+		t.Errorf("results %+v", results)
+	}
+}

@@ -144,3 +144,20 @@ nodes:
 		}
 	}
 }
+
+func TestFormatOfAndRender(t *testing.T) {
+	for file, want := range map[string]string{"": "text", "x.SVG": "svg", "x.gv": "dot", "x.mmd": "mermaid", "x.json": "json", "x.txt": "text", "x": "svg", "x.png": "svg"} {
+		if got := FormatOf(file); got != want {
+			t.Errorf("FormatOf(%q) = %s, want %s", file, got, want)
+		}
+	}
+	topo := &Topology{}
+	for _, f := range Formats {
+		if _, err := topo.Render(f); err != nil {
+			t.Errorf("Render(%s): %v", f, err)
+		}
+	}
+	if _, err := topo.Render("png"); err == nil || !strings.Contains(err.Error(), `unknown graph format "png" (known: dot, json, mermaid, svg, text)`) {
+		t.Errorf("Render(png): %v", err)
+	}
+}

@@ -8,8 +8,25 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 )
+
+// labelRe is a host name label: what lab and node names must be (the lab
+// file's grammar), so that a name from a command line or a request can
+// become a path or a container name.
+var labelRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+// CheckName says what is wrong with name as the name of a lab or a node
+// (what, in the message), or nil. Names that come from a command line or
+// a request are checked before they become a path, a label or a container
+// name.
+func CheckName(what, name string) error {
+	if !labelRe.MatchString(name) {
+		return fmt.Errorf("%q is not a %s name: a name is 1 to 63 letters, digits and '-', not starting or ending with '-'", name, what)
+	}
+	return nil
+}
 
 // Container labels.
 const (

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -61,10 +60,11 @@ func EnsureWatcher(lab, file, self string) (changed bool, err error) {
 	return true, nil
 }
 
-// Watch is the watcher's main loop: it rewires the lab (self up file)
-// after each start of one of its containers, until ctx ends. The engine's
-// event stream is followed again after an error (an engine restart).
-func Watch(ctx context.Context, lab, file, self, pidFile string) error {
+// Watch is the watcher's main loop: it rewires the lab (repair, an up of
+// its file) after each start of one of its containers, until ctx ends. The
+// engine's event stream is followed again after an error (an engine
+// restart).
+func Watch(ctx context.Context, lab, file, pidFile string, repair func(ctx context.Context) error) error {
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func Watch(ctx context.Context, lab, file, self, pidFile string) error {
 	since := time.Now()
 	log.Printf("watching lab %s (%s)", lab, file)
 	kick := make(chan struct{}, 1)
-	go rewire(ctx, lab, file, self, kick)
+	go rewire(ctx, lab, file, kick, repair)
 	if _, err := os.Stat(filepath.Join(RunDir, lab, ".runc")); err == nil {
 		return watchRunc(ctx, lab, kick)
 	}
@@ -150,9 +150,10 @@ func waitForLock(ctx context.Context, lab string) bool {
 	}
 }
 
-// rewire runs netlab up once for each burst of starts. up waits for the
-// lab's lock, so that it never runs beside another up of the lab.
-func rewire(ctx context.Context, lab, file, self string, kick <-chan struct{}) {
+// rewire repairs the lab once for each burst of starts. The repair is an
+// up, which waits for the lab's lock, so that it never runs beside
+// another up of the lab.
+func rewire(ctx context.Context, lab, file string, kick <-chan struct{}, repair func(ctx context.Context) error) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -165,10 +166,7 @@ func rewire(ctx context.Context, lab, file, self string, kick <-chan struct{}) {
 			continue
 		}
 		start := time.Now()
-		cmd := exec.CommandContext(ctx, self, "up", "--no-watch", file)
-		cmd.Stdout, cmd.Stderr = log.Writer(), log.Writer()
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Run(); err != nil {
+		if err := repair(ctx); err != nil {
 			log.Printf("netlab up %s: %v", file, err)
 			continue
 		}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -47,17 +45,10 @@ func captureCommand() *cli.Command {
 }
 
 func runCapture(ctx context.Context, opts capture.Options, stdout, stderr io.Writer) error {
-	if os.Geteuid() != 0 {
-		return errors.New("netlab capture needs root: it opens packet sockets in the lab's network namespaces; run it with sudo")
-	}
-	d, err := engine(ctx, "capture")
+	m, err := openLabs(ctx, "capture")
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	err = capture.Run(ctx, d, opts, stdout, stderr)
-	if errors.Is(err, capture.ErrUsage) || errors.Is(err, capture.ErrFilter) {
-		return &exitError{code: exitUsage, err: err}
-	}
-	return err
+	defer m.Close()
+	return m.Capture(ctx, opts, stdout, stderr)
 }

@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/checks"
-	"github.com/netlab/netlab/naming"
-	"github.com/netlab/netlab/provider"
-	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/lab"
 )
 
 type checkOptions struct {
@@ -50,8 +47,6 @@ func checkCommand() *cli.Command {
 	}
 }
 
-var _ checks.Nodes = (*provider.LabNodes)(nil)
-
 // errChecksFailed makes the exit code 1 once the results are printed.
 var errChecksFailed = errors.New("")
 
@@ -59,112 +54,32 @@ func runCheck(ctx context.Context, opts checkOptions, stdout, stderr io.Writer) 
 	if opts.parallel < 1 {
 		return usageError("--parallel must be at least 1")
 	}
-	var lab *spec.Lab
-	isFile := false
-	if isLabPath(opts.target) {
-		isFile = true
-		var err error
-		if lab, err = loadLab(opts.target); err != nil {
-			return err
-		}
-		if err := checkable(lab, opts.stage); err != nil {
-			return err
-		}
-	}
-	if os.Geteuid() != 0 {
-		return errors.New("netlab check needs root: it probes from inside the nodes' network namespaces; run it with sudo")
-	}
-	d, err := provider.Open(ctx)
+	m, err := openLabs(ctx, "")
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	name := opts.target
-	if isFile {
-		name = lab.Name
-	}
-	list, err := d.List(ctx, name)
+	defer m.Close()
+	r, err := m.Check(ctx, opts.target, lab.CheckOptions{Stage: opts.stage, Parallel: opts.parallel})
 	if err != nil {
 		return err
 	}
-	running := 0
-	for _, c := range list {
-		if c.State == "running" {
-			running++
-		}
-	}
-	if !isFile {
-		if len(list) == 0 {
-			return fmt.Errorf("no lab %s is running on this host (netlab ls lists them); give its file to see what it checks", name)
-		}
-		if lab, err = labOfContainers(list); err != nil {
-			return err
-		}
-		if err := checkable(lab, opts.stage); err != nil {
-			return err
-		}
-	}
-	if running == 0 {
-		return fmt.Errorf("lab %s is not running: bring it up with netlab up %s, then check it", lab.Name, lab.File)
-	}
-
-	selected := checks.Select(lab.Checks, opts.stage)
-	results := checks.Run(ctx, selected, &checks.NetProber{Nodes: provider.NewLabNodes(d, lab.Name)}, checks.Options{Workers: opts.parallel})
 	if opts.junit != "" {
-		if err := writeJUnit(opts.junit, lab.Name, results); err != nil {
+		if err := writeJUnit(opts.junit, r.Lab.Name, r.Results); err != nil {
 			return err
 		}
 	}
 	if opts.json {
-		err = checks.WriteJSON(stdout, lab.Name, opts.stage, results)
+		err = checks.WriteJSON(stdout, r.Lab.Name, opts.stage, r.Results)
 	} else {
-		err = checks.WriteTable(stdout, results)
+		err = checks.WriteTable(stdout, r.Results)
 	}
 	if err != nil {
 		return err
 	}
-	if _, failed := checks.Count(results); failed > 0 {
+	if r.Failed() > 0 {
 		return &exitError{code: exitFailure, err: errChecksFailed}
 	}
 	return nil
-}
-
-// checkable says what is wrong if the lab has no checks to run (of stage).
-func checkable(lab *spec.Lab, stage string) error {
-	where := lab.File
-	if where == "" {
-		where = "the lab file"
-	}
-	if len(lab.Checks) == 0 {
-		return usageError("lab %s has no checks: add a checks: list to %s (see netlab schema)", lab.Name, where)
-	}
-	if stage != "" && len(checks.Select(lab.Checks, stage)) == 0 {
-		stages := lab.StageNames()
-		if len(stages) == 0 {
-			return usageError("lab %s has no stages: its checks give no stage:", lab.Name)
-		}
-		return usageError("lab %s has no checks of stage %q (stages: %s)", lab.Name, stage, strings.Join(stages, ", "))
-	}
-	return nil
-}
-
-// labOfContainers loads the file a running lab was brought up from.
-func labOfContainers(list []provider.Container) (*spec.Lab, error) {
-	file := ""
-	for _, c := range list {
-		if f := c.Labels[naming.LabelFile]; f != "" {
-			file = f
-			break
-		}
-	}
-	lab := list[0].Labels[naming.LabelLab]
-	if file == "" {
-		return nil, usageError("lab %s does not say which file it came from: give the file, netlab check FILE", lab)
-	}
-	if _, err := os.Stat(file); err != nil {
-		return nil, usageError("lab %s was brought up from %s, which is not found from here: give the file, netlab check FILE", lab, file)
-	}
-	return loadLab(file)
 }
 
 func writeJUnit(file, lab string, results []checks.Result) error {

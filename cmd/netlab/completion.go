@@ -7,7 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/lab"
 )
 
 // Shell completion: the shells ask netlab itself (urfave/cli's
@@ -59,20 +59,23 @@ func completeLabNode(withIfaces bool) cli.BashCompleteFunc {
 	return func(c *cli.Context) {
 		ctx, cancel := context.WithTimeout(c.Context, 3*time.Second)
 		defer cancel()
-		d, err := provider.Open(ctx)
+		m, err := lab.Open(ctx, lab.Options{})
 		if err != nil {
 			return
 		}
-		defer d.Close()
+		defer m.Close()
 		switch c.NArg() {
 		case 0:
-			labs, _ := provider.Labs(ctx, d)
+			labs, _ := m.Labs(ctx)
 			for _, l := range labs {
 				fmt.Fprintln(c.App.Writer, l)
 			}
 		case 1:
-			states, _ := provider.Status(ctx, d, c.Args().First())
-			for _, s := range states {
+			st, err := m.Status(ctx, c.Args().First())
+			if err != nil {
+				return
+			}
+			for _, s := range st.Nodes {
 				if !withIfaces {
 					fmt.Fprintln(c.App.Writer, s.Node)
 					continue

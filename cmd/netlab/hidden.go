@@ -7,9 +7,9 @@ import (
 	"io"
 	"log"
 	"net/netip"
-	"os"
 	"strings"
 
+	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
 )
@@ -84,19 +84,14 @@ func runForward(ctx context.Context, args []string, stderr io.Writer) int {
 func runWatch(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("_watch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	lab := fs.String("lab", "", "the lab")
+	name := fs.String("lab", "", "the lab")
 	file := fs.String("file", "", "its lab file")
 	pidFile := fs.String("pidfile", "", "pid file")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	self, err := os.Executable()
-	if err != nil {
-		fmt.Fprintf(stderr, "netlab watch %s: %v\n", *lab, err)
-		return exitFailure
-	}
-	if err := provider.Watch(ctx, *lab, *file, self, *pidFile); err != nil {
-		fmt.Fprintf(stderr, "netlab watch %s: %v\n", *lab, err)
+	if err := lab.Watch(ctx, *name, *file, *pidFile); err != nil {
+		fmt.Fprintf(stderr, "netlab watch %s: %v\n", *name, err)
 		return exitFailure
 	}
 	return exitOK

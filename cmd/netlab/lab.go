@@ -6,53 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
-	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/graph"
-	"github.com/netlab/netlab/labs"
+	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/planner"
-	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/schema"
 	"github.com/netlab/netlab/spec"
 )
 
-// loadLab loads a lab file, or a bundled lab by name (netlab labs lists
-// them); a missing file is a usage error.
-func loadLab(file string) (*spec.Lab, error) {
-	if r, ok, err := convert.Convert(file); ok {
-		for _, n := range r.Notes {
-			fmt.Fprintln(os.Stderr, "note:", n)
-		}
-		if err != nil {
-			return nil, &exitError{code: exitUsage, err: err}
-		}
-		lab, err := spec.Parse(r.YAML, r.Source+" (converted; netlab convert shows it)")
-		if err == nil {
-			// What up, start and the watcher take again; binds are relative to it.
-			lab.File, _ = filepath.Abs(file)
-		}
-		return lab, err
+// loadLab loads a lab file, a converted lab or a bundled lab by name,
+// printing the converter's notes; an invalid or missing file is a usage
+// error.
+func loadLab(file string, stderr io.Writer) (*spec.Lab, error) {
+	l, notes, err := lab.Load(file)
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "note:", n)
 	}
-	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) && labs.Has(file) {
-		path, err := labs.Path(file)
-		if err != nil { // not root: read it from the binary
-			data, _ := labs.Content(file)
-			return spec.Parse(data, file+".yaml")
-		}
-		file = path
-	}
-	lab, err := spec.Load(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, usageError("lab file %s does not exist", file)
-	}
-	return lab, err
+	return l, err
 }
 
 // oneFile checks that a command got exactly one lab file.
@@ -85,13 +60,13 @@ func validateCommand() *cli.Command {
 func runValidate(_ context.Context, opts validateOptions, stdout, stderr io.Writer) error {
 	var failed []error
 	for _, f := range opts.files {
-		lab, err := loadLab(f)
+		l, err := loadLab(f, stderr)
 		if err != nil {
 			failed = append(failed, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok, lab %s: %s, %s, %s\n", f, lab.Name, planner.Plural(len(lab.Nodes), "node"),
-			planner.Plural(len(lab.Networks), "network"), planner.Plural(len(lab.Links), "link"))
+		fmt.Fprintf(stdout, "%s: ok, lab %s: %s, %s, %s\n", f, l.Name, planner.Plural(len(l.Nodes), "node"),
+			planner.Plural(len(l.Networks), "network"), planner.Plural(len(l.Links), "link"))
 	}
 	return errors.Join(failed...)
 }
@@ -119,12 +94,12 @@ func planCommand() *cli.Command {
 	}
 }
 
-func runPlan(_ context.Context, opts planOptions, stdout, _ io.Writer) error {
-	lab, err := loadLab(opts.file)
+func runPlan(_ context.Context, opts planOptions, stdout, stderr io.Writer) error {
+	l, err := loadLab(opts.file, stderr)
 	if err != nil {
 		return err
 	}
-	p, err := buildPlan(lab)
+	p, err := lab.Plan(l)
 	if err != nil {
 		return fmt.Errorf("plan %s: %w", opts.file, err)
 	}
@@ -154,8 +129,6 @@ type graphOptions struct {
 	output string
 }
 
-var graphFormats = map[string]string{".svg": "svg", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".json": "json", ".txt": "text"}
-
 func graphCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "graph",
@@ -182,33 +155,19 @@ func graphCommand() *cli.Command {
 func runGraph(_ context.Context, opts graphOptions, stdout, stderr io.Writer) error {
 	format := opts.format
 	if format == "" {
-		format = "text"
-		if opts.output != "" {
-			format = "svg"
-			if f, ok := graphFormats[strings.ToLower(filepath.Ext(opts.output))]; ok {
-				format = f
-			}
-		}
+		format = graph.FormatOf(opts.output)
 	}
-	lab, err := loadLab(opts.file)
+	if !graph.Known(format) {
+		return usageError("unknown graph format %q (known: %s)", format, strings.Join(graph.Formats, ", "))
+	}
+	l, err := loadLab(opts.file, stderr)
 	if err != nil {
 		return err
 	}
-	t := graph.FromLab(lab)
-	var out []byte
-	switch format {
-	case "text":
-		out = []byte(t.Text())
-	case "svg":
-		out = []byte(t.SVG())
-	case "dot":
-		out = []byte(t.DOT())
-	case "mermaid":
-		out = []byte(t.Mermaid())
-	case "json":
-		out = t.JSON()
-	default:
-		return usageError("unknown graph format %q (known: dot, json, mermaid, svg, text)", format)
+	t := graph.FromLab(l)
+	out, err := t.Render(format)
+	if err != nil {
+		return err
 	}
 	if opts.output == "" {
 		_, err := stdout.Write(out)
@@ -238,17 +197,6 @@ func schemaCommand() *cli.Command {
 	}
 }
 
-// buildPlan plans a lab for this machine: VLANs are tagged where the kernel
-// has 802.1Q devices and bridge VLAN filtering (probed only for labs with
-// VLANs, and only as root; otherwise they are one bridge each).
-func buildPlan(lab *spec.Lab) (*planner.Plan, error) {
-	var opts planner.Options
-	if lab.UsesVLANs() && os.Geteuid() == 0 {
-		opts.TaggedVLANs = provider.KernelHasTaggedVLANs()
-	}
-	return planner.BuildWith(lab, opts)
-}
-
 func convertCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "convert",
@@ -266,19 +214,12 @@ func convertCommand() *cli.Command {
 				return usageError("netlab convert takes one lab directory or containerlab file: netlab convert DIR|FILE.clab.yml [-o lab.yaml]")
 			}
 			dir := c.Args().First()
-			r, ok, err := convert.Convert(dir)
-			if !ok {
-				return usageError("%s is neither a Kathará lab (a folder with lab.conf) nor a containerlab topology (*.clab.yml)", dir)
-			}
-			for _, n := range r.Notes {
+			data, notes, _, err := lab.Convert(dir)
+			for _, n := range notes {
 				fmt.Fprintln(c.App.ErrWriter, "note:", n)
 			}
 			if err != nil {
-				return &exitError{code: exitUsage, err: err}
-			}
-			data := r.YAML
-			if _, err := spec.Parse(data, "converted "+dir); err != nil {
-				return fmt.Errorf("the converted lab does not validate (a netlab bug; please report it): %w", err)
+				return err
 			}
 			if out := c.String("output"); out != "" {
 				if err := os.WriteFile(out, data, 0o644); err != nil {
@@ -291,11 +232,4 @@ func convertCommand() *cli.Command {
 			return err
 		},
 	}
-}
-
-// isLabPath tells whether target names a lab on disk (a lab file, a
-// containerlab topology or a Kathará folder) rather than a running lab.
-func isLabPath(target string) bool {
-	st, err := os.Stat(target)
-	return err == nil && (!st.IsDir() || convert.IsKathara(target))
 }

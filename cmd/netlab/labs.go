@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -12,9 +11,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
-	"github.com/netlab/netlab/labs"
-	"github.com/netlab/netlab/provider"
-	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/lab"
 )
 
 func labsCommand() *cli.Command {
@@ -34,42 +31,13 @@ func labsCommand() *cli.Command {
 	}
 }
 
-// bundledLab is a line of netlab labs.
-type bundledLab struct {
-	labs.Lab
-	Nodes  int             `json:"nodes"`
-	Images map[string]bool `json:"images"` // image -> built on this machine
-}
-
 func runLabs(ctx context.Context, asJSON bool, stdout io.Writer) error {
-	// Which images are here: ask the engine if it runs; otherwise say nothing.
-	var have func(string) (bool, bool)
-	if d, err := provider.Open(ctx); err == nil {
-		defer d.Close()
-		have = func(image string) (bool, bool) { ok, err := d.HasImage(ctx, image); return ok, err == nil }
-	}
-	var out []bundledLab
-	for _, l := range labs.List() {
-		data, _ := labs.Content(l.Name)
-		lab, err := spec.Parse(data, l.Name+".yaml")
-		if err != nil {
-			return fmt.Errorf("bundled lab %s: %w", l.Name, err)
-		}
-		b := bundledLab{Lab: l, Nodes: len(lab.Nodes), Images: map[string]bool{}}
-		for _, n := range lab.Nodes {
-			b.Images[n.Image] = false
-		}
-		for image := range b.Images {
-			if have != nil {
-				b.Images[image], _ = have(image)
-			}
-		}
-		out = append(out, b)
+	out, err := lab.BundledLabs(ctx)
+	if err != nil {
+		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(stdout, out)
 	}
 	t := tablewriter.NewWriter(stdout)
 	t.Header("Lab", "What it teaches", "Nodes", "Images")
@@ -78,7 +46,7 @@ func runLabs(ctx context.Context, asJSON bool, stdout io.Writer) error {
 		for _, image := range slices.Sorted(maps.Keys(b.Images)) {
 			mark := ""
 			switch {
-			case have == nil:
+			case !b.Checked:
 			case b.Images[image]:
 				mark = " (built)"
 			default:

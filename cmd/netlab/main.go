@@ -12,8 +12,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/nodeinit"
-	"github.com/netlab/netlab/spec"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -90,7 +90,7 @@ func report(err error, stderr io.Writer) int {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	if errors.Is(err, spec.ErrInvalid) {
+	if lab.IsUsage(err) {
 		code = exitUsage
 	}
 	if msg := err.Error(); msg != "" { // "" when the command has said it all

@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/netlab/netlab/planner"
-	"github.com/netlab/netlab/provider"
-	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/lab"
 )
 
 type resetOptions struct {
@@ -48,133 +43,21 @@ func resetCommand() *cli.Command {
 }
 
 func runReset(ctx context.Context, opts resetOptions, stdout, stderr io.Writer) error {
-	file, lab, err := resetTarget(ctx, opts.target)
+	m, err := openLabs(ctx, "reset")
 	if err != nil {
 		return err
 	}
-	var stages []*spec.Stage
-	if opts.stage != "" {
-		if len(lab.Stages) == 0 {
-			return usageError("lab %s has no stages: (a list of name, title, setup) to reset to", lab.Name)
-		}
-		if stages = lab.Upto(opts.stage); stages == nil {
-			return usageError("lab %s has no stage %q (stages: %s)", lab.Name, opts.stage, strings.Join(lab.StageNames(), ", "))
-		}
-	}
-	if err := runUp(ctx, upOptions{file: file, parallel: opts.parallel}, stdout, stderr); err != nil {
+	defer m.Close()
+	prog := newProgress(stdout, stderr)
+	l, err := m.Reset(ctx, opts.target, lab.ResetOptions{Stage: opts.stage, Parallel: opts.parallel, Progress: prog.event})
+	prog.finish()
+	if err != nil || opts.stage == "" {
 		return err
 	}
-	p, err := buildPlan(lab)
-	if err != nil {
-		return err
+	title := ""
+	if s := l.Upto(opts.stage); len(s) > 0 && s[len(s)-1].Title != "" {
+		title = ": " + s[len(s)-1].Title
 	}
-	d, err := provider.Open(ctx)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	nodes := provider.NewLabNodes(d, lab.Name)
-	removed := 0
-	for _, n := range lab.SortedNodes() {
-		k, err := pruneNode(ctx, nodes, p, n.Name, stdout)
-		removed += k
-		if err != nil {
-			return err
-		}
-	}
-	if removed == 0 {
-		fmt.Fprintf(stdout, "lab %s: nothing added by hand to remove\n", lab.Name)
-	}
-	for _, s := range stages {
-		for _, st := range s.Setup {
-			fmt.Fprintf(stdout, "stage %s setup: %s: %s\n", s.Name, st.On, st.Run)
-			out, code, err := nodes.Exec(ctx, st.On, st.Run)
-			if err != nil {
-				return err
-			}
-			if code != 0 {
-				return fmt.Errorf("stage %s setup on %s failed (exit %d): %s\n%s", s.Name, st.On, code, st.Run, out)
-			}
-		}
-	}
-	if opts.stage != "" {
-		title := ""
-		if s := stages[len(stages)-1]; s.Title != "" {
-			title = ": " + s.Title
-		}
-		fmt.Fprintf(stdout, "lab %s is at the start of stage %s%s; netlab check %s --stage %s\n", lab.Name, opts.stage, title, lab.Name, opts.stage)
-	}
+	fmt.Fprintf(stdout, "lab %s is at the start of stage %s%s; netlab check %s --stage %s\n", l.Name, opts.stage, title, l.Name, opts.stage)
 	return nil
-}
-
-// resetTarget finds the lab file: a file, the file a running lab came from,
-// or a bundled lab.
-func resetTarget(ctx context.Context, target string) (string, *spec.Lab, error) {
-	if isLabPath(target) {
-		lab, err := loadLab(target)
-		return target, lab, err
-	}
-	if os.Geteuid() != 0 {
-		return "", nil, errors.New("netlab reset needs root: it changes the nodes' routes and addresses; run it with sudo")
-	}
-	d, err := provider.Open(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	defer d.Close()
-	list, err := d.List(ctx, target)
-	if err != nil {
-		return "", nil, err
-	}
-	if len(list) == 0 {
-		lab, err := loadLab(target) // a bundled lab, or a usage error
-		return target, lab, err
-	}
-	lab, err := labOfContainers(list)
-	if err != nil {
-		return "", nil, err
-	}
-	return lab.File, lab, nil
-}
-
-// pruneNode removes from node n the routes and addresses the plan does not
-// give it, prints them and returns how many.
-func pruneNode(ctx context.Context, nodes *provider.LabNodes, p *planner.Plan, n string, stdout io.Writer) (int, error) {
-	var routes []planner.Route
-	var addrs []planner.Addr
-	var dhcp []string
-	for _, s := range p.Steps {
-		if s.Node != n {
-			continue
-		}
-		switch {
-		case s.Kind == planner.KindRoute && s.Route != nil:
-			routes = append(routes, *s.Route)
-		case s.Kind == planner.KindAddr && s.Addr != nil:
-			addrs = append(addrs, *s.Addr)
-			if s.Addr.DHCP {
-				dhcp = append(dhcp, s.Addr.Iface)
-			}
-		}
-	}
-	ns, err := nodes.OpenNS(ctx, n)
-	if err != nil {
-		return 0, err
-	}
-	defer ns.Close()
-	gone, err := provider.PruneRoutes(ns, routes, dhcp)
-	for _, r := range gone {
-		fmt.Fprintf(stdout, "%s: removed route %s\n", n, r)
-	}
-	if err != nil {
-		return len(gone), fmt.Errorf("node %s: %w", n, err)
-	}
-	gone2, err := provider.PruneAddrs(ns, addrs)
-	for _, a := range gone2 {
-		fmt.Fprintf(stdout, "%s: removed address %s\n", n, a)
-	}
-	if err != nil {
-		return len(gone) + len(gone2), fmt.Errorf("node %s: %w", n, err)
-	}
-	return len(gone) + len(gone2), nil
 }

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,46 +15,8 @@ import (
 
 	"github.com/netlab/netlab/apply"
 	"github.com/netlab/netlab/converge"
-	"github.com/netlab/netlab/faults"
-	"github.com/netlab/netlab/naming"
-	"github.com/netlab/netlab/planner"
-	"github.com/netlab/netlab/provider"
-	"github.com/netlab/netlab/rootfs"
-	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/lab"
 )
-
-// engine checks that netlab runs as root and reaches the Docker engine;
-// otherwise it says in one line what is missing and what to do.
-func engine(ctx context.Context, verb string) (*provider.Host, error) {
-	if os.Geteuid() != 0 {
-		return nil, fmt.Errorf("netlab %s needs root: it changes the host's interfaces, namespaces and firewall; run it with sudo", verb)
-	}
-	return provider.Open(ctx)
-}
-
-// staticSelf returns the path of this binary, which the lab's helpers run
-// in nodes' namespaces and, without a netlab-init beside it, every node as
-// its init: it must not need a dynamic loader inside the node's image.
-func staticSelf() (string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("find the netlab binary: %w", err)
-	}
-	if err := provider.Static(self); err != nil {
-		return "", err
-	}
-	return self, nil
-}
-
-type upOptions struct {
-	file     string
-	parallel int
-	lab      *spec.Lab // loaded already, and changed at run time (netlab impair); nil: load file
-	dryRun   bool      // print what up would change, change nothing
-	noWatch  bool      // start no watcher (the watcher's own up)
-	runtime  string    // --runtime: overrides the file's runtime
-	asJSON   bool      // the dry run's changes as JSON
-}
 
 func upCommand() *cli.Command {
 	return &cli.Command{
@@ -77,6 +35,7 @@ func upCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "with --dry-run: print the changes as JSON"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "start no watcher: a restarted node stays unwired until the next up"},
 			&cli.StringFlag{Name: "runtime", Usage: "run the nodes with `RUNTIME`, docker or runc, whatever the file says"},
+			&cli.StringFlag{Name: "stage", Aliases: []string{"s"}, Usage: "then run the setup of the lab's stages up to `S` (netlab reset --stage also removes what was changed by hand)"},
 		},
 		Action: func(c *cli.Context) error {
 			file, err := oneFile(c)
@@ -86,11 +45,12 @@ func upCommand() *cli.Command {
 			if c.Bool("json") && !c.Bool("dry-run") {
 				return usageError("netlab up --json goes with --dry-run")
 			}
-			if r := c.String("runtime"); r != "" && r != provider.RuntimeDocker && r != provider.RuntimeRunc {
+			if r := c.String("runtime"); r != "" && r != lab.RuntimeDocker && r != lab.RuntimeRunc {
 				return usageError("--runtime is docker or runc, not %q", r)
 			}
-			return runUp(c.Context, upOptions{file: file, parallel: c.Int("parallel"), dryRun: c.Bool("dry-run"), asJSON: c.Bool("json"),
-				noWatch: c.Bool("no-watch"), runtime: c.String("runtime")}, c.App.Writer, c.App.ErrWriter)
+			opts := lab.UpOptions{Parallel: c.Int("parallel"), DryRun: c.Bool("dry-run"), NoWatch: c.Bool("no-watch"),
+				Runtime: c.String("runtime"), Stage: c.String("stage")}
+			return runUp(c.Context, file, opts, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
 		},
 	}
 }
@@ -106,43 +66,60 @@ func diffCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runUp(c.Context, upOptions{file: file, dryRun: true, asJSON: c.Bool("json")}, c.App.Writer, c.App.ErrWriter)
+			return runUp(c.Context, file, lab.UpOptions{DryRun: true}, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
 		},
 	}
 }
 
-// converged checks that the lab can have the host and compares it with
-// what runs of it: the changes up makes.
-func converged(ctx context.Context, d *provider.Host, rt provider.Runtime, p *planner.Plan) ([]converge.Change, error) {
-	existing, err := d.Existing(ctx)
+// runUp brings the lab of file up (or, with DryRun, prints what up would
+// change), showing progress on stderr and the lab's status at the end.
+func runUp(ctx context.Context, file string, opts lab.UpOptions, asJSON bool, stdout, stderr io.Writer) error {
+	l, err := loadLab(file, stderr)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := converge.Collisions(p, existing); err != nil {
-		return nil, err
-	}
-	observed, err := provider.Observe(ctx, rt, p.Lab)
+	m, err := openLabs(ctx, "up")
 	if err != nil {
-		return nil, fmt.Errorf("read the running lab %s: %w", p.Lab, err)
+		return err
 	}
-	return converge.Diff(p, observed), nil
+	defer m.Close()
+	prog := newProgress(stdout, stderr)
+	opts.Progress = prog.event
+	res, err := m.Up(ctx, l, opts)
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		return printChanges(stdout, l.Name, res.Changes, asJSON)
+	}
+	if res.UpToDate() {
+		fmt.Fprintf(stdout, "lab %s is up to date (%d steps checked in %s)\n", l.Name, res.Unchanged, res.Took)
+	} else {
+		fmt.Fprintf(stdout, "lab %s is up: %d steps done, %d already in place, in %s\n", l.Name, res.Changed, res.Unchanged, res.Took)
+	}
+	st, err := m.Status(ctx, l.Name)
+	if err != nil {
+		return err
+	}
+	printStatus(stdout, st)
+	fmt.Fprintf(stdout, "shell on a node: netlab exec %s NODE    remove it all: netlab down %s\n", l.Name, l.Name)
+	return nil
 }
 
 // printChanges prints a dry run's changes.
-func printChanges(w io.Writer, lab string, changes []converge.Change, asJSON bool) error {
+func printChanges(w io.Writer, name string, changes []converge.Change, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSON(w, struct {
 			Lab     string            `json:"lab"`
 			Changes []converge.Change `json:"changes"`
-		}{lab, append([]converge.Change{}, changes...)})
+		}{name, append([]converge.Change{}, changes...)})
 	}
 	if len(changes) == 0 {
-		fmt.Fprintf(w, "lab %s matches its file: up would change nothing\n", lab)
+		fmt.Fprintf(w, "lab %s matches its file: up would change nothing\n", name)
 		return nil
 	}
-	fmt.Fprintf(w, "lab %s: netlab up would\n", lab)
+	fmt.Fprintf(w, "lab %s: netlab up would\n", name)
 	t := tablewriter.NewWriter(w)
 	t.Header("Action", "What", "Name", "Detail")
 	for _, c := range changes {
@@ -151,569 +128,64 @@ func printChanges(w io.Writer, lab string, changes []converge.Change, asJSON boo
 	return t.Render()
 }
 
-func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error {
-	lab, err := opts.lab, error(nil)
-	if lab == nil {
-		lab, err = loadLab(opts.file)
-	}
-	if err != nil {
-		return err
-	}
-	p, err := buildPlan(lab)
-	if err != nil {
-		return err
-	}
-	d, err := engine(ctx, "up")
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	self, err := staticSelf()
-	if err != nil {
-		return err
-	}
-	var bins provider.Installed
-	if !opts.dryRun {
-		// Nodes run a copy named by its content, not this file, which may
-		// move or go (a removed checkout, a go install elsewhere).
-		installed, release, err := provider.InstallInit(self)
-		if err != nil {
-			return err
-		}
-		defer release()
-		bins = installed
-		if bins.NoInit {
-			fmt.Fprintf(stderr, "no %s beside %s: nodes run netlab itself as their init, whose start-up costs each node several times the CPU (make build makes both)\n",
-				provider.InitName, self)
-		}
-	}
-	if !opts.dryRun {
-		// One command on a lab at a time: a user's up, the watcher's, down.
-		unlock, err := provider.LockLab(lab.Name, "up", func(holder string) {
-			fmt.Fprintf(stderr, "lab %s: %s is working on it; waiting…\n", lab.Name, holder)
-		})
-		if err != nil {
-			return err
-		}
-		defer unlock()
-	}
-	runtime, err := labRuntime(ctx, d, lab, opts.runtime)
-	if err != nil {
-		return err
-	}
-	rt, err := d.Runtime(runtime)
-	if err != nil {
-		return err
-	}
-	changes, err := converged(ctx, d, rt, p)
-	if err != nil {
-		return err
-	}
-	if opts.dryRun {
-		return printChanges(stdout, lab.Name, changes, opts.asJSON)
-	}
-	removed, err := provider.Remove(ctx, rt, lab.Name, changes)
-	for _, c := range removed {
-		verb := "removed"
-		if c.Action == converge.Recreate {
-			verb = "removed to make again (" + c.Detail + ")"
-		}
-		fmt.Fprintf(stdout, "%s %s %s\n", verb, c.What(), c.Name)
-	}
-	if err != nil {
-		return fmt.Errorf("lab %s: %w; fix the cause and run netlab up again", lab.Name, err)
-	}
-	restored, err := provider.RestoreInits(ctx, rt, lab.Name)
-	for _, node := range restored {
-		fmt.Fprintf(stdout, "put back the init binary of node %s (it was removed from %s)\n", node, provider.InitDir)
-	}
-	if err != nil {
-		return fmt.Errorf("lab %s: %w", lab.Name, err)
-	}
-	ex, err := provider.NewExecutor(ctx, rt, p, bins)
-	if err != nil {
-		return err
-	}
-	defer ex.Close()
-	if from, to, err := provider.EnsureInotify(len(lab.Nodes)); err != nil {
-		fmt.Fprintf(stderr, "lab %s: %v; nodes above the limit wait by polling\n", lab.Name, err)
-	} else if to != 0 {
-		fmt.Fprintf(stderr, "raised fs.inotify.max_user_instances from %d to %d: each node waiting to be wired holds one\n", from, to)
-	}
-	start := time.Now()
-	prog := newProgress(stderr, len(p.Steps))
-	res, err := apply.Run(ctx, p, ex, opts.parallel, prog.event)
-	prog.finish()
-	took := time.Since(start).Round(time.Millisecond)
-	if err != nil {
-		fmt.Fprintf(stderr, "lab %s: %d steps failed, %d skipped; fix the cause and run netlab up again, or netlab down %s\n",
-			lab.Name, res.Failed, res.Skipped, lab.Name)
-		return err
-	}
-	// The watcher starts while up waits to see whether a node dies at
-	// start. It follows the lab only once up lets go of the lab's lock:
-	// it would start again a node that up stops.
-	var watching sync.WaitGroup
-	var watchErr error
-	if !opts.noWatch {
-		watching.Add(1)
-		go func() {
-			defer watching.Done()
-			_, watchErr = provider.EnsureWatcher(lab.Name, p.FileLabel(), bins.Netlab)
-		}()
-	}
-	defer watching.Wait() // on an early return too: the watcher may be starting
-	pruned, err := provider.PruneTables(ctx, rt, p, ex.Started)
-	for _, w := range pruned {
-		fmt.Fprintf(stdout, "removed %s (no longer in the file)\n", w)
-	}
-	if err != nil {
-		return fmt.Errorf("lab %s: %w", lab.Name, err)
-	}
-	if err := diedAtStart(ctx, rt, lab.Name, start, prog.released, stderr); err != nil {
-		return err
-	}
-	if res.Changed == 0 && len(pruned) == 0 {
-		fmt.Fprintf(stdout, "lab %s is up to date (%d steps checked in %s)\n", lab.Name, res.Unchanged, took)
-	} else {
-		fmt.Fprintf(stdout, "lab %s is up: %d steps done, %d already in place, in %s\n", lab.Name, res.Changed, res.Unchanged, took)
-	}
-	if watching.Wait(); watchErr != nil {
-		fmt.Fprintf(stderr, "lab %s: %v: restarted nodes stay unwired until netlab up\n", lab.Name, watchErr)
-	}
-	states, err := provider.Status(ctx, rt, lab.Name)
-	if err != nil {
-		return err
-	}
-	printStatus(stdout, lab.Name, states)
-	fmt.Fprintf(stdout, "shell on a node: netlab exec %s NODE    remove it all: netlab down %s\n", lab.Name, lab.Name)
-	return nil
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
-// labRuntime is the runtime that runs the lab's nodes: --runtime, else the
-// file's runtime key, else the runtime that runs the lab already (so that
-// netlab start and the commands that take the file again keep a lab
-// brought up with --runtime where it is), else Docker. A lab moves to
-// another runtime only through down.
-func labRuntime(ctx context.Context, h *provider.Host, lab *spec.Lab, flag string) (string, error) {
-	want := flag
-	if want == "" {
-		want = lab.Runtime
-	}
-	list, err := h.List(ctx, lab.Name)
-	if err != nil && want == provider.RuntimeRunc && errors.Is(err, provider.ErrNoEngine) {
-		list, err = nil, nil // a runc lab needs no engine
-	}
-	if err != nil {
-		return "", err
-	}
-	for _, c := range list {
-		if want == "" {
-			want = c.Runtime
-		}
-		if c.Runtime != want {
-			return "", fmt.Errorf("lab %s runs on the %s runtime (node %s): netlab down %s first to bring it up on %s", lab.Name, c.Runtime, c.Node, lab.Name, want)
-		}
-	}
-	if want == "" {
-		want = provider.RuntimeDocker
-	}
-	return want, nil
-}
-
-// progress shows a lab coming up: one updating line on a terminal, plain
-// lines otherwise; failures always get a line of their own.
+// progress shows a lab's events: steps as one updating line on a
+// terminal, plain lines otherwise (failures always get a line of their
+// own); notes on stdout, warnings on stderr.
 type progress struct {
-	w     io.Writer
-	tty   bool
-	total int
-	n     int
-	mu    sync.Mutex
-	// released are the nodes whose command this up started (their ready
-	// step did something).
-	released []string
+	stdout, stderr io.Writer
+	tty            bool
+	mu             sync.Mutex
+	line           bool // a step line is shown on the terminal
 }
 
-func newProgress(w io.Writer, total int) *progress {
+func newProgress(stdout, stderr io.Writer) *progress {
 	tty := false
-	if f, ok := w.(*os.File); ok {
+	if f, ok := stderr.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	return &progress{w: w, tty: tty, total: total}
+	return &progress{stdout: stdout, stderr: stderr, tty: tty}
 }
 
-func (p *progress) event(e apply.Event) {
+func (p *progress) event(e lab.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.n++
-	if e.Outcome == apply.Changed && e.Step.Kind == planner.KindReady {
-		p.released = append(p.released, e.Step.Node)
+	if e.Kind != lab.EventStep || e.Outcome == apply.Failed {
+		p.clear()
 	}
-	word := map[apply.Outcome]string{apply.Changed: "done", apply.Unchanged: "ok", apply.Failed: "FAILED", apply.Skipped: "skipped"}[e.Outcome]
 	switch {
+	case e.Kind == lab.EventNote:
+		fmt.Fprintln(p.stdout, e.Message)
+	case e.Kind != lab.EventStep:
+		fmt.Fprintln(p.stderr, e.Message)
 	case e.Outcome == apply.Failed:
-		if p.tty {
-			fmt.Fprint(p.w, "\r\033[K")
-		}
-		fmt.Fprintf(p.w, "[%d/%d] FAILED %s: %v\n", p.n, p.total, e.Step.ID, e.Err)
+		fmt.Fprintf(p.stderr, "[%d/%d] FAILED %s: %v\n", e.N, e.Total, e.StepID, e.Err)
 	case p.tty:
-		fmt.Fprintf(p.w, "\r\033[K[%d/%d] %s %s", p.n, p.total, word, e.Step.Describe())
+		word := map[apply.Outcome]string{apply.Changed: "done", apply.Unchanged: "ok", apply.Skipped: "skipped"}[e.Outcome]
+		fmt.Fprintf(p.stderr, "\r\033[K[%d/%d] %s %s", e.N, e.Total, word, e.Step.Describe())
+		p.line = true
 	case e.Outcome != apply.Skipped:
-		fmt.Fprintf(p.w, "[%d/%d] %-4s %s (%s)\n", p.n, p.total, word, e.Step.ID, e.Took.Round(time.Millisecond))
+		word := map[apply.Outcome]string{apply.Changed: "done", apply.Unchanged: "ok"}[e.Outcome]
+		fmt.Fprintf(p.stderr, "[%d/%d] %-4s %s (%s)\n", e.N, e.Total, word, e.StepID, e.Took.Round(time.Millisecond))
+	}
+}
+
+// clear removes the step line from the terminal.
+func (p *progress) clear() {
+	if p.line {
+		fmt.Fprint(p.stderr, "\r\033[K")
+		p.line = false
 	}
 }
 
 func (p *progress) finish() {
-	if p.tty {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
-}
-
-// labName resolves "down NAME" / "down -f FILE".
-func labName(c *cli.Context) (string, error) {
-	file := c.String("file")
-	switch {
-	case file != "" && c.NArg() == 0:
-		lab, err := loadLab(file)
-		if err != nil {
-			return "", err
-		}
-		return lab.Name, nil
-	case file == "" && c.NArg() == 1:
-		return c.Args().First(), nil
-	}
-	return "", usageError("netlab %s takes a lab name or -f FILE; see netlab %s --help", c.Command.Name, c.Command.Name)
-}
-
-func downCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "down",
-		Usage:     "remove a lab and everything it made, with or without its file",
-		ArgsUsage: "NAME | -f FILE",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "take the lab's name from `FILE`"},
-			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 32, Usage: "containers removed at once"},
-			&cli.BoolFlag{Name: "keep-cache", Usage: "keep the images a runc lab's nodes were unpacked from in " + rootfs.DefaultDir + ", and this netlab's copy in " + provider.InitDir + " (the next up starts at once)"},
-		},
-		Action: func(c *cli.Context) error {
-			name, err := labName(c)
-			if err != nil {
-				return err
-			}
-			return runDown(c.Context, name, c.Int("parallel"), c.Bool("keep-cache"), c.App.Writer)
-		},
-	}
-}
-
-func runDown(ctx context.Context, lab string, parallel int, keepCache bool, stdout io.Writer) error {
-	d, err := engine(ctx, "down")
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	unlock, err := provider.LockLab(lab, "down", func(holder string) {
-		fmt.Fprintf(os.Stderr, "lab %s: %s is working on it; waiting…\n", lab, holder)
-	})
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	start := time.Now()
-	r, err := provider.Down(context.WithoutCancel(ctx), d, lab, parallel, keepCache)
-	if err != nil {
-		return fmt.Errorf("down %s: %w", lab, err)
-	}
-	keep := "" // --keep-cache keeps this netlab's own build too, for the next up
-	if keepCache {
-		if self, err := staticSelf(); err == nil {
-			keep, _ = provider.BuildDir(self)
-		}
-	}
-	if _, err := provider.PruneInits(ctx, d, keep); err != nil {
-		fmt.Fprintf(os.Stderr, "lab %s removed; cleaning %s: %v\n", lab, provider.InitDir, err)
-	}
-	if r.Containers+r.Interfaces+r.FirewallRules == 0 {
-		fmt.Fprintf(stdout, "lab %s: nothing to remove\n", lab)
-		return nil
-	}
-	roots := ""
-	if r.ImageRoots > 0 {
-		roots = ", " + planner.Plural(r.ImageRoots, "unpacked image") + " (down --keep-cache keeps them)"
-	}
-	fmt.Fprintf(stdout, "lab %s removed: %s, %s, %s%s in %s\n", lab, planner.Plural(r.Containers, "container"),
-		planner.Plural(r.Interfaces, "host interface"), planner.Plural(r.FirewallRules, "firewall rule"), roots, time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-func statusCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "status",
-		Usage:     "show a lab's nodes: container state, interfaces, gateways, published ports",
-		ArgsUsage: "[NAME]",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 1 {
-				return usageError("netlab status takes at most one lab name")
-			}
-			return runStatus(c.Context, c.Args().First(), c.Bool("json"), c.App.Writer)
-		},
-	}
-}
-
-func runStatus(ctx context.Context, lab string, asJSON bool, stdout io.Writer) error {
-	d, err := engine(ctx, "status")
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	labs := []string{lab}
-	if lab == "" {
-		if labs, err = provider.Labs(ctx, d); err != nil {
-			return err
-		}
-	}
-	all := map[string][]provider.NodeState{}
-	for _, l := range labs {
-		if all[l], err = provider.Status(ctx, d, l); err != nil {
-			return err
-		}
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(all)
-	}
-	if len(labs) == 0 {
-		fmt.Fprintln(stdout, "no labs on this host")
-	}
-	for _, l := range labs {
-		printStatus(stdout, l, all[l])
-	}
-	return nil
-}
-
-func printStatus(w io.Writer, lab string, nodes []provider.NodeState) {
-	fmt.Fprintf(w, "lab %s\n", lab)
-	if pid, ok := provider.WatcherRunning(lab); ok {
-		fmt.Fprintf(w, "watcher: running (pid %d), rewires restarted nodes; log %s\n", pid, provider.WatcherLog(lab))
-	} else if len(nodes) > 0 {
-		fmt.Fprintf(w, "watcher: not running: a restarted node stays unwired until netlab up\n")
-	}
-	t := tablewriter.NewWriter(w)
-	t.Header("Node", "State", "Interfaces", "Gateway", "Published")
-	for _, n := range nodes {
-		state := n.State
-		if n.State == "running" && !n.Ready {
-			state += " (not wired)"
-		}
-		var ifs []string
-		for _, i := range n.Interfaces {
-			addrs := make([]string, len(i.Addrs))
-			for k, a := range i.Addrs {
-				addrs[k] = a
-				if slices.Contains(i.DHCP, a) {
-					addrs[k] += " (dhcp)"
-				}
-			}
-			line := i.Name + " " + strings.Join(addrs, " ")
-			switch {
-			case i.Missing:
-				line = i.Name + " (missing: deleted in the node or on the host; netlab up remakes it)"
-			case !i.Up:
-				line += " (down)"
-			case !i.Carrier:
-				line += " (no carrier: the other end or the host side is down)"
-			}
-			if i.Impair != "" {
-				line += " (impaired: " + i.Impair + ")"
-			}
-			if i.HostSide != "" {
-				line += " (" + i.HostSide + ": netlab up repairs it)"
-			}
-			ifs = append(ifs, line)
-		}
-		t.Append(n.Node, state, strings.Join(ifs, "\n"), strings.Join(n.Gateways, "\n"), strings.Join(n.Published, "\n"))
-	}
-	t.Render()
-}
-
-func lsCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "ls",
-		Usage: "list the labs on this host, with the file each was brought up from",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
-		Action: func(c *cli.Context) error {
-			return runLs(c.Context, c.Bool("json"), c.App.Writer)
-		},
-	}
-}
-
-// labLine is a line of netlab ls.
-type labLine struct {
-	Lab     string `json:"lab"`
-	Nodes   int    `json:"nodes"`
-	Running int    `json:"running"`
-	File    string `json:"file"` // absolute path of the lab file, from the containers' labels
-}
-
-func runLs(ctx context.Context, asJSON bool, stdout io.Writer) error {
-	d, err := provider.Open(ctx)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	labs, err := provider.Labs(ctx, d)
-	if err != nil {
-		return err
-	}
-	lines := []labLine{}
-	for _, l := range labs {
-		list, err := d.List(ctx, l)
-		if err != nil {
-			return err
-		}
-		line := labLine{Lab: l, Nodes: len(list)}
-		for _, ct := range list {
-			if ct.State == "running" {
-				line.Running++
-			}
-			if f := ct.Labels[naming.LabelFile]; f != "" {
-				line.File = f
-			}
-		}
-		lines = append(lines, line)
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(lines)
-	}
-	t := tablewriter.NewWriter(stdout)
-	t.Header("Lab", "Nodes", "Running", "File")
-	for _, l := range lines {
-		t.Append(l.Lab, fmt.Sprint(l.Nodes), fmt.Sprint(l.Running), l.File)
-	}
-	return t.Render()
-}
-
-func execCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "exec",
-		Usage:     "run a command on a node, or a shell",
-		ArgsUsage: "LAB NODE [-- CMD ARGS...]",
-		Action: func(c *cli.Context) error {
-			args := c.Args().Slice()
-			if len(args) < 2 {
-				return usageError("netlab exec takes a lab and a node: netlab exec LAB NODE [-- CMD...]")
-			}
-			cmd := args[2:]
-			if len(cmd) > 0 && cmd[0] == "--" {
-				cmd = cmd[1:]
-			}
-			return runExec(c.Context, args[0], args[1], cmd)
-		},
-	}
-}
-
-// runExec runs the command on the node through the node's runtime
-// (docker exec, runc exec), on the user's terminal when there is one, and
-// exits with its exit code.
-func runExec(ctx context.Context, lab, node string, cmd []string) error {
-	d, err := provider.Open(ctx)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	c, err := faults.Find(ctx, d, lab, node)
-	if err != nil {
-		return faultError(err)
-	}
-	if len(cmd) == 0 {
-		cmd = []string{"/bin/sh", "-c", "command -v bash >/dev/null && exec bash -l || exec sh -l"}
-	}
-	tty := term.IsTerminal(int(os.Stdin.Fd()))
-	code, err := d.Exec(ctx, c.Name, cmd, provider.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, TTY: tty})
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return &exitError{code: code, err: errors.New("")}
-	}
-	return nil
-}
-
-// startGrace is how long up watches the nodes it released for a command
-// that ends at once (a typo in command, a missing program).
-const startGrace = 200 * time.Millisecond
-
-// diedAtStart reports the released nodes whose command ended since the up
-// began (the restart policy may have started them again already): the
-// node, its exit code and its last log lines; it stops them, so that they
-// do not start and die again and again, and fails.
-func diedAtStart(ctx context.Context, rt provider.Runtime, lab string, since time.Time, released []string, stderr io.Writer) error {
-	d, ok := rt.(interface {
-		provider.Runtime
-		Died(ctx context.Context, lab string, since time.Time) (map[string]int, error)
-	})
-	if len(released) == 0 || !ok {
-		return nil
-	}
-	time.Sleep(startGrace)
-	died, err := d.Died(ctx, lab, since)
-	if err != nil {
-		return err
-	}
-	var dead []string
-	for _, node := range slices.Sorted(slices.Values(released)) {
-		code, ok := died[node]
-		if !ok {
-			continue
-		}
-		id := naming.Container(lab, node) // a runtime takes a container's name for its id
-		dead = append(dead, node)
-		how := fmt.Sprintf(", with exit code %d", code)
-		if code < 0 {
-			how = "" // the runtime does not know it
-		}
-		fmt.Fprintf(stderr, "node %s: its command ended right after it started%s; its last lines:\n", node, how)
-		w := &prefixWriter{w: stderr, prefix: "  | "}
-		if err := d.Logs(ctx, id, false, "10", w, w); err != nil {
-			fmt.Fprintf(stderr, "  (no logs: %v)\n", err)
-		}
-		w.flush()
-		if err := d.Stop(ctx, id); err != nil {
-			fmt.Fprintf(stderr, "  (could not stop it: %v)\n", err)
-		}
-	}
-	if len(dead) > 0 {
-		return fmt.Errorf("lab %s: %s ended at start and stopped (%s): fix the command or image in the file and run netlab up again; netlab logs %s %s shows all of it",
-			lab, planner.Plural(len(dead), "node"), strings.Join(dead, ", "), lab, dead[0])
-	}
-	return nil
-}
-
-// prefixWriter writes each line with a prefix.
-type prefixWriter struct {
-	w      io.Writer
-	prefix string
-	buf    []byte
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.buf = append(p.buf, b...)
-	for {
-		i := bytes.IndexByte(p.buf, '\n')
-		if i < 0 {
-			return len(b), nil
-		}
-		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
-		p.buf = p.buf[i+1:]
-	}
-}
-
-func (p *prefixWriter) flush() {
-	if len(p.buf) > 0 {
-		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf)
-		p.buf = nil
-	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
 }

@@ -9,19 +9,72 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
-	"github.com/netlab/netlab/faults"
-	"github.com/netlab/netlab/naming"
-	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/spec"
 )
 
-// faultError turns faults' usage errors into exit code 2.
-func faultError(err error) error {
-	if errors.Is(err, faults.ErrUsage) {
-		return &exitError{code: exitUsage, err: errors.New(strings.TrimPrefix(err.Error(), faults.ErrUsage.Error()+": "))}
+func execCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a command on a node, or a shell",
+		ArgsUsage: "LAB NODE [-- CMD ARGS...]",
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) < 2 {
+				return usageError("netlab exec takes a lab and a node: netlab exec LAB NODE [-- CMD...]")
+			}
+			cmd := args[2:]
+			if len(cmd) > 0 && cmd[0] == "--" {
+				cmd = cmd[1:]
+			}
+			return runExec(c.Context, args[0], args[1], cmd)
+		},
 	}
-	return err
+}
+
+// runExec runs the command on the node, on the user's terminal when there
+// is one, and exits with its exit code.
+func runExec(ctx context.Context, name, node string, cmd []string) error {
+	m, err := openLabs(ctx, "")
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	tty := term.IsTerminal(int(os.Stdin.Fd()))
+	code, err := m.Exec(ctx, name, node, cmd, lab.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, TTY: tty})
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &exitError{code: code, err: errors.New("")}
+	}
+	return nil
+}
+
+func logsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "logs",
+		Usage:     "a node's output: its command's, and netlab's init before it",
+		ArgsUsage: "LAB NODE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until Ctrl-C"},
+			&cli.StringFlag{Name: "tail", Value: "all", Usage: "only the last N lines"},
+		},
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) != 2 {
+				return usageError("netlab logs takes a lab and a node: netlab logs LAB NODE")
+			}
+			m, err := openLabs(c.Context, "")
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			return m.Logs(c.Context, args[0], args[1], c.Bool("follow"), c.String("tail"), c.App.Writer, c.App.ErrWriter)
+		},
+	}
 }
 
 func linkCommand() *cli.Command {
@@ -43,15 +96,15 @@ func linkCommand() *cli.Command {
 	}
 }
 
-func runLink(ctx context.Context, lab, node, iface string, up bool, stdout io.Writer) error {
-	d, err := provider.Open(ctx)
+func runLink(ctx context.Context, name, node, iface string, up bool, stdout io.Writer) error {
+	m, err := openLabs(ctx, "")
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	r, err := faults.SetLink(ctx, d, lab, node, iface, up)
+	defer m.Close()
+	r, err := m.Link(ctx, name, node, iface, up)
 	if err != nil {
-		return faultError(err)
+		return err
 	}
 	state := map[bool]string{true: "up", false: "down"}[up]
 	if !r.Changed {
@@ -78,58 +131,41 @@ func nodeCommand(name, usage string) *cli.Command {
 	}
 }
 
-func runNode(ctx context.Context, action, lab, node string, stdout, stderr io.Writer) error {
-	d, err := provider.Open(ctx)
+func runNode(ctx context.Context, action, name, node string, stdout, stderr io.Writer) error {
+	m, err := openLabs(ctx, "")
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	if action == "stop" || action == "restart" {
-		if err := faults.Stop(ctx, d, lab, node); err != nil {
-			return faultError(err)
+	defer m.Close()
+	prog := newProgress(stdout, stderr)
+	defer prog.finish()
+	switch action {
+	case "stop":
+		if err := m.Stop(ctx, name, node); err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "stopped %s\n", node)
-		if action == "stop" {
-			return nil
-		}
+		return nil
+	case "start":
+		err = m.Start(ctx, name, node, prog.event)
+	default:
+		err = m.Restart(ctx, name, node, prog.event)
 	}
-	file, err := faults.Start(ctx, d, lab, node)
 	if err != nil {
-		return faultError(err)
+		return err
 	}
-	fmt.Fprintf(stdout, "started %s; wiring it\n", node)
-	if _, err := os.Stat(file); file == "" || err != nil {
-		return fmt.Errorf("node %s started, but the lab file it came from (%q) is gone: run netlab up FILE to wire it", node, file)
-	}
-	return runUp(ctx, upOptions{file: file, parallel: 8}, stdout, stderr)
+	prog.finish()
+	return printLab(ctx, m, name, stdout)
 }
 
-func logsCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "logs",
-		Usage:     "a node's output: its command's, and netlab's init before it",
-		ArgsUsage: "LAB NODE",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until Ctrl-C"},
-			&cli.StringFlag{Name: "tail", Value: "all", Usage: "only the last N lines"},
-		},
-		Action: func(c *cli.Context) error {
-			args := c.Args().Slice()
-			if len(args) != 2 {
-				return usageError("netlab logs takes a lab and a node: netlab logs LAB NODE")
-			}
-			d, err := provider.Open(c.Context)
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			ct, err := faults.Find(c.Context, d, args[0], args[1])
-			if err != nil {
-				return faultError(err)
-			}
-			return d.Logs(c.Context, ct.ID, c.Bool("follow"), c.String("tail"), c.App.Writer, c.App.ErrWriter)
-		},
+// printLab prints a lab's status, after a command that changed it.
+func printLab(ctx context.Context, m *lab.Manager, name string, stdout io.Writer) error {
+	st, err := m.Status(ctx, name)
+	if err != nil {
+		return err
 	}
+	printStatus(stdout, st)
+	return nil
 }
 
 func impairCommand() *cli.Command {
@@ -153,46 +189,26 @@ func impairCommand() *cli.Command {
 			if len(args) != 2 || !strings.Contains(args[1], ":") {
 				return usageError("netlab impair takes a lab and NODE:IF: netlab impair LAB NODE:IF --delay 100ms")
 			}
-			delay, jitter, loss, rate := c.String("delay"), c.String("jitter"), c.String("loss"), c.String("rate")
-			if c.Bool("clear") == (delay+jitter+loss+rate != "") {
+			im := lab.Impairment{Delay: c.String("delay"), Jitter: c.String("jitter"), Loss: c.String("loss"), Rate: c.String("rate")}
+			if c.Bool("clear") == (im != lab.Impairment{}) {
 				return usageError("give impairments (--delay, --jitter, --loss, --rate) or --clear")
 			}
 			node, iface, _ := strings.Cut(args[1], ":")
-			return runImpair(c.Context, args[0], node, iface, [4]string{delay, jitter, loss, rate}, c.App.Writer, c.App.ErrWriter)
+			return runImpair(c.Context, args[0], node, iface, im, c.App.Writer, c.App.ErrWriter)
 		},
 	}
 }
 
-func runImpair(ctx context.Context, labName, node, iface string, im [4]string, stdout, stderr io.Writer) error {
-	d, err := provider.Open(ctx)
+func runImpair(ctx context.Context, name, node, iface string, im lab.Impairment, stdout, stderr io.Writer) error {
+	m, err := openLabs(ctx, "")
 	if err != nil {
 		return err
 	}
-	ct, err := faults.Find(ctx, d, labName, node)
-	d.Close()
+	defer m.Close()
+	prog := newProgress(io.Discard, stderr)
+	link, err := m.Impair(ctx, name, node, iface, im, prog.event)
+	prog.finish()
 	if err != nil {
-		return faultError(err)
-	}
-	file := ct.Labels[naming.LabelFile]
-	lab, err := loadLab(file)
-	if err != nil {
-		return fmt.Errorf("lab file %s of lab %s: %w", file, labName, err)
-	}
-	var link *spec.Link
-	for _, l := range lab.Links {
-		for _, e := range l.Endpoints {
-			if e.Node == node && e.Interface == iface {
-				link = l
-			}
-		}
-	}
-	if link == nil {
-		return usageError("%s:%s ends no point-to-point link of lab %s: impairments are for links (links: in the file)", node, iface, labName)
-	}
-	if err := link.SetImpairment(im[0], im[1], im[2], im[3]); err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	if err := runUp(ctx, upOptions{file: file, parallel: 8, lab: lab}, io.Discard, stderr); err != nil {
 		return err
 	}
 	if link.Impair.IsZero() {

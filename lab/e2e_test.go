@@ -1,0 +1,142 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netlab/netlab/checks"
+)
+
+// e2eManager opens a Manager on a netlab built for the test (helpers and
+// nodes run it), or skips without root and the netlab/tiny image; with
+// NETLAB_E2E=1 (CI) it fails instead.
+func e2eManager(t *testing.T) *Manager {
+	t.Helper()
+	why := ""
+	if os.Geteuid() != 0 {
+		why = "not root"
+	} else if err := exec.Command("docker", "image", "inspect", "netlab/tiny").Run(); err != nil {
+		why = "no Docker engine or no netlab/tiny image"
+	}
+	if why != "" && os.Getenv("NETLAB_E2E") == "1" {
+		t.Fatalf("the lifecycle's end-to-end test cannot run: %s", why)
+	}
+	if why != "" {
+		t.Skip(why)
+	}
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", dir, "../cmd/netlab", "../cmd/netlab-init")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build netlab: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m, err := Open(ctx, Options{Binary: filepath.Join(dir, "netlab")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestLifecycleInProcess drives a lab through the API alone: two ups of
+// it at once from two goroutines (the lock inside makes them one after
+// the other), checks reported as they complete, exec, status, down.
+func TestLifecycleInProcess(t *testing.T) {
+	m := e2eManager(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	name := fmt.Sprintf("labapi%d", os.Getpid()%10000)
+	file := filepath.Join(t.TempDir(), "lab.yaml")
+	body := fmt.Sprintf(`name: %s
+defaults: {image: netlab/tiny}
+networks: {lan: {subnet: 10.9.0.0/24}}
+nodes:
+  a: {interfaces: {eth0: {network: lan, address: 10.9.0.1/24}}}
+  b: {interfaces: {eth0: {network: lan, address: 10.9.0.2/24}}}
+checks:
+  - {from: a, ping: b}
+  - {from: b, ping: 10.9.0.1}
+`, name)
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Down(context.Background(), name, DownOptions{}) })
+	l, _, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := UpOptions{NoWatch: true, Runtime: os.Getenv("NETLAB_RUNTIME")}
+
+	var wg sync.WaitGroup
+	results := make([]*UpResult, 2)
+	errs := make([]error, 2)
+	var mu sync.Mutex
+	var steps, last Event
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := opts
+			o.Progress = func(e Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				if e.Kind == EventStep {
+					steps.N++
+					last = e
+				}
+			}
+			results[i], errs[i] = m.Up(ctx, l, o)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("up %d: %v", i, err)
+		}
+	}
+	// One up made the lab; the other, waiting for the lock, found it made.
+	if results[0].UpToDate() == results[1].UpToDate() {
+		t.Errorf("two ups at once: up to date %v and %v, want one that made the lab and one that found it made",
+			results[0].UpToDate(), results[1].UpToDate())
+	}
+	if last.Total == 0 || steps.N != 2*last.Total {
+		t.Errorf("%d step events for two ups of %d steps", steps.N, last.Total)
+	}
+
+	var done []string
+	r, err := m.Check(ctx, name, CheckOptions{Done: func(i int, r checks.Result) { done = append(done, r.Name) }})
+	if err != nil || r.Failed() != 0 || len(done) != 2 {
+		t.Errorf("check: %v, %d failed, results seen as they came: %v", err, r.Failed(), done)
+	}
+	var out bytes.Buffer
+	code, err := m.Exec(ctx, name, "a", []string{"sh", "-c", "ip -4 -o addr show eth0"}, Stdio{Out: &out, Err: &out})
+	if err != nil || code != 0 || !bytes.Contains(out.Bytes(), []byte("10.9.0.1/24")) {
+		t.Errorf("exec: code %d, %v: %s", code, err, out.String())
+	}
+	if _, err := m.Exec(ctx, name, "c", []string{"true"}, Stdio{}); !IsUsage(err) {
+		t.Errorf("exec on a node the lab lacks: %v, want a usage error", err)
+	}
+	st, err := m.Status(ctx, name)
+	if err != nil || len(st.Nodes) != 2 || st.Nodes[0].State != "running" || !st.Nodes[0].Ready {
+		t.Errorf("status: %v %+v", err, st)
+	}
+	d, err := m.Down(ctx, name, DownOptions{})
+	if err != nil || d.Containers != 2 {
+		t.Errorf("down: %v, %+v", err, d)
+	}
+	list, err := m.List(ctx)
+	for _, s := range list {
+		if s.Lab == name {
+			t.Errorf("lab %s still listed after down: %+v (%v)", name, s, err)
+		}
+	}
+}

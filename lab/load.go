@@ -1,0 +1,64 @@
+package lab
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/netlab/netlab/convert"
+	"github.com/netlab/netlab/labs"
+	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/spec"
+)
+
+// Load reads a lab: a lab file, a Kathará lab directory or a containerlab
+// topology (converted on the way; notes are the converter's remarks on
+// options netlab has no meaning for), or a bundled lab by name (netlab
+// labs lists them). A missing file is a usage error.
+func Load(target string) (l *spec.Lab, notes []convert.Note, err error) {
+	if r, ok, err := convert.Convert(target); ok {
+		if err != nil {
+			return nil, r.Notes, usageError{err}
+		}
+		l, err := spec.Parse(r.YAML, r.Source+" (converted; netlab convert shows it)")
+		if err == nil {
+			// What up, start and the watcher take again; binds are relative to it.
+			l.File, _ = filepath.Abs(target)
+		}
+		return l, r.Notes, err
+	}
+	if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) && labs.Has(target) {
+		path, err := labs.Path(target)
+		if err != nil { // not root: read it from the binary
+			data, _ := labs.Content(target)
+			l, err := spec.Parse(data, target+".yaml")
+			return l, nil, err
+		}
+		target = path
+	}
+	l, err = spec.Load(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, usagef("lab file %s does not exist", target)
+	}
+	return l, nil, err
+}
+
+// IsPath tells whether target names a lab on disk (a lab file, a
+// containerlab topology or a Kathará folder) rather than a running lab.
+func IsPath(target string) bool {
+	st, err := os.Stat(target)
+	return err == nil && (!st.IsDir() || convert.IsKathara(target))
+}
+
+// Plan plans a lab for this machine: VLANs are tagged where the kernel
+// has 802.1Q devices and bridge VLAN filtering (probed only for labs with
+// VLANs, and only as root; otherwise they are one bridge each).
+func Plan(l *spec.Lab) (*planner.Plan, error) {
+	var opts planner.Options
+	if l.UsesVLANs() && os.Geteuid() == 0 {
+		opts.TaggedVLANs = provider.KernelHasTaggedVLANs()
+	}
+	return planner.BuildWith(l, opts)
+}
