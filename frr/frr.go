@@ -117,33 +117,10 @@ func Conf(n *spec.Node) string {
 		w("!")
 	}
 	if p := r.RIP; p != nil {
-		w("router rip")
-		w(" version 2")
-		for _, name := range p.Interfaces {
-			w(" network %s", name)
-		}
-		for _, name := range p.Passive {
-			w(" passive-interface %s", name)
-		}
-		for _, s := range p.Redistribute {
-			w(" redistribute %s", s)
-		}
-		w("exit")
-		w("!")
+		ripSection(w, "router rip", []string{" version 2"}, p)
 	}
 	if p := r.RIPng; p != nil {
-		w("router ripng")
-		for _, name := range p.Interfaces {
-			w(" network %s", name)
-		}
-		for _, name := range p.Passive {
-			w(" passive-interface %s", name)
-		}
-		for _, s := range p.Redistribute {
-			w(" redistribute %s", s)
-		}
-		w("exit")
-		w("!")
+		ripSection(w, "router ripng", nil, p)
 	}
 	if g := r.BGP; g != nil {
 		w("router bgp %d", g.AS)
@@ -200,6 +177,27 @@ func Conf(n *spec.Node) string {
 	w("line vty")
 	w("!")
 	return b.String()
+}
+
+// ripSection writes a RIP or RIPng section: its router line, the lines
+// that only one of them has (RIP's version), then the interfaces, the
+// passive ones and what is redistributed, which both write alike.
+func ripSection(w func(string, ...any), router string, head []string, p *spec.RIP) {
+	w("%s", router)
+	for _, l := range head {
+		w("%s", l)
+	}
+	for _, name := range p.Interfaces {
+		w(" network %s", name)
+	}
+	for _, name := range p.Passive {
+		w(" passive-interface %s", name)
+	}
+	for _, s := range p.Redistribute {
+		w(" redistribute %s", s)
+	}
+	w("exit")
+	w("!")
 }
 
 func hasV6(g *spec.BGP) bool {

@@ -45,3 +45,16 @@ func TestNoFilesWithoutRouting(t *testing.T) {
 		t.Errorf("config.frr is not passed whole: %v", f)
 	}
 }
+
+// RIP and RIPng share one writer: both sections, with every list, are pinned.
+func TestRIPAndRIPngSections(t *testing.T) {
+	rip := &spec.RIP{Interfaces: []string{"eth0", "eth1"}, Passive: []string{"eth1"}, Redistribute: []string{"connected", "static"}}
+	n := &spec.Node{Name: "r", Routing: &spec.Routing{RIP: rip, RIPng: rip}}
+	want := "!\nrouter rip\n version 2\n network eth0\n network eth1\n passive-interface eth1\n" +
+		" redistribute connected\n redistribute static\nexit\n!\n" +
+		"router ripng\n network eth0\n network eth1\n passive-interface eth1\n" +
+		" redistribute connected\n redistribute static\nexit\n!\nline vty\n"
+	if got := Conf(n); !strings.Contains(got, want) {
+		t.Errorf("Conf = %q, want it to hold %q", got, want)
+	}
+}

@@ -25,7 +25,6 @@ const (
 	KindCreate   Kind = "create"   // create a node's container (--net=none)
 	KindStart    Kind = "start"    // start it: its command waits for ready
 	KindHosts    Kind = "hosts"    // the node's /etc/hosts, kept equal to the lab's names
-	KindForward  Kind = "forward"  // ip_forward on in the node's namespace
 	KindLink     Kind = "link"     // veth pair between two nodes
 	KindPort     Kind = "port"     // veth pair from a bridge into a node
 	KindMacvlan  Kind = "macvlan"  // a macvlan of a host interface, in a node

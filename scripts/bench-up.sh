@@ -13,7 +13,7 @@
 #
 # Also, in the same run and against the same baseline:
 #   containerlab: when CONTAINERLAB names its binary (built from its public
-#     source outside this repository: see README, "Benchmark"), the same
+#     source outside this repository: see docs/runtimes.md), the same
 #     chain and star as .clab.yml (linux nodes of netlab/tiny, privileged
 #     off, the star on a host bridge made beforehand, since containerlab
 #     does not make bridges), deploy --max-workers 8 and destroy --cleanup.

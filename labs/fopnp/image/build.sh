@@ -11,10 +11,9 @@
 # and all sharing one layer, for the runc runtime (image: oci:DIR:www).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../../scripts/debootstrap-image.sh
+. "$here/../../../scripts/debootstrap-image.sh"
 cache=${NETLAB_CACHE:-/var/cache/netlab}/fopnp
-debs=${NETLAB_CACHE:-/var/cache/netlab}/debs # shared with the other image families
-suite=bookworm
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 roles=(base dns ftp mail www)
 oci=
 if [ "${1:-}" = --oci ]; then
@@ -22,11 +21,10 @@ if [ "${1:-}" = --oci ]; then
   oci=$(realpath -m "$oci")
 fi
 
-[ "$(id -u)" = 0 ] || { echo "build: run as root (debootstrap and chroot need it)" >&2; exit 1; }
-command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
+image_need_root
 command -v openssl >/dev/null || apt-get install -y -qq openssl >/dev/null
 
-inputs=$(cd "$here" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+inputs=$(image_inputs "$here")
 current=1
 for r in "${roles[@]}"; do
   if [ -n "$oci" ]; then
@@ -41,24 +39,7 @@ if [ $current = 1 ]; then
 fi
 
 step() { printf '== [%s/5] %s\n' "$1" "$2"; }
-mkdir -p "$cache" "$debs"
-pkgs=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
-pkghash=$(echo "$suite $pkgs" | sha256sum | cut -c1-16)
-pristine="$cache/root-$pkghash.tar"
-
-if [ ! -f "$pristine" ]; then
-  step 1 "debootstrap $suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (a minute or two)"
-  tmp=$(mktemp -d "$cache/debootstrap.XXXX")
-  trap 'rm -rf "$tmp"' EXIT
-  debootstrap --variant=minbase --cache-dir="$debs" --include="$pkgs" "$suite" "$tmp/root" "$mirror" \
-    | stdbuf -oL awk '/^I: (Retrieving|Validating)/ {n++; if (n % 40 == 0) printf "   %d packages fetched\n", n/2} /^I: Base system installed/ {print "   installed"}'
-  tar -C "$tmp/root" -cf "$pristine.part" .
-  mv "$pristine.part" "$pristine"
-  rm -rf "$tmp"
-  trap - EXIT
-else
-  step 1 "debootstrap: cached ($pristine)"
-fi
+image_root "$here" "$cache"
 
 step 2 "keys and certificates (playground CA)"
 pki="$cache/pki"
@@ -82,15 +63,11 @@ step 3 "configure the root: users, keys, CA, postfix, dovecot, vsftpd, nginx, dn
 work=$(mktemp -d "$cache/work.XXXX")
 cleanup() { umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work" ${out:+"$out"}; }
 trap cleanup EXIT
-mkdir "$work/root"
-tar -C "$work/root" -xf "$pristine"
-cp -a "$here/overlay/." "$work/root/"
+image_unpack "$work" "$here"
 ln -sf ../sites-available/default "$work/root/etc/nginx/sites-enabled/default"
 mkdir -p "$work/root/tmp/fopnp-build"
 cp "$pki"/{ca.crt,www.crt,www.key,mail.crt,mail.key,id_ed25519,id_ed25519.pub} "$here/brandon.mbox" "$work/root/tmp/fopnp-build/"
-mount -t proc proc "$work/root/proc"
-chroot "$work/root" /bin/sh -s <"$here/configure.sh"
-umount "$work/root/proc"
+image_configure "$work" "$here"
 
 path='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 if [ -n "$oci" ]; then

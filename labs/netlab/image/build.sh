@@ -10,16 +10,14 @@
 # downloads only the packages it adds.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../../scripts/debootstrap-image.sh
+. "$here/../../../scripts/debootstrap-image.sh"
 cache=${NETLAB_CACHE:-/var/cache/netlab}/netlab
-debs=${NETLAB_CACHE:-/var/cache/netlab}/debs
-suite=bookworm
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 roles=(host router)
 
-[ "$(id -u)" = 0 ] || { echo "build: run as root (debootstrap and chroot need it)" >&2; exit 1; }
-command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
+image_need_root
 
-inputs=$(cd "$here" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+inputs=$(image_inputs "$here")
 current=1
 for r in "${roles[@]}"; do
   [ "$(docker image inspect -f '{{index .Config.Labels "netlab.inputs"}}' netlab/$r 2>/dev/null)" = "$inputs" ] || current=0
@@ -30,36 +28,17 @@ if [ $current = 1 ]; then
 fi
 
 step() { printf '== [%s/4] %s\n' "$1" "$2"; }
-mkdir -p "$cache" "$debs"
-pkgs=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
-pkghash=$(echo "$suite $pkgs" | sha256sum | cut -c1-16)
-pristine="$cache/root-$pkghash.tar"
-
-if [ ! -f "$pristine" ]; then
-  step 1 "debootstrap $suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (cached ones are not downloaded again)"
-  tmp=$(mktemp -d "$cache/debootstrap.XXXX")
-  trap 'rm -rf "$tmp"' EXIT
-  debootstrap --variant=minbase --cache-dir="$debs" --include="$pkgs" "$suite" "$tmp/root" "$mirror" \
-    | stdbuf -oL awk '/^I: Retrieving/ {n++; if (n % 40 == 0) printf "   %d packages fetched\n", n} /^I: Base system installed/ {print "   installed"}'
-  tar -C "$tmp/root" -cf "$pristine.part" .
-  mv "$pristine.part" "$pristine"
-  rm -rf "$tmp"
-  trap - EXIT
-  find "$cache" -maxdepth 1 -name 'root-*.tar' ! -name "$(basename "$pristine")" -delete # superseded roots
-else
-  step 1 "debootstrap: cached ($pristine)"
+image_root "$here" "$cache"
+if [ "$image_root_built" = 1 ]; then # superseded roots
+  find "$cache" -maxdepth 1 -name 'root-*.tar' ! -name "$(basename "$image_pristine")" -delete
 fi
 
 step 2 "configure the root: FRR, start command"
 work=$(mktemp -d "$cache/work.XXXX")
 cleanup() { umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-mkdir "$work/root"
-tar -C "$work/root" -xf "$pristine"
-cp -a "$here/overlay/." "$work/root/"
-mount -t proc proc "$work/root/proc"
-chroot "$work/root" /bin/sh -s <"$here/configure.sh"
-umount "$work/root/proc"
+image_unpack "$work" "$here"
+image_configure "$work" "$here"
 
 step 3 "import netlab/debian"
 tar -C "$work/root" -c . | docker import \

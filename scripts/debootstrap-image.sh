@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# The steps every image family's build.sh shares (labs/*/image/build.sh
+# source this file): a Debian root made by debootstrap from Debian's
+# packages, downloaded on the host and kept between builds, then unpacked,
+# overlaid with the family's files and configured in a chroot. Each family
+# then imports the root as its images its own way.
+#
+# A family's folder holds build.sh, packages.txt (one Debian package or
+# more a line, # comments), configure.sh (run by /bin/sh in the chroot) and
+# overlay/ (copied over the root first).
+
+image_suite=bookworm
+image_mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+image_debs=${NETLAB_CACHE:-/var/cache/netlab}/debs # downloaded packages, shared by every family
+image_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# image_need_root: debootstrap and chroot need root; installs debootstrap
+# when it is missing.
+image_need_root() {
+  [ "$(id -u)" = 0 ] || { echo "build: run as root (debootstrap and chroot need it)" >&2; exit 1; }
+  command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
+}
+
+# image_inputs DIR: the cache key of a family's images, 16 hex digits: a
+# hash of every file under DIR and of this file, which shapes the root as
+# much as they do. Images labelled with the same key are current.
+image_inputs() {
+  {
+    (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    (cd "$image_lib_dir" && sha256sum debootstrap-image.sh)
+  } | sha256sum | cut -c1-16
+}
+
+# image_root DIR CACHE: makes sure CACHE holds the debootstrapped root of
+# DIR/packages.txt, as a tar named by the hash of suite and packages (kept
+# while packages.txt is unchanged); sets image_pristine to its path and
+# image_root_built to 1 when it was made now, 0 when it was cached.
+# Prints step 1 of the caller's steps.
+image_root() {
+  local here=$1 cache=$2 pkgs pkghash tmp
+  mkdir -p "$cache" "$image_debs"
+  pkgs=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
+  pkghash=$(echo "$image_suite $pkgs" | sha256sum | cut -c1-16)
+  image_pristine="$cache/root-$pkghash.tar"
+  image_root_built=0
+  if [ -f "$image_pristine" ]; then
+    step 1 "debootstrap: cached ($image_pristine)"
+    return
+  fi
+  step 1 "debootstrap $image_suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (cached ones are not downloaded again)"
+  tmp=$(mktemp -d "$cache/debootstrap.XXXX")
+  # shellcheck disable=SC2064 # expand tmp now: it is local to this function
+  trap "rm -rf '$tmp'" EXIT
+  debootstrap --variant=minbase --cache-dir="$image_debs" --include="$pkgs" "$image_suite" "$tmp/root" "$image_mirror" \
+    | stdbuf -oL awk '/^I: Retrieving/ {n++; if (n % 40 == 0) printf "   %d packages fetched\n", n} /^I: Base system installed/ {print "   installed"}'
+  tar -C "$tmp/root" -cf "$image_pristine.part" .
+  mv "$image_pristine.part" "$image_pristine"
+  rm -rf "$tmp"
+  trap - EXIT
+  image_root_built=1
+}
+
+# image_unpack WORK HERE: unpacks the root (image_root first) into
+# WORK/root and copies HERE/overlay over it.
+image_unpack() {
+  mkdir "$1/root"
+  tar -C "$1/root" -xf "$image_pristine"
+  cp -a "$2/overlay/." "$1/root/"
+}
+
+# image_configure WORK HERE: runs HERE/configure.sh in a chroot of
+# WORK/root, with /proc mounted for it. The caller's EXIT trap unmounts
+# WORK/root/proc should the script fail.
+image_configure() {
+  mount -t proc proc "$1/root/proc"
+  chroot "$1/root" /bin/sh -s <"$2/configure.sh"
+  umount "$1/root/proc"
+}
