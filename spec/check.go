@@ -172,10 +172,11 @@ type checker struct {
 	members map[string][]member // network name -> interfaces on it, in node/interface order
 	images  map[string]error    // image reference -> why it is not one (nil: it is)
 
-	known     map[string]string    // "(known: ...)" lists made so far: "nodes", "networks", "interfaces of NODE"
-	hostLinks map[string]*Link     // host interface -> the link it ends (host:IFNAME)
-	hostNames map[string]*Node     // names in /etc/hosts -> their node, made by lookupHost
-	hostAddrs map[*Node]netip.Addr // each node's HostAddr, as lookupHost finds them
+	known      map[string]string    // "(known: ...)" lists made so far: "nodes", "networks", "interfaces of NODE"
+	hostLinks  map[string]*Link     // host interface -> the link it ends (host:IFNAME)
+	hostNames  map[string]*Node     // names in /etc/hosts -> their node, made by lookupHost
+	lowerNames map[string]*Node     // node names in lower case -> their node, made by nodeNamesDiffer
+	hostAddrs  map[*Node]netip.Addr // each node's HostAddr, as lookupHost finds them
 }
 
 func check(lab *Lab, ps *problems) {
@@ -186,6 +187,7 @@ func check(lab *Lab, ps *problems) {
 	for _, name := range lab.SortedNetworks() {
 		c.network(name, lab.Networks[name])
 	}
+	c.nodeNamesDiffer()
 	for _, n := range lab.SortedNodes() {
 		c.node(n)
 	}
@@ -300,6 +302,8 @@ func (c *checker) node(n *Node) {
 	}
 	if n.Hostname != n.Name && (!validDNSName(n.Hostname) || len(n.Hostname) > 63) {
 		c.ps.add(path(at, "hostname"), "%q is not a valid host name (dot-separated labels, at most 63 bytes)", n.Hostname)
+	} else {
+		c.hostnameShadows(n)
 	}
 	c.caps(n)
 	for _, i := range n.SortedInterfaces() {
@@ -453,21 +457,6 @@ func (nw *Network) subnetFor(a netip.Addr) netip.Prefix {
 		return nw.Prefix
 	}
 	return nw.Prefix6
-}
-
-// ifNameProblem says what is wrong with an interface name, or "".
-func ifNameProblem(name string) string {
-	switch {
-	case len(name) > MaxIfName:
-		return fmt.Sprintf("interface name %q is %d bytes; the kernel takes at most %d", name, len(name), MaxIfName)
-	case name == "" || name == "." || name == "..":
-		return fmt.Sprintf("interface name %q is not allowed", name)
-	case name == "lo":
-		return "interface name \"lo\" is taken: every node has its loopback"
-	case strings.ContainsAny(name, "/: \t\n"):
-		return fmt.Sprintf("interface name %q must not contain '/', ':' or white space", name)
-	}
-	return ""
 }
 
 // ifaceAddr parses an interface address with its prefix length.
