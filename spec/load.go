@@ -48,8 +48,7 @@ var (
 // Parse is Load on bytes; file names the source in problems.
 func Parse(data []byte, file string) (*Lab, error) {
 	ps := &problems{file: file, pos: positions{value: map[string]pos{}, key: map[string]pos{}}}
-	if len(data) > MaxFileBytes {
-		ps.add("", "the file has %d bytes; a lab file may have at most %d (%d MiB): split the lab", len(data), MaxFileBytes, MaxFileBytes>>20)
+	if !precheck(data, ps) {
 		return nil, ps.err()
 	}
 
@@ -81,7 +80,7 @@ func Parse(data []byte, file string) (*Lab, error) {
 	}
 
 	// Stage 2: the schema, on a JSON-like copy that remembers positions.
-	inst, err := instance(&root, ps.pos)
+	inst, err := instance(&root, ps.pos, aliasBudget(len(data)))
 	if err != nil {
 		return nil, yamlSyntax(file, err)
 	}
@@ -115,6 +114,9 @@ func Parse(data []byte, file string) (*Lab, error) {
 // second parser, goccy/go-yaml, finds the token at fault with its column.
 // When it sees no error, yaml.v3's report stands.
 func syntaxError(file string, data []byte, err error) (out error) {
+	if len(data) > MaxSecondOpinionBytes {
+		return yamlSyntax(file, err)
+	}
 	defer func() {
 		if recover() != nil { // the second opinion must never cost the first
 			out = yamlSyntax(file, err)
