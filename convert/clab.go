@@ -2,12 +2,13 @@ package convert
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/netlab/netlab/spec"
 )
 
 // IsClab tells whether file is a containerlab topology (*.clab.yml).
@@ -51,9 +52,12 @@ var ClabImages = map[string]string{
 // nodes, links links or network ports; exec commands run once the node is
 // wired. The management network has no counterpart and is noted.
 func Clab(file string) (yamlText []byte, notes []Note, err error) {
-	data, err := os.ReadFile(file)
+	data, err := spec.ReadFileSafely(file, int64(spec.MaxFileBytes))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read containerlab topology: %w", err)
+	}
+	if err := spec.CheckYAMLInput(data, file); err != nil {
+		return nil, nil, &Error{Notes: []Note{{file, 0, err.Error()}}}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {

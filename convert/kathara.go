@@ -6,6 +6,7 @@ package convert
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -14,8 +15,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/netlab/netlab/spec"
 )
 
 // Note is something of the source lab that has no meaning here, or that
@@ -50,6 +54,9 @@ func IsKathara(dir string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
+// MaxLabConfBytes is the largest lab.conf read.
+const MaxLabConfBytes = 16 << 20
+
 // Images maps Kathará's images to netlab's offline ones.
 var Images = map[string]string{
 	"kathara/base":   "netlab/host",
@@ -80,11 +87,10 @@ var (
 // lab file, and notes on what was ignored or changed.
 func Kathara(dir string) (out []byte, notes []Note, err error) {
 	conf := filepath.Join(dir, "lab.conf")
-	f, err := os.Open(conf)
+	data, err := spec.ReadLabFile(dir, "lab.conf", MaxLabConfBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read Kathará lab: %w", err)
 	}
-	defer f.Close()
 	nodes := map[string]*katharaNode{}
 	var order []string
 	meta := map[string]string{}
@@ -98,9 +104,13 @@ func Kathara(dir string) (out []byte, notes []Note, err error) {
 		}
 		return n
 	}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	for ln := 1; sc.Scan(); ln++ {
 		text := strings.TrimSpace(sc.Text())
+		if !utf8.ValidString(text) {
+			errs = append(errs, Note{conf, ln, "the line is not UTF-8 text: save lab.conf as UTF-8"})
+			continue
+		}
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
@@ -164,7 +174,7 @@ func Kathara(dir string) (out []byte, notes []Note, err error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", conf, err)
+		return nil, nil, fmt.Errorf("read %s: %w (a line of lab.conf is at most 64 KiB)", conf, err)
 	}
 	if len(errs) > 0 {
 		return nil, notes, &Error{Notes: errs}
@@ -227,13 +237,13 @@ func labName(dir string, meta map[string]string) string {
 // NODE.startup, then [exec] commands; then the node waits.
 func startup(n *katharaNode, dir string) string {
 	parts := append([]string{}, n.late...)
-	if st, err := os.Stat(filepath.Join(dir, n.name)); err == nil && st.IsDir() {
+	if isDir(dir, n.name) {
 		parts = append(parts, "cp -rfT /hostlab/"+n.name+" /")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "shared.startup")); err == nil {
+	if fileExists(dir, "shared.startup") {
 		parts = append(parts, "sh /hostlab/shared.startup")
 	}
-	if _, err := os.Stat(filepath.Join(dir, n.name+".startup")); err == nil {
+	if fileExists(dir, n.name+".startup") {
 		parts = append(parts, "sh /hostlab/"+n.name+".startup")
 	}
 	parts = append(parts, n.exec...)
@@ -264,7 +274,7 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 	set(defaults, key("sysctls"), flowMapOf(map[string]string{"net.ipv4.conf.all.rp_filter": "0", "net.ipv4.conf.default.rp_filter": "0"}))
 	vols := set(defaults, key("volumes"), flowSeq())
 	push(vols, quoted(dir+":/hostlab:ro"))
-	if st, err := os.Stat(filepath.Join(dir, "shared")); err == nil && st.IsDir() {
+	if isDir(dir, "shared") {
 		push(vols, quoted(filepath.Join(dir, "shared")+":/shared"))
 	}
 	for _, name := range order {
@@ -360,14 +370,14 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 func katharaTests(dir string, order []string, nodes map[string]*katharaNode, notes *[]Note) []*yaml.Node {
 	var out []*yaml.Node
 	var old []string
-	shared := fileExists(filepath.Join(dir, "shared.test"))
+	shared := fileExists(dir, "shared.test")
 	for _, name := range order {
 		if captureImage(nodes[name].image) {
 			continue
 		}
 		sigs := filepath.Join(dir, "_test", "signature")
-		sig, err := os.ReadFile(filepath.Join(sigs, name+".user"))
-		own := fileExists(filepath.Join(dir, name+".test"))
+		sig, err := spec.ReadLabFile(dir, filepath.Join("_test", "signature", name+".user"), spec.MaxSignatureBytes)
+		own := fileExists(dir, name+".test")
 		if err == nil && (own || shared) {
 			var scripts []string
 			if shared {
@@ -387,7 +397,7 @@ func katharaTests(dir string, order []string, nodes map[string]*katharaNode, not
 			set(c, key("hint"), quoted("its output differs from _test/signature/"+name+".user: netlab exec LAB "+nodeName(name)+" -- sh /hostlab/"+name+".test"))
 			out = append(out, c)
 		}
-		if fileExists(filepath.Join(sigs, name+".builtin")) {
+		if fileExists(dir, filepath.Join("_test", "signature", name+".builtin")) {
 			c := flow()
 			set(c, key("name"), quoted(name+": Kathará builtin test"))
 			set(c, key("on"), plain(nodeName(name)))
@@ -396,7 +406,7 @@ func katharaTests(dir string, order []string, nodes map[string]*katharaNode, not
 			set(c, key("hint"), quoted("its state differs from _test/signature/"+name+".builtin: look with netlab exec LAB "+nodeName(name)))
 			out = append(out, c)
 		}
-		if fileExists(filepath.Join(sigs, name+".default")) {
+		if fileExists(dir, filepath.Join("_test", "signature", name+".default")) {
 			old = append(old, name+".default")
 		}
 	}
@@ -409,9 +419,26 @@ func katharaTests(dir string, order []string, nodes map[string]*katharaNode, not
 	return out
 }
 
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
+// fileExists tells whether name is a regular file beneath dir, and isDir
+// whether it is a directory there: a link that leads out of the lab's
+// directory is neither.
+func fileExists(dir, name string) bool {
+	st, err := statBeneath(dir, name)
 	return err == nil && st.Mode().IsRegular()
+}
+
+func isDir(dir, name string) bool {
+	st, err := statBeneath(dir, name)
+	return err == nil && st.IsDir()
+}
+
+func statBeneath(dir, name string) (os.FileInfo, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.Stat(name)
 }
 
 // captureImage tells whether a device only watches packets (Kathará labs'

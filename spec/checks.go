@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -413,10 +411,7 @@ func (c *checker) check(ch *Check) {
 // file.
 func (c *checker) checkSignature(at string, ch *Check) {
 	file := ch.Signature
-	if !filepath.IsAbs(file) && c.lab.File != "" {
-		file = filepath.Join(filepath.Dir(c.lab.File), file)
-	}
-	data, err := os.ReadFile(file)
+	data, err := ReadLabFile(c.lab.dir(), file, MaxSignatureBytes)
 	if err != nil {
 		c.ps.add(at, "cannot read %s: %v", file, unwrapPath(err))
 		return

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -25,11 +24,20 @@ import (
 // is reported at once: the error joins *Problem values, each wrapping
 // ErrInvalid. Other errors (a missing file) do not wrap ErrInvalid.
 func Load(file string) (*Lab, error) {
-	data, err := os.ReadFile(file)
+	data, err := ReadFileSafely(file, int64(MaxFileBytes))
 	if err != nil {
 		return nil, fmt.Errorf("read lab file: %w", err)
 	}
 	return Parse(data, file)
+}
+
+// CheckYAMLInput refuses, from its bytes alone, YAML that is too big or
+// nested too deep for a parser (MaxFileBytes, MaxDepth): for other YAML
+// files that netlab reads, such as containerlab topologies.
+func CheckYAMLInput(data []byte, file string) error {
+	ps := &problems{file: file, pos: positions{value: map[string]pos{}, key: map[string]pos{}}}
+	precheck(data, ps)
+	return ps.err()
 }
 
 // Limits on a lab file. Loading and planning take time and memory in
