@@ -120,3 +120,21 @@ func readIn(root *os.Root, rel, name string, limit int64) ([]byte, error) {
 // dir is the directory of the lab file, which the files it refers to are
 // beneath ("." for a lab read from bytes with no file name).
 func (l *Lab) dir() string { return filepath.Dir(l.File) }
+
+// Position is the line and column of the value at a YAML path of the lab
+// (as Problem.Path writes it), or of its nearest parent; 0, 0 if unknown.
+func (l *Lab) Position(at string) (line, col int) {
+	if l.pos.value == nil {
+		return 0, 0
+	}
+	return l.pos.find(at)
+}
+
+// Path is the YAML path of a node's key as the lab file writes it: under
+// defaults when the node took the default's value (nodes.h1.volumes[0],
+// or defaults.volumes[0]).
+func (n *Node) Path(key string, more ...any) string { return n.at(key, more...) }
+
+// YAMLPath builds a YAML path from keys (strings) and list indexes (ints),
+// as problems write them: nodes.h1.publish[0].
+func YAMLPath(parts ...any) string { return path(parts...) }

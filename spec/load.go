@@ -113,6 +113,7 @@ func Parse(data []byte, file string) (*Lab, error) {
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
+	lab.pos = ps.pos
 	return lab, nil
 }
 
