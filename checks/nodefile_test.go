@@ -29,7 +29,7 @@ func TestReadInRootStaysInside(t *testing.T) {
 	}
 	write("run/resolve/stub.conf", "nameserver 10.0.0.53\n")
 	link("/run/resolve/stub.conf", "etc/resolv.conf")
-	link("/etc/hostname", "etc/host-link")          // the machine's has content; the node has none
+	link("/etc/hostname", "etc/host-link")           // the machine's has content; the node has none
 	link("../../../../../../etc/hostname", "etc/up") // climbs to the node's /, no further
 	link("/proc/self/root/etc/hostname", "etc/magic")
 	if err := syscall.Mkfifo(filepath.Join(root, "etc/fifo"), 0o644); err != nil {
