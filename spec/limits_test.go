@@ -64,7 +64,7 @@ links:
 
 // parseCost parses data and returns the problems, the time taken and the
 // bytes allocated.
-func parseCost(data []byte) (error, time.Duration, uint64) {
+func parseCost(data []byte) (time.Duration, uint64, error) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -72,7 +72,7 @@ func parseCost(data []byte) (error, time.Duration, uint64) {
 	_, err := Parse(data, "bomb.yaml")
 	took := time.Since(start)
 	runtime.ReadMemStats(&after)
-	return err, took, after.TotalAlloc - before.TotalAlloc
+	return took, after.TotalAlloc - before.TotalAlloc, err
 }
 
 // Files that cost the parsers time and memory out of proportion are
@@ -94,7 +94,7 @@ func TestInputLimits(t *testing.T) {
 		{"aliases of a long string", aliases.String(), "bomb.yaml:2:1: aliases expand to more bytes than the file has"},
 		{"a long value", "name: x\nnodes: {a: {image: " + strings.Repeat("X", 1<<20) + "}}\n", `nodes.a.image: "XXXX`},
 	} {
-		err, took, alloc := parseCost([]byte(c.data))
+		took, alloc, err := parseCost([]byte(c.data))
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) && !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %.200v, want %s", c.name, err, c.want)
 		}
