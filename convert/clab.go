@@ -2,12 +2,13 @@ package convert
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/netlab/netlab/spec"
 )
 
 // IsClab tells whether file is a containerlab topology (*.clab.yml).
@@ -51,9 +52,12 @@ var ClabImages = map[string]string{
 // nodes, links links or network ports; exec commands run once the node is
 // wired. The management network has no counterpart and is noted.
 func Clab(file string) (yamlText []byte, notes []Note, err error) {
-	data, err := os.ReadFile(file)
+	data, err := spec.ReadFileSafely(file, int64(spec.MaxFileBytes))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read containerlab topology: %w", err)
+	}
+	if err := spec.CheckYAMLInput(data, file); err != nil {
+		return nil, nil, &Error{Notes: []Note{{file, 0, err.Error()}}}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -126,7 +130,11 @@ func Clab(file string) (yamlText []byte, notes []Note, err error) {
 	if len(errs) > 0 {
 		return nil, notes, &Error{Notes: errs}
 	}
-	return renderClab(file, t.Name, nodes, order, links, &notes), notes, nil
+	out, err := renderClab(file, t.Name, nodes, order, links, &notes)
+	if err != nil {
+		return nil, notes, fmt.Errorf("write the converted lab: %w", err)
+	}
+	return out, notes, nil
 }
 
 // linksNode finds topology.links in the document.
@@ -150,54 +158,60 @@ func linksNode(root *yaml.Node) *yaml.Node {
 
 func isBridge(n *clabNode) bool { return n.Kind == "bridge" || n.Kind == "ovs-bridge" }
 
-func renderClab(file, name string, nodes map[string]*clabNode, order []string, links [][2][2]string, notes *[]Note) []byte {
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+func renderClab(file, name string, nodes map[string]*clabNode, order []string, links [][2][2]string, notes *[]Note) ([]byte, error) {
+	d := newDoc()
 	abs, _ := filepath.Abs(file)
-	w("# Converted by netlab convert from the containerlab topology %s.", abs)
-	w("# linux nodes are nodes; bridge nodes are lab networks, which netlab creates;")
-	w("# exec commands run once the node is wired. Binds are relative to this file.")
 	if name == "" {
 		name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(file), ".clab.yml"), ".clab.yaml")
 	}
-	w("name: %s", nodeName(name))
-	ifaces := map[string][]string{} // node -> "ethN: {...}" lines
-	var p2p []string
+	set(d.root, key("name"), plain(nodeName(name)))
+	d.root.Content[0].HeadComment = comments(
+		"Converted by netlab convert from the containerlab topology "+abs+".",
+		"linux nodes are nodes; bridge nodes are lab networks, which netlab creates;",
+		"exec commands run once the node is wired. Binds are relative to this file.")
+	ifaces := map[string][][2]*yaml.Node{} // node -> interface name, its mapping
+	p2p := seq()
 	for _, l := range links {
 		a, z := l[0], l[1]
 		na, nz := nodes[a[0]], nodes[z[0]]
+		port := func(on [2]string, network string) {
+			m := flow()
+			if network != "" {
+				set(m, key("network"), quoted(network))
+			}
+			ifaces[on[0]] = append(ifaces[on[0]], [2]*yaml.Node{key(on[1]), m})
+		}
 		switch {
 		case isBridge(na) && isBridge(nz):
 			*notes = append(*notes, Note{file, 0, fmt.Sprintf("a link between bridges %s and %s is left out: netlab joins nodes to networks", a[0], z[0])})
 		case isBridge(na):
-			ifaces[z[0]] = append(ifaces[z[0]], fmt.Sprintf("%s: {network: %s}", z[1], q(a[0])))
+			port(z, a[0])
 		case isBridge(nz):
-			ifaces[a[0]] = append(ifaces[a[0]], fmt.Sprintf("%s: {network: %s}", a[1], q(z[0])))
+			port(a, z[0])
 		default:
-			ifaces[a[0]] = append(ifaces[a[0]], a[1]+": {}")
-			ifaces[z[0]] = append(ifaces[z[0]], z[1]+": {}")
-			p2p = append(p2p, fmt.Sprintf("  - [%s, %s]", q(a[0]+":"+a[1]), q(z[0]+":"+z[1])))
+			port(a, "")
+			port(z, "")
+			ends := push(p2p, flowSeq())
+			push(ends, quoted(nodeName(a[0])+":"+a[1]))
+			push(ends, quoted(nodeName(z[0])+":"+z[1]))
 		}
 	}
-	var bridges []string
+	var networks *yaml.Node
 	for _, n := range order {
 		if isBridge(nodes[n]) {
-			bridges = append(bridges, n)
+			if networks == nil {
+				networks = set(d.root, key("networks"), block())
+			}
+			set(networks, quotedKey(n), flow())
 		}
 	}
-	if len(bridges) > 0 {
-		w("networks:")
-		for _, br := range bridges {
-			w("  %s: {}", q(br))
-		}
-	}
-	w("nodes:")
+	all := set(d.root, key("nodes"), block())
 	for _, nn := range order {
 		n := nodes[nn]
 		if isBridge(n) {
 			continue
 		}
-		w("  %s:", nodeName(nn))
+		node := set(all, key(nodeName(nn)), block())
 		img := n.Image
 		repo := strings.Split(img, ":")[0]
 		if m, ok := ClabImages[repo]; ok {
@@ -207,24 +221,22 @@ func renderClab(file, name string, nodes map[string]*clabNode, order []string, l
 		if img == "" {
 			img = "netlab/host"
 		}
-		w("    image: %s", img)
-		if len(ifaces[nn]) > 0 {
-			w("    interfaces:")
-			list := slices.Clone(ifaces[nn])
-			slices.Sort(list)
-			for _, l := range list {
-				w("      %s", l)
+		set(node, key("image"), plain(img))
+		if list := ifaces[nn]; len(list) > 0 {
+			slices.SortFunc(list, func(a, b [2]*yaml.Node) int { return strings.Compare(a[0].Value, b[0].Value) })
+			m := set(node, key("interfaces"), block())
+			for _, kv := range list {
+				set(m, kv[0], kv[1])
 			}
 		}
 		if len(n.Binds) > 0 {
-			var vs []string
+			vs := set(node, key("volumes"), flowSeq())
 			for _, v := range n.Binds {
-				vs = append(vs, q(v))
+				push(vs, quoted(v))
 			}
-			w("    volumes: [%s]", strings.Join(vs, ", "))
 		}
 		if len(n.Env) > 0 {
-			w("    env: %s", flowMap(n.Env))
+			set(node, key("env"), flowMapOf(n.Env))
 		}
 		switch {
 		case len(n.Exec) > 0:
@@ -235,16 +247,13 @@ func renderClab(file, name string, nodes map[string]*clabNode, order []string, l
 			case img == "netlab/router":
 				after = "exec /usr/local/sbin/netlab-start router"
 			}
-			w("    command: %s", q(strings.Join(append(slices.Clone(n.Exec), after), "; ")))
+			set(node, key("command"), quoted(strings.Join(append(slices.Clone(n.Exec), after), "; ")))
 		case n.Cmd != "":
-			w("    command: %s", q(n.Cmd))
+			set(node, key("command"), quoted(n.Cmd))
 		}
 	}
-	if len(p2p) > 0 {
-		w("links:")
-		for _, l := range p2p {
-			w("%s", l)
-		}
+	if len(p2p.Content) > 0 {
+		set(d.root, key("links"), p2p)
 	}
-	return []byte(b.String())
+	return d.bytes()
 }

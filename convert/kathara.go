@@ -6,6 +6,7 @@ package convert
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/netlab/netlab/spec"
 )
 
 // Note is something of the source lab that has no meaning here, or that
@@ -48,6 +54,9 @@ func IsKathara(dir string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
+// MaxLabConfBytes is the largest lab.conf read.
+const MaxLabConfBytes = 16 << 20
+
 // Images maps Kathará's images to netlab's offline ones.
 var Images = map[string]string{
 	"kathara/base":   "netlab/host",
@@ -76,13 +85,12 @@ var (
 
 // Kathara reads the Kathará lab in dir and returns an equivalent netlab
 // lab file, and notes on what was ignored or changed.
-func Kathara(dir string) (yaml []byte, notes []Note, err error) {
+func Kathara(dir string) (out []byte, notes []Note, err error) {
 	conf := filepath.Join(dir, "lab.conf")
-	f, err := os.Open(conf)
+	data, err := spec.ReadLabFile(dir, "lab.conf", MaxLabConfBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read Kathará lab: %w", err)
 	}
-	defer f.Close()
 	nodes := map[string]*katharaNode{}
 	var order []string
 	meta := map[string]string{}
@@ -96,9 +104,13 @@ func Kathara(dir string) (yaml []byte, notes []Note, err error) {
 		}
 		return n
 	}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	for ln := 1; sc.Scan(); ln++ {
 		text := strings.TrimSpace(sc.Text())
+		if !utf8.ValidString(text) {
+			errs = append(errs, Note{conf, ln, "the line is not UTF-8 text: save lab.conf as UTF-8"})
+			continue
+		}
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
@@ -162,7 +174,7 @@ func Kathara(dir string) (yaml []byte, notes []Note, err error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", conf, err)
+		return nil, nil, fmt.Errorf("read %s: %w (a line of lab.conf is at most 64 KiB)", conf, err)
 	}
 	if len(errs) > 0 {
 		return nil, notes, &Error{Notes: errs}
@@ -174,7 +186,11 @@ func Kathara(dir string) (yaml []byte, notes []Note, err error) {
 	if err != nil {
 		return nil, notes, err
 	}
-	return render(abs, meta, nodes, order, &notes), notes, nil
+	out, err = render(abs, meta, nodes, order, &notes)
+	if err != nil {
+		return nil, notes, fmt.Errorf("write the converted lab: %w", err)
+	}
+	return out, notes, nil
 }
 
 var ignored = map[string]string{
@@ -216,24 +232,18 @@ func labName(dir string, meta map[string]string) string {
 	return name
 }
 
-// q quotes a YAML string; $ is doubled, as netlab's lab files substitute
-// variables.
-func q(s string) string {
-	return strconv.Quote(strings.ReplaceAll(s, "$", "$$"))
-}
-
 // startup is a node's command: Kathará's boot sequence, run by netlab once
 // the node is wired: the NODE/ tree copied into /, shared.startup, then
 // NODE.startup, then [exec] commands; then the node waits.
 func startup(n *katharaNode, dir string) string {
 	parts := append([]string{}, n.late...)
-	if st, err := os.Stat(filepath.Join(dir, n.name)); err == nil && st.IsDir() {
+	if isDir(dir, n.name) {
 		parts = append(parts, "cp -rfT /hostlab/"+n.name+" /")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "shared.startup")); err == nil {
+	if fileExists(dir, "shared.startup") {
 		parts = append(parts, "sh /hostlab/shared.startup")
 	}
-	if _, err := os.Stat(filepath.Join(dir, n.name+".startup")); err == nil {
+	if fileExists(dir, n.name+".startup") {
 		parts = append(parts, "sh /hostlab/"+n.name+".startup")
 	}
 	parts = append(parts, n.exec...)
@@ -241,31 +251,32 @@ func startup(n *katharaNode, dir string) string {
 	return strings.Join(parts, "; ")
 }
 
-func render(dir string, meta map[string]string, nodes map[string]*katharaNode, order []string, notes *[]Note) []byte {
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	w("# Converted by netlab convert from the Kathará lab %s.", dir)
+func render(dir string, meta map[string]string, nodes map[string]*katharaNode, order []string, notes *[]Note) ([]byte, error) {
+	d := newDoc()
+	head := []string{"Converted by netlab convert from the Kathará lab " + dir + "."}
 	for _, k := range []string{"LAB_DESCRIPTION", "LAB_VERSION", "LAB_AUTHOR", "LAB_EMAIL", "LAB_WEB"} {
 		if v := meta[k]; v != "" {
-			w("# %s: %s", strings.ToLower(strings.TrimPrefix(k, "LAB_")), v)
+			head = append(head, strings.ToLower(strings.TrimPrefix(k, "LAB_"))+": "+v)
 		}
 	}
-	w("#")
-	w("# Each collision domain is a network; NODE[N]=\"DOM\" is interface ethN on it.")
-	w("# Every node starts as Kathará's devices do, once netlab has wired it: its")
-	w("# NODE/ folder copied into /, shared.startup, NODE.startup, then [exec];")
-	w("# the lab folder is at /hostlab and shared/ at /shared. netlab logs LAB NODE")
-	w("# shows their output. Like Kathará's, the devices forward IPv4.")
-	w("name: %s", labName(dir, meta))
-	w("defaults:")
-	w("  image: netlab/host")
-	w("  forward: true")
-	w("  sysctls: {net.ipv4.conf.all.rp_filter: \"0\", net.ipv4.conf.default.rp_filter: \"0\"}")
-	vols := []string{q(dir + ":/hostlab:ro")}
-	if st, err := os.Stat(filepath.Join(dir, "shared")); err == nil && st.IsDir() {
-		vols = append(vols, q(filepath.Join(dir, "shared")+":/shared"))
+	head = append(head, "",
+		"Each collision domain is a network; NODE[N]=\"DOM\" is interface ethN on it.",
+		"Every node starts as Kathará's devices do, once netlab has wired it: its",
+		"NODE/ folder copied into /, shared.startup, NODE.startup, then [exec];",
+		"the lab folder is at /hostlab and shared/ at /shared. netlab logs LAB NODE",
+		"shows their output. Like Kathará's, the devices forward IPv4.")
+	name := key("name")
+	name.HeadComment = comments(head...)
+	set(d.root, name, plain(labName(dir, meta)))
+	defaults := set(d.root, key("defaults"), block())
+	set(defaults, key("image"), plain("netlab/host"))
+	set(defaults, key("forward"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+	set(defaults, key("sysctls"), flowMapOf(map[string]string{"net.ipv4.conf.all.rp_filter": "0", "net.ipv4.conf.default.rp_filter": "0"}))
+	vols := set(defaults, key("volumes"), flowSeq())
+	push(vols, quoted(dir+":/hostlab:ro"))
+	if isDir(dir, "shared") {
+		push(vols, quoted(filepath.Join(dir, "shared")+":/shared"))
 	}
-	w("  volumes: [%s]", strings.Join(vols, ", "))
 	for _, name := range order {
 		if n := nodes[name]; captureImage(n.image) {
 			*notes = append(*notes, Note{filepath.Join(dir, "lab.conf"), n.line, fmt.Sprintf("%s (%s) is left out: watch any interface with netlab capture LAB NODE:IF -w - | wireshark -k -i -", name, n.image)})
@@ -284,39 +295,40 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 	}
 	slices.Sort(domains)
 	if len(domains) > 0 {
-		w("networks:")
-		for _, d := range domains {
-			w("  %s: {}", networkName(d))
+		networks := set(d.root, key("networks"), block())
+		for _, dom := range domains {
+			set(networks, quotedKey(networkName(dom)), flow())
 		}
 	}
-	w("nodes:")
+	all := set(d.root, key("nodes"), block())
 	for _, name := range order {
 		n := nodes[name]
 		if captureImage(n.image) {
 			continue
 		}
-		w("  %s:", nodeName(name))
+		node := set(all, key(nodeName(name)), block())
 		if n.image != "" {
 			img, ok := Images[strings.Split(n.image, ":")[0]]
 			if !ok {
 				img = n.image
 				*notes = append(*notes, Note{filepath.Join(dir, "lab.conf"), n.line, fmt.Sprintf("%s uses image %s, which netlab does not build: load it into Docker, or change the image", n.name, n.image)})
 			}
-			w("    image: %s   # Kathará: %s", img, n.image)
+			v := set(node, key("image"), plain(img))
+			v.LineComment = "# Kathará: " + comment(n.image)
 		}
 		if len(n.ifaces) > 0 {
-			w("    interfaces:")
+			ifaces := set(node, key("interfaces"), block())
 			idx := make([]int, 0, len(n.ifaces))
 			for i := range n.ifaces {
 				idx = append(idx, i)
 			}
 			slices.Sort(idx)
 			for _, i := range idx {
-				extra := ""
+				m := set(ifaces, key(fmt.Sprintf("eth%d", i)), flow())
+				set(m, key("network"), quoted(networkName(n.ifaces[i])))
 				if mac := n.macs[i]; mac != "" {
-					extra = ", mac: " + q(mac)
+					set(m, key("mac"), quoted(mac))
 				}
-				w("      eth%d: {network: %s%s}", i, networkName(n.ifaces[i]), extra)
 			}
 		}
 		sys := map[string]string{}
@@ -328,24 +340,24 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 			sys["net.ipv6.conf.default.disable_ipv6"] = "0"
 		}
 		if len(sys) > 0 {
-			w("    sysctls: %s", flowMap(sys))
+			set(node, key("sysctls"), flowMapOf(sys))
 		}
 		if len(n.env) > 0 {
-			w("    env: %s", flowMap(n.env))
+			set(node, key("env"), flowMapOf(n.env))
 		}
-		w("    command: %s", q(startup(n, dir)))
+		set(node, key("command"), quoted(startup(n, dir)))
 	}
 	if checks := katharaTests(dir, order, nodes, notes); len(checks) > 0 {
-		w("# Kathará's tests (netlab check runs them): user tests, each device's")
-		w("# shared.test and NODE.test, whose output must equal _test/signature/NODE.user;")
-		w("# builtin tests, the device's interfaces, routes and listening ports as")
-		w("# _test/signature/NODE.builtin records them (its processes are not compared).")
-		w("checks:")
-		for _, c := range checks {
-			w("%s", c)
-		}
+		k := key("checks")
+		k.HeadComment = comments(
+			"Kathará's tests (netlab check runs them): user tests, each device's",
+			"shared.test and NODE.test, whose output must equal _test/signature/NODE.user;",
+			"builtin tests, the device's interfaces, routes and listening ports as",
+			"_test/signature/NODE.builtin records them (its processes are not compared).")
+		list := set(d.root, k, seq())
+		list.Content = checks
 	}
-	return []byte(b.String())
+	return d.bytes()
 }
 
 // katharaTests are checks made of Kathará's tests, device by device: its
@@ -355,16 +367,17 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 // device's interfaces, routes and listening ports must be the signature's:
 // a signature check). Builtin signatures of Netkit and of Kathará before
 // 2019 (NODE.default) are noted and not compared.
-func katharaTests(dir string, order []string, nodes map[string]*katharaNode, notes *[]Note) []string {
-	var out, old []string
-	shared := fileExists(filepath.Join(dir, "shared.test"))
+func katharaTests(dir string, order []string, nodes map[string]*katharaNode, notes *[]Note) []*yaml.Node {
+	var out []*yaml.Node
+	var old []string
+	shared := fileExists(dir, "shared.test")
 	for _, name := range order {
 		if captureImage(nodes[name].image) {
 			continue
 		}
 		sigs := filepath.Join(dir, "_test", "signature")
-		sig, err := os.ReadFile(filepath.Join(sigs, name+".user"))
-		own := fileExists(filepath.Join(dir, name+".test"))
+		sig, err := spec.ReadLabFile(dir, filepath.Join("_test", "signature", name+".user"), spec.MaxSignatureBytes)
+		own := fileExists(dir, name+".test")
 		if err == nil && (own || shared) {
 			var scripts []string
 			if shared {
@@ -375,16 +388,25 @@ func katharaTests(dir string, order []string, nodes map[string]*katharaNode, not
 			}
 			run := "(" + strings.Join(scripts, "; ") + ") 2>/dev/null; exit 0"
 			want := `^\s*` + regexp.QuoteMeta(strings.TrimSpace(string(sig))) + `\s*$`
-			out = append(out, fmt.Sprintf("  - {name: %s, from: %s, run: %s, output: %s, within: 30s, hint: %s}",
-				q(name+": Kathará user test"), nodeName(name), q(run), q(want),
-				q("its output differs from _test/signature/"+name+".user: netlab exec LAB "+nodeName(name)+" -- sh /hostlab/"+name+".test")))
+			c := flow()
+			set(c, key("name"), quoted(name+": Kathará user test"))
+			set(c, key("from"), plain(nodeName(name)))
+			set(c, key("run"), quoted(run))
+			set(c, key("output"), quoted(want))
+			set(c, key("within"), plain("30s"))
+			set(c, key("hint"), quoted("its output differs from _test/signature/"+name+".user: netlab exec LAB "+nodeName(name)+" -- sh /hostlab/"+name+".test"))
+			out = append(out, c)
 		}
-		if fileExists(filepath.Join(sigs, name+".builtin")) {
-			out = append(out, fmt.Sprintf("  - {name: %s, on: %s, signature: %s, within: 30s, hint: %s}",
-				q(name+": Kathará builtin test"), nodeName(name), q(filepath.Join(sigs, name+".builtin")),
-				q("its state differs from _test/signature/"+name+".builtin: look with netlab exec LAB "+nodeName(name))))
+		if fileExists(dir, filepath.Join("_test", "signature", name+".builtin")) {
+			c := flow()
+			set(c, key("name"), quoted(name+": Kathará builtin test"))
+			set(c, key("on"), plain(nodeName(name)))
+			set(c, key("signature"), quoted(filepath.Join(sigs, name+".builtin")))
+			set(c, key("within"), plain("30s"))
+			set(c, key("hint"), quoted("its state differs from _test/signature/"+name+".builtin: look with netlab exec LAB "+nodeName(name)))
+			out = append(out, c)
 		}
-		if fileExists(filepath.Join(sigs, name+".default")) {
+		if fileExists(dir, filepath.Join("_test", "signature", name+".default")) {
 			old = append(old, name+".default")
 		}
 	}
@@ -397,9 +419,26 @@ func katharaTests(dir string, order []string, nodes map[string]*katharaNode, not
 	return out
 }
 
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
+// fileExists tells whether name is a regular file beneath dir, and isDir
+// whether it is a directory there: a link that leads out of the lab's
+// directory is neither.
+func fileExists(dir, name string) bool {
+	st, err := statBeneath(dir, name)
 	return err == nil && st.Mode().IsRegular()
+}
+
+func isDir(dir, name string) bool {
+	st, err := statBeneath(dir, name)
+	return err == nil && st.IsDir()
+}
+
+func statBeneath(dir, name string) (os.FileInfo, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.Stat(name)
 }
 
 // captureImage tells whether a device only watches packets (Kathará labs'
@@ -408,18 +447,14 @@ func captureImage(image string) bool {
 	return strings.Contains(strings.Split(image, ":")[0], "wireshark")
 }
 
-// flowMap writes a map as a one-line YAML mapping, keys sorted.
-func flowMap(m map[string]string) string {
+// sortedKeys lists a map's keys in order.
+func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	kv := make([]string, len(keys))
-	for i, k := range keys {
-		kv[i] = k + ": " + q(m[k])
-	}
-	return "{" + strings.Join(kv, ", ") + "}"
+	return keys
 }
 
 // networkName keeps a collision domain's name where netlab takes it.
@@ -428,7 +463,7 @@ func networkName(dom string) string {
 	if s == "" || !regexp.MustCompile(`^[A-Za-z0-9]`).MatchString(s) {
 		s = "cd" + s
 	}
-	return q(s)
+	return s
 }
 
 func nodeName(name string) string {

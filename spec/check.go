@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/distribution/reference"
 )
@@ -172,10 +171,11 @@ type checker struct {
 	members map[string][]member // network name -> interfaces on it, in node/interface order
 	images  map[string]error    // image reference -> why it is not one (nil: it is)
 
-	known     map[string]string    // "(known: ...)" lists made so far: "nodes", "networks", "interfaces of NODE"
-	hostLinks map[string]*Link     // host interface -> the link it ends (host:IFNAME)
-	hostNames map[string]*Node     // names in /etc/hosts -> their node, made by lookupHost
-	hostAddrs map[*Node]netip.Addr // each node's HostAddr, as lookupHost finds them
+	known      map[string]string    // "(known: ...)" lists made so far: "nodes", "networks", "interfaces of NODE"
+	hostLinks  map[string]*Link     // host interface -> the link it ends (host:IFNAME)
+	hostNames  map[string]*Node     // names in /etc/hosts -> their node, made by lookupHost
+	lowerNames map[string]*Node     // node names in lower case -> their node, made by nodeNamesDiffer
+	hostAddrs  map[*Node]netip.Addr // each node's HostAddr, as lookupHost finds them
 }
 
 func check(lab *Lab, ps *problems) {
@@ -186,6 +186,7 @@ func check(lab *Lab, ps *problems) {
 	for _, name := range lab.SortedNetworks() {
 		c.network(name, lab.Networks[name])
 	}
+	c.nodeNamesDiffer()
 	for _, n := range lab.SortedNodes() {
 		c.node(n)
 	}
@@ -194,6 +195,7 @@ func check(lab *Lab, ps *problems) {
 	c.vlans()
 	c.dhcpRanges()
 	c.allocate()
+	c.ipv6MTU()
 	c.dhcpServers()
 	c.segments()
 	for _, n := range lab.SortedNodes() {
@@ -278,6 +280,10 @@ func (c *checker) subnet(at, s string, family int) netip.Prefix {
 		c.ps.add(at, "%s has host bits set; did you mean %s?", s, p.Masked())
 		return netip.Prefix{}
 	}
+	if kind := addrKindProblem(p.Addr()); kind != "" {
+		c.ps.add(at, "%s is a %s prefix: a lab's hosts cannot take its addresses", s, kind)
+		return netip.Prefix{}
+	}
 	return p
 }
 
@@ -300,6 +306,8 @@ func (c *checker) node(n *Node) {
 	}
 	if n.Hostname != n.Name && (!validDNSName(n.Hostname) || len(n.Hostname) > 63) {
 		c.ps.add(path(at, "hostname"), "%q is not a valid host name (dot-separated labels, at most 63 bytes)", n.Hostname)
+	} else {
+		c.hostnameShadows(n)
 	}
 	c.caps(n)
 	for _, i := range n.SortedInterfaces() {
@@ -319,8 +327,11 @@ func (c *checker) node(n *Node) {
 		c.volume(n.at("volumes", k), v)
 	}
 	for _, k := range slices.Sorted(maps.Keys(n.Sysctls)) {
-		if !sysctlRe.MatchString(k) {
+		switch {
+		case !sysctlRe.MatchString(k):
 			c.ps.addKey(n.at("sysctls", k), "%q is not a sysctl name like net.ipv4.ip_forward", k)
+		case !namespacedSysctl(k):
+			c.ps.addKey(n.at("sysctls", k), "%s is the host's, not the node's: a node sets net.* sysctls (and the IPC ones, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*); set it on the machine if the lab needs it", k)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(n.Env)) {
@@ -453,21 +464,6 @@ func (nw *Network) subnetFor(a netip.Addr) netip.Prefix {
 		return nw.Prefix
 	}
 	return nw.Prefix6
-}
-
-// ifNameProblem says what is wrong with an interface name, or "".
-func ifNameProblem(name string) string {
-	switch {
-	case len(name) > MaxIfName:
-		return fmt.Sprintf("interface name %q is %d bytes; the kernel takes at most %d", name, len(name), MaxIfName)
-	case name == "" || name == "." || name == "..":
-		return fmt.Sprintf("interface name %q is not allowed", name)
-	case name == "lo":
-		return "interface name \"lo\" is taken: every node has its loopback"
-	case strings.ContainsAny(name, "/: \t\n"):
-		return fmt.Sprintf("interface name %q must not contain '/', ':' or white space", name)
-	}
-	return ""
 }
 
 // ifaceAddr parses an interface address with its prefix length.
@@ -603,22 +599,22 @@ func (l *Link) SetImpairment(delay, jitter, loss, rate string) error {
 }
 
 func (c *checker) impairments(at string, l *Link) {
-	var err error
+	var msg string
 	if l.Delay != "" {
-		if l.Impair.Delay, err = time.ParseDuration(l.Delay); err != nil || l.Impair.Delay < 0 {
-			c.ps.add(path(at, "delay"), "%q is not a duration like 20ms", l.Delay)
+		if l.Impair.Delay, msg = boundedDuration(l.Delay, MaxImpairDelay, "20ms"); msg != "" {
+			c.ps.add(path(at, "delay"), "%s", msg)
 		}
 	}
 	if l.Jitter != "" {
-		if l.Impair.Jitter, err = time.ParseDuration(l.Jitter); err != nil || l.Impair.Jitter < 0 {
-			c.ps.add(path(at, "jitter"), "%q is not a duration like 5ms", l.Jitter)
+		if l.Impair.Jitter, msg = boundedDuration(l.Jitter, MaxImpairDelay, "5ms"); msg != "" {
+			c.ps.add(path(at, "jitter"), "%s", msg)
 		} else if l.Delay == "" {
 			c.ps.add(path(at, "jitter"), "jitter needs a delay to vary around")
 		}
 	}
 	if l.Loss != "" {
-		v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(l.Loss), "%"), 64)
-		if err != nil || v < 0 || v > 100 {
+		v, ok := lossPercent(l.Loss)
+		if !ok {
 			c.ps.add(path(at, "loss"), "%q is not a percentage from 0 to 100, like 1%%", l.Loss)
 		}
 		l.Impair.LossPercent = v
@@ -626,7 +622,7 @@ func (c *checker) impairments(at string, l *Link) {
 	if l.Rate != "" {
 		r, ok := parseRate(l.Rate)
 		if !ok {
-			c.ps.add(path(at, "rate"), "%q is not a rate like 10mbit, 512kbit or 1gbit", l.Rate)
+			c.ps.add(path(at, "rate"), "%q is not a rate from 8bit to 1tbit, like 10mbit, 512kbit or 1gbit", l.Rate)
 		}
 		l.Impair.RateBytes = r
 	}
@@ -643,8 +639,11 @@ func parseRate(s string) (uint64, bool) {
 		"bit": 1.0 / 8, "kbit": 1e3 / 8, "mbit": 1e6 / 8, "gbit": 1e9 / 8, "tbit": 1e12 / 8,
 		"bps": 1, "kbps": 1e3, "mbps": 1e6, "gbps": 1e9,
 	}[m[2]]
-	r := uint64(v * mult)
-	return r, r > 0
+	b := v * mult
+	if b < 1 || b > float64(MaxRateBytes) {
+		return 0, false
+	}
+	return uint64(b), true
 }
 
 // unconnected reports interfaces that are on no network and end no link.
@@ -689,7 +688,7 @@ func (c *checker) allocate() {
 				if hasFamily(m.iface.Addrs, fam(sub.Addr())) || m.iface.givenWrong() || (m.iface.DHCP && sub.Addr().Is4()) || m.iface.VID != 0 {
 					continue // has one, gave one that was wrong (already reported), takes one by DHCP, or is on a VLAN
 				}
-				for next.IsValid() && (used[next] || d.InRange(next)) && next.Compare(last) <= 0 {
+				for next.IsValid() && (used[next] || d.InRange(next) || addrKindProblem(next) != "") && next.Compare(last) <= 0 {
 					next = next.Next()
 				}
 				if !next.IsValid() || next.Compare(last) > 0 {

@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -323,23 +321,29 @@ func (c *checker) check(ch *Check) {
 	// Common keys.
 	ch.ExpectFail = ch.Expect == "fail"
 	if ch.Within != "" {
-		d, err := time.ParseDuration(ch.Within)
-		if err != nil || d <= 0 {
-			c.ps.add(path(at, "within"), "%q is not a duration like 10s", ch.Within)
+		d, msg := boundedDuration(ch.Within, MaxCheckWait, "10s")
+		if msg == "" && d == 0 {
+			msg = fmt.Sprintf("%q is not a duration like 10s", ch.Within)
+		}
+		if msg != "" {
+			c.ps.add(path(at, "within"), "%s", msg)
 		}
 		ch.Wait = d
 		if ch.Retry != 0 {
 			c.ps.add(path(at, "retry"), "give within (a duration) or retry (a count), not both")
 		}
 	}
-	if ch.Retry < 0 {
-		c.ps.add(path(at, "retry"), "must be at least 0, not %d", ch.Retry)
+	if ch.Retry < 0 || ch.Retry > MaxCheckRetry {
+		c.ps.add(path(at, "retry"), "must be from 0 to %d (an hour of tries), not %d", MaxCheckRetry, ch.Retry)
 	}
 	ch.Limit = DefaultTimeouts[ch.Probe]
 	if ch.Timeout != "" {
-		d, err := time.ParseDuration(ch.Timeout)
-		if err != nil || d <= 0 {
-			c.ps.add(path(at, "timeout"), "%q is not a duration like 2s", ch.Timeout)
+		d, msg := boundedDuration(ch.Timeout, MaxCheckWait, "2s")
+		if msg == "" && d == 0 {
+			msg = fmt.Sprintf("%q is not a duration like 2s", ch.Timeout)
+		}
+		if msg != "" {
+			c.ps.add(path(at, "timeout"), "%s", msg)
 		}
 		ch.Limit = d
 	}
@@ -407,10 +411,7 @@ func (c *checker) check(ch *Check) {
 // file.
 func (c *checker) checkSignature(at string, ch *Check) {
 	file := ch.Signature
-	if !filepath.IsAbs(file) && c.lab.File != "" {
-		file = filepath.Join(filepath.Dir(c.lab.File), file)
-	}
-	data, err := os.ReadFile(file)
+	data, err := ReadLabFile(c.lab.dir(), file, MaxSignatureBytes)
 	if err != nil {
 		c.ps.add(at, "cannot read %s: %v", file, unwrapPath(err))
 		return

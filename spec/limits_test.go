@@ -2,8 +2,10 @@ package spec
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Limits are lowered here so that the files stay small: what is tested is
@@ -57,5 +59,57 @@ links:
 	MaxFileBytes = len(lab)
 	if _, err := Parse([]byte(lab), "big.yaml"); err != nil {
 		t.Errorf("at the limits: %v", err)
+	}
+}
+
+// parseCost parses data and returns the problems, the time taken and the
+// bytes allocated.
+func parseCost(data []byte) (time.Duration, uint64, error) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	_, err := Parse(data, "bomb.yaml")
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return took, after.TotalAlloc - before.TotalAlloc, err
+}
+
+// Files that cost the parsers time and memory out of proportion are
+// refused from their bytes, before any parser: 20,000 bytes of "[" took
+// 2 s and 635 MB in the second parser, 1,500 aliases of a 900 KB string
+// 50 s and 16 GB in the checks. Each is refused within 64 MB and a second,
+// and no problem quotes a value whole.
+func TestInputLimits(t *testing.T) {
+	var aliases strings.Builder
+	aliases.WriteString("name: x\ndefaults: {image: &s " + strings.Repeat("x", 900_000) + "}\nnodes:\n")
+	for i := range 1500 {
+		fmt.Fprintf(&aliases, "  n%d: {image: *s, hostname: *s}\n", i)
+	}
+	for _, c := range []struct {
+		name, data, want string
+	}{
+		{"brackets", strings.Repeat("[", 200_000), "bomb.yaml:1:65: flow collections ([ and {) nest more than 64 deep here"},
+		{"braces", "name: x\nnodes: " + strings.Repeat("{a: ", 60_000), "bomb.yaml:2:264: flow collections ([ and {) nest more than 64 deep here"},
+		{"aliases of a long string", aliases.String(), "bomb.yaml:2:1: aliases expand to more bytes than the file has"},
+		{"a long value", "name: x\nnodes: {a: {image: " + strings.Repeat("X", 1<<20) + "}}\n", `nodes.a.image: "XXXX`},
+	} {
+		took, alloc, err := parseCost([]byte(c.data))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) && !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %.200v, want %s", c.name, err, c.want)
+		}
+		if took > time.Second || alloc > 64<<20 {
+			t.Errorf("%s: took %v and %d MB", c.name, took, alloc>>20)
+		}
+		if err != nil && len(err.Error()) > 8192 {
+			t.Errorf("%s: the problems are %d bytes long", c.name, len(err.Error()))
+		}
+	}
+	// A plain scalar or a quoted string may hold brackets.
+	ok := "name: x\nnodes:\n  a:\n    image: netlab/tiny\n    command: [\"echo " + strings.Repeat("[", 100) + "\", 'x" + strings.Repeat("{", 100) + "']\n" +
+		"  b:\n    image: netlab/tiny\n    command: echo " + strings.Repeat("[", 100) + "\n" +
+		"  c: # " + strings.Repeat("[", 100) + "\n    image: netlab/tiny\n"
+	if _, err := Parse([]byte(ok), "ok.yaml"); err != nil {
+		t.Errorf("brackets in values: %v", err)
 	}
 }

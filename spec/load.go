@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -25,11 +24,20 @@ import (
 // is reported at once: the error joins *Problem values, each wrapping
 // ErrInvalid. Other errors (a missing file) do not wrap ErrInvalid.
 func Load(file string) (*Lab, error) {
-	data, err := os.ReadFile(file)
+	data, err := ReadFileSafely(file, int64(MaxFileBytes))
 	if err != nil {
 		return nil, fmt.Errorf("read lab file: %w", err)
 	}
 	return Parse(data, file)
+}
+
+// CheckYAMLInput refuses, from its bytes alone, YAML that is too big or
+// nested too deep for a parser (MaxFileBytes, MaxDepth): for other YAML
+// files that netlab reads, such as containerlab topologies.
+func CheckYAMLInput(data []byte, file string) error {
+	ps := &problems{file: file, pos: positions{value: map[string]pos{}, key: map[string]pos{}}}
+	precheck(data, ps)
+	return ps.err()
 }
 
 // Limits on a lab file. Loading and planning take time and memory in
@@ -48,8 +56,7 @@ var (
 // Parse is Load on bytes; file names the source in problems.
 func Parse(data []byte, file string) (*Lab, error) {
 	ps := &problems{file: file, pos: positions{value: map[string]pos{}, key: map[string]pos{}}}
-	if len(data) > MaxFileBytes {
-		ps.add("", "the file has %d bytes; a lab file may have at most %d (%d MiB): split the lab", len(data), MaxFileBytes, MaxFileBytes>>20)
+	if !precheck(data, ps) {
 		return nil, ps.err()
 	}
 
@@ -81,7 +88,7 @@ func Parse(data []byte, file string) (*Lab, error) {
 	}
 
 	// Stage 2: the schema, on a JSON-like copy that remembers positions.
-	inst, err := instance(&root, ps.pos)
+	inst, err := instance(&root, ps.pos, aliasBudget(len(data)))
 	if err != nil {
 		return nil, yamlSyntax(file, err)
 	}
@@ -106,6 +113,7 @@ func Parse(data []byte, file string) (*Lab, error) {
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
+	lab.pos = ps.pos
 	return lab, nil
 }
 
@@ -115,6 +123,9 @@ func Parse(data []byte, file string) (*Lab, error) {
 // second parser, goccy/go-yaml, finds the token at fault with its column.
 // When it sees no error, yaml.v3's report stands.
 func syntaxError(file string, data []byte, err error) (out error) {
+	if len(data) > MaxSecondOpinionBytes {
+		return yamlSyntax(file, err)
+	}
 	defer func() {
 		if recover() != nil { // the second opinion must never cost the first
 			out = yamlSyntax(file, err)

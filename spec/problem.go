@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrInvalid is wrapped by every problem found in a lab file.
@@ -90,14 +91,45 @@ type problems struct {
 
 func (ps *problems) add(at string, format string, args ...any) {
 	line, col := ps.pos.find(at)
-	ps.list = append(ps.list, &Problem{File: ps.file, Line: line, Col: col, Path: at, Msg: fmt.Sprintf(format, args...)})
+	ps.list = append(ps.list, &Problem{File: ps.file, Line: line, Col: col, Path: clip(at), Msg: fmt.Sprintf(format, clipArgs(args)...)})
 }
 
 // addKey places the problem at the key of the mapping entry at path (for
 // unknown keys), falling back to the entry's value.
 func (ps *problems) addKey(at string, format string, args ...any) {
 	line, col := ps.pos.findKey(at)
-	ps.list = append(ps.list, &Problem{File: ps.file, Line: line, Col: col, Path: at, Msg: fmt.Sprintf(format, args...)})
+	ps.list = append(ps.list, &Problem{File: ps.file, Line: line, Col: col, Path: clip(at), Msg: fmt.Sprintf(format, clipArgs(args)...)})
+}
+
+// maxQuoted is the longest value a problem quotes whole; a longer one (a
+// 900 KB image name, a key of a megabyte) is cut, so that a file's
+// problems stay about as big as the file.
+const maxQuoted = 4096
+
+// clip cuts a string past maxQuoted bytes, at a rune boundary, and says so.
+func clip(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := 256
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
+}
+
+func clipArgs(args []any) []any {
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			args[i] = clip(v)
+		case error:
+			if msg := v.Error(); len(msg) > maxQuoted {
+				args[i] = clip(msg)
+			}
+		}
+	}
+	return args
 }
 
 func (ps *problems) err() error {

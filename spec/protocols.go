@@ -1,10 +1,10 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -94,13 +94,9 @@ var redistributable = []string{"bgp", "connected", "kernel", "ospf", "ospf6", "r
 func (c *checker) protocols(n *Node) {
 	at := path("nodes", n.Name)
 	if n.Config != nil && n.Config.FRR != "" {
-		file := n.Config.FRR
-		if !filepath.IsAbs(file) && c.lab.File != "" {
-			file = filepath.Join(filepath.Dir(c.lab.File), file)
-		}
-		data, err := os.ReadFile(file)
+		data, err := ReadLabFile(c.lab.dir(), n.Config.FRR, MaxConfigBytes)
 		if err != nil {
-			c.ps.add(path(at, "config", "frr"), "cannot read %s: %v", file, unwrapPath(err))
+			c.ps.add(path(at, "config", "frr"), "cannot read %s: %v", n.Config.FRR, unwrapPath(err))
 		} else {
 			n.Config.FRRText = string(data)
 		}
@@ -149,6 +145,9 @@ func (c *checker) protocols(n *Node) {
 }
 
 func unwrapPath(err error) error {
+	if errors.Is(err, ErrOutsideLab) {
+		return fmt.Errorf("%w: a file a lab names by a relative path must be in the lab's directory or below it", ErrOutsideLab)
+	}
 	if pe, ok := err.(*os.PathError); ok {
 		return pe.Err
 	}

@@ -198,6 +198,13 @@ func parsePublish(s string) (PublishSpec, error) {
 		if err != nil {
 			return p, bad
 		}
+		if z := ip.Zone(); z != "" {
+			// The zone names the interface of a link-local address, and
+			// becomes part of the forwarder's file names.
+			if msg := ifNameProblem(z); msg != "" {
+				return p, fmt.Errorf("%q: the zone of the host address: %s", s, msg)
+			}
+		}
 		p.HostIP, host = ip, rest[j+1:]
 	}
 	var err1, err2 error

@@ -24,6 +24,8 @@ type Lab struct {
 
 	// File is the path the lab was loaded from ("" when loaded from bytes).
 	File string `yaml:"-" json:"-"`
+
+	pos positions // where each YAML path stands in the file
 }
 
 // Defaults are node settings that apply where a node gives none. A node's

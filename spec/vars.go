@@ -278,7 +278,7 @@ func (v *vars) readDotEnv() map[string]string {
 		return nil
 	}
 	file := filepath.Join(filepath.Dir(v.file), ".env")
-	data, err := os.ReadFile(file)
+	data, err := ReadLabFile(filepath.Dir(v.file), ".env", MaxDotEnvBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

@@ -55,25 +55,39 @@ func parentPath(at string) (string, bool) {
 // validator takes (map[string]any, []any, string, bool, json.Number, nil),
 // recording the position of every path on the way. Aliases are expanded and
 // merge keys (<<) applied.
-func instance(n *yaml.Node, ps positions) (any, error) {
-	c := &converter{ps: ps}
+func instance(n *yaml.Node, ps positions, byteBudget int) (any, error) {
+	c := &converter{ps: ps, byteBudget: byteBudget}
 	return c.convert(n, "", 0)
 }
 
 // maxAliased bounds the values that alias expansion may add, against
-// "billion laughs" documents. Values written out are bounded by file size.
-const maxAliased = 1 << 16
+// "billion laughs" documents; aliasBudget bounds the bytes of the scalars
+// they add, against a few aliases of a long string (1,500 aliases of a
+// 900 KB string are 1.3 GB for the checks to read and quote). Values
+// written out are bounded by file size.
+const (
+	maxAliased     = 1 << 16
+	minAliasBudget = 1 << 20
+)
+
+// aliasBudget is the bytes that aliases may add to a file of size bytes:
+// as many as the file has, and at least 1 MiB.
+func aliasBudget(size int) int { return max(size, minAliasBudget) }
 
 type converter struct {
 	ps         positions
 	aliasDepth int // > 0 while expanding an alias
 	aliased    int // values added by alias expansion so far
+	byteBudget int // bytes of scalars that alias expansion may still add
 }
 
 func (c *converter) convert(n *yaml.Node, at string, depth int) (any, error) {
 	if c.aliasDepth > 0 {
 		if c.aliased++; c.aliased > maxAliased {
 			return nil, fmt.Errorf("line %d: aliases expand to more than %d values", n.Line, maxAliased)
+		}
+		if c.byteBudget -= len(n.Value) + len(at); c.byteBudget < 0 {
+			return nil, fmt.Errorf("line %d: aliases expand to more bytes than the file has (at least 1 MiB): write the values out, or shorten them", n.Line)
 		}
 	}
 	if depth > 64 {
