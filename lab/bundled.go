@@ -61,7 +61,7 @@ func Convert(path string) (data []byte, notes []convert.Note, ok bool, err error
 	if err != nil {
 		return nil, r.Notes, true, usageError{err}
 	}
-	if _, err := spec.Parse(r.YAML, "converted "+path); err != nil {
+	if _, err := spec.Parse(r.YAML, r.Source); err != nil {
 		return nil, r.Notes, true, fmt.Errorf("the converted lab does not validate (a netlab bug; please report it): %w", err)
 	}
 	return r.YAML, r.Notes, true, nil

@@ -21,6 +21,7 @@ import (
 	"github.com/netlab/netlab/faults"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/trust"
 )
 
 // ErrUsage marks errors that come from what the caller asked (a lab, node
@@ -101,6 +102,7 @@ var rootFor = map[string]string{
 	"check":   "it probes from inside the nodes' network namespaces",
 	"capture": "it opens packet sockets in the lab's network namespaces",
 	"status":  "it reads the nodes' namespaces and the host's interfaces",
+	"trust":   "it writes the host's trust store, " + trust.DefaultStore,
 }
 
 // NeedRoot says in one line that the operation verb (up, down, reset,

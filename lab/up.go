@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/trust"
 )
 
 // UpOptions are the choices of an up.
@@ -23,8 +25,13 @@ type UpOptions struct {
 	// Stage, if set, then runs the setup: commands of the lab's stages up
 	// to and including it, in file order: the lab is where a student
 	// starting that stage finds it.
-	Stage    string
-	Progress Progress
+	Stage string
+	// AllowHost allows, for this run, whatever the lab asks of the host
+	// beyond its own nodes (package trust lists it): a person's consent,
+	// as netlab up --allow-host gives it. Without it such a lab comes up
+	// only when it is bundled, or trusted by its content's hash.
+	AllowHost bool
+	Progress  Progress
 }
 
 // UpResult says what an up did.
@@ -40,6 +47,9 @@ type UpResult struct {
 	// Failed and Skipped count the steps that failed and those skipped
 	// because a step they wait for failed (the error says which).
 	Failed, Skipped int
+	// Host is what the lab asks of the host beyond its own nodes (with a
+	// dry run, whether or not it is allowed).
+	Host []trust.Request `json:"host,omitempty"`
 }
 
 // UpToDate tells whether the up found the lab as its file says.
@@ -60,8 +70,19 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	if err != nil {
 		return nil, err
 	}
+	host := trust.Requests(l)
 	if opts.DryRun {
-		return m.diff(ctx, l, p, opts.Runtime)
+		res, err := m.diff(ctx, l, p, opts.Runtime)
+		if res != nil {
+			res.Host = host
+		}
+		return res, err
+	}
+	if err := allowed(l, host, opts.AllowHost); err != nil {
+		return &UpResult{Lab: l.Name, Host: host}, err
+	}
+	for _, r := range host {
+		opts.Progress.note(l.Name, "allowed: %s", r)
 	}
 	if err := provider.Static(m.self); err != nil {
 		return nil, err
@@ -83,6 +104,14 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	}
 	defer unlock()
 	res, err := m.up(ctx, l, p, bins, opts)
+	if res != nil {
+		res.Host = host
+	}
+	if err == nil && len(host) > 0 {
+		// The watcher's repairs of this run may have what it was allowed,
+		// as long as the file is the same.
+		_, err = trust.Record(l, l.Data, RunTrust(l.Name))
+	}
 	if err != nil || len(stages) == 0 {
 		return res, err
 	}
@@ -289,4 +318,23 @@ func (m *Manager) runtimeOf(ctx context.Context, l *spec.Lab, want string) (prov
 		want = provider.RuntimeDocker
 	}
 	return m.host.Runtime(want)
+}
+
+// RunTrust is where the consent to a running lab's host access is kept for
+// its watcher's repairs: in the lab's run directory, gone with its down.
+func RunTrust(lab string) string {
+	return filepath.Join(provider.RunDir, lab, "trust")
+}
+
+// allowed decides whether the lab may have what it asks of the host: a
+// person allowed it for this run, or it is bundled, or trusted by its
+// content's hash (netlab trust FILE), or it runs already with the same
+// content and was allowed when it came up (the watcher's repairs, start,
+// impair and reset take the file again).
+func allowed(l *spec.Lab, host []trust.Request, allowHost bool) error {
+	err := trust.Allowed(l, l.Data, host, trust.Options{AllowHost: allowHost})
+	if err != nil && trust.Allowed(l, l.Data, host, trust.Options{Store: RunTrust(l.Name)}) == nil {
+		return nil
+	}
+	return err
 }

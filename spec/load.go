@@ -102,7 +102,7 @@ func Parse(data []byte, file string) (*Lab, error) {
 	}
 
 	// Stage 3: typed decode. The schema has vetted the shape already.
-	lab := &Lab{File: file}
+	lab := &Lab{File: file, Data: data}
 	if err := root.Decode(lab); err != nil {
 		return nil, yamlSyntax(file, err)
 	}

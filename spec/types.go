@@ -24,6 +24,10 @@ type Lab struct {
 
 	// File is the path the lab was loaded from ("" when loaded from bytes).
 	File string `yaml:"-" json:"-"`
+	// Data is the YAML the lab was parsed from (for a Kathará or
+	// containerlab lab, the converted file): the bytes a person's consent
+	// to what the lab asks of the host is recorded for (package trust).
+	Data []byte `yaml:"-" json:"-"`
 
 	pos positions // where each YAML path stands in the file
 }

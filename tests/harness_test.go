@@ -154,10 +154,16 @@ func writeLab(t *testing.T, name, body string) string {
 // whether the test passes or fails.
 func up(t *testing.T, body string) *lab {
 	t.Helper()
+	return upWith(t, body)
+}
+
+// upWith is up with more flags for netlab up.
+func upWith(t *testing.T, body string, flags ...string) *lab {
+	t.Helper()
 	l := &lab{t: t, name: labName(t)}
 	l.file = writeLab(t, l.name, body)
 	t.Cleanup(func() { l.down() })
-	if r := netlab(t, "up", l.file); r.code != 0 {
+	if r := netlab(t, append(append([]string{"up"}, flags...), l.file)...); r.code != 0 {
 		t.Fatalf("netlab up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	return l

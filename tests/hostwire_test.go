@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,7 @@ func TestExternalBridge(t *testing.T) {
 	t.Cleanup(func() { exec.Command("ip", "link", "del", br).Run() })
 	ipCmd(t, "addr", "add", "10.79.0.254/24", "dev", br)
 	ipCmd(t, "link", "set", br, "up")
-	l := up(t, `defaults: {image: netlab/tiny}
+	l := upHost(t, "trust", `defaults: {image: netlab/tiny}
 networks:
   office: {external: `+br+`, subnet: 10.79.0.0/24}
 nodes:
@@ -57,7 +58,7 @@ func TestMacvlanNetwork(t *testing.T) {
 	t.Cleanup(func() { exec.Command("ip", "link", "del", parent).Run() })
 	ipCmd(t, "link", "set", parent, "up")
 	ipCmd(t, "link", "set", parent+"p", "up")
-	l := up(t, `defaults: {image: netlab/tiny}
+	l := upHost(t, "allow", `defaults: {image: netlab/tiny}
 networks:
   outside: {macvlan: `+parent+`, subnet: 10.80.0.0/24}
 nodes:
@@ -76,7 +77,7 @@ nodes:
 func TestHostLink(t *testing.T) {
 	ifname := hostIfName("nlhl")
 	before := hostState(t, ifname)
-	l := up(t, `defaults: {image: netlab/tiny}
+	l := upHost(t, "allow", `defaults: {image: netlab/tiny}
 nodes:
   a: {interfaces: {eth0: {address: 10.81.0.2/30}}}
 links:
@@ -92,6 +93,46 @@ links:
 	l.down()
 	if out, _ := exec.Command("ip", "link", "show", ifname).CombinedOutput(); !strings.Contains(string(out), "does not exist") {
 		t.Errorf("down left %s:\n%s", ifname, out)
+	}
+}
+
+// upHost brings up a lab that reaches the host. An up without a person's
+// allowance is refused, names what the lab asks and makes nothing; then
+// the lab comes up with --allow-host (how "allow"), or after netlab trust
+// FILE (how "trust"), whose record is removed at the end.
+func upHost(t *testing.T, how, body string) *lab {
+	t.Helper()
+	l := &lab{t: t, name: labName(t)}
+	l.file = writeLab(t, l.name, body)
+	t.Cleanup(func() { l.down() })
+	r := netlab(t, "up", l.file)
+	if r.code == 0 || !strings.Contains(r.stderr, "reaches past its lab into this machine") || !strings.Contains(r.stderr, "--allow-host") {
+		t.Fatalf("an up without allowance: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if left := leftovers(t, l.name); left != "" {
+		t.Fatalf("a refused up made %s", left)
+	}
+	args := []string{"up", "--allow-host", l.file}
+	if how == "trust" {
+		if r := netlab(t, "trust", l.file); r.code != 0 || !strings.Contains(r.stdout, "trusted "+l.file) {
+			t.Fatalf("netlab trust: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		t.Cleanup(func() { removeTrust(t, l.file) })
+		args = []string{"up", l.file}
+	}
+	if r := netlab(t, args...); r.code != 0 {
+		t.Fatalf("netlab %v: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
+	}
+	return l
+}
+
+// removeTrust removes the host's trust records of file.
+func removeTrust(t *testing.T, file string) {
+	records, _ := filepath.Glob("/var/lib/netlab/trust/*")
+	for _, rec := range records {
+		if data, err := os.ReadFile(rec); err == nil && strings.Contains(string(data), `"file": "`+file+`"`) {
+			os.Remove(rec)
+		}
 	}
 }
 

@@ -121,6 +121,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			schemaCommand(),
 			upCommand(),
 			diffCommand(),
+			trustCommand(),
 			downCommand(),
 			statusCommand(),
 			checkCommand(),

@@ -16,6 +16,7 @@ import (
 	"github.com/netlab/netlab/apply"
 	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/trust"
 )
 
 func upCommand() *cli.Command {
@@ -35,6 +36,7 @@ func upCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "with --dry-run: print the changes as JSON"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "start no watcher: a restarted node stays unwired until the next up"},
 			&cli.StringFlag{Name: "runtime", Usage: "run the nodes with `RUNTIME`, docker or runc, whatever the file says"},
+			&cli.BoolFlag{Name: "allow-host", Usage: "allow, for this run, what the lab asks of the host beyond its nodes (host mounts, capabilities, host networks; netlab diff lists it)"},
 			&cli.StringFlag{Name: "stage", Aliases: []string{"s"}, Usage: "then run the setup of the lab's stages up to `S` (netlab reset --stage also removes what was changed by hand)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -49,7 +51,7 @@ func upCommand() *cli.Command {
 				return usageError("--runtime is docker or runc, not %q", r)
 			}
 			opts := lab.UpOptions{Parallel: c.Int("parallel"), DryRun: c.Bool("dry-run"), NoWatch: c.Bool("no-watch"),
-				Runtime: c.String("runtime"), Stage: c.String("stage")}
+				Runtime: c.String("runtime"), Stage: c.String("stage"), AllowHost: c.Bool("allow-host")}
 			return runUp(c.Context, file, opts, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
 		},
 	}
@@ -91,7 +93,7 @@ func runUp(ctx context.Context, file string, opts lab.UpOptions, asJSON bool, st
 		return err
 	}
 	if opts.DryRun {
-		return printChanges(stdout, l.Name, res.Changes, asJSON)
+		return printChanges(stdout, res, asJSON)
 	}
 	if res.UpToDate() {
 		fmt.Fprintf(stdout, "lab %s is up to date (%d steps checked in %s)\n", l.Name, res.Unchanged, res.Took)
@@ -107,25 +109,66 @@ func runUp(ctx context.Context, file string, opts lab.UpOptions, asJSON bool, st
 	return nil
 }
 
-// printChanges prints a dry run's changes.
-func printChanges(w io.Writer, name string, changes []converge.Change, asJSON bool) error {
+// printChanges prints a dry run's changes, and what the lab asks of the
+// host.
+func printChanges(w io.Writer, res *lab.UpResult, asJSON bool) error {
 	if asJSON {
 		return writeJSON(w, struct {
 			Lab     string            `json:"lab"`
 			Changes []converge.Change `json:"changes"`
-		}{name, append([]converge.Change{}, changes...)})
+			Host    []trust.Request   `json:"host"`
+		}{res.Lab, append([]converge.Change{}, res.Changes...), append([]trust.Request{}, res.Host...)})
 	}
-	if len(changes) == 0 {
-		fmt.Fprintf(w, "lab %s matches its file: up would change nothing\n", name)
+	if len(res.Host) > 0 {
+		fmt.Fprintf(w, "lab %s reaches the host (up needs --allow-host, or netlab trust FILE, unless it is bundled):\n", res.Lab)
+		for _, r := range res.Host {
+			fmt.Fprintf(w, "  %s\n", r)
+		}
+	}
+	if len(res.Changes) == 0 {
+		fmt.Fprintf(w, "lab %s matches its file: up would change nothing\n", res.Lab)
 		return nil
 	}
-	fmt.Fprintf(w, "lab %s: netlab up would\n", name)
+	fmt.Fprintf(w, "lab %s: netlab up would\n", res.Lab)
 	t := tablewriter.NewWriter(w)
 	t.Header("Action", "What", "Name", "Detail")
-	for _, c := range changes {
+	for _, c := range res.Changes {
 		t.Append(string(c.Action), c.What(), c.Name, c.Detail)
 	}
 	return t.Render()
+}
+
+func trustCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "trust",
+		Usage:     "allow a lab file what it asks of the host, until the file changes",
+		ArgsUsage: "FILE",
+		Description: "A lab that reaches past its nodes into this machine (bind mounts outside its folder,\n" +
+			"capabilities beyond NET_ADMIN and NET_RAW, host bridges, macvlans and host links,\n" +
+			"ports published beyond loopback, sysctls outside net.*) comes up only when a person\n" +
+			"allows it: netlab up --allow-host for one run, or netlab trust FILE, which records the\n" +
+			"hash of the file (and of the files it reads) in " + trust.DefaultStore + ". Any edit revokes it.\n" +
+			"Bundled labs are trusted as they are.",
+		Action: func(c *cli.Context) error {
+			file, err := oneFile(c)
+			if err != nil {
+				return err
+			}
+			reqs, digest, err := lab.Trust(file)
+			if err != nil {
+				return err
+			}
+			if len(reqs) == 0 {
+				fmt.Fprintf(c.App.Writer, "%s asks nothing of the host beyond its nodes: netlab up needs no allowance for it\n", file)
+				return nil
+			}
+			fmt.Fprintf(c.App.Writer, "trusted %s (sha256 %s) with what it asks of the host:\n", file, digest[:12])
+			for _, r := range reqs {
+				fmt.Fprintf(c.App.Writer, "  %s\n", r)
+			}
+			return nil
+		},
+	}
 }
 
 // writeJSON writes v as indented JSON.
