@@ -16,6 +16,7 @@ import (
 
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/wire"
 )
 
 // Engine is what faults needs of the container engine.
@@ -77,7 +78,7 @@ func SetLink(ctx context.Context, e Engine, lab, node, iface string, up bool) (L
 	if n.Pid == 0 {
 		return LinkResult{}, fmt.Errorf("node %s is not running: netlab start %s %s", node, lab, node)
 	}
-	ns, err := provider.OpenNS(n.Pid)
+	ns, err := wire.OpenNS(n.Pid)
 	if err != nil {
 		return LinkResult{}, err
 	}

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4/server4"
 	"github.com/vishvananda/netlink"
@@ -24,6 +23,7 @@ import (
 	"github.com/netlab/netlab/dhcp"
 	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/wire"
 )
 
 // A network's DHCP is served by a netlab process on the host, one per
@@ -92,8 +92,8 @@ func EnsureDHCPServer(host *netlink.Handle, lab string, d *planner.DHCPD, node *
 
 // plugged tells whether the host end of the server's veth is on its bridge.
 func plugged(host *netlink.Handle, d *planner.DHCPD) bool {
-	port, err := linkByName(host, d.Port.Name)
-	br, err2 := linkByName(host, d.Bridge)
+	port, err := wire.LinkByName(host, d.Port.Name)
+	br, err2 := wire.LinkByName(host, d.Bridge)
 	return err == nil && err2 == nil && port != nil && br != nil && port.Attrs().MasterIndex == br.Attrs().Index
 }
 
@@ -168,7 +168,7 @@ func ownNamespace(d *planner.DHCPD) (netns.NsHandle, error) {
 	if err != nil {
 		return netns.None(), fmt.Errorf("bridge %s: %w", d.Bridge, err)
 	}
-	if old, _ := linkByName(host, d.Port.Name); old != nil {
+	if old, _ := wire.LinkByName(host, d.Port.Name); old != nil {
 		host.LinkDel(old) // left by a server that stopped, its namespace not yet gone
 	}
 	ns, err := netns.New() // unshare: this thread is now in the new namespace
@@ -179,7 +179,7 @@ func ownNamespace(d *planner.DHCPD) (netns.NsHandle, error) {
 		LinkAttrs:        netlink.LinkAttrs{Name: d.Port.Name, MTU: d.Port.MTU, MasterIndex: br.Attrs().Index},
 		PeerName:         d.Iface,
 		PeerNamespace:    netlink.NsFd(ns),
-		PeerHardwareAddr: mac(d.MAC),
+		PeerHardwareAddr: wire.MAC(d.MAC),
 		PeerMTU:          uint32(d.Port.MTU),
 	}
 	if err := host.LinkAdd(veth); err != nil && !errors.Is(err, syscall.EEXIST) {
@@ -194,35 +194,11 @@ func ownNamespace(d *planner.DHCPD) (netns.NsHandle, error) {
 		ns.Close()
 		return netns.None(), fmt.Errorf("bring %s up: %w", d.Port.Name, err)
 	}
-	inside, err := nsFromFD(ns, "the DHCP server")
+	inside, err := wire.NewNS(ns, "the DHCP server")
 	if err != nil {
 		return netns.None(), err
 	}
-	_, err = EnsureAddrs(inside, &planner.Addr{Iface: d.Iface, Addrs: []netip.Prefix{d.Addr}})
-	inside.h.Close()
+	_, err = wire.EnsureAddrs(inside, &planner.Addr{Iface: d.Iface, Addrs: []netip.Prefix{d.Addr}})
+	inside.Handle().Close()
 	return ns, err
-}
-
-// WaitLease waits until the node's interface holds an IPv4 address, which
-// its DHCP client puts there, at most timeout.
-func WaitLease(ctx context.Context, ns *NS, iface string, timeout time.Duration) (waited bool, err error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		l, err := ns.h.LinkByName(iface)
-		if err != nil {
-			return waited, fmt.Errorf("interface %s: %w", iface, err)
-		}
-		if addrs, _ := ns.h.AddrList(l, netlink.FAMILY_V4); len(addrs) > 0 {
-			return waited, nil
-		}
-		if time.Now().After(deadline) {
-			return waited, fmt.Errorf("%s holds no DHCP lease after %s", iface, timeout)
-		}
-		waited = true
-		select {
-		case <-ctx.Done():
-			return waited, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }

@@ -16,11 +16,10 @@ import (
 	"sync"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
-	"github.com/netlab/netlab/internal/nldump"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/rootfs"
+	"github.com/netlab/netlab/wire"
 )
 
 // Removed counts what Down removed.
@@ -57,27 +56,27 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bo
 			r.Containers++
 		}
 	})
-	links, err := HostLinks(lab)
+	links, err := wire.HostLinks(lab)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	// Ports before bridges, so that no port is left loose in between.
 	sort.Slice(links, func(i, j int) bool { return links[i].Type() != "bridge" && links[j].Type() == "bridge" })
 	for _, l := range links {
-		if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
+		if err := netlink.LinkDel(l); err != nil && !wire.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove %s (%s): %w", l.Attrs().Name, l.Attrs().Alias, err))
 			continue
 		}
 		r.Interfaces++
 	}
-	rules, _ := HostForwardRules(lab)
+	rules, _ := wire.HostForwardRules(lab)
 	for _, lines := range rules {
 		r.FirewallRules += len(lines)
 	}
-	if err := RemoveHostForward(lab); err != nil {
+	if err := wire.RemoveHostForward(lab); err != nil {
 		errs = append(errs, err)
 	}
-	if removed, err := RemoveIsolation(lab); err != nil {
+	if removed, err := wire.RemoveIsolation(lab); err != nil {
 		errs = append(errs, err)
 	} else if removed {
 		r.FirewallRules++
@@ -116,28 +115,6 @@ func imageRoots(list []Container) []string {
 	return roots
 }
 
-func isNotFound(err error) bool {
-	var nf netlink.LinkNotFoundError
-	return errors.As(err, &nf) || strings.Contains(err.Error(), "no such device")
-}
-
-// HostLinks lists the host interfaces (bridges, ports) owned by the lab, or
-// by any lab if lab is "".
-func HostLinks(lab string) ([]netlink.Link, error) {
-	all, err := nldump.Retry(netlink.LinkList)
-	if err != nil {
-		return nil, fmt.Errorf("list host interfaces: %w", err)
-	}
-	var out []netlink.Link
-	for _, l := range all {
-		alias := l.Attrs().Alias
-		if (lab == "" && naming.LabOf(alias) != "") || (lab != "" && naming.OwnedBy(alias, lab)) {
-			out = append(out, l)
-		}
-	}
-	return out, nil
-}
-
 // Labs lists the labs that have anything on this host: containers, host
 // interfaces, an isolation table or a run directory.
 func Labs(ctx context.Context, d Runtime) ([]string, error) {
@@ -149,11 +126,11 @@ func Labs(ctx context.Context, d Runtime) ([]string, error) {
 	for _, c := range list {
 		seen[c.Labels[naming.LabelLab]] = true
 	}
-	links, _ := HostLinks("")
+	links, _ := wire.HostLinks("")
 	for _, l := range links {
 		seen[naming.LabOf(l.Attrs().Alias)] = true
 	}
-	isolated, _ := IsolationTables("")
+	isolated, _ := wire.IsolationTables("")
 	for _, lab := range isolated {
 		seen[lab] = true
 	}
@@ -209,7 +186,7 @@ func Status(ctx context.Context, d Runtime, lab string) ([]NodeState, error) {
 	// entry per node, and a glob per node made status of 1,000 nodes slow.
 	impaired := relayImpairments(lab)
 	hostLinks := map[string]netlink.Link{}
-	links, _ := HostLinks(lab)
+	links, _ := wire.HostLinks(lab)
 	for _, l := range links {
 		hostLinks[l.Attrs().Name] = l
 	}
@@ -252,8 +229,12 @@ func nodeStatus(ctx context.Context, d Runtime, lab string, c Container, impaire
 	if err == nil && n.Pid > 0 {
 		ready, _ := os.ReadFile(filepath.Join(RunDir, lab, c.Node, readyFile))
 		st.Ready = string(ready) == n.NetNS
-		if ns, err := OpenNS(n.Pid); err == nil {
-			st.Interfaces, st.Gateways = readNS(ns)
+		if ns, err := wire.OpenNS(n.Pid); err == nil {
+			var ifs []wire.Iface
+			ifs, st.Gateways = wire.ReadNS(ns)
+			for _, i := range ifs {
+				st.Interfaces = append(st.Interfaces, IfaceState{Name: i.Name, Up: i.Up, Carrier: i.Carrier, MAC: i.MAC, MTU: i.MTU, Addrs: i.Addrs, DHCP: i.DHCP})
+			}
 			ns.Close()
 		}
 	}
@@ -276,39 +257,6 @@ func nodeStatus(ctx context.Context, d Runtime, lab string, c Container, impaire
 	}
 	return st
 }
-
-func readNS(ns *NS) ([]IfaceState, []string) {
-	ifs := []IfaceState{}
-	links, _ := nldump.Retry(ns.h.LinkList)
-	for _, l := range links {
-		a := l.Attrs()
-		if a.Name == "lo" {
-			continue
-		}
-		st := IfaceState{Name: a.Name, Up: a.Flags&1 != 0, Carrier: a.RawFlags&unix.IFF_LOWER_UP != 0, MAC: a.HardwareAddr.String(), MTU: a.MTU, Addrs: []string{}}
-		addrs, _ := ns.h.AddrList(l, netlink.FAMILY_ALL)
-		for _, x := range addrs {
-			if p, ok := prefixOf(x.IPNet); ok && !p.Addr().IsLinkLocalUnicast() {
-				st.Addrs = append(st.Addrs, p.String())
-				if p.Addr().Is4() && x.ValidLft > 0 && uint32(x.ValidLft) != 0xffffffff {
-					st.DHCP = append(st.DHCP, p.String())
-				}
-			}
-		}
-		ifs = append(ifs, st)
-	}
-	sort.Slice(ifs, func(i, j int) bool { return ifs[i].Name < ifs[j].Name })
-	gws := []string{}
-	routes, _ := ns.h.RouteList(nil, netlink.FAMILY_ALL)
-	for _, r := range routes {
-		if (r.Dst == nil || isDefault(r.Dst.String())) && r.Gw != nil {
-			gws = append(gws, r.Gw.String())
-		}
-	}
-	return ifs, gws
-}
-
-func isDefault(s string) bool { return s == "0.0.0.0/0" || s == "::/0" }
 
 // publishedAddr reads "ADDR:PORT/PROTO" back from a forwarder's pid file
 // name (see forwardPidFile).
@@ -365,7 +313,7 @@ func relayImpairments(lab string) map[string]string {
 }
 
 // hostSide checks the host end of a node interface's bridge port, if it
-// has one, among the lab's host interfaces (HostLinks, by name): netlab up
+// has one, among the lab's host interfaces (wire.HostLinks, by name): netlab up
 // repairs what this reports.
 func hostSide(hostLinks map[string]netlink.Link, lab, node, iface string) string {
 	l, ok := hostLinks[naming.Port(lab, node, iface)]

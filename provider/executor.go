@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +10,9 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/wire"
 )
 
 // leaseTimeout is how long up waits for a node's lease from netlab's DHCP
@@ -40,7 +39,7 @@ type Executor struct {
 
 type running struct {
 	Node
-	ns *NS
+	ns *wire.NS
 }
 
 // NewExecutor prepares to run plan with the build of netlab in bins.
@@ -86,7 +85,7 @@ func (e *Executor) node(name string) (*running, error) {
 }
 
 // pair returns the namespaces of a link's two nodes.
-func (e *Executor) pair(a, b string) (*NS, *NS, error) {
+func (e *Executor) pair(a, b string) (*wire.NS, *wire.NS, error) {
 	na, err := e.node(a)
 	if err != nil {
 		return nil, nil, err
@@ -103,9 +102,9 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 	lab := e.plan.Lab
 	switch s.Kind {
 	case planner.KindBridge:
-		return EnsureBridge(e.host, s.Bridge)
+		return wire.EnsureBridge(e.host, s.Bridge)
 	case planner.KindHostFW:
-		return EnsureHostForward(lab, s.Bridge.Network, s.Bridge.Name)
+		return wire.EnsureHostForward(lab, s.Bridge.Network, s.Bridge.Name)
 	case planner.KindCreate:
 		e.mu.Lock()
 		_, ok := e.existing[s.Node]
@@ -137,7 +136,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		changed, err := EnsureLink(e.host, s.Veth, a, b)
+		changed, err := wire.EnsureLink(e.host, s.Veth, a, b)
 		if err != nil {
 			return changed || removed, err
 		}
@@ -148,14 +147,14 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		changed, err := EnsurePort(e.host, s.Veth, n.ns)
+		changed, err := wire.EnsurePort(e.host, s.Veth, n.ns)
 		return withEnd(changed, err, n.ns, s.Veth.B)
 	case planner.KindRelay:
 		a, b, err := e.pair(s.Relay.Ends[0].Node, s.Relay.Ends[1].Node)
 		if err != nil {
 			return false, err
 		}
-		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a, b}, e.bins.Netlab)
+		return EnsureRelay(e.host, lab, s.Relay, [2]*wire.NS{a, b}, e.bins.Netlab)
 	case planner.KindMacvlan, planner.KindHostLink, planner.KindVLANIf:
 		n, err := e.node(s.Node)
 		if err != nil {
@@ -163,16 +162,16 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		}
 		switch s.Kind {
 		case planner.KindMacvlan:
-			changed, err := EnsureMacvlan(e.host, s.Macvlan, n.ns)
+			changed, err := wire.EnsureMacvlan(e.host, s.Macvlan, n.ns)
 			return withEnd(changed, err, n.ns, s.Macvlan.End)
 		case planner.KindVLANIf:
-			changed, err := EnsureVLANIf(n.ns, s.VLANIf)
+			changed, err := wire.EnsureVLANIf(n.ns, s.VLANIf)
 			return withEnd(changed, err, n.ns, s.VLANIf.End)
 		}
-		changed, err := EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
+		changed, err := wire.EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
 		return withEnd(changed, err, n.ns, s.Veth.B)
 	case planner.KindIsolate:
-		return EnsureIsolation(s.Isolate)
+		return wire.EnsureIsolation(s.Isolate)
 	case planner.KindAddr, planner.KindRoute, planner.KindNAT, planner.KindFirewall, planner.KindNDPProxy:
 		n, err := e.node(s.Node)
 		if err != nil {
@@ -180,15 +179,15 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		}
 		switch s.Kind {
 		case planner.KindAddr:
-			return EnsureAddrs(n.ns, s.Addr)
+			return wire.EnsureAddrs(n.ns, s.Addr)
 		case planner.KindRoute:
-			return EnsureRoute(n.ns, s.Route)
+			return wire.EnsureRoute(n.ns, s.Route)
 		case planner.KindFirewall:
-			return EnsureFirewall(n.ns, s.Firewall)
+			return wire.EnsureFirewall(n.ns, s.Firewall)
 		case planner.KindNDPProxy:
-			return EnsureNDPProxy(n.ns, s.NDPProxy)
+			return wire.EnsureNDPProxy(n.ns, s.NDPProxy)
 		default:
-			return EnsureNAT(n.ns, s.NAT)
+			return wire.EnsureNAT(n.ns, s.NAT)
 		}
 	case planner.KindPublish:
 		return EnsureForwarder(lab, s.Node, s.Publish, e.bins.Netlab)
@@ -207,7 +206,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		waited, err := WaitLease(ctx, n.ns, s.Lease.Iface, leaseTimeout)
+		waited, err := wire.WaitLease(ctx, n.ns, s.Lease.Iface, leaseTimeout)
 		if err != nil {
 			return waited, fmt.Errorf("%w: see netlab logs %s %s (its DHCP client) and %s (the server's log)", err, lab, s.Node,
 				filepath.Join(RunDir, lab, "dhcpd-"+s.Lease.Network+".log"))
@@ -245,7 +244,7 @@ func (e *Executor) start(ctx context.Context, s *planner.Step) (bool, error) {
 		}
 		changed = true
 	}
-	ns, err := OpenNS(n.Pid)
+	ns, err := wire.OpenNS(n.Pid)
 	if err != nil {
 		return changed, err
 	}
@@ -301,46 +300,10 @@ func plannedInterfaces(lab, node string) []string {
 
 // withEnd finishes an interface's step: once the interface exists, its
 // MAC and MTU as the file gives them.
-func withEnd(changed bool, err error, ns *NS, end planner.VethEnd) (bool, error) {
+func withEnd(changed bool, err error, ns *wire.NS, end planner.VethEnd) (bool, error) {
 	if err != nil {
 		return changed, err
 	}
-	set, err := ensureEnd(ns, end)
+	set, err := wire.EnsureEnd(ns, end)
 	return changed || set, err
-}
-
-// ensureEnd sets a node interface's MAC and MTU where the file gives them
-// and they differ: a kept node follows an edited file, and up undoes a
-// change made by hand.
-func ensureEnd(ns *NS, e planner.VethEnd) (bool, error) {
-	if e.MAC == "" && e.MTU == 0 {
-		return false, nil
-	}
-	l, err := ns.h.LinkByName(e.Name)
-	if err != nil {
-		return false, fmt.Errorf("%s:%s: %w", e.Node, e.Name, err)
-	}
-	changed := false
-	if e.MTU != 0 && l.Attrs().MTU != e.MTU {
-		if err := ns.h.LinkSetMTU(l, e.MTU); err != nil {
-			return false, fmt.Errorf("set the MTU of %s:%s to %d: %w", e.Node, e.Name, e.MTU, err)
-		}
-		changed = true
-	}
-	if want := mac(e.MAC); want != nil && l.Attrs().HardwareAddr.String() != want.String() {
-		err := ns.h.LinkSetHardwareAddr(l, want)
-		if errors.Is(err, unix.EBUSY) { // a device that takes a new MAC only while down
-			if err = ns.h.LinkSetDown(l); err == nil {
-				err = ns.h.LinkSetHardwareAddr(l, want)
-				if upErr := ns.h.LinkSetUp(l); err == nil {
-					err = upErr
-				}
-			}
-		}
-		if err != nil {
-			return changed, fmt.Errorf("set the MAC of %s:%s to %s: %w", e.Node, e.Name, want, err)
-		}
-		changed = true
-	}
-	return changed, nil
 }

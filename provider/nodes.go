@@ -16,6 +16,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/wire"
 )
 
 // LabNodes reaches the running nodes of one lab, for netlab check: their
@@ -83,13 +84,13 @@ func (l *LabNodes) Exec(ctx context.Context, node, cmd string) ([]byte, int, err
 }
 
 // OpenNS opens the network namespace of the node's container, with a
-// netlink handle in it, for PruneRoutes and PruneAddrs.
-func (l *LabNodes) OpenNS(ctx context.Context, node string) (*NS, error) {
+// netlink handle in it, for wire.PruneRoutes and wire.PruneAddrs.
+func (l *LabNodes) OpenNS(ctx context.Context, node string) (*wire.NS, error) {
 	fd, err := l.NetNS(ctx, node)
 	if err != nil {
 		return nil, err
 	}
-	return nsFromFD(fd, "node "+node)
+	return wire.NewNS(fd, "node "+node)
 }
 
 // Exec runs argv in a running container. With input or a terminal it

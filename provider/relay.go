@@ -17,14 +17,15 @@ import (
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/wire"
 )
 
 // EnsureRelay makes an impaired link: each node end a veth pair into the
 // host, and a relay process between the two host ends. If a pair had to be
 // made again (a node restarted), the relay is restarted on the new ends.
-func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*NS, self string) (changed bool, err error) {
+func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*wire.NS, self string) (changed bool, err error) {
 	for k := 0; k < 2; k++ {
-		c, err := ensureHostVeth(host, r.Host[k], r.Ends[k], ns[k], 0)
+		c, err := wire.EnsureHostVeth(host, r.Host[k], r.Ends[k], ns[k], 0)
 		if err != nil {
 			return changed, err
 		}
@@ -54,7 +55,7 @@ func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*NS, 
 
 // removeRelay takes a link off the relay path, when its impairments were
 // cleared: the relay stops and its host ends go, and with them the node
-// ends, which EnsureLink then makes again as a plain veth pair.
+// ends, which wire.EnsureLink then makes again as a plain veth pair.
 func removeRelay(host *netlink.Handle, lab string, v *planner.Veth) (removed bool, err error) {
 	pidFile := filepath.Join(RunDir, lab, "relay-"+naming.Relay(lab, v.A.Node, v.A.Name)+".pid")
 	if pid, ok := runningPid(pidFile); ok {
@@ -65,7 +66,7 @@ func removeRelay(host *netlink.Handle, lab string, v *planner.Veth) (removed boo
 	}
 	for _, end := range []planner.VethEnd{v.A, v.B} {
 		name := naming.Relay(lab, end.Node, end.Name)
-		l, err := linkByName(host, name)
+		l, err := wire.LinkByName(host, name)
 		if err != nil {
 			return removed, err
 		}

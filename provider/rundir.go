@@ -67,3 +67,14 @@ func removeRunDir(lab string) error {
 	}
 	return os.RemoveAll(dir)
 }
+
+// WriteReady releases a node's command: its init waits until this file
+// holds its Instance: its network namespace and start time.
+func WriteReady(lab, node, netnsID string) error {
+	dir := RunDir + "/" + lab + "/" + node
+	tmp := dir + "/." + readyFile
+	if err := os.WriteFile(tmp, []byte(netnsID), 0o644); err != nil {
+		return fmt.Errorf("write ready file of %s: %w", node, err)
+	}
+	return os.Rename(tmp, dir+"/"+readyFile)
+}

@@ -8,6 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// needRoot skips without root, unless NETLAB_E2E=1 (CI), where it fails.
+func needRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("NETLAB_E2E") == "1" {
+			t.Fatal("needs root")
+		}
+		t.Skip("needs root")
+	}
+}
+
 // withRunDir points RunDir at dir for the test.
 func withRunDir(t *testing.T, dir string) {
 	old := RunDir

@@ -18,9 +18,9 @@ import (
 	"github.com/netlab/netlab/graph"
 	"github.com/netlab/netlab/labs"
 	"github.com/netlab/netlab/planner"
-	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/schema"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/wire"
 )
 
 // loadLab loads a lab file, or a bundled lab by name (netlab labs lists
@@ -244,7 +244,7 @@ func schemaCommand() *cli.Command {
 func buildPlan(lab *spec.Lab) (*planner.Plan, error) {
 	var opts planner.Options
 	if lab.UsesVLANs() && os.Geteuid() == 0 {
-		opts.TaggedVLANs = provider.KernelHasTaggedVLANs()
+		opts.TaggedVLANs = wire.KernelHasTaggedVLANs()
 	}
 	return planner.BuildWith(lab, opts)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/rootfs"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/wire"
 )
 
 // engine checks that netlab runs as root and reaches the Docker engine;
@@ -235,7 +236,7 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer ex.Close()
-	if from, to, err := provider.EnsureInotify(len(lab.Nodes)); err != nil {
+	if from, to, err := wire.EnsureInotify(len(lab.Nodes)); err != nil {
 		fmt.Fprintf(stderr, "lab %s: %v; nodes above the limit wait by polling\n", lab.Name, err)
 	} else if to != 0 {
 		fmt.Fprintf(stderr, "raised fs.inotify.max_user_instances from %d to %d: each node waiting to be wired holds one\n", from, to)

@@ -1,4 +1,4 @@
-package provider
+package wire
 
 import (
 	"bytes"
@@ -86,6 +86,37 @@ func RemoveHostForward(lab string) error {
 		for _, args := range list {
 			if out, err := exec.Command(tool, append([]string{"-w", "-D"}, args...)...).CombinedOutput(); err != nil {
 				return fmt.Errorf("%s: remove rule %s: %v: %s", tool, strings.Join(args, " "), err, bytes.TrimSpace(out))
+			}
+		}
+	}
+	return nil
+}
+
+// RemoveHostForwardRule deletes the host firewall rules with the comment.
+func RemoveHostForwardRule(comment string) error {
+	for _, tool := range firewallTools {
+		if _, err := exec.LookPath(tool); err != nil {
+			continue
+		}
+		list, err := exec.Command(tool, "-w", "-S", "FORWARD").Output()
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(list), "\n") {
+			args := strings.Fields(line)
+			if len(args) < 2 || args[0] != "-A" {
+				continue
+			}
+			for i := range args {
+				args[i] = strings.Trim(args[i], `"`)
+			}
+			for i := 0; i+1 < len(args); i++ {
+				if args[i] == "--comment" && args[i+1] == comment {
+					if out, err := exec.Command(tool, append([]string{"-w", "-D"}, args[1:]...)...).CombinedOutput(); err != nil {
+						return fmt.Errorf("%s: remove rule %s: %v: %s", tool, comment, err, bytes.TrimSpace(out))
+					}
+					break
+				}
 			}
 		}
 	}

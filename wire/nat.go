@@ -1,7 +1,6 @@
-package provider
+package wire
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -74,24 +73,6 @@ func jsonTag(v any) []byte {
 	return []byte("netlab:" + hex.EncodeToString(sum[:8]))
 }
 
-// natCurrent tells whether the namespace's NAT table holds exactly the
-// rules made from n.
-func natCurrent(c *nftables.Conn, table *nftables.Table, n *planner.NAT, tag []byte) bool {
-	post, pre := natRules(n)
-	for name, want := range map[string]int{"postrouting": len(post), "prerouting": len(pre)} {
-		rules, err := c.GetRules(table, &nftables.Chain{Name: name, Table: table})
-		if err != nil || len(rules) != want {
-			return false
-		}
-		for _, r := range rules {
-			if !bytes.Equal(r.UserData, tag) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // EnsureNAT writes the node's NAT table (inet "netlab") in its namespace in
 // one batch, replacing an older one unless it is current. Other tables are
 // left alone.
@@ -103,10 +84,11 @@ func EnsureNAT(ns *NS, n *planner.NAT) (changed bool, err error) {
 	defer c.CloseLasting()
 	table := &nftables.Table{Family: nftables.TableFamilyINet, Name: naming.NATTable}
 	tag := jsonTag(n)
+	postRules, preRules := natRules(n)
 	if tables, err := c.ListTablesOfFamily(nftables.TableFamilyINet); err == nil {
 		for _, t := range tables {
 			if t.Name == table.Name {
-				if natCurrent(c, t, n, tag) {
+				if tableCurrent(c, t, map[string]int{"postrouting": len(postRules), "prerouting": len(preRules)}, tag) {
 					return false, nil
 				}
 				c.DelTable(t)
@@ -118,7 +100,6 @@ func EnsureNAT(ns *NS, n *planner.NAT) (changed bool, err error) {
 		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
 	pre := c.AddChain(&nftables.Chain{Name: "prerouting", Table: table, Type: nftables.ChainTypeNAT,
 		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest})
-	postRules, preRules := natRules(n)
 	for _, e := range postRules {
 		c.AddRule(&nftables.Rule{Table: table, Chain: post, Exprs: e, UserData: tag})
 	}

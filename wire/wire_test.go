@@ -1,4 +1,4 @@
-package provider
+package wire
 
 import (
 	"bytes"
@@ -287,34 +287,5 @@ func TestHostForwardRules(t *testing.T) {
 	}
 	if rules, _ := HostForwardRules(lab); len(rules) != 0 {
 		t.Errorf("left: %v", rules)
-	}
-}
-
-// Pure: status reads the published address and protocol back from the pid
-// file's name; TCP and UDP ports of one number have two files.
-func TestPublishedAddrFromPidFile(t *testing.T) {
-	cases := []struct {
-		p    planner.Publish
-		want string
-	}{
-		{planner.Publish{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: 2201, Proto: "tcp"}, "127.0.0.1:2201/tcp"},
-		{planner.Publish{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: 2201, Proto: "udp"}, "127.0.0.1:2201/udp"},
-		{planner.Publish{HostIP: netip.MustParseAddr("::1"), HostPort: 5353, Proto: "udp"}, "[::1]:5353/udp"},
-		{planner.Publish{HostIP: netip.MustParseAddr("0.0.0.0"), HostPort: 80, Proto: "tcp"}, "0.0.0.0:80/tcp"},
-	}
-	files := map[string]bool{}
-	for _, c := range cases {
-		f := forwardPidFile("lab", "h1", &c.p)
-		files[f] = true
-		if got := publishedAddr(f); got != c.want {
-			t.Errorf("%s: got %s, want %s", f, got, c.want)
-		}
-	}
-	if len(files) != len(cases) {
-		t.Errorf("pid files collide: %v", files)
-	}
-	// A forwarder started by a netlab that knew only TCP is read as TCP.
-	if got := publishedAddr("/run/netlab/lab/publish-h1@127.0.0.1-18080.pid"); got != "127.0.0.1:18080/tcp" {
-		t.Errorf("old pid file: %s", got)
 	}
 }

@@ -1,12 +1,19 @@
-package provider
+// Package wire wires a lab from the host with netlink and nftables: veth
+// pairs, bridges, macvlans and VLAN interfaces, addresses and routes in
+// each node's namespace, the nodes' NAT and filter tables, the lab's
+// isolation table and host firewall rules, and the reading and pruning of
+// what is there. It works on the namespace handles, pids and names it is
+// given, whichever runtime made them.
+package wire
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"syscall"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -27,7 +34,7 @@ func OpenNS(pid int) (*NS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open namespace of pid %d: %w", pid, err)
 	}
-	return nsFromFD(fd, fmt.Sprintf("pid %d", pid))
+	return NewNS(fd, fmt.Sprintf("pid %d", pid))
 }
 
 // OpenNSPath opens a network namespace by path (/var/run/netns/NAME).
@@ -36,10 +43,12 @@ func OpenNSPath(path string) (*NS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open namespace %s: %w", path, err)
 	}
-	return nsFromFD(fd, path)
+	return NewNS(fd, path)
 }
 
-func nsFromFD(fd netns.NsHandle, what string) (*NS, error) {
+// NewNS takes over the namespace handle fd (what names it in errors) and
+// opens a netlink handle in it.
+func NewNS(fd netns.NsHandle, what string) (*NS, error) {
 	h, err := netlink.NewHandleAt(fd)
 	if err != nil {
 		fd.Close()
@@ -63,8 +72,8 @@ func (n *NS) Handle() *netlink.Handle { return n.h }
 // FD is the namespace's file descriptor.
 func (n *NS) FD() int { return int(n.fd) }
 
-// linkByName finds a link; (nil, nil) when there is none.
-func linkByName(h *netlink.Handle, name string) (netlink.Link, error) {
+// LinkByName finds a link; (nil, nil) when there is none.
+func LinkByName(h *netlink.Handle, name string) (netlink.Link, error) {
 	l, err := h.LinkByName(name)
 	var nf netlink.LinkNotFoundError
 	if errors.As(err, &nf) {
@@ -73,7 +82,8 @@ func linkByName(h *netlink.Handle, name string) (netlink.Link, error) {
 	return l, err
 }
 
-func mac(s string) net.HardwareAddr {
+// MAC parses a MAC address the lab file gives; "" is nil: the kernel picks.
+func MAC(s string) net.HardwareAddr {
 	hw, _ := net.ParseMAC(s) // checked by spec; "" gives nil: the kernel picks
 	return hw
 }
@@ -81,7 +91,7 @@ func mac(s string) net.HardwareAddr {
 // EnsureBridge creates a lab bridge on the host (up, STP off, fixed MAC,
 // alias naming its lab and network), or leaves it as it is.
 func EnsureBridge(host *netlink.Handle, b *planner.Bridge) (changed bool, err error) {
-	l, err := linkByName(host, b.Name)
+	l, err := LinkByName(host, b.Name)
 	if err != nil {
 		return false, fmt.Errorf("look up bridge %s: %w", b.Name, err)
 	}
@@ -114,7 +124,7 @@ func EnsureBridge(host *netlink.Handle, b *planner.Bridge) (changed bool, err er
 		}
 		return false, host.LinkSetUp(l)
 	}
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: b.Name, HardwareAddr: mac(b.MAC), MTU: b.MTU}}
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: b.Name, HardwareAddr: MAC(b.MAC), MTU: b.MTU}}
 	if b.VLANFiltering {
 		on := true
 		br.VlanFiltering = &on
@@ -135,11 +145,11 @@ func EnsureBridge(host *netlink.Handle, b *planner.Bridge) (changed bool, err er
 // namespace. A pair whose ends both exist is left alone; a lone end (its
 // peer went with a restarted container) is removed and the pair remade.
 func EnsureLink(host *netlink.Handle, v *planner.Veth, a, b *NS) (changed bool, err error) {
-	la, err := linkByName(a.h, v.A.Name)
+	la, err := LinkByName(a.h, v.A.Name)
 	if err != nil {
 		return false, err
 	}
-	lb, err := linkByName(b.h, v.B.Name)
+	lb, err := LinkByName(b.h, v.B.Name)
 	if err != nil {
 		return false, err
 	}
@@ -157,10 +167,10 @@ func EnsureLink(host *netlink.Handle, v *planner.Veth, a, b *NS) (changed bool, 
 		}
 	}
 	veth := &netlink.Veth{
-		LinkAttrs:        netlink.LinkAttrs{Name: v.A.Name, Namespace: netlink.NsFd(a.fd), MTU: v.A.MTU, HardwareAddr: mac(v.A.MAC)},
+		LinkAttrs:        netlink.LinkAttrs{Name: v.A.Name, Namespace: netlink.NsFd(a.fd), MTU: v.A.MTU, HardwareAddr: MAC(v.A.MAC)},
 		PeerName:         v.B.Name,
 		PeerNamespace:    netlink.NsFd(b.fd),
-		PeerHardwareAddr: mac(v.B.MAC),
+		PeerHardwareAddr: MAC(v.B.MAC),
 		PeerMTU:          uint32(v.B.MTU),
 	}
 	if err := host.LinkAdd(veth); err != nil {
@@ -177,7 +187,7 @@ func EnsurePort(host *netlink.Handle, v *planner.Veth, node *NS) (changed bool, 
 	if err != nil {
 		return false, fmt.Errorf("bridge %s: %w", v.Bridge, err)
 	}
-	changed, err = ensureHostVeth(host, v.A, v.B, node, br.Attrs().Index)
+	changed, err = EnsureHostVeth(host, v.A, v.B, node, br.Attrs().Index)
 	if err != nil || v.VLAN == nil {
 		return changed, err
 	}
@@ -208,15 +218,15 @@ func portVLANs(host *netlink.Handle, v *planner.Veth) error {
 	return nil
 }
 
-// ensureHostVeth makes a veth pair with hostEnd on the host (under master,
+// EnsureHostVeth makes a veth pair with hostEnd on the host (under master,
 // if not 0) and nodeEnd in the node's namespace, unless both ends exist;
 // a lone end is removed first.
-func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node *NS, master int) (changed bool, err error) {
-	lh, err := linkByName(host, hostEnd.Name)
+func EnsureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node *NS, master int) (changed bool, err error) {
+	lh, err := LinkByName(host, hostEnd.Name)
 	if err != nil {
 		return false, err
 	}
-	ln, err := linkByName(node.h, nodeEnd.Name)
+	ln, err := LinkByName(node.h, nodeEnd.Name)
 	if err != nil {
 		return false, err
 	}
@@ -252,7 +262,7 @@ func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 		}
 	}
 	if ln != nil && lh != nil {
-		ln, _ = linkByName(node.h, nodeEnd.Name) // it went with its peer, if it was lh's
+		ln, _ = LinkByName(node.h, nodeEnd.Name) // it went with its peer, if it was lh's
 	}
 	if ln != nil {
 		if err := node.h.LinkDel(ln); err != nil {
@@ -263,7 +273,7 @@ func ensureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 		LinkAttrs:        netlink.LinkAttrs{Name: hostEnd.Name, MTU: hostEnd.MTU, MasterIndex: master},
 		PeerName:         nodeEnd.Name,
 		PeerNamespace:    netlink.NsFd(node.fd),
-		PeerHardwareAddr: mac(nodeEnd.MAC),
+		PeerHardwareAddr: MAC(nodeEnd.MAC),
 		PeerMTU:          uint32(nodeEnd.MTU),
 	}
 	if err := host.LinkAdd(veth); err != nil {
@@ -388,13 +398,62 @@ func EnsureRoute(ns *NS, r *planner.Route) (changed bool, err error) {
 	return true, nil
 }
 
-// WriteReady releases a node's command: its init waits until this file
-// holds its Instance: its network namespace and start time.
-func WriteReady(lab, node, netnsID string) error {
-	dir := RunDir + "/" + lab + "/" + node
-	tmp := dir + "/." + readyFile
-	if err := os.WriteFile(tmp, []byte(netnsID), 0o644); err != nil {
-		return fmt.Errorf("write ready file of %s: %w", node, err)
+// EnsureEnd sets a node interface's MAC and MTU where the file gives them
+// and they differ: a kept node follows an edited file, and up undoes a
+// change made by hand.
+func EnsureEnd(ns *NS, e planner.VethEnd) (bool, error) {
+	if e.MAC == "" && e.MTU == 0 {
+		return false, nil
 	}
-	return os.Rename(tmp, dir+"/"+readyFile)
+	l, err := ns.h.LinkByName(e.Name)
+	if err != nil {
+		return false, fmt.Errorf("%s:%s: %w", e.Node, e.Name, err)
+	}
+	changed := false
+	if e.MTU != 0 && l.Attrs().MTU != e.MTU {
+		if err := ns.h.LinkSetMTU(l, e.MTU); err != nil {
+			return false, fmt.Errorf("set the MTU of %s:%s to %d: %w", e.Node, e.Name, e.MTU, err)
+		}
+		changed = true
+	}
+	if want := MAC(e.MAC); want != nil && l.Attrs().HardwareAddr.String() != want.String() {
+		err := ns.h.LinkSetHardwareAddr(l, want)
+		if errors.Is(err, unix.EBUSY) { // a device that takes a new MAC only while down
+			if err = ns.h.LinkSetDown(l); err == nil {
+				err = ns.h.LinkSetHardwareAddr(l, want)
+				if upErr := ns.h.LinkSetUp(l); err == nil {
+					err = upErr
+				}
+			}
+		}
+		if err != nil {
+			return changed, fmt.Errorf("set the MAC of %s:%s to %s: %w", e.Node, e.Name, want, err)
+		}
+		changed = true
+	}
+	return changed, nil
+}
+
+// WaitLease waits until the node's interface holds an IPv4 address, which
+// its DHCP client puts there, at most timeout.
+func WaitLease(ctx context.Context, ns *NS, iface string, timeout time.Duration) (waited bool, err error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		l, err := ns.h.LinkByName(iface)
+		if err != nil {
+			return waited, fmt.Errorf("interface %s: %w", iface, err)
+		}
+		if addrs, _ := ns.h.AddrList(l, netlink.FAMILY_V4); len(addrs) > 0 {
+			return waited, nil
+		}
+		if time.Now().After(deadline) {
+			return waited, fmt.Errorf("%s holds no DHCP lease after %s", iface, timeout)
+		}
+		waited = true
+		select {
+		case <-ctx.Done():
+			return waited, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -1,13 +1,17 @@
-package provider
+package wire
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"github.com/netlab/netlab/internal/nldump"
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 )
 
@@ -16,7 +20,7 @@ import (
 // that name is there. It goes with the node's namespace: down has nothing
 // to remove on the host.
 func EnsureMacvlan(host *netlink.Handle, m *planner.Macvlan, node *NS) (changed bool, err error) {
-	l, err := linkByName(node.h, m.End.Name)
+	l, err := LinkByName(node.h, m.End.Name)
 	if err != nil {
 		return false, err
 	}
@@ -28,7 +32,7 @@ func EnsureMacvlan(host *netlink.Handle, m *planner.Macvlan, node *NS) (changed 
 			return false, fmt.Errorf("remove stale %s:%s: %w", m.End.Node, m.End.Name, err)
 		}
 	}
-	parent, err := linkByName(host, m.Parent)
+	parent, err := LinkByName(host, m.Parent)
 	if err != nil {
 		return false, err
 	}
@@ -37,7 +41,7 @@ func EnsureMacvlan(host *netlink.Handle, m *planner.Macvlan, node *NS) (changed 
 	}
 	mv := &netlink.Macvlan{
 		LinkAttrs: netlink.LinkAttrs{Name: m.End.Name, ParentIndex: parent.Attrs().Index, MTU: m.End.MTU,
-			HardwareAddr: mac(m.End.MAC), Namespace: netlink.NsFd(node.fd)},
+			HardwareAddr: MAC(m.End.MAC), Namespace: netlink.NsFd(node.fd)},
 		Mode: netlink.MACVLAN_MODE_BRIDGE,
 	}
 	if err := host.LinkAdd(mv); err != nil {
@@ -51,7 +55,7 @@ func EnsureMacvlan(host *netlink.Handle, m *planner.Macvlan, node *NS) (changed 
 // addresses. A host interface of that name that netlab did not make is an
 // error, never removed.
 func EnsureHostLink(host *netlink.Handle, v *planner.Veth, addrs []netip.Prefix, node *NS) (changed bool, err error) {
-	changed, err = ensureHostVeth(host, v.A, v.B, node, 0)
+	changed, err = EnsureHostVeth(host, v.A, v.B, node, 0)
 	if err != nil {
 		return changed, err
 	}
@@ -62,7 +66,7 @@ func EnsureHostLink(host *netlink.Handle, v *planner.Veth, addrs []netip.Prefix,
 // EnsureVLANIf makes an 802.1Q sub-interface of a node interface in the
 // node's namespace, unless one of that name is there.
 func EnsureVLANIf(node *NS, v *planner.VLANIf) (changed bool, err error) {
-	l, err := linkByName(node.h, v.End.Name)
+	l, err := LinkByName(node.h, v.End.Name)
 	if err != nil {
 		return false, err
 	}
@@ -79,7 +83,7 @@ func EnsureVLANIf(node *NS, v *planner.VLANIf) (changed bool, err error) {
 		return false, fmt.Errorf("%s:%s, parent of %s: %w", v.End.Node, v.Parent, v.End.Name, err)
 	}
 	vl := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: v.End.Name, ParentIndex: parent.Attrs().Index,
-		HardwareAddr: mac(v.End.MAC), MTU: v.End.MTU}, VlanId: v.VID}
+		HardwareAddr: MAC(v.End.MAC), MTU: v.End.MTU}, VlanId: v.VID}
 	if err := node.h.LinkAdd(vl); err != nil {
 		return false, fmt.Errorf("create %s:%s (VLAN %d on %s): %w", v.End.Node, v.End.Name, v.VID, v.Parent, err)
 	}
@@ -150,4 +154,50 @@ func EnsureNDPProxy(ns *NS, p *planner.NDPProxy) (changed bool, err error) {
 		changed = true
 	}
 	return changed, nil
+}
+
+// RemoveNodeLinks deletes the node's host interfaces (bridge ports, relay
+// ends) that outlived its container.
+func RemoveNodeLinks(lab, node string, links []netlink.Link) error {
+	for _, l := range links {
+		alias := l.Attrs().Alias
+		if !strings.HasPrefix(alias, naming.AliasPrefix+lab+":port:"+node+":") && !strings.HasPrefix(alias, naming.AliasPrefix+lab+":relay:"+node+":") {
+			continue
+		}
+		if err := netlink.LinkDel(l); err != nil && !IsNotFound(err) {
+			return fmt.Errorf("remove %s (%s): %w", l.Attrs().Name, alias, err)
+		}
+	}
+	return nil
+}
+
+// IsNotFound tells whether a netlink error says that the link is gone.
+func IsNotFound(err error) bool {
+	var nf netlink.LinkNotFoundError
+	return errors.As(err, &nf) || strings.Contains(err.Error(), "no such device")
+}
+
+// HostLinks lists the host interfaces (bridges, ports) owned by the lab, or
+// by any lab if lab is "".
+func HostLinks(lab string) ([]netlink.Link, error) {
+	all, err := nldump.Retry(netlink.LinkList)
+	if err != nil {
+		return nil, fmt.Errorf("list host interfaces: %w", err)
+	}
+	var out []netlink.Link
+	for _, l := range all {
+		alias := l.Attrs().Alias
+		if (lab == "" && naming.LabOf(alias) != "") || (lab != "" && naming.OwnedBy(alias, lab)) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// RemoveHostLink deletes a host interface; gone is success.
+func RemoveHostLink(l netlink.Link) error {
+	if err := netlink.LinkDel(l); err != nil && !IsNotFound(err) {
+		return err
+	}
+	return nil
 }
