@@ -26,21 +26,20 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/term"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
-	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/wire"
 )
 
 // Engine is what a capture needs of the container engine: a lab's
 // containers and a container's process.
 type Engine interface {
-	List(ctx context.Context, lab string) ([]provider.Container, error)
-	Inspect(ctx context.Context, id string) (provider.Node, error)
+	List(ctx context.Context, lab string) ([]engine.Container, error)
+	Inspect(ctx context.Context, id string) (engine.Node, error)
 }
 
-var _ Engine = (*provider.Docker)(nil)
-var _ Engine = (*provider.Host)(nil)
+var _ Engine = (*engine.Host)(nil)
 
 // Options say what to capture and where the frames go.
 type Options struct {

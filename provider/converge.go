@@ -7,36 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/vishvananda/netlink"
 
 	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/wire"
 )
 
-// Existing lists every container on the host, of any lab or none, with
-// its name and labels: what up checks its container names against.
-func (d *Docker) Existing(ctx context.Context) ([]converge.Existing, error) {
-	list, err := d.c.ContainerList(ctx, container.ListOptions{All: true})
-	if err != nil {
-		return nil, fmt.Errorf("list containers: %w", err)
-	}
-	var out []converge.Existing
-	for _, c := range list {
-		for _, name := range c.Names {
-			out = append(out, converge.Existing{Name: strings.TrimPrefix(name, "/"), Labels: c.Labels})
-		}
-	}
-	return out, nil
-}
-
 // Observe reads what runs of the lab: its containers (with their recorded
 // configuration and, when they run, their interfaces and addresses), its
 // host interfaces and its helper processes' pid files.
-func Observe(ctx context.Context, d Runtime, lab string) (converge.Observed, error) {
+func Observe(ctx context.Context, d engine.Runtime, lab string) (converge.Observed, error) {
 	o := converge.Observed{Nodes: map[string]converge.Node{}}
 	list, err := d.List(ctx, lab)
 	if err != nil {
@@ -44,7 +27,7 @@ func Observe(ctx context.Context, d Runtime, lab string) (converge.Observed, err
 	}
 	for _, c := range list {
 		n := converge.Node{Container: c.Name, Image: c.Image, Running: c.State == "running", Config: converge.ParseConfig(c.Labels[naming.LabelConfig]),
-			InitGone: initGone(c.Labels)}
+			InitGone: engine.InitGone(c.Labels)}
 		if n.Running {
 			info, err := d.Inspect(ctx, c.ID)
 			if err != nil {
@@ -65,7 +48,7 @@ func Observe(ctx context.Context, d Runtime, lab string) (converge.Observed, err
 	for _, l := range links {
 		o.HostLinks = append(o.HostLinks, converge.HostLink{Name: l.Attrs().Name, Alias: l.Attrs().Alias, Bridge: l.Type() == "bridge"})
 	}
-	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "*.pid"))
+	files, _ := filepath.Glob(filepath.Join(engine.RunDir, lab, "*.pid"))
 	for _, f := range files {
 		if filepath.Base(f) == naming.WatcherPid {
 			continue // the lab's watcher is no step of the plan
@@ -80,7 +63,7 @@ func Observe(ctx context.Context, d Runtime, lab string) (converge.Observed, err
 // nodes removed or to be made again (their namespaces, and with them
 // their veths, go too), addresses, host interfaces, and bridges with
 // their host firewall rules. It returns the changes it carried out.
-func Remove(ctx context.Context, d Runtime, lab string, changes []converge.Change) ([]converge.Change, error) {
+func Remove(ctx context.Context, d engine.Runtime, lab string, changes []converge.Change) ([]converge.Change, error) {
 	var done []converge.Change
 	var errs []error
 	list, err := d.List(ctx, lab)
@@ -112,7 +95,7 @@ func Remove(ctx context.Context, d Runtime, lab string, changes []converge.Chang
 		var err error
 		switch c.Object {
 		case converge.ObjHelper:
-			f := filepath.Join(RunDir, lab, c.Name)
+			f := filepath.Join(engine.RunDir, lab, c.Name)
 			if pid, ok := runningPid(f); ok {
 				err = stopPid(pid, f)
 			}
@@ -127,7 +110,7 @@ func Remove(ctx context.Context, d Runtime, lab string, changes []converge.Chang
 				err = wire.RemoveNodeLinks(lab, c.Node, links)
 			}
 			if err == nil && c.Action == converge.Remove {
-				err = os.RemoveAll(filepath.Join(RunDir, lab, c.Node))
+				err = os.RemoveAll(filepath.Join(engine.RunDir, lab, c.Node))
 			}
 		case converge.ObjAddress, converge.ObjInterface, converge.ObjRoute:
 			err = removeInNode(ctx, d, ids[c.Node], c)
@@ -152,7 +135,7 @@ func Remove(ctx context.Context, d Runtime, lab string, changes []converge.Chang
 
 // runningNS opens the network namespace of a node's container; nil (and
 // no error) when there is none or it does not run: nothing to remove then.
-func runningNS(ctx context.Context, d Runtime, id string) (*wire.NS, error) {
+func runningNS(ctx context.Context, d engine.Runtime, id string) (*wire.NS, error) {
 	if id == "" {
 		return nil, nil
 	}
@@ -165,7 +148,7 @@ func runningNS(ctx context.Context, d Runtime, id string) (*wire.NS, error) {
 
 // removeInNode deletes an address, an interface or a route (as
 // converge.Diff names them) from a node, if it runs.
-func removeInNode(ctx context.Context, d Runtime, id string, c converge.Change) error {
+func removeInNode(ctx context.Context, d engine.Runtime, id string, c converge.Change) error {
 	ns, err := runningNS(ctx, d, id)
 	if ns == nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/netlab/netlab/dhcp"
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/wire"
@@ -51,7 +52,7 @@ type dhcpdConfig struct {
 
 // dhcpdFiles are the server's pid, configuration and lease files.
 func dhcpdFiles(lab string, d *planner.DHCPD) (pidFile, confFile, leaseFile string) {
-	pidFile = filepath.Join(RunDir, lab, d.PidName)
+	pidFile = filepath.Join(engine.RunDir, lab, d.PidName)
 	base := strings.TrimSuffix(pidFile, ".pid")
 	return pidFile, base + ".json", base + ".leases"
 }
@@ -60,7 +61,7 @@ func dhcpdFiles(lab string, d *planner.DHCPD) (pidFile, confFile, leaseFile stri
 // the same configuration (for a server node: in its current namespace)
 // and, in its own namespace, is still plugged into the bridge. node is the
 // server node (nil for netlab's own namespace).
-func EnsureDHCPServer(host *netlink.Handle, lab string, d *planner.DHCPD, node *Node, self string) (changed bool, err error) {
+func EnsureDHCPServer(host *netlink.Handle, lab string, d *planner.DHCPD, node *engine.Node, self string) (changed bool, err error) {
 	pidFile, confFile, leaseFile := dhcpdFiles(lab, d)
 	cfg := dhcpdConfig{DHCPD: *d, PidFile: pidFile, LeaseFile: leaseFile}
 	if node != nil {

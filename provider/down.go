@@ -17,6 +17,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/rootfs"
 	"github.com/netlab/netlab/wire"
@@ -34,7 +35,7 @@ type Removed struct {
 // unless keepCache, also the image roots its runc nodes were made on that
 // no other node's root uses (the rootfs cache: the next up unpacks them
 // again). What is already gone counts as done.
-func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bool) (Removed, error) {
+func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepCache bool) (Removed, error) {
 	var r Removed
 	var errs []error
 	if err := StopHelpers(lab); err != nil {
@@ -81,7 +82,7 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bo
 	} else if removed {
 		r.FirewallRules++
 	}
-	if err := removeRunDir(lab); err != nil {
+	if err := engine.RemoveRunDir(lab); err != nil {
 		errs = append(errs, err)
 	}
 	if !keepCache && len(roots) > 0 {
@@ -98,13 +99,13 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bo
 	}
 	// Last, so that an up that comes while down works waits: it takes a
 	// lock file of its own once this one is gone.
-	os.Remove(filepath.Join(RunDir, "."+lab+".lock"))
+	os.Remove(filepath.Join(engine.RunDir, "."+lab+".lock"))
 	return r, errors.Join(errs...)
 }
 
 // imageRoots lists the cache entries the runc nodes in list were made on
 // (their ImageRoot), each once.
-func imageRoots(list []Container) []string {
+func imageRoots(list []engine.Container) []string {
 	var roots []string
 	for _, c := range list {
 		root := c.ImageRoot
@@ -117,7 +118,7 @@ func imageRoots(list []Container) []string {
 
 // Labs lists the labs that have anything on this host: containers, host
 // interfaces, an isolation table or a run directory.
-func Labs(ctx context.Context, d Runtime) ([]string, error) {
+func Labs(ctx context.Context, d engine.Runtime) ([]string, error) {
 	seen := map[string]bool{}
 	list, err := d.List(ctx, "")
 	if err != nil {
@@ -134,7 +135,7 @@ func Labs(ctx context.Context, d Runtime) ([]string, error) {
 	for _, lab := range isolated {
 		seen[lab] = true
 	}
-	dirs, _ := os.ReadDir(RunDir)
+	dirs, _ := os.ReadDir(engine.RunDir)
 	for _, e := range dirs {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") { // .runc: runc's state
 			seen[e.Name()] = true
@@ -177,7 +178,7 @@ type NodeState struct {
 }
 
 // Status reads the state of every node of the lab.
-func Status(ctx context.Context, d Runtime, lab string) ([]NodeState, error) {
+func Status(ctx context.Context, d engine.Runtime, lab string) ([]NodeState, error) {
 	list, err := d.List(ctx, lab)
 	if err != nil {
 		return nil, err
@@ -191,7 +192,7 @@ func Status(ctx context.Context, d Runtime, lab string) ([]NodeState, error) {
 		hostLinks[l.Attrs().Name] = l
 	}
 	published := map[string][]string{} // node -> its forwarders' pid files
-	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "publish-*@*.pid"))
+	files, _ := filepath.Glob(filepath.Join(engine.RunDir, lab, "publish-*@*.pid"))
 	for _, f := range files {
 		node, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), "publish-"), "@")
 		published[node] = append(published[node], f)
@@ -223,11 +224,11 @@ func inParallel(n, parallel int, f func(i int)) {
 }
 
 // nodeStatus reads one node's state for Status.
-func nodeStatus(ctx context.Context, d Runtime, lab string, c Container, impaired map[string]string, hostLinks map[string]netlink.Link, published []string) NodeState {
+func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Container, impaired map[string]string, hostLinks map[string]netlink.Link, published []string) NodeState {
 	st := NodeState{Node: c.Node, Container: c.Name, Runtime: c.Runtime, State: c.State, Interfaces: []IfaceState{}, Gateways: []string{}, Published: []string{}}
 	n, err := d.Inspect(ctx, c.ID)
 	if err == nil && n.Pid > 0 {
-		ready, _ := os.ReadFile(filepath.Join(RunDir, lab, c.Node, readyFile))
+		ready, _ := os.ReadFile(filepath.Join(engine.RunDir, lab, c.Node, engine.ReadyFile))
 		st.Ready = string(ready) == n.NetNS
 		if ns, err := wire.OpenNS(n.Pid); err == nil {
 			var ifs []wire.Iface
@@ -280,7 +281,7 @@ func publishedAddr(pidFile string) string {
 // names of its host ends: "delay 40ms, jitter 5ms, loss 1%, rate 1250000 B/s".
 func relayImpairments(lab string) map[string]string {
 	out := map[string]string{}
-	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "relay-*.pid"))
+	files, _ := filepath.Glob(filepath.Join(engine.RunDir, lab, "relay-*.pid"))
 	for _, f := range files {
 		pid, ok := runningPid(f)
 		if !ok {

@@ -1,3 +1,9 @@
+// Package provider carries out a lab's life on this host by calling the
+// packages that do each part: engine (the nodes' runtimes), wire (netlink
+// and nftables) and hostproc (the helper processes). It holds what ties
+// them together for now: the step executor that carries out a plan,
+// Observe and Remove for up's convergence, Down, Status, and the lab's
+// watcher.
 package provider
 
 import (
@@ -11,6 +17,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/wire"
 )
@@ -24,39 +31,39 @@ const leaseTimeout = 30 * time.Second
 // anything, so that running a plan again repairs a lab and changes nothing
 // on one that is whole.
 type Executor struct {
-	rt   Runtime // the lab's runtime
+	rt   engine.Runtime // the lab's runtime
 	plan *planner.Plan
-	bins Installed // netlab for the helpers, netlab-init for the nodes
+	bins engine.Installed // netlab for the helpers, netlab-init for the nodes
 	host *netlink.Handle
 
 	ifaces map[string][]planner.VethEnd // node -> the interfaces the plan puts in it
 
 	mu       sync.Mutex
-	existing map[string]Container // node -> container found before the run
-	nodes    map[string]*running  // node -> started container
-	started  map[string]bool      // nodes whose process this run started
+	existing map[string]engine.Container // node -> container found before the run
+	nodes    map[string]*running         // node -> started container
+	started  map[string]bool             // nodes whose process this run started
 }
 
 type running struct {
-	Node
+	engine.Node
 	ns *wire.NS
 }
 
 // NewExecutor prepares to run plan with the build of netlab in bins.
-func NewExecutor(ctx context.Context, d Runtime, plan *planner.Plan, bins Installed) (*Executor, error) {
+func NewExecutor(ctx context.Context, d engine.Runtime, plan *planner.Plan, bins engine.Installed) (*Executor, error) {
 	host, err := netlink.NewHandle()
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
 	list, err := d.List(ctx, plan.Lab)
 	if err == nil {
-		err = makeRunDir(plan.Lab)
+		err = engine.MakeRunDir(plan.Lab)
 	}
 	if err != nil {
 		host.Close()
 		return nil, err
 	}
-	e := &Executor{rt: d, plan: plan, bins: bins, host: host, existing: map[string]Container{}, nodes: map[string]*running{}, started: map[string]bool{},
+	e := &Executor{rt: d, plan: plan, bins: bins, host: host, existing: map[string]engine.Container{}, nodes: map[string]*running{}, started: map[string]bool{},
 		ifaces: plan.Interfaces()}
 	for _, c := range list {
 		e.existing[c.Node] = c
@@ -117,7 +124,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return false, err
 		}
 		e.mu.Lock()
-		e.existing[s.Node] = Container{ID: id, Name: s.Container.Name, Node: s.Node}
+		e.existing[s.Node] = engine.Container{ID: id, Name: s.Container.Name, Node: s.Node}
 		e.mu.Unlock()
 		return true, nil
 	case planner.KindStart:
@@ -192,7 +199,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 	case planner.KindPublish:
 		return EnsureForwarder(lab, s.Node, s.Publish, e.bins.Netlab)
 	case planner.KindDHCPD:
-		var node *Node
+		var node *engine.Node
 		if s.DHCPD.Node != "" {
 			n, err := e.node(s.DHCPD.Node)
 			if err != nil {
@@ -209,7 +216,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		waited, err := wire.WaitLease(ctx, n.ns, s.Lease.Iface, leaseTimeout)
 		if err != nil {
 			return waited, fmt.Errorf("%w: see netlab logs %s %s (its DHCP client) and %s (the server's log)", err, lab, s.Node,
-				filepath.Join(RunDir, lab, "dhcpd-"+s.Lease.Network+".log"))
+				filepath.Join(engine.RunDir, lab, "dhcpd-"+s.Lease.Network+".log"))
 		}
 		return waited, nil
 	case planner.KindReady:
@@ -220,11 +227,11 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err := writeInterfaces(lab, s.Node, e.ifaces[s.Node]); err != nil {
 			return false, err
 		}
-		file := filepath.Join(RunDir, lab, s.Node, readyFile)
+		file := filepath.Join(engine.RunDir, lab, s.Node, engine.ReadyFile)
 		if old, err := os.ReadFile(file); err == nil && string(old) == n.NetNS {
 			return false, nil
 		}
-		return true, WriteReady(lab, s.Node, n.NetNS)
+		return true, engine.WriteReady(lab, s.Node, n.NetNS)
 	}
 	return false, fmt.Errorf("step %s: unknown kind %q", s.ID, s.Kind)
 }
@@ -274,7 +281,7 @@ func (e *Executor) Started(node string) bool {
 const interfacesFile = "interfaces"
 
 func writeInterfaces(lab, node string, ends []planner.VethEnd) error {
-	file := filepath.Join(RunDir, lab, node, interfacesFile)
+	file := filepath.Join(engine.RunDir, lab, node, interfacesFile)
 	names := make([]string, len(ends))
 	for i, e := range ends {
 		names[i] = e.Name
@@ -291,7 +298,7 @@ func writeInterfaces(lab, node string, ends []planner.VethEnd) error {
 
 // plannedInterfaces reads what writeInterfaces recorded.
 func plannedInterfaces(lab, node string) []string {
-	b, err := os.ReadFile(filepath.Join(RunDir, lab, node, interfacesFile))
+	b, err := os.ReadFile(filepath.Join(engine.RunDir, lab, node, interfacesFile))
 	if err != nil || len(b) == 0 {
 		return nil
 	}

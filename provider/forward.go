@@ -22,6 +22,7 @@ import (
 
 	"github.com/vishvananda/netns"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 )
@@ -53,7 +54,7 @@ const udpIdle = 60 * time.Second
 
 // forwardPidFile is the pid file of the forwarder of node's published port.
 func forwardPidFile(lab, node string, p *planner.Publish) string {
-	return filepath.Join(RunDir, lab, naming.PublishPidName(node, p.HostIP.String(), p.HostPort, p.Proto))
+	return filepath.Join(engine.RunDir, lab, naming.PublishPidName(node, p.HostIP.String(), p.HostPort, p.Proto))
 }
 
 // forwardArgs is the forwarder's command line after the program name.
@@ -169,7 +170,7 @@ func processAlive(pid int) bool {
 
 // StopHelpers stops every helper process of the lab: forwarders, relays.
 func StopHelpers(lab string) error {
-	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "*.pid"))
+	files, _ := filepath.Glob(filepath.Join(engine.RunDir, lab, "*.pid"))
 	for _, f := range files {
 		if pid, ok := runningPid(f); ok {
 			if err := stopPid(pid, f); err != nil {
@@ -203,20 +204,20 @@ func Forward(ctx context.Context, f Forwarding, pidFile string) error {
 		return fmt.Errorf("no address to dial in %s", f.Container)
 	}
 	var ln io.Closer
-	var serve func(Runtime) error
+	var serve func(engine.Runtime) error
 	switch f.Proto {
 	case "tcp":
 		l, err := net.Listen("tcp", f.Listen)
 		if err != nil {
 			return err
 		}
-		ln, serve = l, func(d Runtime) error { return forwardTCP(ctx, l, d, f) }
+		ln, serve = l, func(d engine.Runtime) error { return forwardTCP(ctx, l, d, f) }
 	case "udp":
 		l, err := net.ListenPacket("udp", f.Listen)
 		if err != nil {
 			return err
 		}
-		ln, serve = l, func(d Runtime) error { return forwardUDP(ctx, l.(*net.UDPConn), d, f) }
+		ln, serve = l, func(d engine.Runtime) error { return forwardUDP(ctx, l.(*net.UDPConn), d, f) }
 	default:
 		return fmt.Errorf("cannot forward protocol %q: tcp or udp", f.Proto)
 	}
@@ -238,7 +239,7 @@ func Forward(ctx context.Context, f Forwarding, pidFile string) error {
 }
 
 // nodePid finds the process of the node's running container.
-func nodePid(ctx context.Context, d Runtime, container string) (int, error) {
+func nodePid(ctx context.Context, d engine.Runtime, container string) (int, error) {
 	n, err := d.Inspect(ctx, container)
 	if err != nil || n.Pid == 0 {
 		return 0, fmt.Errorf("container %s is not running", container)
@@ -246,7 +247,7 @@ func nodePid(ctx context.Context, d Runtime, container string) (int, error) {
 	return n.Pid, nil
 }
 
-func forwardTCP(ctx context.Context, ln net.Listener, d Runtime, f Forwarding) error {
+func forwardTCP(ctx context.Context, ln net.Listener, d engine.Runtime, f Forwarding) error {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -323,7 +324,7 @@ func inNetNS(pid int, fn func() error) error {
 
 // forwardUDP relays datagrams between host clients and the node, one
 // session per client address.
-func forwardUDP(ctx context.Context, ln *net.UDPConn, d Runtime, f Forwarding) error {
+func forwardUDP(ctx context.Context, ln *net.UDPConn, d engine.Runtime, f Forwarding) error {
 	var mu sync.Mutex
 	sessions := map[netip.AddrPort]chan []byte{}
 	buf := make([]byte, 65535)
@@ -357,7 +358,7 @@ func forwardUDP(ctx context.Context, ln *net.UDPConn, d Runtime, f Forwarding) e
 // node's replies back, until it is idle for udpIdle or ctx ends. It sends to
 // the first of f.Dial; when the node refuses (port unreachable), it sends the
 // last datagram again to the next address.
-func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, in <-chan []byte, d Runtime, f Forwarding) {
+func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, in <-chan []byte, d engine.Runtime, f Forwarding) {
 	pid, err := nodePid(ctx, d, f.Container)
 	if err != nil {
 		log.Printf("%s/udp: %v", client, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/wire"
@@ -16,7 +17,7 @@ import (
 // it removed, as "node a: NAT table". Nodes for which fresh is true are
 // not looked at: their namespaces are new (up started them), so they hold
 // no table of before.
-func PruneTables(ctx context.Context, d Runtime, p *planner.Plan, fresh func(node string) bool) ([]string, error) {
+func PruneTables(ctx context.Context, d engine.Runtime, p *planner.Plan, fresh func(node string) bool) ([]string, error) {
 	var removed []string
 	if p.Step("isolate") == nil {
 		if ok, err := wire.RemoveIsolation(p.Lab); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/spec"
@@ -33,7 +34,7 @@ func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*wire
 		// The host ends carry frames only: no addresses, no IPv6 chatter.
 		os.WriteFile("/proc/sys/net/ipv6/conf/"+r.Host[k].Name+"/disable_ipv6", []byte("1"), 0o644)
 	}
-	pidFile := filepath.Join(RunDir, lab, r.PidName)
+	pidFile := filepath.Join(engine.RunDir, lab, r.PidName)
 	im := r.Spec
 	args := []string{"_relay", "--a", r.Host[0].Name, "--b", r.Host[1].Name,
 		"--delay", im.Delay.String(), "--jitter", im.Jitter.String(),
@@ -57,7 +58,7 @@ func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*wire
 // cleared: the relay stops and its host ends go, and with them the node
 // ends, which wire.EnsureLink then makes again as a plain veth pair.
 func removeRelay(host *netlink.Handle, lab string, v *planner.Veth) (removed bool, err error) {
-	pidFile := filepath.Join(RunDir, lab, "relay-"+naming.Relay(lab, v.A.Node, v.A.Name)+".pid")
+	pidFile := filepath.Join(engine.RunDir, lab, "relay-"+naming.Relay(lab, v.A.Node, v.A.Name)+".pid")
 	if pid, ok := runningPid(pidFile); ok {
 		unix.Kill(pid, unix.SIGTERM)
 		waitGone(pid)

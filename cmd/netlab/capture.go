@@ -50,7 +50,7 @@ func runCapture(ctx context.Context, opts capture.Options, stdout, stderr io.Wri
 	if os.Geteuid() != 0 {
 		return errors.New("netlab capture needs root: it opens packet sockets in the lab's network namespaces; run it with sudo")
 	}
-	d, err := engine(ctx, "capture")
+	d, err := openAsRoot(ctx, "capture")
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/checks"
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
@@ -149,7 +150,7 @@ func checkable(lab *spec.Lab, stage string) error {
 }
 
 // labOfContainers loads the file a running lab was brought up from.
-func labOfContainers(list []provider.Container) (*spec.Lab, error) {
+func labOfContainers(list []engine.Container) (*spec.Lab, error) {
 	file := ""
 	for _, c := range list {
 		if f := c.Labels[naming.LabelFile]; f != "" {

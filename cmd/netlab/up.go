@@ -19,6 +19,7 @@ import (
 
 	"github.com/netlab/netlab/apply"
 	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/faults"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
@@ -28,9 +29,9 @@ import (
 	"github.com/netlab/netlab/wire"
 )
 
-// engine checks that netlab runs as root and reaches the Docker engine;
+// openAsRoot checks that netlab runs as root and reaches the Docker engine;
 // otherwise it says in one line what is missing and what to do.
-func engine(ctx context.Context, verb string) (*provider.Host, error) {
+func openAsRoot(ctx context.Context, verb string) (*engine.Host, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("netlab %s needs root: it changes the host's interfaces, namespaces and firewall; run it with sudo", verb)
 	}
@@ -45,7 +46,7 @@ func staticSelf() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find the netlab binary: %w", err)
 	}
-	if err := provider.Static(self); err != nil {
+	if err := engine.Static(self); err != nil {
 		return "", err
 	}
 	return self, nil
@@ -87,7 +88,7 @@ func upCommand() *cli.Command {
 			if c.Bool("json") && !c.Bool("dry-run") {
 				return usageError("netlab up --json goes with --dry-run")
 			}
-			if r := c.String("runtime"); r != "" && r != provider.RuntimeDocker && r != provider.RuntimeRunc {
+			if r := c.String("runtime"); r != "" && r != engine.RuntimeDocker && r != engine.RuntimeRunc {
 				return usageError("--runtime is docker or runc, not %q", r)
 			}
 			return runUp(c.Context, upOptions{file: file, parallel: c.Int("parallel"), dryRun: c.Bool("dry-run"), asJSON: c.Bool("json"),
@@ -114,7 +115,7 @@ func diffCommand() *cli.Command {
 
 // converged checks that the lab can have the host and compares it with
 // what runs of it: the changes up makes.
-func converged(ctx context.Context, d *provider.Host, rt provider.Runtime, p *planner.Plan) ([]converge.Change, error) {
+func converged(ctx context.Context, d *engine.Host, rt engine.Runtime, p *planner.Plan) ([]converge.Change, error) {
 	existing, err := d.Existing(ctx)
 	if err != nil {
 		return nil, err
@@ -164,7 +165,7 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	d, err := engine(ctx, "up")
+	d, err := openAsRoot(ctx, "up")
 	if err != nil {
 		return err
 	}
@@ -173,11 +174,11 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var bins provider.Installed
+	var bins engine.Installed
 	if !opts.dryRun {
 		// Nodes run a copy named by its content, not this file, which may
 		// move or go (a removed checkout, a go install elsewhere).
-		installed, release, err := provider.InstallInit(self)
+		installed, release, err := engine.InstallInit(self)
 		if err != nil {
 			return err
 		}
@@ -185,12 +186,12 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 		bins = installed
 		if bins.NoInit {
 			fmt.Fprintf(stderr, "no %s beside %s: nodes run netlab itself as their init, whose start-up costs each node several times the CPU (make build makes both)\n",
-				provider.InitName, self)
+				engine.InitName, self)
 		}
 	}
 	if !opts.dryRun {
 		// One command on a lab at a time: a user's up, the watcher's, down.
-		unlock, err := provider.LockLab(lab.Name, "up", func(holder string) {
+		unlock, err := engine.LockLab(lab.Name, "up", func(holder string) {
 			fmt.Fprintf(stderr, "lab %s: %s is working on it; waiting…\n", lab.Name, holder)
 		})
 		if err != nil {
@@ -224,9 +225,9 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("lab %s: %w; fix the cause and run netlab up again", lab.Name, err)
 	}
-	restored, err := provider.RestoreInits(ctx, rt, lab.Name)
+	restored, err := engine.RestoreInits(ctx, rt, lab.Name)
 	for _, node := range restored {
-		fmt.Fprintf(stdout, "put back the init binary of node %s (it was removed from %s)\n", node, provider.InitDir)
+		fmt.Fprintf(stdout, "put back the init binary of node %s (it was removed from %s)\n", node, engine.InitDir)
 	}
 	if err != nil {
 		return fmt.Errorf("lab %s: %w", lab.Name, err)
@@ -296,13 +297,13 @@ func runUp(ctx context.Context, opts upOptions, stdout, stderr io.Writer) error 
 // netlab start and the commands that take the file again keep a lab
 // brought up with --runtime where it is), else Docker. A lab moves to
 // another runtime only through down.
-func labRuntime(ctx context.Context, h *provider.Host, lab *spec.Lab, flag string) (string, error) {
+func labRuntime(ctx context.Context, h *engine.Host, lab *spec.Lab, flag string) (string, error) {
 	want := flag
 	if want == "" {
 		want = lab.Runtime
 	}
 	list, err := h.List(ctx, lab.Name)
-	if err != nil && want == provider.RuntimeRunc && errors.Is(err, provider.ErrNoEngine) {
+	if err != nil && want == engine.RuntimeRunc && errors.Is(err, engine.ErrNoEngine) {
 		list, err = nil, nil // a runc lab needs no engine
 	}
 	if err != nil {
@@ -317,7 +318,7 @@ func labRuntime(ctx context.Context, h *provider.Host, lab *spec.Lab, flag strin
 		}
 	}
 	if want == "" {
-		want = provider.RuntimeDocker
+		want = engine.RuntimeDocker
 	}
 	return want, nil
 }
@@ -394,7 +395,7 @@ func downCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "take the lab's name from `FILE`"},
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 32, Usage: "containers removed at once"},
-			&cli.BoolFlag{Name: "keep-cache", Usage: "keep the images a runc lab's nodes were unpacked from in " + rootfs.DefaultDir + ", and this netlab's copy in " + provider.InitDir + " (the next up starts at once)"},
+			&cli.BoolFlag{Name: "keep-cache", Usage: "keep the images a runc lab's nodes were unpacked from in " + rootfs.DefaultDir + ", and this netlab's copy in " + engine.InitDir + " (the next up starts at once)"},
 		},
 		Action: func(c *cli.Context) error {
 			name, err := labName(c)
@@ -407,12 +408,12 @@ func downCommand() *cli.Command {
 }
 
 func runDown(ctx context.Context, lab string, parallel int, keepCache bool, stdout io.Writer) error {
-	d, err := engine(ctx, "down")
+	d, err := openAsRoot(ctx, "down")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	unlock, err := provider.LockLab(lab, "down", func(holder string) {
+	unlock, err := engine.LockLab(lab, "down", func(holder string) {
 		fmt.Fprintf(os.Stderr, "lab %s: %s is working on it; waiting…\n", lab, holder)
 	})
 	if err != nil {
@@ -427,11 +428,11 @@ func runDown(ctx context.Context, lab string, parallel int, keepCache bool, stdo
 	keep := "" // --keep-cache keeps this netlab's own build too, for the next up
 	if keepCache {
 		if self, err := staticSelf(); err == nil {
-			keep, _ = provider.BuildDir(self)
+			keep, _ = engine.BuildDir(self)
 		}
 	}
-	if _, err := provider.PruneInits(ctx, d, keep); err != nil {
-		fmt.Fprintf(os.Stderr, "lab %s removed; cleaning %s: %v\n", lab, provider.InitDir, err)
+	if _, err := engine.PruneInits(ctx, d, keep); err != nil {
+		fmt.Fprintf(os.Stderr, "lab %s removed; cleaning %s: %v\n", lab, engine.InitDir, err)
 	}
 	if r.Containers+r.Interfaces+r.FirewallRules == 0 {
 		fmt.Fprintf(stdout, "lab %s: nothing to remove\n", lab)
@@ -462,7 +463,7 @@ func statusCommand() *cli.Command {
 }
 
 func runStatus(ctx context.Context, lab string, asJSON bool, stdout io.Writer) error {
-	d, err := engine(ctx, "status")
+	d, err := openAsRoot(ctx, "status")
 	if err != nil {
 		return err
 	}
@@ -633,7 +634,7 @@ func runExec(ctx context.Context, lab, node string, cmd []string) error {
 		cmd = []string{"/bin/sh", "-c", "command -v bash >/dev/null && exec bash -l || exec sh -l"}
 	}
 	tty := term.IsTerminal(int(os.Stdin.Fd()))
-	code, err := d.Exec(ctx, c.Name, cmd, provider.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, TTY: tty})
+	code, err := d.Exec(ctx, c.Name, cmd, engine.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, TTY: tty})
 	if err != nil {
 		return err
 	}
@@ -651,12 +652,8 @@ const startGrace = 200 * time.Millisecond
 // began (the restart policy may have started them again already): the
 // node, its exit code and its last log lines; it stops them, so that they
 // do not start and die again and again, and fails.
-func diedAtStart(ctx context.Context, rt provider.Runtime, lab string, since time.Time, released []string, stderr io.Writer) error {
-	d, ok := rt.(interface {
-		provider.Runtime
-		Died(ctx context.Context, lab string, since time.Time) (map[string]int, error)
-	})
-	if len(released) == 0 || !ok {
+func diedAtStart(ctx context.Context, d engine.Runtime, lab string, since time.Time, released []string, stderr io.Writer) error {
+	if len(released) == 0 {
 		return nil
 	}
 	time.Sleep(startGrace)

@@ -1,4 +1,4 @@
-package provider
+package runc
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/rootfs"
@@ -85,7 +86,7 @@ func TestRuncConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(cfg.Process.Args, " "); got != InitPath+" _init --dhcp eth0 -- sleep 1" {
+	if got := strings.Join(cfg.Process.Args, " "); got != engine.InitPath+" _init --dhcp eth0 -- sleep 1" {
 		t.Errorf("args %q", got)
 	}
 	if !slices.Contains(cfg.Process.Env, "PATH=/bin") || !slices.Contains(cfg.Process.Env, "LANG=C") || !slices.Contains(cfg.Process.Env, "X=1") ||
@@ -109,13 +110,13 @@ func TestRuncConfig(t *testing.T) {
 	for _, m := range cfg.Mounts {
 		binds[m.Destination] = m
 	}
-	for dst, src := range map[string]string{"/etc/hosts": "/b/hosts", "/etc/resolv.conf": "/b/resolv.conf", InitPath: "/netlab", ReadyDir: "/r", "/www": "/srv/www"} {
+	for dst, src := range map[string]string{"/etc/hosts": "/b/hosts", "/etc/resolv.conf": "/b/resolv.conf", engine.InitPath: "/netlab", engine.ReadyDir: "/r", "/www": "/srv/www"} {
 		if binds[dst].Source != src {
 			t.Errorf("mount on %s from %q, want %q", dst, binds[dst].Source, src)
 		}
 	}
-	if !slices.Contains(binds["/www"].Options, "ro") || !slices.Contains(binds[InitPath].Options, "ro") || slices.Contains(binds["/etc/hosts"].Options, "ro") {
-		t.Errorf("read-only binds: /www %v, init %v, hosts %v", binds["/www"].Options, binds[InitPath].Options, binds["/etc/hosts"].Options)
+	if !slices.Contains(binds["/www"].Options, "ro") || !slices.Contains(binds[engine.InitPath].Options, "ro") || slices.Contains(binds["/etc/hosts"].Options, "ro") {
+		t.Errorf("read-only binds: /www %v, init %v, hosts %v", binds["/www"].Options, binds[engine.InitPath].Options, binds["/etc/hosts"].Options)
 	}
 	ns := map[specs.LinuxNamespaceType]bool{}
 	for _, n := range cfg.Linux.Namespaces {
@@ -132,7 +133,7 @@ func TestRuncConfig(t *testing.T) {
 }
 
 func TestBundleOf(t *testing.T) {
-	if dir, ok := bundleOf("lab_node"); !ok || dir != filepath.Join(RunDir, "lab", ".runc", "node") {
+	if dir, ok := bundleOf("lab_node"); !ok || dir != filepath.Join(engine.RunDir, "lab", ".runc", "node") {
 		t.Errorf("bundleOf(lab_node) = %q, %v", dir, ok)
 	}
 	for _, id := range []string{"0123abcd", "lab_", "_node", "../x_y", "a.b_c"} {

@@ -1,4 +1,4 @@
-package provider
+package docker
 
 import (
 	"archive/tar"

@@ -1,4 +1,4 @@
-package provider
+package engine
 
 import (
 	"os"
@@ -36,10 +36,10 @@ func TestRunDirOnDisk(t *testing.T) {
 	withRunDir(t, base)
 	dir := filepath.Join(base, "rdlab")
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	if err := makeRunDir("rdlab"); err != nil {
+	if err := MakeRunDir("rdlab"); err != nil {
 		t.Fatal(err)
 	}
-	if !onTmpfs(dir) || !mounted(dir) {
+	if !onTmpfs(dir) || !Mounted(dir) {
 		t.Fatalf("%s is not a tmpfs of its own", dir)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "n1"), 0o755); err != nil {
@@ -49,17 +49,17 @@ func TestRunDirOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Made again (a second up): kept as it is, files and all.
-	if err := makeRunDir("rdlab"); err != nil {
+	if err := MakeRunDir("rdlab"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "n1", "ready")); err != nil {
-		t.Fatalf("a second makeRunDir lost the lab's files: %v", err)
+		t.Fatalf("a second MakeRunDir lost the lab's files: %v", err)
 	}
-	if err := removeRunDir("rdlab"); err != nil {
+	if err := RemoveRunDir("rdlab"); err != nil {
 		t.Fatal(err)
 	}
-	if mounted(dir) {
-		t.Error("the lab's tmpfs is still mounted after removeRunDir")
+	if Mounted(dir) {
+		t.Error("the lab's tmpfs is still mounted after RemoveRunDir")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the lab's run directory is still there: %v", err)
@@ -76,16 +76,16 @@ func TestRunDirOnTmpfs(t *testing.T) {
 	t.Cleanup(func() { unix.Unmount(base, unix.MNT_DETACH) })
 	withRunDir(t, base)
 	dir := filepath.Join(base, "rdlab")
-	if err := makeRunDir("rdlab"); err != nil {
+	if err := MakeRunDir("rdlab"); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		t.Fatalf("no run directory: %v", err)
 	}
-	if mounted(dir) {
+	if Mounted(dir) {
 		t.Error("a mount of its own on a RunDir that is a tmpfs already")
 	}
-	if err := removeRunDir("rdlab"); err != nil {
+	if err := RemoveRunDir("rdlab"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {

@@ -1,4 +1,4 @@
-package provider
+package engine
 
 import (
 	"context"
@@ -64,15 +64,9 @@ func TestPruneInits(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(InitDir, ".lock"), nil, 0o644)
-	// A runc node of lab pl that runs the build netlab-used.
-	node := filepath.Join(RunDir, "pl", ".runc", "a")
-	os.MkdirAll(node, 0o755)
-	cfg := `{"annotations": {"` + naming.LabelLab + `": "pl", "` + naming.LabelNode + `": "a", "` +
-		naming.LabelInit + `": "` + filepath.Join(InitDir, "netlab-used", InitName) + `"}}`
-	if err := os.WriteFile(filepath.Join(node, "config.json"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r := &Runc{bin: "runc", root: filepath.Join(base, "state")}
+	// A node of lab pl that runs the build netlab-used.
+	r := lister{list: []Container{{Node: "a", Labels: map[string]string{naming.LabelLab: "pl", naming.LabelNode: "a",
+		naming.LabelInit: filepath.Join(InitDir, "netlab-used", InitName)}}}}
 	n, err := PruneInits(context.Background(), r, filepath.Join(InitDir, "netlab-kept"))
 	if err != nil {
 		t.Fatal(err)
@@ -86,3 +80,12 @@ func TestPruneInits(t *testing.T) {
 		t.Errorf("pruned %d, left %v; want 1 pruned, .lock netlab-kept netlab-used left", n, left)
 	}
 }
+
+// lister is a Runtime that only lists its containers: all that
+// PruneInits asks of one.
+type lister struct {
+	Runtime // nil: any other call panics
+	list    []Container
+}
+
+func (l lister) List(context.Context, string) ([]Container, error) { return l.list, nil }

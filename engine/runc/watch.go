@@ -1,4 +1,4 @@
-package provider
+package runc
 
 import (
 	"context"
@@ -7,24 +7,21 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// watchRunc is the watcher of a lab on the runc runtime, where no engine
+// Watch is the watcher of a lab on the runc runtime, where no engine
 // restarts a node or reports its end: it holds a pidfd of each running
-// node's process (readable once the process ends, child or not) and runs
-// netlab up (which starts the node again and rewires it) when one ends,
+// node's process (readable once the process ends, child or not) and asks
+// for a rewiring on kick (netlab up starts the node again) when one ends,
 // as Docker's restart policy and the engine's start event do together. A
 // node stopped on purpose (netlab stop: its stopped mark) is left down.
 // Nothing polls: it sleeps in poll(2) on the pidfds and on inotify of
-// runc's state directory, which tells it of nodes started, made or removed.
-func watchRunc(ctx context.Context, lab string, kick chan<- struct{}) error {
-	r, err := NewRunc()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
+// runc's state directory, which tells it of nodes started, made or
+// removed. since is not needed: a node that ended before is down now.
+func (r *Runc) Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error {
 	ino, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return err

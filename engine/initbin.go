@@ -1,4 +1,4 @@
-package provider
+package engine
 
 import (
 	"context"
@@ -252,10 +252,10 @@ func PruneInits(ctx context.Context, d Runtime, keep string) (int, error) {
 	return n, nil
 }
 
-// initGone tells whether a container's init binary (its LabelInit) has
+// InitGone tells whether a container's init binary (its LabelInit) has
 // been removed, so that the container cannot start again: up makes it
 // again.
-func initGone(labels map[string]string) bool {
+func InitGone(labels map[string]string) bool {
 	path := labels[naming.LabelInit]
 	if path == "" {
 		return false
@@ -276,7 +276,7 @@ func RestoreInits(ctx context.Context, d Runtime, lab string) ([]string, error) 
 	var out []string
 	for _, c := range list {
 		path := c.Labels[naming.LabelInit]
-		if c.State != "running" || !initGone(c.Labels) {
+		if c.State != "running" || !InitGone(c.Labels) {
 			continue
 		}
 		n, err := d.Inspect(ctx, c.ID)

@@ -1,14 +1,19 @@
-package provider
+// Package engine runs a lab's nodes: the Runtime interface that the
+// Docker runtime (engine/docker) and the runc runtime (engine/runc)
+// implement, the Host that sends each operation to the runtime that has
+// the node, the records of containers and nodes, and what no runtime owns:
+// a lab's run directory and lock, and the copy of netlab that nodes run
+// as their init.
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/naming"
@@ -47,6 +52,15 @@ type Runtime interface {
 	Logs(ctx context.Context, id string, follow bool, tail string, stdout, stderr io.Writer) error
 	// HasImage tells whether the image can be run without fetching it.
 	HasImage(ctx context.Context, image string) (bool, error)
+	// Died lists the lab's nodes whose process ended between since and
+	// now, with the exit code of each one's last end (-1: the runtime
+	// keeps none).
+	Died(ctx context.Context, lab string, since time.Time) (map[string]int, error)
+	// Watch follows the lab's nodes until ctx ends and sends on kick
+	// (never blocking) whenever one needs rewiring: it started again
+	// (since: from when), or, where nothing else starts it again, it
+	// ended and was not stopped on purpose.
+	Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error
 }
 
 // Stdio is what Exec connects a command to. In nil: no input. With TTY,
@@ -63,11 +77,33 @@ const (
 	RuntimeRunc   = "runc"
 )
 
-var _ Runtime = (*Docker)(nil)
 var _ Runtime = (*Host)(nil)
 
 // ErrNoContainer says that a container does not exist.
 var ErrNoContainer = errors.New("no such container")
+
+// ErrNoEngine says that the Docker engine cannot be reached.
+var ErrNoEngine = errors.New("cannot reach the Docker engine")
+
+// EngineRuntime is a runtime behind an engine that runs containers of
+// other programs too (Docker): it lists every one of them, of any lab or
+// none.
+type EngineRuntime interface {
+	Runtime
+	Existing(ctx context.Context) ([]converge.Existing, error)
+	Close() error
+}
+
+// LocalRuntime is a runtime whose nodes are files in the labs' run
+// directories (runc): it tells its own nodes and labs from them.
+type LocalRuntime interface {
+	Runtime
+	// Has tells whether the container is one of this runtime's nodes.
+	Has(id string) bool
+	// HasLab tells whether the lab's nodes are this runtime's.
+	HasLab(lab string) bool
+	Close() error
+}
 
 // Host reaches every lab on this host, whichever runtime runs it: it lists
 // the containers of all its runtimes and sends an operation on a container
@@ -75,17 +111,23 @@ var ErrNoContainer = errors.New("no such container")
 // be reached, labs of the other runtimes still work, and only what needs
 // the engine fails (with the reason).
 type Host struct {
-	docker    *Docker // nil when the engine cannot be reached
+	docker    EngineRuntime // nil when the engine cannot be reached
 	dockerErr error
-	runc      *Runc // nil when runc is not installed
+	runc      LocalRuntime // nil when runc is not installed
 	runcErr   error
 }
 
-// Open reaches this host's runtimes. It fails only if none can be used.
-func Open(ctx context.Context) (*Host, error) {
-	h := &Host{}
-	h.docker, h.dockerErr = NewDocker(ctx)
-	h.runc, h.runcErr = NewRunc()
+// NewHost reaches this host's labs through its runtimes: docker, unless
+// dockerErr says why the engine cannot be reached, and runc, unless
+// runcErr says why it cannot run. It fails only if neither can be used.
+func NewHost(docker EngineRuntime, dockerErr error, runc LocalRuntime, runcErr error) (*Host, error) {
+	h := &Host{docker: docker, dockerErr: dockerErr, runc: runc, runcErr: runcErr}
+	if dockerErr != nil {
+		h.docker = nil
+	}
+	if runcErr != nil {
+		h.runc = nil
+	}
 	if h.docker == nil && h.runc == nil {
 		return nil, h.dockerErr
 	}
@@ -108,7 +150,7 @@ func (h *Host) Close() error {
 func (h *Host) Runtime(name string) (Runtime, error) {
 	switch name {
 	case "", RuntimeDocker:
-		return h.Docker()
+		return h.engine()
 	case RuntimeRunc:
 		if h.runc == nil {
 			return nil, h.runcErr
@@ -118,8 +160,8 @@ func (h *Host) Runtime(name string) (Runtime, error) {
 	return nil, fmt.Errorf("unknown runtime %q: docker or runc", name)
 }
 
-// Docker returns the Docker engine, or why it cannot be reached.
-func (h *Host) Docker() (*Docker, error) {
+// engine returns the Docker engine, or why it cannot be reached.
+func (h *Host) engine() (EngineRuntime, error) {
 	if h.docker == nil {
 		return nil, h.dockerErr
 	}
@@ -131,7 +173,15 @@ func (h *Host) of(id string) (Runtime, error) {
 	if h.runc != nil && h.runc.Has(id) {
 		return h.runc, nil
 	}
-	return h.Docker()
+	return h.engine()
+}
+
+// ofLab returns the runtime that runs the lab.
+func (h *Host) ofLab(lab string) (Runtime, error) {
+	if h.runc != nil && h.runc.HasLab(lab) {
+		return h.runc, nil
+	}
+	return h.engine()
 }
 
 // Existing lists every container on the host, of any lab or none: what up
@@ -169,10 +219,8 @@ func (h *Host) List(ctx context.Context, lab string) ([]Container, error) {
 		}
 		out = append(out, list...)
 	}
-	if h.docker == nil && lab != "" && len(out) == 0 {
-		if _, err := os.Stat(filepath.Join(RunDir, lab, ".runc")); err != nil {
-			return nil, h.dockerErr
-		}
+	if h.docker == nil && lab != "" && len(out) == 0 && !h.runc.HasLab(lab) {
+		return nil, h.dockerErr
 	}
 	if h.docker != nil {
 		list, err := h.docker.List(ctx, lab)
@@ -181,11 +229,12 @@ func (h *Host) List(ctx context.Context, lab string) ([]Container, error) {
 		}
 		out = append(out, list...)
 	}
-	sortContainers(out)
+	SortContainers(out)
 	return out, nil
 }
 
-func sortContainers(list []Container) {
+// SortContainers sorts containers by lab, then node.
+func SortContainers(list []Container) {
 	sort.SliceStable(list, func(i, j int) bool {
 		if a, b := list[i].Labels[naming.LabelLab], list[j].Labels[naming.LabelLab]; a != b {
 			return a < b
@@ -268,9 +317,27 @@ func (h *Host) HasImage(ctx context.Context, image string) (bool, error) {
 	if h.runc != nil && (strings.HasPrefix(image, rootfs.PrefixOCI) || strings.HasPrefix(image, rootfs.PrefixRootfs)) {
 		return h.runc.HasImage(ctx, image)
 	}
-	d, err := h.Docker()
+	d, err := h.engine()
 	if err != nil {
 		return false, err
 	}
 	return d.HasImage(ctx, image)
+}
+
+// Died lists the lab's nodes that died since, from the lab's runtime.
+func (h *Host) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+	r, err := h.ofLab(lab)
+	if err != nil {
+		return nil, err
+	}
+	return r.Died(ctx, lab, since)
+}
+
+// Watch follows the lab's nodes through the lab's runtime.
+func (h *Host) Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error {
+	r, err := h.ofLab(lab)
+	if err != nil {
+		return err
+	}
+	return r.Watch(ctx, lab, since, kick)
 }
