@@ -12,6 +12,7 @@ import (
 
 	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/wire"
 )
@@ -96,8 +97,8 @@ func Remove(ctx context.Context, d engine.Runtime, lab string, changes []converg
 		switch c.Object {
 		case converge.ObjHelper:
 			f := filepath.Join(engine.RunDir, lab, c.Name)
-			if pid, ok := runningPid(f); ok {
-				err = stopPid(pid, f)
+			if pid, ok := hostproc.Running(f); ok {
+				err = hostproc.Stop(pid, f)
 			}
 			if err == nil {
 				os.Remove(f)

@@ -6,18 +6,17 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/vishvananda/netlink"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/rootfs"
 	"github.com/netlab/netlab/wire"
@@ -38,7 +37,7 @@ type Removed struct {
 func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepCache bool) (Removed, error) {
 	var r Removed
 	var errs []error
-	if err := StopHelpers(lab); err != nil {
+	if err := hostproc.StopAll(lab); err != nil {
 		errs = append(errs, err)
 	}
 	list, err := d.List(ctx, lab)
@@ -185,18 +184,13 @@ func Status(ctx context.Context, d engine.Runtime, lab string) ([]NodeState, err
 	}
 	// Read once for the lab, not per node: the lab's run directory has an
 	// entry per node, and a glob per node made status of 1,000 nodes slow.
-	impaired := relayImpairments(lab)
+	impaired := hostproc.RelayImpairments(lab)
 	hostLinks := map[string]netlink.Link{}
 	links, _ := wire.HostLinks(lab)
 	for _, l := range links {
 		hostLinks[l.Attrs().Name] = l
 	}
-	published := map[string][]string{} // node -> its forwarders' pid files
-	files, _ := filepath.Glob(filepath.Join(engine.RunDir, lab, "publish-*@*.pid"))
-	for _, f := range files {
-		node, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), "publish-"), "@")
-		published[node] = append(published[node], f)
-	}
+	published := hostproc.Published(lab) // node -> its forwarders' pid files
 	// The nodes are read 8 at a time (each one's namespace through netlink):
 	// a lab of 1,000 nodes is read in a fraction of the time.
 	out := make([]NodeState, len(list))
@@ -252,65 +246,11 @@ func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Cont
 		st.Interfaces[k].HostSide = hostSide(hostLinks, lab, c.Node, st.Interfaces[k].Name)
 	}
 	for _, f := range published {
-		if _, ok := runningPid(f); ok {
-			st.Published = append(st.Published, publishedAddr(f))
+		if _, ok := hostproc.Running(f); ok {
+			st.Published = append(st.Published, hostproc.PublishedAddr(f))
 		}
 	}
 	return st
-}
-
-// publishedAddr reads "ADDR:PORT/PROTO" back from a forwarder's pid file
-// name (see forwardPidFile).
-func publishedAddr(pidFile string) string {
-	base := strings.TrimSuffix(filepath.Base(pidFile), ".pid")
-	base = base[strings.Index(base, "@")+1:]
-	proto := "tcp"
-	if rest, ok := strings.CutSuffix(base, "-udp"); ok {
-		base, proto = rest, "udp"
-	}
-	i := strings.LastIndex(base, "-")
-	ip, err := netip.ParseAddr(base[:max(i, 0)])
-	port, err2 := strconv.Atoi(base[i+1:])
-	if err != nil || err2 != nil {
-		return base
-	}
-	return netip.AddrPortFrom(ip, uint16(port)).String() + "/" + proto
-}
-
-// relayImpairments reads what each running relay of the lab does, by the
-// names of its host ends: "delay 40ms, jitter 5ms, loss 1%, rate 1250000 B/s".
-func relayImpairments(lab string) map[string]string {
-	out := map[string]string{}
-	files, _ := filepath.Glob(filepath.Join(engine.RunDir, lab, "relay-*.pid"))
-	for _, f := range files {
-		pid, ok := runningPid(f)
-		if !ok {
-			continue
-		}
-		args := processArgs(pid)
-		val := map[string]string{}
-		for i := 0; i+1 < len(args); i++ {
-			if strings.HasPrefix(args[i], "--") {
-				val[strings.TrimPrefix(args[i], "--")] = args[i+1]
-			}
-		}
-		var parts []string
-		if v := val["delay"]; v != "" && v != "0s" {
-			parts = append(parts, "delay "+v)
-		}
-		if v := val["jitter"]; v != "" && v != "0s" {
-			parts = append(parts, "jitter "+v)
-		}
-		if v := val["loss"]; v != "" && v != "0" {
-			parts = append(parts, "loss "+v+"%")
-		}
-		if v := val["rate"]; v != "" && v != "0" {
-			parts = append(parts, "rate "+v+" B/s")
-		}
-		desc := strings.Join(parts, ", ")
-		out[val["a"]], out[val["b"]] = desc, desc
-	}
-	return out
 }
 
 // hostSide checks the host end of a node interface's bridge port, if it

@@ -18,6 +18,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/wire"
 )
@@ -139,7 +140,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		removed, err := removeRelay(e.host, lab, s.Veth)
+		removed, err := hostproc.RemoveRelay(e.host, lab, s.Veth)
 		if err != nil {
 			return false, err
 		}
@@ -161,7 +162,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		return EnsureRelay(e.host, lab, s.Relay, [2]*wire.NS{a, b}, e.bins.Netlab)
+		return hostproc.EnsureRelay(e.host, lab, s.Relay, [2]*wire.NS{a, b}, e.bins.Netlab)
 	case planner.KindMacvlan, planner.KindHostLink, planner.KindVLANIf:
 		n, err := e.node(s.Node)
 		if err != nil {
@@ -197,7 +198,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return wire.EnsureNAT(n.ns, s.NAT)
 		}
 	case planner.KindPublish:
-		return EnsureForwarder(lab, s.Node, s.Publish, e.bins.Netlab)
+		return hostproc.EnsureForwarder(lab, s.Node, s.Publish, e.bins.Netlab)
 	case planner.KindDHCPD:
 		var node *engine.Node
 		if s.DHCPD.Node != "" {
@@ -207,7 +208,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			}
 			node = &n.Node
 		}
-		return EnsureDHCPServer(e.host, lab, s.DHCPD, node, e.bins.Netlab)
+		return hostproc.EnsureDHCPServer(e.host, lab, s.DHCPD, node, e.bins.Netlab)
 	case planner.KindLease:
 		n, err := e.node(s.Node)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
 )
 
@@ -28,7 +29,7 @@ import (
 
 // WatcherRunning tells whether the lab's watcher runs, and its pid.
 func WatcherRunning(lab string) (int, bool) {
-	return runningPid(filepath.Join(engine.RunDir, lab, naming.WatcherPid))
+	return hostproc.Running(filepath.Join(engine.RunDir, lab, naming.WatcherPid))
 }
 
 // WatcherLog is the watcher's log file.
@@ -40,18 +41,18 @@ func WatcherLog(lab string) string {
 func EnsureWatcher(lab, file, self string) (changed bool, err error) {
 	pidFile := filepath.Join(engine.RunDir, lab, naming.WatcherPid)
 	args := []string{"_watch", "--lab", lab, "--file", file, "--pidfile", pidFile}
-	if pid, ok := runningPid(pidFile); ok {
-		if slices.Equal(processArgs(pid), args) {
+	if pid, ok := hostproc.Running(pidFile); ok {
+		if slices.Equal(hostproc.Args(pid), args) {
 			return false, nil
 		}
-		if err := stopPid(pid, pidFile); err != nil {
+		if err := hostproc.Stop(pid, pidFile); err != nil {
 			return false, err
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(pidFile), 0o755); err != nil {
 		return false, err
 	}
-	if err := startHelper(pidFile, self, args...); err != nil {
+	if err := hostproc.Start(pidFile, self, args...); err != nil {
 		return false, fmt.Errorf("watcher of lab %s: %w", lab, err)
 	}
 	return true, nil

@@ -1,4 +1,4 @@
-package provider
+package hostproc
 
 import (
 	"bytes"
@@ -71,7 +71,7 @@ func EnsureDHCPServer(host *netlink.Handle, lab string, d *planner.DHCPD, node *
 	if err != nil {
 		return false, err
 	}
-	if pid, ok := runningPid(pidFile); ok {
+	if pid, ok := Running(pidFile); ok {
 		old, _ := os.ReadFile(confFile)
 		if bytes.Equal(old, data) && (node != nil || plugged(host, d)) {
 			return false, nil
@@ -85,7 +85,7 @@ func EnsureDHCPServer(host *netlink.Handle, lab string, d *planner.DHCPD, node *
 	if err := os.WriteFile(confFile, data, 0o644); err != nil {
 		return false, fmt.Errorf("dhcp server of %s: %w", d.Network, err)
 	}
-	if err := startHelper(pidFile, self, "_dhcpd", "--config", confFile); err != nil {
+	if err := Start(pidFile, self, cmdDHCPD, "--config", confFile); err != nil {
 		return false, fmt.Errorf("dhcp server of %s: %w", d.Network, err)
 	}
 	return true, nil

@@ -1,4 +1,4 @@
-package provider
+package hostproc
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -23,6 +22,8 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/engine/docker"
+	"github.com/netlab/netlab/engine/runc"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 )
@@ -57,13 +58,14 @@ func forwardPidFile(lab, node string, p *planner.Publish) string {
 	return filepath.Join(engine.RunDir, lab, naming.PublishPidName(node, p.HostIP.String(), p.HostPort, p.Proto))
 }
 
-// forwardArgs is the forwarder's command line after the program name.
+// forwardArgs is the forwarder's command line after the program name
+// (read back by parseForward).
 func forwardArgs(lab, node string, p *planner.Publish, pidFile string) []string {
 	dial := make([]string, len(p.Dial))
 	for i, a := range p.Dial {
 		dial[i] = a.String()
 	}
-	return []string{"_forward", "--proto", p.Proto,
+	return []string{cmdForward, "--proto", p.Proto,
 		"--listen", net.JoinHostPort(p.HostIP.String(), strconv.Itoa(p.HostPort)),
 		"--container", naming.Container(lab, node), "--port", strconv.Itoa(p.NodePort),
 		"--dial", strings.Join(dial, ","), "--pidfile", pidFile}
@@ -76,125 +78,18 @@ func EnsureForwarder(lab, node string, p *planner.Publish, self string) (changed
 	pidFile := forwardPidFile(lab, node, p)
 	args := forwardArgs(lab, node, p, pidFile)
 	listen := fmt.Sprintf("%s:%d/%s", p.HostIP, p.HostPort, p.Proto)
-	if pid, ok := runningPid(pidFile); ok {
-		if slices.Equal(processArgs(pid), args) {
+	if pid, ok := Running(pidFile); ok {
+		if slices.Equal(Args(pid), args) {
 			return false, nil
 		}
-		if err := stopPid(pid, pidFile); err != nil {
+		if err := Stop(pid, pidFile); err != nil {
 			return false, fmt.Errorf("publish %s: %w", listen, err)
 		}
 	}
-	if err := startHelper(pidFile, self, args...); err != nil {
+	if err := Start(pidFile, self, args...); err != nil {
 		return false, fmt.Errorf("publish %s: %w", listen, err)
 	}
 	return true, nil
-}
-
-// processArgs reads a process's command line without the program name.
-func processArgs(pid int) []string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return nil
-	}
-	args := strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
-	return args[1:]
-}
-
-// startHelper starts a detached netlab helper process (a forwarder or a
-// relay) that writes pidFile once it serves, and waits until it does. Its
-// output goes to a log beside the pid file.
-func startHelper(pidFile, self string, args ...string) error {
-	os.Remove(pidFile)
-	logFile := strings.TrimSuffix(pidFile, ".pid") + ".log"
-	logw, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer logw.Close()
-	cmd := exec.Command(self, args...)
-	cmd.Stdout, cmd.Stderr = logw, logw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", args[0], err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.After(5 * time.Second)
-	for {
-		if _, ok := runningPid(pidFile); ok {
-			return nil
-		}
-		select {
-		case <-exited:
-			msg, _ := os.ReadFile(logFile)
-			return fmt.Errorf("%s failed: %s", args[0], lastLine(string(msg)))
-		case <-deadline:
-			return fmt.Errorf("%s did not start in 5s; see %s", args[0], logFile)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
-}
-
-// runningPid reads a pid file and tells whether that process still runs.
-func runningPid(file string) (int, bool) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return 0, false
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 0 {
-		return 0, false
-	}
-	return pid, processAlive(pid)
-}
-
-// processAlive tells whether process pid runs. A zombie does not: where the
-// host's pid 1 is slow to reap (some VMs and containers), a stopped helper
-// stays one for a while.
-func processAlive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(stat, ')') // "pid (comm) state ..."; comm may hold anything
-	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
-}
-
-// StopHelpers stops every helper process of the lab: forwarders, relays.
-func StopHelpers(lab string) error {
-	files, _ := filepath.Glob(filepath.Join(engine.RunDir, lab, "*.pid"))
-	for _, f := range files {
-		if pid, ok := runningPid(f); ok {
-			if err := stopPid(pid, f); err != nil {
-				return err
-			}
-		}
-		os.Remove(f)
-	}
-	return nil
-}
-
-// stopPid stops the helper with pid (of pidFile) and waits, up to a second,
-// until it has let go of its port.
-func stopPid(pid int, pidFile string) error {
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("stop helper %d (%s): %w", pid, filepath.Base(pidFile), err)
-	}
-	for i := 0; i < 100; i++ {
-		if !processAlive(pid) {
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return nil
 }
 
 // Forward is the forwarder's main loop. It writes pidFile once it listens
@@ -222,7 +117,7 @@ func Forward(ctx context.Context, f Forwarding, pidFile string) error {
 		return fmt.Errorf("cannot forward protocol %q: tcp or udp", f.Proto)
 	}
 	defer ln.Close()
-	d, err := Open(ctx)
+	d, err := openHost(ctx)
 	if err != nil {
 		return err
 	}
@@ -453,4 +348,40 @@ func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, i
 			}
 		}
 	}
+}
+
+// PublishedAddr reads "ADDR:PORT/PROTO" back from a forwarder's pid file
+// name (see forwardPidFile).
+func PublishedAddr(pidFile string) string {
+	base := strings.TrimSuffix(filepath.Base(pidFile), ".pid")
+	base = base[strings.Index(base, "@")+1:]
+	proto := "tcp"
+	if rest, ok := strings.CutSuffix(base, "-udp"); ok {
+		base, proto = rest, "udp"
+	}
+	i := strings.LastIndex(base, "-")
+	ip, err := netip.ParseAddr(base[:max(i, 0)])
+	port, err2 := strconv.Atoi(base[i+1:])
+	if err != nil || err2 != nil {
+		return base
+	}
+	return netip.AddrPortFrom(ip, uint16(port)).String() + "/" + proto
+}
+
+// Published lists the pid files of the lab's forwarders, by node.
+func Published(lab string) map[string][]string {
+	published := map[string][]string{}
+	files, _ := filepath.Glob(filepath.Join(engine.RunDir, lab, "publish-*@*.pid"))
+	for _, f := range files {
+		node, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), "publish-"), "@")
+		published[node] = append(published[node], f)
+	}
+	return published
+}
+
+// openHost reaches the runtimes that may run the forwarded node.
+func openHost(ctx context.Context) (*engine.Host, error) {
+	d, dockerErr := docker.New(ctx)
+	r, runcErr := runc.New()
+	return engine.NewHost(d, dockerErr, r, runcErr)
 }

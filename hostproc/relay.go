@@ -1,4 +1,4 @@
-package provider
+package hostproc
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -17,7 +18,6 @@ import (
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
-	"github.com/netlab/netlab/spec"
 	"github.com/netlab/netlab/wire"
 )
 
@@ -35,31 +35,37 @@ func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*wire
 		os.WriteFile("/proc/sys/net/ipv6/conf/"+r.Host[k].Name+"/disable_ipv6", []byte("1"), 0o644)
 	}
 	pidFile := filepath.Join(engine.RunDir, lab, r.PidName)
-	im := r.Spec
-	args := []string{"_relay", "--a", r.Host[0].Name, "--b", r.Host[1].Name,
-		"--delay", im.Delay.String(), "--jitter", im.Jitter.String(),
-		"--loss", strconv.FormatFloat(im.LossPercent, 'g', -1, 64), "--rate", strconv.FormatUint(im.RateBytes, 10),
-		"--pidfile", pidFile}
-	if pid, ok := runningPid(pidFile); ok {
-		if !changed && slices.Equal(processArgs(pid), args) {
+	args := relayArgs(r, pidFile)
+	if pid, ok := Running(pidFile); ok {
+		if !changed && slices.Equal(Args(pid), args) {
 			return false, nil
 		}
 		unix.Kill(pid, unix.SIGTERM) // new ends, or new impairments (netlab impair)
 		waitGone(pid)
 	}
-	err = startHelper(pidFile, self, args...)
+	err = Start(pidFile, self, args...)
 	if err != nil {
 		return changed, fmt.Errorf("relay %s <~> %s: %w", r.Host[0].Name, r.Host[1].Name, err)
 	}
 	return true, nil
 }
 
-// removeRelay takes a link off the relay path, when its impairments were
+// relayArgs is the relay's command line after the program name (read
+// back by parseRelay).
+func relayArgs(r *planner.Relay, pidFile string) []string {
+	im := r.Spec
+	return []string{cmdRelay, "--a", r.Host[0].Name, "--b", r.Host[1].Name,
+		"--delay", im.Delay.String(), "--jitter", im.Jitter.String(),
+		"--loss", strconv.FormatFloat(im.LossPercent, 'g', -1, 64), "--rate", strconv.FormatUint(im.RateBytes, 10),
+		"--pidfile", pidFile}
+}
+
+// RemoveRelay takes a link off the relay path, when its impairments were
 // cleared: the relay stops and its host ends go, and with them the node
 // ends, which wire.EnsureLink then makes again as a plain veth pair.
-func removeRelay(host *netlink.Handle, lab string, v *planner.Veth) (removed bool, err error) {
+func RemoveRelay(host *netlink.Handle, lab string, v *planner.Veth) (removed bool, err error) {
 	pidFile := filepath.Join(engine.RunDir, lab, "relay-"+naming.Relay(lab, v.A.Node, v.A.Name)+".pid")
-	if pid, ok := runningPid(pidFile); ok {
+	if pid, ok := Running(pidFile); ok {
 		unix.Kill(pid, unix.SIGTERM)
 		waitGone(pid)
 		os.Remove(pidFile)
@@ -79,12 +85,6 @@ func removeRelay(host *netlink.Handle, lab string, v *planner.Veth) (removed boo
 		}
 	}
 	return removed, nil
-}
-
-func waitGone(pid int) {
-	for i := 0; i < 100 && processAlive(pid); i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // vnetHdrLen is the virtio-net header that PACKET_VNET_HDR puts before each
@@ -116,9 +116,17 @@ func packetSocket(name string) (int, error) {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
+// Impairment is what a relay does to the frames it carries: the planner's
+// impairment of the link, as the relay's command line gives it.
+type Impairment struct {
+	Delay, Jitter time.Duration
+	LossPercent   float64 // 0-100
+	RateBytes     uint64  // bytes per second; 0: no limit
+}
+
 // RunRelay carries frames between interfaces a and b in both directions,
 // impaired as im says, until ctx ends. It writes pidFile once it relays.
-func RunRelay(ctx context.Context, a, b string, im spec.Impairment, pidFile string) error {
+func RunRelay(ctx context.Context, a, b string, im Impairment, pidFile string) error {
 	fa, err := packetSocket(a)
 	if err != nil {
 		return err
@@ -156,7 +164,7 @@ type frame struct {
 // dropped with the loss probability, held for the delay plus or minus the
 // jitter, and paced to the rate. Frames keep their order; a full queue
 // drops at its tail, as a router's would.
-func pump(src, dst int, im spec.Impairment) error {
+func pump(src, dst int, im Impairment) error {
 	queue := make(chan frame, 4096)
 	go func() {
 		for f := range queue {
@@ -203,4 +211,40 @@ func pump(src, dst int, im spec.Impairment) error {
 		default: // tail drop
 		}
 	}
+}
+
+// RelayImpairments reads what each running relay of the lab does, by the
+// names of its host ends: "delay 40ms, jitter 5ms, loss 1%, rate 1250000 B/s".
+func RelayImpairments(lab string) map[string]string {
+	out := map[string]string{}
+	files, _ := filepath.Glob(filepath.Join(engine.RunDir, lab, "relay-*.pid"))
+	for _, f := range files {
+		pid, ok := Running(f)
+		if !ok {
+			continue
+		}
+		args := Args(pid)
+		val := map[string]string{}
+		for i := 0; i+1 < len(args); i++ {
+			if strings.HasPrefix(args[i], "--") {
+				val[strings.TrimPrefix(args[i], "--")] = args[i+1]
+			}
+		}
+		var parts []string
+		if v := val["delay"]; v != "" && v != "0s" {
+			parts = append(parts, "delay "+v)
+		}
+		if v := val["jitter"]; v != "" && v != "0s" {
+			parts = append(parts, "jitter "+v)
+		}
+		if v := val["loss"]; v != "" && v != "0" {
+			parts = append(parts, "loss "+v+"%")
+		}
+		if v := val["rate"]; v != "" && v != "0" {
+			parts = append(parts, "rate "+v+" B/s")
+		}
+		desc := strings.Join(parts, ", ")
+		out[val["a"]], out[val["b"]] = desc, desc
+	}
+	return out
 }
