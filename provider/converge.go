@@ -117,9 +117,7 @@ func Remove(ctx context.Context, d engine.Runtime, lab string, changes []converg
 			err = removeInNode(ctx, d, ids[c.Node], c)
 		case converge.ObjHostLink, converge.ObjNetwork:
 			if l := byName[c.Name]; l != nil {
-				if err = netlink.LinkDel(l); err != nil && wire.IsNotFound(err) {
-					err = nil
-				}
+				err = wire.RemoveHostLink(l)
 			}
 			if err == nil && c.Object == converge.ObjNetwork {
 				err = wire.RemoveHostForwardRule(naming.FirewallComment(lab, c.Network))

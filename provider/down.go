@@ -63,7 +63,7 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 	// Ports before bridges, so that no port is left loose in between.
 	sort.Slice(links, func(i, j int) bool { return links[i].Type() != "bridge" && links[j].Type() == "bridge" })
 	for _, l := range links {
-		if err := netlink.LinkDel(l); err != nil && !wire.IsNotFound(err) {
+		if err := wire.RemoveHostLink(l); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s (%s): %w", l.Attrs().Name, l.Attrs().Alias, err))
 			continue
 		}

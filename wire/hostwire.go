@@ -164,15 +164,15 @@ func RemoveNodeLinks(lab, node string, links []netlink.Link) error {
 		if !strings.HasPrefix(alias, naming.AliasPrefix+lab+":port:"+node+":") && !strings.HasPrefix(alias, naming.AliasPrefix+lab+":relay:"+node+":") {
 			continue
 		}
-		if err := netlink.LinkDel(l); err != nil && !IsNotFound(err) {
+		if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
 			return fmt.Errorf("remove %s (%s): %w", l.Attrs().Name, alias, err)
 		}
 	}
 	return nil
 }
 
-// IsNotFound tells whether a netlink error says that the link is gone.
-func IsNotFound(err error) bool {
+// isNotFound tells whether a netlink error says that the link is gone.
+func isNotFound(err error) bool {
 	var nf netlink.LinkNotFoundError
 	return errors.As(err, &nf) || strings.Contains(err.Error(), "no such device")
 }
@@ -196,7 +196,7 @@ func HostLinks(lab string) ([]netlink.Link, error) {
 
 // RemoveHostLink deletes a host interface; gone is success.
 func RemoveHostLink(l netlink.Link) error {
-	if err := netlink.LinkDel(l); err != nil && !IsNotFound(err) {
+	if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
 		return err
 	}
 	return nil

@@ -128,7 +128,7 @@ func RemoveInNode(ns *NS, c converge.Change) error {
 	for _, l := range links {
 		names[l.Attrs().Index] = l.Attrs().Name
 		if c.Object == converge.ObjInterface && l.Attrs().Name == c.Iface {
-			if err := ns.h.LinkDel(l); err != nil && !IsNotFound(err) {
+			if err := ns.h.LinkDel(l); err != nil && !isNotFound(err) {
 				return err
 			}
 		}
