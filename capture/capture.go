@@ -26,20 +26,20 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/term"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
-	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/wire"
 )
 
 // Engine is what a capture needs of the container engine: a lab's
 // containers and a container's process.
 type Engine interface {
-	List(ctx context.Context, lab string) ([]provider.Container, error)
-	Inspect(ctx context.Context, id string) (provider.Node, error)
+	List(ctx context.Context, lab string) ([]engine.Container, error)
+	Inspect(ctx context.Context, id string) (engine.Node, error)
 }
 
-var _ Engine = (*provider.Docker)(nil)
-var _ Engine = (*provider.Host)(nil)
+var _ Engine = (*engine.Host)(nil)
 
 // Options say what to capture and where the frames go.
 type Options struct {
@@ -235,8 +235,8 @@ func newSink(file string, stdout io.Writer, lt layers.LinkType) (*sink, error) {
 
 // target is the interface a capture reads.
 type target struct {
-	desc     string       // "a:eth0" or "network lan"
-	ns       *provider.NS // the node's namespace; nil: the host's
+	desc     string   // "a:eth0" or "network lan"
+	ns       *wire.NS // the node's namespace; nil: the host's
 	index    int
 	linkType layers.LinkType
 	gone     func() bool // tells that the node's process left its namespace; nil on the host
@@ -275,7 +275,7 @@ func resolve(ctx context.Context, eng Engine, lab, what string) (*target, error)
 		if n.Pid == 0 {
 			return nil, fmt.Errorf("node %s of lab %s is not running (%s); start it with netlab up", node, lab, c.State)
 		}
-		ns, err := provider.OpenNS(n.Pid)
+		ns, err := wire.OpenNS(n.Pid)
 		if err != nil {
 			return nil, err
 		}
@@ -307,7 +307,7 @@ func resolveNetwork(ctx context.Context, eng Engine, lab, network string) (*targ
 	if l, err := netlink.LinkByName(name); err == nil && l.Attrs().Alias == naming.BridgeAlias(lab, network) {
 		return &target{desc: "network " + network + " (bridge " + name + ")", index: l.Attrs().Index, linkType: layers.LinkTypeEthernet}, nil
 	}
-	links, err := provider.HostLinks(lab)
+	links, err := wire.HostLinks(lab)
 	if err != nil {
 		return nil, err
 	}

@@ -167,7 +167,7 @@ func Diff(p *planner.Plan, o Observed) []Change {
 			case !ok:
 				renewed[s.Node] = true
 				out = append(out, Change{Action: Create, Object: ObjNode, Node: s.Node, Name: s.Container.Name, Detail: "image " + cfg.Image})
-			case n.InitGone && !n.Running: // a running one gets it back (provider.RestoreInits)
+			case n.InitGone && !n.Running: // a running one gets it back (engine.RestoreInits)
 				renewed[s.Node] = true
 				out = append(out, Change{Action: Recreate, Object: ObjNode, Node: s.Node, Name: n.Container,
 					Detail: "the netlab binary it ran as its init is gone"})

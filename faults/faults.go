@@ -14,32 +14,32 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
-	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/wire"
 )
 
 // Engine is what faults needs of the container engine.
 type Engine interface {
-	List(ctx context.Context, lab string) ([]provider.Container, error)
-	Inspect(ctx context.Context, id string) (provider.Node, error)
-	Start(ctx context.Context, id string) (provider.Node, error)
+	List(ctx context.Context, lab string) ([]engine.Container, error)
+	Inspect(ctx context.Context, id string) (engine.Node, error)
+	Start(ctx context.Context, id string) (engine.Node, error)
 	Stop(ctx context.Context, id string) error
 }
 
-var _ Engine = (*provider.Docker)(nil)
-var _ Engine = (*provider.Host)(nil)
+var _ Engine = (*engine.Host)(nil)
 
 // ErrUsage marks errors in what was asked (an unknown node or interface).
 var ErrUsage = errors.New("usage")
 
 // Find returns the lab's container of node, or a usage error naming the nodes.
-func Find(ctx context.Context, e Engine, lab, node string) (provider.Container, error) {
+func Find(ctx context.Context, e Engine, lab, node string) (engine.Container, error) {
 	list, err := e.List(ctx, lab)
 	if err != nil {
-		return provider.Container{}, err
+		return engine.Container{}, err
 	}
 	if len(list) == 0 {
-		return provider.Container{}, fmt.Errorf("%w: no lab %q on this host (netlab ls lists them)", ErrUsage, lab)
+		return engine.Container{}, fmt.Errorf("%w: no lab %q on this host (netlab ls lists them)", ErrUsage, lab)
 	}
 	var known []string
 	for _, c := range list {
@@ -49,7 +49,7 @@ func Find(ctx context.Context, e Engine, lab, node string) (provider.Container, 
 		known = append(known, c.Node)
 	}
 	slices.Sort(known)
-	return provider.Container{}, fmt.Errorf("%w: lab %s has no node %q (known: %s)", ErrUsage, lab, node, strings.Join(known, ", "))
+	return engine.Container{}, fmt.Errorf("%w: lab %s has no node %q (known: %s)", ErrUsage, lab, node, strings.Join(known, ", "))
 }
 
 // LinkResult says what SetLink changed, and where.
@@ -77,7 +77,7 @@ func SetLink(ctx context.Context, e Engine, lab, node, iface string, up bool) (L
 	if n.Pid == 0 {
 		return LinkResult{}, fmt.Errorf("node %s is not running: netlab start %s %s", node, lab, node)
 	}
-	ns, err := provider.OpenNS(n.Pid)
+	ns, err := wire.OpenNS(n.Pid)
 	if err != nil {
 		return LinkResult{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/netlab/netlab/checks"
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
@@ -100,7 +101,7 @@ func (m *Manager) target(ctx context.Context, target string, bundled bool) (*spe
 }
 
 // ofContainers loads the file a running lab was brought up from.
-func ofContainers(list []provider.Container) (*spec.Lab, error) {
+func ofContainers(list []engine.Container) (*spec.Lab, error) {
 	file := ""
 	for _, c := range list {
 		if f := c.Labels[naming.LabelFile]; f != "" {

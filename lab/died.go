@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
-	"github.com/netlab/netlab/provider"
 )
 
 // startGrace is how long up watches the nodes it released for a command
@@ -62,12 +62,8 @@ func (e *DiedError) Error() string {
 // diedAtStart fails with a DiedError when released nodes' commands ended
 // since the up began (the restart policy may have started them again
 // already), after stopping them.
-func (m *Manager) diedAtStart(ctx context.Context, rt provider.Runtime, lab string, since time.Time, released []string) error {
-	d, ok := rt.(interface {
-		provider.Runtime
-		Died(ctx context.Context, lab string, since time.Time) (map[string]int, error)
-	})
-	if len(released) == 0 || !ok {
+func (m *Manager) diedAtStart(ctx context.Context, rt engine.Runtime, lab string, since time.Time, released []string) error {
+	if len(released) == 0 {
 		return nil
 	}
 	select {
@@ -75,7 +71,7 @@ func (m *Manager) diedAtStart(ctx context.Context, rt provider.Runtime, lab stri
 		return ctx.Err()
 	case <-time.After(startGrace):
 	}
-	died, err := d.Died(ctx, lab, since)
+	died, err := rt.Died(ctx, lab, since)
 	if err != nil {
 		return err
 	}
@@ -88,11 +84,11 @@ func (m *Manager) diedAtStart(ctx context.Context, rt provider.Runtime, lab stri
 		id := naming.Container(lab, node) // a runtime takes a container's name for its id
 		dead := DeadNode{Node: node, Code: code}
 		var log bytes.Buffer
-		if err := d.Logs(ctx, id, false, "10", &log, &log); err != nil {
+		if err := rt.Logs(ctx, id, false, "10", &log, &log); err != nil {
 			fmt.Fprintf(&log, "(no logs: %v)\n", err)
 		}
 		dead.Log = log.String()
-		dead.StopErr = d.Stop(ctx, id)
+		dead.StopErr = rt.Stop(ctx, id)
 		e.Nodes = append(e.Nodes, dead)
 	}
 	if len(e.Nodes) > 0 {

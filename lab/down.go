@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/provider"
 )
@@ -52,10 +53,10 @@ func (m *Manager) Down(ctx context.Context, lab string, opts DownOptions) (DownR
 	}
 	keep := "" // KeepCache keeps this netlab's own build too, for the next up
 	if opts.KeepCache {
-		keep, _ = provider.BuildDir(m.self)
+		keep, _ = engine.BuildDir(m.self)
 	}
-	if _, err := provider.PruneInits(ctx, m.host, keep); err != nil {
-		opts.Progress.warn(lab, "lab %s removed; cleaning %s: %v", lab, provider.InitDir, err)
+	if _, err := engine.PruneInits(ctx, m.host, keep); err != nil {
+		opts.Progress.warn(lab, "lab %s removed; cleaning %s: %v", lab, engine.InitDir, err)
 	}
 	return DownResult{Removed: r, Took: time.Since(start).Round(time.Millisecond)}, nil
 }
@@ -104,7 +105,7 @@ type (
 )
 
 // InitDir is where up installs netlab's init for the nodes.
-var InitDir = provider.InitDir
+var InitDir = engine.InitDir
 
 // Status is the state of a lab's nodes and of its watcher.
 type Status struct {

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/netlab/netlab/capture"
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/faults"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
@@ -59,7 +60,7 @@ func fromFaults(err error) error {
 // Manager acts on the labs of this host. Open one per process (or per
 // server) and share it; Close it at the end.
 type Manager struct {
-	host *provider.Host
+	host *engine.Host
 	// self is this netlab binary: a lab's helper processes run it, and so
 	// do nodes that have no netlab-init beside it.
 	self string
@@ -118,8 +119,8 @@ func NeedRoot(verb string) error {
 // The runtimes a lab's nodes can run on, as the lab file's runtime key
 // and netlab up --runtime name them.
 const (
-	RuntimeDocker = provider.RuntimeDocker
-	RuntimeRunc   = provider.RuntimeRunc
+	RuntimeDocker = engine.RuntimeDocker
+	RuntimeRunc   = engine.RuntimeRunc
 )
 
 // HasImage tells whether the Docker engine has image (built or pulled).

@@ -9,8 +9,8 @@ import (
 	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/labs"
 	"github.com/netlab/netlab/planner"
-	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/wire"
 )
 
 // Load reads a lab: a lab file, a Kathará lab directory or a containerlab
@@ -58,7 +58,7 @@ func IsPath(target string) bool {
 func Plan(l *spec.Lab) (*planner.Plan, error) {
 	var opts planner.Options
 	if l.UsesVLANs() && os.Geteuid() == 0 {
-		opts.TaggedVLANs = provider.KernelHasTaggedVLANs()
+		opts.TaggedVLANs = wire.KernelHasTaggedVLANs()
 	}
 	return planner.BuildWith(l, opts)
 }

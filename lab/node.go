@@ -6,14 +6,14 @@ import (
 	"io"
 	"os"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/faults"
 	"github.com/netlab/netlab/naming"
-	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
 )
 
 // Stdio is what Exec connects a command to.
-type Stdio = provider.Stdio
+type Stdio = engine.Stdio
 
 // Shell is what Exec runs when no command is given: a login shell, bash
 // where the image has it.
@@ -21,9 +21,9 @@ var Shell = []string{"/bin/sh", "-c", "command -v bash >/dev/null && exec bash -
 
 // node finds the container of a lab's node, or a usage error that names
 // the lab's nodes.
-func (m *Manager) node(ctx context.Context, lab, node string) (provider.Container, error) {
+func (m *Manager) node(ctx context.Context, lab, node string) (engine.Container, error) {
 	if err := naming.CheckName("lab", lab); err != nil {
-		return provider.Container{}, usageError{err}
+		return engine.Container{}, usageError{err}
 	}
 	c, err := faults.Find(ctx, m.host, lab, node)
 	return c, fromFaults(err)

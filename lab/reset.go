@@ -8,6 +8,7 @@ import (
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/wire"
 )
 
 // ResetOptions are the choices of a reset.
@@ -115,14 +116,14 @@ func pruneNode(ctx context.Context, nodes *provider.LabNodes, p *planner.Plan, n
 		return 0, err
 	}
 	defer ns.Close()
-	gone, err := provider.PruneRoutes(ns, routes, dhcp)
+	gone, err := wire.PruneRoutes(ns, routes, dhcp)
 	for _, r := range gone {
 		progress.note(p.Lab, "%s: removed route %s", n, r)
 	}
 	if err != nil {
 		return len(gone), fmt.Errorf("node %s: %w", n, err)
 	}
-	gone2, err := provider.PruneAddrs(ns, addrs)
+	gone2, err := wire.PruneAddrs(ns, addrs)
 	for _, a := range gone2 {
 		progress.note(p.Lab, "%s: removed address %s", n, a)
 	}

@@ -10,10 +10,12 @@ import (
 
 	"github.com/netlab/netlab/apply"
 	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
 	"github.com/netlab/netlab/trust"
+	"github.com/netlab/netlab/wire"
 )
 
 // UpOptions are the choices of an up.
@@ -84,19 +86,19 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	for _, r := range host {
 		opts.Progress.note(l.Name, "allowed: %s", r)
 	}
-	if err := provider.Static(m.self); err != nil {
+	if err := engine.Static(m.self); err != nil {
 		return nil, err
 	}
 	// Nodes run a copy named by its content, not this file, which may
 	// move or go (a removed checkout, a go install elsewhere).
-	bins, release, err := provider.InstallInit(m.self)
+	bins, release, err := engine.InstallInit(m.self)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	if bins.NoInit {
 		opts.Progress.warn(l.Name, "no %s beside %s: nodes run netlab itself as their init, whose start-up costs each node several times the CPU (make build makes both)",
-			provider.InitName, m.self)
+			engine.InitName, m.self)
 	}
 	unlock, err := m.lock(l.Name, "up", opts.Progress)
 	if err != nil {
@@ -120,7 +122,7 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 
 // lock takes the lab's lock for verb, telling progress when it waits.
 func (m *Manager) lock(lab, verb string, progress Progress) (func(), error) {
-	return provider.LockLab(lab, verb, func(holder string) {
+	return engine.LockLab(lab, verb, func(holder string) {
 		progress.send(Event{Lab: lab, Kind: EventWaiting, Message: fmt.Sprintf("lab %s: %s is working on it; waiting…", lab, holder)})
 	})
 }
@@ -139,7 +141,7 @@ func (m *Manager) diff(ctx context.Context, l *spec.Lab, p *planner.Plan, runtim
 }
 
 // up is Up with the lab's lock held.
-func (m *Manager) up(ctx context.Context, l *spec.Lab, p *planner.Plan, bins provider.Installed, opts UpOptions) (*UpResult, error) {
+func (m *Manager) up(ctx context.Context, l *spec.Lab, p *planner.Plan, bins engine.Installed, opts UpOptions) (*UpResult, error) {
 	rt, err := m.runtimeOf(ctx, l, opts.Runtime)
 	if err != nil {
 		return nil, err
@@ -176,7 +178,7 @@ func (m *Manager) up(ctx context.Context, l *spec.Lab, p *planner.Plan, bins pro
 // prepare removes what the file no longer has (and the nodes to make
 // again), puts back removed init binaries and raises the host's inotify
 // limit for the lab's waiting nodes.
-func (m *Manager) prepare(ctx context.Context, rt provider.Runtime, l *spec.Lab, changes []converge.Change, progress Progress) error {
+func (m *Manager) prepare(ctx context.Context, rt engine.Runtime, l *spec.Lab, changes []converge.Change, progress Progress) error {
 	removed, err := provider.Remove(ctx, rt, l.Name, changes)
 	for _, c := range removed {
 		verb := "removed"
@@ -188,14 +190,14 @@ func (m *Manager) prepare(ctx context.Context, rt provider.Runtime, l *spec.Lab,
 	if err != nil {
 		return fmt.Errorf("lab %s: %w; fix the cause and run netlab up again", l.Name, err)
 	}
-	restored, err := provider.RestoreInits(ctx, rt, l.Name)
+	restored, err := engine.RestoreInits(ctx, rt, l.Name)
 	for _, node := range restored {
-		progress.note(l.Name, "put back the init binary of node %s (it was removed from %s)", node, provider.InitDir)
+		progress.note(l.Name, "put back the init binary of node %s (it was removed from %s)", node, engine.InitDir)
 	}
 	if err != nil {
 		return fmt.Errorf("lab %s: %w", l.Name, err)
 	}
-	if from, to, err := provider.EnsureInotify(len(l.Nodes)); err != nil {
+	if from, to, err := wire.EnsureInotify(len(l.Nodes)); err != nil {
 		progress.warn(l.Name, "lab %s: %v; nodes above the limit wait by polling", l.Name, err)
 	} else if to != 0 {
 		progress.warn(l.Name, "raised fs.inotify.max_user_instances from %d to %d: each node waiting to be wired holds one", from, to)
@@ -205,7 +207,7 @@ func (m *Manager) prepare(ctx context.Context, rt provider.Runtime, l *spec.Lab,
 
 // settle follows a successful apply: the watcher starts, stale tables go,
 // and the nodes up released are watched for a command that ends at once.
-func (m *Manager) settle(ctx context.Context, rt provider.Runtime, p *planner.Plan, ex *provider.Executor, bins provider.Installed,
+func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan, ex *provider.Executor, bins engine.Installed,
 	res *UpResult, start time.Time, released []string, opts UpOptions) error {
 	// The watcher starts while up waits to see whether a node dies at
 	// start. It follows the lab only once up lets go of the lab's lock:
@@ -272,7 +274,7 @@ func (s *stepEvents) released() []string {
 
 // changes checks that the lab can have the host and compares it with what
 // runs of it: the changes up makes.
-func (m *Manager) changes(ctx context.Context, rt provider.Runtime, p *planner.Plan) ([]converge.Change, error) {
+func (m *Manager) changes(ctx context.Context, rt engine.Runtime, p *planner.Plan) ([]converge.Change, error) {
 	existing, err := m.host.Existing(ctx)
 	if err != nil {
 		return nil, err
@@ -292,15 +294,15 @@ func (m *Manager) changes(ctx context.Context, rt provider.Runtime, p *planner.P
 // that start and the commands that take the file again keep a lab brought
 // up with --runtime where it is), else Docker. A lab moves to another
 // runtime only through down.
-func (m *Manager) runtimeOf(ctx context.Context, l *spec.Lab, want string) (provider.Runtime, error) {
-	if want != "" && want != provider.RuntimeDocker && want != provider.RuntimeRunc {
+func (m *Manager) runtimeOf(ctx context.Context, l *spec.Lab, want string) (engine.Runtime, error) {
+	if want != "" && want != engine.RuntimeDocker && want != engine.RuntimeRunc {
 		return nil, usagef("the runtime is docker or runc, not %q", want)
 	}
 	if want == "" {
 		want = l.Runtime
 	}
 	list, err := m.host.List(ctx, l.Name)
-	if err != nil && want == provider.RuntimeRunc && errors.Is(err, provider.ErrNoEngine) {
+	if err != nil && want == engine.RuntimeRunc && errors.Is(err, engine.ErrNoEngine) {
 		list, err = nil, nil // a runc lab needs no engine
 	}
 	if err != nil {
@@ -315,7 +317,7 @@ func (m *Manager) runtimeOf(ctx context.Context, l *spec.Lab, want string) (prov
 		}
 	}
 	if want == "" {
-		want = provider.RuntimeDocker
+		want = engine.RuntimeDocker
 	}
 	return m.host.Runtime(want)
 }
@@ -323,7 +325,7 @@ func (m *Manager) runtimeOf(ctx context.Context, l *spec.Lab, want string) (prov
 // RunTrust is where the consent to a running lab's host access is kept for
 // its watcher's repairs: in the lab's run directory, gone with its down.
 func RunTrust(lab string) string {
-	return filepath.Join(provider.RunDir, lab, "trust")
+	return filepath.Join(engine.RunDir, lab, "trust")
 }
 
 // allowed decides whether the lab may have what it asks of the host: a

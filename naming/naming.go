@@ -37,7 +37,7 @@ const (
 	// planner.Config), so that up sees when a node must be made again.
 	LabelConfig = "netlab.config"
 	// LabelInit is the netlab binary the node runs as its init (a copy
-	// named by its content, see provider.InstallInit).
+	// named by its content, see engine.InstallInit).
 	LabelInit = "netlab.init"
 )
 

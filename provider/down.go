@@ -6,21 +6,20 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
-	"github.com/netlab/netlab/internal/nldump"
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/rootfs"
+	"github.com/netlab/netlab/wire"
 )
 
 // Removed counts what Down removed.
@@ -35,10 +34,10 @@ type Removed struct {
 // unless keepCache, also the image roots its runc nodes were made on that
 // no other node's root uses (the rootfs cache: the next up unpacks them
 // again). What is already gone counts as done.
-func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bool) (Removed, error) {
+func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepCache bool) (Removed, error) {
 	var r Removed
 	var errs []error
-	if err := StopHelpers(lab); err != nil {
+	if err := hostproc.StopAll(lab); err != nil {
 		errs = append(errs, err)
 	}
 	list, err := d.List(ctx, lab)
@@ -57,32 +56,32 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bo
 			r.Containers++
 		}
 	})
-	links, err := HostLinks(lab)
+	links, err := wire.HostLinks(lab)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	// Ports before bridges, so that no port is left loose in between.
 	sort.Slice(links, func(i, j int) bool { return links[i].Type() != "bridge" && links[j].Type() == "bridge" })
 	for _, l := range links {
-		if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
+		if err := wire.RemoveHostLink(l); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s (%s): %w", l.Attrs().Name, l.Attrs().Alias, err))
 			continue
 		}
 		r.Interfaces++
 	}
-	rules, _ := HostForwardRules(lab)
+	rules, _ := wire.HostForwardRules(lab)
 	for _, lines := range rules {
 		r.FirewallRules += len(lines)
 	}
-	if err := RemoveHostForward(lab); err != nil {
+	if err := wire.RemoveHostForward(lab); err != nil {
 		errs = append(errs, err)
 	}
-	if removed, err := RemoveIsolation(lab); err != nil {
+	if removed, err := wire.RemoveIsolation(lab); err != nil {
 		errs = append(errs, err)
 	} else if removed {
 		r.FirewallRules++
 	}
-	if err := removeRunDir(lab); err != nil {
+	if err := engine.RemoveRunDir(lab); err != nil {
 		errs = append(errs, err)
 	}
 	if !keepCache && len(roots) > 0 {
@@ -99,13 +98,13 @@ func Down(ctx context.Context, d Runtime, lab string, parallel int, keepCache bo
 	}
 	// Last, so that an up that comes while down works waits: it takes a
 	// lock file of its own once this one is gone.
-	os.Remove(filepath.Join(RunDir, "."+lab+".lock"))
+	os.Remove(filepath.Join(engine.RunDir, "."+lab+".lock"))
 	return r, errors.Join(errs...)
 }
 
 // imageRoots lists the cache entries the runc nodes in list were made on
 // (their ImageRoot), each once.
-func imageRoots(list []Container) []string {
+func imageRoots(list []engine.Container) []string {
 	var roots []string
 	for _, c := range list {
 		root := c.ImageRoot
@@ -116,31 +115,9 @@ func imageRoots(list []Container) []string {
 	return roots
 }
 
-func isNotFound(err error) bool {
-	var nf netlink.LinkNotFoundError
-	return errors.As(err, &nf) || strings.Contains(err.Error(), "no such device")
-}
-
-// HostLinks lists the host interfaces (bridges, ports) owned by the lab, or
-// by any lab if lab is "".
-func HostLinks(lab string) ([]netlink.Link, error) {
-	all, err := nldump.Retry(netlink.LinkList)
-	if err != nil {
-		return nil, fmt.Errorf("list host interfaces: %w", err)
-	}
-	var out []netlink.Link
-	for _, l := range all {
-		alias := l.Attrs().Alias
-		if (lab == "" && naming.LabOf(alias) != "") || (lab != "" && naming.OwnedBy(alias, lab)) {
-			out = append(out, l)
-		}
-	}
-	return out, nil
-}
-
 // Labs lists the labs that have anything on this host: containers, host
 // interfaces, an isolation table or a run directory.
-func Labs(ctx context.Context, d Runtime) ([]string, error) {
+func Labs(ctx context.Context, d engine.Runtime) ([]string, error) {
 	seen := map[string]bool{}
 	list, err := d.List(ctx, "")
 	if err != nil {
@@ -149,15 +126,15 @@ func Labs(ctx context.Context, d Runtime) ([]string, error) {
 	for _, c := range list {
 		seen[c.Labels[naming.LabelLab]] = true
 	}
-	links, _ := HostLinks("")
+	links, _ := wire.HostLinks("")
 	for _, l := range links {
 		seen[naming.LabOf(l.Attrs().Alias)] = true
 	}
-	isolated, _ := IsolationTables("")
+	isolated, _ := wire.IsolationTables("")
 	for _, lab := range isolated {
 		seen[lab] = true
 	}
-	dirs, _ := os.ReadDir(RunDir)
+	dirs, _ := os.ReadDir(engine.RunDir)
 	for _, e := range dirs {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") { // .runc: runc's state
 			seen[e.Name()] = true
@@ -200,25 +177,20 @@ type NodeState struct {
 }
 
 // Status reads the state of every node of the lab.
-func Status(ctx context.Context, d Runtime, lab string) ([]NodeState, error) {
+func Status(ctx context.Context, d engine.Runtime, lab string) ([]NodeState, error) {
 	list, err := d.List(ctx, lab)
 	if err != nil {
 		return nil, err
 	}
 	// Read once for the lab, not per node: the lab's run directory has an
 	// entry per node, and a glob per node made status of 1,000 nodes slow.
-	impaired := relayImpairments(lab)
+	impaired := hostproc.RelayImpairments(lab)
 	hostLinks := map[string]netlink.Link{}
-	links, _ := HostLinks(lab)
+	links, _ := wire.HostLinks(lab)
 	for _, l := range links {
 		hostLinks[l.Attrs().Name] = l
 	}
-	published := map[string][]string{} // node -> its forwarders' pid files
-	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "publish-*@*.pid"))
-	for _, f := range files {
-		node, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), "publish-"), "@")
-		published[node] = append(published[node], f)
-	}
+	published := hostproc.Published(lab) // node -> its forwarders' pid files
 	// The nodes are read 8 at a time (each one's namespace through netlink):
 	// a lab of 1,000 nodes is read in a fraction of the time.
 	out := make([]NodeState, len(list))
@@ -246,14 +218,18 @@ func inParallel(n, parallel int, f func(i int)) {
 }
 
 // nodeStatus reads one node's state for Status.
-func nodeStatus(ctx context.Context, d Runtime, lab string, c Container, impaired map[string]string, hostLinks map[string]netlink.Link, published []string) NodeState {
+func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Container, impaired map[string]string, hostLinks map[string]netlink.Link, published []string) NodeState {
 	st := NodeState{Node: c.Node, Container: c.Name, Runtime: c.Runtime, State: c.State, Interfaces: []IfaceState{}, Gateways: []string{}, Published: []string{}}
 	n, err := d.Inspect(ctx, c.ID)
 	if err == nil && n.Pid > 0 {
-		ready, _ := os.ReadFile(filepath.Join(RunDir, lab, c.Node, readyFile))
+		ready, _ := os.ReadFile(filepath.Join(engine.RunDir, lab, c.Node, engine.ReadyFile))
 		st.Ready = string(ready) == n.NetNS
-		if ns, err := OpenNS(n.Pid); err == nil {
-			st.Interfaces, st.Gateways = readNS(ns)
+		if ns, err := wire.OpenNS(n.Pid); err == nil {
+			var ifs []wire.Iface
+			ifs, st.Gateways = wire.ReadNS(ns)
+			for _, i := range ifs {
+				st.Interfaces = append(st.Interfaces, IfaceState{Name: i.Name, Up: i.Up, Carrier: i.Carrier, MAC: i.MAC, MTU: i.MTU, Addrs: i.Addrs, DHCP: i.DHCP})
+			}
 			ns.Close()
 		}
 	}
@@ -270,102 +246,15 @@ func nodeStatus(ctx context.Context, d Runtime, lab string, c Container, impaire
 		st.Interfaces[k].HostSide = hostSide(hostLinks, lab, c.Node, st.Interfaces[k].Name)
 	}
 	for _, f := range published {
-		if _, ok := runningPid(f); ok {
-			st.Published = append(st.Published, publishedAddr(f))
+		if _, ok := hostproc.Running(f); ok {
+			st.Published = append(st.Published, hostproc.PublishedAddr(f))
 		}
 	}
 	return st
 }
 
-func readNS(ns *NS) ([]IfaceState, []string) {
-	ifs := []IfaceState{}
-	links, _ := nldump.Retry(ns.h.LinkList)
-	for _, l := range links {
-		a := l.Attrs()
-		if a.Name == "lo" {
-			continue
-		}
-		st := IfaceState{Name: a.Name, Up: a.Flags&1 != 0, Carrier: a.RawFlags&unix.IFF_LOWER_UP != 0, MAC: a.HardwareAddr.String(), MTU: a.MTU, Addrs: []string{}}
-		addrs, _ := ns.h.AddrList(l, netlink.FAMILY_ALL)
-		for _, x := range addrs {
-			if p, ok := prefixOf(x.IPNet); ok && !p.Addr().IsLinkLocalUnicast() {
-				st.Addrs = append(st.Addrs, p.String())
-				if p.Addr().Is4() && x.ValidLft > 0 && uint32(x.ValidLft) != 0xffffffff {
-					st.DHCP = append(st.DHCP, p.String())
-				}
-			}
-		}
-		ifs = append(ifs, st)
-	}
-	sort.Slice(ifs, func(i, j int) bool { return ifs[i].Name < ifs[j].Name })
-	gws := []string{}
-	routes, _ := ns.h.RouteList(nil, netlink.FAMILY_ALL)
-	for _, r := range routes {
-		if (r.Dst == nil || isDefault(r.Dst.String())) && r.Gw != nil {
-			gws = append(gws, r.Gw.String())
-		}
-	}
-	return ifs, gws
-}
-
-func isDefault(s string) bool { return s == "0.0.0.0/0" || s == "::/0" }
-
-// publishedAddr reads "ADDR:PORT/PROTO" back from a forwarder's pid file
-// name (see forwardPidFile).
-func publishedAddr(pidFile string) string {
-	base := strings.TrimSuffix(filepath.Base(pidFile), ".pid")
-	base = base[strings.Index(base, "@")+1:]
-	proto := "tcp"
-	if rest, ok := strings.CutSuffix(base, "-udp"); ok {
-		base, proto = rest, "udp"
-	}
-	i := strings.LastIndex(base, "-")
-	ip, err := netip.ParseAddr(base[:max(i, 0)])
-	port, err2 := strconv.Atoi(base[i+1:])
-	if err != nil || err2 != nil {
-		return base
-	}
-	return netip.AddrPortFrom(ip, uint16(port)).String() + "/" + proto
-}
-
-// relayImpairments reads what each running relay of the lab does, by the
-// names of its host ends: "delay 40ms, jitter 5ms, loss 1%, rate 1250000 B/s".
-func relayImpairments(lab string) map[string]string {
-	out := map[string]string{}
-	files, _ := filepath.Glob(filepath.Join(RunDir, lab, "relay-*.pid"))
-	for _, f := range files {
-		pid, ok := runningPid(f)
-		if !ok {
-			continue
-		}
-		args := processArgs(pid)
-		val := map[string]string{}
-		for i := 0; i+1 < len(args); i++ {
-			if strings.HasPrefix(args[i], "--") {
-				val[strings.TrimPrefix(args[i], "--")] = args[i+1]
-			}
-		}
-		var parts []string
-		if v := val["delay"]; v != "" && v != "0s" {
-			parts = append(parts, "delay "+v)
-		}
-		if v := val["jitter"]; v != "" && v != "0s" {
-			parts = append(parts, "jitter "+v)
-		}
-		if v := val["loss"]; v != "" && v != "0" {
-			parts = append(parts, "loss "+v+"%")
-		}
-		if v := val["rate"]; v != "" && v != "0" {
-			parts = append(parts, "rate "+v+" B/s")
-		}
-		desc := strings.Join(parts, ", ")
-		out[val["a"]], out[val["b"]] = desc, desc
-	}
-	return out
-}
-
 // hostSide checks the host end of a node interface's bridge port, if it
-// has one, among the lab's host interfaces (HostLinks, by name): netlab up
+// has one, among the lab's host interfaces (wire.HostLinks, by name): netlab up
 // repairs what this reports.
 func hostSide(hostLinks map[string]netlink.Link, lab, node, iface string) string {
 	l, ok := hostLinks[naming.Port(lab, node, iface)]

@@ -1,8 +1,13 @@
+// Package provider carries out a lab's life on this host by calling the
+// packages that do each part: engine (the nodes' runtimes), wire (netlink
+// and nftables) and hostproc (the helper processes). It holds what ties
+// them together for now: the step executor that carries out a plan,
+// Observe and Remove for up's convergence, Down, Status, and the lab's
+// watcher.
 package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +16,11 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/wire"
 )
 
 // leaseTimeout is how long up waits for a node's lease from netlab's DHCP
@@ -25,39 +32,39 @@ const leaseTimeout = 30 * time.Second
 // anything, so that running a plan again repairs a lab and changes nothing
 // on one that is whole.
 type Executor struct {
-	rt   Runtime // the lab's runtime
+	rt   engine.Runtime // the lab's runtime
 	plan *planner.Plan
-	bins Installed // netlab for the helpers, netlab-init for the nodes
+	bins engine.Installed // netlab for the helpers, netlab-init for the nodes
 	host *netlink.Handle
 
 	ifaces map[string][]planner.VethEnd // node -> the interfaces the plan puts in it
 
 	mu       sync.Mutex
-	existing map[string]Container // node -> container found before the run
-	nodes    map[string]*running  // node -> started container
-	started  map[string]bool      // nodes whose process this run started
+	existing map[string]engine.Container // node -> container found before the run
+	nodes    map[string]*running         // node -> started container
+	started  map[string]bool             // nodes whose process this run started
 }
 
 type running struct {
-	Node
-	ns *NS
+	engine.Node
+	ns *wire.NS
 }
 
 // NewExecutor prepares to run plan with the build of netlab in bins.
-func NewExecutor(ctx context.Context, d Runtime, plan *planner.Plan, bins Installed) (*Executor, error) {
+func NewExecutor(ctx context.Context, d engine.Runtime, plan *planner.Plan, bins engine.Installed) (*Executor, error) {
 	host, err := netlink.NewHandle()
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
 	list, err := d.List(ctx, plan.Lab)
 	if err == nil {
-		err = makeRunDir(plan.Lab)
+		err = engine.MakeRunDir(plan.Lab)
 	}
 	if err != nil {
 		host.Close()
 		return nil, err
 	}
-	e := &Executor{rt: d, plan: plan, bins: bins, host: host, existing: map[string]Container{}, nodes: map[string]*running{}, started: map[string]bool{},
+	e := &Executor{rt: d, plan: plan, bins: bins, host: host, existing: map[string]engine.Container{}, nodes: map[string]*running{}, started: map[string]bool{},
 		ifaces: plan.Interfaces()}
 	for _, c := range list {
 		e.existing[c.Node] = c
@@ -86,7 +93,7 @@ func (e *Executor) node(name string) (*running, error) {
 }
 
 // pair returns the namespaces of a link's two nodes.
-func (e *Executor) pair(a, b string) (*NS, *NS, error) {
+func (e *Executor) pair(a, b string) (*wire.NS, *wire.NS, error) {
 	na, err := e.node(a)
 	if err != nil {
 		return nil, nil, err
@@ -103,9 +110,9 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 	lab := e.plan.Lab
 	switch s.Kind {
 	case planner.KindBridge:
-		return EnsureBridge(e.host, s.Bridge)
+		return wire.EnsureBridge(e.host, s.Bridge)
 	case planner.KindHostFW:
-		return EnsureHostForward(lab, s.Bridge.Network, s.Bridge.Name)
+		return wire.EnsureHostForward(lab, s.Bridge.Network, s.Bridge.Name)
 	case planner.KindCreate:
 		e.mu.Lock()
 		_, ok := e.existing[s.Node]
@@ -118,7 +125,7 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			return false, err
 		}
 		e.mu.Lock()
-		e.existing[s.Node] = Container{ID: id, Name: s.Container.Name, Node: s.Node}
+		e.existing[s.Node] = engine.Container{ID: id, Name: s.Container.Name, Node: s.Node}
 		e.mu.Unlock()
 		return true, nil
 	case planner.KindStart:
@@ -133,11 +140,11 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		removed, err := removeRelay(e.host, lab, s.Veth)
+		removed, err := hostproc.RemoveRelay(e.host, lab, s.Veth)
 		if err != nil {
 			return false, err
 		}
-		changed, err := EnsureLink(e.host, s.Veth, a, b)
+		changed, err := wire.EnsureLink(e.host, s.Veth, a, b)
 		if err != nil {
 			return changed || removed, err
 		}
@@ -148,14 +155,14 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		changed, err := EnsurePort(e.host, s.Veth, n.ns)
+		changed, err := wire.EnsurePort(e.host, s.Veth, n.ns)
 		return withEnd(changed, err, n.ns, s.Veth.B)
 	case planner.KindRelay:
 		a, b, err := e.pair(s.Relay.Ends[0].Node, s.Relay.Ends[1].Node)
 		if err != nil {
 			return false, err
 		}
-		return EnsureRelay(e.host, lab, s.Relay, [2]*NS{a, b}, e.bins.Netlab)
+		return hostproc.EnsureRelay(e.host, lab, s.Relay, [2]*wire.NS{a, b}, e.bins.Netlab)
 	case planner.KindMacvlan, planner.KindHostLink, planner.KindVLANIf:
 		n, err := e.node(s.Node)
 		if err != nil {
@@ -163,16 +170,16 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		}
 		switch s.Kind {
 		case planner.KindMacvlan:
-			changed, err := EnsureMacvlan(e.host, s.Macvlan, n.ns)
+			changed, err := wire.EnsureMacvlan(e.host, s.Macvlan, n.ns)
 			return withEnd(changed, err, n.ns, s.Macvlan.End)
 		case planner.KindVLANIf:
-			changed, err := EnsureVLANIf(n.ns, s.VLANIf)
+			changed, err := wire.EnsureVLANIf(n.ns, s.VLANIf)
 			return withEnd(changed, err, n.ns, s.VLANIf.End)
 		}
-		changed, err := EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
+		changed, err := wire.EnsureHostLink(e.host, s.Veth, s.HostAddrs, n.ns)
 		return withEnd(changed, err, n.ns, s.Veth.B)
 	case planner.KindIsolate:
-		return EnsureIsolation(s.Isolate)
+		return wire.EnsureIsolation(s.Isolate)
 	case planner.KindAddr, planner.KindRoute, planner.KindNAT, planner.KindFirewall, planner.KindNDPProxy:
 		n, err := e.node(s.Node)
 		if err != nil {
@@ -180,20 +187,20 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		}
 		switch s.Kind {
 		case planner.KindAddr:
-			return EnsureAddrs(n.ns, s.Addr)
+			return wire.EnsureAddrs(n.ns, s.Addr)
 		case planner.KindRoute:
-			return EnsureRoute(n.ns, s.Route)
+			return wire.EnsureRoute(n.ns, s.Route)
 		case planner.KindFirewall:
-			return EnsureFirewall(n.ns, s.Firewall)
+			return wire.EnsureFirewall(n.ns, s.Firewall)
 		case planner.KindNDPProxy:
-			return EnsureNDPProxy(n.ns, s.NDPProxy)
+			return wire.EnsureNDPProxy(n.ns, s.NDPProxy)
 		default:
-			return EnsureNAT(n.ns, s.NAT)
+			return wire.EnsureNAT(n.ns, s.NAT)
 		}
 	case planner.KindPublish:
-		return EnsureForwarder(lab, s.Node, s.Publish, e.bins.Netlab)
+		return hostproc.EnsureForwarder(lab, s.Node, s.Publish, e.bins.Netlab)
 	case planner.KindDHCPD:
-		var node *Node
+		var node *engine.Node
 		if s.DHCPD.Node != "" {
 			n, err := e.node(s.DHCPD.Node)
 			if err != nil {
@@ -201,16 +208,16 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 			}
 			node = &n.Node
 		}
-		return EnsureDHCPServer(e.host, lab, s.DHCPD, node, e.bins.Netlab)
+		return hostproc.EnsureDHCPServer(e.host, lab, s.DHCPD, node, e.bins.Netlab)
 	case planner.KindLease:
 		n, err := e.node(s.Node)
 		if err != nil {
 			return false, err
 		}
-		waited, err := WaitLease(ctx, n.ns, s.Lease.Iface, leaseTimeout)
+		waited, err := wire.WaitLease(ctx, n.ns, s.Lease.Iface, leaseTimeout)
 		if err != nil {
 			return waited, fmt.Errorf("%w: see netlab logs %s %s (its DHCP client) and %s (the server's log)", err, lab, s.Node,
-				filepath.Join(RunDir, lab, "dhcpd-"+s.Lease.Network+".log"))
+				filepath.Join(engine.RunDir, lab, "dhcpd-"+s.Lease.Network+".log"))
 		}
 		return waited, nil
 	case planner.KindReady:
@@ -221,11 +228,11 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 		if err := writeInterfaces(lab, s.Node, e.ifaces[s.Node]); err != nil {
 			return false, err
 		}
-		file := filepath.Join(RunDir, lab, s.Node, readyFile)
+		file := filepath.Join(engine.RunDir, lab, s.Node, engine.ReadyFile)
 		if old, err := os.ReadFile(file); err == nil && string(old) == n.NetNS {
 			return false, nil
 		}
-		return true, WriteReady(lab, s.Node, n.NetNS)
+		return true, engine.WriteReady(lab, s.Node, n.NetNS)
 	}
 	return false, fmt.Errorf("step %s: unknown kind %q", s.ID, s.Kind)
 }
@@ -245,7 +252,7 @@ func (e *Executor) start(ctx context.Context, s *planner.Step) (bool, error) {
 		}
 		changed = true
 	}
-	ns, err := OpenNS(n.Pid)
+	ns, err := wire.OpenNS(n.Pid)
 	if err != nil {
 		return changed, err
 	}
@@ -275,7 +282,7 @@ func (e *Executor) Started(node string) bool {
 const interfacesFile = "interfaces"
 
 func writeInterfaces(lab, node string, ends []planner.VethEnd) error {
-	file := filepath.Join(RunDir, lab, node, interfacesFile)
+	file := filepath.Join(engine.RunDir, lab, node, interfacesFile)
 	names := make([]string, len(ends))
 	for i, e := range ends {
 		names[i] = e.Name
@@ -292,7 +299,7 @@ func writeInterfaces(lab, node string, ends []planner.VethEnd) error {
 
 // plannedInterfaces reads what writeInterfaces recorded.
 func plannedInterfaces(lab, node string) []string {
-	b, err := os.ReadFile(filepath.Join(RunDir, lab, node, interfacesFile))
+	b, err := os.ReadFile(filepath.Join(engine.RunDir, lab, node, interfacesFile))
 	if err != nil || len(b) == 0 {
 		return nil
 	}
@@ -301,46 +308,10 @@ func plannedInterfaces(lab, node string) []string {
 
 // withEnd finishes an interface's step: once the interface exists, its
 // MAC and MTU as the file gives them.
-func withEnd(changed bool, err error, ns *NS, end planner.VethEnd) (bool, error) {
+func withEnd(changed bool, err error, ns *wire.NS, end planner.VethEnd) (bool, error) {
 	if err != nil {
 		return changed, err
 	}
-	set, err := ensureEnd(ns, end)
+	set, err := wire.EnsureEnd(ns, end)
 	return changed || set, err
-}
-
-// ensureEnd sets a node interface's MAC and MTU where the file gives them
-// and they differ: a kept node follows an edited file, and up undoes a
-// change made by hand.
-func ensureEnd(ns *NS, e planner.VethEnd) (bool, error) {
-	if e.MAC == "" && e.MTU == 0 {
-		return false, nil
-	}
-	l, err := ns.h.LinkByName(e.Name)
-	if err != nil {
-		return false, fmt.Errorf("%s:%s: %w", e.Node, e.Name, err)
-	}
-	changed := false
-	if e.MTU != 0 && l.Attrs().MTU != e.MTU {
-		if err := ns.h.LinkSetMTU(l, e.MTU); err != nil {
-			return false, fmt.Errorf("set the MTU of %s:%s to %d: %w", e.Node, e.Name, e.MTU, err)
-		}
-		changed = true
-	}
-	if want := mac(e.MAC); want != nil && l.Attrs().HardwareAddr.String() != want.String() {
-		err := ns.h.LinkSetHardwareAddr(l, want)
-		if errors.Is(err, unix.EBUSY) { // a device that takes a new MAC only while down
-			if err = ns.h.LinkSetDown(l); err == nil {
-				err = ns.h.LinkSetHardwareAddr(l, want)
-				if upErr := ns.h.LinkSetUp(l); err == nil {
-					err = upErr
-				}
-			}
-		}
-		if err != nil {
-			return changed, fmt.Errorf("set the MAC of %s:%s to %s: %w", e.Node, e.Name, want, err)
-		}
-		changed = true
-	}
-	return changed, nil
 }

@@ -5,36 +5,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/vishvananda/netns"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/wire"
 )
 
 // LabNodes reaches the running nodes of one lab, for netlab check: their
 // network namespaces, files and commands. It looks each node's container
 // up every time, so that a restarted node is reached in its new namespace.
 type LabNodes struct {
-	r   Runtime
+	r   engine.Runtime
 	lab string
 }
 
 // NewLabNodes reaches the nodes of lab through r (a Host reaches them
 // whichever runtime runs the lab).
-func NewLabNodes(r Runtime, lab string) *LabNodes { return &LabNodes{r: r, lab: lab} }
+func NewLabNodes(r engine.Runtime, lab string) *LabNodes { return &LabNodes{r: r, lab: lab} }
 
 // pid is the pid of the node's container, or an error saying it does not run.
 func (l *LabNodes) pid(ctx context.Context, node string) (int, error) {
 	name := naming.Container(l.lab, node)
 	n, err := l.r.Inspect(ctx, name)
-	if errors.Is(err, ErrNoContainer) {
+	if errors.Is(err, engine.ErrNoContainer) {
 		return 0, fmt.Errorf("node %s has no container (%s): netlab up the lab", node, name)
 	}
 	if err != nil {
@@ -68,6 +66,16 @@ func (l *LabNodes) ReadFile(ctx context.Context, node, path string) ([]byte, err
 	return os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "root", path))
 }
 
+// OpenNS opens the network namespace of the node's container, with a
+// netlink handle in it, for wire.PruneRoutes and wire.PruneAddrs.
+func (l *LabNodes) OpenNS(ctx context.Context, node string) (*wire.NS, error) {
+	fd, err := l.NetNS(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	return wire.NewNS(fd, "node "+node)
+}
+
 // Exec runs cmd in the node with sh -c, as docker exec does, and returns
 // its output (stdout then stderr) and exit status.
 func (l *LabNodes) Exec(ctx context.Context, node, cmd string) ([]byte, int, error) {
@@ -75,85 +83,9 @@ func (l *LabNodes) Exec(ctx context.Context, node, cmd string) ([]byte, int, err
 		return nil, 0, err
 	}
 	var stdout, stderr bytes.Buffer
-	code, err := l.r.Exec(ctx, naming.Container(l.lab, node), []string{"sh", "-c", cmd}, Stdio{Out: &stdout, Err: &stderr})
+	code, err := l.r.Exec(ctx, naming.Container(l.lab, node), []string{"sh", "-c", cmd}, engine.Stdio{Out: &stdout, Err: &stderr})
 	if err != nil {
 		return nil, 0, err
 	}
 	return append(stdout.Bytes(), stderr.Bytes()...), code, nil
-}
-
-// OpenNS opens the network namespace of the node's container, with a
-// netlink handle in it, for PruneRoutes and PruneAddrs.
-func (l *LabNodes) OpenNS(ctx context.Context, node string) (*NS, error) {
-	fd, err := l.NetNS(ctx, node)
-	if err != nil {
-		return nil, err
-	}
-	return nsFromFD(fd, "node "+node)
-}
-
-// Exec runs argv in a running container. With input or a terminal it
-// hands the command to the docker client, which does TTYs well;
-// otherwise it goes through the engine's API.
-func (d *Docker) Exec(ctx context.Context, id string, argv []string, stdio Stdio) (int, error) {
-	if stdio.In != nil || stdio.TTY {
-		docker, err := exec.LookPath("docker")
-		if err != nil {
-			return 0, errors.New("netlab exec runs the docker command, which is not installed: apt-get install docker.io")
-		}
-		args := []string{"exec", "-i"}
-		if stdio.TTY {
-			args = append(args, "-t")
-		}
-		return runCommand(exec.Command(docker, append(append(args, id), argv...)...), stdio)
-	}
-	ex, err := d.c.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: argv, AttachStdout: true, AttachStderr: true})
-	if err != nil {
-		return 0, fmt.Errorf("exec in container %s: %w", id, err)
-	}
-	att, err := d.c.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
-	if err != nil {
-		return 0, fmt.Errorf("exec in container %s: %w", id, err)
-	}
-	defer att.Close()
-	done := make(chan error, 1)
-	out, errw := stdio.Out, stdio.Err
-	if out == nil {
-		out = io.Discard
-	}
-	if errw == nil {
-		errw = io.Discard
-	}
-	go func() {
-		_, err := stdcopy.StdCopy(out, errw, att.Reader)
-		done <- err
-	}()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read the output of exec in container %s: %w", id, err)
-	}
-	info, err := d.c.ContainerExecInspect(ctx, ex.ID)
-	if err != nil {
-		return 0, fmt.Errorf("exec in container %s: %w", id, err)
-	}
-	return info.ExitCode, nil
-}
-
-// runCommand runs a runtime's client with stdio and returns its exit
-// code; not starting it is the error.
-func runCommand(cmd *exec.Cmd, stdio Stdio) (int, error) {
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("run %s: %w", cmd.Path, err)
-	}
-	return 0, nil
 }

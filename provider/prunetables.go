@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/nftables"
-
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/wire"
 )
 
 // PruneTables removes the nftables tables netlab owns that the plan no
@@ -17,10 +17,10 @@ import (
 // it removed, as "node a: NAT table". Nodes for which fresh is true are
 // not looked at: their namespaces are new (up started them), so they hold
 // no table of before.
-func PruneTables(ctx context.Context, d Runtime, p *planner.Plan, fresh func(node string) bool) ([]string, error) {
+func PruneTables(ctx context.Context, d engine.Runtime, p *planner.Plan, fresh func(node string) bool) ([]string, error) {
 	var removed []string
 	if p.Step("isolate") == nil {
-		if ok, err := RemoveIsolation(p.Lab); err != nil {
+		if ok, err := wire.RemoveIsolation(p.Lab); err != nil {
 			return removed, err
 		} else if ok {
 			removed = append(removed, "isolation table bridge "+naming.IsolationTable(p.Lab))
@@ -49,11 +49,11 @@ func PruneTables(ctx context.Context, d Runtime, p *planner.Plan, fresh func(nod
 		if err != nil || n.Pid == 0 {
 			continue // not made (a failed up), or not running
 		}
-		ns, err := OpenNS(n.Pid)
+		ns, err := wire.OpenNS(n.Pid)
 		if err != nil {
 			return removed, err
 		}
-		what, err := dropTables(ns, unwanted)
+		what, err := wire.DropTables(ns, unwanted)
 		ns.Close()
 		for _, w := range what {
 			removed = append(removed, "node "+node+": "+w)
@@ -63,34 +63,4 @@ func PruneTables(ctx context.Context, d Runtime, p *planner.Plan, fresh func(nod
 		}
 	}
 	return removed, nil
-}
-
-// dropTables deletes the inet tables named in unwanted from a namespace.
-func dropTables(ns *NS, unwanted map[string]string) ([]string, error) {
-	if len(unwanted) == 0 {
-		return nil, nil
-	}
-	c, err := nftables.New(nftables.WithNetNSFd(ns.FD()))
-	if err != nil {
-		return nil, fmt.Errorf("nftables: %w", err)
-	}
-	defer c.CloseLasting()
-	tables, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
-	if err != nil {
-		return nil, fmt.Errorf("list nftables tables: %w", err)
-	}
-	var what []string
-	for _, t := range tables {
-		if desc, ok := unwanted[t.Name]; ok {
-			c.DelTable(t)
-			what = append(what, desc+" inet "+t.Name)
-		}
-	}
-	if len(what) == 0 {
-		return nil, nil
-	}
-	if err := c.Flush(); err != nil {
-		return nil, fmt.Errorf("delete nftables tables: %w", err)
-	}
-	return what, nil
 }

@@ -179,7 +179,7 @@ func (c *Cache) getDocker(ctx context.Context, ref string) (*Image, error) {
 }
 
 // dockerClient connects to the engine once, negotiating the API version
-// as provider.NewDocker does.
+// as docker.New (engine/docker) does.
 func (c *Cache) dockerClient(ctx context.Context) (*client.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/nodeinit"
 )
@@ -48,16 +49,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var code int
 	switch {
-	case len(os.Args) > 1 && os.Args[1] == "_forward":
-		code = runForward(ctx, os.Args[2:], os.Stderr)
+	case len(os.Args) > 1 && hostproc.Is(os.Args[1]): // _forward, _relay, _dhcpd
+		code = hostproc.Main(ctx, os.Args[1], os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_watch":
 		code = runWatch(ctx, os.Args[2:], os.Stderr)
-	case len(os.Args) > 1 && os.Args[1] == "_relay":
-		code = runRelay(ctx, os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_dhcpc":
 		code = nodeinit.RunDHCPClient(ctx, os.Args[2:], os.Stderr)
-	case len(os.Args) > 1 && os.Args[1] == "_dhcpd":
-		code = runDHCPServer(ctx, os.Args[2:], os.Stderr)
 	default:
 		code = run(ctx, os.Args, os.Stdout, os.Stderr)
 	}

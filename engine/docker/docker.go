@@ -1,0 +1,285 @@
+// Package docker is the Docker runtime: it runs a lab's nodes as
+// containers of the Docker engine, with no network (the host wires them),
+// through the engine's API.
+package docker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeinit"
+	"github.com/netlab/netlab/planner"
+)
+
+var _ engine.EngineRuntime = (*Docker)(nil)
+
+// Docker talks to the Docker engine.
+type Docker struct {
+	c *client.Client
+}
+
+// New connects to the engine named by DOCKER_HOST (default: the local
+// socket), negotiating the API version so that old engines work too.
+func New(ctx context.Context) (*Docker, error) {
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", engine.ErrNoEngine, err)
+	}
+	if err := ping(ctx, c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &Docker{c: c}, nil
+}
+
+// ping checks that the engine answers.
+func ping(ctx context.Context, c *client.Client) error {
+	if _, err := c.Ping(ctx); err != nil {
+		return fmt.Errorf("%w at %s: %v; start it (scripts/setup.sh does) or set DOCKER_HOST", engine.ErrNoEngine, c.DaemonHost(), err)
+	}
+	return nil
+}
+
+// Close releases the client.
+func (d *Docker) Close() error { return d.c.Close() }
+
+// argv is the command the node runs once wired: its own command, or the
+// image's entrypoint and command. A single string runs through sh -c. caps
+// are the capabilities the image declares (engine.LabelImageCaps).
+func (d *Docker) argv(ctx context.Context, c *planner.Container) (argv, caps []string, err error) {
+	img, err := d.c.ImageInspect(ctx, c.Image)
+	if errdefs.IsNotFound(err) {
+		return nil, nil, fmt.Errorf("image %q is not on this machine and cannot be pulled here: %s", c.Image, engine.BuildHint(c.Image))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("inspect image %q: %w", c.Image, err)
+	}
+	var entry, cmd []string
+	var labels map[string]string
+	if img.Config != nil {
+		entry, cmd, labels = img.Config.Entrypoint, img.Config.Cmd, img.Config.Labels
+	}
+	return engine.NodeArgv(c, entry, cmd, labels)
+}
+
+// Create creates the node's container with no network, its command behind
+// netlab's init. init is the path of a static netlab-init on the host.
+func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, init string) (string, error) {
+	argv, imageCaps, err := d.argv(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	node := c.Labels[naming.LabelNode]
+	run := filepath.Join(engine.RunDir, lab, node)
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", run, err)
+	}
+	var env []string
+	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
+		env = append(env, k+"="+c.Env[k])
+	}
+	var extra []string
+	for _, h := range hosts {
+		for _, n := range h.Names {
+			extra = append(extra, n+":"+h.Addr.String())
+		}
+	}
+	entry := engine.InitArgs(c)
+	labels := maps.Clone(c.Labels)
+	labels[naming.LabelConfig] = c.Config().Label()
+	labels[naming.LabelInit] = init
+	cfg := &container.Config{
+		Hostname:   c.Hostname,
+		Image:      c.Image,
+		Env:        env,
+		Labels:     labels,
+		Entrypoint: entry,
+		Cmd:        argv,
+	}
+	hc := &container.HostConfig{
+		NetworkMode: "none",
+		// Back after the engine restarts (the lab's watcher rewires it then);
+		// netlab stop and docker stop keep a node stopped.
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
+		DNS:           c.DNS,
+		DNSSearch:     c.DNSSearch,
+		ExtraHosts:    extra,
+		Sysctls:       c.Sysctls,
+		CapAdd:        engine.CapAdd(c, imageCaps),
+		CapDrop:       c.CapDrop,
+		// Read-only /proc/sys except /proc/sys/net (see engine.ReadonlyPaths).
+		ReadonlyPaths: engine.ReadonlyPaths,
+		Binds:         append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro"}, c.Volumes...),
+	}
+	// Not cancelled by an interrupt: the engine finishes a create whose
+	// client went away, and a down right after must find what it made.
+	ctx = context.WithoutCancel(ctx)
+	resp, err := d.c.ContainerCreate(ctx, cfg, hc, nil, nil, c.Name)
+	if errdefs.IsConflict(err) {
+		return "", fmt.Errorf("container name %s is taken by a container netlab did not make for this node: remove it (docker rm -f %s) or rename the lab", c.Name, c.Name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("create container %s: %w", c.Name, err)
+	}
+	if len(c.Files) > 0 {
+		if err := d.copyFiles(ctx, resp.ID, c.Name, c.Files); err != nil {
+			d.Remove(ctx, resp.ID) // created half: up makes it again
+			return "", err
+		}
+	}
+	return resp.ID, nil
+}
+
+// Start starts a container (if it is not running) and returns its process
+// and namespace.
+func (d *Docker) Start(ctx context.Context, id string) (engine.Node, error) {
+	if err := d.c.ContainerStart(context.WithoutCancel(ctx), id, container.StartOptions{}); err != nil {
+		return engine.Node{}, fmt.Errorf("start container %s: %w", id[:min(12, len(id))], err)
+	}
+	n, err := d.Inspect(ctx, id)
+	if err == nil && n.Pid == 0 {
+		err = fmt.Errorf("container %s exited at once; see docker logs %s", id[:12], id[:12])
+	}
+	return n, err
+}
+
+// Inspect returns a container's process and namespace (Pid 0 if stopped).
+func (d *Docker) Inspect(ctx context.Context, id string) (engine.Node, error) {
+	info, err := d.c.ContainerInspect(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return engine.Node{}, fmt.Errorf("inspect container %s: %w", id, engine.ErrNoContainer)
+	}
+	if err != nil {
+		return engine.Node{}, fmt.Errorf("inspect container %s: %w", id, err)
+	}
+	n := engine.Node{ID: info.ID}
+	if info.State != nil && info.State.Running {
+		n.Pid = info.State.Pid
+		n.NetNS, err = nodeinit.Instance(strconv.Itoa(n.Pid))
+		if err != nil {
+			return n, fmt.Errorf("read namespace of container %s: %w", info.Name, err)
+		}
+	}
+	return n, nil
+}
+
+// List returns the lab's containers ("" lists every lab's), by node name.
+func (d *Docker) List(ctx context.Context, lab string) ([]engine.Container, error) {
+	f := filters.NewArgs(filters.Arg("label", naming.LabelLab))
+	if lab != "" {
+		f = filters.NewArgs(filters.Arg("label", naming.LabelLab+"="+lab))
+	}
+	list, err := d.c.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	out := make([]engine.Container, 0, len(list))
+	for _, c := range list {
+		name := ""
+		if len(c.Names) > 0 {
+			name = strings.TrimPrefix(c.Names[0], "/")
+		}
+		out = append(out, engine.Container{ID: c.ID, Name: name, Node: c.Labels[naming.LabelNode], State: c.State,
+			Status: c.Status, Image: c.Image, Labels: c.Labels, Runtime: engine.RuntimeDocker})
+	}
+	engine.SortContainers(out)
+	return out, nil
+}
+
+// Remove removes a container and its anonymous volumes; gone is success.
+func (d *Docker) Remove(ctx context.Context, id string) error {
+	err := d.c.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", id[:min(12, len(id))], err)
+	}
+	return nil
+}
+
+// HasImage tells whether the image is on this machine.
+func (d *Docker) HasImage(ctx context.Context, image string) (bool, error) {
+	_, err := d.c.ImageInspect(ctx, image)
+	if errdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Stop stops a container (10 s grace, then SIGKILL); stopped is success.
+func (d *Docker) Stop(ctx context.Context, id string) error {
+	timeout := 10
+	if err := d.c.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout}); err != nil && !errdefs.IsNotFound(err) {
+		return fmt.Errorf("stop container %s: %w", id[:min(12, len(id))], err)
+	}
+	return nil
+}
+
+// Logs copies a container's output (the node's command, and netlab's init
+// before it) to stdout and stderr; with follow, until ctx ends or the
+// container stops.
+func (d *Docker) Logs(ctx context.Context, id string, follow bool, tail string, stdout, stderr io.Writer) error {
+	rc, err := d.c.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Tail: tail})
+	if err != nil {
+		return fmt.Errorf("logs of container %s: %w", id[:min(12, len(id))], err)
+	}
+	defer rc.Close()
+	if _, err := stdcopy.StdCopy(stdout, stderr, rc); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("read logs of container %s: %w", id[:min(12, len(id))], err)
+	}
+	return nil
+}
+
+// EnsureHosts rewrites a container's /etc/hosts (the file Docker keeps
+// on the host and binds into it) when it differs from the lab's names: a
+// node kept by up on an edited file learns the new names and addresses
+// without a restart.
+func (d *Docker) EnsureHosts(ctx context.Context, id string, hosts []planner.Host) (changed bool, err error) {
+	info, err := d.c.ContainerInspect(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("inspect container %s: %w", id[:min(12, len(id))], err)
+	}
+	if info.HostsPath == "" {
+		return false, nil
+	}
+	want := engine.HostsFile(hosts)
+	if have, err := os.ReadFile(info.HostsPath); err == nil && string(have) == want {
+		return false, nil
+	}
+	// In place: the container sees the host's file through a bind mount of
+	// that inode, which a rename would leave behind.
+	if err := os.WriteFile(info.HostsPath, []byte(want), 0o644); err != nil {
+		return false, fmt.Errorf("write /etc/hosts of %s: %w", strings.TrimPrefix(info.Name, "/"), err)
+	}
+	return true, nil
+}
+
+// Existing lists every container on the host, of any lab or none, with
+// its name and labels: what up checks its container names against.
+func (d *Docker) Existing(ctx context.Context) ([]converge.Existing, error) {
+	list, err := d.c.ContainerList(ctx, container.ListOptions{All: true})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []converge.Existing
+	for _, c := range list {
+		for _, name := range c.Names {
+			out = append(out, converge.Existing{Name: strings.TrimPrefix(name, "/"), Labels: c.Labels})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,103 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"strconv"
+	"time"
+
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/netlab/netlab/naming"
+)
+
+// Died lists the lab's nodes whose container's process ended between
+// since and now, with the exit code of each one's last end, from the
+// engine's events: a node restarted by its restart policy since shows too.
+func (d *Docker) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+	f := filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "die"),
+		filters.Arg("label", naming.LabelLab+"="+lab))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs, errs := d.c.Events(ctx, events.ListOptions{Filters: f,
+		Since: strconv.FormatInt(since.Unix(), 10), Until: strconv.FormatFloat(float64(time.Now().UnixNano())/1e9, 'f', 3, 64)})
+	out := map[string]int{}
+	for {
+		select {
+		case m := <-msgs:
+			if time.Unix(0, m.TimeNano).Before(since) {
+				continue
+			}
+			code, _ := strconv.Atoi(m.Actor.Attributes["exitCode"])
+			out[m.Actor.Attributes[naming.LabelNode]] = code
+		case err := <-errs:
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return out, fmt.Errorf("read the engine's events: %w", err)
+		}
+	}
+}
+
+// Watch follows the engine's event stream for the lab's containers until
+// ctx ends, and sends on kick (never blocking) when one starts (docker
+// restart, docker stop + start, netlab start, the restart policy): its
+// namespace is new and unwired. The first stream starts at since, so that
+// a start between up's end and the watcher's start is seen too. After an
+// error (an engine restart) it follows the stream again, and asks for one
+// rewiring: what started meanwhile sent no event the new stream will see.
+func (d *Docker) Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error {
+	for first := true; ctx.Err() == nil; first = false {
+		if err := ping(ctx, d.c); err != nil {
+			log.Printf("%v; trying again in 2s", err)
+			sleep(ctx, 2*time.Second)
+			continue
+		}
+		f := filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "start"),
+			filters.Arg("label", naming.LabelLab+"="+lab))
+		opts := events.ListOptions{Filters: f}
+		if first { // a start between up's end and now is seen too
+			opts.Since = strconv.FormatFloat(float64(since.UnixNano())/1e9, 'f', 3, 64)
+		}
+		msgs, errs := d.c.Events(ctx, opts)
+		if !first {
+			// The engine was away (restarted, say): what started meanwhile
+			// sent no event this stream will see. Rewire once.
+			log.Printf("following the engine's events again; rewiring what started meanwhile")
+			select {
+			case kick <- struct{}{}:
+			default:
+			}
+		}
+	loop:
+		for {
+			select {
+			case m := <-msgs:
+				log.Printf("node %s started (container %s)", m.Actor.Attributes[naming.LabelNode], m.Actor.Attributes["name"])
+				select {
+				case kick <- struct{}{}:
+				default: // a rewiring is due already
+				}
+			case err := <-errs:
+				if ctx.Err() == nil {
+					log.Printf("event stream: %v; following it again", err)
+				}
+				break loop
+			case <-ctx.Done():
+				break loop
+			}
+		}
+		sleep(ctx, time.Second)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

@@ -1,0 +1,64 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/netlab/netlab/engine"
+)
+
+// Exec runs argv in a running container. With input or a terminal it
+// hands the command to the docker client, which does TTYs well;
+// otherwise it goes through the engine's API.
+func (d *Docker) Exec(ctx context.Context, id string, argv []string, stdio engine.Stdio) (int, error) {
+	if stdio.In != nil || stdio.TTY {
+		docker, err := exec.LookPath("docker")
+		if err != nil {
+			return 0, errors.New("netlab exec runs the docker command, which is not installed: apt-get install docker.io")
+		}
+		args := []string{"exec", "-i"}
+		if stdio.TTY {
+			args = append(args, "-t")
+		}
+		return engine.RunCommand(exec.Command(docker, append(append(args, id), argv...)...), stdio)
+	}
+	ex, err := d.c.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: argv, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return 0, fmt.Errorf("exec in container %s: %w", id, err)
+	}
+	att, err := d.c.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("exec in container %s: %w", id, err)
+	}
+	defer att.Close()
+	done := make(chan error, 1)
+	out, errw := stdio.Out, stdio.Err
+	if out == nil {
+		out = io.Discard
+	}
+	if errw == nil {
+		errw = io.Discard
+	}
+	go func() {
+		_, err := stdcopy.StdCopy(out, errw, att.Reader)
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read the output of exec in container %s: %w", id, err)
+	}
+	info, err := d.c.ContainerExecInspect(ctx, ex.ID)
+	if err != nil {
+		return 0, fmt.Errorf("exec in container %s: %w", id, err)
+	}
+	return info.ExitCode, nil
+}

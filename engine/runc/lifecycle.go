@@ -1,0 +1,228 @@
+package runc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/planner"
+	"golang.org/x/sys/unix"
+)
+
+// Start runs the node's command (runc run --detach) unless it runs. A
+// node whose process ended runs again on the same root, its own layer
+// kept, as a restarted Docker container keeps its file system.
+func (r *Runc) Start(ctx context.Context, id string) (engine.Node, error) {
+	dir, ok := bundleOf(id)
+	if !ok || !r.Has(id) {
+		return engine.Node{}, fmt.Errorf("start container %s: %w", id, engine.ErrNoContainer)
+	}
+	pid, known := r.process(id)
+	if pid != 0 {
+		return r.Inspect(ctx, id)
+	}
+	if known {
+		if _, err := r.runc("delete", "--force", id); err != nil {
+			return engine.Node{}, err
+		}
+	}
+	cfg, err := readConfig(dir)
+	if err != nil {
+		return engine.Node{}, err
+	}
+	if err := os.Remove(filepath.Join(dir, stoppedMark)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return engine.Node{}, err
+	}
+	// The root it was made on: a rebuilt image's would not match the
+	// node's own layer. Gone from the cache: the image's current one.
+	if lower := cfg.Annotations[annotationLower]; !exists(lower) {
+		img, err := r.image(ctx, cfg.Annotations[annotationImage])
+		if err != nil {
+			return engine.Node{}, err
+		}
+		if err := rebase(cfg, img.Dir, dir); err != nil {
+			return engine.Node{}, fmt.Errorf("start container %s: %w", id, err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(engine.RunDir, cfg.Annotations[naming.LabelLab], cfg.Annotations[naming.LabelNode]), 0o755); err != nil {
+		return engine.Node{}, err
+	}
+	logFile := filepath.Join(dir, "log")
+	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return engine.Node{}, fmt.Errorf("log of container %s: %w", id, err)
+	}
+	defer log.Close()
+	offset, _ := log.Seek(0, io.SeekEnd)
+	// runc passes its standard output and error on to the node's process:
+	// the log file. Its own errors land there too.
+	cmd := exec.Command(r.bin, "--root", r.root, "run", "--detach", "--bundle", dir, id) // not cancelled: see runc
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return engine.Node{}, fmt.Errorf("start container %s: runc run: %v: %s", id, err, readFrom(logFile, offset))
+	}
+	n, err := r.Inspect(ctx, id)
+	if err == nil && n.Pid == 0 {
+		err = fmt.Errorf("container %s exited at once; see netlab logs %s %s", id, cfg.Annotations[naming.LabelLab], cfg.Annotations[naming.LabelNode])
+	}
+	return n, err
+}
+
+// readFrom returns what a file holds from offset on, trimmed.
+func readFrom(file string, offset int64) string {
+	data, _ := os.ReadFile(file)
+	if int64(len(data)) < offset {
+		return ""
+	}
+	return string(bytes.TrimSpace(data[offset:]))
+}
+
+// stoppedMark, in a bundle, says that the node was stopped on purpose:
+// the lab's watcher does not start it again (up and start do).
+const stoppedMark = "stopped"
+
+// Stop sends the node's process SIGTERM, then SIGKILL after 10 s, and
+// marks it stopped.
+func (r *Runc) Stop(ctx context.Context, id string) error {
+	dir, ok := bundleOf(id)
+	if !ok || !r.Has(id) {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, stoppedMark), nil, 0o644); err != nil {
+		return fmt.Errorf("stop container %s: %w", id, err)
+	}
+	for _, sig := range []string{"TERM", "KILL"} {
+		if pid, _ := r.process(id); pid == 0 {
+			return nil
+		}
+		if _, err := r.runc("kill", id, sig); err != nil {
+			if pid, _ := r.process(id); pid == 0 {
+				return nil
+			}
+			return fmt.Errorf("stop container %s: %w", id, err)
+		}
+		for range 100 {
+			if pid, _ := r.process(id); pid == 0 {
+				return nil
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return fmt.Errorf("stop container %s: its process outlived SIGKILL", id)
+}
+
+// Remove stops the node's process, deletes runc's container, unmounts its
+// root and removes its bundle; gone is success.
+func (r *Runc) Remove(ctx context.Context, id string) error {
+	dir, ok := bundleOf(id)
+	if !ok {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(r.root, id)); err == nil {
+		// Killed here first: runc delete --force of a running container
+		// polls every 100 ms for its end; of a stopped one it only cleans up.
+		if pid, _ := r.process(id); pid != 0 {
+			unix.Kill(pid, unix.SIGKILL)
+			for i := 0; i < 500; i++ {
+				if pid, _ := r.process(id); pid == 0 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		if _, err := r.runc("delete", "--force", id); err != nil {
+			if _, known := r.process(id); known {
+				return fmt.Errorf("remove container %s: %w", id, err)
+			}
+			// runc never finished making it (no state.json): nothing runs.
+			if err := os.RemoveAll(filepath.Join(r.root, id)); err != nil {
+				return fmt.Errorf("remove container %s: %w", id, err)
+			}
+		}
+	}
+	return removeBundle(dir)
+}
+
+// EnsureHosts rewrites the node's hosts file, which its /etc/hosts binds.
+func (r *Runc) EnsureHosts(ctx context.Context, id string, hosts []planner.Host) (bool, error) {
+	dir, ok := bundleOf(id)
+	if !ok {
+		return false, fmt.Errorf("container %s: %w", id, engine.ErrNoContainer)
+	}
+	file := filepath.Join(dir, "hosts")
+	want := engine.HostsFile(hosts)
+	if have, err := os.ReadFile(file); err == nil && string(have) == want {
+		return false, nil
+	}
+	// In place: the node sees this inode through a bind mount.
+	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
+		return false, fmt.Errorf("write /etc/hosts of %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// Exec runs argv in the node with runc exec (a terminal with -t).
+func (r *Runc) Exec(ctx context.Context, id string, argv []string, stdio engine.Stdio) (int, error) {
+	args := []string{"--root", r.root, "exec"}
+	if stdio.TTY {
+		args = append(args, "-t")
+	}
+	return engine.RunCommand(exec.CommandContext(ctx, r.bin, append(append(args, id), argv...)...), stdio)
+}
+
+// Logs copies the node's log file (its output, stdout and stderr in one)
+// to stdout: the last tail lines ("all": every line); with follow, then
+// what comes, until ctx ends or the node stops.
+func (r *Runc) Logs(ctx context.Context, id string, follow bool, tail string, stdout, stderr io.Writer) error {
+	dir, ok := bundleOf(id)
+	if !ok || !r.Has(id) {
+		return fmt.Errorf("logs of container %s: %w", id, engine.ErrNoContainer)
+	}
+	f, err := os.Open(filepath.Join(dir, "log"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("logs of container %s: %w", id, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(tail); err == nil && tail != "all" {
+		lines := bytes.SplitAfter(data, []byte("\n"))
+		if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+			lines = lines[:len(lines)-1]
+		}
+		data = bytes.Join(lines[max(0, len(lines)-n):], nil)
+	}
+	if _, err := stdout.Write(data); err != nil || !follow {
+		return err
+	}
+	rd := bufio.NewReader(f)
+	for {
+		if _, err := io.Copy(stdout, rd); err != nil {
+			return err
+		}
+		if pid, _ := r.process(id); pid == 0 {
+			_, err := io.Copy(stdout, rd)
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}

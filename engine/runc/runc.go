@@ -1,0 +1,136 @@
+// Package runc is the runc runtime: it runs a lab's nodes with the OCI
+// runtime directly, each node a bundle in the lab's run directory, with
+// no engine in between.
+package runc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/rootfs"
+)
+
+// A node is a bundle in the lab's run directory,
+//
+//	RunDir/LAB/.runc/NODE/config.json   the OCI configuration (netlab's labels as annotations)
+//	                     /rootfs        an overlayfs: the image's unpacked root (rootfs package) under upper/
+//	                     /upper, /work  the node's own writable layer, kept across restarts
+//	                     /hosts, /hostname, /resolv.conf   bound over the node's /etc files
+//	                     /log           the output of the node's command
+//
+// and a runc container named like a Docker node (LAB_NODE), in runc's own
+// state directory (Root), so that Docker's containers are never touched.
+
+// Root is runc's state directory for netlab's nodes.
+var Root = filepath.Join(engine.RunDir, ".runc")
+
+// Annotations of a runc node besides netlab's labels: the image it was
+// made from, and the unpacked root its overlay has as lower layer.
+const (
+	annotationImage = "netlab.image"
+	annotationLower = "netlab.lower"
+)
+
+// Runc runs nodes with the runc binary.
+type Runc struct {
+	bin    string
+	root   string
+	images *rootfs.Cache
+
+	mu     sync.Mutex
+	loaded map[string]*rootfs.Image // image reference -> unpacked image, for this process
+}
+
+var _ engine.LocalRuntime = (*Runc)(nil)
+
+// New finds the runc binary.
+func New() (*Runc, error) {
+	bin, err := exec.LookPath("runc")
+	if err != nil {
+		return nil, errors.New("the runc runtime needs the runc command, which is not installed: apt-get install runc (scripts/setup.sh does)")
+	}
+	return &Runc{bin: bin, root: Root, images: rootfs.NewCache(rootfs.DefaultDir), loaded: map[string]*rootfs.Image{}}, nil
+}
+
+// Close releases the image cache's client.
+func (r *Runc) Close() error { return r.images.Close() }
+
+// bundle is the directory of a node's bundle.
+func bundle(lab, node string) string { return filepath.Join(engine.RunDir, lab, ".runc", node) }
+
+// bundleOf is the bundle of a container id (LAB_NODE: neither name has '_').
+func bundleOf(id string) (string, bool) {
+	lab, node, ok := strings.Cut(id, "_")
+	if !ok || lab == "" || node == "" || strings.ContainsAny(id, "/.") {
+		return "", false
+	}
+	return bundle(lab, node), true
+}
+
+// Has tells whether the container is one of the runc runtime's nodes.
+func (r *Runc) Has(id string) bool {
+	dir, ok := bundleOf(id)
+	if !ok {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, "config.json"))
+	return err == nil
+}
+
+// HasLab tells whether the lab has nodes of the runc runtime: its run
+// directory holds their bundles.
+func (r *Runc) HasLab(lab string) bool {
+	_, err := os.Stat(filepath.Join(engine.RunDir, lab, ".runc"))
+	return err == nil
+}
+
+// runc runs the runc command with the runtime's state directory. It is
+// not cancelled with ctx: a runc killed half-way leaves a container that
+// it neither made nor removed whole.
+func (r *Runc) runc(args ...string) ([]byte, error) {
+	cmd := exec.Command(r.bin, append([]string{"--root", r.root}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("runc %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return out, nil
+}
+
+// image returns the unpacked image, once per process and reference.
+func (r *Runc) image(ctx context.Context, ref string) (*rootfs.Image, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if img := r.loaded[ref]; img != nil {
+		return img, nil
+	}
+	img, err := r.images.Get(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, engine.BuildHint(ref))
+	}
+	r.loaded[ref] = img
+	return img, nil
+}
+
+// HasImage tells whether the image is a directory here (oci:PATH,
+// rootfs:PATH) or is in the cache or Docker's store (rootfs asks).
+func (r *Runc) HasImage(ctx context.Context, image string) (bool, error) {
+	for _, prefix := range []string{rootfs.PrefixOCI, rootfs.PrefixRootfs} {
+		if p, ok := strings.CutPrefix(image, prefix); ok {
+			if prefix == rootfs.PrefixOCI {
+				p, _, _ = strings.Cut(p, ":")
+			}
+			_, err := os.Stat(p)
+			return err == nil, nil
+		}
+	}
+	_, err := r.image(ctx, image)
+	return err == nil, nil
+}

@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// RunDir is where netlab keeps a lab's files on the host: ready files,
+// forwarder pid files and logs. It goes with the lab.
+var RunDir = "/run/netlab"
+
+// A lab's run directory (RunDir/LAB) gets a few files per node: a ready
+// file, and on the runc runtime a bundle and the node's writable layer.
+// up makes them by the thousand and down removes them. That is work for a
+// tmpfs, which /run is on most systems. Where RunDir is on a disk's file
+// system instead (some VMs and containers), each lab's run directory is a
+// tmpfs of its own: mounted when up makes the directory, unmounted by down.
+// On a disk, a file system without a journal looks through the inodes
+// freed in the last minutes before it gives out a new one (ext4's
+// recently_deleted), so that an up after a down of the same size spends
+// seconds per thousand nodes finding free inodes; and a tmpfs is gone
+// after a reboot, as the lab's processes are.
+
+// tmpfsName is the source of a lab's run directory's tmpfs in mountinfo.
+func tmpfsName(lab string) string { return "netlab-" + lab }
+
+// MakeRunDir makes the lab's run directory, on a tmpfs of its own where
+// RunDir is not on one. A directory that exists is kept as it is (a lab
+// that is up). Where the tmpfs cannot be mounted the directory stays on
+// RunDir's file system, which only costs time.
+func MakeRunDir(lab string) error {
+	dir := filepath.Join(RunDir, lab)
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("lab %s: make its run directory: %w", lab, err)
+	}
+	if onTmpfs(RunDir) {
+		return nil
+	}
+	unix.Mount(tmpfsName(lab), dir, "tmpfs", 0, "mode=755")
+	return nil
+}
+
+// onTmpfs tells whether dir is on a file system in memory.
+func onTmpfs(dir string) bool {
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		return false
+	}
+	return fs.Type == unix.TMPFS_MAGIC || fs.Type == unix.RAMFS_MAGIC
+}
+
+// RemoveRunDir removes the lab's run directory: what is mounted under it
+// (runc nodes' roots, left by a failed run), then the tmpfs it is on, if it
+// has its own, then the directory. With a mount that cannot be undone it
+// keeps the directory, so that nothing is deleted through a mount.
+func RemoveRunDir(lab string) error {
+	dir := filepath.Join(RunDir, lab)
+	if err := unmountUnder(dir); err != nil {
+		return err
+	}
+	// EINVAL: not a mount point, the directory is on RunDir's file system.
+	if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("unmount %s: %w", dir, err)
+	}
+	return os.RemoveAll(dir)
+}
+
+// WriteReady releases a node's command: its init waits until this file
+// holds its Instance: its network namespace and start time.
+func WriteReady(lab, node, netnsID string) error {
+	dir := RunDir + "/" + lab + "/" + node
+	tmp := dir + "/." + ReadyFile
+	if err := os.WriteFile(tmp, []byte(netnsID), 0o644); err != nil {
+		return fmt.Errorf("write ready file of %s: %w", node, err)
+	}
+	return os.Rename(tmp, dir+"/"+ReadyFile)
+}
+
+// unmountUnder unmounts what is mounted under dir (the overlay roots of
+// nodes whose removal failed), so that removing dir never reaches into
+// an image.
+func unmountUnder(dir string) error {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		p := unescapeOctal(f[4])
+		if strings.HasPrefix(p, dir+"/") {
+			if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+				errs = append(errs, fmt.Errorf("unmount %s: %w", p, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// unescapeOctal undoes mountinfo's \ooo escapes (of spaces, tabs, newlines).
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// Mounted tells whether dir is a mount point (another device than its parent).
+func Mounted(dir string) bool {
+	var a, b unix.Stat_t
+	if unix.Lstat(dir, &a) != nil || unix.Lstat(filepath.Dir(dir), &b) != nil {
+		return false
+	}
+	return a.Dev != b.Dev
+}

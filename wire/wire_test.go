@@ -1,0 +1,291 @@
+package wire
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/google/nftables/expr"
+	"github.com/vishvananda/netlink"
+
+	"github.com/netlab/netlab/planner"
+)
+
+// Pure: the NAT rules as expressions, no kernel needed.
+func TestNATRules(t *testing.T) {
+	post, pre := natRules(&planner.NAT{
+		Masquerade: []string{"eth0"},
+		DNAT:       []planner.DNAT{{In: "eth0", Proto: "tcp", Port: 8080, To: netip.MustParseAddrPort("192.168.0.10:80")}},
+	})
+	if len(post) != 1 || len(pre) != 1 {
+		t.Fatalf("%d postrouting and %d prerouting rules", len(post), len(pre))
+	}
+	cmp := post[0][1].(*expr.Cmp)
+	if len(cmp.Data) != 16 || !bytes.HasPrefix(cmp.Data, []byte("eth0\x00")) {
+		t.Errorf("interface name not zero-padded to 16 bytes: %q", cmp.Data)
+	}
+	if _, ok := post[0][2].(*expr.Masq); !ok {
+		t.Error("no masquerade")
+	}
+	nat := pre[0][len(pre[0])-1].(*expr.NAT)
+	if nat.Type != expr.NATTypeDestNAT || pre[0][8].(*expr.Immediate).Data[3] != 10 || !bytes.Equal(pre[0][9].(*expr.Immediate).Data, []byte{0, 80}) {
+		t.Errorf("dnat rule wrong: %+v", pre[0])
+	}
+}
+
+// needRoot skips without root, unless NETLAB_E2E=1 (CI), where it fails.
+func needRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("NETLAB_E2E") == "1" {
+			t.Fatal("needs root")
+		}
+		t.Skip("needs root")
+	}
+}
+
+// scratchNS makes a named namespace that the test removes, also on failure.
+func scratchNS(t *testing.T, name string) *NS {
+	ns, _ := scratchNSPath(t, name)
+	return ns
+}
+
+// scratchNSPath is scratchNS, also returning the namespace's path.
+func scratchNSPath(t *testing.T, name string) (*NS, string) {
+	t.Helper()
+	name = fmt.Sprintf("nlt%d%s", os.Getpid()%100000, name)
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	path := "/var/run/netns/" + name
+	ns, err := OpenNSPath(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Close)
+	return ns, path
+}
+
+// inNS runs a command in the namespace at path.
+func inNS(t *testing.T, path string, args ...string) string {
+	t.Helper()
+	out, _ := exec.Command("nsenter", append([]string{"--net=" + path, "--"}, args...)...).CombinedOutput()
+	return string(out)
+}
+
+func TestLinkAddressesRoutes(t *testing.T) {
+	needRoot(t)
+	a, aPath := scratchNSPath(t, "a")
+	b := scratchNS(t, "b")
+	host, err := netlink.NewHandle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	v := &planner.Veth{
+		A: planner.VethEnd{Node: "a", Name: "eth0", MAC: "02:42:0a:01:01:01", MTU: 1400},
+		B: planner.VethEnd{Node: "b", Name: "uplink", MAC: "02:42:0a:01:01:02", MTU: 1400},
+	}
+	for i, want := range []bool{true, false} {
+		changed, err := EnsureLink(host, v, a, b)
+		if err != nil || changed != want {
+			t.Fatalf("EnsureLink #%d: changed %v, %v", i+1, changed, err)
+		}
+	}
+	la, err := a.Handle().LinkByName("eth0")
+	if err != nil || la.Attrs().HardwareAddr.String() != "02:42:0a:01:01:01" || la.Attrs().MTU != 1400 {
+		t.Fatalf("a:eth0 = %+v, %v", la, err)
+	}
+	// A lone end (its peer's namespace went away) is replaced.
+	lb, _ := b.Handle().LinkByName("uplink")
+	b.Handle().LinkDel(lb)
+	if changed, err := EnsureLink(host, v, a, b); err != nil || !changed {
+		t.Fatalf("repair: changed %v, %v", changed, err)
+	}
+	for _, x := range []struct {
+		ns    *NS
+		iface string
+		addr  string
+	}{{a, "eth0", "10.1.1.1/32"}, {b, "uplink", "10.1.1.2/32"}} {
+		addr := &planner.Addr{Iface: x.iface, Addrs: []netip.Prefix{netip.MustParsePrefix(x.addr), netip.MustParsePrefix("fd00::" + x.addr[len(x.addr)-4:len(x.addr)-3] + "/64")}}
+		for i, want := range []bool{true, false} {
+			if changed, err := EnsureAddrs(x.ns, addr); err != nil || changed != want {
+				t.Fatalf("EnsureAddrs %s #%d: changed %v, %v", x.iface, i+1, changed, err)
+			}
+		}
+	}
+	routes := []struct {
+		ns *NS
+		r  planner.Route
+	}{
+		{a, planner.Route{Dst: netip.MustParsePrefix("10.1.1.2/32"), Dev: "eth0"}},
+		{a, planner.Route{Dst: netip.MustParsePrefix("10.9.0.0/16"), Via: netip.MustParseAddr("10.1.1.2")}},
+		{b, planner.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Via: netip.MustParseAddr("10.1.1.1"), Dev: "uplink"}},
+	}
+	// b has no route to 10.1.1.1 yet: the default via it must fail, as the kernel says.
+	if _, err := EnsureRoute(b, &routes[2].r); err == nil {
+		t.Error("a next hop that is not on-link was accepted")
+	}
+	b2 := &planner.Route{Dst: netip.MustParsePrefix("10.1.1.1/32"), Dev: "uplink"}
+	if _, err := EnsureRoute(b, b2); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range routes {
+		for i, want := range []bool{true, false} {
+			if changed, err := EnsureRoute(x.ns, &x.r); err != nil || changed != want {
+				t.Fatalf("EnsureRoute %v #%d: changed %v, %v", x.r, i+1, changed, err)
+			}
+		}
+	}
+	if out := inNS(t, aPath, "ip", "route"); !strings.Contains(out, "10.9.0.0/16 via 10.1.1.2 dev eth0") {
+		t.Errorf("routes in a:\n%s", out)
+	}
+	if out := inNS(t, aPath, "busybox", "ping", "-c", "1", "-W", "2", "10.1.1.2"); !strings.Contains(out, "1 packets received") {
+		t.Errorf("a cannot ping b:\n%s", out)
+	}
+}
+
+func TestBridgeAndPort(t *testing.T) {
+	needRoot(t)
+	n := scratchNS(t, "p")
+	host, _ := netlink.NewHandle()
+	defer host.Close()
+	br := &planner.Bridge{Network: "lan", Name: fmt.Sprintf("nlbt%d", os.Getpid()%100000), Alias: "netlab:provtest:network:lan", MAC: "02:4e:00:00:00:01"}
+	t.Cleanup(func() {
+		if l, err := host.LinkByName(br.Name); err == nil {
+			host.LinkDel(l)
+		}
+	})
+	for i, want := range []bool{true, false} {
+		if changed, err := EnsureBridge(host, br); err != nil || changed != want {
+			t.Fatalf("EnsureBridge #%d: changed %v, %v", i+1, changed, err)
+		}
+	}
+	l, _ := host.LinkByName(br.Name)
+	if l.Attrs().Alias != br.Alias || l.Attrs().HardwareAddr.String() != br.MAC || l.Attrs().OperState == netlink.OperDown && l.Attrs().Flags&1 == 0 {
+		t.Errorf("bridge %+v", l.Attrs())
+	}
+	port := &planner.Veth{
+		A:      planner.VethEnd{Name: fmt.Sprintf("nlpt%d", os.Getpid()%100000), Alias: "netlab:provtest:port:p:eth0"},
+		B:      planner.VethEnd{Node: "p", Name: "eth0", MAC: "02:42:0a:00:00:02"},
+		Bridge: br.Name,
+	}
+	for i, want := range []bool{true, false} {
+		if changed, err := EnsurePort(host, port, n); err != nil || changed != want {
+			t.Fatalf("EnsurePort #%d: changed %v, %v", i+1, changed, err)
+		}
+	}
+	hp, err := host.LinkByName(port.A.Name)
+	if err != nil || hp.Attrs().MasterIndex != l.Attrs().Index || hp.Attrs().Alias != port.A.Alias {
+		t.Fatalf("host end %+v, %v", hp, err)
+	}
+	links, _ := HostLinks("provtest")
+	if len(links) != 2 {
+		t.Errorf("HostLinks found %d of the lab's 2 interfaces", len(links))
+	}
+}
+
+// TestKilledUpLeftovers: an up killed between making a host interface and
+// naming it (the kernel takes no alias with a new link) leaves a bridge or
+// a port's host end without an alias; the next up finishes the bridge and
+// makes the port again, rather than refusing them as not netlab's.
+func TestKilledUpLeftovers(t *testing.T) {
+	needRoot(t)
+	n, nPath := scratchNSPath(t, "k")
+	host, _ := netlink.NewHandle()
+	defer host.Close()
+	br := &planner.Bridge{Network: "lan", Name: fmt.Sprintf("nlbk%d", os.Getpid()%100000), Alias: "netlab:provtest:network:lan", MAC: "02:4e:00:00:00:03"}
+	port := &planner.Veth{
+		A:      planner.VethEnd{Name: fmt.Sprintf("nlpk%d", os.Getpid()%100000), Alias: "netlab:provtest:port:k:eth0"},
+		B:      planner.VethEnd{Node: "k", Name: "eth0", MAC: "02:42:0a:00:00:03"},
+		Bridge: br.Name,
+	}
+	t.Cleanup(func() {
+		for _, name := range []string{port.A.Name, br.Name} {
+			if l, err := host.LinkByName(name); err == nil {
+				host.LinkDel(l)
+			}
+		}
+	})
+	// What the killed up left: a bridge and a veth into the node, unnamed.
+	if err := host.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: br.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := host.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: port.A.Name}, PeerName: "eth0", PeerNamespace: netlink.NsFd(n.fd)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureBridge(host, br); err != nil {
+		t.Fatalf("EnsureBridge over an unnamed bridge of its name: %v", err)
+	}
+	if changed, err := EnsurePort(host, port, n); err != nil || !changed {
+		t.Fatalf("EnsurePort over an unnamed veth of its name: changed %v, %v", changed, err)
+	}
+	l, _ := host.LinkByName(br.Name)
+	hp, err := host.LinkByName(port.A.Name)
+	if err != nil || l.Attrs().Alias != br.Alias || hp.Attrs().Alias != port.A.Alias || hp.Attrs().MasterIndex != l.Attrs().Index {
+		t.Fatalf("bridge %+v, host end %+v, %v", l.Attrs(), hp, err)
+	}
+	if out := inNS(t, nPath, "ip", "link", "show", "eth0"); !strings.Contains(out, "02:42:0a:00:00:03") {
+		t.Errorf("the node's end was not made again:\n%s", out)
+	}
+	// An interface of that name with another alias stays someone else's.
+	host.LinkSetAlias(hp, "mine")
+	if _, err := EnsurePort(host, port, n); err == nil || !strings.Contains(err.Error(), "is not netlab's") {
+		t.Errorf("EnsurePort over another's interface: %v", err)
+	}
+}
+
+func TestNATInNamespace(t *testing.T) {
+	needRoot(t)
+	n, nPath := scratchNSPath(t, "n")
+	nat := &planner.NAT{
+		Masquerade: []string{"eth0"},
+		DNAT:       []planner.DNAT{{In: "eth0", Proto: "tcp", Port: 8080, To: netip.MustParseAddrPort("192.168.0.10:80")}},
+	}
+	for i, want := range []bool{true, false} { // the second run finds the table current
+		if changed, err := EnsureNAT(n, nat); err != nil || changed != want {
+			t.Fatalf("EnsureNAT #%d: changed %v, %v", i+1, changed, err)
+		}
+	}
+	// A changed configuration replaces the table rather than adding to it.
+	nat.DNAT[0].Port = 8081
+	if changed, err := EnsureNAT(n, nat); err != nil || !changed {
+		t.Fatalf("EnsureNAT after a change: changed %v, %v", changed, err)
+	}
+	out := inNS(t, nPath, "nft", "list", "table", "inet", "netlab")
+	if strings.Count(out, "masquerade") != 1 || !strings.Contains(out, `oifname "eth0" masquerade`) ||
+		!strings.Contains(out, `iifname "eth0" tcp dport 8081 dnat ip to 192.168.0.10:80`) || strings.Contains(out, "8080") {
+		t.Errorf("table in namespace:\n%s", out)
+	}
+	if host, _ := exec.Command("nft", "list", "tables").Output(); strings.Contains(string(host), "inet netlab") {
+		t.Error("the NAT table landed in the host namespace")
+	}
+}
+
+func TestHostForwardRules(t *testing.T) {
+	needRoot(t)
+	lab := fmt.Sprintf("provtest%d", os.Getpid()%100000)
+	t.Cleanup(func() { RemoveHostForward(lab) })
+	for i, want := range []bool{true, false} {
+		if changed, err := EnsureHostForward(lab, "lan", "nlbtest0"); err != nil || changed != want {
+			t.Fatalf("EnsureHostForward #%d: changed %v, %v", i+1, changed, err)
+		}
+	}
+	rules, _ := HostForwardRules(lab)
+	if len(rules["iptables"]) != 1 {
+		t.Fatalf("rules: %v", rules)
+	}
+	if other, _ := HostForwardRules(lab + "x"); len(other) != 0 {
+		t.Errorf("a lab whose name extends this one's sees its rules: %v", other)
+	}
+	if err := RemoveHostForward(lab); err != nil {
+		t.Fatal(err)
+	}
+	if rules, _ := HostForwardRules(lab); len(rules) != 0 {
+		t.Errorf("left: %v", rules)
+	}
+}
