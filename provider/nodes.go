@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 
 	"github.com/vishvananda/netns"
 
+	"github.com/netlab/netlab/checks"
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/wire"
@@ -63,7 +61,9 @@ func (l *LabNodes) ReadFile(ctx context.Context, node, path string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "root", path))
+	// Resolved inside the node's root: an absolute symbolic link in the
+	// node must not lead to the host's file.
+	return checks.ReadNodeFile(pid, path, checks.MaxNodeFile)
 }
 
 // OpenNS opens the network namespace of the node's container, with a
