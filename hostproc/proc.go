@@ -127,3 +127,20 @@ func waitGone(pid int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// CloseOnExec marks every file descriptor above standard error that this
+// process inherited close-on-exec, so that the helper processes it starts,
+// which outlive it, do not hold its caller's files open (a lock file the
+// caller holds would stay locked for as long as the lab runs). Go opens its
+// own files close-on-exec already.
+func CloseOnExec() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
+}

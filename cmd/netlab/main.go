@@ -46,6 +46,10 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "_init" {
 		os.Exit(nodeinit.Run(os.Args[2:], os.Stderr))
 	}
+	// What netlab starts (a lab's watcher, forwarders and relays) lives
+	// past this command: it must not keep what this command inherited
+	// open, such as a lock its caller holds.
+	hostproc.CloseOnExec()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var code int
 	switch {
