@@ -68,12 +68,11 @@ func (r *miniReader) as(m *miniAS) {
 				continue
 			}
 			rt.L2 = l2
-		} else if what != "host" && what != "routinator" {
-			r.fail(routersFile, l.n, "%q is neither N/A, host:IMAGE, routinator:IMAGE nor L2-NAME:IMAGE", attach)
+		} else if image == "" {
+			r.fail(routersFile, l.n, "%q is neither N/A, host:IMAGE, L2-NAME:IMAGE nor another KIND:IMAGE (routinator, krill)", attach)
 			continue
-		}
-		if what == "routinator" {
-			r.note(routersFile, l.n, "%s's routinator (RPKI validator) is a plain host here", name)
+		} else if what != "host" {
+			r.note(routersFile, l.n, "%s's %s host is a plain host here, image %s", name, what, internet.HostImage)
 		}
 		if image == "" {
 			continue
