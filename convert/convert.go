@@ -10,13 +10,17 @@ type Result struct {
 }
 
 // Convert reads path with the converter that knows it: a Kathará lab
-// folder (lab.conf) or a containerlab topology (*.clab.yml). ok is false
-// when neither does.
+// folder (lab.conf), a containerlab topology (*.clab.yml) or a
+// mini-Internet config directory (AS_config.txt, aslevel_links.txt). ok is
+// false when none does.
 func Convert(path string) (r Result, ok bool, err error) {
 	switch {
 	case IsKathara(path):
 		r.Source = filepath.Join(path, "lab.conf")
 		r.YAML, r.Notes, err = Kathara(path)
+	case IsMiniInternet(path):
+		r.Source = filepath.Join(path, "AS_config.txt")
+		r.YAML, r.Notes, err = MiniInternet(path)
 	case IsClab(path):
 		r.Source = path
 		r.YAML, r.Notes, err = Clab(path)

@@ -51,6 +51,7 @@ func Conf(n *spec.Node) string {
 	w("service integrated-vtysh-config")
 	w("!")
 
+	loopback(w, r)
 	// Interface settings: OSPF areas and costs, passive interfaces.
 	for _, i := range n.SortedInterfaces() {
 		var lines []string
@@ -137,6 +138,13 @@ func Conf(n *spec.Node) string {
 			if nb.Description != "" {
 				w(" neighbor %s description %s", nb.Address, nb.Description)
 			}
+			if nb.UpdateSource != "" {
+				w(" neighbor %s update-source %s", nb.Address, nb.UpdateSource)
+			}
+			if nb.Relation == spec.RelationRouteServer {
+				// A route server does not put its own AS first on the path.
+				w(" no neighbor %s enforce-first-as", nb.Address)
+			}
 		}
 		for _, fam := range []struct {
 			name string
@@ -161,6 +169,7 @@ func Conf(n *spec.Node) string {
 				if nb.NextHopSelf {
 					lines = append(lines, "  neighbor "+nb.Address+" next-hop-self")
 				}
+				lines = append(lines, relationLines(nb)...)
 			}
 			if len(lines) == 0 || (fam.v6 && !hasV6(g)) {
 				continue
@@ -173,6 +182,7 @@ func Conf(n *spec.Node) string {
 		}
 		w("exit")
 		w("!")
+		policies(w, g)
 	}
 	w("line vty")
 	w("!")

@@ -23,8 +23,13 @@ type Routing struct {
 	// RA lists the interfaces the router sends IPv6 router advertisements
 	// on (radvd), announcing their /64 prefixes for SLAAC.
 	RA []string `yaml:"ra,omitempty" json:"ra,omitempty"`
+	// Loopback is an IPv4 address with prefix that FRR puts on the node's
+	// loopback (lo); OSPF announces it, and iBGP sessions with
+	// update_source: lo run between loopbacks.
+	Loopback string `yaml:"loopback,omitempty" json:"loopback,omitempty"`
 
-	ID netip.Addr `yaml:"-" json:"-"` // parsed RouterID
+	ID           netip.Addr   `yaml:"-" json:"-"` // parsed RouterID
+	LoopbackAddr netip.Prefix `yaml:"-" json:"-"` // parsed Loopback (zero if none)
 }
 
 // OSPF runs OSPF (or OSPFv3) on some of the node's interfaces.
@@ -76,9 +81,34 @@ type BGPNeighbor struct {
 	AS          uint32 `yaml:"as" json:"as"`
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
 	NextHopSelf bool   `yaml:"next_hop_self,omitempty" json:"next_hop_self,omitempty"`
+	// UpdateSource is the interface whose address the session starts from:
+	// lo for iBGP between loopbacks. A neighbor with one need not be on a
+	// connected segment (an IGP reaches it).
+	UpdateSource string `yaml:"update_source,omitempty" json:"update_source,omitempty"`
+	// Relation is the business relation of an eBGP peer (see Relations),
+	// which FRR turns into the customer/peer/provider (Gao-Rexford) policy.
+	Relation string `yaml:"relation,omitempty" json:"relation,omitempty"`
 
 	Addr netip.Addr `yaml:"-" json:"-"` // parsed Address
 }
+
+// The relations of an eBGP neighbor. Routes learned from a customer are
+// tagged AS:10 and preferred (local-pref 100), from a peer or route server
+// AS:20 (50), from a provider AS:30 (20); a customer is sent every route,
+// a peer, provider or route server only the node's own networks and the
+// routes tagged AS:10. A route server passes routes between its clients
+// without adding its AS (the member side does not expect it first); an
+// rs_client is such a client, on the route server's side.
+const (
+	RelationCustomer    = "customer"
+	RelationPeer        = "peer"
+	RelationProvider    = "provider"
+	RelationRouteServer = "route_server"
+	RelationRSClient    = "rs_client"
+)
+
+// Relations are the values of a BGP neighbor's relation.
+var Relations = []string{RelationCustomer, RelationPeer, RelationProvider, RelationRouteServer, RelationRSClient}
 
 // Config holds configuration files given whole, for what the lab file's
 // keys do not cover: FRR's integrated frr.conf.
@@ -134,6 +164,17 @@ func (c *checker) protocols(n *Node) {
 			c.ps.add(path(rat, "ra", k), "unknown interface %q (known: %s)", ifname, c.knownIfaces(n))
 		} else if len(RAPrefixes(i)) == 0 {
 			c.ps.add(path(rat, "ra", k), "%s has no global IPv6 address with a /64 prefix to advertise (SLAAC needs a /64)", ifname)
+		}
+	}
+	if r.Loopback != "" {
+		p, err := netip.ParsePrefix(r.Loopback)
+		switch {
+		case err != nil || !p.Addr().Is4():
+			c.ps.add(path(rat, "loopback"), "%q is not an IPv4 address with prefix like 10.255.0.1/32", r.Loopback)
+		case addrKindProblem(p.Addr()) != "":
+			c.ps.add(path(rat, "loopback"), "%s cannot be a loopback address: %s", p.Addr(), addrKindProblem(p.Addr()))
+		default:
+			r.LoopbackAddr = p
 		}
 	}
 	if r.BGP != nil {
@@ -256,9 +297,17 @@ func (c *checker) bgp(n *Node, at string, b *BGP) {
 			c.ps.add(path(nat, "address"), "neighbor %s is listed twice", a)
 		}
 		peers[a] = true
-		if !connected(n, a) {
-			c.ps.add(path(nat, "address"), "neighbor %s is not on a segment connected to %s: no interface prefix of %s holds it", a, n.Name, n.Name)
+		switch {
+		case nb.UpdateSource == "lo":
+			if !n.Routing.LoopbackAddr.IsValid() {
+				c.ps.add(path(nat, "update_source"), "update_source lo needs an address on the loopback: set routing.loopback")
+			}
+		case nb.UpdateSource != "":
+			c.ifaceRef(n, path(nat, "update_source"), nb.UpdateSource)
+		case !connected(n, a):
+			c.ps.add(path(nat, "address"), "neighbor %s is not on a segment connected to %s: no interface prefix of %s holds it (or give update_source for a session across an IGP)", a, n.Name, n.Name)
 		}
+		c.relation(nat, b, nb)
 	}
 	for k, s := range b.Networks {
 		p, err := netip.ParsePrefix(s)
@@ -269,6 +318,22 @@ func (c *checker) bgp(n *Node, at string, b *BGP) {
 		b.Prefixes = append(b.Prefixes, p)
 	}
 	c.redistribute(at, b.Redistribute)
+}
+
+// relation checks a neighbor's relation: a known one, on an eBGP session
+// over IPv4, from an AS that fits a standard community (AS:10).
+func (c *checker) relation(at string, b *BGP, nb *BGPNeighbor) {
+	switch {
+	case nb.Relation == "":
+	case !slices.Contains(Relations, nb.Relation):
+		c.ps.add(path(at, "relation"), "unknown relation %q (known: %s)", nb.Relation, quoteList(Relations))
+	case nb.AS == b.AS:
+		c.ps.add(path(at, "relation"), "relation %s is for eBGP: neighbor %s is in the node's own AS %d", nb.Relation, nb.Address, b.AS)
+	case nb.Addr.Is6():
+		c.ps.add(path(at, "relation"), "relation is for IPv4 sessions: %s is IPv6", nb.Address)
+	case b.AS > 65535:
+		c.ps.add(path(at, "relation"), "relation tags routes with the community AS:10, which needs an AS of at most 65535, not %d", b.AS)
+	}
 }
 
 // connected tells whether a is inside one of n's interface prefixes (and

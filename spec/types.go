@@ -144,6 +144,9 @@ type Node struct {
 	DependsOn  []string          `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
 	Routing    *Routing          `yaml:"routing,omitempty" json:"routing,omitempty"`
 	Config     *Config           `yaml:"config,omitempty" json:"config,omitempty"`
+	// Group is a label that gathers nodes, such as the AS a router belongs
+	// to in a class-wide Internet: a string or a number, carried as written.
+	Group string `yaml:"group,omitempty" json:"group,omitempty"`
 
 	Name      string          `yaml:"-" json:"-"`                 // the key under nodes
 	Forward   bool            `yaml:"-" json:"forward,omitempty"` // ForwardKey, or defaults.forward
