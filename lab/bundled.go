@@ -50,13 +50,14 @@ func BundledLabs(ctx context.Context) ([]Bundled, error) {
 	return out, nil
 }
 
-// Convert turns a Kathará lab directory or a containerlab topology into a
+// Convert turns a Kathará lab directory, a containerlab topology or a
+// mini-Internet configuration directory into a
 // netlab lab file, checks that it validates, and returns it with the
 // converter's notes. ok is false when path is neither.
-func Convert(path string) (data []byte, notes []convert.Note, ok bool, err error) {
-	r, ok, err := convert.Convert(path)
+func Convert(path string, opts convert.Options) (data []byte, notes []convert.Note, ok bool, err error) {
+	r, ok, err := convert.ConvertWith(path, opts)
 	if !ok {
-		return nil, nil, false, usagef("%s is neither a Kathará lab (a folder with lab.conf) nor a containerlab topology (*.clab.yml)", path)
+		return nil, nil, false, usagef("%s is neither a Kathará lab (a folder with lab.conf), a containerlab topology (*.clab.yml) nor a mini-Internet configuration (a folder with AS_config.txt)", path)
 	}
 	if err != nil {
 		return nil, r.Notes, true, usageError{err}

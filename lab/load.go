@@ -18,7 +18,13 @@ import (
 // options netlab has no meaning for), or a bundled lab by name (netlab
 // labs lists them). A missing file is a usage error.
 func Load(target string) (l *spec.Lab, notes []convert.Note, err error) {
-	if r, ok, err := convert.Convert(target); ok {
+	return LoadWith(target, convert.Options{})
+}
+
+// LoadWith is Load with the converters' options (a mini-Internet's
+// --configure-all).
+func LoadWith(target string, opts convert.Options) (l *spec.Lab, notes []convert.Note, err error) {
+	if r, ok, err := convert.ConvertWith(target, opts); ok {
 		if err != nil {
 			return nil, r.Notes, usageError{err}
 		}

@@ -17,6 +17,10 @@ func interspersed(app *cli.App, args []string) []string {
 	if cmd == nil {
 		return args
 	}
+	if len(args) > 2 && cmd.Command(args[2]) != nil { // a subcommand: netlab new internet
+		sub := interspersed(&cli.App{Commands: cmd.Subcommands}, args[1:])
+		return append([]string{args[0]}, sub...)
+	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
 		_, isBool := f.(*cli.BoolFlag)

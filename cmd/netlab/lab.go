@@ -12,6 +12,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
+	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/graph"
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/planner"
@@ -23,7 +24,12 @@ import (
 // printing the converter's notes; an invalid or missing file is a usage
 // error.
 func loadLab(file string, stderr io.Writer) (*spec.Lab, error) {
-	l, notes, err := lab.Load(file)
+	return loadLabWith(file, convert.Options{}, stderr)
+}
+
+// loadLabWith is loadLab with the converters' options.
+func loadLabWith(file string, opts convert.Options, stderr io.Writer) (*spec.Lab, error) {
+	l, notes, err := lab.LoadWith(file, opts)
 	for _, n := range notes {
 		fmt.Fprintln(stderr, "note:", n)
 	}
@@ -200,21 +206,24 @@ func schemaCommand() *cli.Command {
 func convertCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "convert",
-		Usage:     "write a Kathará lab directory (lab.conf) or a containerlab topology (*.clab.yml) as a netlab lab file",
+		Usage:     "write a Kathará lab directory (lab.conf), a containerlab topology (*.clab.yml) or a mini-Internet configuration (AS_config.txt) as a netlab lab file",
 		ArgsUsage: "DIR|FILE.clab.yml",
 		Description: "Collision domains become networks, NODE[N] interfaces ethN, Kathará's images netlab's\n" +
 			"offline ones; each node runs Kathará's boot sequence (NODE/ copied into /, shared.startup,\n" +
 			"NODE.startup, [exec]) once wired. Options netlab has no meaning for are noted on stderr\n" +
-			"with their lab.conf line. netlab up DIR does the same without writing a file.",
+			"with their lab.conf line. A mini-Internet's routers become FRR nodes, its switches\n" +
+			"bridges, its IXPs networks with a route server; its Config ASes are configured as it\n" +
+			"configures them. netlab up DIR does the same without writing a file.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to FILE instead of standard output"},
+			&cli.BoolFlag{Name: "configure-all", Usage: "a mini-Internet: configure its NoConfig ASes too (the reference solution)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageError("netlab convert takes one lab directory or containerlab file: netlab convert DIR|FILE.clab.yml [-o lab.yaml]")
 			}
 			dir := c.Args().First()
-			data, notes, _, err := lab.Convert(dir)
+			data, notes, _, err := lab.Convert(dir, convert.Options{ConfigureAll: c.Bool("configure-all")})
 			for _, n := range notes {
 				fmt.Fprintln(c.App.ErrWriter, "note:", n)
 			}

@@ -139,6 +139,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			labsCommand(),
 			completionCommand(),
 			convertCommand(),
+			newCommand(),
 		},
 		EnableBashCompletion: true,
 	}

@@ -15,7 +15,9 @@ import (
 
 	"github.com/netlab/netlab/apply"
 	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/spec"
 	"github.com/netlab/netlab/trust"
 )
 
@@ -37,6 +39,7 @@ func upCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-watch", Usage: "start no watcher: a restarted node stays unwired until the next up"},
 			&cli.StringFlag{Name: "runtime", Usage: "run the nodes with `RUNTIME`, docker or runc, whatever the file says"},
 			&cli.BoolFlag{Name: "allow-host", Usage: "allow, for this run, what the lab asks of the host beyond its nodes (host mounts, capabilities, host networks; netlab diff lists it)"},
+			&cli.BoolFlag{Name: "configure-all", Usage: "a mini-Internet configuration: configure its NoConfig ASes too (the reference solution)"},
 			&cli.StringFlag{Name: "stage", Aliases: []string{"s"}, Usage: "then run the setup of the lab's stages up to `S` (netlab reset --stage also removes what was changed by hand)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -52,7 +55,11 @@ func upCommand() *cli.Command {
 			}
 			opts := lab.UpOptions{Parallel: c.Int("parallel"), DryRun: c.Bool("dry-run"), NoWatch: c.Bool("no-watch"),
 				Runtime: c.String("runtime"), Stage: c.String("stage"), AllowHost: c.Bool("allow-host")}
-			return runUp(c.Context, file, opts, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
+			l, err := loadLabWith(file, convert.Options{ConfigureAll: c.Bool("configure-all")}, c.App.ErrWriter)
+			if err != nil {
+				return err
+			}
+			return runUp(c.Context, l, opts, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
 		},
 	}
 }
@@ -68,18 +75,18 @@ func diffCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runUp(c.Context, file, lab.UpOptions{DryRun: true}, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
+			l, err := loadLab(file, c.App.ErrWriter)
+			if err != nil {
+				return err
+			}
+			return runUp(c.Context, l, lab.UpOptions{DryRun: true}, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
 		},
 	}
 }
 
-// runUp brings the lab of file up (or, with DryRun, prints what up would
+// runUp brings the lab up (or, with DryRun, prints what up would
 // change), showing progress on stderr and the lab's status at the end.
-func runUp(ctx context.Context, file string, opts lab.UpOptions, asJSON bool, stdout, stderr io.Writer) error {
-	l, err := loadLab(file, stderr)
-	if err != nil {
-		return err
-	}
+func runUp(ctx context.Context, l *spec.Lab, opts lab.UpOptions, asJSON bool, stdout, stderr io.Writer) error {
 	m, err := openLabs(ctx, "up")
 	if err != nil {
 		return err

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netlab/netlab/internet"
+)
+
+func newCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "new",
+		Usage: "write a new lab file: netlab new internet, a class-wide Internet of ASes",
+		Subcommands: []*cli.Command{{
+			Name:  "internet",
+			Usage: "an Internet of ASes: tier-1 full mesh, transit and stub ASes, peerings, IXPs with route servers",
+			Description: "Writes an ordinary, commented lab file: every AS a ring of FRR routers with a host\n" +
+				"each, OSPF and iBGP inside, eBGP with customer, provider and peer policies between\n" +
+				"ASes, and ping checks across it. --no-config leaves the transit and stub ASes for\n" +
+				"students: interfaces and addresses only. netlab up FILE runs it.",
+			Flags: []cli.Flag{
+				&cli.IntFlag{Name: "ases", Value: 4, Usage: "ASes in all: tier-1, transit and stub"},
+				&cli.IntFlag{Name: "routers", Value: 2, Usage: "routers in every AS"},
+				&cli.IntFlag{Name: "ixps", Value: 1, Usage: "IXPs, each with a route server"},
+				&cli.IntFlag{Name: "tier1", Usage: "tier-1 ASes (default: 1, or 2 from 4 ASes)"},
+				&cli.StringFlag{Name: "name", Value: "internet", Usage: "the lab's name"},
+				&cli.BoolFlag{Name: "no-config", Usage: "leave the transit and stub ASes for students to configure"},
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output"},
+			},
+			Action: func(c *cli.Context) error {
+				if c.NArg() != 0 {
+					return usageError("netlab new internet takes no arguments, only flags; see netlab new internet --help")
+				}
+				data, err := internet.Generate(internet.Options{Name: c.String("name"), ASes: c.Int("ases"),
+					Tier1: c.Int("tier1"), Routers: c.Int("routers"), IXPs: c.Int("ixps"), NoConfig: c.Bool("no-config")})
+				if err != nil {
+					return usageError("%v", err)
+				}
+				out := c.String("output")
+				if out == "" {
+					_, err := c.App.Writer.Write(data)
+					return err
+				}
+				if err := os.WriteFile(out, data, 0o644); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.ErrWriter, "wrote %s: netlab up %s\n", out, out)
+				return nil
+			},
+		}},
+	}
+}
