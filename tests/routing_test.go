@@ -29,12 +29,18 @@ func upBundled(t *testing.T, name string, env ...string) *lab {
 	return up(t, body, env...)
 }
 
-// passChecks runs the lab file's own checks and wants them all to pass.
+// passChecks runs the lab file's own checks and wants them all to pass,
+// in one of three runs: some time round trips (the wan lab's 80 ms), which
+// a host busy with the other tests' labs delays now and then.
 func (l *lab) passChecks() {
 	l.t.Helper()
-	if r := netlab(l.t, "check", l.file); r.code != 0 {
-		l.t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	var r result
+	for i := 0; i < 3; i++ {
+		if r = netlab(l.t, "check", l.file); r.code == 0 {
+			return
+		}
 	}
+	l.t.Errorf("netlab check, three times: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 }
 
 // waitOutput runs cmd in node until its output matches re, for up to d, and
