@@ -3,6 +3,16 @@ GO      ?= go
 BIN     := bin/netlab
 FUZZTIME ?= 20s
 BENCHNODES ?= 20000
+# Every go test has an explicit -timeout: go's own 10 minutes is too short
+# for some runs, and a hung test must not hold CI to its 90 minutes. A
+# runtime's end-to-end pass (tests/) takes about 5 minutes here, with
+# E2EPARALLEL tests at once; its watchdog removes the tests' labs a minute
+# before the timeout ends the process.
+E2ETIMEOUT ?= 15m
+E2EPARALLEL ?= 4
+# FUZZTIME plus the run over the seed corpus and the build: raise it with FUZZTIME.
+FUZZTIMEOUT ?= 5m
+BENCHTIMEOUT ?= 15m
 
 .PHONY: help build setup images fopnp test unit fuzz bench bench-big bench-up bench-relay soak graphs clean
 
@@ -32,17 +42,17 @@ test: setup images build unit fuzz ## everything CI runs: set-up, vet, every tes
 unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need root and Docker, and run on both runtimes
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-	NETLAB_E2E=1 $(GO) test -count=1 ./...
-	NETLAB_E2E=1 NETLAB_RUNTIME=runc $(GO) test -count=1 ./tests
+	NETLAB_E2E=1 $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./...
+	NETLAB_E2E=1 NETLAB_RUNTIME=runc $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./tests
 
 fuzz: ## fuzz the lab loader for FUZZTIME (default 20s)
-	$(GO) test ./spec -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./spec -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -timeout $(FUZZTIMEOUT)
 
 bench: ## load, plan and draw generated chains and stars of 1,000 to BENCHNODES (20,000) nodes; ns/node stays flat
-	$(GO) test ./planner ./graph -run '^$$' -bench . -benchmem -benchtime 1x -args -nodes $(BENCHNODES)
+	$(GO) test ./planner ./graph -run '^$$' -bench . -benchmem -benchtime 1x -timeout $(BENCHTIMEOUT) -args -nodes $(BENCHNODES)
 
 bench-big: ## make bench up to 100,000 nodes, the most a lab may have (several minutes, about 3 GB)
-	$(MAKE) bench BENCHNODES=100000
+	$(MAKE) bench BENCHNODES=100000 BENCHTIMEOUT=60m
 
 bench-up: ## netlab up/down on both runtimes vs plain docker run/rm for chain and star labs of 10, 50, 100 nodes (root)
 	scripts/bench-up.sh
@@ -52,7 +62,7 @@ bench-relay: ## throughput of an impaired link's relay against a plain veth link
 
 SOAK ?= 100
 soak: build ## SOAK (default 100) cycles of up, random edit, up, a node restarted, down on a 20-node lab (NETLAB_RUNTIME=runc for runc); counts failures and leftovers (root; not in CI)
-	NETLAB_E2E=1 NETLAB_SOAK=$(SOAK) $(GO) test -count=1 -timeout 0 -run '^TestSoak$$' -v ./tests | grep -E '^(=== RUN|--- |\s+soak_test|ok|FAIL)'
+	NETLAB_E2E=1 NETLAB_SOAK=$(SOAK) $(GO) test -count=1 -timeout $$(( $(SOAK) * 30 + 300 ))s -run '^TestSoak$$' -v ./tests | grep -E '^(=== RUN|--- |\s+soak_test|ok|FAIL)'
 
 graphs: build ## redraw the pictures in docs/
 	for f in labs/*.yaml; do n=$$(basename $$f .yaml); $(BIN) graph $$f -o docs/$$n.svg; done

@@ -49,6 +49,7 @@ type captureProc struct {
 // the process is killed at the end of the test if it still runs.
 func startCapture(t *testing.T, args ...string) *captureProc {
 	t.Helper()
+	gate()
 	p := &captureProc{t: t, cmd: exec.Command(netlabBin, append([]string{"capture"}, args...)...), done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -130,6 +131,7 @@ func countICMP(ps []gopacket.Packet) int {
 }
 
 func TestCaptureOnALink(t *testing.T) {
+	parallel(t)
 	l := up(t, p2p)
 	file := filepath.Join(t.TempDir(), "a.pcap")
 	toFile := startCapture(t, l.name, "a:eth0", "-w", file, "--count", "4", "icmp")
@@ -183,6 +185,7 @@ func TestCaptureOnALink(t *testing.T) {
 }
 
 func TestCaptureOnANetwork(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   lan: {subnet: 10.5.0.0/24}

@@ -61,6 +61,7 @@ checks:
 `
 
 func TestChecks(t *testing.T) {
+	parallel(t)
 	name := labName(t)
 	file := writeLab(t, name, checksLab)
 

@@ -32,6 +32,7 @@ nodes:
 // and changes nothing, that up then does it, and that node a keeps its
 // container and processes.
 func TestConverge(t *testing.T) {
+	parallel(t)
 	l := up(t, convergeBefore)
 	sleepStart := func() string {
 		out, code := l.exec("a", "sh", "-c", "cat /proc/$(pidof sleep)/stat")
@@ -112,6 +113,7 @@ func TestConverge(t *testing.T) {
 // TestConvergeRecreate changes a node's command: up makes its container
 // again, and only that one.
 func TestConvergeRecreate(t *testing.T) {
+	parallel(t)
 	l := up(t, convergeAfter)
 	id := func(node string) string {
 		return l.id(node)
@@ -140,6 +142,7 @@ func TestConvergeRecreate(t *testing.T) {
 // TestConvergeCollision brings up a second file with the same lab name:
 // refused, nothing created.
 func TestConvergeCollision(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 nodes: {a: {}}
 `)
@@ -169,6 +172,7 @@ func squeeze(s string) string {
 // up takes away the nftables tables the file no longer asks for: a node's
 // NAT and firewall tables, the lab's isolation table.
 func TestConvergeDropsTables(t *testing.T) {
+	parallel(t)
 	with := `defaults: {image: netlab/tiny}
 networks:
   lan: {subnet: 10.69.0.0/24, isolated: true}
@@ -206,6 +210,7 @@ nodes:
 // student added by hand. A bridge port deleted on the host shows in
 // status as a missing interface, and up remakes it.
 func TestConvergeRoutesAndLinks(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks: {lan: {subnet: 10.73.0.0/24}}
 nodes:
@@ -296,6 +301,7 @@ links:
 // the old forwarder goes and the new one answers, the NAT table holds the
 // new rule only, the relay runs the new delay, and no node is made again.
 func TestConvergePublishNATAndImpairment(t *testing.T) {
+	parallel(t)
 	before := `defaults: {image: netlab/tiny}
 networks: {lan: {subnet: 10.78.0.0/24}}
 nodes:

@@ -34,6 +34,7 @@ func inRange(a netip.Addr, first, last string) bool {
 // before their command starts, renew the lease, and keep the address when
 // their container is restarted and the lab brought up again.
 func TestDHCPFromNetlabServers(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   lan:
@@ -112,6 +113,7 @@ nodes:
 // serves a node whose interface says address: dhcp: netlab's client is a
 // real DHCP client.
 func TestDHCPFromUdhcpdInANode(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   lan: {subnet: 10.30.0.0/24}

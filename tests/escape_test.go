@@ -16,6 +16,7 @@ import (
 // SysRq key, raw access to the host's disk, and seeing the host's
 // interfaces. On the runtime the tests run on.
 func TestNodesKeepTheHostOut(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks: {lan: {subnet: 10.77.0.0/24}}
 nodes:

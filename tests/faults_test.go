@@ -12,6 +12,7 @@ import (
 // A link set down and up at run time, and a node stopped and started
 // again: start wires it from the lab file with no up typed.
 func TestFaultsLinkAndNode(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   lan: {subnet: 10.66.0.0/24}
@@ -79,6 +80,7 @@ checks: [{from: a, ping: b}, {from: a, ping: c}]
 
 // netlab logs shows a node's command's output.
 func TestLogs(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 nodes:
   a: {command: "echo hello from a; exec sleep 3600"}
@@ -100,6 +102,7 @@ nodes:
 
 // Shell completion lists running labs, their nodes and interfaces.
 func TestCompletionOfRunningLabs(t *testing.T) {
+	parallel(t)
 	l := up(t, p2p)
 	if r := netlab(t, "--generate-bash-completion"); !strings.Contains(r.stdout, "capture\n") {
 		t.Errorf("commands not completed:\n%s", r.stdout)
@@ -112,21 +115,24 @@ func TestCompletionOfRunningLabs(t *testing.T) {
 	}
 }
 
-// rtt is the round-trip time of one ping, in ms (-1 if none came back).
+// rtt is the shortest round trip of three pings, in ms (-1 if none came
+// back): the shortest, because a busy host delays a reply now and then,
+// never speeds one up.
 func (l *lab) rtt(node, addr string) float64 {
-	out, _ := l.exec(node, "ping", "-c", "1", "-W", "3", addr)
-	i := strings.Index(out, "time=")
+	out, _ := l.exec(node, "ping", "-c", "3", "-i", "0.2", "-W", "3", addr)
+	i := strings.Index(out, "min/avg/max = ")
 	if i < 0 {
 		return -1
 	}
 	var ms float64
-	fmt.Sscanf(out[i+5:], "%f", &ms)
+	fmt.Sscanf(out[i+len("min/avg/max = "):], "%f", &ms)
 	return ms
 }
 
 // A plain link impaired at run time and cleared again, its nodes running
 // on with their addresses.
 func TestImpairAtRunTime(t *testing.T) {
+	parallel(t)
 	l := up(t, p2p)
 	l.mustPing("a", "10.1.1.2")
 	before, _ := l.exec("a", "cat", "/proc/1/stat")
@@ -163,6 +169,7 @@ func TestImpairAtRunTime(t *testing.T) {
 // start, of a node, its watcher rewires it within seconds, with no command
 // typed; down stops the watcher.
 func TestWatcherRewiresRestartedNodes(t *testing.T) {
+	parallel(t)
 	l := up(t, p2p)
 	if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "watcher: running") {
 		t.Fatalf("no watcher after up:\n%s", r.stdout)
@@ -210,6 +217,7 @@ func TestWatcherRewiresRestartedNodes(t *testing.T) {
 // host, an address and a route removed in a node. status says so, and up
 // repairs it.
 func TestStatusAndUpSeeHostSideDrift(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   lan: {subnet: 10.68.0.0/24}

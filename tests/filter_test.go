@@ -29,6 +29,7 @@ func (l *lab) waitReach(node, addr, port string) bool {
 }
 
 func TestFirewallInputAndForward(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   inside: {subnet: 10.61.1.0/24}
@@ -104,6 +105,7 @@ func (l *lab) pid(node string) string {
 }
 
 func TestIsolatedSegment(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   dmz:
@@ -143,6 +145,7 @@ nodes:
 
 // The firewall-dmz lab: what must pass passes, and the rest does not.
 func TestFirewallDMZLab(t *testing.T) {
+	parallel(t)
 	l := upBundled(t, "firewall-dmz")
 	l.passChecks()
 	curl := func(node, url string) string {

@@ -9,29 +9,26 @@ import (
 	"time"
 )
 
-// TestFopnpPlayground brings up labs/fopnp.yaml and checks, from inside the
-// nodes, what a reader of Foundations of Python Network Programming checks.
+// TestFopnpPlayground brings up labs/fopnp.yaml (under the test's own lab
+// name, on the file's host ports) and checks, from inside the nodes, what
+// a reader of Foundations of Python Network Programming checks.
 func TestFopnpPlayground(t *testing.T) {
+	parallel(t)
 	if err := exec.Command("docker", "image", "inspect", "fopnp/base", "fopnp/dns", "fopnp/ftp", "fopnp/mail", "fopnp/www").Run(); err != nil {
 		if os.Getenv("NETLAB_E2E") == "1" {
 			t.Fatal("fopnp images missing: make images")
 		}
 		t.Skip("fopnp images missing: make images")
 	}
-	if left := leftovers(t, "fopnp"); left != "" {
-		t.Fatalf("a lab named fopnp is already here (%s): netlab down fopnp first", left)
+	if left := leftovers("fopnp"); left != "" {
+		t.Fatalf("a lab named fopnp is already here (%s), on the host ports the test's copy publishes: netlab down fopnp first", left)
 	}
 	// The book's code, as a reader mounts it: FOPNP_CODE=~/fopnp netlab up.
 	code := t.TempDir()
 	if err := os.WriteFile(code+"/README.md", []byte("fopnp code\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("FOPNP_CODE", code)
-	l := &lab{t: t, name: "fopnp", file: "../labs/fopnp.yaml"}
-	t.Cleanup(func() { l.down() })
-	if r := netlab(t, "up", l.file); r.code != 0 {
-		t.Fatalf("netlab up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	l := upBundled(t, "fopnp", "FOPNP_CODE="+code)
 	sh := func(node, cmd string) string {
 		t.Helper()
 		out, _ := l.exec(node, "sh", "-c", cmd)

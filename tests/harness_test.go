@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ import (
 var netlabBin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	why := prerequisites()
 	if why != "" {
 		if os.Getenv("NETLAB_E2E") == "1" {
@@ -32,20 +34,37 @@ func TestMain(m *testing.M) {
 		fmt.Println("skipping end-to-end tests:", why)
 		os.Exit(0)
 	}
-	dir, err := os.MkdirTemp("", "netlab-e2e")
-	if err != nil {
+	// The tests' temporary directories go with the run's (t.TempDir),
+	// also when the watchdog ends it. Everyone may look in: a test runs
+	// netlab as nobody.
+	tmp := filepath.Join(runDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		panic(err)
 	}
-	netlabBin = filepath.Join(dir, "netlab")
+	os.Chmod(runDir, 0o755)
+	os.Setenv("TMPDIR", tmp)
+	netlabBin = filepath.Join(runDir, "netlab")
 	// netlab and, beside it, the nodes' init, as make build does.
-	build := exec.Command("go", "build", "-o", dir, "../cmd/netlab", "../cmd/netlab-init")
+	build := exec.Command("go", "build", "-o", runDir, "../cmd/netlab", "../cmd/netlab-init")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build netlab: %v\n%s", err, out)
+		os.RemoveAll(runDir)
 		os.Exit(1)
 	}
+	removeStale()
+	disarm := armWatchdog(testTimeout())
 	code := m.Run()
-	os.RemoveAll(dir)
+	disarm()
+	if left := labsOnHost(); slices.ContainsFunc(left, ours) {
+		fmt.Fprintf(os.Stderr, "tests left labs behind: %v; removing them\n", slices.DeleteFunc(left, func(l string) bool { return !ours(l) }))
+		code = 1
+	}
+	if left := removeOurs(2 * time.Minute); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "could not remove: %s\n", strings.Join(left, "; "))
+		code = 1
+	}
+	os.RemoveAll(runDir)
 	os.Exit(code)
 }
 
@@ -105,9 +124,20 @@ func runBin(t *testing.T, bin string, args ...string) result {
 // runBinRaw runs bin with args as they are, for at most two minutes.
 func runBinRaw(t *testing.T, bin string, args ...string) result {
 	t.Helper()
+	return runEnv(t, nil, bin, args...)
+}
+
+// runEnv runs bin with args as they are and env added to the
+// environment, for at most two minutes.
+func runEnv(t *testing.T, env []string, bin string, args ...string) result {
+	t.Helper()
+	gate()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -131,15 +161,6 @@ type lab struct {
 // onRunc tells whether the lab runs on the runc runtime.
 func (l *lab) onRunc() bool { return l.runtime == "runc" || (l.runtime == "" && onRunc()) }
 
-// labName is unique per test and process, and a valid label.
-func labName(t *testing.T) string {
-	base := strings.ToLower(strings.NewReplacer("/", "", "_", "", "Test", "").Replace(t.Name()))
-	if len(base) > 20 {
-		base = base[:20]
-	}
-	return fmt.Sprintf("%s%d", base, os.Getpid()%10000)
-}
-
 // writeLab writes a lab file whose name: line is set to a unique name.
 func writeLab(t *testing.T, name, body string) string {
 	t.Helper()
@@ -151,19 +172,20 @@ func writeLab(t *testing.T, name, body string) string {
 }
 
 // up brings a lab up and registers its removal, checked to leave nothing,
-// whether the test passes or fails.
-func up(t *testing.T, body string) *lab {
+// whether the test passes or fails. env is added to up's environment (the
+// lab file's variables).
+func up(t *testing.T, body string, env ...string) *lab {
 	t.Helper()
-	return upWith(t, body)
+	return upWith(t, body, env)
 }
 
 // upWith is up with more flags for netlab up.
-func upWith(t *testing.T, body string, flags ...string) *lab {
+func upWith(t *testing.T, body string, env []string, flags ...string) *lab {
 	t.Helper()
 	l := &lab{t: t, name: labName(t)}
 	l.file = writeLab(t, l.name, body)
 	t.Cleanup(func() { l.down() })
-	if r := netlab(t, append(append([]string{"up"}, flags...), l.file)...); r.code != 0 {
+	if r := runEnv(t, env, netlabBin, withRuntime(append(append([]string{"up"}, flags...), l.file))...); r.code != 0 {
 		t.Fatalf("netlab up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	return l
@@ -196,7 +218,7 @@ func (l *lab) down() {
 	if r := netlab(t, "down", "--keep-cache", l.name); r.code != 0 {
 		t.Errorf("netlab down %s: exit %d\n%s%s", l.name, r.code, r.stdout, r.stderr)
 	}
-	if left := leftovers(t, l.name); left != "" {
+	if left := leftovers(l.name); left != "" {
 		t.Errorf("down %s left: %s", l.name, left)
 	}
 }
@@ -204,7 +226,7 @@ func (l *lab) down() {
 // leftovers lists what of a lab is still on the host: containers, host
 // interfaces, firewall rules, run directory, forwarder, relay and DHCP
 // server processes.
-func leftovers(t *testing.T, name string) string {
+func leftovers(name string) string {
 	var left []string
 	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=netlab.lab="+name).Output()
 	if s := strings.TrimSpace(string(out)); s != "" {
@@ -222,7 +244,7 @@ func leftovers(t *testing.T, name string) string {
 		left = append(left, "host interfaces")
 	}
 	for _, tool := range []string{"iptables", "ip6tables"} {
-		out, _ = exec.Command(tool, "-S", "FORWARD").Output()
+		out, _ = exec.Command(tool, "-w", "-S", "FORWARD").Output()
 		if strings.Contains(string(out), "netlab:"+name+":") {
 			left = append(left, tool+" rules")
 		}
@@ -261,6 +283,7 @@ func leftovers(t *testing.T, name string) string {
 func (l *lab) exec(node string, cmd ...string) (string, int) {
 	l.t.Helper()
 	args := append([]string{"exec", l.name, node, "--"}, cmd...)
+	gate()
 	out, err := exec.Command(netlabBin, args...).CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(out), ee.ExitCode()

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,13 +18,11 @@ func ipCmd(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// hostIfName is a host interface name unique to this test process.
-func hostIfName(prefix string) string { return fmt.Sprintf("%s%d", prefix, os.Getpid()%100000) }
-
 // A network on a bridge the host already has: netlab adds its ports and
 // removes them, and leaves the bridge and its address alone.
 func TestExternalBridge(t *testing.T) {
-	br := hostIfName("nltbr")
+	parallel(t)
+	br := hostIfName("br")
 	ipCmd(t, "link", "add", br, "type", "bridge")
 	t.Cleanup(func() { exec.Command("ip", "link", "del", br).Run() })
 	ipCmd(t, "addr", "add", "10.79.0.254/24", "dev", br)
@@ -53,7 +50,8 @@ nodes:
 // A network of macvlans of a host interface: here one end of a veth pair
 // made by the test (this kernel has no dummy interfaces).
 func TestMacvlanNetwork(t *testing.T) {
-	parent := hostIfName("nlmv")
+	parallel(t)
+	parent := hostIfName("mv")
 	ipCmd(t, "link", "add", parent, "type", "veth", "peer", "name", parent+"p")
 	t.Cleanup(func() { exec.Command("ip", "link", "del", parent).Run() })
 	ipCmd(t, "link", "set", parent, "up")
@@ -75,7 +73,8 @@ nodes:
 // A link from the machine itself into a node: the host reaches the node
 // over it, and nothing else of the host changes.
 func TestHostLink(t *testing.T) {
-	ifname := hostIfName("nlhl")
+	serial(t) // it compares the host's addresses and routes before and after
+	ifname := hostIfName("hl")
 	before := hostState(t, ifname)
 	l := upHost(t, "allow", `defaults: {image: netlab/tiny}
 nodes:
@@ -109,7 +108,7 @@ func upHost(t *testing.T, how, body string) *lab {
 	if r.code == 0 || !strings.Contains(r.stderr, "reaches past its lab into this machine") || !strings.Contains(r.stderr, "--allow-host") {
 		t.Fatalf("an up without allowance: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if left := leftovers(t, l.name); left != "" {
+	if left := leftovers(l.name); left != "" {
 		t.Fatalf("a refused up made %s", left)
 	}
 	args := []string{"up", "--allow-host", l.file}
@@ -153,6 +152,7 @@ func hostState(t *testing.T, ifname string) string {
 // with an address of the outer segment's prefix; r answers neighbour
 // solicitations for it there, so ext reaches h as if it were on-link.
 func TestNDPProxy(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   outer: {}
@@ -180,7 +180,8 @@ links: [[r:eth1, h:eth0]]
 // The bridged lab on a bridge and a NIC made by the test, named through the
 // lab's variables.
 func TestBridgedLab(t *testing.T) {
-	br, nic := hostIfName("nlbbr"), hostIfName("nlbnic")
+	parallel(t)
+	br, nic := hostIfName("bbr"), hostIfName("bn")
 	ipCmd(t, "link", "add", br, "type", "bridge")
 	t.Cleanup(func() { exec.Command("ip", "link", "del", br).Run() })
 	ipCmd(t, "link", "set", br, "up")
@@ -188,9 +189,7 @@ func TestBridgedLab(t *testing.T) {
 	t.Cleanup(func() { exec.Command("ip", "link", "del", nic).Run() })
 	ipCmd(t, "link", "set", nic, "up")
 	ipCmd(t, "link", "set", nic+"p", "up")
-	t.Setenv("NETLAB_BRIDGE", br)
-	t.Setenv("NETLAB_NIC", nic)
-	l := upBundled(t, "bridged")
+	l := upBundled(t, "bridged", "NETLAB_BRIDGE="+br, "NETLAB_NIC="+nic)
 	l.mustPing("guest", "192.168.50.1")
 	l.mustPing("router", "fd00:50::80")
 	if out, code := l.exec("guest", "ip", "addr", "add", "192.168.50.99/24", "dev", "eth0"); code == 0 || !strings.Contains(out, "not permitted") {

@@ -14,6 +14,7 @@ import (
 // domains, startup scripts run after the wiring, NODE/ trees copied in,
 // shared/ mounted; and netlab convert writes the same as a lab file.
 func TestKatharaLab(t *testing.T) {
+	parallel(t)
 	name := labName(t)
 	dir := filepath.Join(t.TempDir(), name)
 	files := map[string]string{
@@ -63,13 +64,13 @@ r1[mem]="256m"
 		t.Errorf("logs of r1:\n%s%s", r.stdout, r.stderr)
 	}
 	// A line netlab cannot map is refused with its line, and nothing is made.
-	bad := filepath.Join(t.TempDir(), "bad")
+	bad := filepath.Join(t.TempDir(), name+"-bad")
 	os.MkdirAll(bad, 0o755)
 	os.WriteFile(filepath.Join(bad, "lab.conf"), []byte("a[0]=\"A\"\nthis is not kathara\n"), 0o644)
 	if r := netlab(t, "up", bad); r.code != 2 || !strings.Contains(r.stderr, "lab.conf:2: ") {
 		t.Errorf("bad lab.conf: exit %d\n%s", r.code, r.stderr)
 	}
-	if left := leftovers(t, "bad"); left != "" {
+	if left := leftovers(name + "-bad"); left != "" {
 		t.Errorf("an invalid lab left %s", left)
 	}
 }
@@ -79,6 +80,7 @@ r1[mem]="256m"
 // altered (another address, a route r1 has not) and fails, saying what
 // differs.
 func TestKatharaBuiltinSignature(t *testing.T) {
+	parallel(t)
 	name := labName(t)
 	dir := filepath.Join(t.TempDir(), name)
 	pc1 := `{
@@ -152,6 +154,7 @@ func TestKatharaBuiltinSignature(t *testing.T) {
 // A Kathará lab written for Quagga: /etc/quagga/*.conf and
 // /etc/init.d/quagga start run by FRR's compatible daemons.
 func TestKatharaQuaggaLab(t *testing.T) {
+	parallel(t)
 	name := labName(t)
 	dir := filepath.Join(t.TempDir(), name)
 	ospfd := func(host string) string {
@@ -178,6 +181,7 @@ func TestKatharaQuaggaLab(t *testing.T) {
 // A containerlab topology with linux and bridge nodes comes up: the bridge
 // as a lab network, exec commands after the wiring.
 func TestContainerlabTopology(t *testing.T) {
+	parallel(t)
 	name := labName(t)
 	file := filepath.Join(t.TempDir(), name+".clab.yml")
 	topo := `name: ` + name + `
@@ -215,7 +219,7 @@ topology:
 		t.Error("the nodes' exec commands did not connect them")
 	}
 	bad := filepath.Join(t.TempDir(), "bad.clab.yml")
-	os.WriteFile(bad, []byte("name: bad\ntopology:\n  nodes:\n    r1: {kind: nokia_srlinux, image: ghcr.io/nokia/srlinux}\n"), 0o644)
+	os.WriteFile(bad, []byte("name: "+name+"-bad\ntopology:\n  nodes:\n    r1: {kind: nokia_srlinux, image: ghcr.io/nokia/srlinux}\n"), 0o644)
 	if r := netlab(t, "up", bad); r.code != 2 || !strings.Contains(r.stderr, "bad.clab.yml:4: node r1 is of kind \"nokia_srlinux\"") {
 		t.Errorf("an unsupported kind: exit %d\n%s", r.code, r.stderr)
 	}
@@ -225,8 +229,10 @@ topology:
 // their own tests: Kathará static routing, FRR with OSPF, DNS with shared/,
 // and a containerlab chain.
 func TestConvertFixtures(t *testing.T) {
+	parallel(t)
 	for _, fx := range []string{"kathara/static", "kathara/ospf-frr", "kathara/dns", "clab/chain.clab.yml"} {
 		t.Run(filepath.Base(fx), func(t *testing.T) {
+			parallel(t)
 			name := labName(t)
 			src := filepath.Join("..", "convert", "testdata", fx)
 			dst := filepath.Join(t.TempDir(), name)

@@ -26,6 +26,7 @@ links:
 `
 
 func TestPointToPointLink(t *testing.T) {
+	parallel(t)
 	l := up(t, p2p)
 	l.mustPing("a", "10.1.1.2")
 	l.mustPing("b", "10.1.1.1")
@@ -36,6 +37,7 @@ func TestPointToPointLink(t *testing.T) {
 }
 
 func TestTwoHostsOnABridgeAndNames(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   lan: {subnet: 10.5.0.0/24}
@@ -74,6 +76,7 @@ nodes:
 `
 
 func TestRouterForwardsIPv4AndIPv6(t *testing.T) {
+	parallel(t)
 	l := up(t, strings.Replace(routed, "FORWARD", "true", 1))
 	l.mustPing("red1", "10.0.2.2")
 	l.mustPing("red1", "fd00:2::2")
@@ -81,6 +84,7 @@ func TestRouterForwardsIPv4AndIPv6(t *testing.T) {
 }
 
 func TestRouterWithoutForwardingDrops(t *testing.T) {
+	parallel(t)
 	l := up(t, strings.Replace(routed, "FORWARD", "false", 1))
 	l.mustPing("red1", "10.0.1.1") // the router itself answers
 	if l.ping("red1", "10.0.2.2") {
@@ -117,6 +121,7 @@ nodes:
 `
 
 func TestNATMasqueradeAndPortForward(t *testing.T) {
+	parallel(t)
 	l := up(t, strings.ReplaceAll(natLab, "WEB", webServer))
 	// The outside server sees the firewall's address, not the laptop's.
 	if got := l.httpGet("laptop", "203.0.113.1", "80", "/cgi-bin/ip"); got != "203.0.113.2" {
@@ -133,6 +138,7 @@ func TestNATMasqueradeAndPortForward(t *testing.T) {
 }
 
 func TestPublishedPortFromHostLoopback(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks: {lan: {}}
 nodes:
@@ -184,6 +190,7 @@ nodes:
 }
 
 func TestMTU(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks: {lan: {mtu: 1400}}
 nodes:
@@ -206,6 +213,7 @@ links: [[a:eth1, b:eth1]]
 
 // A node's own command starts only when its address and route are in place.
 func TestCommandStartsWithWiringInPlace(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 nodes:
   a:
@@ -227,6 +235,7 @@ links: [[a:eth0, b:eth0]]
 }
 
 func TestUpIsIdempotentAndRepairs(t *testing.T) {
+	parallel(t)
 	l := up(t, p2p)
 	l.stopWatcher() // up repairs by hand when no watcher runs
 	r := netlab(t, "up", "--no-watch", l.file)
@@ -262,6 +271,7 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 }
 
 func TestTwoLabsSideBySide(t *testing.T) {
+	parallel(t)
 	body := strings.ReplaceAll(natLab, "WEB", webServer)
 	one := up(t, body)
 	two := &lab{t: t, name: one.name + "b"}
@@ -281,9 +291,10 @@ func TestTwoLabsSideBySide(t *testing.T) {
 }
 
 func TestDownWithoutFileLeavesNothing(t *testing.T) {
+	parallel(t)
 	l := up(t, strings.ReplaceAll(natLab, "WEB", webServer)+`    publish: ["127.0.0.1:18081:80"]
 `)
-	if left := leftovers(t, l.name); !strings.Contains(left, "containers") || !strings.Contains(left, "host interfaces") ||
+	if left := leftovers(l.name); !strings.Contains(left, "containers") || !strings.Contains(left, "host interfaces") ||
 		!strings.Contains(left, "iptables rules") || !strings.Contains(left, "forwarder ") {
 		t.Fatalf("the lab does not have every kind of object the check looks for: %s", left)
 	}
@@ -296,6 +307,7 @@ func TestDownWithoutFileLeavesNothing(t *testing.T) {
 }
 
 func TestInterruptedUpThenDown(t *testing.T) {
+	parallel(t)
 	name := labName(t)
 	body := "defaults: {image: netlab/tiny}\nnetworks: {lan: {}}\nnodes:\n"
 	for i := 0; i < 12; i++ {
@@ -304,6 +316,7 @@ func TestInterruptedUpThenDown(t *testing.T) {
 	file := writeLab(t, name, body)
 	l := &lab{t: t, name: name, file: file}
 	t.Cleanup(func() { l.down() })
+	gate()
 	cmd := exec.Command(netlabBin, withRuntime([]string{"up", "--parallel", "2", file})...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -318,6 +331,7 @@ func TestInterruptedUpThenDown(t *testing.T) {
 }
 
 func TestClearErrors(t *testing.T) {
+	parallel(t)
 	// A missing image is named, with how to build it, and nothing is created.
 	name := labName(t)
 	file := writeLab(t, name, "nodes: {a: {image: netlab/nosuch}}\n")
@@ -331,7 +345,7 @@ func TestClearErrors(t *testing.T) {
 	if r = netlab(t, "up", file); r.code != 2 || !strings.Contains(r.stderr, `unknown network "nope"`) {
 		t.Errorf("invalid lab: exit %d: %s", r.code, r.stderr)
 	}
-	if left := leftovers(t, name); left != "" {
+	if left := leftovers(name); left != "" {
 		t.Errorf("an invalid lab left %s", left)
 	}
 	// No engine: one line saying so.
@@ -341,7 +355,7 @@ func TestClearErrors(t *testing.T) {
 	if !strings.Contains(string(out), "cannot reach the Docker engine") || strings.Count(strings.TrimSpace(string(out)), "\n") > 0 {
 		t.Errorf("no engine: %q", out)
 	}
-	if left := leftovers(t, name); left != "" { // its lock file, once
+	if left := leftovers(name); left != "" { // its lock file, once
 		t.Errorf("an up that could not reach the engine left %s", left)
 	}
 	// Not root: one line saying so. (The lab file must be readable by nobody.)
@@ -361,6 +375,7 @@ func TestClearErrors(t *testing.T) {
 }
 
 func TestLinkImpairments(t *testing.T) {
+	parallel(t)
 	body := `defaults: {image: netlab/tiny}
 nodes:
   a: {interfaces: {eth0: {address: 10.2.0.1/30}, eth1: {address: 10.2.1.1/30}, eth2: {address: 10.2.2.1/30}}}
@@ -407,6 +422,7 @@ links:
 // Every teaching lab in labs/ comes up with the tiny image and passes its
 // pings and its own checks.
 func TestTeachingLabs(t *testing.T) {
+	parallel(t)
 	pings := map[string][][2]string{
 		"p2p":       {{"a", "10.1.1.2"}, {"b", "10.1.1.1"}},
 		"router":    {{"red1", "10.0.2.2"}, {"red1", "fd00:2::2"}, {"blue1", "10.0.1.3"}},
@@ -419,6 +435,7 @@ func TestTeachingLabs(t *testing.T) {
 	}
 	for name, list := range pings {
 		t.Run(name, func(t *testing.T) {
+			parallel(t)
 			l := upBundled(t, name)
 			for _, p := range list {
 				l.mustPing(p[0], p[1])
@@ -431,6 +448,7 @@ func TestTeachingLabs(t *testing.T) {
 }
 
 func TestStatusLsExec(t *testing.T) {
+	parallel(t)
 	l := up(t, p2p)
 	r := netlab(t, "status", l.name, "--json")
 	var st map[string][]struct {

@@ -10,6 +10,7 @@ import (
 // the node's own sysctls, run here from the node's own command. Host-global
 // sysctls stay read-only, and cap_drop takes the power away again.
 func TestStudentNodeConfiguresItsNetwork(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 nodes:
   a:

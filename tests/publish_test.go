@@ -71,6 +71,7 @@ func published(t *testing.T, l *lab) string {
 // Servers bound only to a lab address, IPv4 or IPv6, not to the loopback:
 // the forwarder finds them after the loopback refuses.
 func TestPublishedPortToLabAddress(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks: {lan: {}}
 nodes:
@@ -112,6 +113,7 @@ nodes:
 // A UDP echo server bound to the node's lab address, published beside a TCP
 // port of the same number: each client gets its own replies.
 func TestPublishedUDPPort(t *testing.T) {
+	parallel(t)
 	l := up(t, `networks: {lan: {}}
 nodes:
   dns:

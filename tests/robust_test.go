@@ -57,6 +57,9 @@ func initOf(t *testing.T, container string) string {
 // copy was removed gets it back (running) or is made again (stopped); down
 // removes copies no lab uses.
 func TestNodesDoNotDependOnTheBinary(t *testing.T) {
+	// Serial: down prunes the init copy no lab uses only when no up is
+	// installing one, which another test's up would be.
+	serial(t)
 	name := labName(t)
 	file := writeLab(t, name, `defaults: {image: netlab/tiny}
 networks: {lan: {}}
@@ -123,6 +126,10 @@ nodes:
 // TestUpReportsANodeThatDiesAtStart: a command that ends at once makes up
 // fail, naming the node, its exit status and its last lines.
 func TestUpReportsANodeThatDiesAtStart(t *testing.T) {
+	// Serial: up watches a node for 200 ms after it releases it, which a
+	// host busy with other labs' ups can let pass before the node's
+	// command even runs (seen at a load of 18).
+	serial(t)
 	name := labName(t)
 	file := writeLab(t, name, `defaults: {image: netlab/tiny}
 nodes:
@@ -157,6 +164,7 @@ nodes:
 // succeeds, the second says it waits, and the lab ends whole (or, after
 // the last down, gone).
 func TestConcurrentCommandsOnALab(t *testing.T) {
+	parallel(t)
 	name := labName(t)
 	body := "defaults: {image: netlab/tiny}\nnetworks: {lan: {}}\nnodes:\n"
 	for _, n := range []string{"a", "b", "c", "d", "e", "f"} {
@@ -201,7 +209,9 @@ func TestConcurrentCommandsOnALab(t *testing.T) {
 	}
 	whole("after two ups at once")
 
-	rs = both([]string{"down", name}, []string{"up", file}, 200*time.Millisecond)
+	// --keep-cache: on runc, the unpacked image would go if no lab's node
+	// ran on it, under another test's up that has it but not mounted yet.
+	rs = both([]string{"down", "--keep-cache", name}, []string{"up", file}, 200*time.Millisecond)
 	if rs[0].code != 0 || rs[1].code != 0 {
 		t.Fatalf("down then up: exit %d and %d\n%s%s\n%s%s", rs[0].code, rs[1].code, rs[0].stdout, rs[0].stderr, rs[1].stdout, rs[1].stderr)
 	}
@@ -211,6 +221,7 @@ func TestConcurrentCommandsOnALab(t *testing.T) {
 // TestKilledUpThenUpThenDown: an up killed (SIGKILL) half-way leaves a
 // state the next up finishes, and down then leaves nothing.
 func TestKilledUpThenUpThenDown(t *testing.T) {
+	parallel(t)
 	name := labName(t)
 	body := "defaults: {image: netlab/tiny}\nnetworks: {lan: {subnet: 10.76.0.0/24}}\nnodes:\n"
 	for i := 0; i < 12; i++ {
@@ -225,6 +236,7 @@ func TestKilledUpThenUpThenDown(t *testing.T) {
 	l := &lab{t: t, name: name, file: file}
 	t.Cleanup(func() { l.down() })
 	for _, after := range []time.Duration{300 * time.Millisecond, 900 * time.Millisecond} {
+		gate()
 		cmd := exec.Command(netlabBin, withRuntime([]string{"up", "--parallel", "2", file})...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 // then again without exporting them: the same entry, untouched. It logs
 // the times (netlab/host, 290 MB, is left out with -short).
 func TestRootfsFromDocker(t *testing.T) {
+	parallel(t)
 	ctx := context.Background()
 	c := rootfs.NewCache(t.TempDir())
 	defer c.Close()

@@ -20,6 +20,7 @@ import (
 // process is killed and up starts it again, and keeps the lab on runc
 // until down.
 func TestRuncRuntime(t *testing.T) {
+	parallel(t)
 	name := labName(t)
 	file := writeLab(t, name, `runtime: runc
 defaults: {image: netlab/tiny}
@@ -123,6 +124,7 @@ func removeImageRoot(dir string) error {
 // TestDownRemovesImageRoots: the images a runc lab's nodes were unpacked
 // from leave the cache with the lab, unless down --keep-cache.
 func TestDownRemovesImageRoots(t *testing.T) {
+	parallel(t)
 	if !onRunc() {
 		t.Skip("a runc runtime test (NETLAB_RUNTIME=runc)")
 	}

@@ -179,6 +179,7 @@ func (s *soakLab) edit(rng *rand.Rand) string {
 // left. It records failures instead of stopping at the first and prints
 // the figures at the end. Skipped unless NETLAB_SOAK is set.
 func TestSoak(t *testing.T) {
+	serial(t) // its lab's cycles are timed
 	cycles, _ := strconv.Atoi(os.Getenv("NETLAB_SOAK"))
 	if cycles <= 0 {
 		t.Skip("set NETLAB_SOAK=N (make soak) to run N cycles")
@@ -258,7 +259,7 @@ func TestSoak(t *testing.T) {
 		if r.code != 0 {
 			fail(cycle, what, "down: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
-		if left := leftovers(t, name); left != "" {
+		if left := leftovers(name); left != "" {
 			leftoverCount++
 			fail(cycle, what, "down left: %s", left)
 			netlab(t, "down", name)

@@ -10,6 +10,7 @@ import (
 // again after reset --stage 2, and pass after reset --stage 3, whose setup
 // is stage 2 solved.
 func TestStagesReset(t *testing.T) {
+	parallel(t)
 	l := upBundled(t, "static")
 	stage := func(s string, want int) {
 		t.Helper()

@@ -11,6 +11,7 @@ import (
 // sub-interfaces route between VLANs. On this kernel VLANs are one bridge
 // each; where the kernel tags, the same lab runs tagged.
 func TestVLANs(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 networks:
   office: {}
@@ -41,9 +42,10 @@ nodes:
 	if !tagged && !strings.Contains(r.stdout, "VLANs: one bridge per VLAN") {
 		t.Errorf("plan does not say how VLANs are made:\n%s", r.stdout)
 	}
-	filtering := exec.Command("ip", "link", "add", "nlvlanprobe", "type", "bridge", "vlan_filtering", "1").Run() == nil
-	dot1q := filtering && exec.Command("ip", "link", "add", "link", "nlvlanprobe", "name", "nlvlanprobe.10", "type", "vlan", "id", "10").Run() == nil
-	exec.Command("ip", "link", "del", "nlvlanprobe").Run()
+	probe := hostIfName("vp")
+	filtering := exec.Command("ip", "link", "add", probe, "type", "bridge", "vlan_filtering", "1").Run() == nil
+	dot1q := filtering && exec.Command("ip", "link", "add", "link", probe, "name", probe+".10", "type", "vlan", "id", "10").Run() == nil
+	exec.Command("ip", "link", "del", probe).Run()
 	if filtering && dot1q {
 		if !tagged {
 			t.Error("this kernel filters VLANs on bridges, but the plan did not tag")
