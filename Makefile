@@ -1,7 +1,7 @@
 # netlab: make targets. `make help` lists them.
 GO      ?= go
 BIN     := bin/netlab
-FUZZTIME ?= 20s
+FUZZTIME ?= 5s
 BENCHNODES ?= 20000
 # Every go test has an explicit -timeout: go's own 10 minutes is too short
 # for some runs, and a hung test must not hold CI to its 90 minutes. A
@@ -14,7 +14,7 @@ E2EPARALLEL ?= 4
 FUZZTIMEOUT ?= 5m
 BENCHTIMEOUT ?= 15m
 
-.PHONY: help build setup images fopnp test unit fuzz bench bench-big bench-up bench-relay soak graphs clean
+.PHONY: help build setup images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -45,8 +45,14 @@ unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need 
 	NETLAB_E2E=1 $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./...
 	NETLAB_E2E=1 NETLAB_RUNTIME=runc $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./tests
 
-fuzz: ## fuzz the lab loader for FUZZTIME (default 20s)
-	$(GO) test ./spec -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -timeout $(FUZZTIMEOUT)
+fuzz: ## every fuzz target for FUZZTIME (default 5s) each: the lab loader, the publish and impairment parsers, the Kathará and containerlab converters
+	for t in FuzzParse FuzzParseCost FuzzPublish FuzzImpairment; do \
+	  $(GO) test ./spec -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -timeout $(FUZZTIMEOUT) || exit 1; done
+	for t in FuzzKathara FuzzClab; do \
+	  $(GO) test ./convert -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -timeout $(FUZZTIMEOUT) || exit 1; done
+
+fuzz-long: ## every fuzz target for 10 minutes each (about an hour)
+	$(MAKE) fuzz FUZZTIME=10m FUZZTIMEOUT=15m
 
 bench: ## load, plan and draw generated chains and stars of 1,000 to BENCHNODES (20,000) nodes; ns/node stays flat
 	$(GO) test ./planner ./graph -run '^$$' -bench . -benchmem -benchtime 1x -timeout $(BENCHTIMEOUT) -args -nodes $(BENCHNODES)
