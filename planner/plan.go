@@ -1,17 +1,13 @@
 package planner
 
 import (
-	"container/heap"
 	"fmt"
 	"maps"
 	"net/netip"
-	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/netlab/netlab/frr"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/spec"
 )
@@ -490,57 +486,6 @@ func (b *builder) isolate() {
 	}
 }
 
-// volumes resolves bind mounts' relative host paths ("./www:/srv") against
-// the lab file's folder, as docker compose does. Named volumes stay.
-func volumes(lab *spec.Lab, n *spec.Node) []string {
-	var out []string
-	for _, v := range n.Volumes {
-		src, rest, _ := strings.Cut(v, ":")
-		if strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../") || src == "." {
-			src = filepath.Join(filepath.Dir(lab.File), src)
-		}
-		out = append(out, src+":"+rest)
-	}
-	return out
-}
-
-// sysctls are the node's own plus forwarding, set explicitly either way
-// (a new namespace must not inherit it), and IPv6 switched on where the node
-// has IPv6 addresses, also for interfaces made after the container starts.
-// Docker applies them inside the node's namespace at every start.
-func sysctls(n *spec.Node) map[string]string {
-	out := map[string]string{"net.ipv4.ip_forward": "0"}
-	if n.Forward {
-		out["net.ipv4.ip_forward"] = "1"
-	}
-	for _, i := range n.Interfaces {
-		if len(i.Proxied) > 0 {
-			out["net.ipv6.conf.all.proxy_ndp"] = "1" // or'ed with each interface's; set before the interfaces exist
-		}
-		if i.SLAAC {
-			// Interfaces made after the start take the defaults: accept
-			// router advertisements (2: also when forwarding) and make
-			// addresses from their prefixes.
-			out["net.ipv6.conf.all.disable_ipv6"] = "0"
-			out["net.ipv6.conf.default.disable_ipv6"] = "0"
-			out["net.ipv6.conf.default.accept_ra"] = "2"
-			out["net.ipv6.conf.default.autoconf"] = "1"
-			out["net.ipv6.conf.all.forwarding"] = out["net.ipv4.ip_forward"]
-		}
-		for _, a := range i.Addrs {
-			if a.Addr().Is6() {
-				out["net.ipv6.conf.all.disable_ipv6"] = "0"
-				out["net.ipv6.conf.default.disable_ipv6"] = "0"
-				out["net.ipv6.conf.all.forwarding"] = out["net.ipv4.ip_forward"]
-			}
-		}
-	}
-	for k, v := range n.Sysctls {
-		out[k] = v
-	}
-	return out
-}
-
 func addrID(node, iface string) string { return "addr:" + node + ":" + iface }
 
 // nodeRoutes is what a node's route steps are planned from: the node, its
@@ -597,135 +542,4 @@ func hosts(lab *spec.Lab) []Host {
 		}
 	}
 	return out
-}
-
-// order sorts steps so that each comes after its dependencies, breaking ties
-// by kind and then ID, and names a cycle if there is one. Steps are worked on
-// by index, so that a plan of a million steps sorts in seconds.
-func order(steps map[string]*Step) ([]*Step, error) {
-	q := &stepQueue{}
-	list := make([]*Step, 0, len(steps))
-	index := make(map[string]int, len(steps))
-	for id, s := range steps {
-		index[id] = len(list)
-		list = append(list, s)
-	}
-	indeg := make([]int, len(list))
-	users := make([][]int32, len(list))
-	for i, s := range list {
-		sort.Strings(s.Deps)
-		for _, d := range s.Deps {
-			j, ok := index[d]
-			if !ok {
-				return nil, fmt.Errorf("step %s depends on %s, which the plan lacks", s.ID, d)
-			}
-			users[j] = append(users[j], int32(i))
-		}
-		indeg[i] = len(s.Deps)
-	}
-	for i, s := range list {
-		if indeg[i] == 0 {
-			heap.Push(q, queued{kindRank[s.Kind], s.ID, i})
-		}
-	}
-	out := make([]*Step, 0, len(list))
-	for q.Len() > 0 {
-		i := heap.Pop(q).(queued).i
-		out = append(out, list[i])
-		for _, u := range users[i] {
-			if indeg[u]--; indeg[u] == 0 {
-				heap.Push(q, queued{kindRank[list[u].Kind], list[u].ID, int(u)})
-			}
-		}
-	}
-	if len(out) < len(list) {
-		left := map[string]int{}
-		for i, s := range list {
-			left[s.ID] = indeg[i]
-		}
-		return nil, fmt.Errorf("dependency cycle: %s", strings.Join(findCycle(steps, left), " -> "))
-	}
-	return out, nil
-}
-
-// findCycle walks dependencies among the steps left unsorted (indeg > 0)
-// until one repeats, and returns the cycle, first step repeated at the end.
-func findCycle(steps map[string]*Step, indeg map[string]int) []string {
-	var left []string
-	for id, n := range indeg {
-		if n > 0 {
-			left = append(left, id)
-		}
-	}
-	sort.Strings(left)
-	seen := map[string]int{}
-	var walk []string
-	id := left[0]
-	for {
-		if at, ok := seen[id]; ok {
-			return append(walk[at:], id)
-		}
-		seen[id] = len(walk)
-		walk = append(walk, id)
-		for _, d := range steps[id].Deps {
-			if indeg[d] > 0 {
-				id = d
-				break
-			}
-		}
-	}
-}
-
-// queued is a step waiting in the queue: its kind's rank, ID and index.
-type queued struct {
-	rank int
-	id   string
-	i    int
-}
-
-// stepQueue is a min-heap of steps by kind rank, then ID.
-type stepQueue []queued
-
-func (q stepQueue) Len() int { return len(q) }
-func (q stepQueue) Less(i, j int) bool {
-	if q[i].rank != q[j].rank {
-		return q[i].rank < q[j].rank
-	}
-	return q[i].id < q[j].id
-}
-func (q stepQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *stepQueue) Push(x any)   { *q = append(*q, x.(queued)) }
-func (q *stepQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
-}
-
-// nodeFiles are the files netlab writes into a node when it is created:
-// FRR's configuration and radvd's.
-func nodeFiles(n *spec.Node) map[string]string {
-	files := frr.Files(n)
-	if conf := frr.Radvd(n); conf != "" {
-		if files == nil {
-			files = map[string]string{}
-		}
-		files[frr.RadvdPath] = conf
-	}
-	return files
-}
-
-// FileLabel is the lab file's absolute path, as the containers record it.
-func (p *Plan) FileLabel() string { return absPath(p.File) }
-
-// absPath is the lab file's absolute path, recorded on every container so
-// that start, restart and ls find it from any directory.
-func absPath(file string) string {
-	if file == "" || filepath.IsAbs(file) {
-		return file
-	}
-	if abs, err := filepath.Abs(file); err == nil {
-		return abs
-	}
-	return file
 }
