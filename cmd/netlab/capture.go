@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/capture"
+	"github.com/netlab/netlab/lab"
 )
 
 func captureCommand() *cli.Command {
@@ -39,16 +40,11 @@ func captureCommand() *cli.Command {
 			}
 			opts := capture.Options{Lab: args[0], Target: args[1], File: c.String("write"),
 				Count: c.Int("count"), Duration: c.Duration("duration"), Filter: strings.Join(filter, " ")}
-			return runCapture(c.Context, opts, c.App.Writer, c.App.ErrWriter)
+			return withLabs(c.Context, "capture", func(m *lab.Manager) error { return runCapture(c.Context, m, opts, c.App.Writer, c.App.ErrWriter) })
 		},
 	}
 }
 
-func runCapture(ctx context.Context, opts capture.Options, stdout, stderr io.Writer) error {
-	m, err := openLabs(ctx, "capture")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runCapture(ctx context.Context, m *lab.Manager, opts capture.Options, stdout, stderr io.Writer) error {
 	return m.Capture(ctx, opts, stdout, stderr)
 }

@@ -42,7 +42,7 @@ func checkCommand() *cli.Command {
 			}
 			opts := checkOptions{target: c.Args().First(), stage: c.String("stage"), json: c.Bool("json"),
 				junit: c.String("junit"), parallel: c.Int("parallel")}
-			return runCheck(c.Context, opts, c.App.Writer, c.App.ErrWriter)
+			return withLabs(c.Context, "", func(m *lab.Manager) error { return runCheck(c.Context, m, opts, c.App.Writer, c.App.ErrWriter) })
 		},
 	}
 }
@@ -50,15 +50,10 @@ func checkCommand() *cli.Command {
 // errChecksFailed makes the exit code 1 once the results are printed.
 var errChecksFailed = errors.New("")
 
-func runCheck(ctx context.Context, opts checkOptions, stdout, stderr io.Writer) error {
+func runCheck(ctx context.Context, m *lab.Manager, opts checkOptions, stdout, stderr io.Writer) error {
 	if opts.parallel < 1 {
 		return usageError("--parallel must be at least 1")
 	}
-	m, err := openLabs(ctx, "")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
 	r, err := m.Check(ctx, opts.target, lab.CheckOptions{Stage: opts.stage, Parallel: opts.parallel})
 	if err != nil {
 		return err

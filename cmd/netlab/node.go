@@ -29,19 +29,14 @@ func execCommand() *cli.Command {
 			if len(cmd) > 0 && cmd[0] == "--" {
 				cmd = cmd[1:]
 			}
-			return runExec(c.Context, args[0], args[1], cmd)
+			return withLabs(c.Context, "", func(m *lab.Manager) error { return runExec(c.Context, m, args[0], args[1], cmd) })
 		},
 	}
 }
 
 // runExec runs the command on the node, on the user's terminal when there
 // is one, and exits with its exit code.
-func runExec(ctx context.Context, name, node string, cmd []string) error {
-	m, err := openLabs(ctx, "")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runExec(ctx context.Context, m *lab.Manager, name, node string, cmd []string) error {
 	tty := term.IsTerminal(int(os.Stdin.Fd()))
 	code, err := m.Exec(ctx, name, node, cmd, lab.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, TTY: tty})
 	if err != nil {
@@ -67,12 +62,9 @@ func logsCommand() *cli.Command {
 			if len(args) != 2 {
 				return usageError("netlab logs takes a lab and a node: netlab logs LAB NODE")
 			}
-			m, err := openLabs(c.Context, "")
-			if err != nil {
-				return err
-			}
-			defer m.Close()
-			return m.Logs(c.Context, args[0], args[1], c.Bool("follow"), c.String("tail"), c.App.Writer, c.App.ErrWriter)
+			return withLabs(c.Context, "", func(m *lab.Manager) error {
+				return m.Logs(c.Context, args[0], args[1], c.Bool("follow"), c.String("tail"), c.App.Writer, c.App.ErrWriter)
+			})
 		},
 	}
 }
@@ -91,17 +83,14 @@ func linkCommand() *cli.Command {
 				return usageError("netlab link takes a lab, NODE:IF and down or up: netlab link LAB NODE:IF down")
 			}
 			node, iface, _ := strings.Cut(args[1], ":")
-			return runLink(c.Context, args[0], node, iface, args[2] == "up", c.App.Writer)
+			return withLabs(c.Context, "", func(m *lab.Manager) error {
+				return runLink(c.Context, m, args[0], node, iface, args[2] == "up", c.App.Writer)
+			})
 		},
 	}
 }
 
-func runLink(ctx context.Context, name, node, iface string, up bool, stdout io.Writer) error {
-	m, err := openLabs(ctx, "")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runLink(ctx context.Context, m *lab.Manager, name, node, iface string, up bool, stdout io.Writer) error {
 	r, err := m.Link(ctx, name, node, iface, up)
 	if err != nil {
 		return err
@@ -126,19 +115,17 @@ func nodeCommand(name, usage string) *cli.Command {
 			if len(args) != 2 {
 				return usageError("netlab %s takes a lab and a node: netlab %s LAB NODE", name, name)
 			}
-			return runNode(c.Context, name, args[0], args[1], c.App.Writer, c.App.ErrWriter)
+			return withLabs(c.Context, "", func(m *lab.Manager) error {
+				return runNode(c.Context, m, name, args[0], args[1], c.App.Writer, c.App.ErrWriter)
+			})
 		},
 	}
 }
 
-func runNode(ctx context.Context, action, name, node string, stdout, stderr io.Writer) error {
-	m, err := openLabs(ctx, "")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runNode(ctx context.Context, m *lab.Manager, action, name, node string, stdout, stderr io.Writer) error {
 	prog := newProgress(stdout, stderr)
 	defer prog.finish()
+	var err error
 	switch action {
 	case "stop":
 		if err := m.Stop(ctx, name, node); err != nil {
@@ -194,17 +181,14 @@ func impairCommand() *cli.Command {
 				return usageError("give impairments (--delay, --jitter, --loss, --rate) or --clear")
 			}
 			node, iface, _ := strings.Cut(args[1], ":")
-			return runImpair(c.Context, args[0], node, iface, im, c.App.Writer, c.App.ErrWriter)
+			return withLabs(c.Context, "", func(m *lab.Manager) error {
+				return runImpair(c.Context, m, args[0], node, iface, im, c.App.Writer, c.App.ErrWriter)
+			})
 		},
 	}
 }
 
-func runImpair(ctx context.Context, name, node, iface string, im lab.Impairment, stdout, stderr io.Writer) error {
-	m, err := openLabs(ctx, "")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runImpair(ctx context.Context, m *lab.Manager, name, node, iface string, im lab.Impairment, stdout, stderr io.Writer) error {
 	prog := newProgress(io.Discard, stderr)
 	link, err := m.Impair(ctx, name, node, iface, im, prog.event)
 	prog.finish()

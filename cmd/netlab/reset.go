@@ -37,17 +37,12 @@ func resetCommand() *cli.Command {
 				return usageError("netlab reset takes one lab file or lab name, got %d arguments; see netlab reset --help", c.NArg())
 			}
 			opts := resetOptions{target: c.Args().First(), stage: c.String("stage"), parallel: c.Int("parallel")}
-			return runReset(c.Context, opts, c.App.Writer, c.App.ErrWriter)
+			return withLabs(c.Context, "reset", func(m *lab.Manager) error { return runReset(c.Context, m, opts, c.App.Writer, c.App.ErrWriter) })
 		},
 	}
 }
 
-func runReset(ctx context.Context, opts resetOptions, stdout, stderr io.Writer) error {
-	m, err := openLabs(ctx, "reset")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runReset(ctx context.Context, m *lab.Manager, opts resetOptions, stdout, stderr io.Writer) error {
 	prog := newProgress(stdout, stderr)
 	l, err := m.Reset(ctx, opts.target, lab.ResetOptions{Stage: opts.stage, Parallel: opts.parallel, Progress: prog.event})
 	prog.finish()

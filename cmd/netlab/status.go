@@ -15,13 +15,18 @@ import (
 	"github.com/netlab/netlab/rootfs"
 )
 
-// openLabs opens the lab manager for a command, after checking that the
-// command runs as root if it must.
-func openLabs(ctx context.Context, verb string) (*lab.Manager, error) {
+// withLabs runs f with the lab manager, after checking that the command
+// (verb) runs as root if it must.
+func withLabs(ctx context.Context, verb string, f func(m *lab.Manager) error) error {
 	if err := lab.NeedRoot(verb); err != nil {
-		return nil, err
+		return err
 	}
-	return lab.Open(ctx, lab.Options{})
+	m, err := lab.Open(ctx, lab.Options{})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return f(m)
 }
 
 // labName resolves "down NAME" / "down -f FILE".
@@ -56,17 +61,12 @@ func downCommand() *cli.Command {
 				return err
 			}
 			opts := lab.DownOptions{Parallel: c.Int("parallel"), KeepCache: c.Bool("keep-cache")}
-			return runDown(c.Context, name, opts, c.App.Writer, c.App.ErrWriter)
+			return withLabs(c.Context, "down", func(m *lab.Manager) error { return runDown(c.Context, m, name, opts, c.App.Writer, c.App.ErrWriter) })
 		},
 	}
 }
 
-func runDown(ctx context.Context, name string, opts lab.DownOptions, stdout, stderr io.Writer) error {
-	m, err := openLabs(ctx, "down")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runDown(ctx context.Context, m *lab.Manager, name string, opts lab.DownOptions, stdout, stderr io.Writer) error {
 	opts.Progress = newProgress(stdout, stderr).event
 	r, err := m.Down(ctx, name, opts)
 	if err != nil {
@@ -95,19 +95,17 @@ func statusCommand() *cli.Command {
 			if c.NArg() > 1 {
 				return usageError("netlab status takes at most one lab name")
 			}
-			return runStatus(c.Context, c.Args().First(), c.Bool("json"), c.App.Writer)
+			return withLabs(c.Context, "status", func(m *lab.Manager) error {
+				return runStatus(c.Context, m, c.Args().First(), c.Bool("json"), c.App.Writer)
+			})
 		},
 	}
 }
 
-func runStatus(ctx context.Context, name string, asJSON bool, stdout io.Writer) error {
-	m, err := openLabs(ctx, "status")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runStatus(ctx context.Context, m *lab.Manager, name string, asJSON bool, stdout io.Writer) error {
 	names := []string{name}
 	if name == "" {
+		var err error
 		if names, err = m.Labs(ctx); err != nil {
 			return err
 		}
@@ -191,17 +189,12 @@ func lsCommand() *cli.Command {
 		Usage: "list the labs on this host, with the file each was brought up from",
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
 		Action: func(c *cli.Context) error {
-			return runLs(c.Context, c.Bool("json"), c.App.Writer)
+			return withLabs(c.Context, "", func(m *lab.Manager) error { return runLs(c.Context, m, c.Bool("json"), c.App.Writer) })
 		},
 	}
 }
 
-func runLs(ctx context.Context, asJSON bool, stdout io.Writer) error {
-	m, err := openLabs(ctx, "")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runLs(ctx context.Context, m *lab.Manager, asJSON bool, stdout io.Writer) error {
 	labs, err := m.List(ctx)
 	if err != nil {
 		return err

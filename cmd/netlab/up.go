@@ -59,7 +59,9 @@ func upCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runUp(c.Context, l, opts, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
+			return withLabs(c.Context, "up", func(m *lab.Manager) error {
+				return runUp(c.Context, m, l, opts, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
+			})
 		},
 	}
 }
@@ -79,19 +81,16 @@ func diffCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runUp(c.Context, l, lab.UpOptions{DryRun: true}, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
+			return withLabs(c.Context, "up", func(m *lab.Manager) error {
+				return runUp(c.Context, m, l, lab.UpOptions{DryRun: true}, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
+			})
 		},
 	}
 }
 
 // runUp brings the lab up (or, with DryRun, prints what up would
 // change), showing progress on stderr and the lab's status at the end.
-func runUp(ctx context.Context, l *spec.Lab, opts lab.UpOptions, asJSON bool, stdout, stderr io.Writer) error {
-	m, err := openLabs(ctx, "up")
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+func runUp(ctx context.Context, m *lab.Manager, l *spec.Lab, opts lab.UpOptions, asJSON bool, stdout, stderr io.Writer) error {
 	prog := newProgress(stdout, stderr)
 	opts.Progress = prog.event
 	res, err := m.Up(ctx, l, opts)
