@@ -32,7 +32,7 @@ func ConvertWith(path string, opts Options) (r Result, ok bool, err error) {
 		r.YAML, r.Notes, err = Kathara(path)
 	case IsMiniInternet(path):
 		r.Source = filepath.Join(path, "AS_config.txt")
-		r.YAML, r.Notes, err = MiniInternetWith(path, MiniInternetOptions{ConfigureAll: opts.ConfigureAll})
+		r.YAML, r.Notes, err = MiniInternetWith(path, MiniInternetOptions(opts))
 	case IsClab(path):
 		r.Source = path
 		r.YAML, r.Notes, err = Clab(path)
