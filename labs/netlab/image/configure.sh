@@ -6,6 +6,15 @@ echo 'root:netlab' | chpasswd
 # (netlab writes /etc/frr/daemons from the lab file).
 printf 'service integrated-vtysh-config\n' >/etc/frr/vtysh.conf
 chown frr:frr /etc/frr/vtysh.conf
+# Kathara's images name BIND's init script bind (Debian 12 calls it named;
+# older Debian, bind9): systemctl start bind9, service bind start, ...
+ln -sf named /etc/init.d/bind
+ln -sf named /etc/init.d/bind9
+# Quagga's and Zebra's per-daemon init scripts (Netkit- and Quagga-era
+# labs: /etc/init.d/zebra start, /etc/init.d/ospfd start) start FRR's.
+for d in zebra bgpd ospfd ospf6d ripd ripngd isisd; do
+  ln -sf quagga "/etc/init.d/$d"
+done
 # Prompts say which node a student is on.
 echo 'PS1="\h:\w# "' >>/root/.bashrc
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/*
