@@ -75,3 +75,47 @@ pc[image]="kathara/base"
 	}
 	l.noZombies("web", "dns", "dhcp", "pc")
 }
+
+// FRR's configuration as Kathará's images load it, on three routers in a
+// row: r1 per-daemon files (/etc/frr/zebra.conf, ospfd.conf) started by
+// systemctl start frr; r2 the integrated frr.conf, /etc/init.d/frr start;
+// r3 a Quagga-era lab, /etc/init.d/zebra start then /etc/init.d/ospfd
+// start with /etc/quagga/*.conf. OSPF carries the LANs at both ends, and
+// vtysh shows each one's configuration. No daemon is left a zombie.
+func TestKatharaFRRConfigs(t *testing.T) {
+	needImages(t, "netlab/router")
+	name := labName(t)
+	dir := filepath.Join(t.TempDir(), name)
+	ospf := func(host string) string {
+		return "hostname " + host + "\n" +
+			"interface eth0\n ip ospf hello-interval 1\n ip ospf dead-interval 4\n" +
+			"interface eth1\n ip ospf hello-interval 1\n ip ospf dead-interval 4\n" +
+			"router ospf\n network 10.0.0.0/8 area 0\n"
+	}
+	writeTree(t, dir, map[string]string{
+		"lab.conf": "r1[0]=\"A\"\nr1[1]=\"B\"\nr2[0]=\"B\"\nr2[1]=\"C\"\nr3[0]=\"C\"\nr3[1]=\"D\"\n" +
+			"r1[image]=\"kathara/frr\"\nr2[image]=\"kathara/frr\"\nr3[image]=\"kathara/quagga\"\n",
+		"r1.startup":               "ip addr add 10.0.1.1/24 dev eth0\nip addr add 10.0.2.1/24 dev eth1\nsystemctl start frr\n",
+		"r1/etc/frr/daemons":       "zebra=yes\nospfd=yes\n",
+		"r1/etc/frr/zebra.conf":    "hostname r1\n",
+		"r1/etc/frr/ospfd.conf":    ospf("r1"),
+		"r2.startup":               "ip addr add 10.0.2.2/24 dev eth0\nip addr add 10.0.3.2/24 dev eth1\n/etc/init.d/frr start\n",
+		"r2/etc/frr/daemons":       "zebra=yes\nospfd=yes\n",
+		"r2/etc/frr/frr.conf":      ospf("r2"),
+		"r3.startup":               "ip addr add 10.0.3.3/24 dev eth0\nip addr add 10.0.4.3/24 dev eth1\n/etc/init.d/zebra start\n/etc/init.d/ospfd start\n",
+		"r3/etc/quagga/zebra.conf": "hostname r3\n",
+		"r3/etc/quagga/ospfd.conf": ospf("r3"),
+	})
+	l := upDir(t, name, dir)
+	l.waitOutput("r1", 90*time.Second, `10\.0\.4\.0/24 .*proto ospf`, "ip", "route")
+	l.waitOutput("r3", 30*time.Second, `10\.0\.1\.0/24 .*proto ospf`, "ip", "route")
+	for _, r := range []string{"r1", "r2", "r3"} {
+		out, _ := l.exec(r, "vtysh", "-c", "show running-config")
+		for _, want := range []string{"hostname " + r, "router ospf", "network 10.0.0.0/8 area 0", "ip ospf hello-interval 1"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s's running configuration lacks %q:\n%s", r, want, out)
+			}
+		}
+	}
+	l.noZombies("r1", "r2", "r3")
+}
