@@ -14,10 +14,10 @@ E2EPARALLEL ?= 4
 FUZZTIMEOUT ?= 5m
 BENCHTIMEOUT ?= 15m
 
-.PHONY: help build setup images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
+.PHONY: help build setup images fopnp-images netlab-images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 build: ## build bin/netlab and bin/netlab-init, the nodes' init (static: they run in nodes)
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/netlab ./cmd/netlab-init
@@ -25,11 +25,15 @@ build: ## build bin/netlab and bin/netlab-init, the nodes' init (static: they ru
 setup: ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
 	scripts/setup.sh
 
-images: setup ## build every lab image from Debian's packages: fopnp/*, netlab/host, netlab/router (cached; root)
+images: fopnp-images netlab-images ## build every lab image from Debian's packages: fopnp/*, netlab/host, netlab/router (cached; root)
+
+fopnp-images: setup ## build the playground's images, fopnp/* (cached; root)
 	labs/fopnp/image/build.sh
+
+netlab-images: setup ## build the course labs' images, netlab/host and netlab/router (cached; root)
 	labs/netlab/image/build.sh
 
-fopnp: setup images build ## bring up the fopnp playground, and say how to get in (root)
+fopnp: setup fopnp-images build ## bring up the fopnp playground (only its images are built), and say how to get in (root)
 	$(BIN) up labs/fopnp.yaml
 	@echo
 	@echo "Get in:  ssh -p 2201 root@127.0.0.1   (password abc123; h2-h4 on 2202-2204)"

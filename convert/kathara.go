@@ -57,11 +57,19 @@ func IsKathara(dir string) bool {
 // MaxLabConfBytes is the largest lab.conf read.
 const MaxLabConfBytes = 16 << 20
 
-// Images maps Kathará's images to netlab's offline ones.
+// Images maps Kathará's images to netlab's offline ones. netlab/host
+// carries what kathara/base carries that labs use (Apache, BIND, the ISC
+// DHCP server, dnsmasq, bridge-utils, the usual tools), so Kathará's
+// single-service images map to it too; whatever the tag (kathara/bind:9.11).
 var Images = map[string]string{
-	"kathara/base":   "netlab/host",
-	"kathara/frr":    "netlab/router",
-	"kathara/quagga": "netlab/router",
+	"kathara/base":    "netlab/host",
+	"kathara/common":  "netlab/host",
+	"kathara/core":    "netlab/host",
+	"kathara/bind":    "netlab/host",
+	"kathara/apache":  "netlab/host",
+	"kathara/dnsmasq": "netlab/host",
+	"kathara/frr":     "netlab/router",
+	"kathara/quagga":  "netlab/router",
 }
 
 type katharaNode struct {

@@ -166,3 +166,34 @@ func TestKatharaBuiltinTests(t *testing.T) {
 		t.Errorf("notes lack b.default's:\n%s", got)
 	}
 }
+
+// Kathará's single-service images, whatever their tag, become netlab/host,
+// which carries their services, without a note that netlab lacks them.
+func TestKatharaServiceImages(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"lab.conf": `dns[0]="A"
+dns[image]="kathara/bind:9.11"
+web[0]="A"
+web[image]="kathara/apache"
+dhcp[0]="A"
+dhcp[image]="kathara/dnsmasq:latest"
+`})
+	data, notes, err := Kathara(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, err := spec.Parse(data, "converted")
+	if err != nil {
+		t.Fatalf("converted lab does not load: %v\n%s", err, data)
+	}
+	for _, n := range []string{"dns", "web", "dhcp"} {
+		if img := lab.Nodes[n].Image; img != "netlab/host" {
+			t.Errorf("%s runs %q, want netlab/host", n, img)
+		}
+	}
+	for _, n := range notes {
+		if strings.Contains(n.String(), "does not build") {
+			t.Errorf("note for an image netlab maps: %s", n)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 // Package nodeinit is a node's first process: it waits until the host has
 // wired the node, starts the node's DHCP client where the lab asks for
-// one, and becomes the node's own command. It is small on purpose: every
+// one, then runs the node's own command and stays its parent (PID 1 of the
+// node), reaping every orphan and ending with the command. It is small on purpose: every
 // node of a lab starts it (cmd/netlab-init), and the package's imports are
 // what each node start pays for.
 package nodeinit
@@ -14,6 +15,7 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"time"
@@ -62,10 +64,16 @@ func Instance(proc string) (string, error) {
 
 // Run is the node's init: args are its flags, then the node's command. It
 // waits until the ready file names this run of the container (Instance),
-// then execs the command; it returns only when that fails. After a
-// restart the run is new, so it waits again. With -dhcp, before the
+// then runs the command as its child (supervise) and returns the
+// command's exit status, which the node's container then ends with. After
+// a restart the run is new, so it waits again. With -dhcp, before the
 // command it starts the node's DHCP client and waits (at most dhcpWait)
 // until every interface named holds a lease.
+//
+// The init stays the node's PID 1, not the command, because a namespace's
+// PID 1 inherits every orphan and must reap it: commands written for a
+// full init (a shell starting daemons that fork, FRR's watchfrr, a
+// sleep) leave zombies otherwise.
 func Run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("_init", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -85,7 +93,7 @@ func Run(args []string, stderr io.Writer) int {
 		return exitFailure
 	}
 	ready := ReadyDir + "/ready"
-	wait := readyWatch(ReadyDir)
+	wait, stopWatch := readyWatch(ReadyDir)
 	warn := time.Now().Add(warnAfter)
 	for {
 		if data, err := os.ReadFile(ready); err == nil && string(data) == self {
@@ -98,6 +106,7 @@ func Run(args []string, stderr io.Writer) int {
 		}
 		wait(left)
 	}
+	stopWatch()
 	if *dhcpIfaces != "" {
 		startDHCPClient(strings.Split(*dhcpIfaces, ","), *dhcpDNS, stderr)
 	}
@@ -106,9 +115,11 @@ func Run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netlab init: %v\n", err)
 		return exitNotFound
 	}
-	err = syscall.Exec(path, args, os.Environ())
-	fmt.Fprintf(stderr, "netlab init: exec %s: %v\n", strings.Join(args, " "), err)
-	return exitNoExec
+	// Signals from here on are the command's: caught before it starts,
+	// passed on once it runs.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	return supervise(path, args, sigs, stderr)
 }
 
 // warnAfter is how long a node waits for its wiring before it says so.
@@ -120,13 +131,16 @@ const warnAfter = 30 * time.Second
 // monitor thread polling for the next 10 ms, and with one a second the
 // waiting inits of a 1,000-node chain took about 2 s of CPU time in its up
 // (perf record -a of the up). Without inotify it falls back to 50 ms naps.
-func readyWatch(dir string) func(d time.Duration) {
+func readyWatch(dir string) (wait func(d time.Duration), stop func()) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
 	if err == nil {
 		_, err = unix.InotifyAddWatch(fd, dir, unix.IN_CLOSE_WRITE|unix.IN_MOVED_TO|unix.IN_CREATE)
 	}
 	if err != nil {
-		return func(time.Duration) { time.Sleep(50 * time.Millisecond) }
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		return func(time.Duration) { time.Sleep(50 * time.Millisecond) }, func() {}
 	}
 	buf := make([]byte, 4096)
 	return func(d time.Duration) {
@@ -138,7 +152,7 @@ func readyWatch(dir string) func(d time.Duration) {
 		if n, _ := unix.Poll(fds, timeout); n > 0 {
 			unix.Read(fd, buf) // drain; the caller re-reads the file
 		}
-	}
+	}, func() { unix.Close(fd) }
 }
 
 // dhcpWait is how long a node's command waits for its DHCP leases. Then
@@ -147,8 +161,8 @@ func readyWatch(dir string) func(d time.Duration) {
 const dhcpWait = 60 * time.Second
 
 // startDHCPClient starts the node's DHCP client, a process of its own that
-// keeps renewing the leases while the node's command runs (the init
-// becomes that command, whose child the client then is), and waits until
+// keeps renewing the leases while the node's command runs (a child of the
+// init, as the command is), and waits until
 // it says that every interface holds a lease.
 func startDHCPClient(ifaces []string, dns bool, stderr io.Writer) {
 	self, err := os.Executable()

@@ -11,7 +11,8 @@ import (
 // with no timeout; with one, it ends without an event.
 func TestReadyWatch(t *testing.T) {
 	dir := t.TempDir()
-	wait := readyWatch(dir)
+	wait, stop := readyWatch(dir)
+	defer stop()
 	done := make(chan struct{})
 	go func() {
 		wait(0)

@@ -1,6 +1,6 @@
 // Command netlab-init is the first process of every node of a lab: it
-// waits until netlab has wired the node, then becomes the node's command
-// (see package nodeinit). netlab up finds it beside the netlab binary and
+// waits until netlab has wired the node, then runs the node's command and
+// stays its parent, reaping orphans (see package nodeinit). netlab up finds it beside the netlab binary and
 // binds a copy into each node at /.netlab/init. It is a program of its own
 // because every node starts it: netlab's own start-up (its dependencies'
 // package initialisation) would cost each node start several times the
@@ -27,7 +27,7 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "_init":
-		// No signal handling of ours: the node's command gets them.
+		// Run passes the signals on to the node's command.
 		os.Exit(nodeinit.Run(os.Args[2:], os.Stderr))
 	case "_dhcpc":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -2,10 +2,24 @@
 # Runs inside the netlab image root (chroot) after the overlay is copied in.
 set -eu
 echo 'root:netlab' | chpasswd
-# FRR: vtysh reads one integrated frr.conf; daemons are chosen per node
-# (netlab writes /etc/frr/daemons from the lab file).
+# FRR: no frr.conf of the package's own. A node's configuration is then
+# FRR's integrated frr.conf when there is one (netlab writes it from the
+# lab file's routing: key; a Kathara lab's node folder may bring it),
+# else each daemon's own file, /etc/frr/zebra.conf, ospfd.conf, ..., as
+# Kathara's images load them (the package's frr.conf made every daemon
+# skip its own). Daemons are chosen per node (/etc/frr/daemons).
+rm -f /etc/frr/frr.conf
 printf 'service integrated-vtysh-config\n' >/etc/frr/vtysh.conf
 chown frr:frr /etc/frr/vtysh.conf
+# Kathara's images name BIND's init script bind (Debian 12 calls it named;
+# older Debian, bind9): systemctl start bind9, service bind start, ...
+ln -sf named /etc/init.d/bind
+ln -sf named /etc/init.d/bind9
+# Quagga's and Zebra's per-daemon init scripts (Netkit- and Quagga-era
+# labs: /etc/init.d/zebra start, /etc/init.d/ospfd start) start FRR's.
+for d in zebra bgpd ospfd ospf6d ripd ripngd isisd; do
+  ln -sf quagga "/etc/init.d/$d"
+done
 # Prompts say which node a student is on.
 echo 'PS1="\h:\w# "' >>/root/.bashrc
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/*
