@@ -42,7 +42,8 @@ func usageError(format string, args ...any) error {
 
 func main() {
 	// A node's init, as netlab-init is: nodes run netlab itself where
-	// netlab-init was not beside it. No signal handling of ours.
+	// netlab-init was not beside it. nodeinit.Run passes signals on to the
+	// node's command itself.
 	if len(os.Args) > 1 && os.Args[1] == "_init" {
 		os.Exit(nodeinit.Run(os.Args[2:], os.Stderr))
 	}
