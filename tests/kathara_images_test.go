@@ -39,6 +39,7 @@ func (l *lab) noZombies(nodes ...string) {
 // the ISC DHCP server by service; a client leases an address with
 // dhclient, resolves a name and fetches a page; brctl makes a bridge.
 func TestKatharaServices(t *testing.T) {
+	parallel(t)
 	needImages(t, "netlab/host")
 	name := labName(t)
 	dir := filepath.Join(t.TempDir(), name)
@@ -83,6 +84,7 @@ pc[image]="kathara/base"
 // start with /etc/quagga/*.conf. OSPF carries the LANs at both ends, and
 // vtysh shows each one's configuration. No daemon is left a zombie.
 func TestKatharaFRRConfigs(t *testing.T) {
+	parallel(t)
 	needImages(t, "netlab/router")
 	name := labName(t)
 	dir := filepath.Join(t.TempDir(), name)

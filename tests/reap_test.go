@@ -14,6 +14,7 @@ import (
 // once the daemon ends: netlab's init stays the node's PID 1 and reaps
 // what the kernel hands it. The command runs on as the init's child.
 func TestNodeReapsOrphans(t *testing.T) {
+	parallel(t)
 	l := up(t, `defaults: {image: netlab/tiny}
 nodes:
   a:
