@@ -2,6 +2,7 @@ package lab
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,4 +68,22 @@ func Plan(l *spec.Lab) (*planner.Plan, error) {
 		opts.TaggedVLANs = wire.KernelHasTaggedVLANs()
 	}
 	return planner.BuildWith(l, opts)
+}
+
+// Convert turns a Kathará lab directory, a containerlab topology or a
+// mini-Internet configuration directory into a
+// netlab lab file, checks that it validates, and returns it with the
+// converter's notes. ok is false when path is neither.
+func Convert(path string, opts convert.Options) (data []byte, notes []convert.Note, ok bool, err error) {
+	r, ok, err := convert.ConvertWith(path, opts)
+	if !ok {
+		return nil, nil, false, usagef("%s is neither a Kathará lab (a folder with lab.conf), a containerlab topology (*.clab.yml) nor a mini-Internet configuration (a folder with AS_config.txt)", path)
+	}
+	if err != nil {
+		return nil, r.Notes, true, usageError{err}
+	}
+	if _, err := spec.Parse(r.YAML, r.Source); err != nil {
+		return nil, r.Notes, true, fmt.Errorf("the converted lab does not validate (a netlab bug; please report it): %w", err)
+	}
+	return r.YAML, r.Notes, true, nil
 }

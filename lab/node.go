@@ -67,8 +67,8 @@ func (m *Manager) Link(ctx context.Context, lab, node, iface string, up bool) (L
 
 // Stop stops a node (a powered-off machine) while the lab runs.
 func (m *Manager) Stop(ctx context.Context, lab, node string) error {
-	if _, err := m.node(ctx, lab, node); err != nil {
-		return err
+	if err := naming.CheckName("lab", lab); err != nil {
+		return usageError{err}
 	}
 	return fromFaults(faults.Stop(ctx, m.host, lab, node))
 }
@@ -76,8 +76,8 @@ func (m *Manager) Stop(ctx context.Context, lab, node string) error {
 // Start starts a stopped node and wires it again from the lab file it
 // came from (an up of that file).
 func (m *Manager) Start(ctx context.Context, lab, node string, progress Progress) error {
-	if _, err := m.node(ctx, lab, node); err != nil {
-		return err
+	if err := naming.CheckName("lab", lab); err != nil {
+		return usageError{err}
 	}
 	file, err := faults.Start(ctx, m.host, lab, node)
 	if err != nil {
