@@ -45,14 +45,7 @@ wireshark[port]="3000:3000"
 		"r1.startup":          "/etc/init.d/frr start\n",
 		"r1/etc/frr/frr.conf": "!\n",
 	})
-	data, notes, err := Kathara(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lab, err := spec.Parse(data, "converted")
-	if err != nil {
-		t.Fatalf("converted lab does not load: %v\n%s", err, data)
-	}
+	_, notes, lab := convertKathara(t, dir)
 	if lab.Name != "my-lab" || len(lab.Networks) != 2 || len(lab.Nodes) != 3 {
 		t.Errorf("lab %s: %d networks, %d nodes", lab.Name, len(lab.Networks), len(lab.Nodes))
 	}
@@ -147,14 +140,7 @@ func TestKatharaBuiltinTests(t *testing.T) {
 		"_test/signature/b.default": "[ROUTING TABLE]\n",
 		"_test/signature/w.builtin": `{"interfaces": {}, "route": [], "listening_ports": [], "processes": []}`,
 	})
-	data, notes, err := Kathara(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lab, err := spec.Parse(data, "converted")
-	if err != nil {
-		t.Fatalf("converted lab does not load: %v\n%s", err, data)
-	}
+	data, notes, lab := convertKathara(t, dir)
 	if len(lab.Checks) != 1 || lab.Checks[0].Probe != "signature" || lab.Checks[0].Node != "a" || lab.Checks[0].Name != "a: Kathará builtin test" {
 		t.Fatalf("checks: %s", data)
 	}
@@ -178,14 +164,7 @@ web[image]="kathara/apache"
 dhcp[0]="A"
 dhcp[image]="kathara/dnsmasq:latest"
 `})
-	data, notes, err := Kathara(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lab, err := spec.Parse(data, "converted")
-	if err != nil {
-		t.Fatalf("converted lab does not load: %v\n%s", err, data)
-	}
+	_, notes, lab := convertKathara(t, dir)
 	for _, n := range []string{"dns", "web", "dhcp"} {
 		if img := lab.Nodes[n].Image; img != "netlab/host" {
 			t.Errorf("%s runs %q, want netlab/host", n, img)
@@ -196,4 +175,19 @@ dhcp[image]="kathara/dnsmasq:latest"
 			t.Errorf("note for an image netlab maps: %s", n)
 		}
 	}
+}
+
+// convertKathara converts the Kathará lab in dir and loads the result,
+// failing the test if either fails.
+func convertKathara(t *testing.T, dir string) ([]byte, []Note, *spec.Lab) {
+	t.Helper()
+	data, notes, err := Kathara(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, err := spec.Parse(data, "converted")
+	if err != nil {
+		t.Fatalf("converted lab does not load: %v\n%s", err, data)
+	}
+	return data, notes, lab
 }

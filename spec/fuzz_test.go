@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// FuzzParse: any input either loads or fails with problems that wrap
-// ErrInvalid; it never panics. Seeds are the labs and the invalid fixtures.
-func FuzzParse(f *testing.F) {
+// addLabSeeds seeds a fuzz target with the bundled labs and the invalid
+// fixtures.
+func addLabSeeds(f *testing.F) {
 	for _, pattern := range []string{"../labs/*.yaml", "testdata/invalid/*.yaml"} {
 		files, _ := filepath.Glob(pattern)
 		for _, file := range files {
@@ -24,6 +24,12 @@ func FuzzParse(f *testing.F) {
 			f.Add(data)
 		}
 	}
+}
+
+// FuzzParse: any input either loads or fails with problems that wrap
+// ErrInvalid; it never panics. Seeds are the labs and the invalid fixtures.
+func FuzzParse(f *testing.F) {
+	addLabSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lab, err := Parse(data, "fuzz.yaml")
 		if err != nil {
@@ -63,16 +69,7 @@ func TestAliasBomb(t *testing.T) {
 // load (or to refuse). Seeds add the shapes that once did: deep flow
 // collections, aliases of long strings, a billion laughs.
 func FuzzParseCost(f *testing.F) {
-	for _, pattern := range []string{"../labs/*.yaml", "testdata/invalid/*.yaml"} {
-		files, _ := filepath.Glob(pattern)
-		for _, file := range files {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(data)
-		}
-	}
+	addLabSeeds(f)
 	f.Add([]byte(strings.Repeat("[", 5000)))
 	f.Add([]byte("name: x\nnodes: " + strings.Repeat("{a: ", 2000)))
 	f.Add([]byte("a: &a " + strings.Repeat("x", 4000) + "\nb: [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*a, *a]\nd: [*c, *c, *c, *c]\n"))
