@@ -27,7 +27,7 @@ func (r *Runc) Start(ctx context.Context, id string) (engine.Node, error) {
 	if !ok || !r.Has(id) {
 		return engine.Node{}, fmt.Errorf("start container %s: %w", id, engine.ErrNoContainer)
 	}
-	pid, known := r.process(id)
+	pid, known := r.settle(id)
 	if pid != 0 {
 		return r.Inspect(ctx, id)
 	}
@@ -76,6 +76,27 @@ func (r *Runc) Start(ctx context.Context, id string) (engine.Node, error) {
 		err = fmt.Errorf("container %s exited at once; see netlab logs %s %s", id, cfg.Annotations[naming.LabelLab], cfg.Annotations[naming.LabelNode])
 	}
 	return n, err
+}
+
+// settle is process, for a container runc may still be making: its
+// state directory without state.json is a runc run under way (one an up
+// killed half-way left running) or one that died before writing it. The
+// first writes state.json within a second or so; the second never will,
+// and its directory, with no process behind it, is removed so that runc
+// run can make the container again.
+func (r *Runc) settle(id string) (pid int, known bool) {
+	stateDir := filepath.Join(r.root, id)
+	for range 100 {
+		if pid, known = r.process(id); known {
+			return pid, known
+		}
+		if _, err := os.Stat(stateDir); err != nil {
+			return 0, false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	os.RemoveAll(stateDir)
+	return 0, false
 }
 
 // readFrom returns what a file holds from offset on, trimmed.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -213,5 +214,36 @@ func TestRebase(t *testing.T) {
 	}
 	if err := rebase(&specs.Spec{Mounts: []specs.Mount{bind("/x", "/y", true)}}, "/cache/new", dir); err == nil {
 		t.Error("a config whose first mount is not the root: no error")
+	}
+}
+
+// TestSettle: a state directory whose state.json comes late (a runc run
+// still under way) is waited for; one that never gets it is removed.
+func TestSettle(t *testing.T) {
+	r := &Runc{root: t.TempDir()}
+	late := filepath.Join(r.root, "late")
+	if err := os.Mkdir(late, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		os.WriteFile(filepath.Join(late, "state.json"), []byte(`{"init_process_pid":0}`), 0o644)
+	}()
+	if _, known := r.settle("late"); !known {
+		t.Error("a state.json written 0.3 s late: not known")
+	}
+	if _, known := r.settle("none"); known {
+		t.Error("no state directory: known")
+	}
+	if testing.Short() {
+		return
+	}
+	dead := filepath.Join(r.root, "dead")
+	os.Mkdir(dead, 0o755)
+	if _, known := r.settle("dead"); known {
+		t.Error("a state directory that never gets state.json: known")
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("its directory stays: %v", err)
 	}
 }
