@@ -135,6 +135,9 @@ func HostsFile(hosts []planner.Host) string {
 // RunCommand runs a runtime's client with stdio and returns its exit
 // code; not starting it is the error.
 func RunCommand(cmd *exec.Cmd, stdio Stdio) (int, error) {
+	if stdio.TTY && stdio.Resize != nil {
+		return runOnPTY(cmd, stdio)
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
 	err := cmd.Run()
 	var ee *exec.ExitError
