@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/capture"
 	"github.com/netlab/netlab/checks"
 	"github.com/netlab/netlab/engine"
 )
@@ -126,6 +127,7 @@ checks:
 		t.Errorf("exec: code %d, %v: %s", code, err, out.String())
 	}
 	terminal(t, ctx, m, name, "b")
+	packets(t, ctx, m, name)
 	if _, err := m.Exec(ctx, name, "c", []string{"true"}, Stdio{}); !IsUsage(err) {
 		t.Errorf("exec on a node the lab lacks: %v, want a usage error", err)
 	}
@@ -199,4 +201,34 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// packets watches a:eth0 frame by frame, as the class server's packet
+// view does, while a pings b: an ICMP frame comes, with its summary line.
+func packets(t *testing.T, ctx context.Context, m *Manager, lab string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	seen := make(chan capture.Frame, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- m.Capture(ctx, capture.Options{Lab: lab, Target: "a:eth0", Frames: func(f capture.Frame) error {
+			if strings.Contains(f.Summary, "IP 10.9.0.1 > 10.9.0.2: ICMP") {
+				seen <- f
+				cancel()
+			}
+			return nil
+		}}, io.Discard, io.Discard)
+	}()
+	for ctx.Err() == nil { // until the capture, started meanwhile, sees one
+		m.Exec(ctx, lab, "a", []string{"ping", "-c1", "-W1", "10.9.0.2"}, Stdio{})
+	}
+	select {
+	case f := <-seen:
+		if f.Length < 98 || len(f.Data) != f.Length {
+			t.Errorf("ICMP frame: length %d, %d bytes, %q", f.Length, len(f.Data), f.Summary)
+		}
+	default:
+		t.Errorf("no ICMP frame seen on a:eth0 in 30 s: %v", <-errc)
+	}
 }
