@@ -86,6 +86,13 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	for _, r := range host {
 		opts.Progress.note(l.Name, "allowed: %s", r)
 	}
+	if len(host) > 0 {
+		for _, s := range p.Steps {
+			if s.Container != nil {
+				s.Container.HostAllowed = true
+			}
+		}
+	}
 	if err := engine.Static(m.self); err != nil {
 		return nil, err
 	}

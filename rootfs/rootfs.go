@@ -240,6 +240,21 @@ func (c *Cache) getOCI(ctx context.Context, spec string) (*Image, error) {
 	return out, nil
 }
 
+// OCILabels reads the labels of an image in an OCI image layout ("PATH"
+// or "PATH:TAG"), without unpacking it.
+func OCILabels(spec string) (map[string]string, error) {
+	path, tag := splitOCI(spec)
+	img, err := ociImage(path, tag)
+	if err != nil {
+		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("image oci:%s: config: %w", spec, err)
+	}
+	return cfg.Config.Labels, nil
+}
+
 // splitOCI splits "PATH:TAG" where PATH is a directory: a last colon
 // separates a tag only when the whole spec is not itself a directory.
 func splitOCI(spec string) (path, tag string) {
