@@ -72,7 +72,8 @@ bench-relay: ## throughput of an impaired link's relay against a plain veth link
 
 SOAK ?= 100
 soak: build ## SOAK (default 100) cycles of up, random edit, up, a node restarted, down on a 20-node lab (NETLAB_RUNTIME=runc for runc); counts failures and leftovers (root; not in CI)
-	NETLAB_E2E=1 NETLAB_SOAK=$(SOAK) $(GO) test -count=1 -timeout $$(( $(SOAK) * 30 + 300 ))s -run '^TestSoak$$' -v ./tests | grep -E '^(=== RUN|--- |\s+soak_test|ok|FAIL)'
+	log=$$(mktemp); NETLAB_E2E=1 NETLAB_SOAK=$(SOAK) $(GO) test -count=1 -timeout $$(( $(SOAK) * 30 + 300 ))s -run '^TestSoak$$' -v ./tests >$$log 2>&1; \
+	  code=$$?; grep -E '^(=== RUN|--- |\s+soak_test|ok|FAIL|panic)' $$log; rm -f $$log; exit $$code
 
 graphs: build ## redraw the pictures in docs/
 	for f in labs/*.yaml; do n=$$(basename $$f .yaml); $(BIN) graph $$f -o docs/$$n.svg; done
