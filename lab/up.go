@@ -20,13 +20,13 @@ import (
 
 // UpOptions are the choices of an up.
 type UpOptions struct {
-	Parallel int    // steps at once (0: 8)
-	DryRun   bool   // work out the changes, make none
-	NoWatch  bool   // start no watcher (the watcher's own repairs)
+	Parallel int  // steps at once (0: 8)
+	DryRun   bool // work out the changes, make none
+	NoWatch  bool // start no watcher (the watcher's own repairs)
 	// Repair is the watcher's up: nodes a person stopped (netlab stop)
 	// stay stopped, and unwired, where any other up starts them.
-	Repair bool
-	Runtime  string // docker or runc, whatever the file says ("": the file's, or the running lab's)
+	Repair  bool
+	Runtime string // docker or runc, whatever the file says ("": the file's, or the running lab's)
 	// Stage, if set, then runs the setup: commands of the lab's stages up
 	// to and including it, in file order: the lab is where a student
 	// starting that stage finds it.
