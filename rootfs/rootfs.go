@@ -69,6 +69,7 @@ type Cache struct {
 
 	mu     sync.Mutex
 	docker *client.Client
+	held   map[string]*hold // entry name -> this Cache's Holds of it
 }
 
 // NewCache returns the cache in dir (DefaultDir when dir is empty). The
@@ -83,8 +84,10 @@ func NewCache(dir string) *Cache {
 // Dir is the cache's directory.
 func (c *Cache) Dir() string { return c.dir }
 
-// Close releases the Docker client, if Get made one.
+// Close undoes its Holds, and releases the Docker client, if Get made
+// one.
 func (c *Cache) Close() error {
+	c.Release()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.docker == nil {
