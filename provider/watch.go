@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/wire"
 	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
 )
@@ -57,7 +58,8 @@ func EnsureWatcher(lab, file, self string) (changed bool, err error) {
 }
 
 // Watch is the watcher's main loop: it rewires the lab (repair, an up of
-// its file) after each start of one of its containers, until ctx ends.
+// its file) after each start of one of its containers, and after a
+// deletion of one of its bridges, until ctx ends.
 // The engine's event stream is followed again after an error (an engine
 // restart).
 func Watch(ctx context.Context, lab, file, pidFile string, repair func(ctx context.Context) error) error {
@@ -75,6 +77,14 @@ func Watch(ctx context.Context, lab, file, pidFile string, repair func(ctx conte
 	log.Printf("watching lab %s (%s)", lab, file)
 	kick := make(chan struct{}, 1)
 	go rewire(ctx, lab, file, kick, repair)
+	go func() {
+		for ctx.Err() == nil { // a bridge deleted by hand: a switch pulled out
+			if err := wire.WatchBridges(ctx, lab, kick); err != nil {
+				log.Printf("%v; following again in 2s", err)
+				sleep(ctx, 2*time.Second)
+			}
+		}
+	}()
 	// The lab's runtime follows its nodes; the Docker engine may be away
 	// for a while (restarted, say).
 	for ctx.Err() == nil {
