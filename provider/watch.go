@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/engine"
-	"github.com/netlab/netlab/wire"
 	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/wire"
 )
 
 // A lab stays wired by itself: up starts one watcher process per lab
