@@ -14,6 +14,7 @@ import (
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/steps"
 	"github.com/netlab/netlab/trust"
 	"github.com/netlab/netlab/wire"
 )
@@ -187,25 +188,25 @@ func (m *Manager) up(ctx context.Context, l *spec.Lab, p *planner.Plan, bins eng
 	if err := m.prepare(ctx, rt, l, changes, opts.Progress); err != nil {
 		return res, err
 	}
-	ex, err := provider.NewExecutor(ctx, rt, p, bins)
+	ex, err := steps.NewExecutor(ctx, rt, p, bins)
 	if err != nil {
 		return res, err
 	}
 	defer ex.Close()
 	start := time.Now()
-	steps := newStepEvents(l.Name, len(p.Steps), opts.Progress)
+	events := newStepEvents(l.Name, len(p.Steps), opts.Progress)
 	parallel := opts.Parallel
 	if parallel < 1 {
 		parallel = 8
 	}
-	ar, err := apply.Run(ctx, p, ex, parallel, steps.event)
+	ar, err := apply.Run(ctx, p, ex, parallel, events.event)
 	res.Changed, res.Unchanged, res.Failed, res.Skipped = ar.Changed, ar.Unchanged, ar.Failed, ar.Skipped
 	res.Took = time.Since(start).Round(time.Millisecond)
 	if err != nil {
 		return res, errors.Join(fmt.Errorf("lab %s: %d steps failed, %d skipped; fix the cause and run netlab up again, or netlab down %s",
 			l.Name, ar.Failed, ar.Skipped, l.Name), err)
 	}
-	return res, m.settle(ctx, rt, p, ex, bins, res, start, steps.released(), opts)
+	return res, m.settle(ctx, rt, p, ex, bins, res, start, events.released(), opts)
 }
 
 // prepare removes what the file no longer has (and the nodes to make
@@ -240,7 +241,7 @@ func (m *Manager) prepare(ctx context.Context, rt engine.Runtime, l *spec.Lab, c
 
 // settle follows a successful apply: the watcher starts, stale tables go,
 // and the nodes up released are watched for a command that ends at once.
-func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan, ex *provider.Executor, bins engine.Installed,
+func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan, ex *steps.Executor, bins engine.Installed,
 	res *UpResult, start time.Time, released []string, opts UpOptions) error {
 	// The watcher starts while up waits to see whether a node dies at
 	// start. It follows the lab only once up lets go of the lab's lock:
@@ -319,7 +320,7 @@ func (m *Manager) changes(ctx context.Context, rt engine.Runtime, p *planner.Pla
 	if err != nil {
 		return nil, fmt.Errorf("read the running lab %s: %w", p.Lab, err)
 	}
-	return converge.Diff(p, observed), nil
+	return converge.Diff(p, observed, steps.Owns), nil
 }
 
 // runtimeOf is the runtime that runs the lab's nodes: want (a flag), else
