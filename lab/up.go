@@ -73,6 +73,7 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 		return nil, err
 	}
 	host := trust.Requests(l)
+	warnKernel(l, opts.Progress)
 	if opts.DryRun {
 		res, err := m.diff(ctx, l, p, opts.Runtime)
 		if res != nil {

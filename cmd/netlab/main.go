@@ -141,6 +141,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			completionCommand(),
 			convertCommand(),
 			newCommand(),
+			doctorCommand(),
 		},
 		EnableBashCompletion: true,
 	}
