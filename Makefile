@@ -47,7 +47,7 @@ unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need 
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	NETLAB_E2E=1 $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./...
-	NETLAB_E2E=1 NETLAB_RUNTIME=runc $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./tests
+	NETLAB_E2E=1 NETLAB_RUNTIME=runc $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./lab ./tests
 
 fuzz: ## every fuzz target for FUZZTIME (default 5s) each: the lab loader, the publish and impairment parsers, the Kathará and containerlab converters
 	for t in FuzzParse FuzzParseCost FuzzPublish FuzzImpairment; do \
@@ -72,7 +72,8 @@ bench-relay: ## throughput of an impaired link's relay against a plain veth link
 
 SOAK ?= 100
 soak: build ## SOAK (default 100) cycles of up, random edit, up, a node restarted, down on a 20-node lab (NETLAB_RUNTIME=runc for runc); counts failures and leftovers (root; not in CI)
-	NETLAB_E2E=1 NETLAB_SOAK=$(SOAK) $(GO) test -count=1 -timeout $$(( $(SOAK) * 30 + 300 ))s -run '^TestSoak$$' -v ./tests | grep -E '^(=== RUN|--- |\s+soak_test|ok|FAIL)'
+	log=$$(mktemp); NETLAB_E2E=1 NETLAB_SOAK=$(SOAK) $(GO) test -count=1 -timeout $$(( $(SOAK) * 30 + 300 ))s -run '^TestSoak$$' -v ./tests >$$log 2>&1; \
+	  code=$$?; grep -E '^(=== RUN|--- |\s+soak_test|ok|FAIL|panic)' $$log; rm -f $$log; exit $$code
 
 graphs: build ## redraw the pictures in docs/
 	for f in labs/*.yaml; do n=$$(basename $$f .yaml); $(BIN) graph $$f -o docs/$$n.svg; done

@@ -49,6 +49,17 @@ type Options struct {
 	Count    int           // stop after this many frames (0: no limit)
 	Duration time.Duration // stop after this long (0: no limit)
 	Filter   string        // tcpdump's syntax; "" keeps every frame
+	// Frames, when set, receives every frame as it comes (File is not
+	// used): a packet view's feed. An error it returns ends the capture.
+	Frames func(Frame) error
+}
+
+// Frame is one captured frame, as Options.Frames receives it.
+type Frame struct {
+	Time    time.Time
+	Length  int    // its length on the wire
+	Data    []byte // as captured (at most Snaplen bytes); the receiver may keep it
+	Summary string // the line netlab capture prints for it
 }
 
 // ErrUsage marks a capture asked of something that does not exist or
@@ -91,6 +102,9 @@ func Run(ctx context.Context, eng Engine, opts Options, stdout, stderr io.Writer
 	defer sock.Close()
 
 	out, err := newSink(opts.File, stdout, t.linkType)
+	if opts.Frames != nil {
+		out, err = frameSink(opts.Frames, t.linkType), nil
+	}
 	if err != nil {
 		return err
 	}
@@ -179,6 +193,16 @@ func loop(ctx context.Context, sock *Socket, opts Options, handle func([]byte, g
 type sink struct {
 	packet func([]byte, gopacket.CaptureInfo) error
 	close  func() error
+}
+
+// frameSink hands each frame to frames, with its summary line.
+func frameSink(frames func(Frame) error, lt layers.LinkType) *sink {
+	return &sink{
+		packet: func(data []byte, ci gopacket.CaptureInfo) error {
+			return frames(Frame{Time: ci.Timestamp, Length: ci.Length, Data: slices.Clone(data), Summary: Summary(data, ci, lt)})
+		},
+		close: func() error { return nil },
+	}
 }
 
 func newSink(file string, stdout io.Writer, lt layers.LinkType) (*sink, error) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
 )
@@ -29,11 +30,6 @@ type Node struct {
 	NetNS string // Instance: "net:[4026532182] 81234567", changes when the container restarts
 }
 
-// LabelImageCaps on an image lists the capabilities its programs need
-// beyond the node defaults, comma-separated: netlab/router's FRR daemons
-// refuse to start without SYS_ADMIN. A node's cap_drop still wins.
-const LabelImageCaps = "netlab.cap_add"
-
 // ReadonlyPaths are the paths of /proc a node sees read-only: Docker's
 // default list, but with /proc/sys split so that /proc/sys/net, which
 // belongs to the node's own network namespace, is writable (sysctl -w
@@ -48,9 +44,9 @@ var ReadonlyPaths = []string{
 
 // NodeArgv is the command the node runs once wired, from the image's
 // entrypoint, command and labels, and the capabilities its image declares
-// (LabelImageCaps). A single string runs through sh -c.
+// (naming.LabelImageCaps). A single string runs through sh -c.
 func NodeArgv(c *planner.Container, entry, cmd []string, labels map[string]string) (argv, caps []string, err error) {
-	for _, s := range strings.Split(labels[LabelImageCaps], ",") {
+	for _, s := range strings.Split(labels[naming.LabelImageCaps], ",") {
 		if name, ok := CapName(s); ok && s != "" {
 			caps = append(caps, name)
 		}
@@ -135,6 +131,9 @@ func HostsFile(hosts []planner.Host) string {
 // RunCommand runs a runtime's client with stdio and returns its exit
 // code; not starting it is the error.
 func RunCommand(cmd *exec.Cmd, stdio Stdio) (int, error) {
+	if stdio.TTY && stdio.Resize != nil {
+		return runOnPTY(cmd, stdio)
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
 	err := cmd.Run()
 	var ee *exec.ExitError

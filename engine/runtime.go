@@ -63,13 +63,22 @@ type Runtime interface {
 	Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error
 }
 
-// Stdio is what Exec connects a command to. In nil: no input. With TTY,
-// In must be the user's terminal.
+// Stdio is what Exec connects a command to. In nil: no input. With TTY
+// and no Resize, In must be the user's terminal, whose size the command
+// follows.
 type Stdio struct {
 	In       io.Reader
 	Out, Err io.Writer
 	TTY      bool
+	// Resize, with TTY, runs the command on a terminal netlab makes (a
+	// pseudo-terminal) rather than on the caller's: In and Out may be any
+	// stream (a websocket), the terminal is 80x24 until a size comes on
+	// Resize, and takes each size that comes. Output comes on Out only.
+	Resize <-chan WindowSize
 }
+
+// WindowSize is a terminal's size in characters.
+type WindowSize struct{ Cols, Rows uint16 }
 
 // Runtime names, as the lab file's runtime key and --runtime give them.
 const (

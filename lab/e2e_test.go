@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/capture"
 	"github.com/netlab/netlab/checks"
+	"github.com/netlab/netlab/engine"
 )
 
 // e2eManager opens a Manager on a netlab built for the test (helpers and
@@ -122,6 +126,8 @@ checks:
 	if err != nil || code != 0 || !bytes.Contains(out.Bytes(), []byte("10.9.0.1/24")) {
 		t.Errorf("exec: code %d, %v: %s", code, err, out.String())
 	}
+	terminal(t, ctx, m, name, "b")
+	packets(t, ctx, m, name)
 	if _, err := m.Exec(ctx, name, "c", []string{"true"}, Stdio{}); !IsUsage(err) {
 		t.Errorf("exec on a node the lab lacks: %v, want a usage error", err)
 	}
@@ -138,5 +144,91 @@ checks:
 		if s.Lab == name {
 			t.Errorf("lab %s still listed after down: %+v (%v)", name, s, err)
 		}
+	}
+}
+
+// terminal runs a shell on the node on a terminal of netlab's making, as
+// the class server's web terminal does, and resizes it half-way: the
+// shell sees both sizes.
+func terminal(t *testing.T, ctx context.Context, m *Manager, lab, node string) {
+	t.Helper()
+	in, inw := io.Pipe()
+	defer inw.Close()
+	out := &lockedBuffer{}
+	resize := make(chan engine.WindowSize, 1)
+	resize <- engine.WindowSize{Cols: 100, Rows: 30}
+	done := make(chan error, 1)
+	// docker exec sizes the node's terminal just after its command
+	// started: hence the sleep before the first stty.
+	go func() {
+		code, err := m.Exec(ctx, lab, node, []string{"sh", "-c", "sleep 0.5; stty size; read x; stty size"},
+			Stdio{In: in, Out: out, TTY: true, Resize: resize})
+		if err == nil && code != 0 {
+			err = fmt.Errorf("exit %d", code)
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "30 100") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	resize <- engine.WindowSize{Cols: 132, Rows: 43}
+	time.Sleep(200 * time.Millisecond) // the size is set before the line comes
+	io.WriteString(inw, "\n")
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(out.String(), "30 100") || !strings.Contains(out.String(), "43 132") {
+			t.Errorf("terminal on %s: %v; it showed %q, want the sizes 30 100 then 43 132", node, err, out.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("terminal on %s: the shell did not end; it showed %q", node, out.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer written and read at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// packets watches a:eth0 frame by frame, as the class server's packet
+// view does, while a pings b: an ICMP frame comes, with its summary line.
+func packets(t *testing.T, ctx context.Context, m *Manager, lab string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	seen := make(chan capture.Frame, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- m.Capture(ctx, capture.Options{Lab: lab, Target: "a:eth0", Frames: func(f capture.Frame) error {
+			if strings.Contains(f.Summary, "IP 10.9.0.1 > 10.9.0.2: ICMP") {
+				seen <- f
+				cancel()
+			}
+			return nil
+		}}, io.Discard, io.Discard)
+	}()
+	for ctx.Err() == nil { // until the capture, started meanwhile, sees one
+		m.Exec(ctx, lab, "a", []string{"ping", "-c1", "-W1", "10.9.0.2"}, Stdio{})
+	}
+	select {
+	case f := <-seen:
+		if f.Length < 98 || len(f.Data) != f.Length {
+			t.Errorf("ICMP frame: length %d, %d bytes, %q", f.Length, len(f.Data), f.Summary)
+		}
+	default:
+		t.Errorf("no ICMP frame seen on a:eth0 in 30 s: %v", <-errc)
 	}
 }

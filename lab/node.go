@@ -70,7 +70,10 @@ func (m *Manager) Stop(ctx context.Context, lab, node string) error {
 	if err := naming.CheckName("lab", lab); err != nil {
 		return usageError{err}
 	}
-	return fromFaults(faults.Stop(ctx, m.host, lab, node))
+	if err := faults.Stop(ctx, m.host, lab, node); err != nil {
+		return fromFaults(err)
+	}
+	return engine.MarkStopped(lab, node, true)
 }
 
 // Start starts a stopped node and wires it again from the lab file it
@@ -78,6 +81,12 @@ func (m *Manager) Stop(ctx context.Context, lab, node string) error {
 func (m *Manager) Start(ctx context.Context, lab, node string, progress Progress) error {
 	if err := naming.CheckName("lab", lab); err != nil {
 		return usageError{err}
+	}
+	if _, err := m.node(ctx, lab, node); err != nil {
+		return err
+	}
+	if err := engine.MarkStopped(lab, node, false); err != nil {
+		return err
 	}
 	file, err := faults.Start(ctx, m.host, lab, node)
 	if err != nil {

@@ -20,10 +20,13 @@ import (
 
 // UpOptions are the choices of an up.
 type UpOptions struct {
-	Parallel int    // steps at once (0: 8)
-	DryRun   bool   // work out the changes, make none
-	NoWatch  bool   // start no watcher (the watcher's own repairs)
-	Runtime  string // docker or runc, whatever the file says ("": the file's, or the running lab's)
+	Parallel int  // steps at once (0: 8)
+	DryRun   bool // work out the changes, make none
+	NoWatch  bool // start no watcher (the watcher's own repairs)
+	// Repair is the watcher's up: nodes a person stopped (netlab stop)
+	// stay stopped, and unwired, where any other up starts them.
+	Repair  bool
+	Runtime string // docker or runc, whatever the file says ("": the file's, or the running lab's)
 	// Stage, if set, then runs the setup: commands of the lab's stages up
 	// to and including it, in file order: the lab is where a student
 	// starting that stage finds it.
@@ -87,6 +90,13 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	for _, r := range host {
 		opts.Progress.note(l.Name, "allowed: %s", r)
 	}
+	if len(host) > 0 {
+		for _, s := range p.Steps {
+			if s.Container != nil {
+				s.Container.HostAllowed = true
+			}
+		}
+	}
 	if err := engine.Static(m.self); err != nil {
 		return nil, err
 	}
@@ -106,6 +116,10 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 		return nil, err
 	}
 	defer unlock()
+	p, err = keepStopped(l.Name, p, opts.Repair)
+	if err != nil {
+		return nil, err
+	}
 	res, err := m.up(ctx, l, p, bins, opts)
 	if res != nil {
 		res.Host = host
@@ -119,6 +133,25 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 		return res, err
 	}
 	return res, setup(ctx, l.Name, provider.NewLabNodes(m.host, l.Name), stages, opts.Progress)
+}
+
+// keepStopped is the plan of a repair without the nodes a person stopped
+// (their start and what waits for it); any other up starts them, and they
+// are no longer stopped on purpose.
+func keepStopped(lab string, p *planner.Plan, repair bool) (*planner.Plan, error) {
+	var starts []string
+	for _, n := range engine.StoppedOnPurpose(lab) {
+		if !repair {
+			if err := engine.MarkStopped(lab, n, false); err != nil {
+				return nil, err
+			}
+		}
+		starts = append(starts, "start:"+n)
+	}
+	if !repair {
+		return p, nil
+	}
+	return p.Without(starts...), nil
 }
 
 // lock takes the lab's lock for verb, telling progress when it waits.

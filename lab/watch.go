@@ -28,7 +28,7 @@ func Watch(ctx context.Context, lab, file, pidFile string) error {
 			return err
 		}
 		defer m.Close()
-		_, err = m.Up(ctx, l, UpOptions{NoWatch: true, Progress: logEvent})
+		_, err = m.Up(ctx, l, UpOptions{NoWatch: true, Repair: true, Progress: logEvent})
 		return err
 	}
 	return provider.Watch(ctx, lab, file, pidFile, repair)

@@ -41,6 +41,13 @@ const (
 	LabelInit = "netlab.init"
 )
 
+// LabelImageCaps on an image lists the capabilities its programs need
+// beyond the node defaults, comma-separated: netlab/router's FRR daemons
+// refuse to start without SYS_ADMIN. A node's cap_drop still wins. An
+// image in the engine's store has them; an OCI layout in a lab's folder
+// has them only with a person's consent (package trust).
+const LabelImageCaps = "netlab.cap_add"
+
 // Prefixes of host interface names. Host names are short hashes, because
 // lab and node names together do not fit in 15 bytes; the alias names the
 // lab and object in full.

@@ -121,6 +121,11 @@ type Container struct {
 	DHCP    []string          `json:"dhcp,omitempty"`
 	DHCPDNS bool              `json:"dhcp_dns,omitempty"`
 	Labels  map[string]string `json:"labels"`
+	// HostAllowed says a person allowed what the lab asks of the host
+	// (lab.Up sets it; never the planner): its volumes are mounted as
+	// written, also through links out of the lab's folder, which are
+	// otherwise refused when the node is made (trust.ConfineVolumes).
+	HostAllowed bool `json:"-"`
 }
 
 // Host is one /etc/hosts line.

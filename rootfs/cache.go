@@ -15,12 +15,14 @@ import (
 )
 
 // ErrInUse is returned by Remove for an entry that an overlay mount uses
-// as a lower layer.
-var ErrInUse = errors.New("root filesystem is in use by an overlay mount")
+// as a lower layer, or that a Cache holds (Get) for nodes it has yet to
+// start.
+var ErrInUse = errors.New("root filesystem is in use by an overlay mount or an up under way")
 
 // Names in the cache directory besides the entries (DIR/<hex>).
 const (
 	lockSuffix = ".lock"   // DIR/<hex>.lock: held while the entry is made or removed
+	useSuffix  = ".use"    // DIR/<hex>.use: flock'ed shared by each Cache that holds the entry
 	tmpPrefix  = ".tmp-"   // DIR/.tmp-<hex>-*: an entry being made
 	rmPrefix   = ".trash-" // DIR/.trash-<hex>-*: an entry being removed
 )
@@ -37,6 +39,95 @@ func (c *Cache) ensure(ctx context.Context, id string, fill filler) (dir string,
 	if err != nil {
 		return "", false, err
 	}
+	return c.make(ctx, name, fill)
+}
+
+// ErrGone is Hold's error for an entry that is no longer in the cache:
+// Get the image again.
+var ErrGone = errors.New("root filesystem was removed from the cache")
+
+// Hold keeps the entry of RootfsID id from Remove and Prune, in any
+// process, until as many Unholds (or Release): between an up's Get and the
+// start of its nodes, no overlay mount uses the entry yet, and a down of
+// another lab would remove it. It is a shared lock on DIR/<hex>.use, taken
+// once per Cache. ErrGone: the entry went before the hold.
+func (c *Cache) Hold(ctx context.Context, id string) error {
+	name, err := entryName(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h := c.held[name]; h != nil {
+		h.count++
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(c.dir, name+useSuffix), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return fmt.Errorf("rootfs cache: %w", err)
+	}
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if err != unix.EWOULDBLOCK && err != unix.EINTR {
+			f.Close()
+			return fmt.Errorf("rootfs cache: hold %s: %w", name, err)
+		}
+		select { // a Remove holds it for as long as it takes to rename
+		case <-ctx.Done():
+			f.Close()
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if !isDir(filepath.Join(c.dir, name)) {
+		f.Close()
+		return fmt.Errorf("rootfs cache entry %s: %w", name, ErrGone)
+	}
+	if c.held == nil {
+		c.held = map[string]*hold{}
+	}
+	c.held[name] = &hold{file: f, count: 1}
+	return nil
+}
+
+// hold is a Cache's shared lock on an entry's use file, and how many
+// Holds it stands for.
+type hold struct {
+	file  *os.File
+	count int
+}
+
+// Unhold undoes a Hold.
+func (c *Cache) Unhold(id string) {
+	name, err := entryName(id)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h := c.held[name]; h != nil {
+		if h.count--; h.count <= 0 {
+			h.file.Close() // the lock goes with the last descriptor
+			delete(c.held, name)
+		}
+	}
+}
+
+// Release undoes every Hold of this Cache.
+func (c *Cache) Release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, h := range c.held {
+		h.file.Close()
+		delete(c.held, name)
+	}
+}
+
+// make returns the entry's directory, making it with fill when missing.
+func (c *Cache) make(ctx context.Context, name string, fill filler) (dir string, unpacked bool, err error) {
 	dst := filepath.Join(c.dir, name)
 	if isDir(dst) {
 		return dst, false, nil
@@ -173,6 +264,17 @@ func (c *Cache) remove(name string) error {
 	if used[dst] {
 		return fmt.Errorf("rootfs cache entry %s: %w; take its lab down first", name, ErrInUse)
 	}
+	c.mu.Lock()
+	_, mine := c.held[name]
+	c.mu.Unlock()
+	if mine {
+		return fmt.Errorf("rootfs cache entry %s: %w (held by this process)", name, ErrInUse)
+	}
+	unhold, ok := tryLock(filepath.Join(c.dir, name+useSuffix))
+	if !ok {
+		return fmt.Errorf("rootfs cache entry %s: %w", name, ErrInUse)
+	}
+	defer unhold()
 	// Out of sight first, so no Get finds a half-removed tree.
 	trash, err := os.MkdirTemp(c.dir, rmPrefix+name+"-")
 	if err != nil {
@@ -184,6 +286,11 @@ func (c *Cache) remove(name string) error {
 	}
 	if err := removeTree(trash); err != nil {
 		return fmt.Errorf("rootfs cache: remove %s: %w", trash, err)
+	}
+	// A hold that waits on the use file finds the entry gone and makes it
+	// again, under a use file of its own.
+	if err := os.Remove(filepath.Join(c.dir, name+useSuffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("rootfs cache: %w", err)
 	}
 	// The lock file goes too, so a purged cache is empty. A Get waiting on
 	// it then makes the entry while another Get may make it under a new
@@ -241,6 +348,9 @@ func (c *Cache) Prune(ctx context.Context, keep ...string) ([]string, error) {
 			}
 			err = c.remove(n)
 			unlock()
+			if errors.Is(err, ErrInUse) {
+				continue // an up under way holds it
+			}
 			if err != nil {
 				errs = append(errs, err)
 				continue

@@ -69,6 +69,7 @@ type Cache struct {
 
 	mu     sync.Mutex
 	docker *client.Client
+	held   map[string]*hold // entry name -> this Cache's Holds of it
 }
 
 // NewCache returns the cache in dir (DefaultDir when dir is empty). The
@@ -83,8 +84,10 @@ func NewCache(dir string) *Cache {
 // Dir is the cache's directory.
 func (c *Cache) Dir() string { return c.dir }
 
-// Close releases the Docker client, if Get made one.
+// Close undoes its Holds, and releases the Docker client, if Get made
+// one.
 func (c *Cache) Close() error {
+	c.Release()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.docker == nil {
@@ -238,6 +241,21 @@ func (c *Cache) getOCI(ctx context.Context, spec string) (*Image, error) {
 		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
 	}
 	return out, nil
+}
+
+// OCILabels reads the labels of an image in an OCI image layout ("PATH"
+// or "PATH:TAG"), without unpacking it.
+func OCILabels(spec string) (map[string]string, error) {
+	path, tag := splitOCI(spec)
+	img, err := ociImage(path, tag)
+	if err != nil {
+		return nil, fmt.Errorf("image oci:%s: %w", spec, err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("image oci:%s: config: %w", spec, err)
+	}
+	return cfg.Config.Labels, nil
 }
 
 // splitOCI splits "PATH:TAG" where PATH is a directory: a last colon

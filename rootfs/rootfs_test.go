@@ -670,3 +670,54 @@ func TestLayerSemantics(t *testing.T) {
 		t.Errorf("e: %v, %v; want a directory", fi, err)
 	}
 }
+
+// TestHeldEntry: an entry another Cache holds (an up that has yet to
+// start its nodes) is neither removed nor pruned until that Cache lets
+// go of it; Hold of an entry removed meanwhile says it is gone.
+func TestHeldEntry(t *testing.T) {
+	ctx := context.Background()
+	img, _ := testImage(t)
+	dir := t.TempDir()
+	up, down := NewCache(dir), NewCache(dir)
+	ref := "oci:" + ociLayout(t, img, "a")
+	got, err := up.Get(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := up.Hold(ctx, got.RootfsID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := down.Remove(ctx, got.RootfsID); !errors.Is(err, ErrInUse) {
+		t.Errorf("Remove of an entry another Cache holds: %v, want ErrInUse", err)
+	}
+	if removed, err := down.Prune(ctx); err != nil || len(removed) != 0 {
+		t.Errorf("Prune with an entry another Cache holds: removed %v, %v", removed, err)
+	}
+	up.Unhold(got.RootfsID)
+	if err := down.Remove(ctx, got.RootfsID); !errors.Is(err, ErrInUse) || !isDir(got.Dir) {
+		t.Errorf("Remove of an entry held twice and let go once: %v", err)
+	}
+	up.Unhold(got.RootfsID)
+	if err := down.Remove(ctx, got.RootfsID); err != nil || isDir(got.Dir) {
+		t.Errorf("Remove after the last Unhold: %v (still there: %v)", err, isDir(got.Dir))
+	}
+	if err := up.Hold(ctx, got.RootfsID); !errors.Is(err, ErrGone) {
+		t.Errorf("Hold of a removed entry: %v, want ErrGone", err)
+	}
+	again, err := up.Get(ctx, ref)
+	if err != nil || !again.Unpacked {
+		t.Fatalf("Get after Remove: %v", err)
+	}
+	if err := up.Hold(ctx, again.RootfsID); err != nil {
+		t.Fatal(err)
+	}
+	up.Close()
+	if err := down.Remove(ctx, again.RootfsID); err != nil {
+		t.Errorf("Remove after the holder closed: %v", err)
+	}
+	if des, _ := os.ReadDir(dir); len(des) != 0 {
+		t.Errorf("the cache holds %d files after removing everything", len(des))
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/rootfs"
 	"github.com/netlab/netlab/spec"
 )
 
@@ -33,7 +35,7 @@ const (
 	Publish    Kind = "publish"    // a port published on an address other than loopback
 	Sysctl     Kind = "sysctl"     // a sysctl outside net.*
 	HostFile   Kind = "host-file"  // a file outside the lab's directory that the lab reads
-	ImageCaps  Kind = "image-caps" // capabilities an image's netlab.cap_add label adds (found at run time)
+	ImageCaps  Kind = "image-caps" // capabilities the netlab.cap_add label of an OCI layout in the lab's folder adds
 )
 
 // Request is one thing a lab asks of the host, at its place in the file.
@@ -169,6 +171,8 @@ func (r *requester) node(n *spec.Node) {
 	if kind, p, ok := strings.Cut(n.Image, ":"); ok && (kind == "rootfs" || kind == "oci") {
 		if why := r.outside(p, false); why != "" {
 			r.add(RootFS, n.Path("image"), "node %s runs the %s %s of the host%s", n.Name, map[string]string{"rootfs": "root file system", "oci": "OCI image layout"}[kind], p, why)
+		} else if kind == "oci" {
+			r.imageCaps(n, p)
 		}
 	}
 	for k, p := range n.Published {
@@ -185,6 +189,33 @@ func (r *requester) node(n *spec.Node) {
 		if why := r.outside(n.Config.FRR, false); why != "" {
 			r.add(HostFile, spec.YAMLPath("nodes", n.Name, "config", "frr"), "node %s is given the host file %s as its FRR configuration%s", n.Name, n.Config.FRR, why)
 		}
+	}
+}
+
+// imageCaps adds the capabilities that the label netlab.cap_add of an OCI
+// image layout in the lab's folder gives its nodes: the layout travels
+// with the lab file, so its label is the file's request as much as
+// cap_add is. (An image in the engine's store was built or pulled there
+// by someone who can run the engine, root already: its label is honoured
+// as installed software's.) A layout that cannot be read asks nothing
+// here; up then fails on it.
+func (r *requester) imageCaps(n *spec.Node, ref string) {
+	if !filepath.IsAbs(ref) {
+		ref = filepath.Join(r.dir, ref)
+	}
+	labels, err := rootfs.OCILabels(ref)
+	if err != nil {
+		return
+	}
+	var caps []string
+	for _, c := range strings.Split(labels[naming.LabelImageCaps], ",") {
+		if c = strings.TrimSpace(c); c != "" && !slices.Contains(n.Caps.Drop, strings.ToUpper(strings.TrimPrefix(c, "CAP_"))) {
+			caps = append(caps, c)
+		}
+	}
+	if extra := ExtraCaps(caps); len(extra) > 0 && !slices.Contains(n.Caps.Drop, "ALL") {
+		r.add(ImageCaps, n.Path("image"), "the image %s of node %s gives it capabilities %s beyond the defaults (its label %s): with them a process in a node can act on the machine",
+			n.Image, n.Name, strings.Join(extra, ", "), naming.LabelImageCaps)
 	}
 }
 
@@ -221,9 +252,10 @@ func (r *requester) outside(src string, volume bool) string {
 	if !beneath(r.dir, p) {
 		return ", outside the lab's directory " + r.dir
 	}
-	// Beneath as written: and as the links on the way resolve now.
-	if real, err := filepath.EvalSymlinks(p); err == nil {
-		if dir, err := filepath.EvalSymlinks(r.dir); err == nil && !beneath(dir, real) {
+	// Beneath as written: and as the links on the way resolve now (also
+	// for a path whose end does not exist yet, which a volume makes).
+	if real, err := Resolve(p); err == nil {
+		if dir, err := Resolve(r.dir); err == nil && !beneath(dir, real) {
 			return ", through a link to " + real + ", outside the lab's directory"
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/trust"
 )
 
 var _ engine.EngineRuntime = (*Docker)(nil)
@@ -61,7 +62,7 @@ func (d *Docker) Close() error { return d.c.Close() }
 
 // argv is the command the node runs once wired: its own command, or the
 // image's entrypoint and command. A single string runs through sh -c. caps
-// are the capabilities the image declares (engine.LabelImageCaps).
+// are the capabilities the image declares (naming.LabelImageCaps).
 func (d *Docker) argv(ctx context.Context, c *planner.Container) (argv, caps []string, err error) {
 	img, err := d.c.ImageInspect(ctx, c.Image)
 	if errdefs.IsNotFound(err) {
@@ -100,6 +101,10 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 			extra = append(extra, n+":"+h.Addr.String())
 		}
 	}
+	volumes, err := trust.ConfineVolumes(c.Labels[naming.LabelFile], c.Volumes, c.HostAllowed)
+	if err != nil {
+		return "", fmt.Errorf("node %s: %w", node, err)
+	}
 	entry := engine.InitArgs(c)
 	labels := maps.Clone(c.Labels)
 	labels[naming.LabelConfig] = c.Config().Label()
@@ -125,7 +130,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		CapDrop:       c.CapDrop,
 		// Read-only /proc/sys except /proc/sys/net (see engine.ReadonlyPaths).
 		ReadonlyPaths: engine.ReadonlyPaths,
-		Binds:         append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro"}, c.Volumes...),
+		Binds:         append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro"}, volumes...),
 	}
 	// Not cancelled by an interrupt: the engine finishes a create whose
 	// client went away, and a down right after must find what it made.

@@ -23,10 +23,15 @@ import (
 // files and config.json, whose first mount is its overlay root. The node
 // starts with Start.
 func (r *Runc) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, init string) (id string, err error) {
-	img, err := r.image(ctx, c.Image)
+	img, err := r.holdImage(ctx, c.Name, c.Image)
 	if err != nil {
 		return "", err
 	}
+	defer func() {
+		if id == "" { // not made: nothing will start on the image
+			r.releaseImage(c.Name)
+		}
+	}()
 	argv, imageCaps, err := engine.NodeArgv(c, img.Entrypoint, img.Cmd, img.Labels)
 	if err != nil {
 		return "", err

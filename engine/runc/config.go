@@ -15,6 +15,7 @@ import (
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/rootfs"
+	"github.com/netlab/netlab/trust"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -122,7 +123,11 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 		bind(init, engine.InitPath, true),
 		bind(run, engine.ReadyDir, true),
 	}
-	for _, v := range c.Volumes {
+	volumes, err := trust.ConfineVolumes(c.Labels[naming.LabelFile], c.Volumes, c.HostAllowed)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range volumes {
 		parts := strings.Split(v, ":")
 		if len(parts) < 2 || !strings.Contains(parts[0], "/") {
 			return nil, fmt.Errorf("volume %q: the runc runtime binds host paths only (SRC:DST[:ro], SRC absolute or ./relative); named volumes need the docker runtime", v)

@@ -68,6 +68,7 @@ func (r *Runc) Start(ctx context.Context, id string) (engine.Node, error) {
 	if err := cmd.Run(); err != nil {
 		return engine.Node{}, fmt.Errorf("start container %s: runc run: %v: %s", id, err, readFrom(errOut.Name(), offset))
 	}
+	r.releaseImage(id) // its overlay mount keeps the image's root now
 	n, err := r.Inspect(ctx, id)
 	if err == nil && n.Pid == 0 {
 		err = fmt.Errorf("container %s exited at once; see netlab logs %s %s", id, cfg.Annotations[naming.LabelLab], cfg.Annotations[naming.LabelNode])
@@ -137,6 +138,7 @@ func (r *Runc) Remove(ctx context.Context, id string) error {
 	if !ok {
 		return nil
 	}
+	r.releaseImage(id)
 	if _, err := os.Stat(filepath.Join(r.root, id)); err == nil {
 		// Killed here first: runc delete --force of a running container
 		// polls every 100 ms for its end; of a stopped one it only cleans up.

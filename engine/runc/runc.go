@@ -45,8 +45,9 @@ type Runc struct {
 	root   string
 	images *rootfs.Cache
 
-	mu     sync.Mutex
-	loaded map[string]*rootfs.Image // image reference -> unpacked image, for this process
+	mu      sync.Mutex
+	loaded  map[string]*rootfs.Image // image reference -> unpacked image, for this process
+	pending map[string]string        // container made, not started yet -> the cache entry it holds
 }
 
 var _ engine.LocalRuntime = (*Runc)(nil)
@@ -57,7 +58,7 @@ func New() (*Runc, error) {
 	if err != nil {
 		return nil, errors.New("the runc runtime needs the runc command, which is not installed: apt-get install runc (scripts/setup.sh does)")
 	}
-	return &Runc{bin: bin, root: Root, images: rootfs.NewCache(rootfs.DefaultDir), loaded: map[string]*rootfs.Image{}}, nil
+	return &Runc{bin: bin, root: Root, images: rootfs.NewCache(rootfs.DefaultDir), loaded: map[string]*rootfs.Image{}, pending: map[string]string{}}, nil
 }
 
 // Close releases the image cache's client.
@@ -104,11 +105,12 @@ func (r *Runc) runc(args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// image returns the unpacked image, once per process and reference.
+// image returns the unpacked image, once per process and reference
+// (again when a down removed it from the cache since).
 func (r *Runc) image(ctx context.Context, ref string) (*rootfs.Image, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if img := r.loaded[ref]; img != nil {
+	if img := r.loaded[ref]; img != nil && exists(img.Dir) {
 		return img, nil
 	}
 	img, err := r.images.Get(ctx, ref)
@@ -117,6 +119,47 @@ func (r *Runc) image(ctx context.Context, ref string) (*rootfs.Image, error) {
 	}
 	r.loaded[ref] = img
 	return img, nil
+}
+
+// holdImage gets the node's image and keeps its cache entry from any
+// down until the node has started on it (release): until then no overlay
+// mount uses it.
+func (r *Runc) holdImage(ctx context.Context, id, ref string) (*rootfs.Image, error) {
+	for range 3 {
+		img, err := r.image(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(img.Dir, r.images.Dir()+"/") { // rootfs:PATH, used in place
+			return img, nil
+		}
+		err = r.images.Hold(ctx, img.RootfsID)
+		if errors.Is(err, rootfs.ErrGone) {
+			continue // removed since this process got it: get it again
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		if old, ok := r.pending[id]; ok {
+			r.images.Unhold(old)
+		}
+		r.pending[id] = img.RootfsID
+		r.mu.Unlock()
+		return img, nil
+	}
+	return nil, fmt.Errorf("image %s: removed from the cache as often as it was unpacked: is a down of another lab pruning it?", ref)
+}
+
+// releaseImage lets the node's image entry go: its overlay mount keeps it
+// now, or the node will not be made.
+func (r *Runc) releaseImage(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rootfsID, ok := r.pending[id]; ok {
+		r.images.Unhold(rootfsID)
+		delete(r.pending, id)
+	}
 }
 
 // HasImage tells whether the image is a directory here (oci:PATH,
