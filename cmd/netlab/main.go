@@ -142,6 +142,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			convertCommand(),
 			newCommand(),
 			doctorCommand(),
+			pruneCommand(),
 		},
 		EnableBashCompletion: true,
 	}
