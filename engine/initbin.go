@@ -218,6 +218,25 @@ func PruneInits(ctx context.Context, d Runtime, keep string) (int, error) {
 	return len(gone), err
 }
 
+// WhenNoUp runs fn unless an up is under way: it holds InitDir, which
+// every up holds (shared) from before it makes its first node until it
+// has started its last, exclusively for fn's run; an up that begins
+// meanwhile waits. ran is false when an up held it.
+func WhenNoUp(fn func() error) (ran bool, err error) {
+	if err := os.MkdirAll(InitDir, 0o755); err != nil {
+		return false, err
+	}
+	lock, err := os.OpenFile(filepath.Join(InitDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return false, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return false, nil
+	}
+	return true, fn()
+}
+
 // InitCopy is a copy of netlab in InitDir and the disk space it takes.
 type InitCopy struct {
 	Dir   string

@@ -58,6 +58,9 @@ func (m *Manager) Down(ctx context.Context, lab string, opts DownOptions) (DownR
 	if _, err := engine.PruneInits(ctx, m.host, keep); err != nil {
 		opts.Progress.warn(lab, "lab %s removed; cleaning %s: %v", lab, engine.InitDir, err)
 	}
+	if err := m.removeCgroupParents(ctx); err != nil {
+		opts.Progress.warn(lab, "lab %s removed; cleaning netlab's cgroups: %v", lab, err)
+	}
 	return DownResult{Removed: r, Took: time.Since(start).Round(time.Millisecond)}, nil
 }
 

@@ -131,8 +131,9 @@ func (r *Runc) Stop(ctx context.Context, id string) error {
 	return fmt.Errorf("stop container %s: its process outlived SIGKILL", id)
 }
 
-// Remove stops the node's process, deletes runc's container, unmounts its
-// root and removes its bundle; gone is success.
+// Remove stops the node's process, deletes runc's container and the
+// cgroups runc left of it, unmounts its root and removes its bundle; gone
+// is success.
 func (r *Runc) Remove(ctx context.Context, id string) error {
 	dir, ok := bundleOf(id)
 	if !ok {
@@ -160,6 +161,9 @@ func (r *Runc) Remove(ctx context.Context, id string) error {
 				return fmt.Errorf("remove container %s: %w", id, err)
 			}
 		}
+	}
+	if err := removeCgroups(id); err != nil {
+		return err
 	}
 	return removeBundle(dir)
 }
