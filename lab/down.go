@@ -51,6 +51,9 @@ func (m *Manager) Down(ctx context.Context, lab string, opts DownOptions) (DownR
 	if err != nil {
 		return DownResult{Removed: r}, fmt.Errorf("down %s: %w", lab, err)
 	}
+	if err := removeRecord(lab); err != nil {
+		return DownResult{Removed: r}, fmt.Errorf("down %s: forget it for restore: %w", lab, err)
+	}
 	keep := "" // KeepCache keeps this netlab's own build too, for the next up
 	if opts.KeepCache {
 		keep, _ = engine.BuildDir(m.self)

@@ -143,6 +143,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			newCommand(),
 			doctorCommand(),
 			pruneCommand(),
+			restoreCommand(),
 		},
 		EnableBashCompletion: true,
 	}
