@@ -38,6 +38,8 @@ type UpOptions struct {
 	// only when it is bundled, or trusted by its content's hash.
 	AllowHost bool
 	Progress  Progress
+	// restoring: the up of a restore, which a down meanwhile cancels.
+	restoring bool
 }
 
 // UpResult says what an up did.
@@ -77,6 +79,7 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 		return nil, err
 	}
 	host := trust.Requests(l)
+	warnKernel(l, opts.Progress)
 	if opts.DryRun {
 		res, err := m.diff(ctx, l, p, opts.Runtime)
 		if res != nil {
@@ -120,6 +123,9 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	if err != nil {
 		return nil, err
 	}
+	if err := m.recordUp(l, opts); err != nil {
+		return nil, err
+	}
 	res, err := m.up(ctx, l, p, bins, opts)
 	if res != nil {
 		res.Host = host
@@ -128,6 +134,9 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 		// The watcher's repairs of this run may have what it was allowed,
 		// as long as the file is the same.
 		_, err = trust.Record(l, l.Data, RunTrust(l.Name))
+		if err == nil { // and its restore after a reboot
+			_, err = trust.Record(l, l.Data, RestoreTrust(l.Name))
+		}
 	}
 	if err != nil || len(stages) == 0 {
 		return res, err
@@ -366,10 +375,12 @@ func RunTrust(lab string) string {
 // person allowed it for this run, or it is bundled, or trusted by its
 // content's hash (netlab trust FILE), or it runs already with the same
 // content and was allowed when it came up (the watcher's repairs, start,
-// impair and reset take the file again).
+// impair and reset take the file again), also before a reboot (its
+// restore).
 func allowed(l *spec.Lab, host []trust.Request, allowHost bool) error {
 	err := trust.Allowed(l, l.Data, host, trust.Options{AllowHost: allowHost})
-	if err != nil && trust.Allowed(l, l.Data, host, trust.Options{Store: RunTrust(l.Name)}) == nil {
+	if err != nil && (trust.Allowed(l, l.Data, host, trust.Options{Store: RunTrust(l.Name)}) == nil ||
+		trust.Allowed(l, l.Data, host, trust.Options{Store: RestoreTrust(l.Name)}) == nil) {
 		return nil
 	}
 	return err

@@ -141,6 +141,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			completionCommand(),
 			convertCommand(),
 			newCommand(),
+			doctorCommand(),
+			pruneCommand(),
+			restoreCommand(),
 		},
 		EnableBashCompletion: true,
 	}
