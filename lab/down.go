@@ -58,8 +58,12 @@ func (m *Manager) Down(ctx context.Context, lab string, opts DownOptions) (DownR
 	if opts.KeepCache {
 		keep, _ = engine.BuildDir(m.self)
 	}
-	if _, err := engine.PruneInits(ctx, m.host, keep); err != nil {
-		opts.Progress.warn(lab, "lab %s removed; cleaning %s: %v", lab, engine.InitDir, err)
+	// Without the Docker engine, its nodes cannot be listed: the copies
+	// they run would look unused.
+	if _, err := m.host.Runtime(engine.RuntimeDocker); err == nil {
+		if _, err := engine.PruneInits(ctx, m.host, keep); err != nil {
+			opts.Progress.warn(lab, "lab %s removed; cleaning %s: %v", lab, engine.InitDir, err)
+		}
 	}
 	if err := m.removeCgroupParents(ctx); err != nil {
 		opts.Progress.warn(lab, "lab %s removed; cleaning netlab's cgroups: %v", lab, err)
