@@ -15,6 +15,11 @@ chown frr:frr /etc/frr/vtysh.conf
 # older Debian, bind9): systemctl start bind9, service bind start, ...
 ln -sf named /etc/init.d/bind
 ln -sf named /etc/init.d/bind9
+# BIND 9.18 refuses dnssec-enable and dnssec-lookaside, which labs written
+# for Kathara's kathara/bind:9.11 set: named's init script drops them from
+# the node's /etc/bind first (/usr/local/lib/netlab/named-compat).
+mv /etc/init.d/named /etc/init.d/named.debian
+ln -s /usr/local/lib/netlab/named-compat /etc/init.d/named
 # Quagga's and Zebra's per-daemon init scripts (Netkit- and Quagga-era
 # labs: /etc/init.d/zebra start, /etc/init.d/ospfd start) start FRR's.
 for d in zebra bgpd ospfd ospf6d ripd ripngd isisd; do
