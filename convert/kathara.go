@@ -343,9 +343,16 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 		for k, v := range n.sysctls {
 			sys[k] = v
 		}
-		if n.ipv6 {
-			sys["net.ipv6.conf.all.disable_ipv6"] = "0"
-			sys["net.ipv6.conf.default.disable_ipv6"] = "0"
+		if n.ipv6 { // as Kathará's devices with IPv6: on, and forwarding
+			for k, v := range map[string]string{
+				"net.ipv6.conf.all.disable_ipv6":     "0",
+				"net.ipv6.conf.default.disable_ipv6": "0",
+				"net.ipv6.conf.all.forwarding":       "1",
+			} {
+				if _, set := sys[k]; !set { // the lab's own [sysctl] wins
+					sys[k] = v
+				}
+			}
 		}
 		if len(sys) > 0 {
 			set(node, key("sysctls"), flowMapOf(sys))
