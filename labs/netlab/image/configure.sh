@@ -15,9 +15,10 @@ chown frr:frr /etc/frr/vtysh.conf
 # older Debian, bind9): systemctl start bind9, service bind start, ...
 ln -sf named /etc/init.d/bind
 ln -sf named /etc/init.d/bind9
-# BIND 9.18 refuses dnssec-enable and dnssec-lookaside, which labs written
-# for Kathara's kathara/bind:9.11 set: named's init script drops them from
-# the node's /etc/bind first (/usr/local/lib/netlab/named-compat).
+# BIND 9.18 refuses options that labs written for Kathara's kathara/bind:9.11
+# set (dnssec-enable, filter-aaaa-on-v4, ...): named's init script drops the
+# lines named-checkconf reports from the node's /etc/bind first
+# (/usr/local/lib/netlab/named-compat).
 mv /etc/init.d/named /etc/init.d/named.debian
 ln -s /usr/local/lib/netlab/named-compat /etc/init.d/named
 # Quagga's and Zebra's per-daemon init scripts (Netkit- and Quagga-era
