@@ -39,7 +39,8 @@
 # rows as one JSON array instead of the table. Each lab's convert, up, check
 # and daemon output is kept under $OUT (default /tmp/kathara-corpus). Needs
 # root, Docker, netlab's images (scripts/setup.sh), jq and yq (Debian
-# packages). NETLAB names the netlab binary (default: netlab).
+# packages). NETLAB names the netlab binary (default: netlab), EXPECTATIONS
+# another folder of expectations.
 set -uo pipefail
 
 json=false only="" keep=false dry=false
@@ -58,7 +59,7 @@ done
 [ $# -eq 1 ] && [ -d "$1" ] || { echo "usage: $0 [--json] [--only REGEX] [--keep] [--dry-run] DIR (a Kathará-Labs checkout)" >&2; exit 2; }
 dir=$(cd "$1" && pwd)
 repo=$(cd "$(dirname "$0")/.." && pwd)
-exp_dir=$repo/labs/kathara-corpus
+exp_dir=${EXPECTATIONS:-$repo/labs/kathara-corpus}
 nl=${NETLAB:-netlab}
 out=${OUT:-/tmp/kathara-corpus}
 for t in jq yq "$nl"; do command -v "$t" >/dev/null || { echo "kathara-corpus: $t not found (jq, yq: apt-get install jq yq; NETLAB names netlab)" >&2; exit 2; }; done
@@ -72,11 +73,12 @@ has_feature() {
   [ -n "${feature_cache[$f]:-}" ] && return "${feature_cache[$f]}"
   ip netns add "$ns" 2>/dev/null || return 1
   case "$f" in
-    dummy|ipip|gre|bond|wireguard|vxlan|vrf|macvlan)
+    dummy|ipip|gre|bond|wireguard|vxlan|vrf)
       local extra=""
       case "$f" in vxlan) extra="id 1 dstport 4789" ;; vrf) extra="table 10" ;; esac
-      [ "$f" = macvlan ] && { ip -n "$ns" link add p type dummy 2>/dev/null || ip -n "$ns" link add p type veth peer name q; extra="link p"; }
-      ip -n "$ns" link add kcprobe $extra type "$f" 2>/dev/null && ok=0 ;;
+      ip -n "$ns" link add kcprobe type "$f" $extra 2>/dev/null && ok=0 ;;
+    macvlan)
+      ip -n "$ns" link add p type veth peer name q && ip -n "$ns" link add kcprobe link p type macvlan 2>/dev/null && ok=0 ;;
     vlan)
       ip -n "$ns" link add p type veth peer name q && ip -n "$ns" link add link p name p.10 type vlan id 10 2>/dev/null && ok=0 ;;
     bridge-vlan)
@@ -103,14 +105,24 @@ labname() {
 }
 
 # daemon_ok LAB NODE DAEMON: it runs, and an FRR routing daemon has its
-# router section in the running configuration.
+# router section in the running configuration; tried for 20 s (a busy
+# machine may keep vtysh waiting), saying on stdout what was missing.
 daemon_ok() {
-  local lab=$1 node=$2 d=$3 sect=""
-  "$nl" exec "$lab" "$node" -- pgrep -x "$d" < /dev/null >/dev/null 2>&1 || return 1
+  local lab=$1 node=$2 d=$3 sect="" i why
   case "$d" in bgpd) sect="router bgp" ;; ospfd) sect="router ospf" ;; ripd) sect="router rip" ;;
     ospf6d) sect="router ospf6" ;; ripngd) sect="router ripng" ;; isisd) sect="router isis" ;; esac
-  [ -z "$sect" ] && return 0
-  "$nl" exec "$lab" "$node" -- vtysh -c "show running-config" < /dev/null 2>/dev/null | grep -q "^$sect"
+  for i in $(seq 10); do
+    if ! "$nl" exec "$lab" "$node" -- pgrep -x "$d" < /dev/null >/dev/null 2>&1; then
+      why="not running"
+    elif [ -n "$sect" ] && ! "$nl" exec "$lab" "$node" -- vtysh -c "show running-config" < /dev/null 2>/dev/null | grep -q "^$sect"; then
+      why="running, but vtysh shows no $sect"
+    else
+      return 0
+    fi
+    sleep 2
+  done
+  echo "$why"
+  return 1
 }
 
 # nodename NAME: the node's name in the converted lab (netlab convert's:
@@ -198,7 +210,7 @@ for path in "${labs[@]}"; do
     [ -z "$node" ] && continue
     node=$(nodename "$node")
     dn=$((dn + 1))
-    if daemon_ok "$lab" "$node" "$d"; then dok=$((dok + 1)); else dbad="$dbad $node:$d"; fi
+    if why=$(daemon_ok "$lab" "$node" "$d"); then dok=$((dok + 1)); else dbad="$dbad $node:$d ($why)"; fi
   done < <({ lab_daemons "$dir/$path" "$work/exp.json"
               jq -r '.daemons // {} | to_entries[] | .key as $n | .value[] | "\($n) \(.)"' "$work/exp.json"; } |
             while read -r n d; do echo "$(nodename "$n") $d"; done | sort -u)
@@ -212,7 +224,7 @@ for path in "${labs[@]}"; do
   elif [ "$cn" -eq 0 ]; then
     verdict="fail: check: $(grep -v '^\s*$' "$work/check.err" | tail -1 | cut -c1-160)"
   else
-    verdict="fail:${dbad:+ not running:$dbad;}${failed:+ checks failed: $failed}"
+    verdict="fail:${dbad:+ daemons:$dbad;}${failed:+ checks failed: $failed}"
   fi
   note=$(jq -r '.note // empty' "$work/exp.json")
   [ -n "$note" ] && verdict="$verdict ($note)"
