@@ -35,7 +35,8 @@ func (l *lab) noZombies(nodes ...string) {
 }
 
 // A Kathará lab of services on kathara/base and kathara/bind nodes: Apache
-// started by systemctl, BIND by /etc/init.d/bind (Kathará's name for it),
+// started by systemctl, BIND by /etc/init.d/bind (Kathará's name for it)
+// with options of kathara/bind:9.11 that BIND 9.18 no longer has,
 // the ISC DHCP server by service; a client leases an address with
 // dhclient, resolves a name and fetches a page; brctl makes a bridge.
 func TestKatharaServices(t *testing.T) {
@@ -56,6 +57,8 @@ pc[image]="kathara/base"
 		"web.startup":                   "ip addr add 10.0.0.80/24 dev eth0\necho hello from apache > /var/www/html/index.html\nsystemctl start apache2\n",
 		"dns.startup":                   "ip addr add 10.0.0.53/24 dev eth0\n/etc/init.d/bind start\n",
 		"dns/etc/bind/named.conf.local": "zone \"lab.local\" { type master; file \"/etc/bind/db.lab.local\"; };\n",
+		"dns/etc/bind/named.conf.options": "options {\n\tdirectory \"/var/cache/bind\";\n\tdnssec-enable no;\n" +
+			"\tdnssec-lookaside no;\n\tfilter-aaaa-on-v4 yes;\n};\n",
 		"dns/etc/bind/db.lab.local": "$TTL 60\n@ IN SOA ns.lab.local. root.lab.local. 1 60 60 60 60\n@ IN NS ns.lab.local.\n" +
 			"ns IN A 10.0.0.53\nwww IN A 10.0.0.80\n",
 		"dhcp.startup":                     "ip addr add 10.0.0.1/24 dev eth0\nservice isc-dhcp-server start\n",
