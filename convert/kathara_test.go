@@ -215,3 +215,32 @@ func convertKathara(t *testing.T, dir string) ([]byte, []Note, *spec.Lab) {
 	}
 	return data, notes, lab
 }
+
+// Kathará's default image, kathara/base, carries FRR: a device that runs
+// it (FRR's or Quagga's files in its folder, or a startup that starts
+// the daemons) runs netlab/router, whose nodes get the capabilities FRR
+// needs; one that does not stays on the default netlab/host.
+func TestKatharaBaseRunningFRR(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"lab.conf": `r1[0]="A"
+r2[0]="A"
+r3[0]="A"
+r3[image]="kathara/base"
+pc[0]="A"
+web[0]="A"
+web[image]="kathara/base"
+`,
+		"r1/etc/frr/daemons": "zebra=yes\nbgpd=yes\n",
+		"r2.startup":         "ip addr add 10.0.0.2/24 dev eth0\n/etc/init.d/zebra start\n",
+		"r3.startup":         "systemctl start frr\n",
+		"pc.startup":         "ip addr add 10.0.0.9/24 dev eth0\n# systemctl start frr\n",
+		"web.startup":        "systemctl start apache2\n",
+	})
+	_, _, lab := convertKathara(t, dir)
+	for node, want := range map[string]string{"r1": "netlab/router", "r2": "netlab/router", "r3": "netlab/router", "pc": "netlab/host", "web": "netlab/host"} {
+		if got := lab.Nodes[node].Image; got != want {
+			t.Errorf("%s runs %q, want %q", node, got, want)
+		}
+	}
+}

@@ -104,13 +104,25 @@ labname() {
   echo "kc-$base-$h"
 }
 
-# daemon_ok LAB NODE DAEMON: it runs, and an FRR routing daemon has its
-# router section in the running configuration; tried for 20 s (a busy
-# machine may keep vtysh waiting), saying on stdout what was missing.
+# daemon_ok LAB NODE DAEMON LABDIR: it runs, and an FRR routing daemon
+# whose router section the node's files in LABDIR configure (NODE/etc/frr
+# or NODE/etc/quagga) has that section in the running configuration (a
+# daemon the lab turns on without configuring it need only run); tried for
+# 20 s (a busy machine may keep vtysh waiting), saying on stdout what was
+# missing.
 daemon_ok() {
-  local lab=$1 node=$2 d=$3 sect="" i why
+  local lab=$1 node=$2 d=$3 sect="" i why f
   case "$d" in bgpd) sect="router bgp" ;; ospfd) sect="router ospf" ;; ripd) sect="router rip" ;;
     ospf6d) sect="router ospf6" ;; ripngd) sect="router ripng" ;; isisd) sect="router isis" ;; esac
+  if [ -n "$sect" ]; then
+    local configured=""
+    for f in "$4"/*/; do
+      f=${f%/}
+      [ "$(nodename "${f##*/}")" = "$node" ] || continue
+      grep -Eqs "^[[:space:]]*$sect([[:space:]]|\$)" "$f"/etc/frr/*.conf "$f"/etc/quagga/*.conf && configured=1
+    done
+    [ -z "$configured" ] && sect=""
+  fi
   for i in $(seq 10); do
     if ! "$nl" exec "$lab" "$node" -- pgrep -x "$d" < /dev/null >/dev/null 2>&1; then
       why="not running"
@@ -210,7 +222,7 @@ for path in "${labs[@]}"; do
     [ -z "$node" ] && continue
     node=$(nodename "$node")
     dn=$((dn + 1))
-    if why=$(daemon_ok "$lab" "$node" "$d"); then dok=$((dok + 1)); else dbad="$dbad $node:$d ($why)"; fi
+    if why=$(daemon_ok "$lab" "$node" "$d" "$dir/$path"); then dok=$((dok + 1)); else dbad="$dbad $node:$d ($why)"; fi
   done < <({ lab_daemons "$dir/$path" "$work/exp.json"
               jq -r '.daemons // {} | to_entries[] | .key as $n | .value[] | "\($n) \(.)"' "$work/exp.json"; } |
             while read -r n d; do echo "$(nodename "$n") $d"; done | sort -u)
