@@ -26,6 +26,11 @@ ln -s /usr/local/lib/netlab/named-compat /etc/init.d/named
 for d in zebra bgpd ospfd ospf6d ripd ripngd isisd; do
   ln -sf quagga "/etc/init.d/$d"
 done
+# FRR's init script applies frr.conf again once every daemon is up
+# (/usr/local/lib/netlab/frr-settle): a daemon slow to start on a busy
+# machine would otherwise run without its configuration.
+mv /etc/init.d/frr /etc/init.d/frr.debian
+ln -s /usr/local/lib/netlab/frr-init /etc/init.d/frr
 # Prompts say which node a student is on.
 echo 'PS1="\h:\w# "' >>/root/.bashrc
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/*
