@@ -170,7 +170,8 @@ lab_daemons() {
 rows=()
 row() { # path lab up_s daemons_ok daemons_total checks_passed checks_total verdict
   local r
-  r=$(jq -cn --arg path "$1" --arg lab "$2" --arg up "$3" --argjson dok "$4" --argjson dn "$5" \
+  local up=$3; [ "$up" = - ] && up=null
+  r=$(jq -cn --arg path "$1" --arg lab "$2" --argjson up "$up" --argjson dok "$4" --argjson dn "$5" \
     --argjson cp "$6" --argjson cn "$7" --arg verdict "$8" \
     '{path:$path, lab:$lab, up_s:$up, daemons_ok:$dok, daemons:$dn, checks_passed:$cp, checks:$cn, verdict:$verdict}')
   rows+=("$r")
