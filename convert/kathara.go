@@ -315,14 +315,24 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 			continue
 		}
 		node := set(all, key(nodeName(name)), block())
-		if n.image != "" {
-			img, ok := Images[strings.Split(n.image, ":")[0]]
+		if n.image != "" || runsFRR(dir, n.name) {
+			kimg := n.image
+			if kimg == "" {
+				kimg = "kathara/base" // Kathará's default image
+			}
+			img, ok := Images[strings.Split(kimg, ":")[0]]
 			if !ok {
-				img = n.image
-				*notes = append(*notes, Note{filepath.Join(dir, "lab.conf"), n.line, fmt.Sprintf("%s uses image %s, which netlab does not build: load it into Docker, or change the image", n.name, n.image)})
+				img = kimg
+				*notes = append(*notes, Note{filepath.Join(dir, "lab.conf"), n.line, fmt.Sprintf("%s uses image %s, which netlab does not build: load it into Docker, or change the image", n.name, kimg)})
+			}
+			why := ""
+			if img == "netlab/host" && runsFRR(dir, n.name) {
+				// kathara/base has FRR too; netlab/router is the image
+				// whose nodes get the capabilities FRR's daemons need.
+				img, why = "netlab/router", ", which runs FRR here"
 			}
 			v := set(node, key("image"), plain(img))
-			v.LineComment = "# Kathará: " + comment(n.image)
+			v.LineComment = "# Kathará: " + comment(kimg) + why
 		}
 		if len(n.ifaces) > 0 {
 			ifaces := set(node, key("interfaces"), block())
@@ -343,9 +353,16 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 		for k, v := range n.sysctls {
 			sys[k] = v
 		}
-		if n.ipv6 {
-			sys["net.ipv6.conf.all.disable_ipv6"] = "0"
-			sys["net.ipv6.conf.default.disable_ipv6"] = "0"
+		if n.ipv6 { // as Kathará's devices with IPv6: on, and forwarding
+			for k, v := range map[string]string{
+				"net.ipv6.conf.all.disable_ipv6":     "0",
+				"net.ipv6.conf.default.disable_ipv6": "0",
+				"net.ipv6.conf.all.forwarding":       "1",
+			} {
+				if _, set := sys[k]; !set { // the lab's own [sysctl] wins
+					sys[k] = v
+				}
+			}
 		}
 		if len(sys) > 0 {
 			set(node, key("sysctls"), flowMapOf(sys))
@@ -430,6 +447,30 @@ func katharaTests(dir string, order []string, nodes map[string]*katharaNode, not
 // fileExists tells whether name is a regular file beneath dir, and isDir
 // whether it is a directory there: a link that leads out of the lab's
 // directory is neither.
+// frrStart finds a startup line that starts FRR or Quagga's daemons:
+// systemctl start frr, service quagga start, /etc/init.d/zebra start, ...
+var frrStart = regexp.MustCompile(`(?m)^[^#\n]*(\b(frr|quagga|zebra)\b|init\.d/(bgpd|ospfd|ospf6d|ripd|ripngd|isisd)\b)`)
+
+// runsFRR tells whether a device runs FRR: its folder brings FRR's or
+// Quagga's configuration (NODE/etc/frr, NODE/etc/quagga), or its startup
+// (or the lab's shared.startup) starts the daemons.
+func runsFRR(dir, node string) bool {
+	if isDir(dir, filepath.Join(node, "etc", "frr")) || isDir(dir, filepath.Join(node, "etc", "quagga")) {
+		return true
+	}
+	root, err := os.OpenRoot(dir) // a link out of the lab's folder is not read
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	for _, f := range []string{node + ".startup", "shared.startup"} {
+		if data, err := root.ReadFile(f); err == nil && frrStart.Match(data) {
+			return true
+		}
+	}
+	return false
+}
+
 func fileExists(dir, name string) bool {
 	st, err := statBeneath(dir, name)
 	return err == nil && st.Mode().IsRegular()

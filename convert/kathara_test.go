@@ -177,6 +177,30 @@ dhcp[image]="kathara/dnsmasq:latest"
 	}
 }
 
+// A device with [ipv6] forwards IPv6 as Kathará's do (radvd, for one,
+// will not start on a router that does not), unless its own [sysctl]
+// says otherwise; a device without it gets none of that.
+func TestKatharaIPv6Forwards(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"lab.conf": `r1[0]="A"
+r1[ipv6]="True"
+r2[0]="A"
+r2[ipv6]="true"
+r2[sysctl]="net.ipv6.conf.all.forwarding=0"
+pc[0]="A"
+`})
+	_, _, lab := convertKathara(t, dir)
+	for node, want := range map[string]string{"r1": "1", "r2": "0", "pc": ""} {
+		got := lab.Nodes[node].Sysctls["net.ipv6.conf.all.forwarding"]
+		if got != want {
+			t.Errorf("%s: net.ipv6.conf.all.forwarding = %q, want %q", node, got, want)
+		}
+	}
+	if got := lab.Nodes["r2"].Sysctls["net.ipv6.conf.all.disable_ipv6"]; got != "0" {
+		t.Errorf("r2: net.ipv6.conf.all.disable_ipv6 = %q, want 0", got)
+	}
+}
+
 // convertKathara converts the Kathará lab in dir and loads the result,
 // failing the test if either fails.
 func convertKathara(t *testing.T, dir string) ([]byte, []Note, *spec.Lab) {
@@ -190,4 +214,33 @@ func convertKathara(t *testing.T, dir string) ([]byte, []Note, *spec.Lab) {
 		t.Fatalf("converted lab does not load: %v\n%s", err, data)
 	}
 	return data, notes, lab
+}
+
+// Kathará's default image, kathara/base, carries FRR: a device that runs
+// it (FRR's or Quagga's files in its folder, or a startup that starts
+// the daemons) runs netlab/router, whose nodes get the capabilities FRR
+// needs; one that does not stays on the default netlab/host.
+func TestKatharaBaseRunningFRR(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"lab.conf": `r1[0]="A"
+r2[0]="A"
+r3[0]="A"
+r3[image]="kathara/base"
+pc[0]="A"
+web[0]="A"
+web[image]="kathara/base"
+`,
+		"r1/etc/frr/daemons": "zebra=yes\nbgpd=yes\n",
+		"r2.startup":         "ip addr add 10.0.0.2/24 dev eth0\n/etc/init.d/zebra start\n",
+		"r3.startup":         "systemctl start frr\n",
+		"pc.startup":         "ip addr add 10.0.0.9/24 dev eth0\n# systemctl start frr\n",
+		"web.startup":        "systemctl start apache2\n",
+	})
+	_, _, lab := convertKathara(t, dir)
+	for node, want := range map[string]string{"r1": "netlab/router", "r2": "netlab/router", "r3": "netlab/router", "pc": "netlab/host", "web": "netlab/host"} {
+		if got := lab.Nodes[node].Image; got != want {
+			t.Errorf("%s runs %q, want %q", node, got, want)
+		}
+	}
 }

@@ -35,7 +35,8 @@ func (l *lab) noZombies(nodes ...string) {
 }
 
 // A Kathará lab of services on kathara/base and kathara/bind nodes: Apache
-// started by systemctl, BIND by /etc/init.d/bind (Kathará's name for it),
+// started by systemctl, BIND by /etc/init.d/bind (Kathará's name for it)
+// with options of kathara/bind:9.11 that BIND 9.18 no longer has,
 // the ISC DHCP server by service; a client leases an address with
 // dhclient, resolves a name and fetches a page; brctl makes a bridge.
 func TestKatharaServices(t *testing.T) {
@@ -56,6 +57,8 @@ pc[image]="kathara/base"
 		"web.startup":                   "ip addr add 10.0.0.80/24 dev eth0\necho hello from apache > /var/www/html/index.html\nsystemctl start apache2\n",
 		"dns.startup":                   "ip addr add 10.0.0.53/24 dev eth0\n/etc/init.d/bind start\n",
 		"dns/etc/bind/named.conf.local": "zone \"lab.local\" { type master; file \"/etc/bind/db.lab.local\"; };\n",
+		"dns/etc/bind/named.conf.options": "options {\n\tdirectory \"/var/cache/bind\";\n\tdnssec-enable no;\n" +
+			"\tdnssec-lookaside no;\n\tfilter-aaaa-on-v4 yes;\n};\n",
 		"dns/etc/bind/db.lab.local": "$TTL 60\n@ IN SOA ns.lab.local. root.lab.local. 1 60 60 60 60\n@ IN NS ns.lab.local.\n" +
 			"ns IN A 10.0.0.53\nwww IN A 10.0.0.80\n",
 		"dhcp.startup":                     "ip addr add 10.0.0.1/24 dev eth0\nservice isc-dhcp-server start\n",
@@ -120,4 +123,31 @@ func TestKatharaFRRConfigs(t *testing.T) {
 		}
 	}
 	l.noZombies("r1", "r2", "r3")
+}
+
+// Two Kathará routers peering by eBGP: r1 a Quagga-era lab (kathara/quagga,
+// /etc/quagga/bgpd.conf written for Quagga, with no policy: FRR alone
+// would keep its routes to itself), r2 on Kathará's default image
+// (kathara/base, no image line) running FRR from its own frr.conf, which
+// needs netlab/router's capabilities. Each learns the other's LAN.
+func TestKatharaBGPPeers(t *testing.T) {
+	parallel(t)
+	needImages(t, "netlab/router")
+	name := labName(t)
+	dir := filepath.Join(t.TempDir(), name)
+	writeTree(t, dir, map[string]string{
+		"lab.conf":                 "r1[0]=\"A\"\nr1[1]=\"B\"\nr1[image]=\"kathara/quagga\"\nr2[0]=\"A\"\nr2[1]=\"C\"\n",
+		"r1.startup":               "ip addr add 10.0.0.1/24 dev eth0\nip addr add 10.1.0.1/24 dev eth1\nsystemctl start quagga\n",
+		"r1/etc/quagga/daemons":    "zebra=yes\nbgpd=yes\n",
+		"r1/etc/quagga/zebra.conf": "hostname r1\n",
+		"r1/etc/quagga/bgpd.conf":  "router bgp 1\n network 10.1.0.0/24\n neighbor 10.0.0.2 remote-as 2\n",
+		"r2.startup":               "ip addr add 10.0.0.2/24 dev eth0\nip addr add 10.2.0.1/24 dev eth1\nsystemctl start frr\n",
+		"r2/etc/frr/daemons":       "zebra=yes\nbgpd=yes\n",
+		"r2/etc/frr/frr.conf": "router bgp 2\n no bgp ebgp-requires-policy\n neighbor 10.0.0.1 remote-as 1\n" +
+			" address-family ipv4 unicast\n  network 10.2.0.0/24\n exit-address-family\n",
+	})
+	l := upDir(t, name, dir)
+	l.waitOutput("r1", 90*time.Second, `10\.2\.0\.0/24 .*proto bgp`, "ip", "route")
+	l.waitOutput("r2", 30*time.Second, `10\.1\.0\.0/24 .*proto bgp`, "ip", "route")
+	l.noZombies("r1", "r2")
 }
