@@ -44,14 +44,14 @@ type Route struct {
 func ParseTable(data []byte) ([]Path, error) {
 	var t struct {
 		Routes map[string][]struct {
-			Valid     bool   `json:"valid"`
-			Best      bool   `json:"bestpath"`
-			PathFrom  string `json:"pathFrom"`
-			LocPrf    *int   `json:"locPrf"`
-			PeerID    string `json:"peerId"`
-			Path      string `json:"path"`
-			Origin    string `json:"origin"`
-			NextHops  []struct {
+			Valid    bool   `json:"valid"`
+			Best     bool   `json:"bestpath"`
+			PathFrom string `json:"pathFrom"`
+			LocPrf   *int   `json:"locPrf"`
+			PeerID   string `json:"peerId"`
+			Path     string `json:"path"`
+			Origin   string `json:"origin"`
+			NextHops []struct {
 				IP string `json:"ip"`
 			} `json:"nexthops"`
 		} `json:"routes"`
