@@ -86,7 +86,8 @@ matrix_wait() {
       echo "$(since "$start") $polls $(echo "$json" | jq '.pairs | length') $good"
       return
     fi
-    if (( $(echo "$(since "$start") > ${LIMIT:-600}" | bc) )); then
+    # Gone (the script was stopped), or too long.
+    if [ ! -d "/run/netlab/$l" ] || (( $(echo "$(since "$start") > ${LIMIT:-600}" | bc) )); then
       echo "gave-up $polls ? ?"
       return
     fi

@@ -127,7 +127,20 @@ func TestMatrix(t *testing.T) {
 		reach, _ := m.pair("4", "2")
 		return !reach
 	})
-	if r = netlab(t, "check", "--json", l.file); r.code != 1 || !strings.Contains(r.stdout, "✗ 4->2") {
-		t.Errorf("netlab check with 4->2 cut: exit %d, want 1 and the matrix check naming ✗ 4->2\n%s%s", r.code, r.stdout, r.stderr)
+	r = netlab(t, "check", "--json", l.file)
+	var report struct {
+		Checks []struct {
+			Probe  string `json:"probe"`
+			Passed bool   `json:"passed"`
+			Detail string `json:"detail"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &report); err != nil || r.code != 1 {
+		t.Fatalf("netlab check --json with 4->2 cut: exit %d (want 1), %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	for _, c := range report.Checks {
+		if c.Probe == "matrix" && (c.Passed || !strings.Contains(c.Detail, "✗ 4->2")) {
+			t.Errorf("the matrix check with 4->2 cut: passed %v, detail %q; want failed, naming ✗ 4->2", c.Passed, c.Detail)
+		}
 	}
 }
