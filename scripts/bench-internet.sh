@@ -86,8 +86,8 @@ matrix_wait() {
       echo "$(since "$start") $polls $(echo "$json" | jq '.pairs | length') $good"
       return
     fi
-    # Gone (the script was stopped), or too long.
-    if [ ! -d "/run/netlab/$l" ] || (( $(echo "$(since "$start") > ${LIMIT:-600}" | bc) )); then
+    # The script stopped (this runs in a subshell), or too long.
+    if ! kill -0 $$ 2>/dev/null || (( $(echo "$(since "$start") > ${LIMIT:-600}" | bc) )); then
       echo "gave-up $polls ? ?"
       return
     fi
@@ -96,6 +96,8 @@ matrix_wait() {
 
 echo "| runtime | ASes | nodes | up (wired) | + matrix all reachable | pairs | paths | polls | FRR router PSS (mean) | node PSS (mean) | all nodes PSS |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
+# The routers column says how many routers run bgpd of how many the file
+# has: FRR that failed to start shows there (and in netlab matrix's detail).
 for ases in ${ASES:-10}; do
   for rt in ${RUNTIMES:-runc docker}; do
     lab="${PREFIX:-bench}-inet-$ases-$rt"
@@ -106,8 +108,9 @@ for ases in ${ASES:-10}; do
     wired=$(since "$start")
     read -r took polls pairs verdict <<<"$(matrix_wait "$lab")"
     read -r routers rmean nodes nmean total <<<"$(memory "$rt" "$lab")"
-    printf "| %s | %d | %d | %.1f s | %s s | %s | %s | %s | %s MiB (%s routers) | %s MiB | %s MiB |\n" \
-      "$rt" "$ases" "$nodes" "$wired" "$(printf %.1f "$took" 2>/dev/null || echo "$took")" "$pairs" "$verdict" "$polls" "$rmean" "$routers" "$nmean" "$total"
+    [ "$took" = gave-up ] || took="$(printf %.1f "$took") s"
+    printf "| %s | %d | %d | %.1f s | %s | %s | %s | %s | %s MiB (%s of %s routers) | %s MiB | %s MiB |\n" \
+      "$rt" "$ases" "$nodes" "$wired" "$took" "$pairs" "$verdict" "$polls" "$rmean" "$routers" "$(grep -c 'image: netlab/router' "$file")" "$nmean" "$total"
     $nl down "$lab" >/dev/null
     lab=""
   done
