@@ -43,6 +43,7 @@ type Nodes interface {
 // the node's image (its sh).
 type NetProber struct {
 	Nodes Nodes
+	Lab   *spec.Lab // the lab, for the matrix check's groups and relations
 }
 
 var _ Prober = (*NetProber)(nil)
@@ -54,6 +55,8 @@ func (p *NetProber) Probe(ctx context.Context, c *spec.Check) Outcome {
 		return p.run(ctx, c)
 	case "signature":
 		return p.signature(ctx, c)
+	case "matrix":
+		return p.matrix(ctx, c)
 	}
 	ns, err := p.Nodes.NetNS(ctx, c.Node)
 	if err != nil {

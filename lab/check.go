@@ -71,7 +71,7 @@ func (m *Manager) Check(ctx context.Context, target string, opts CheckOptions) (
 		return nil, fmt.Errorf("lab %s is not running: bring it up with netlab up %s, then check it", l.Name, l.File)
 	}
 	selected := checks.Select(l.Checks, opts.Stage)
-	prober := &checks.NetProber{Nodes: provider.NewLabNodes(m.host, l.Name)}
+	prober := &checks.NetProber{Nodes: provider.NewLabNodes(m.host, l.Name), Lab: l}
 	results := checks.Run(ctx, selected, prober, checks.Options{Workers: opts.Parallel, Done: opts.Done})
 	return &CheckResult{Lab: l, Results: results}, nil
 }

@@ -49,6 +49,8 @@ type Check struct {
 	// Signature is a Kathará builtin test signature (NODE.builtin), a
 	// path relative to the lab file.
 	Signature string `yaml:"signature,omitempty" json:"signature,omitempty"`
+	// Matrix is the connectivity matrix of the lab's groups (ASes).
+	Matrix *MatrixCheck `yaml:"matrix,omitempty" json:"matrix,omitempty"`
 
 	Index      int            `yaml:"-" json:"-"` // position under checks
 	Probe      string         `yaml:"-" json:"-"` // which probe: ping, tcp, udp, dns, path, http, route, address, run or signature
@@ -68,7 +70,7 @@ type Check struct {
 }
 
 // Probes are the kinds of check, in the order the documentation gives them.
-var Probes = []string{"ping", "tcp", "udp", "dns", "path", "http", "route", "address", "run", "signature"}
+var Probes = []string{"ping", "tcp", "udp", "dns", "path", "http", "route", "address", "run", "signature", "matrix"}
 
 // probeOptions are the keys each probe takes besides the common ones.
 var probeOptions = map[string][]string{
@@ -82,6 +84,7 @@ var probeOptions = map[string][]string{
 	"address":   {"is"},
 	"run":       {"exit", "output", "timeout"},
 	"signature": {"timeout"},
+	"matrix":    {"timeout"},
 }
 
 // DefaultTimeouts are how long one try of each probe waits when the check
@@ -89,6 +92,7 @@ var probeOptions = map[string][]string{
 var DefaultTimeouts = map[string]time.Duration{
 	"ping": 2 * time.Second, "tcp": 2 * time.Second, "udp": 2 * time.Second, "dns": 2 * time.Second,
 	"path": time.Second, "http": 5 * time.Second, "run": 10 * time.Second, "signature": 10 * time.Second,
+	"matrix": time.Second,
 }
 
 // probeArg is the value of the check's probe key.
@@ -114,6 +118,8 @@ func (ch *Check) probeArg(probe string) string {
 		return ch.Run
 	case "signature":
 		return ch.Signature
+	case "matrix":
+		return "all groups"
 	}
 	return ""
 }
@@ -137,61 +143,6 @@ func (l *Lab) StageNames() []string {
 		}
 	}
 	return out
-}
-
-// HostAddr is the address /etc/hosts gives the node in every node of the
-// lab: its first IPv4 address (interfaces in name order), else its first
-// IPv6 address; invalid if it has none.
-func (n *Node) HostAddr() netip.Addr {
-	var addr netip.Addr
-	var from string // the interface addr is from
-	for name, i := range n.Interfaces {
-		for _, p := range i.Addrs {
-			a := p.Addr()
-			better := !addr.IsValid() || (a.Is4() && !addr.Is4()) || (a.Is4() == addr.Is4() && name < from)
-			if better {
-				addr, from = a, name
-			}
-			if a.Is4() {
-				break // the interface's first IPv4 address, or IPv6 if it has none
-			}
-		}
-	}
-	return addr
-}
-
-// HostNames are the names /etc/hosts gives the node: its name, its host
-// name and the host name's first label.
-func (n *Node) HostNames() []string {
-	names := []string{n.Name}
-	for _, name := range []string{n.Hostname, strings.Split(n.Hostname, ".")[0]} {
-		if name != "" && !slices.Contains(names, name) {
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
-// LookupHost resolves a host as the lab's /etc/hosts does (a node's name,
-// host name or its first label), or parses it as an address. The node is
-// nil for an address.
-func (l *Lab) LookupHost(host string) (netip.Addr, *Node, bool) {
-	if a, err := netip.ParseAddr(host); err == nil {
-		return a, nil, true
-	}
-	n := l.Nodes[host]
-	if n == nil {
-		for _, o := range l.Nodes { // the first in name order that has the name
-			if (n == nil || o.Name < n.Name) && slices.Contains(o.HostNames(), host) {
-				n = o
-			}
-		}
-	}
-	if n == nil {
-		return netip.Addr{}, nil, false
-	}
-	a := n.HostAddr()
-	return a, n, a.IsValid()
 }
 
 // lookupHost is Lab.LookupHost for the checks: the lab's names are indexed
@@ -293,6 +244,8 @@ func (c *checker) check(ch *Check) {
 
 	// The node it runs from or on.
 	switch {
+	case ch.Probe == "matrix":
+		c.checkMatrix(at, ch) // no node: it runs from a host of every group
 	case ch.From != "" && ch.On != "":
 		c.ps.add(path(at, "on"), "give from or on, not both (they mean the same)")
 	case ch.From == "" && ch.On == "":
@@ -589,7 +542,7 @@ func (ch *Check) defaultName() string {
 		}
 		words[2] = strconv.Quote(cmd)
 	}
-	name := strings.Join(words, " ")
+	name := strings.TrimSpace(strings.Join(words, " "))
 	if ch.ExpectFail {
 		name += " (must fail)"
 	}

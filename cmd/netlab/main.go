@@ -127,6 +127,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			downCommand(),
 			statusCommand(),
 			checkCommand(),
+			matrixCommand(),
+			lgCommand(),
 			resetCommand(),
 			lsCommand(),
 			execCommand(),

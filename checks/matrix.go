@@ -1,0 +1,61 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/netlab/netlab/matrix"
+	"github.com/netlab/netlab/spec"
+)
+
+var _ matrix.Net = (*NetProber)(nil)
+
+// Ping sends one echo request from node to addr, from inside the node's
+// network namespace, for the connectivity matrix.
+func (p *NetProber) Ping(ctx context.Context, node string, addr netip.Addr, limit time.Duration) (bool, string, error) {
+	ns, err := p.Nodes.NetNS(ctx, node)
+	if err != nil {
+		return false, "", err
+	}
+	defer ns.Close()
+	o := ping(ns, addr, 1, limit)
+	return o.OK, o.Detail, o.Err
+}
+
+// Exec runs cmd in the node, for the connectivity matrix.
+func (p *NetProber) Exec(ctx context.Context, node, cmd string) ([]byte, int, error) {
+	return p.Nodes.Exec(ctx, node, cmd)
+}
+
+// matrix runs the lab's connectivity matrix: it passes when every pair of
+// ASes is reachable and (unless the check says policy: false) on a path
+// that keeps to the relations.
+func (p *NetProber) matrix(ctx context.Context, c *spec.Check) Outcome {
+	if p.Lab == nil {
+		return Outcome{Err: fmt.Errorf("a matrix check needs the lab file's groups and relations")}
+	}
+	plan, err := matrix.NewPlan(p.Lab)
+	if err != nil {
+		return Outcome{Err: err}
+	}
+	pairs := matrix.Run(ctx, plan, p, matrix.Options{Limit: c.Limit})
+	policy := c.Matrix.Policy == nil || *c.Matrix.Policy
+	var bad []string
+	for _, pr := range pairs {
+		if !pr.Reachable || policy && pr.Verdict != matrix.Valid {
+			bad = append(bad, fmt.Sprintf("%s %s->%s", pr.Symbol(), pr.From, pr.To))
+		}
+	}
+	detail := matrix.Summary(pairs)
+	if len(bad) > 0 {
+		const shown = 6
+		detail += ": " + strings.Join(bad[:min(shown, len(bad))], ", ")
+		if len(bad) > shown {
+			detail += fmt.Sprintf(" and %d more (netlab matrix shows them)", len(bad)-shown)
+		}
+	}
+	return Outcome{OK: len(bad) == 0, Detail: detail}
+}

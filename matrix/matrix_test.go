@@ -1,0 +1,155 @@
+package matrix
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netlab/netlab/spec"
+)
+
+// internet4 is the generated Internet of 4 ASes: 1 and 2 tier-1 peers, 3
+// their customer, 4 the customer of 3; 1, 3 and 4 at IXP 80.
+func internet4(t *testing.T) *Plan {
+	t.Helper()
+	l, err := spec.Load("../internet/testdata/internet-4.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlan(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestNewPlan(t *testing.T) {
+	p := internet4(t)
+	var got []string
+	for _, as := range p.ASes {
+		got = append(got, fmt.Sprintf("%s/%d %s %s via %s", as.Group, as.Number, as.Host, as.Addr, as.Router))
+	}
+	want := []string{ // the route server's group has no host: not in the matrix
+		"1/1 as1-base-host 1.102.0.1 via as1-base",
+		"2/2 as2-base-host 2.102.0.1 via as2-base",
+		"3/3 as3-base-host 3.102.0.1 via as3-base",
+		"4/4 as4-base-host 4.102.0.1 via as4-base",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	rels := map[[2]int]string{
+		{1, 2}: "peer", {1, 3}: "customer", {3, 1}: "provider", {3, 4}: "customer", {4, 3}: "provider",
+		{1, 4}: "peer", {4, 1}: "peer", // 1 and 4 meet at the route server
+		{2, 4}: "",
+	}
+	for ab, want := range rels {
+		if got := p.Relation(ab[0], ab[1]); got != want {
+			t.Errorf("relation of %d to %d: %q, want %q", ab[1], ab[0], got, want)
+		}
+	}
+}
+
+func TestJudge(t *testing.T) {
+	p := internet4(t)
+	cases := []struct {
+		src  int
+		path []int
+		want string
+	}{
+		{4, []int{3, 2}, Valid},       // up, up
+		{4, []int{1}, Valid},          // across the IXP
+		{4, []int{80, 1}, Valid},      // a route server that adds its AS is skipped
+		{2, []int{3, 3, 3, 4}, Valid}, // down, prepended, down
+		{1, []int{2, 3}, Valid},       // across to the peer, then down to its customer
+		{3, []int{1, 2}, Valid},       // up to the provider, across to its peer
+		{2, []int{3, 1}, Invalid},     // down to the customer, then up: a valley
+		{4, []int{1, 2}, Invalid},     // across, across
+		{2, []int{4}, Unknown},        // no relation between 2 and 4
+	}
+	for _, c := range cases {
+		got, why := p.Judge(c.src, c.path)
+		if got != c.want {
+			t.Errorf("Judge(%d, %v) = %s (%s), want %s", c.src, c.path, got, why, c.want)
+		}
+		if got != Valid && why == "" {
+			t.Errorf("Judge(%d, %v) = %s says not why", c.src, c.path, got)
+		}
+	}
+}
+
+// net answers pings and BGP queries from tables, for Run's logic; the
+// end-to-end test runs it against real routers.
+type net struct {
+	down  map[string]bool   // "from to-address" that get no reply
+	paths map[string]string // router -> AS path it holds, for any address
+}
+
+func (n net) Ping(_ context.Context, node string, addr netip.Addr, _ time.Duration) (bool, string, error) {
+	if n.down[node+" "+addr.String()] {
+		return false, "no reply", nil
+	}
+	return true, "reply", nil
+}
+
+func (n net) Exec(_ context.Context, node, cmd string) ([]byte, int, error) {
+	path, ok := n.paths[node+" "+strings.Fields(cmd)[6]]
+	if !ok {
+		return []byte("{}"), 0, nil
+	}
+	list := strings.Fields(path)
+	return []byte(fmt.Sprintf(`{"prefix":"x/8","paths":[{"aspath":{"segments":[{"type":"as-sequence","list":[%s]}]},"valid":true,"bestpath":{"overall":true}}]}`,
+		strings.Join(list, ","))), 0, nil
+}
+
+func TestRun(t *testing.T) {
+	p := internet4(t)
+	n := net{
+		down: map[string]bool{"as4-base-host 2.102.0.1": true},
+		paths: map[string]string{
+			"as2-base 1.102.0.1": "3 1", // leaked by 3: a valley
+			"as2-base 3.102.0.1": "3",
+			"as4-base 2.102.0.1": "3 2",
+		},
+	}
+	pairs := Run(context.Background(), p, n, Options{Workers: 3})
+	if len(pairs) != 12 {
+		t.Fatalf("%d pairs, want 12", len(pairs))
+	}
+	got := map[string]string{}
+	for _, pr := range pairs {
+		got[pr.From+">"+pr.To] = pr.Symbol() + " " + pr.Verdict
+	}
+	for pair, want := range map[string]string{"2>1": "! invalid", "2>3": "✓ valid", "4>2": "✗ valid", "1>2": "? no-route"} {
+		if got[pair] != want {
+			t.Errorf("pair %s: %q, want %q", pair, got[pair], want)
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteTable(&b, pairs); err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(b.String(), "\n")
+	if got := strings.Join(strings.Fields(rows[2]), " "); got != "2 ! · ✓ ?" {
+		t.Errorf("row of AS 2: %q, want \"2 ! · ✓ ?\"; table:\n%s", got, b.String())
+	}
+	if !strings.Contains(b.String(), "12 pairs: 1 ✓ reachable and valid, 1 ! against policy, 1 ✗ unreachable, 9 ? not judged") {
+		t.Errorf("table's summary:\n%s", b.String())
+	}
+	b.Reset()
+	if err := WriteJSON(&b, "internet", pairs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"as_path": [`) || !strings.Contains(b.String(), `"good": false`) {
+		t.Errorf("JSON:\n%s", b.String())
+	}
+	if os.Getenv("MATRIX_SHOW") != "" {
+		t.Log(b.String())
+	}
+}

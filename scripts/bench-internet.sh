@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Measures a generated class-wide Internet (netlab new internet) on each
+# runtime in ${RUNTIMES:-runc docker}, for each AS count in ${ASES:-10}:
+#   wired:    how long netlab up takes (it returns when every node is
+#             wired: interfaces, addresses, routes; FRR then converges)
+#   matrix:   from then until netlab matrix --json shows every pair
+#             reachable (polled back to back, no sleeps; each poll pings
+#             every pair), and whether every path is also valley-free
+#   memory:   the proportional set size (PSS, /proc/PID/smaps_rollup) of
+#             every process of every node, summed per node: the mean of
+#             the FRR routers (nodes running bgpd), and of all nodes
+# Other knobs: ROUTERS (routers per AS, default 2), IXPS (default 1),
+# LIMIT (seconds to wait for the matrix, default 600), PREFIX (of the
+# lab names, default bench: bench-inet-10-runc). The lab is
+# brought down after each row. Prints a Markdown table. Needs root, the
+# netlab/router and netlab/host images, and scripts/setup.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CGO_ENABLED=0 go build -o bin/ ./cmd/netlab ./cmd/netlab-init
+nl=$PWD/bin/netlab
+work=$(mktemp -d)
+lab=""
+cleanup() {
+  [ -n "$lab" ] && $nl down "$lab" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc; }
+
+# node_pid RUNTIME LAB NODE: the pid of the node's first process.
+node_pid() {
+  if [ "$1" = runc ]; then
+    runc --root /run/netlab/.runc state "$2_$3" | jq -r .pid
+  else
+    docker inspect -f '{{.State.Pid}}' "$2_$3"
+  fi
+}
+
+# memory RUNTIME LAB: "routers router_mean_MiB nodes node_mean_MiB total_MiB".
+memory() {
+  local rt=$1 l=$2 node
+  for node in $($nl status --json "$l" | jq -r '.[][] | .node'); do
+    echo "$node $(node_pid "$rt" "$l" "$node")"
+  done | python3 -c '
+import os, sys
+ns_node = {}
+for line in sys.stdin:
+    node, pid = line.split()
+    ns_node[os.readlink(f"/proc/{pid}/ns/pid")] = node
+pss, frr = {}, set()
+for p in os.listdir("/proc"):
+    if not p.isdigit():
+        continue
+    try:
+        node = ns_node.get(os.readlink(f"/proc/{p}/ns/pid"))
+        if node is None:
+            continue
+        with open(f"/proc/{p}/smaps_rollup") as f:
+            kb = sum(int(l.split()[1]) for l in f if l.startswith("Pss:"))
+        with open(f"/proc/{p}/comm") as f:
+            if f.read().strip() == "bgpd":
+                frr.add(node)
+    except OSError:
+        continue  # gone meanwhile
+    pss[node] = pss.get(node, 0) + kb
+routers = [pss[n] for n in frr]
+mib = lambda kb: kb / 1024
+print(len(routers), "%.1f" % mib(sum(routers) / max(len(routers), 1)),
+      len(pss), "%.1f" % mib(sum(pss.values()) / max(len(pss), 1)), "%.0f" % mib(sum(pss.values())))
+'
+}
+
+# matrix_wait LAB: seconds until every pair is reachable, "valid" when
+# every path is valley-free too, and the number of polls.
+matrix_wait() {
+  local l=$1 start polls=0 json
+  start=$(now)
+  while :; do
+    polls=$((polls + 1))
+    json=$($nl matrix --json "$l" 2>/dev/null || true)
+    if [ -n "$json" ] && [ "$(echo "$json" | jq '[.pairs[] | select(.reachable | not)] | length')" = 0 ]; then
+      local good
+      good=$(echo "$json" | jq -r 'if .good then "all valid" else "\([.pairs[] | select(.verdict != "valid")] | length) not valid" end')
+      echo "$(since "$start") $polls $(echo "$json" | jq '.pairs | length') $good"
+      return
+    fi
+    # The script stopped (this runs in a subshell), or too long.
+    if ! kill -0 $$ 2>/dev/null || (( $(echo "$(since "$start") > ${LIMIT:-600}" | bc) )); then
+      echo "gave-up $polls ? ?"
+      return
+    fi
+  done
+}
+
+echo "| runtime | ASes | nodes | up (wired) | + matrix all reachable | pairs | paths | polls | FRR router PSS (mean) | node PSS (mean) | all nodes PSS |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+# The routers column says how many routers run bgpd of how many the file
+# has: FRR that failed to start shows there (and in netlab matrix's detail).
+for ases in ${ASES:-10}; do
+  for rt in ${RUNTIMES:-runc docker}; do
+    lab="${PREFIX:-bench}-inet-$ases-$rt"
+    file="$work/$lab.yaml"
+    $nl new internet --ases "$ases" --routers "${ROUTERS:-2}" --ixps "${IXPS:-1}" --name "$lab" -o "$file" >/dev/null
+    start=$(now)
+    $nl up --runtime "$rt" "$file" >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
+    wired=$(since "$start")
+    read -r took polls pairs verdict <<<"$(matrix_wait "$lab")"
+    read -r routers rmean nodes nmean total <<<"$(memory "$rt" "$lab")"
+    [ "$took" = gave-up ] || took="$(printf %.1f "$took") s"
+    printf "| %s | %d | %d | %.1f s | %s | %s | %s | %s | %s MiB (%s of %s routers) | %s MiB | %s MiB |\n" \
+      "$rt" "$ases" "$nodes" "$wired" "$took" "$pairs" "$verdict" "$polls" "$rmean" "$routers" "$(grep -c 'image: netlab/router' "$file")" "$nmean" "$total"
+    $nl down "$lab" >/dev/null
+    lab=""
+  done
+done
