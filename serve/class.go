@@ -30,9 +30,14 @@ import (
 // line exits 2 for them, the API answers 400.
 var ErrUsage = errors.New("usage")
 
-func usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
-}
+// usageError is an error of the request, as its message says.
+type usageError struct{ err error }
+
+func (e usageError) Error() string        { return e.err.Error() }
+func (e usageError) Unwrap() error        { return e.err }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // Member is a line of a class roster.
 type Member struct {
@@ -294,7 +299,7 @@ func labSource(path string, data []byte) ([]byte, string, error) {
 	}
 	l, _, err := lab.Load(path) // a bundled lab, or a usage error saying what exists
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrUsage, err)
+		return nil, "", usageError{err}
 	}
 	return l.Data, path, nil
 }
@@ -321,7 +326,7 @@ func writeLab(dataDir, name string, data []byte, allowHost, probe bool) (string,
 	l, err := spec.Load(file)
 	if err != nil {
 		os.Remove(file)
-		return "", fmt.Errorf("%w: %w", ErrUsage, err)
+		return "", usageError{err}
 	}
 	if reqs := trust.Requests(l); len(reqs) > 0 && !allowHost {
 		os.Remove(file)
@@ -355,4 +360,17 @@ func rename(data []byte, name string) ([]byte, error) {
 	}
 	m.Content = append([]*yaml.Node{{Kind: yaml.ScalarNode, Value: "name"}, {Kind: yaml.ScalarNode, Value: name}}, m.Content...)
 	return yaml.Marshal(&doc)
+}
+
+// IsUsage tells whether err comes from what a person asked.
+func IsUsage(err error) bool { return errors.Is(err, ErrUsage) || lab.IsUsage(err) }
+
+// NewLoginLink gives a user a new one-time login link (any earlier one
+// stops working).
+func NewLoginLink(ctx context.Context, st *store.Store, u store.User, base string) (string, error) {
+	token := auth.NewToken()
+	if err := st.SetLoginToken(ctx, u.ID, auth.HashToken(token), time.Now().Add(LoginTokenLife)); err != nil {
+		return "", err
+	}
+	return LoginLink(base, token), nil
 }

@@ -94,7 +94,7 @@ func IsLoopback(addr net.Addr) bool {
 func tlsConfig(cfg Config, addr net.Addr) (*tls.Config, error) {
 	certFile, keyFile := cfg.TLSCert, cfg.TLSKey
 	if (certFile == "") != (keyFile == "") {
-		return nil, fmt.Errorf("%w: give both --tls-cert and --tls-key, or neither", ErrUsage)
+		return nil, usagef("give both --tls-cert and --tls-key, or neither")
 	}
 	if certFile == "" {
 		if IsLoopback(addr) {

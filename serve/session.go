@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/netlab/netlab/lab"
@@ -256,7 +255,7 @@ type apiError struct {
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, apiError{Error: strings.TrimPrefix(msg, ErrUsage.Error()+": ")})
+	writeJSON(w, code, apiError{Error: msg})
 }
 
 // writeLabError answers a lab operation's error: 400 for what the request

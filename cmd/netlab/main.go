@@ -141,6 +141,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			completionCommand(),
 			convertCommand(),
 			newCommand(),
+			serveCommand(),
+			classCommand(),
 		},
 		EnableBashCompletion: true,
 	}
