@@ -50,7 +50,10 @@ func (f *recorder) Reset(_ context.Context, target string, _ lab.ResetOptions) (
 	f.called("reset " + target)
 	return nil, nil
 }
-func (f *recorder) Stop(_ context.Context, name, node string) error { f.called("stop " + name); return nil }
+func (f *recorder) Stop(_ context.Context, name, node string) error {
+	f.called("stop " + name)
+	return nil
+}
 func (f *recorder) Start(_ context.Context, name, node string, _ lab.Progress) error {
 	f.called("start " + name)
 	return nil
