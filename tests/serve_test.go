@@ -1,0 +1,269 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// TestServeInBrowser drives netlab serve from headless Chromium: a
+// teacher logs in and makes a class of two from the bundled p2p lab; a
+// student logs in with their link, starts their lab, sees its nodes turn
+// running, pings the other node in a node's terminal and reads the reply,
+// sees the packets in the packet view, and runs the checks and sees them
+// pass; the other student gets 404 on the first one's lab. Screenshots go
+// to $NETLAB_ARTIFACTS (default tests/artifacts/).
+func TestServeInBrowser(t *testing.T) {
+	parallel(t)
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("no chromium: scripts/setup.sh installs it (apt-get install chromium)")
+	}
+	srv := startServe(t)
+	shots := artifacts(t)
+
+	links := teacherMakesClass(t, chromium, srv, shots)
+	alice, bob := links["alice"], links["bob"]
+	if alice == "" || bob == "" {
+		t.Fatalf("the teacher's page gave no login links for alice and bob: %v", links)
+	}
+	aliceLab := studentWorks(t, chromium, srv, alice, shots)
+	otherGets404(t, chromium, bob, aliceLab, shots)
+}
+
+// served is a netlab serve run by a test.
+type served struct {
+	url      string
+	data     string
+	password string // the teacher's
+	class    string
+}
+
+// startServe runs netlab serve on a free port of 127.0.0.1 with a data
+// directory of its own, and a teacher; it stops the server and removes
+// its labs at the end.
+func startServe(t *testing.T) *served {
+	t.Helper()
+	s := &served{data: t.TempDir(), class: labPrefix + "cls"}
+	out := netlab(t, "serve", "user", "add", "teach", "--role", "teacher", "--data", s.data)
+	m := regexp.MustCompile(`initial password: (\S+)`).FindStringSubmatch(out.stdout)
+	if m == nil {
+		t.Fatalf("serve user add printed no password: %q", out.stdout)
+	}
+	s.password = m[1]
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s.url = "http://" + addr
+	args := []string{"serve", "--listen", addr, "--data", s.data}
+	if onRunc() {
+		args = append(args, "--runtime", "runc")
+	}
+	cmd := exec.Command(netlabBin, args...)
+	logf, _ := os.Create(filepath.Join(s.data, "serve.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			log, _ := os.ReadFile(logf.Name())
+			t.Logf("server log:\n%s", log)
+		}
+		for _, l := range labsOnHost() {
+			if strings.HasPrefix(l, s.class+"-") {
+				runBinRaw(t, netlabBin, "down", "--keep-cache", l)
+			}
+		}
+	})
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		resp, err := http.Get(s.url + "/api/me")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusUnauthorized {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("netlab serve did not answer on %s: %v", s.url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// artifacts is where the test's screenshots go.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("NETLAB_ARTIFACTS")
+	if dir == "" {
+		dir = "artifacts"
+	}
+	dir, _ = filepath.Abs(filepath.Join(dir, t.Name()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+// browser is a headless Chromium of its own (its own cookies) for one
+// person; it ends with the test.
+func browser(t *testing.T, chromium string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.WindowSize(1400, 1800), chromedp.Flag("disable-dev-shm-usage", true))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser: no timeout on this first run
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+	ctx, cancelTime := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(cancelTime)
+	return ctx
+}
+
+// run runs browser actions, failing the test with what it was doing.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("%s: %v\nthe page said:\n%s", what, err, text)
+	}
+}
+
+// screenshot saves the whole page as name.png.
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+}
+
+// until waits for a JavaScript expression to be true.
+func until(expr string, d time.Duration) chromedp.Action[chromedp.Void] {
+	poll := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(100*time.Millisecond))
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := poll(ctx, t); err != nil {
+			return fmt.Errorf("waiting for %s: %w", expr, err)
+		}
+		return nil
+	})
+}
+
+// eval evaluates a JavaScript expression into v.
+func eval[T any](expr string, v *T, opts ...chromedp.EvaluateOption) chromedp.Action[chromedp.Void] {
+	ev := chromedp.Evaluate[T](expr, opts...)
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) (err error) {
+		*v, err = ev(ctx, t)
+		return err
+	})
+}
+
+// typeLine types a line into a terminal as a person does: the text as
+// one input (key events would reach xterm.js twice, as keydown and as
+// input), then Enter.
+func typeLine(terminal, line string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Click(css(terminal)),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: line})
+			return err
+		}),
+		chromedp.KeyEvent("\r"))
+}
+
+// css selects the first element a CSS selector matches.
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+func teacherMakesClass(t *testing.T, chromium string, s *served, shots string) map[string]string {
+	ctx := browser(t, chromium)
+	var links map[string]string
+	run(t, ctx, "the teacher logs in and makes a class",
+		chromedp.Navigate(s.url),
+		chromedp.WaitVisible(css(`#login-name`)),
+		chromedp.SendKeys(css(`#login-name`), "teach"),
+		chromedp.SendKeys(css(`#login-password`), s.password),
+		chromedp.Click(css(`#login-submit`)),
+		chromedp.WaitVisible(css(`#class-name`)),
+		chromedp.SendKeys(css(`#class-name`), s.class),
+		chromedp.SetValue(css(`#class-lab`), "p2p"),
+		chromedp.SetValue(css(`#class-roster`), "name,email\nalice,alice@example.org\nbob,\n"),
+		chromedp.Click(css(`#class-create`)),
+		chromedp.WaitVisible(css(`#logins`)),
+		eval(`Object.fromEntries([...document.querySelectorAll('#logins tr[data-student]')].map(r => [r.dataset.student, r.querySelector('.login-link').textContent]))`, &links))
+	screenshot(t, ctx, shots, "1-teacher-class-created")
+	return links
+}
+
+// studentWorks is alice's session; it returns her lab's id.
+func studentWorks(t *testing.T, chromium string, s *served, link string, shots string) string {
+	ctx := browser(t, chromium)
+	var labID string
+	run(t, ctx, "alice logs in with her link and opens her lab",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(css(`a.lab-link`)),
+		eval(`document.querySelector('a.lab-link').getAttribute('href').split('/').pop()`, &labID),
+		chromedp.Click(css(`a.lab-link`)),
+		chromedp.WaitVisible(css(`#btn-up`)))
+	start := time.Now()
+	run(t, ctx, "alice starts her lab and sees both nodes running",
+		chromedp.Click(css(`#btn-up`)),
+		until(`['a','b'].every(n => document.querySelector('[data-node='+n+'] .state').textContent.startsWith('● running'))`, 2*time.Minute),
+		until(`document.querySelector('#topology #node-a').getAttribute('class').includes('st-running')`, 5*time.Second))
+	t.Logf("the page showed both nodes running %s after Start", time.Since(start).Round(time.Millisecond))
+	screenshot(t, ctx, shots, "2-student-lab-running")
+
+	run(t, ctx, "alice watches a:eth0 in the packet view and pings b in a's terminal",
+		chromedp.SetValue(css(`#capture-target`), "a:eth0"),
+		chromedp.Click(css(`#capture-start`)),
+		chromedp.Click(css(`button[data-term=a]`)),
+		chromedp.WaitVisible(css(`.term[data-terminal=a] .xterm-screen`)),
+		until(`document.querySelector('.term[data-terminal=a] .xterm-rows').textContent.includes('#')`, 30*time.Second),
+		typeLine(`.term[data-terminal=a] .xterm-screen`, "ping -c1 b"),
+		until(`/1 packets received/.test(document.querySelector('.term[data-terminal=a] .xterm-rows').textContent)`, 30*time.Second),
+		until(`/ICMP echo request/.test(document.querySelector('#packets').textContent)`, 15*time.Second))
+	screenshot(t, ctx, shots, "3-student-terminal-ping")
+
+	run(t, ctx, "alice runs the checks and sees them pass",
+		chromedp.Click(css(`#btn-check`)),
+		until(`[...document.querySelectorAll('#checks tr[data-check]')].every(r => r.className === 'pass' && r.querySelector('.status').textContent === '✔ pass')`, time.Minute))
+	screenshot(t, ctx, shots, "4-student-checks-pass")
+	return labID
+}
+
+// otherGets404: bob's page and the API both say alice's lab does not exist.
+func otherGets404(t *testing.T, chromium string, link, aliceLab string, shots string) {
+	ctx := browser(t, chromium)
+	var status int
+	run(t, ctx, "bob logs in and tries alice's lab",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(css(`a.lab-link`)),
+		eval(fmt.Sprintf(`location.hash = '#/lab/%s'`, aliceLab), new(string)),
+		until(`document.querySelector('[role=alert]') && document.querySelector('[role=alert]').textContent === 'Not found.'`, 10*time.Second),
+		eval(fmt.Sprintf(`fetch('/api/labs/%s').then(r => r.status)`, aliceLab), &status, chromedp.EvalAwaitPromise))
+	screenshot(t, ctx, shots, "5-other-student-not-found")
+	if status != 404 {
+		t.Errorf("bob's GET /api/labs/%s: %d, want 404", aliceLab, status)
+	}
+}
