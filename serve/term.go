@@ -124,8 +124,7 @@ func (s *Server) captureLines(w http.ResponseWriter, r *http.Request, q request)
 		}
 	}()
 	opts.Frames = func(f capture.Frame) error {
-		line := f.Time.Format("15:04:05.000000") + " " + f.Summary
-		return c.Write(ctx, websocket.MessageText, []byte(line))
+		return c.Write(ctx, websocket.MessageText, []byte(f.Summary))
 	}
 	err = s.labs.Capture(ctx, opts, io.Discard, io.Discard)
 	msg := "capture ended"

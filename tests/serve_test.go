@@ -34,12 +34,26 @@ func TestServeInBrowser(t *testing.T) {
 	srv := startServe(t)
 	shots := artifacts(t)
 
-	links := teacherMakesClass(t, chromium, srv, shots)
+	teacher, links := teacherMakesClass(t, chromium, srv, shots)
 	alice, bob := links["alice"], links["bob"]
 	if alice == "" || bob == "" {
 		t.Fatalf("the teacher's page gave no login links for alice and bob: %v", links)
 	}
+	run(t, teacher, "the teacher opens the class's grid",
+		chromedp.Navigate(srv.url+"/#/"),
+		chromedp.WaitVisible(css(`a[data-class]`)),
+		chromedp.Click(css(`a[data-class]`)),
+		chromedp.WaitVisible(css(`#grid tr[data-owner=alice]`)))
 	aliceLab := studentWorks(t, chromium, srv, alice, shots)
+	// The grid was open all along: alice's results came to it as events.
+	var csv string
+	run(t, teacher, "the teacher sees alice's checks pass in the grid, live, and exports it",
+		until(`[...document.querySelectorAll('#grid tr[data-owner=alice] td.pass')].length === 4 && [...document.querySelectorAll('#grid tr[data-owner=bob] td.none')].length === 4`, 30*time.Second),
+		eval(`fetch(document.querySelector('a[download]').href).then(r => r.text())`, &csv, chromedp.EvalAwaitPromise))
+	screenshot(t, teacher, shots, "5-teacher-grid")
+	if !regexp.MustCompile(`(?m)^alice,` + labPrefix + `cls-alice-[0-9a-f]{6},4,\S+,pass,pass,pass,pass$`).MatchString(csv) {
+		t.Errorf("the CSV export has no line of alice passing 4 checks:\n%s", csv)
+	}
 	otherGets404(t, chromium, bob, aliceLab, shots)
 }
 
@@ -196,7 +210,7 @@ func typeLine(terminal, line string) chromedp.Action[chromedp.Void] {
 // css selects the first element a CSS selector matches.
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
-func teacherMakesClass(t *testing.T, chromium string, s *served, shots string) map[string]string {
+func teacherMakesClass(t *testing.T, chromium string, s *served, shots string) (context.Context, map[string]string) {
 	ctx := browser(t, chromium)
 	var links map[string]string
 	run(t, ctx, "the teacher logs in and makes a class",
@@ -213,7 +227,7 @@ func teacherMakesClass(t *testing.T, chromium string, s *served, shots string) m
 		chromedp.WaitVisible(css(`#logins`)),
 		eval(`Object.fromEntries([...document.querySelectorAll('#logins tr[data-student]')].map(r => [r.dataset.student, r.querySelector('.login-link').textContent]))`, &links))
 	screenshot(t, ctx, shots, "1-teacher-class-created")
-	return links
+	return ctx, links
 }
 
 // studentWorks is alice's session; it returns her lab's id.
@@ -262,7 +276,7 @@ func otherGets404(t *testing.T, chromium string, link, aliceLab string, shots st
 		eval(fmt.Sprintf(`location.hash = '#/lab/%s'`, aliceLab), new(string)),
 		until(`document.querySelector('[role=alert]') && document.querySelector('[role=alert]').textContent === 'Not found.'`, 10*time.Second),
 		eval(fmt.Sprintf(`fetch('/api/labs/%s').then(r => r.status)`, aliceLab), &status, chromedp.EvalAwaitPromise))
-	screenshot(t, ctx, shots, "5-other-student-not-found")
+	screenshot(t, ctx, shots, "6-other-student-not-found")
 	if status != 404 {
 		t.Errorf("bob's GET /api/labs/%s: %d, want 404", aliceLab, status)
 	}

@@ -27,7 +27,8 @@ function createForm(bundled) {
     try {
       const r = await api("POST", "/api/classes", { name: name.value, lab: labSel.value, lab_file: labSel.value ? "" : file.value,
         roster: roster.value, per: per.value, allow_host: allow.checked });
-      out.replaceChildren(el("p", {}, `Class ${r.class.name} made. Give each student their one-time login link:`),
+      out.replaceChildren(el("p", {}, `Class ${r.class.name} made (`, el("a", { href: `#/class/${r.class.id}` }, "its grid"),
+        "). Give each student their one-time login link:"),
         el("table", { id: "logins" }, el("tr", {}, el("th", {}, "Student"), el("th", {}, "Lab"), el("th", {}, "Login link")),
           r.logins.map((l) => el("tr", { "data-student": l.name }, el("td", {}, l.name), el("td", {}, l.lab),
             el("td", {}, el("code", { class: "login-link" }, l.link))))));
