@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,9 +61,12 @@ func TestServeInBrowser(t *testing.T) {
 // served is a netlab serve run by a test.
 type served struct {
 	url      string
+	addr     string
 	data     string
 	password string // the teacher's
 	class    string
+	cmd      *exec.Cmd
+	log      *os.File
 }
 
 // startServe runs netlab serve on a free port of 127.0.0.1 with a data
@@ -81,25 +85,15 @@ func startServe(t *testing.T) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
+	s.addr = ln.Addr().String()
 	ln.Close()
-	s.url = "http://" + addr
-	args := []string{"serve", "--listen", addr, "--data", s.data}
-	if onRunc() {
-		args = append(args, "--runtime", "runc")
-	}
-	cmd := exec.Command(netlabBin, args...)
-	logf, _ := os.Create(filepath.Join(s.data, "serve.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s.url = "http://" + s.addr
+	s.log, _ = os.Create(filepath.Join(s.data, "serve.log"))
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-		logf.Close()
+		s.stop()
+		s.log.Close()
 		if t.Failed() {
-			log, _ := os.ReadFile(logf.Name())
+			log, _ := os.ReadFile(s.log.Name())
 			t.Logf("server log:\n%s", log)
 		}
 		for _, l := range labsOnHost() {
@@ -108,18 +102,43 @@ func startServe(t *testing.T) *served {
 			}
 		}
 	})
+	s.start(t)
+	return s
+}
+
+// start runs the server and waits until it answers.
+func (s *served) start(t *testing.T) {
+	t.Helper()
+	args := []string{"serve", "--listen", s.addr, "--data", s.data}
+	if onRunc() {
+		args = append(args, "--runtime", "runc")
+	}
+	s.cmd = exec.Command(netlabBin, args...)
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	for deadline := time.Now().Add(15 * time.Second); ; {
 		resp, err := http.Get(s.url + "/api/me")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusUnauthorized {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("netlab serve did not answer on %s: %v", s.url, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop ends the server as systemd does (SIGTERM).
+func (s *served) stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		s.cmd.Wait()
+		s.cmd = nil
 	}
 }
 
@@ -263,6 +282,30 @@ func studentWorks(t *testing.T, chromium string, s *served, link string, shots s
 		chromedp.Click(css(`#btn-check`)),
 		until(`[...document.querySelectorAll('#checks tr[data-check]')].every(r => r.className === 'pass' && r.querySelector('.status').textContent === '✔ pass')`, time.Minute))
 	screenshot(t, ctx, shots, "4-student-checks-pass")
+
+	// The server restarts; the lab runs on, her session holds, and her
+	// page shows it running again.
+	s.stop()
+	s.start(t)
+	run(t, ctx, "after the server's restart, alice's lab is found running",
+		chromedp.Reload(),
+		chromedp.WaitVisible(css(`#btn-up`)),
+		until(`['a','b'].every(n => document.querySelector('[data-node='+n+'] .state').textContent.startsWith('● running'))`, 10*time.Second),
+		chromedp.Click(css(`button[data-term=a]`)),
+		until(`document.querySelector('.term[data-terminal=a] .xterm-rows') && document.querySelector('.term[data-terminal=a] .xterm-rows').textContent.includes('#')`, 30*time.Second))
+	// A change made inside a node, not through the server, reaches the
+	// page by itself (server-sent events): within a second and a half.
+	var took float64
+	run(t, ctx, "alice sets a's eth0 down in its terminal and the page shows it",
+		typeLine(`.term[data-terminal=a] .xterm-screen`, "ip link set eth0 down"),
+		eval(`new Promise(ok => { const t0 = performance.now(); const tick = () => {
+			const row = document.querySelector('#interfaces tr[data-iface="a:eth0"]');
+			if (row && row.querySelector('.state').textContent.startsWith('▼')) ok(performance.now() - t0); else setTimeout(tick, 20); }; tick(); })`,
+			&took, chromedp.EvalAwaitPromise))
+	t.Logf("a's eth0 shown down on the page %.0f ms after the command was typed", took)
+	if took > 1500 {
+		t.Errorf("a's eth0 went down in the node, and the page showed it only %.0f ms later; want within 1.5 s", took)
+	}
 	return labID
 }
 
