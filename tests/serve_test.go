@@ -303,6 +303,9 @@ func studentWorks(t *testing.T, chromium string, s *served, link string, shots s
 			if (row && row.querySelector('.state').textContent.startsWith('▼')) ok(performance.now() - t0); else setTimeout(tick, 20); }; tick(); })`,
 			&took, chromedp.EvalAwaitPromise))
 	t.Logf("a's eth0 shown down on the page %.0f ms after the command was typed", took)
+	run(t, ctx, "the picture shows the link down",
+		until(`document.querySelector('#topology .edge[data-ends="a:eth0 b:eth0"]').getAttribute('class') === 'edge st-down'`, 5*time.Second))
+	screenshot(t, ctx, shots, "4b-student-link-down")
 	if took > 1500 {
 		t.Errorf("a's eth0 went down in the node, and the page showed it only %.0f ms later; want within 1.5 s", took)
 	}

@@ -86,6 +86,15 @@ export async function labPage(app, id, me) {
       const g = svgBox.querySelector(`#node-${CSS.escape(n)}`);
       if (g) g.setAttribute("class", g.getAttribute("class").replace(/ st-\S+/g, "") + " st-" + s);
     }
+    // An edge of the picture is down when an interface it joins is, and
+    // impaired when one runs through a relay.
+    const ifState = {};
+    for (const i of st.interfaces) ifState[`${i.node}:${i.iface}`] = i.missing || !i.up || !i.carrier ? "down" : i.impair ? "impaired" : "up";
+    for (const e of svgBox.querySelectorAll(".edge[data-ends]")) {
+      const states = e.dataset.ends.split(" ").map((x) => ifState[x] || "absent");
+      const s = states.includes("down") ? "down" : states.includes("impaired") ? "impaired" : states.includes("absent") ? "absent" : "up";
+      e.setAttribute("class", "edge st-" + s);
+    }
     ifaceRows.replaceChildren(...st.interfaces.map((i) => {
       const name = `${i.node}:${i.iface}`;
       const state = i.missing ? "✘ missing" : !i.up ? "▼ down" : !i.carrier ? "▽ no carrier" : i.impair ? `≈ ${i.impair}` : "▲ up";
@@ -127,7 +136,9 @@ export async function labPage(app, id, me) {
     el("h1", {}, d.name, el("small", {}, ` ${d.owner}, class ${d.class}${d.class_stage ? ", at stage " + d.class_stage : ""}`)),
     controls, progress,
     el("div", { class: "columns" },
-      el("section", {}, el("h2", {}, "Topology"), svgBox, el("h3", {}, "Links"), links),
+      el("section", {}, el("h2", {}, "Topology"), svgBox,
+        el("p", { class: "legend-topology" }, "Boxes: green running, grey dashed not started, red dotted stopped. Lines: green up, red dotted down, orange dashed impaired."),
+        el("h3", {}, "Links"), links),
       el("section", {}, el("h2", {}, "Nodes"), nodes, el("h2", {}, "Interfaces"), ifaces)),
     el("section", {}, el("h2", {}, "Checks"), checks),
     el("section", {}, el("h2", {}, "Terminals"), terms),
