@@ -277,12 +277,27 @@ func studentWorks(t *testing.T, chromium string, s *served, link string, shots s
 		until(`/1 packets received/.test(document.querySelector('.term[data-terminal=a] .xterm-rows').textContent)`, 30*time.Second),
 		until(`/ICMP echo request/.test(document.querySelector('#packets').textContent)`, 15*time.Second))
 	screenshot(t, ctx, shots, "3-student-terminal-ping")
+	var size string
+	run(t, ctx, "a's shell sees the terminal's size as the page drew it",
+		eval(`document.querySelector('.term[data-terminal=a]').dataset.size`, &size),
+		typeLine(`.term[data-terminal=a] .xterm-screen`, "stty size"),
+		until(`[...document.querySelectorAll('.term[data-terminal=a] .xterm-rows > div')].some(r => r.textContent.trim() === document.querySelector('.term[data-terminal=a]').dataset.size)`, 10*time.Second))
+	t.Logf("a's shell printed stty size %q, the page's terminal size", size)
+	if size == "" || size == "24 80" {
+		t.Errorf("the page's terminal is %q: want it fitted to its pane, not the default 24 80", size)
+	}
 
 	run(t, ctx, "alice runs the checks and sees them pass",
 		chromedp.Click(css(`#btn-check`)),
 		until(`[...document.querySelectorAll('#checks tr[data-check]')].every(r => r.className === 'pass' && r.querySelector('.status').textContent === '✔ pass')`, time.Minute))
 	screenshot(t, ctx, shots, "4-student-checks-pass")
+	serverRestarts(t, ctx, s, shots)
+	return labID
+}
 
+// serverRestarts restarts the server under alice's running lab, then
+// times a change made inside a node reaching her page.
+func serverRestarts(t *testing.T, ctx context.Context, s *served, shots string) {
 	// The server restarts; the lab runs on, her session holds, and her
 	// page shows it running again.
 	s.stop()
@@ -309,7 +324,6 @@ func studentWorks(t *testing.T, chromium string, s *served, link string, shots s
 	if took > 1500 {
 		t.Errorf("a's eth0 went down in the node, and the page showed it only %.0f ms later; want within 1.5 s", took)
 	}
-	return labID
 }
 
 // otherGets404: bob's page and the API both say alice's lab does not exist.

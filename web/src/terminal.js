@@ -20,7 +20,11 @@ export function openTerminal(container, base, node) {
   const ws = new WebSocket(wsURL(`${base}/nodes/${encodeURIComponent(node)}/terminal`));
   ws.binaryType = "arraybuffer";
   const enc = new TextEncoder();
-  const sendSize = () => { if (ws.readyState === 1) ws.send(JSON.stringify({ cols: term.cols, rows: term.rows })); };
+  const sendSize = () => {
+    if (ws.readyState !== 1) return;
+    ws.send(JSON.stringify({ cols: term.cols, rows: term.rows }));
+    pane.dataset.size = `${term.rows} ${term.cols}`; // as stty size prints it
+  };
   ws.onopen = () => { sendSize(); term.focus(); };
   ws.onmessage = (e) => term.write(new Uint8Array(e.data));
   ws.onclose = (e) => { title.textContent = `${node} (${e.reason || "closed"}) `; term.write(`\r\n[${e.reason || "closed"}]\r\n`); };
