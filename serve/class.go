@@ -305,31 +305,33 @@ func labSource(path string, data []byte) ([]byte, string, error) {
 }
 
 // writeLab writes the lab file of a class's lab: data with its name set
-// to name, under dataDir/labs. It refuses a lab that asks the host for
+// to name, as dataDir/labs/NAME/lab.yaml. It refuses a lab that asks the host for
 // access unless allowHost; probe removes the file after checking it.
 func writeLab(dataDir, name string, data []byte, allowHost, probe bool) (string, error) {
 	renamed, err := rename(data, name)
 	if err != nil {
 		return "", usagef("lab file: %v", err)
 	}
-	dir := filepath.Join(dataDir, "labs")
+	// A folder per lab: what the file reaches beside it (volumes, the
+	// lab's own folder) is its own, not the other labs' files.
+	dir := filepath.Join(dataDir, "labs", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("make %s: %w", dir, err)
 	}
-	file := filepath.Join(dir, name+".yaml")
+	file := filepath.Join(dir, "lab.yaml")
 	if err := os.WriteFile(file, renamed, 0o644); err != nil {
 		return "", fmt.Errorf("write lab file %s: %w", file, err)
 	}
 	if probe {
-		defer os.Remove(file)
+		defer os.RemoveAll(dir)
 	}
 	l, err := spec.Load(file)
 	if err != nil {
-		os.Remove(file)
+		os.RemoveAll(dir)
 		return "", usageError{err}
 	}
 	if reqs := trust.Requests(l); len(reqs) > 0 && !allowHost {
-		os.Remove(file)
+		os.RemoveAll(dir)
 		var lines []string
 		for _, r := range reqs {
 			lines = append(lines, "  "+r.Text)

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,3 +74,5 @@ func next(t *testing.T, ch <-chan event) event {
 		return event{}
 	}
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
