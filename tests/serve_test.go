@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -168,7 +169,7 @@ func browser(t *testing.T, chromium string) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser: no timeout on this first run
 		t.Fatalf("start %s: %v", chromium, err)
 	}
-	ctx, cancelTime := context.WithTimeout(ctx, 4*time.Minute)
+	ctx, cancelTime := context.WithTimeout(ctx, 10*time.Minute)
 	t.Cleanup(cancelTime)
 	return ctx
 }
@@ -262,7 +263,7 @@ func studentWorks(t *testing.T, chromium string, s *served, link string, shots s
 	start := time.Now()
 	run(t, ctx, "alice starts her lab and sees both nodes running",
 		chromedp.Click(css(`#btn-up`)),
-		until(`['a','b'].every(n => document.querySelector('[data-node='+n+'] .state').textContent.startsWith('● running'))`, 2*time.Minute),
+		until(`['a','b'].every(n => document.querySelector('[data-node='+n+'] .state').textContent.startsWith('● running'))`, 4*time.Minute),
 		until(`document.querySelector('#topology #node-a').getAttribute('class').includes('st-running')`, 5*time.Second))
 	t.Logf("the page showed both nodes running %s after Start", time.Since(start).Round(time.Millisecond))
 	screenshot(t, ctx, shots, "2-student-lab-running")
@@ -272,9 +273,9 @@ func studentWorks(t *testing.T, chromium string, s *served, link string, shots s
 		chromedp.Click(css(`#capture-start`)),
 		chromedp.Click(css(`button[data-term=a]`)),
 		chromedp.WaitVisible(css(`.term[data-terminal=a] .xterm-screen`)),
-		until(`document.querySelector('.term[data-terminal=a] .xterm-rows').textContent.includes('#')`, 30*time.Second),
+		until(`document.querySelector('.term[data-terminal=a] .xterm-rows').textContent.includes('#')`, 90*time.Second),
 		typeLine(`.term[data-terminal=a] .xterm-screen`, "ping -c1 b"),
-		until(`/1 packets received/.test(document.querySelector('.term[data-terminal=a] .xterm-rows').textContent)`, 30*time.Second),
+		until(`/1 packets received/.test(document.querySelector('.term[data-terminal=a] .xterm-rows').textContent)`, 60*time.Second),
 		until(`/ICMP echo request/.test(document.querySelector('#packets').textContent)`, 15*time.Second))
 	screenshot(t, ctx, shots, "3-student-terminal-ping")
 	var size string
@@ -287,9 +288,23 @@ func studentWorks(t *testing.T, chromium string, s *served, link string, shots s
 		t.Errorf("the page's terminal is %q: want it fitted to its pane, not the default 24 80", size)
 	}
 
-	run(t, ctx, "alice runs the checks and sees them pass",
-		chromedp.Click(css(`#btn-check`)),
-		until(`[...document.querySelectorAll('#checks tr[data-check]')].every(r => r.className === 'pass' && r.querySelector('.status').textContent === '✔ pass')`, time.Minute))
+	// p2p's checks allow a ping 2 s and no retry: on a machine loaded far
+	// beyond its cores one may miss, and a student runs them again.
+	for try := 1; ; try++ {
+		var passed bool
+		run(t, ctx, "alice runs the checks",
+			chromedp.Click(css(`#btn-check`)),
+			until(`[...document.querySelectorAll('#checks tr[data-check]')].every(r => r.className === 'pass' || r.className === 'fail')`, 2*time.Minute),
+			eval(`[...document.querySelectorAll('#checks tr[data-check]')].every(r => r.className === 'pass' && r.querySelector('.status').textContent === '✔ pass')`, &passed))
+		if passed {
+			t.Logf("the checks passed on run %d", try)
+			break
+		}
+		if try == 3 {
+			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#checks').innerText`))
+			t.Fatalf("the checks did not all pass in 3 runs:\n%s", text)
+		}
+	}
 	screenshot(t, ctx, shots, "4-student-checks-pass")
 	serverRestarts(t, ctx, s, shots)
 	return labID
@@ -307,7 +322,7 @@ func serverRestarts(t *testing.T, ctx context.Context, s *served, shots string) 
 		chromedp.WaitVisible(css(`#btn-up`)),
 		until(`['a','b'].every(n => document.querySelector('[data-node='+n+'] .state').textContent.startsWith('● running'))`, 10*time.Second),
 		chromedp.Click(css(`button[data-term=a]`)),
-		until(`document.querySelector('.term[data-terminal=a] .xterm-rows') && document.querySelector('.term[data-terminal=a] .xterm-rows').textContent.includes('#')`, 30*time.Second))
+		until(`document.querySelector('.term[data-terminal=a] .xterm-rows') && document.querySelector('.term[data-terminal=a] .xterm-rows').textContent.includes('#')`, 90*time.Second))
 	// A change made inside a node, not through the server, reaches the
 	// page by itself (server-sent events): within a second and a half.
 	var took float64
@@ -318,11 +333,44 @@ func serverRestarts(t *testing.T, ctx context.Context, s *served, shots string) 
 			if (row && row.querySelector('.state').textContent.startsWith('▼')) ok(performance.now() - t0); else setTimeout(tick, 20); }; tick(); })`,
 			&took, chromedp.EvalAwaitPromise))
 	t.Logf("a's eth0 shown down on the page %.0f ms after the command was typed", took)
+	if took > 1500 {
+		t.Errorf("a's eth0 went down in the node, and the page showed it only %.0f ms later; want within 1.5 s", took)
+	}
 	run(t, ctx, "the picture shows the link down",
 		until(`document.querySelector('#topology .edge[data-ends="a:eth0 b:eth0"]').getAttribute('class') === 'edge st-down'`, 5*time.Second))
 	screenshot(t, ctx, shots, "4b-student-link-down")
-	if took > 1500 {
-		t.Errorf("a's eth0 went down in the node, and the page showed it only %.0f ms later; want within 1.5 s", took)
+	tenTerminals(t, ctx, shots)
+}
+
+// screenText is, in JavaScript, what the terminal of pane p holds: its
+// buffer, since xterm.js draws no terminal scrolled out of sight.
+const screenText = `[...Array(p.xterm.buffer.active.length).keys()].map(i => p.xterm.buffer.active.getLine(i).translateToString(true)).join('\n')`
+
+// tenTerminals opens ten terminals at once (five on each node) and times
+// a command's round trip in each, all typed at the same moment.
+func tenTerminals(t *testing.T, ctx context.Context, shots string) {
+	var actions []chromedp.Action[chromedp.Void]
+	for i := 0; i < 5; i++ {
+		actions = append(actions, chromedp.Click(css(`button[data-term=a]`)), chromedp.Click(css(`button[data-term=b]`)))
+	}
+	var took []float64
+	actions = append(actions,
+		until(`document.querySelectorAll('#terminals .term').length === 11 && [...document.querySelectorAll('#terminals .term')].every(p => `+screenText+`.includes('#'))`, time.Minute),
+		eval(`Promise.all([...document.querySelectorAll('#terminals .term')].map((p, i) => new Promise(done => {
+			const mark = 'mark' + i + '-' + Date.now(), t0 = performance.now();
+			p.xterm.input('echo ' + mark.replace('-', '""-') + '\r');
+			const tick = () => `+screenText+`.includes(mark) ? done(performance.now() - t0) : setTimeout(tick, 5);
+			tick();
+		})))`, &took, chromedp.EvalAwaitPromise))
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		states, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#terminals .term')].map(p => p.dataset.state + ': ' + `+screenText+`.slice(0, 60))`))
+		t.Fatalf("ten more terminals, a command typed in each: %v; the terminals:\n%s", err, strings.Join(states, "\n"))
+	}
+	screenshot(t, ctx, shots, "4c-student-eleven-terminals")
+	slowest := slices.Max(took)
+	t.Logf("11 terminals open, a command typed in each at once: round trips %.0f ms at most (all: %.0f)", slowest, took)
+	if slowest > 1000 {
+		t.Errorf("with 11 terminals open, a command took %.0f ms to come back; want under a second", slowest)
 	}
 }
 

@@ -16,6 +16,7 @@ export function openTerminal(container, base, node) {
   const fit = new FitAddon();
   term.loadAddon(fit);
   term.open(body);
+  pane.xterm = term; // for tests and the console: the pane's terminal
   fit.fit();
   const ws = new WebSocket(wsURL(`${base}/nodes/${encodeURIComponent(node)}/terminal`));
   ws.binaryType = "arraybuffer";
@@ -25,9 +26,11 @@ export function openTerminal(container, base, node) {
     ws.send(JSON.stringify({ cols: term.cols, rows: term.rows }));
     pane.dataset.size = `${term.rows} ${term.cols}`; // as stty size prints it
   };
-  ws.onopen = () => { sendSize(); term.focus(); };
+  pane.dataset.state = "connecting";
+  title.textContent = `${node} (connecting) `;
+  ws.onopen = () => { pane.dataset.state = "open"; title.textContent = `${node} `; sendSize(); term.focus(); };
   ws.onmessage = (e) => term.write(new Uint8Array(e.data));
-  ws.onclose = (e) => { title.textContent = `${node} (${e.reason || "closed"}) `; term.write(`\r\n[${e.reason || "closed"}]\r\n`); };
+  ws.onclose = (e) => { pane.dataset.state = "closed"; title.textContent = `${node} (${e.reason || "closed"}) `; term.write(`\r\n[${e.reason || "closed"}]\r\n`); };
   term.onData((d) => { if (ws.readyState === 1) ws.send(enc.encode(d)); });
   term.onResize(sendSize);
   const onWindow = () => fit.fit();
