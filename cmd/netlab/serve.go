@@ -49,7 +49,10 @@ func serveCommand() *cli.Command {
 			cfg := serve.Config{Listen: c.String("listen"), DataDir: c.String("data"), TLSCert: c.String("tls-cert"),
 				TLSKey: c.String("tls-key"), Runtime: c.String("runtime"), BaseURL: c.String("url"),
 				Log: slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))}
-			return withLabs(c.Context, "up", func(m *lab.Manager) error { return serve.Run(c.Context, cfg, m) })
+			if os.Geteuid() != 0 {
+				return fmt.Errorf("netlab serve needs root: it brings labs up (namespaces, interfaces, firewall); run it with sudo or as the systemd unit docs/netlab-serve.service")
+			}
+			return withLabs(c.Context, "", func(m *lab.Manager) error { return serve.Run(c.Context, cfg, m) })
 		},
 	}
 }
