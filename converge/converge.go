@@ -1,7 +1,9 @@
 // Package converge compares a lab's plan with what runs of it on the host
 // and lists what up must create, make again and remove so that the lab
 // matches its file. It is pure: the observed state comes in as a value
-// (provider.Observe reads it), so that every rule is tested without root.
+// (provider.Observe reads it), and what each step keeps on the host as
+// an Owned (steps.Owns says it for each kind of step), so that every
+// rule is tested without root.
 package converge
 
 import (
@@ -131,52 +133,49 @@ func (c Change) What() string {
 	return string(c.Object)
 }
 
+// Owned is what one step of a plan keeps on the host, as Diff compares it
+// with what runs; steps.Owns says it for each kind of step. At most one
+// of Node, Addr, Route and Network is set.
+type Owned struct {
+	Node      *planner.Container // the step's node's container
+	Addr      *planner.Addr      // addresses on an interface of the step's node
+	Route     *planner.Route     // a route in the step's node
+	Network   *planner.Bridge    // a lab bridge
+	HostLinks []string           // host interfaces, by alias
+	Helpers   []string           // helper processes, by pid file name
+}
+
 // Diff lists what differs between the plan and the observed lab: nodes,
 // networks and node interfaces to create, nodes to make again, addresses
 // to add, and everything of the lab the plan no longer has to remove.
-// The order is stable: by action (removals first), then object and name.
-func Diff(p *planner.Plan, o Observed) []Change {
+// owns says what each step keeps on the host (steps.Owns). The order is
+// stable: by action (removals first), then object and name.
+func Diff(p *planner.Plan, o Observed, owns func(*planner.Step) Owned) []Change {
 	var out []Change
 	renewed := map[string]bool{} // nodes whose container goes: created, made again or removed
 	want := map[string]bool{}    // host interface aliases the plan makes
 	helpers := map[string]bool{} // pid files the plan's helpers keep
 	bridges := map[string]*planner.Bridge{}
-	for _, s := range p.Steps {
-		switch s.Kind {
-		case planner.KindBridge:
-			if !s.Bridge.External {
-				want[s.Bridge.Alias] = true
-				bridges[s.Bridge.Alias] = s.Bridge
+	owned := make([]Owned, len(p.Steps))
+	for i, s := range p.Steps {
+		w := owns(s)
+		owned[i] = w
+		for _, alias := range w.HostLinks {
+			want[alias] = true
+		}
+		for _, h := range w.Helpers {
+			helpers[h] = true
+		}
+		if w.Network != nil {
+			bridges[w.Network.Alias] = w.Network
+		}
+		if w.Node != nil {
+			c, renew := nodeChange(s.Node, w.Node, o.Nodes)
+			if renew {
+				renewed[s.Node] = true
 			}
-		case planner.KindPort, planner.KindHostLink:
-			want[s.Veth.A.Alias] = true
-		case planner.KindRelay:
-			want[s.Relay.Host[0].Alias], want[s.Relay.Host[1].Alias] = true, true
-			helpers[s.Relay.PidName] = true
-		case planner.KindDHCPD:
-			if s.DHCPD.Port != nil {
-				want[s.DHCPD.Port.Alias] = true
-			}
-			helpers[s.DHCPD.PidName] = true
-		case planner.KindPublish:
-			helpers[naming.PublishPidName(s.Node, s.Publish.HostIP.String(), s.Publish.HostPort, s.Publish.Proto)] = true
-		case planner.KindCreate:
-			n, ok := o.Nodes[s.Node]
-			cfg := s.Container.Config()
-			switch {
-			case !ok:
-				renewed[s.Node] = true
-				out = append(out, Change{Action: Create, Object: ObjNode, Node: s.Node, Name: s.Container.Name, Detail: "image " + cfg.Image})
-			case n.InitGone && !n.Running: // a running one gets it back (engine.RestoreInits)
-				renewed[s.Node] = true
-				out = append(out, Change{Action: Recreate, Object: ObjNode, Node: s.Node, Name: n.Container,
-					Detail: "the netlab binary it ran as its init is gone"})
-			case n.Config != nil && len(n.Config.Differences(cfg)) > 0:
-				renewed[s.Node] = true
-				out = append(out, Change{Action: Recreate, Object: ObjNode, Node: s.Node, Name: n.Container,
-					Detail: strings.Join(n.Config.Differences(cfg), "; ")})
-			case !n.Running:
-				out = append(out, Change{Action: Start, Object: ObjNode, Node: s.Node, Name: n.Container})
+			if c != nil {
+				out = append(out, *c)
 			}
 		}
 	}
@@ -189,14 +188,13 @@ func Diff(p *planner.Plan, o Observed) []Change {
 	// Interfaces, addresses and routes of the nodes that keep a running
 	// container.
 	routes := map[string][]planner.Route{}
-	for _, s := range p.Steps {
-		if s.Kind == planner.KindRoute {
-			routes[s.Node] = append(routes[s.Node], *s.Route)
+	for i, s := range p.Steps {
+		if r := owned[i].Route; r != nil {
+			routes[s.Node] = append(routes[s.Node], *r)
 		}
-		if s.Kind != planner.KindAddr || renewed[s.Node] || !o.Nodes[s.Node].Running {
-			continue
+		if a := owned[i].Addr; a != nil && !renewed[s.Node] && o.Nodes[s.Node].Running {
+			out = append(out, addrChanges(s.Node, a, o.Nodes[s.Node].Interfaces)...)
 		}
-		out = append(out, addrChanges(s.Node, s.Addr, o.Nodes[s.Node].Interfaces)...)
 	}
 	ifaces := p.Interfaces()
 	for _, node := range sortedKeys(o.Nodes) {
@@ -266,6 +264,26 @@ func Diff(p *planner.Plan, o Observed) []Change {
 		return a.Node+"\x00"+a.Iface+"\x00"+a.Network+"\x00"+a.Name < b.Node+"\x00"+b.Iface+"\x00"+b.Network+"\x00"+b.Name
 	})
 	return out
+}
+
+// nodeChange compares a node's container with the plan's: it is created,
+// made again (renew), or started; nil when it is as planned and runs.
+func nodeChange(node string, c *planner.Container, nodes map[string]Node) (change *Change, renew bool) {
+	n, ok := nodes[node]
+	cfg := c.Config()
+	switch {
+	case !ok:
+		return &Change{Action: Create, Object: ObjNode, Node: node, Name: c.Name, Detail: "image " + cfg.Image}, true
+	case n.InitGone && !n.Running: // a running one gets it back (engine.RestoreInits)
+		return &Change{Action: Recreate, Object: ObjNode, Node: node, Name: n.Container,
+			Detail: "the netlab binary it ran as its init is gone"}, true
+	case n.Config != nil && len(n.Config.Differences(cfg)) > 0:
+		return &Change{Action: Recreate, Object: ObjNode, Node: node, Name: n.Container,
+			Detail: strings.Join(n.Config.Differences(cfg), "; ")}, true
+	case !n.Running:
+		return &Change{Action: Start, Object: ObjNode, Node: node, Name: n.Container}, false
+	}
+	return nil, false
 }
 
 var rank = map[Action]int{Remove: 0, Recreate: 1, Create: 2, Start: 3, Add: 4, Set: 5}

@@ -1,13 +1,15 @@
-package converge
+package converge_test
 
 import (
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/steps"
 )
 
 func plan(t *testing.T, body string) *planner.Plan {
@@ -41,24 +43,24 @@ nodes:
 
 // observe builds the observed state of a lab made from body and running
 // as planned: the way provider.Observe would see it.
-func observe(t *testing.T, body string) Observed {
+func observe(t *testing.T, body string) converge.Observed {
 	p := plan(t, body)
-	o := Observed{Nodes: map[string]Node{}}
+	o := converge.Observed{Nodes: map[string]converge.Node{}}
 	for _, s := range p.Steps {
 		switch s.Kind {
 		case planner.KindCreate:
 			cfg := s.Container.Config()
-			o.Nodes[s.Node] = Node{Container: s.Container.Name, Image: cfg.Image, Running: true, Config: &cfg, Interfaces: map[string][]Addr{}}
+			o.Nodes[s.Node] = converge.Node{Container: s.Container.Name, Image: cfg.Image, Running: true, Config: &cfg, Interfaces: map[string][]converge.Addr{}}
 		case planner.KindBridge:
-			o.HostLinks = append(o.HostLinks, HostLink{Name: s.Bridge.Name, Alias: s.Bridge.Alias, Bridge: true})
+			o.HostLinks = append(o.HostLinks, converge.HostLink{Name: s.Bridge.Name, Alias: s.Bridge.Alias, Bridge: true})
 		case planner.KindPort:
-			o.HostLinks = append(o.HostLinks, HostLink{Name: s.Veth.A.Name, Alias: s.Veth.A.Alias})
+			o.HostLinks = append(o.HostLinks, converge.HostLink{Name: s.Veth.A.Name, Alias: s.Veth.A.Alias})
 		case planner.KindAddr:
-			var addrs []Addr
+			var addrs []converge.Addr
 			for _, a := range s.Addr.Addrs {
-				addrs = append(addrs, Addr{Prefix: a})
+				addrs = append(addrs, converge.Addr{Prefix: a})
 			}
-			addrs = append(addrs, Addr{Prefix: netip.MustParsePrefix("fe80::1/64")})
+			addrs = append(addrs, converge.Addr{Prefix: netip.MustParsePrefix("fe80::1/64")})
 			o.Nodes[s.Node].Interfaces[s.Addr.Iface] = addrs
 		case planner.KindPublish:
 			o.Helpers = append(o.Helpers, naming.PublishPidName(s.Node, s.Publish.HostIP.String(), s.Publish.HostPort, s.Publish.Proto))
@@ -67,7 +69,12 @@ func observe(t *testing.T, body string) Observed {
 	return o
 }
 
-func lines(changes []Change) string {
+// diff is converge.Diff with what each kind of step owns.
+func diff(p *planner.Plan, o converge.Observed) []converge.Change {
+	return converge.Diff(p, o, steps.Owns)
+}
+
+func lines(changes []converge.Change) string {
 	var b strings.Builder
 	for _, c := range changes {
 		b.WriteString(string(c.Action) + " " + c.What() + " " + c.Name)
@@ -80,13 +87,13 @@ func lines(changes []Change) string {
 }
 
 func TestDiffUpToDate(t *testing.T) {
-	if got := Diff(plan(t, before), observe(t, before)); len(got) != 0 {
+	if got := diff(plan(t, before), observe(t, before)); len(got) != 0 {
 		t.Errorf("a lab as planned has changes:\n%s", lines(got))
 	}
 }
 
 func TestDiffEdited(t *testing.T) {
-	got := lines(Diff(plan(t, after), observe(t, before)))
+	got := lines(diff(plan(t, after), observe(t, before)))
 	want := `remove helper publish-c@127.0.0.1-2201.pid
 remove node c lab_c
 remove address b:eth0 10.0.0.2/24
@@ -102,7 +109,7 @@ add address b:eth0 10.0.0.5/24
 
 func TestDiffRecreate(t *testing.T) {
 	edited := strings.Replace(before, "  b: {interfaces", "  b: {image: netlab/host, env: {X: y}, interfaces", 1)
-	got := lines(Diff(plan(t, edited), observe(t, before)))
+	got := lines(diff(plan(t, edited), observe(t, before)))
 	want := "recreate node b lab_b (image netlab/tiny -> netlab/host; env (none) -> {\"X\":\"y\"})\n"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
@@ -112,7 +119,7 @@ func TestDiffRecreate(t *testing.T) {
 func TestDiffKeepsDynamicAndUnrecorded(t *testing.T) {
 	o := observe(t, before)
 	a := o.Nodes["a"]
-	a.Interfaces["eth0"] = append(a.Interfaces["eth0"], Addr{Prefix: netip.MustParsePrefix("2001:db8::99/64"), Dynamic: true})
+	a.Interfaces["eth0"] = append(a.Interfaces["eth0"], converge.Addr{Prefix: netip.MustParsePrefix("2001:db8::99/64"), Dynamic: true})
 	b := o.Nodes["b"]
 	b.Config = nil // made by an older netlab: kept, whatever its image
 	b.Image = "other"
@@ -120,7 +127,7 @@ func TestDiffKeepsDynamicAndUnrecorded(t *testing.T) {
 	c := o.Nodes["c"]
 	c.Running = false
 	o.Nodes["c"] = c
-	if got, want := lines(Diff(plan(t, before), o)), "start node c lab_c\n"; got != want {
+	if got, want := lines(diff(plan(t, before), o)), "start node c lab_c\n"; got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
@@ -128,7 +135,7 @@ func TestDiffKeepsDynamicAndUnrecorded(t *testing.T) {
 func TestDiffMissingInterface(t *testing.T) {
 	o := observe(t, before)
 	delete(o.Nodes["a"].Interfaces, "eth0")
-	if got, want := lines(Diff(plan(t, before), o)), "create interface a:eth0 eth0\n"; got != want {
+	if got, want := lines(diff(plan(t, before), o)), "create interface a:eth0 eth0\n"; got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
@@ -138,15 +145,15 @@ func TestCollisions(t *testing.T) {
 	labels := func(lab, node, file string) map[string]string {
 		return map[string]string{naming.LabelLab: lab, naming.LabelNode: node, naming.LabelFile: file}
 	}
-	ok := []Existing{{Name: "lab_a", Labels: labels("lab", "a", "/labs/lab.yaml")}, {Name: "x-a", Labels: labels("x", "a", "/x.yaml")}}
-	if err := Collisions(p, ok); err != nil {
+	ok := []converge.Existing{{Name: "lab_a", Labels: labels("lab", "a", "/labs/lab.yaml")}, {Name: "x-a", Labels: labels("x", "a", "/x.yaml")}}
+	if err := converge.Collisions(p, ok); err != nil {
 		t.Errorf("the lab itself collides: %v", err)
 	}
-	err := Collisions(p, []Existing{{Name: "lab_z", Labels: labels("lab", "z", "/other/lab.yaml")}})
+	err := converge.Collisions(p, []converge.Existing{{Name: "lab_z", Labels: labels("lab", "z", "/other/lab.yaml")}})
 	if err == nil || err.Error() != "lab lab is up from /other/lab.yaml; bring it down first (netlab down lab) or rename it" {
 		t.Errorf("same name from another file: %v", err)
 	}
-	err = Collisions(p, []Existing{{Name: "lab_b", Labels: labels("la", "b-b", "/la.yaml")}, {Name: "lab_c"}})
+	err = converge.Collisions(p, []converge.Existing{{Name: "lab_b", Labels: labels("la", "b-b", "/la.yaml")}, {Name: "lab_c"}})
 	want := "container name lab_b of node b is taken by node b-b of lab la from /la.yaml: rename this lab or that one, or bring it down (netlab down la)\n" +
 		"container name lab_c of node c is taken by a container netlab did not make: remove it (docker rm -f lab_c) or rename the lab"
 	if err == nil || err.Error() != want {
@@ -157,11 +164,11 @@ func TestCollisions(t *testing.T) {
 func TestConfigLabelRoundTrip(t *testing.T) {
 	p := plan(t, before)
 	cfg := p.Step("create:c").Container.Config()
-	back := ParseConfig(cfg.Label())
+	back := converge.ParseConfig(cfg.Label())
 	if back == nil || len(back.Differences(cfg)) != 0 {
 		t.Errorf("label %s reads back as %+v", cfg.Label(), back)
 	}
-	if ParseConfig("") != nil || ParseConfig("{bad") != nil {
+	if converge.ParseConfig("") != nil || converge.ParseConfig("{bad") != nil {
 		t.Error("a missing or broken label reads as a configuration")
 	}
 }
@@ -200,7 +207,7 @@ links:
 		{Dst: netip.MustParsePrefix("10.8.0.0/16"), Via: netip.MustParseAddr("10.0.1.2"), Dev: "eth1"},
 	}
 	o.Nodes["a"] = a
-	got := lines(Diff(plan(t, is), o))
+	got := lines(diff(plan(t, is), o))
 	want := `remove route a 10.8.0.0/16 via 10.0.1.2 dev eth1
 remove interface a:eth1 eth1
 remove interface c:eth0 eth0
@@ -209,7 +216,7 @@ add route a 10.7.0.0/16 via 10.0.0.2
 	if got != want {
 		t.Errorf("diff:\n%s\nwant:\n%s", got, want)
 	}
-	if got := lines(Diff(plan(t, was), o)); got != "" {
+	if got := lines(diff(plan(t, was), o)); got != "" {
 		t.Errorf("a lab as its file says has changes:\n%s", got)
 	}
 }

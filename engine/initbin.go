@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/rootfs"
 )
 
 // InitDir holds the builds of netlab that labs run, one directory per
@@ -213,20 +214,57 @@ func installFrom(from, path string) (string, error) {
 // runs, but keep (a build directory, or ""), unless an up holds the
 // directory (the next down prunes then). It returns how many it removed.
 func PruneInits(ctx context.Context, d Runtime, keep string) (int, error) {
-	lock, err := os.OpenFile(filepath.Join(InitDir, ".lock"), os.O_RDWR, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
+	gone, _, err := pruneInits(ctx, d, keep, false)
+	return len(gone), err
+}
+
+// WhenNoUp runs fn unless an up is under way: it holds InitDir, which
+// every up holds (shared) from before it makes its first node until it
+// has started its last, exclusively for fn's run; an up that begins
+// meanwhile waits. ran is false when an up held it.
+func WhenNoUp(fn func() error) (ran bool, err error) {
+	if err := os.MkdirAll(InitDir, 0o755); err != nil {
+		return false, err
 	}
+	lock, err := os.OpenFile(filepath.Join(InitDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return 0, nil // an up is installing or using one
+		return false, nil
+	}
+	return true, fn()
+}
+
+// InitCopy is a copy of netlab in InitDir and the disk space it takes.
+type InitCopy struct {
+	Dir   string
+	Bytes int64
+}
+
+// PruneUnusedInits removes (with dryRun, lists) every copy in InitDir that
+// no container of any lab runs. busy: an up holds the directory (it is
+// installing or starting nodes on a copy), and nothing was looked at.
+func PruneUnusedInits(ctx context.Context, d Runtime, dryRun bool) (gone []InitCopy, busy bool, err error) {
+	return pruneInits(ctx, d, "", dryRun)
+}
+
+func pruneInits(ctx context.Context, d Runtime, keep string, dryRun bool) (gone []InitCopy, busy bool, err error) {
+	lock, err := os.OpenFile(filepath.Join(InitDir, ".lock"), os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return nil, true, nil // an up is installing or using one
 	}
 	list, err := d.List(ctx, "")
 	if err != nil {
-		return 0, err
+		return nil, false, err
 	}
 	used := map[string]bool{}
 	for _, c := range list {
@@ -236,20 +274,22 @@ func PruneInits(ctx context.Context, d Runtime, keep string) (int, error) {
 	}
 	entries, err := os.ReadDir(InitDir)
 	if err != nil {
-		return 0, err
+		return nil, false, err
 	}
-	n := 0
 	for _, e := range entries {
 		path := filepath.Join(InitDir, e.Name())
 		if !strings.HasPrefix(e.Name(), initPrefix) || used[path] || path == keep {
 			continue
 		}
-		if err := os.RemoveAll(path); err != nil {
-			return n, err
+		c := InitCopy{Dir: path, Bytes: rootfs.DiskUsage(path)}
+		if !dryRun {
+			if err := os.RemoveAll(path); err != nil {
+				return gone, false, err
+			}
 		}
-		n++
+		gone = append(gone, c)
 	}
-	return n, nil
+	return gone, false, nil
 }
 
 // InitGone tells whether a container's init binary (its LabelInit) has

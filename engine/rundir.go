@@ -85,6 +85,34 @@ func WriteReady(lab, node, netnsID string) error {
 	return os.Rename(tmp, dir+"/"+ReadyFile)
 }
 
+// InterfacesFile lists, in a node's run directory, the interfaces the lab
+// put in it, one a line: status reports those that went missing (a veth
+// goes whole when either end is deleted, so nothing else would show it).
+const InterfacesFile = "interfaces"
+
+// WriteInterfaces records the names of the interfaces the lab puts in a
+// node, when they differ from those recorded.
+func WriteInterfaces(lab, node string, names []string) error {
+	file := filepath.Join(RunDir, lab, node, InterfacesFile)
+	want := strings.Join(names, "\n")
+	if have, err := os.ReadFile(file); err == nil && string(have) == want {
+		return nil
+	}
+	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
+		return fmt.Errorf("record the interfaces of %s: %w", node, err)
+	}
+	return nil
+}
+
+// Interfaces reads what WriteInterfaces recorded.
+func Interfaces(lab, node string) []string {
+	b, err := os.ReadFile(filepath.Join(RunDir, lab, node, InterfacesFile))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(string(b), "\n")
+}
+
 // unmountUnder unmounts what is mounted under dir (the overlay roots of
 // nodes whose removal failed), so that removing dir never reaches into
 // an image.

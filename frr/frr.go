@@ -6,6 +6,7 @@ package frr
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -96,26 +97,10 @@ func Conf(n *spec.Node) string {
 	}
 
 	if o := r.OSPF; o != nil {
-		w("router ospf")
-		if r.ID.IsValid() {
-			w(" ospf router-id %s", r.ID)
-		}
-		for _, s := range o.Redistribute {
-			w(" redistribute %s", s)
-		}
-		w("exit")
-		w("!")
+		ospfSection(w, "ospf", r.ID, o)
 	}
 	if o := r.OSPF6; o != nil {
-		w("router ospf6")
-		if r.ID.IsValid() {
-			w(" ospf6 router-id %s", r.ID)
-		}
-		for _, s := range o.Redistribute {
-			w(" redistribute %s", s)
-		}
-		w("exit")
-		w("!")
+		ospfSection(w, "ospf6", r.ID, o)
 	}
 	if p := r.RIP; p != nil {
 		ripSection(w, "router rip", []string{" version 2"}, p)
@@ -204,6 +189,21 @@ func ripSection(w func(string, ...any), router string, head []string, p *spec.RI
 		w(" passive-interface %s", name)
 	}
 	for _, s := range p.Redistribute {
+		w(" redistribute %s", s)
+	}
+	w("exit")
+	w("!")
+}
+
+// ospfSection writes a "router ospf" or "router ospf6" section (daemon
+// "ospf" or "ospf6"): the router ID, when the node has one, and what it
+// redistributes.
+func ospfSection(w func(string, ...any), daemon string, id netip.Addr, o *spec.OSPF) {
+	w("router %s", daemon)
+	if id.IsValid() {
+		w(" %s router-id %s", daemon, id)
+	}
+	for _, s := range o.Redistribute {
 		w(" redistribute %s", s)
 	}
 	w("exit")

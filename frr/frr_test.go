@@ -1,6 +1,7 @@
 package frr
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -54,6 +55,18 @@ func TestRIPAndRIPngSections(t *testing.T) {
 		" redistribute connected\n redistribute static\nexit\n!\n" +
 		"router ripng\n network eth0\n network eth1\n passive-interface eth1\n" +
 		" redistribute connected\n redistribute static\nexit\n!\nline vty\n"
+	if got := Conf(n); !strings.Contains(got, want) {
+		t.Errorf("Conf = %q, want it to hold %q", got, want)
+	}
+}
+
+// OSPF and OSPFv3 share one writer: both sections, with the router ID
+// and what they redistribute, are pinned.
+func TestOSPFAndOSPF6Sections(t *testing.T) {
+	o := &spec.OSPF{Redistribute: []string{"connected", "static"}}
+	n := &spec.Node{Name: "r", Routing: &spec.Routing{ID: netip.MustParseAddr("10.0.0.1"), OSPF: o, OSPF6: o}}
+	want := "!\nrouter ospf\n ospf router-id 10.0.0.1\n redistribute connected\n redistribute static\nexit\n!\n" +
+		"router ospf6\n ospf6 router-id 10.0.0.1\n redistribute connected\n redistribute static\nexit\n!\n"
 	if got := Conf(n); !strings.Contains(got, want) {
 		t.Errorf("Conf = %q, want it to hold %q", got, want)
 	}

@@ -51,12 +51,22 @@ func (m *Manager) Down(ctx context.Context, lab string, opts DownOptions) (DownR
 	if err != nil {
 		return DownResult{Removed: r}, fmt.Errorf("down %s: %w", lab, err)
 	}
+	if err := removeRecord(lab); err != nil {
+		return DownResult{Removed: r}, fmt.Errorf("down %s: forget it for restore: %w", lab, err)
+	}
 	keep := "" // KeepCache keeps this netlab's own build too, for the next up
 	if opts.KeepCache {
 		keep, _ = engine.BuildDir(m.self)
 	}
-	if _, err := engine.PruneInits(ctx, m.host, keep); err != nil {
-		opts.Progress.warn(lab, "lab %s removed; cleaning %s: %v", lab, engine.InitDir, err)
+	// Without the Docker engine, its nodes cannot be listed: the copies
+	// they run would look unused.
+	if _, err := m.host.Runtime(engine.RuntimeDocker); err == nil {
+		if _, err := engine.PruneInits(ctx, m.host, keep); err != nil {
+			opts.Progress.warn(lab, "lab %s removed; cleaning %s: %v", lab, engine.InitDir, err)
+		}
+	}
+	if err := m.removeCgroupParents(ctx); err != nil {
+		opts.Progress.warn(lab, "lab %s removed; cleaning netlab's cgroups: %v", lab, err)
 	}
 	return DownResult{Removed: r, Took: time.Since(start).Round(time.Millisecond)}, nil
 }

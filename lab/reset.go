@@ -8,6 +8,7 @@ import (
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/steps"
 	"github.com/netlab/netlab/wire"
 )
 
@@ -101,13 +102,14 @@ func pruneNode(ctx context.Context, nodes *provider.LabNodes, p *planner.Plan, n
 		if s.Node != n {
 			continue
 		}
-		switch {
-		case s.Kind == planner.KindRoute && s.Route != nil:
-			routes = append(routes, *s.Route)
-		case s.Kind == planner.KindAddr && s.Addr != nil:
-			addrs = append(addrs, *s.Addr)
-			if s.Addr.DHCP {
-				dhcp = append(dhcp, s.Addr.Iface)
+		w := steps.Owns(s)
+		if w.Route != nil {
+			routes = append(routes, *w.Route)
+		}
+		if w.Addr != nil {
+			addrs = append(addrs, *w.Addr)
+			if w.Addr.DHCP {
+				dhcp = append(dhcp, w.Addr.Iface)
 			}
 		}
 	}

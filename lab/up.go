@@ -14,6 +14,7 @@ import (
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/steps"
 	"github.com/netlab/netlab/trust"
 	"github.com/netlab/netlab/wire"
 )
@@ -37,6 +38,8 @@ type UpOptions struct {
 	// only when it is bundled, or trusted by its content's hash.
 	AllowHost bool
 	Progress  Progress
+	// restoring: the up of a restore, which a down meanwhile cancels.
+	restoring bool
 }
 
 // UpResult says what an up did.
@@ -76,6 +79,7 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 		return nil, err
 	}
 	host := trust.Requests(l)
+	warnKernel(l, opts.Progress)
 	if opts.DryRun {
 		res, err := m.diff(ctx, l, p, opts.Runtime)
 		if res != nil {
@@ -119,6 +123,9 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	if err != nil {
 		return nil, err
 	}
+	if err := m.recordUp(l, opts); err != nil {
+		return nil, err
+	}
 	res, err := m.up(ctx, l, p, bins, opts)
 	if res != nil {
 		res.Host = host
@@ -127,6 +134,9 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 		// The watcher's repairs of this run may have what it was allowed,
 		// as long as the file is the same.
 		_, err = trust.Record(l, l.Data, RunTrust(l.Name))
+		if err == nil { // and its restore after a reboot
+			_, err = trust.Record(l, l.Data, RestoreTrust(l.Name))
+		}
 	}
 	if err != nil || len(stages) == 0 {
 		return res, err
@@ -187,25 +197,25 @@ func (m *Manager) up(ctx context.Context, l *spec.Lab, p *planner.Plan, bins eng
 	if err := m.prepare(ctx, rt, l, changes, opts.Progress); err != nil {
 		return res, err
 	}
-	ex, err := provider.NewExecutor(ctx, rt, p, bins)
+	ex, err := steps.NewExecutor(ctx, rt, p, bins)
 	if err != nil {
 		return res, err
 	}
 	defer ex.Close()
 	start := time.Now()
-	steps := newStepEvents(l.Name, len(p.Steps), opts.Progress)
+	events := newStepEvents(l.Name, len(p.Steps), opts.Progress)
 	parallel := opts.Parallel
 	if parallel < 1 {
 		parallel = 8
 	}
-	ar, err := apply.Run(ctx, p, ex, parallel, steps.event)
+	ar, err := apply.Run(ctx, p, ex, parallel, events.event)
 	res.Changed, res.Unchanged, res.Failed, res.Skipped = ar.Changed, ar.Unchanged, ar.Failed, ar.Skipped
 	res.Took = time.Since(start).Round(time.Millisecond)
 	if err != nil {
 		return res, errors.Join(fmt.Errorf("lab %s: %d steps failed, %d skipped; fix the cause and run netlab up again, or netlab down %s",
 			l.Name, ar.Failed, ar.Skipped, l.Name), err)
 	}
-	return res, m.settle(ctx, rt, p, ex, bins, res, start, steps.released(), opts)
+	return res, m.settle(ctx, rt, p, ex, bins, res, start, events.released(), opts)
 }
 
 // prepare removes what the file no longer has (and the nodes to make
@@ -240,7 +250,7 @@ func (m *Manager) prepare(ctx context.Context, rt engine.Runtime, l *spec.Lab, c
 
 // settle follows a successful apply: the watcher starts, stale tables go,
 // and the nodes up released are watched for a command that ends at once.
-func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan, ex *provider.Executor, bins engine.Installed,
+func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan, ex *steps.Executor, bins engine.Installed,
 	res *UpResult, start time.Time, released []string, opts UpOptions) error {
 	// The watcher starts while up waits to see whether a node dies at
 	// start. It follows the lab only once up lets go of the lab's lock:
@@ -319,7 +329,7 @@ func (m *Manager) changes(ctx context.Context, rt engine.Runtime, p *planner.Pla
 	if err != nil {
 		return nil, fmt.Errorf("read the running lab %s: %w", p.Lab, err)
 	}
-	return converge.Diff(p, observed), nil
+	return converge.Diff(p, observed, steps.Owns), nil
 }
 
 // runtimeOf is the runtime that runs the lab's nodes: want (a flag), else
@@ -365,10 +375,12 @@ func RunTrust(lab string) string {
 // person allowed it for this run, or it is bundled, or trusted by its
 // content's hash (netlab trust FILE), or it runs already with the same
 // content and was allowed when it came up (the watcher's repairs, start,
-// impair and reset take the file again).
+// impair and reset take the file again), also before a reboot (its
+// restore).
 func allowed(l *spec.Lab, host []trust.Request, allowHost bool) error {
 	err := trust.Allowed(l, l.Data, host, trust.Options{AllowHost: allowHost})
-	if err != nil && trust.Allowed(l, l.Data, host, trust.Options{Store: RunTrust(l.Name)}) == nil {
+	if err != nil && (trust.Allowed(l, l.Data, host, trust.Options{Store: RunTrust(l.Name)}) == nil ||
+		trust.Allowed(l, l.Data, host, trust.Options{Store: RestoreTrust(l.Name)}) == nil) {
 		return nil
 	}
 	return err

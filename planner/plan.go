@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/spec"
@@ -111,24 +110,6 @@ func Plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// String lists the steps, one a line, with what each waits for. It is
-// deterministic: golden files pin it.
-func (p *Plan) String() string {
-	var b strings.Builder
-	b.WriteString(p.Summary() + "\n")
-	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "#\tSTEP\tACTION\tAFTER")
-	for i, s := range p.Steps {
-		deps := "-"
-		if len(s.Deps) > 0 {
-			deps = strings.Join(s.Deps, " ")
-		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", i+1, s.ID, s.Describe(), deps)
-	}
-	w.Flush()
-	return b.String()
 }
 
 // Build plans a lab from scratch (nothing of it exists yet).
@@ -501,7 +482,7 @@ type nodeRoutes struct {
 // whose prefix holds it or the device route that reaches it.
 func (b *builder) route(rt *nodeRoutes, r *Route) *Step {
 	n := rt.node
-	s := &Step{ID: "route:" + n.Name + ":" + routeDst(r.Dst), Kind: KindRoute, Node: n.Name, Route: r}
+	s := &Step{ID: "route:" + n.Name + ":" + r.DstName(), Kind: KindRoute, Node: n.Name, Route: r}
 	if r.Dev != "" {
 		s.Deps = append(s.Deps, addrID(n.Name, r.Dev))
 	}
@@ -513,7 +494,7 @@ func (b *builder) route(rt *nodeRoutes, r *Route) *Step {
 		}
 		for _, o := range rt.dev {
 			if (r.Dev == "" || o.Dev == r.Dev) && o.Dst.Contains(r.Via) && o.Dst != r.Dst {
-				s.Deps = append(s.Deps, "route:"+n.Name+":"+routeDst(o.Dst))
+				s.Deps = append(s.Deps, "route:"+n.Name+":"+Route{Dst: o.Dst}.DstName())
 			}
 		}
 	}

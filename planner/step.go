@@ -1,15 +1,12 @@
 // Package planner turns a lab into a Plan: typed steps with explicit
 // dependencies, in a deterministic order. It is pure: no Docker, no netlink,
-// no file system. Apply executes exactly the plan's steps.
+// no file system. Apply executes exactly the plan's steps. A step is data
+// here (its Kind and payload); how each kind reads, is carried out and is
+// compared with the host sits in one file per kind in package steps.
 package planner
 
 import (
-	"fmt"
-	"maps"
 	"net/netip"
-	"path"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/netlab/netlab/spec"
@@ -43,11 +40,15 @@ const (
 	KindLease    Kind = "lease"    // wait until a node's DHCP client holds its lease
 )
 
+// Kinds is every kind of step, in the order ties are broken when sorting.
+// What each kind says, does and owns is in package steps.
+var Kinds = []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindHosts, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan, KindVLANIf,
+	KindAddr, KindRoute, KindNDPProxy, KindNAT, KindFirewall, KindIsolate, KindPublish, KindDHCPD, KindReady, KindLease}
+
 var kindRank = map[Kind]int{}
 
 func init() {
-	for i, k := range []Kind{KindBridge, KindHostFW, KindCreate, KindStart, KindHosts, KindLink, KindRelay, KindHostLink, KindPort, KindMacvlan, KindVLANIf,
-		KindAddr, KindRoute, KindNDPProxy, KindNAT, KindFirewall, KindIsolate, KindPublish, KindDHCPD, KindReady, KindLease} {
+	for i, k := range Kinds {
 		kindRank[k] = i
 	}
 }
@@ -233,6 +234,18 @@ func (r Route) String() string {
 	return s
 }
 
+// DstName is the route's destination as its step's ID and description
+// write it: "default" (IPv4), "default6" or the prefix.
+func (r Route) DstName() string {
+	if r.Dst.Bits() == 0 {
+		if r.Dst.Addr().Is4() {
+			return "default"
+		}
+		return "default6"
+	}
+	return r.Dst.String()
+}
+
 // NDPProxy is the addresses a node answers neighbour solicitations for on
 // an interface.
 type NDPProxy struct {
@@ -313,227 +326,4 @@ type Publish struct {
 	NodePort int          `json:"node_port"`
 	Proto    string       `json:"proto"`
 	Dial     []netip.Addr `json:"dial"`
-}
-
-// maxDescribed is the most items (addresses, networks) Describe lists: a
-// description stays one line however big the lab, and a table of steps
-// (netlab plan) does not grow with the square of the lab's size.
-const maxDescribed = 10
-
-// some joins items with sep, the first maxDescribed of them and how many
-// more there are.
-func some(items []string, sep string) string {
-	if len(items) <= maxDescribed {
-		return strings.Join(items, sep)
-	}
-	return strings.Join(items[:maxDescribed], sep) + fmt.Sprintf("%sand %d more", sep, len(items)-maxDescribed)
-}
-
-// Describe says in words what the step does.
-func (s *Step) Describe() string {
-	switch s.Kind {
-	case KindBridge:
-		b := s.Bridge
-		if b.VLANFiltering && !b.External {
-			return fmt.Sprintf("create bridge %s for network %s, VLAN filtering on", b.Name, b.Network)
-		}
-		if b.External {
-			return fmt.Sprintf("use the host's bridge %s for network %s (external: never created or removed)", b.Name, b.Network)
-		}
-		return fmt.Sprintf("create bridge %s for network %s", b.Name, b.Network)
-	case KindVLANIf:
-		v := s.VLANIf
-		return fmt.Sprintf("create %s:%s, VLAN %d on %s (802.1Q)", v.End.Node, v.End.Name, v.VID, v.Parent)
-	case KindMacvlan:
-		m := s.Macvlan
-		return fmt.Sprintf("create macvlan %s:%s of host interface %s for network %s", m.End.Node, m.End.Name, m.Parent, m.Network)
-	case KindHostLink:
-		d := fmt.Sprintf("create veth %s (on this machine) <-> %s:%s", s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
-		if len(s.HostAddrs) > 0 {
-			var as []string
-			for _, a := range s.HostAddrs {
-				as = append(as, a.String())
-			}
-			d += ", machine's end " + some(as, " ")
-		}
-		return d
-	case KindHostFW:
-		return fmt.Sprintf("accept forwarding within bridge %s in the host firewall", s.Bridge.Name)
-	case KindCreate:
-		d := fmt.Sprintf("create container %s from %s", s.Container.Name, s.Container.Image)
-		if n := len(s.Container.Files); n > 0 {
-			dirs := map[string]bool{}
-			for f := range s.Container.Files {
-				dirs[path.Dir(f)] = true
-			}
-			d += fmt.Sprintf(", %s in %s", Plural(n, "file"), strings.Join(slices.Sorted(maps.Keys(dirs)), " "))
-		}
-		if c := s.Container; len(c.DHCP) > 0 {
-			d += ", DHCP client on " + some(c.DHCP, " ")
-		}
-		if c := s.Container; !slices.Equal(c.CapAdd, spec.DefaultCaps) || len(c.CapDrop) > 0 {
-			d += ", capabilities " + strings.Join(c.CapAdd, " ")
-			if len(c.CapDrop) > 0 {
-				d += " (dropped: " + strings.Join(c.CapDrop, " ") + ")"
-			}
-		}
-		return d
-	case KindStart:
-		return fmt.Sprintf("start container %s", s.Container.Name)
-	case KindHosts:
-		return fmt.Sprintf("keep /etc/hosts of %s equal to the lab's names", s.Node)
-	case KindLink:
-		return fmt.Sprintf("create veth %s:%s <-> %s:%s", s.Veth.A.Node, s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
-	case KindPort:
-		d := fmt.Sprintf("create veth %s <-> %s:%s on bridge %s", s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name, s.Veth.Bridge)
-		if v := s.Veth.VLAN; v != nil {
-			if v.PVID != 0 {
-				d += fmt.Sprintf(", access VLAN %d", v.PVID)
-			}
-			if len(v.Tagged) > 0 {
-				d += fmt.Sprintf(", trunk %v", v.Tagged)
-			}
-		}
-		return d
-	case KindAddr:
-		as := make([]string, len(s.Addr.Addrs))
-		for i, a := range s.Addr.Addrs {
-			as[i] = a.String()
-		}
-		if s.Addr.SLAAC {
-			as = append(as, "(IPv6 by SLAAC)")
-		}
-		switch {
-		case s.Addr.DHCP && len(as) == 0:
-			return fmt.Sprintf("bring %s up (IPv4 by DHCP)", s.Addr.Iface)
-		case s.Addr.DHCP:
-			return fmt.Sprintf("set %s %s, up (IPv4 by DHCP)", s.Addr.Iface, some(as, " "))
-		case len(as) == 0:
-			return fmt.Sprintf("bring %s up (no address)", s.Addr.Iface)
-		}
-		return fmt.Sprintf("set %s %s, up", s.Addr.Iface, some(as, " "))
-	case KindRelay:
-		r := s.Relay
-		return fmt.Sprintf("create veths %s:%s <-> %s <~> %s <-> %s:%s, relay with %s", r.Ends[0].Node, r.Ends[0].Name,
-			r.Host[0].Name, r.Host[1].Name, r.Ends[1].Node, r.Ends[1].Name, describeImpairment(r.Spec))
-	case KindRoute:
-		r := s.Route
-		out := "route " + routeDst(r.Dst)
-		if r.Via.IsValid() {
-			out += " via " + r.Via.String()
-		}
-		if r.Dev != "" {
-			out += " dev " + r.Dev
-		}
-		return out
-	case KindNDPProxy:
-		var as []string
-		for _, a := range s.NDPProxy.Addrs {
-			as = append(as, a.String())
-		}
-		return fmt.Sprintf("answer neighbour solicitations for %s on %s (proxy NDP)", some(as, " "), s.NDPProxy.Iface)
-	case KindFirewall:
-		f := s.Firewall
-		return fmt.Sprintf("firewall in %s: input %s, forward %s, output %s, %s", s.Node, f.Input, f.Forward, f.Output, Plural(len(f.Rules), "rule"))
-	case KindIsolate:
-		var parts []string
-		for _, n := range s.Isolate.Networks {
-			p := fmt.Sprintf("%s (%s)", n.Network, Plural(len(n.Members), "member port"))
-			if len(n.Allow) > 0 {
-				p += fmt.Sprintf(" allowing %s", Plural(len(n.Allow), "flow"))
-			}
-			parts = append(parts, p)
-		}
-		return fmt.Sprintf("isolate members of %s in host table bridge %s", some(parts, ", "), s.Isolate.Table)
-	case KindNAT:
-		var parts []string
-		for _, m := range s.NAT.Masquerade {
-			parts = append(parts, "masquerade out "+m)
-		}
-		for _, d := range s.NAT.DNAT {
-			parts = append(parts, fmt.Sprintf("dnat %s %s/%d -> %s", d.In, d.Proto, d.Port, d.To))
-		}
-		return "nftables table: " + some(parts, ", ")
-	case KindPublish:
-		p := s.Publish
-		d := fmt.Sprintf("publish %s:%d/%s -> port %d", p.HostIP, p.HostPort, p.Proto, p.NodePort)
-		for i, a := range p.Dial {
-			if i == maxDescribed {
-				d += fmt.Sprintf(", else %d more", len(p.Dial)-i)
-				break
-			}
-			d += map[bool]string{true: " at ", false: ", else "}[i == 0] + a.String()
-		}
-		return d
-	case KindDHCPD:
-		d := s.DHCPD
-		out := fmt.Sprintf("DHCP server %s on bridge %s", d.Addr, d.Bridge)
-		if d.Node != "" {
-			out = fmt.Sprintf("DHCP server in %s on %s (%s)", d.Node, d.Iface, d.Addr)
-		}
-		out += fmt.Sprintf(": %s-%s, lease %s", d.First, d.Last, shortDuration(d.Lease))
-		if d.Router.IsValid() {
-			out += ", gateway " + d.Router.String()
-		}
-		if len(d.DNS) > 0 {
-			out += ", dns"
-		}
-		for _, a := range d.DNS {
-			out += " " + a.String()
-		}
-		return out
-	case KindReady:
-		return "release the node's command"
-	case KindLease:
-		return fmt.Sprintf("wait for %s's DHCP lease on network %s", s.Lease.Iface, s.Lease.Network)
-	}
-	return string(s.Kind)
-}
-
-// shortDuration writes 1h for 1h0m0s and 10m for 10m0s.
-func shortDuration(d time.Duration) string {
-	out := d.String()
-	if strings.HasSuffix(out, "m0s") {
-		out = strings.TrimSuffix(out, "0s")
-	}
-	if strings.HasSuffix(out, "h0m") {
-		out = strings.TrimSuffix(out, "0m")
-	}
-	return out
-}
-
-func routeDst(p netip.Prefix) string {
-	if p.Bits() == 0 {
-		if p.Addr().Is4() {
-			return "default"
-		}
-		return "default6"
-	}
-	return p.String()
-}
-
-func describeImpairment(i spec.Impairment) string {
-	var parts []string
-	if i.Delay > 0 {
-		d := "delay " + i.Delay.String()
-		if i.Jitter > 0 {
-			d += " ±" + i.Jitter.String()
-		}
-		parts = append(parts, d)
-	}
-	if i.LossPercent > 0 {
-		parts = append(parts, fmt.Sprintf("loss %g%%", i.LossPercent))
-	}
-	if i.RateBytes > 0 {
-		bits := float64(i.RateBytes) * 8
-		switch {
-		case bits >= 1e9:
-			parts = append(parts, fmt.Sprintf("rate %ggbit", bits/1e9))
-		case bits >= 1e6:
-			parts = append(parts, fmt.Sprintf("rate %gmbit", bits/1e6))
-		default:
-			parts = append(parts, fmt.Sprintf("rate %gkbit", bits/1e3))
-		}
-	}
-	return strings.Join(parts, ", ")
 }

@@ -1,3 +1,9 @@
+// Package provider carries out a lab's life on this host by calling the
+// packages that do each part: engine (the nodes' runtimes), wire (netlink
+// and nftables) and hostproc (the helper processes). It holds what ties
+// them together for now: Observe and Remove for up's convergence, Down,
+// Status, and the lab's watcher. The steps of a plan are carried out by
+// package steps, where each kind of step lives.
 package provider
 
 import (

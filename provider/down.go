@@ -234,7 +234,7 @@ func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Cont
 		}
 	}
 	if st.Ready {
-		for _, name := range plannedInterfaces(lab, c.Node) {
+		for _, name := range engine.Interfaces(lab, c.Node) {
 			if !slices.ContainsFunc(st.Interfaces, func(i IfaceState) bool { return i.Name == name }) {
 				st.Interfaces = append(st.Interfaces, IfaceState{Name: name, Missing: true, Addrs: []string{}})
 			}

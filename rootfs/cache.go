@@ -452,3 +452,66 @@ func octal(s string) (byte, bool) {
 	}
 	return byte(v), v < 256
 }
+
+// Entry is a cache entry and the disk space it takes.
+type Entry struct {
+	ID    string `json:"id"` // its RootfsID
+	Dir   string `json:"dir"`
+	Bytes int64  `json:"bytes"`
+}
+
+// Unused lists the entries Prune(keep...) would remove: all but those in
+// keep, those an overlay mount uses and those a Cache holds, with the
+// space each takes.
+func (c *Cache) Unused(keep ...string) ([]Entry, error) {
+	ids, err := c.Entries()
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	used, err := overlayLowers()
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, id := range ids {
+		name, _ := entryName(id)
+		dir := filepath.Join(c.dir, name)
+		if slices.Contains(keep, id) || used[dir] {
+			continue
+		}
+		unhold, free := tryLock(filepath.Join(c.dir, name+useSuffix))
+		if !free {
+			continue // an up under way holds it
+		}
+		unhold()
+		out = append(out, Entry{ID: id, Dir: dir, Bytes: DiskUsage(dir)})
+	}
+	return out, nil
+}
+
+// DiskUsage is the disk space the tree at path takes, as du counts it:
+// allocated blocks, each file with several links once. What cannot be
+// read counts nothing.
+func DiskUsage(path string) int64 {
+	var total int64
+	seen := map[[2]uint64]bool{}
+	filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		var st unix.Stat_t
+		if unix.Lstat(p, &st) != nil {
+			return nil
+		}
+		if st.Nlink > 1 && !d.IsDir() {
+			key := [2]uint64{uint64(st.Dev), st.Ino}
+			if seen[key] {
+				return nil
+			}
+			seen[key] = true
+		}
+		total += st.Blocks * 512
+		return nil
+	})
+	return total
+}

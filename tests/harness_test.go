@@ -324,13 +324,17 @@ func (l *lab) restart(node string) {
 	if out, err := exec.Command("runc", "--root", runcRoot, "delete", "--force", l.container(node)).CombinedOutput(); err != nil {
 		l.t.Fatalf("runc delete: %v %s", err, out)
 	}
-	log, err := os.OpenFile(l.bundle(node)+"/log", os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		l.t.Fatal(err)
+	var logs [2]*os.File
+	for i, name := range []string{"/stdout.log", "/stderr.log"} {
+		f, err := os.OpenFile(l.bundle(node)+name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		defer f.Close()
+		logs[i] = f
 	}
-	defer log.Close()
 	cmd := exec.Command("runc", "--root", runcRoot, "run", "--detach", "--bundle", l.bundle(node), l.container(node))
-	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Stdout, cmd.Stderr = logs[0], logs[1]
 	if err := cmd.Run(); err != nil {
 		l.t.Fatalf("runc run: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/schema"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/steps"
 )
 
 // loadLab loads a lab file, a converted lab or a bundled lab by name,
@@ -122,7 +123,7 @@ func runPlan(_ context.Context, opts planOptions, stdout, stderr io.Writer) erro
 		if len(s.Deps) > 0 {
 			deps = strings.Join(s.Deps, "\n")
 		}
-		if err := t.Append(fmt.Sprint(i+1), s.ID, s.Describe(), deps); err != nil {
+		if err := t.Append(fmt.Sprint(i+1), s.ID, steps.Describe(s), deps); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/steps"
 	"github.com/netlab/netlab/trust"
 )
 
@@ -217,7 +218,7 @@ func (p *progress) event(e lab.Event) {
 		fmt.Fprintf(p.stderr, "[%d/%d] FAILED %s: %v\n", e.N, e.Total, e.StepID, e.Err)
 	case p.tty:
 		word := map[apply.Outcome]string{apply.Changed: "done", apply.Unchanged: "ok", apply.Skipped: "skipped"}[e.Outcome]
-		fmt.Fprintf(p.stderr, "\r\033[K[%d/%d] %s %s", e.N, e.Total, word, e.Step.Describe())
+		fmt.Fprintf(p.stderr, "\r\033[K[%d/%d] %s %s", e.N, e.Total, word, steps.Describe(e.Step))
 		p.line = true
 	case e.Outcome != apply.Skipped:
 		word := map[apply.Outcome]string{apply.Changed: "done", apply.Unchanged: "ok"}[e.Outcome]

@@ -1,8 +1,6 @@
 package runc
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/netlab/netlab/engine"
@@ -57,19 +54,19 @@ func (r *Runc) Start(ctx context.Context, id string) (engine.Node, error) {
 	if err := os.MkdirAll(filepath.Join(engine.RunDir, cfg.Annotations[naming.LabelLab], cfg.Annotations[naming.LabelNode]), 0o755); err != nil {
 		return engine.Node{}, err
 	}
-	logFile := filepath.Join(dir, "log")
-	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	out, errOut, err := openLogs(dir)
 	if err != nil {
-		return engine.Node{}, fmt.Errorf("log of container %s: %w", id, err)
+		return engine.Node{}, fmt.Errorf("logs of container %s: %w", id, err)
 	}
-	defer log.Close()
-	offset, _ := log.Seek(0, io.SeekEnd)
+	defer out.Close()
+	defer errOut.Close()
+	offset, _ := errOut.Seek(0, io.SeekEnd)
 	// runc passes its standard output and error on to the node's process:
-	// the log file. Its own errors land there too.
+	// the log files. Its own errors land in the second.
 	cmd := exec.Command(r.bin, "--root", r.root, "run", "--detach", "--bundle", dir, id) // not cancelled: see runc
-	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Stdout, cmd.Stderr = out, errOut
 	if err := cmd.Run(); err != nil {
-		return engine.Node{}, fmt.Errorf("start container %s: runc run: %v: %s", id, err, readFrom(logFile, offset))
+		return engine.Node{}, fmt.Errorf("start container %s: runc run: %v: %s", id, err, readFrom(errOut.Name(), offset))
 	}
 	r.releaseImage(id) // its overlay mount keeps the image's root now
 	n, err := r.Inspect(ctx, id)
@@ -98,15 +95,6 @@ func (r *Runc) settle(id string) (pid int, known bool) {
 	}
 	os.RemoveAll(stateDir)
 	return 0, false
-}
-
-// readFrom returns what a file holds from offset on, trimmed.
-func readFrom(file string, offset int64) string {
-	data, _ := os.ReadFile(file)
-	if int64(len(data)) < offset {
-		return ""
-	}
-	return string(bytes.TrimSpace(data[offset:]))
 }
 
 // stoppedMark, in a bundle, says that the node was stopped on purpose:
@@ -143,8 +131,9 @@ func (r *Runc) Stop(ctx context.Context, id string) error {
 	return fmt.Errorf("stop container %s: its process outlived SIGKILL", id)
 }
 
-// Remove stops the node's process, deletes runc's container, unmounts its
-// root and removes its bundle; gone is success.
+// Remove stops the node's process, deletes runc's container and the
+// cgroups runc left of it, unmounts its root and removes its bundle; gone
+// is success.
 func (r *Runc) Remove(ctx context.Context, id string) error {
 	dir, ok := bundleOf(id)
 	if !ok {
@@ -172,6 +161,9 @@ func (r *Runc) Remove(ctx context.Context, id string) error {
 				return fmt.Errorf("remove container %s: %w", id, err)
 			}
 		}
+	}
+	if err := removeCgroups(id); err != nil {
+		return err
 	}
 	return removeBundle(dir)
 }
@@ -201,51 +193,4 @@ func (r *Runc) Exec(ctx context.Context, id string, argv []string, stdio engine.
 		args = append(args, "-t")
 	}
 	return engine.RunCommand(exec.CommandContext(ctx, r.bin, append(append(args, id), argv...)...), stdio)
-}
-
-// Logs copies the node's log file (its output, stdout and stderr in one)
-// to stdout: the last tail lines ("all": every line); with follow, then
-// what comes, until ctx ends or the node stops.
-func (r *Runc) Logs(ctx context.Context, id string, follow bool, tail string, stdout, stderr io.Writer) error {
-	dir, ok := bundleOf(id)
-	if !ok || !r.Has(id) {
-		return fmt.Errorf("logs of container %s: %w", id, engine.ErrNoContainer)
-	}
-	f, err := os.Open(filepath.Join(dir, "log"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("logs of container %s: %w", id, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return err
-	}
-	if n, err := strconv.Atoi(tail); err == nil && tail != "all" {
-		lines := bytes.SplitAfter(data, []byte("\n"))
-		if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
-			lines = lines[:len(lines)-1]
-		}
-		data = bytes.Join(lines[max(0, len(lines)-n):], nil)
-	}
-	if _, err := stdout.Write(data); err != nil || !follow {
-		return err
-	}
-	rd := bufio.NewReader(f)
-	for {
-		if _, err := io.Copy(stdout, rd); err != nil {
-			return err
-		}
-		if pid, _ := r.process(id); pid == 0 {
-			_, err := io.Copy(stdout, rd)
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }

@@ -24,7 +24,7 @@ import (
 //	                     /rootfs        an overlayfs: the image's unpacked root (rootfs package) under upper/
 //	                     /upper, /work  the node's own writable layer, kept across restarts
 //	                     /hosts, /hostname, /resolv.conf   bound over the node's /etc files
-//	                     /log           the output of the node's command
+//	                     /stdout.log, /stderr.log   the output and errors of the node's command
 //
 // and a runc container named like a Docker node (LAB_NODE), in runc's own
 // state directory (Root), so that Docker's containers are never touched.

@@ -1,0 +1,34 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/wire"
+)
+
+// bridge: a network's Linux bridge on the host, or the host's own bridge
+// for an external network (checked, never created or removed).
+var bridge = Kind{
+	Describe: func(s *planner.Step) string {
+		b := s.Bridge
+		if b.VLANFiltering && !b.External {
+			return fmt.Sprintf("create bridge %s for network %s, VLAN filtering on", b.Name, b.Network)
+		}
+		if b.External {
+			return fmt.Sprintf("use the host's bridge %s for network %s (external: never created or removed)", b.Name, b.Network)
+		}
+		return fmt.Sprintf("create bridge %s for network %s", b.Name, b.Network)
+	},
+	Do: func(_ context.Context, e *Executor, s *planner.Step) (bool, error) {
+		return wire.EnsureBridge(e.host, s.Bridge)
+	},
+	Owns: func(s *planner.Step) converge.Owned {
+		if s.Bridge.External {
+			return converge.Owned{}
+		}
+		return converge.Owned{Network: s.Bridge, HostLinks: []string{s.Bridge.Alias}}
+	},
+}
