@@ -14,10 +14,13 @@ E2EPARALLEL ?= 4
 FUZZTIMEOUT ?= 5m
 BENCHTIMEOUT ?= 15m
 
-.PHONY: help build setup images fopnp-images netlab-images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
+.PHONY: help web build setup images fopnp-images netlab-images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
+
+web: ## rebuild the class server's front end, web/dist (committed), from web/src: npm ci, then esbuild
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 build: ## build bin/netlab and bin/netlab-init, the nodes' init (static: they run in nodes)
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/netlab ./cmd/netlab-init

@@ -42,6 +42,7 @@ type edge struct {
 	aLabel       string // interface name at a
 	bLabel       string // interface name at b
 	middle       string // impairment text
+	ends         string // the interfaces it joins, "node:iface" separated by spaces (for pages that colour them)
 	tree         bool   // part of the layout tree
 	pointToPoint bool
 }
@@ -81,14 +82,14 @@ func newLayout(t *Topology) *layout {
 	for _, n := range t.Nodes {
 		for _, i := range n.Interfaces {
 			if i.Network != "" {
-				connect(&edge{a: idx["node:"+n.Name], b: idx["network:"+i.Network], aLabel: i.Name})
+				connect(&edge{a: idx["node:"+n.Name], b: idx["network:"+i.Network], aLabel: i.Name, ends: n.Name + ":" + i.Name})
 			}
 		}
 	}
 	for _, k := range t.Links {
 		an, ai := splitEnd(k.A)
 		bn, bi := splitEnd(k.B)
-		connect(&edge{a: idx["node:"+an], b: idx["node:"+bn], aLabel: ai, bLabel: bi, middle: k.Impair, pointToPoint: true})
+		connect(&edge{a: idx["node:"+an], b: idx["node:"+bn], aLabel: ai, bLabel: bi, middle: k.Impair, pointToPoint: true, ends: k.A + " " + k.B})
 	}
 	for i := range l.adj {
 		sort.Slice(l.adj[i], func(x, y int) bool { return l.v[l.adj[i][x]].name < l.v[l.adj[i][y]].name })

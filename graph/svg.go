@@ -39,6 +39,7 @@ func (t *Topology) SVG() string {
 		if e.middle != "" {
 			dash = ` stroke-dasharray="6 3"`
 		}
+		dash += fmt.Sprintf(` class="edge" data-ends="%s"`, esc(e.ends))
 		if e.tree || (side && math.Abs(ay-zy) < 1) || ax == zx {
 			fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="%g"%s/>`+"\n", f(ax), f(ay), f(zx), f(zy), color, width, dash)
 		} else {

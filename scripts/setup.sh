@@ -2,7 +2,7 @@
 # Installs what netlab needs on Debian and starts the Docker engine:
 # docker.io, runc (the runc runtime), nftables, iptables, busybox-static, tcpdump (netlab capture's
 # filter compiler), and for the playground's images and checks debootstrap,
-# openssl and openssh-client; then builds the tiny node
+# openssl and openssh-client, chromium for the class server's browser test; then builds the tiny node
 # image (netlab/tiny) from busybox-static with `docker import` (no registry
 # is needed). Safe to run again: it does only what is missing.
 set -euo pipefail
@@ -22,6 +22,8 @@ command -v openssl >/dev/null || pkgs+=(openssl)
 command -v ping >/dev/null || pkgs+=(iputils-ping) # the tests ping a node over a host link
 # netlab capture compiles tcpdump-syntax filters with tcpdump (libpcap's compiler).
 command -v tcpdump >/dev/null || [ -x /usr/sbin/tcpdump ] || [ -x /usr/bin/tcpdump ] || pkgs+=(tcpdump)
+# The class server's browser test (tests/serve_test.go) drives headless Chromium.
+command -v chromium >/dev/null || pkgs+=(chromium)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || pkgs+=(busybox-static)
 if [ ${#pkgs[@]} -gt 0 ]; then
   need_root

@@ -146,6 +146,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			doctorCommand(),
 			pruneCommand(),
 			restoreCommand(),
+			serveCommand(),
+			classCommand(),
 		},
 		EnableBashCompletion: true,
 	}

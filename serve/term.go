@@ -1,0 +1,166 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/netlab/netlab/capture"
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/lab"
+)
+
+// accept upgrades to a websocket. coder/websocket refuses a browser
+// request whose Origin is not this host (a page of another site cannot
+// open a student's terminal with their cookie).
+func accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+	return websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+}
+
+// closeReason fits a message into a websocket close frame (123 bytes).
+func closeReason(msg string) string {
+	if len(msg) > 120 {
+		msg = msg[:117] + "..."
+	}
+	return msg
+}
+
+// terminal is a shell on a node over a websocket: binary messages are the
+// terminal's bytes both ways; a text message {"cols":C,"rows":R} resizes
+// it. The socket closes with "exit N" when the shell ends.
+func (s *Server) terminal(w http.ResponseWriter, r *http.Request, q request) {
+	node, ok := nodeName(r, q)
+	if !ok {
+		writeError(w, http.StatusNotFound, "lab "+q.lab.Name+" has no node "+node)
+		return
+	}
+	c, err := accept(w, r)
+	if err != nil {
+		return // Accept answered
+	}
+	s.auditf(r, q.session.User.Name, "terminal", q.lab.Name+"/"+node, "opened")
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	in, inw := io.Pipe()
+	sizes := make(chan engine.WindowSize, 8)
+	go func() {
+		defer inw.Close()
+		defer cancel() // the page went: end the shell
+		for {
+			typ, data, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if typ == websocket.MessageBinary {
+				inw.Write(data)
+				continue
+			}
+			var size struct{ Cols, Rows uint16 }
+			if json.Unmarshal(data, &size) == nil && size.Cols > 0 && size.Rows > 0 {
+				select {
+				case sizes <- engine.WindowSize{Cols: size.Cols, Rows: size.Rows}:
+				default:
+				}
+			}
+		}
+	}()
+	out := &wsWriter{ctx: ctx, c: c}
+	code, err := s.labs.Exec(ctx, q.lab.Name, node, nil, lab.Stdio{In: in, Out: out, TTY: true, Resize: sizes})
+	msg := fmt.Sprintf("exit %d", code)
+	if err != nil {
+		msg = err.Error()
+	}
+	c.Close(websocket.StatusNormalClosure, closeReason(msg))
+}
+
+// wsWriter writes binary websocket messages.
+type wsWriter struct {
+	ctx context.Context
+	c   *websocket.Conn
+}
+
+func (w *wsWriter) Write(p []byte) (int, error) {
+	if err := w.c.Write(w.ctx, websocket.MessageBinary, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// captureTarget is the request's capture target (?target=NODE:IF or a
+// network) and filter; capture resolves it within the lab alone.
+func captureTarget(r *http.Request, q request) capture.Options {
+	return capture.Options{Lab: q.lab.Name, Target: r.URL.Query().Get("target"), Filter: r.URL.Query().Get("filter")}
+}
+
+// captureLines is the packet view: a websocket that carries a text
+// message per captured frame (the line netlab capture prints), until the
+// page closes it.
+func (s *Server) captureLines(w http.ResponseWriter, r *http.Request, q request) {
+	opts := captureTarget(r, q)
+	if opts.Target == "" {
+		writeError(w, http.StatusBadRequest, "give ?target=NODE:IFACE or a network's name")
+		return
+	}
+	c, err := accept(w, r)
+	if err != nil {
+		return
+	}
+	s.auditf(r, q.session.User.Name, "capture", q.lab.Name+"/"+opts.Target, "opened")
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() { // the page only closes; a read error (its close) ends the capture
+		defer cancel()
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	opts.Frames = func(f capture.Frame) error {
+		return c.Write(ctx, websocket.MessageText, []byte(f.Summary))
+	}
+	err = s.labs.Capture(ctx, opts, io.Discard, io.Discard)
+	msg := "capture ended"
+	if err != nil && ctx.Err() == nil {
+		msg = err.Error()
+	}
+	c.Close(websocket.StatusNormalClosure, closeReason(msg))
+}
+
+// capturePcap captures ?count= frames (default 100, at most 10000) for at
+// most ?seconds= (default 10, at most 60) and answers them as a pcap file.
+func (s *Server) capturePcap(w http.ResponseWriter, r *http.Request, q request) {
+	opts := captureTarget(r, q)
+	if opts.Target == "" {
+		writeError(w, http.StatusBadRequest, "give ?target=NODE:IFACE or a network's name")
+		return
+	}
+	opts.Count = bounded(r.URL.Query().Get("count"), 100, 10000)
+	opts.Duration = time.Duration(bounded(r.URL.Query().Get("seconds"), 10, 60)) * time.Second
+	opts.File = "-"
+	var buf bytes.Buffer
+	s.auditf(r, q.session.User.Name, "capture pcap", q.lab.Name+"/"+opts.Target, "started")
+	if err := s.labs.Capture(r.Context(), opts, &buf, io.Discard); err != nil {
+		writeLabError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.tcpdump.pcap")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", q.lab.Name+".pcap"))
+	w.Write(buf.Bytes())
+}
+
+// bounded is a query's number, def when absent or bad, at most max.
+func bounded(v string, def, max int) int {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return def
+	}
+	return min(n, max)
+}

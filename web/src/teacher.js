@@ -1,0 +1,79 @@
+// The teacher's pages: classes (and making one), every lab, and a
+// class's grid of results, live.
+import { api, el } from "./api.js";
+import { labList } from "./app.js";
+
+export async function teacherHome(app) {
+  const [classes, labs, bundled] = await Promise.all([api("GET", "/api/classes"), api("GET", "/api/labs"), api("GET", "/api/bundled")]);
+  app.replaceChildren(
+    el("h1", {}, "Classes"),
+    classes.length ? el("ul", { id: "classes" }, classes.map((c) => el("li", {},
+      el("a", { href: `#/class/${c.id}`, "data-class": c.name }, c.name), ` — ${c.source}, a lab per ${c.per}${c.stage ? ", stage " + c.stage : ""}`))) : el("p", {}, "No classes yet."),
+    createForm(bundled),
+    el("h1", {}, "All labs"), labList(labs));
+}
+
+function createForm(bundled) {
+  const name = el("input", { id: "class-name", required: true, pattern: "[A-Za-z0-9]([A-Za-z0-9-]{0,22}[A-Za-z0-9])?" });
+  const labSel = el("select", { id: "class-lab" }, bundled.map((b) => el("option", { value: b.name }, `${b.name} (${b.nodes} nodes) — ${b.about}`)),
+    el("option", { value: "" }, "a lab file (paste it below)"));
+  const file = el("textarea", { id: "class-lab-file", rows: 4, placeholder: "lab file (YAML), if not a bundled lab" });
+  const per = el("select", { id: "class-per" }, el("option", { value: "student" }, "a lab per student"), el("option", { value: "group" }, "a lab per group"));
+  const roster = el("textarea", { id: "class-roster", rows: 5, required: true }, "name,group,email\n");
+  const allow = el("input", { id: "class-allow-host", type: "checkbox" });
+  const out = el("div", { id: "class-created", role: "status" });
+  const form = el("form", { class: "create", onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const r = await api("POST", "/api/classes", { name: name.value, lab: labSel.value, lab_file: labSel.value ? "" : file.value,
+        roster: roster.value, per: per.value, allow_host: allow.checked });
+      out.replaceChildren(el("p", {}, `Class ${r.class.name} made (`, el("a", { href: `#/class/${r.class.id}` }, "its grid"),
+        "). Give each student their one-time login link:"),
+        el("table", { id: "logins" }, el("tr", {}, el("th", {}, "Student"), el("th", {}, "Lab"), el("th", {}, "Login link")),
+          r.logins.map((l) => el("tr", { "data-student": l.name }, el("td", {}, l.name), el("td", {}, l.lab),
+            el("td", {}, el("code", { class: "login-link" }, l.link))))));
+    } catch (err) { out.replaceChildren(el("pre", { class: "error", role: "alert" }, err.message)); }
+  } },
+  el("h2", {}, "Make a class"),
+  el("label", {}, "Name ", name), el("label", {}, "Lab ", labSel), file, el("label", {}, per),
+  el("label", {}, "Roster (CSV: name, optionally group and email) ", roster),
+  el("label", {}, allow, " Allow what the lab asks of the host (only for lab files you trust)"),
+  el("button", { id: "class-create", type: "submit" }, "Make the class"), out);
+  return form;
+}
+
+// The grid: a row per lab (student or group), a column per check; each
+// cell a symbol as well as a colour.
+export async function classPage(app, id) {
+  const g = await api("GET", `/api/classes/${id}/grid`);
+  const cells = {};
+  const cell = (r) => {
+    const c = el("td", { class: r ? (r.passed ? "pass" : "fail") : "none", title: r ? `${r.detail} (${new Date(r.at).toLocaleString()})` : "not run" },
+      r ? (r.passed ? "✔" : "✘") : "–");
+    return c;
+  };
+  const table = el("table", { id: "grid", class: "grid" },
+    el("tr", {}, el("th", {}, "Owner"), g.checks.map((c) => el("th", { class: "check" }, c))),
+    g.rows.map((row) => el("tr", { "data-owner": row.lab.owner },
+      el("td", {}, el("a", { href: `#/lab/${row.lab.id}` }, row.lab.owner)),
+      g.checks.map((c) => (cells[row.lab.id + "\n" + c] = cell(row.results[c]))))));
+  const stage = el("input", { id: "class-stage", value: g.class.stage, size: 6 });
+  const msg = el("span", { role: "status" });
+  const events = new EventSource(`/api/classes/${id}/events`);
+  events.addEventListener("check", (e) => {
+    const r = JSON.parse(e.data);
+    const old = cells[r.lab + "\n" + r.name];
+    if (old) { const c = cell(r); old.replaceWith(c); cells[r.lab + "\n" + r.name] = c; }
+  });
+  events.addEventListener("stage", (e) => { msg.textContent = `class at stage ${JSON.parse(e.data).stage}`; });
+  app.replaceChildren(el("p", {}, el("a", { href: "#/" }, "← classes")),
+    el("h1", {}, `Class ${g.class.name}`, el("small", {}, ` ${g.class.source}, a lab per ${g.class.per}`)),
+    el("p", { class: "legend" }, el("span", { class: "pass" }, "✔ passed"), " ", el("span", { class: "fail" }, "✘ failed"), " ", el("span", { class: "none" }, "– not run")),
+    table,
+    el("p", {}, el("a", { href: `/api/classes/${id}/results.csv`, download: "" }, "Export results (CSV)")),
+    el("form", { onsubmit: async (e) => {
+      e.preventDefault();
+      try { await api("POST", `/api/classes/${id}/stage`, { stage: stage.value }); } catch (err) { msg.textContent = err.message; }
+    } }, el("label", {}, "Move the class to stage ", stage), el("button", {}, "Move"), " ", msg));
+  return () => events.close();
+}
