@@ -1,7 +1,11 @@
 package tests
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +13,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/engine/kube"
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeinit"
+	"github.com/netlab/netlab/planner"
 )
 
 // k8sScript is the test cluster's script (docs/kubernetes.md).
@@ -168,8 +178,115 @@ spec:
 	}
 	// From a pod on h1 to a pod on h2, across the simulated hosts' bridge.
 	kubectl("exec", "smoke-h1", "--", "ping", "-c", "1", "-W", "5", ip)
+	t.Run("runtime", func(t *testing.T) { testKubeRuntime(t) })
 	down()
 	if d := before.diff(k8sHostState(t)); len(d) > 0 {
 		t.Fatalf("the host is not as it was after down:\n%s", strings.Join(d, "\n"))
+	}
+}
+
+// testKubeRuntime runs a node through engine/kube on the test cluster: its
+// pod has netlab's init as PID 1, which starts the node's command once the
+// ready file names the pod's instance, as on the other runtimes; exec,
+// logs, list, the node's process and namespaces seen from this machine,
+// and removal.
+func testKubeRuntime(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rt, err := kube.New("/var/lib/netlab-k8s/admin.kubeconfig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, release, err := engine.InstallInit(netlabBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	lab := labName(t)
+	t.Cleanup(func() {
+		if err := rt.RemoveLab(context.Background(), lab); err != nil {
+			t.Error(err)
+		}
+	})
+	c := &planner.Container{
+		Name: lab + "_n1", Image: "netlab.local/tiny:1",
+		Command: []string{"echo started $WHO; exec sleep infinity"},
+		Env:     map[string]string{"WHO": "n1"},
+		CapAdd:  []string{"NET_ADMIN"},
+		Labels:  map[string]string{naming.LabelLab: lab, naming.LabelNode: "n1"},
+	}
+	hosts := []planner.Host{{Addr: netip.MustParseAddr("192.0.2.9"), Names: []string{"peer"}}}
+	if ok, err := rt.HasImage(ctx, c.Image); err != nil || !ok {
+		t.Fatalf("HasImage(%s) = %v, %v; want true", c.Image, ok, err)
+	}
+	if ok, err := rt.HasImage(ctx, "netlab.local/none:1"); err != nil || ok {
+		t.Fatalf("HasImage(netlab.local/none:1) = %v, %v; want false", ok, err)
+	}
+	id, err := rt.Create(ctx, lab, c, hosts, inst.Init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := rt.Start(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if node.Pid == 0 || !strings.HasPrefix(node.NetNS, "net:[") {
+		t.Fatalf("started node: %+v", node)
+	}
+	// The wiring reaches the pod's network namespace from this machine.
+	if out, err := exec.Command("nsenter", "-t", fmt.Sprint(node.Pid), "-n", "ip", "-o", "link", "show", "eth0").CombinedOutput(); err != nil {
+		t.Fatalf("nsenter into the pod's network namespace: %v: %s", err, out)
+	}
+	// The init waits for the ready file before it runs the command.
+	var logs bytes.Buffer
+	if err := rt.Logs(ctx, id, false, "all", &logs, &logs); err != nil || strings.Contains(logs.String(), "started") {
+		t.Fatalf("the command ran before the ready file (logs %q, %v)", logs.String(), err)
+	}
+	ready := fmt.Sprintf("/proc/%d/root%s/ready", node.Pid, nodeinit.ReadyDir)
+	if err := os.WriteFile(ready, []byte(node.NetNS), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for logs.Reset(); !strings.Contains(logs.String(), "started n1"); time.Sleep(200 * time.Millisecond) {
+		logs.Reset()
+		if err := rt.Logs(ctx, id, false, "10", &logs, &logs); err != nil || ctx.Err() != nil {
+			t.Fatalf("logs: %q, %v, %v", logs.String(), err, ctx.Err())
+		}
+	}
+	var out, stderr bytes.Buffer
+	code, err := rt.Exec(ctx, id, []string{"sh", "-c", "ip link set lo mtu 1300 && cat /sys/class/net/lo/mtu; grep peer /etc/hosts; tr '\\0' ' ' </proc/1/cmdline; echo oops >&2; exit 3"},
+		engine.Stdio{Out: &out, Err: &stderr})
+	if err != nil || code != 3 {
+		t.Fatalf("exec: code %d, %v; stdout %q stderr %q", code, err, out.String(), stderr.String())
+	}
+	for _, want := range []string{"1300", "192.0.2.9\tpeer", nodeinit.Path + " _init -- /bin/sh -c"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("exec output %q lacks %q", out.String(), want)
+		}
+	}
+	if stderr.String() != "oops\n" {
+		t.Errorf("exec stderr %q, want oops", stderr.String())
+	}
+	code, err = rt.Exec(ctx, id, []string{"cat"}, engine.Stdio{In: strings.NewReader("through stdin"), Out: &out})
+	if err != nil || code != 0 || !strings.HasSuffix(out.String(), "through stdin") {
+		t.Errorf("exec with stdin: code %d, %v, output %q", code, err, out.String())
+	}
+	list, err := rt.List(ctx, lab)
+	if err != nil || len(list) != 1 || list[0].Node != "n1" || list[0].State != "running" || list[0].Runtime != kube.Name || list[0].Labels[naming.LabelLab] != lab {
+		t.Fatalf("List(%s) = %+v, %v", lab, list, err)
+	}
+	if _, err := rt.Died(ctx, lab, time.Now()); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("Died: %v, want unsupported", err)
+	}
+	if err := rt.Remove(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Inspect(ctx, id); !errors.Is(err, engine.ErrNoContainer) {
+		t.Errorf("Inspect after Remove: %v, want no such container", err)
+	}
+	if err := rt.RemoveLab(ctx, lab); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := rt.List(ctx, lab); err != nil || len(list) != 0 {
+		t.Fatalf("List after RemoveLab = %+v, %v", list, err)
 	}
 }
