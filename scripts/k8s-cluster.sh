@@ -427,15 +427,28 @@ cmd_down() {
   need_root down
   # Every process of the cluster, found by its pids cgroup (a pid file could
   # name a pid another process has taken since).
+  local killed=""
   for _ in $(seq 1 40); do
     local pids
     pids=$(cluster_pids)
     [ -n "$pids" ] || break
     # shellcheck disable=SC2086
     kill -9 $pids 2>/dev/null || true
+    killed+=" $pids"
     sleep 0.25
   done
   [ -z "$(cluster_pids)" ] || say "warning: processes still in $CGFS/pids/$CG: $(cluster_pids | tr '\n' ' ')"
+  # A killed process leaves its cgroup as it exits, but stays in /proc
+  # until its parent (init, for the daemons) reaps it: wait for that.
+  local pid
+  for _ in $(seq 1 40); do
+    local left=""
+    for pid in $killed; do [ -d "/proc/$pid" ] && left+=" $pid"; done
+    killed=$left
+    [ -n "$killed" ] || break
+    sleep 0.25
+  done
+  [ -z "$killed" ] || say "warning: killed processes not reaped yet:$killed"
   ip link del nlk8s0 2>/dev/null || true
   # The namespaces' bind mounts, then any mount left under $RUN or $STATE.
   local m
