@@ -27,6 +27,7 @@ done
 
 mkdir -p "$cache"
 tmp=$(mktemp -d "$cache/build.XXXXXX")
+chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 pkgs=()
 for b in "${bins[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
