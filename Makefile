@@ -83,3 +83,21 @@ graphs: build ## redraw the pictures in docs/
 
 clean: ## remove build output
 	rm -rf bin
+
+.PHONY: kube-build kube-up kube-down kube-status kube-test
+KUBETIMEOUT ?= 45m
+
+kube-build: ## build the test cluster's Kubernetes binaries from the Go module proxy (cached; ~18 min cold on 2 cores, at nice 19)
+	k8s/cluster/build/build.sh
+
+kube-up: ## start the Kubernetes test cluster: a control plane and two simulated hosts (root; see docs/kubernetes.md)
+	scripts/k8s-cluster.sh up
+
+kube-down: ## stop the Kubernetes test cluster and put the host back as it was (root)
+	scripts/k8s-cluster.sh down
+
+kube-status: ## what of the Kubernetes test cluster runs, its nodes and its memory
+	scripts/k8s-cluster.sh status
+
+kube-test: ## the Kubernetes test cluster's end-to-end tests: up, pods with NET_ADMIN on both hosts, exec, down, host clean (root)
+	NETLAB_E2E=1 NETLAB_K8S=1 $(GO) test -count=1 -timeout $(KUBETIMEOUT) -run 'TestK8s' -v ./tests

@@ -1,0 +1,432 @@
+// Package kube runs a lab's nodes as pods of a Kubernetes cluster,
+// through its API (client-go): a lab is a namespace of its own, a node a
+// pod in it with netlab's init as its first process. It implements
+// engine.Runtime for a cluster whose hosts share this machine's kernel (a
+// single-host cluster, or scripts/k8s-cluster.sh's simulated hosts), where
+// the wiring reaches a pod's namespaces by its process as on the other
+// runtimes; docs/kubernetes.md says what the per-host agent will add for
+// other clusters. netlab up does not offer it yet.
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeinit"
+	"github.com/netlab/netlab/planner"
+)
+
+// Name is the runtime's name, as the lab file's runtime key will give it.
+const Name = "kubernetes"
+
+// containerName is the node's container in its pod.
+const containerName = "node"
+
+// stopGrace is how long a node has between SIGTERM and SIGKILL, as on the
+// other runtimes.
+const stopGrace = 10
+
+// Runtime runs nodes as pods of one cluster.
+type Runtime struct {
+	cs  kubernetes.Interface
+	cfg *rest.Config
+}
+
+var _ engine.Runtime = (*Runtime)(nil)
+
+// New reaches the cluster of a kubeconfig file ("" follows KUBECONFIG,
+// then ~/.kube/config).
+func New(kubeconfig string) (*Runtime, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes runtime: load kubeconfig: %w (give --kubeconfig or set KUBECONFIG)", err)
+	}
+	return NewFromConfig(cfg)
+}
+
+// NewFromConfig reaches the cluster of a client configuration.
+func NewFromConfig(cfg *rest.Config) (*Runtime, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes runtime: client for %s: %w", cfg.Host, err)
+	}
+	return &Runtime{cs: cs, cfg: cfg}, nil
+}
+
+// Create makes the lab's namespace if it is missing, and the node's pod in
+// it. A pod cannot be made without being started: its container runs
+// netlab's init, which waits for the wiring (the ready file) before it
+// starts the node's command, as a created container on the other runtimes
+// does once started. init is the path of netlab-init on the cluster's
+// hosts (engine.InstallInit puts it in the same place on every host that
+// shares this machine's files).
+func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, init string) (string, error) {
+	if err := r.ensureNamespace(ctx, lab); err != nil {
+		return "", err
+	}
+	pod, err := podSpec(lab, c, hosts, init)
+	if err != nil {
+		return "", err
+	}
+	ns := Namespace(lab)
+	_, err = r.cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("create pod %s of node %s in namespace %s: %w", pod.Name, c.Name, ns, err)
+	}
+	return ID(ns, pod.Name), nil
+}
+
+// ensureNamespace makes the lab's namespace, labelled as netlab's.
+func (r *Runtime) ensureNamespace(ctx context.Context, lab string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   Namespace(lab),
+		Labels: map[string]string{naming.LabelLab: lab},
+	}}
+	_, err := r.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s of lab %s: %w", ns.Name, lab, err)
+	}
+	return nil
+}
+
+// podSpec is the node's pod: its image, netlab's init (a host path, read
+// only) running the node's command, an empty directory for the ready
+// file, the node's capabilities, sysctls, environment and /etc/hosts.
+func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string) (*corev1.Pod, error) {
+	if len(c.Command) == 0 {
+		return nil, fmt.Errorf("node %s: the kubernetes runtime needs the node's command in the lab file (it cannot read image %s's entrypoint yet)", c.Name, c.Image)
+	}
+	if len(c.Volumes) > 0 || len(c.Files) > 0 {
+		return nil, fmt.Errorf("node %s: volumes and files are not on the kubernetes runtime yet", c.Name)
+	}
+	argv, _, err := engine.NodeArgv(c, nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	caps := &corev1.Capabilities{}
+	for _, name := range engine.CapAdd(c, nil) {
+		caps.Add = append(caps.Add, corev1.Capability(name))
+	}
+	for _, name := range c.CapDrop {
+		caps.Drop = append(caps.Drop, corev1.Capability(name))
+	}
+	var env []corev1.EnvVar
+	for k, v := range c.Env {
+		env = append(env, corev1.EnvVar{Name: k, Value: v})
+	}
+	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
+	var sysctls []corev1.Sysctl
+	for k, v := range c.Sysctls {
+		sysctls = append(sysctls, corev1.Sysctl{Name: k, Value: v})
+	}
+	sort.Slice(sysctls, func(i, j int) bool { return sysctls[i].Name < sysctls[j].Name })
+	var aliases []corev1.HostAlias
+	for _, h := range hosts {
+		aliases = append(aliases, corev1.HostAlias{IP: h.Addr.String(), Hostnames: slices.Clone(h.Names)})
+	}
+	node := c.Labels[naming.LabelNode]
+	if node == "" {
+		node = c.Name
+	}
+	hostname := c.Hostname
+	if hostname == "" {
+		hostname = node
+	}
+	fileType := corev1.HostPathFile
+	grace := int64(stopGrace)
+	no := false
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        PodName(node),
+			Labels:      map[string]string{naming.LabelLab: lab, naming.LabelNode: node},
+			Annotations: c.Labels,
+		},
+		Spec: corev1.PodSpec{
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			TerminationGracePeriodSeconds: &grace,
+			AutomountServiceAccountToken:  &no,
+			EnableServiceLinks:            &no,
+			Hostname:                      strings.ToLower(hostname),
+			HostAliases:                   aliases,
+			SecurityContext:               &corev1.PodSecurityContext{Sysctls: sysctls},
+			Volumes: []corev1.Volume{
+				{Name: "init", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: init, Type: &fileType}}},
+				{Name: "ready", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
+			},
+			Containers: []corev1.Container{{
+				Name:            containerName,
+				Image:           c.Image,
+				ImagePullPolicy: corev1.PullIfNotPresent,
+				Command:         append(engine.InitArgs(c), argv...),
+				Env:             env,
+				SecurityContext: &corev1.SecurityContext{Capabilities: caps},
+				VolumeMounts: []corev1.VolumeMount{
+					{Name: "init", MountPath: nodeinit.Path, ReadOnly: true},
+					{Name: "ready", MountPath: nodeinit.ReadyDir},
+				},
+			}},
+		},
+	}, nil
+}
+
+// Start waits until the node's container runs (a pod starts when it is
+// made) and returns its process.
+func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
+	for {
+		n, err := r.Inspect(ctx, id)
+		if err != nil || n.Pid != 0 {
+			return n, err
+		}
+		pod, err := r.pod(ctx, id)
+		if err != nil {
+			return engine.Node{}, err
+		}
+		if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+			return engine.Node{}, fmt.Errorf("start pod %s: it ended (%s): %s", id, pod.Status.Phase, waitingReason(pod))
+		}
+		select {
+		case <-ctx.Done():
+			return engine.Node{}, fmt.Errorf("start pod %s: %w (%s)", id, ctx.Err(), waitingReason(pod))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// waitingReason says why a pod's container does not run, from its status.
+func waitingReason(pod *corev1.Pod) string {
+	for _, s := range pod.Status.ContainerStatuses {
+		switch {
+		case s.State.Waiting != nil:
+			return strings.TrimSpace(s.State.Waiting.Reason + " " + s.State.Waiting.Message)
+		case s.State.Terminated != nil:
+			return fmt.Sprintf("exited %d: %s", s.State.Terminated.ExitCode, s.State.Terminated.Reason)
+		}
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Status != corev1.ConditionTrue && c.Message != "" {
+			return c.Message
+		}
+	}
+	return "phase " + string(pod.Status.Phase)
+}
+
+func (r *Runtime) pod(ctx context.Context, id string) (*corev1.Pod, error) {
+	ns, name, err := splitID(id)
+	if err != nil {
+		return nil, err
+	}
+	pod, err := r.cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("pod %s: %w", id, engine.ErrNoContainer)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get pod %s: %w", id, err)
+	}
+	return pod, nil
+}
+
+// Inspect returns the node's process: Pid 0 while its container does not
+// run. A running container whose process is not on this machine is an
+// error: its host is another machine, which needs the per-host agent.
+func (r *Runtime) Inspect(ctx context.Context, id string) (engine.Node, error) {
+	pod, err := r.pod(ctx, id)
+	if err != nil {
+		return engine.Node{}, err
+	}
+	for _, s := range pod.Status.ContainerStatuses {
+		if s.Name != containerName || s.State.Running == nil || s.ContainerID == "" {
+			continue
+		}
+		pid, err := containerPid(s.ContainerID)
+		if err != nil {
+			return engine.Node{}, fmt.Errorf("inspect pod %s: %w", id, err)
+		}
+		if pid == 0 {
+			return engine.Node{}, fmt.Errorf("inspect pod %s: its container %s runs on host %s, whose processes this machine does not see (the per-host agent is not there yet)", id, s.ContainerID, pod.Spec.NodeName)
+		}
+		inst, err := nodeinit.Instance(fmt.Sprint(pid))
+		if err != nil {
+			return engine.Node{}, fmt.Errorf("inspect pod %s: process %d: %w", id, pid, err)
+		}
+		return engine.Node{ID: id, Pid: pid, NetNS: inst}, nil
+	}
+	return engine.Node{ID: id}, nil
+}
+
+// List returns the lab's nodes ("" lists every lab's), by lab and node.
+func (r *Runtime) List(ctx context.Context, lab string) ([]engine.Container, error) {
+	sel := naming.LabelLab
+	if lab != "" {
+		sel += "=" + lab
+	}
+	pods, err := r.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return nil, fmt.Errorf("list pods of lab %q: %w", lab, err)
+	}
+	var out []engine.Container
+	for _, p := range pods.Items {
+		if !strings.HasPrefix(p.Namespace, nsPrefix) {
+			continue
+		}
+		labels := map[string]string{}
+		for k, v := range p.Annotations {
+			labels[k] = v
+		}
+		labels[naming.LabelLab] = p.Labels[naming.LabelLab]
+		labels[naming.LabelNode] = p.Labels[naming.LabelNode]
+		image := ""
+		if len(p.Spec.Containers) > 0 {
+			image = p.Spec.Containers[0].Image
+		}
+		out = append(out, engine.Container{
+			ID: ID(p.Namespace, p.Name), Name: p.Name, Node: p.Labels[naming.LabelNode],
+			State: strings.ToLower(string(p.Status.Phase)), Status: waitingReason(&p),
+			Image: image, Labels: labels, Runtime: Name,
+		})
+	}
+	engine.SortContainers(out)
+	return out, nil
+}
+
+// Remove deletes the node's pod at once (no grace period) and waits until
+// it is gone; gone is success.
+func (r *Runtime) Remove(ctx context.Context, id string) error {
+	ns, name, err := splitID(id)
+	if err != nil {
+		return err
+	}
+	zero := int64(0)
+	err = r.cs.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete pod %s: %w", id, err)
+	}
+	return waitGone(ctx, "pod "+id, func() error {
+		_, err := r.cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		return err
+	})
+}
+
+// RemoveLab deletes the lab's namespace, and with it everything in it, and
+// waits until it is gone; gone is success. It is what netlab down does on
+// this runtime.
+func (r *Runtime) RemoveLab(ctx context.Context, lab string) error {
+	ns := Namespace(lab)
+	zero := int64(0)
+	fg := metav1.DeletePropagationForeground
+	err := r.cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &fg})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete namespace %s of lab %s: %w", ns, lab, err)
+	}
+	return waitGone(ctx, "namespace "+ns, func() error {
+		_, err := r.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		return err
+	})
+}
+
+// waitGone polls get until it says not found.
+func waitGone(ctx context.Context, what string, get func() error) error {
+	for {
+		err := get()
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("wait for %s to go: %w", what, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s to go: %w", what, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// HasImage tells whether a host of the cluster has the image, as the
+// hosts report their images: a node on any host can then run it where the
+// scheduler puts it only if every host has it, which placement will need
+// to know.
+func (r *Runtime) HasImage(ctx context.Context, image string) (bool, error) {
+	nodes, err := r.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return false, fmt.Errorf("list the cluster's hosts for image %s: %w", image, err)
+	}
+	want := imageNames(image)
+	for _, n := range nodes.Items {
+		for _, img := range n.Status.Images {
+			for _, name := range img.Names {
+				if slices.Contains(want, name) {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
+}
+
+// imageNames are the names a host may report an image by: as given,
+// with :latest, and in full with Docker Hub's host.
+func imageNames(image string) []string {
+	names := []string{image}
+	last := image[strings.LastIndex(image, "/")+1:]
+	if !strings.Contains(last, ":") && !strings.Contains(last, "@") {
+		image += ":latest"
+		names = append(names, image)
+	}
+	first, _, hasHost := strings.Cut(image, "/")
+	switch {
+	case !hasHost:
+		names = append(names, "docker.io/library/"+image)
+	case !strings.ContainsAny(first, ".:") && first != "localhost":
+		names = append(names, "docker.io/"+image)
+	}
+	return names
+}
+
+// errNotYet says what this runtime does not do yet.
+func errNotYet(what string) error {
+	return fmt.Errorf("%s is not on the kubernetes runtime yet (docs/kubernetes.md): %w", what, errors.ErrUnsupported)
+}
+
+// Stop is not there yet: a pod cannot be stopped and started again as it
+// is; it will be deleted and made again from its recorded spec.
+func (r *Runtime) Stop(ctx context.Context, id string) error { return errNotYet("stopping a node") }
+
+// EnsureHosts is not there yet: a pod's /etc/hosts is made from its spec
+// when it starts.
+func (r *Runtime) EnsureHosts(ctx context.Context, id string, hosts []planner.Host) (bool, error) {
+	return false, errNotYet("changing a running node's /etc/hosts")
+}
+
+// Died is not there yet: it will read the containers' last states.
+func (r *Runtime) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+	return nil, errNotYet("the watcher's list of nodes that died")
+}
+
+// Watch is not there yet: it will watch the lab's pods.
+func (r *Runtime) Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error {
+	return errNotYet("the watcher")
+}

@@ -1,0 +1,93 @@
+package kube
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeinit"
+	"github.com/netlab/netlab/planner"
+)
+
+func TestNames(t *testing.T) {
+	long := strings.Repeat("a", 63)
+	for _, tc := range []struct{ got, want string }{
+		{Namespace("fopnp"), "netlab-fopnp"},
+		{PodName("h1"), "h1"},
+		{PodName("modemA"), "modema-" + PodName("modemA")[7:]},
+		{Namespace(long), "netlab-" + long[:47] + "-" + Namespace(long)[55:]},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+		if len(tc.got) > 63 || strings.ToLower(tc.got) != tc.got {
+			t.Errorf("%q is no Kubernetes name (lower case, at most 63)", tc.got)
+		}
+	}
+	if PodName("modemA") == PodName("modema") {
+		t.Errorf("modemA and modema share pod name %q", PodName("modema"))
+	}
+	if ns, pod, err := splitID(ID("netlab-x", "h1")); err != nil || ns != "netlab-x" || pod != "h1" {
+		t.Errorf("splitID: %q %q %v", ns, pod, err)
+	}
+	if _, _, err := splitID("h1"); err == nil {
+		t.Error("splitID(h1): no error")
+	}
+}
+
+func TestImageNames(t *testing.T) {
+	for image, want := range map[string][]string{
+		"busybox":             {"busybox", "busybox:latest", "docker.io/library/busybox:latest"},
+		"netlab/tiny":         {"netlab/tiny", "netlab/tiny:latest", "docker.io/netlab/tiny:latest"},
+		"netlab.local/tiny:1": {"netlab.local/tiny:1"},
+		"localhost/x:2":       {"localhost/x:2"},
+	} {
+		if got := imageNames(image); !slices.Equal(got, want) {
+			t.Errorf("imageNames(%q) = %q, want %q", image, got, want)
+		}
+	}
+}
+
+func TestPodSpec(t *testing.T) {
+	c := &planner.Container{
+		Name: "lab_r1", Image: "netlab/router", Command: []string{"sleep", "infinity"},
+		Env: map[string]string{"B": "2", "A": "1"}, Sysctls: map[string]string{"net.ipv4.ip_forward": "1"},
+		CapAdd: []string{"NET_ADMIN"}, CapDrop: []string{"MKNOD"},
+		Labels: map[string]string{naming.LabelLab: "lab", naming.LabelNode: "r1", naming.LabelFile: "/x/lab.yaml"},
+	}
+	hosts := []planner.Host{{Addr: netip.MustParseAddr("10.0.0.1"), Names: []string{"r1"}}}
+	pod, err := podSpec("lab", c, hosts, "/var/lib/netlab/init/netlab-x/netlab-init")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctr := pod.Spec.Containers[0]
+	if want := []string{nodeinit.Path, "_init", "--", "sleep", "infinity"}; !slices.Equal(ctr.Command, want) {
+		t.Errorf("command %q, want %q", ctr.Command, want)
+	}
+	if pod.Name != "r1" || pod.Labels[naming.LabelLab] != "lab" || pod.Annotations[naming.LabelFile] != "/x/lab.yaml" {
+		t.Errorf("name %q labels %v annotations %v", pod.Name, pod.Labels, pod.Annotations)
+	}
+	if ctr.Env[0].Name != "A" || ctr.Env[1].Name != "B" {
+		t.Errorf("env not sorted: %v", ctr.Env)
+	}
+	if caps := ctr.SecurityContext.Capabilities; !slices.Equal(caps.Add, []corev1.Capability{"NET_ADMIN"}) || !slices.Equal(caps.Drop, []corev1.Capability{"MKNOD"}) {
+		t.Errorf("capabilities %v", caps)
+	}
+	if s := pod.Spec.SecurityContext.Sysctls; len(s) != 1 || s[0].Name != "net.ipv4.ip_forward" {
+		t.Errorf("sysctls %v", s)
+	}
+	if a := pod.Spec.HostAliases; len(a) != 1 || a[0].IP != "10.0.0.1" {
+		t.Errorf("host aliases %v", a)
+	}
+	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
+		t.Errorf("restart policy %s", pod.Spec.RestartPolicy)
+	}
+	c.Command = nil
+	if _, err := podSpec("lab", c, nil, "/init"); err == nil || !strings.Contains(err.Error(), "command") {
+		t.Errorf("no command: %v", err)
+	}
+}

@@ -1,0 +1,91 @@
+package kube
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// What a lab and its nodes are called in the cluster. A lab's and a
+// node's names are letters, digits and dashes (spec), which Kubernetes'
+// names take only in lower case: a name with capitals gets a short hash of
+// itself, so that "modemA" and "modema" stay apart. The names as the lab
+// file gives them are the objects' labels.
+
+// nsPrefix begins every lab's namespace.
+const nsPrefix = "netlab-"
+
+// Namespace is the lab's namespace: "netlab-" and the lab's name.
+func Namespace(lab string) string { return nsPrefix + dnsLabel(lab, 63-len(nsPrefix)) }
+
+// PodName is the node's pod in its lab's namespace.
+func PodName(node string) string { return dnsLabel(node, 63) }
+
+// dnsLabel is s in lower case, at most max characters: s itself when it
+// is lower case and short enough, else a prefix of it, a dash and 8 hex
+// digits of its hash.
+func dnsLabel(s string, max int) string {
+	low := strings.ToLower(s)
+	if low == s && len(s) <= max {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	h := hex.EncodeToString(sum[:4])
+	keep := min(len(low), max-len(h)-1)
+	return strings.TrimRight(low[:keep], "-") + "-" + h
+}
+
+// ID is a node's id for the engine: "namespace/pod".
+func ID(namespace, pod string) string { return namespace + "/" + pod }
+
+// splitID returns an id's namespace and pod.
+func splitID(id string) (namespace, pod string, err error) {
+	ns, name, ok := strings.Cut(id, "/")
+	if !ok || ns == "" || name == "" {
+		return "", "", fmt.Errorf("kubernetes node id %q: want namespace/pod", id)
+	}
+	return ns, name, nil
+}
+
+// containerPid finds the first process (PID 1 in its namespace) of the
+// container with that CRI id among this machine's processes, by the
+// cgroup the runtime made for it ("containerd://ID" in the pod's status).
+// It finds it only when the pod runs on a host whose kernel is this
+// machine's: a single-host cluster, or the test cluster's simulated hosts.
+// 0 is not found.
+func containerPid(criID string) (int, error) {
+	_, id, ok := strings.Cut(criID, "://")
+	if !ok || len(id) < 12 {
+		return 0, fmt.Errorf("container id %q: want runtime://id", criID)
+	}
+	procs, err := filepath.Glob("/proc/[0-9]*/cgroup")
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range procs {
+		cg, err := os.ReadFile(f)
+		if err != nil || !strings.Contains(string(cg), id) {
+			continue
+		}
+		dir := filepath.Dir(f)
+		status, err := os.ReadFile(filepath.Join(dir, "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			ns, ok := strings.CutPrefix(line, "NSpid:")
+			if !ok {
+				continue
+			}
+			if f := strings.Fields(ns); len(f) > 1 && f[len(f)-1] == "1" {
+				var pid int
+				fmt.Sscan(f[0], &pid)
+				return pid, nil
+			}
+		}
+	}
+	return 0, nil
+}
