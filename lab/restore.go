@@ -163,16 +163,17 @@ func (m *Manager) restore(ctx context.Context, name string, progress Progress) R
 	return out
 }
 
-// recordUp records the lab as up, with its lock held; the up of a
-// restore stops instead when a down forgot the lab meanwhile. The
-// watcher's repairs leave the record as the up they repair wrote it.
-func (m *Manager) recordUp(l *spec.Lab, opts UpOptions) error {
-	if opts.restoring {
+// recordUp records the lab as up (write), with its lock held; before the
+// up (!write), the up of a restore stops instead when a down forgot the
+// lab meanwhile. The watcher's repairs leave the record as the up they
+// repair wrote it.
+func (m *Manager) recordUp(l *spec.Lab, opts UpOptions, write bool) error {
+	if opts.restoring && !write {
 		if _, err := readRecord(l.Name); errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("lab %s: %w", l.Name, errNotRecorded)
 		}
 	}
-	if opts.Repair || l.File == "" {
+	if !write || opts.Repair || l.File == "" {
 		return nil
 	}
 	file, err := filepath.Abs(l.File)

@@ -123,12 +123,19 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	if err != nil {
 		return nil, err
 	}
-	if err := m.recordUp(l, opts); err != nil {
+	if err := m.recordUp(l, opts, false); err != nil {
 		return nil, err
 	}
 	res, err := m.up(ctx, l, p, bins, opts)
 	if res != nil {
 		res.Host = host
+	}
+	// Recorded for a restore once the up made something: an up that could
+	// not reach its runtime leaves nothing to restore.
+	if res != nil && (err == nil || res.Changed > 0) {
+		if rerr := m.recordUp(l, opts, true); rerr != nil && err == nil {
+			err = rerr
+		}
 	}
 	if err == nil && len(host) > 0 {
 		// The watcher's repairs of this run may have what it was allowed,

@@ -252,6 +252,9 @@ func leftovers(name string) string {
 	if out, _ := exec.Command("nft", "list", "tables", "bridge").Output(); strings.Contains(string(out), "netlab-"+name+"\n") {
 		left = append(left, "nftables table bridge netlab-"+name)
 	}
+	if _, err := os.Stat("/var/lib/netlab/up/" + name + ".json"); err == nil {
+		left = append(left, "its record for restore, /var/lib/netlab/up/"+name+".json")
+	}
 	if _, err := os.Stat("/run/netlab/." + name + ".lock"); err == nil {
 		left = append(left, "/run/netlab/."+name+".lock")
 	}

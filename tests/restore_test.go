@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -93,7 +94,8 @@ func reboot(t *testing.T, l *lab) {
 	}
 	for _, link := range links {
 		if strings.HasPrefix(link.Attrs().Alias, "netlab:"+l.name+":") {
-			if err := netlink.LinkDel(link); err != nil {
+			// A node's port may go meanwhile, with its killed node's namespace.
+			if err := netlink.LinkDel(link); err != nil && !errors.Is(err, syscall.ENODEV) {
 				t.Fatalf("delete %s: %v", link.Attrs().Name, err)
 			}
 		}
