@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+
+	"github.com/netlab/netlab/rootfs"
 
 	"golang.org/x/sys/unix"
 )
@@ -127,7 +128,7 @@ func unmountUnder(dir string) error {
 		if len(f) < 5 {
 			continue
 		}
-		p := unescapeOctal(f[4])
+		p := rootfs.UnescapeMount(f[4])
 		if strings.HasPrefix(p, dir+"/") {
 			if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 				errs = append(errs, fmt.Errorf("unmount %s: %w", p, err))
@@ -135,25 +136,6 @@ func unmountUnder(dir string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// unescapeOctal undoes mountinfo's \ooo escapes (of spaces, tabs, newlines).
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // Mounted tells whether dir is a mount point (another device than its parent).

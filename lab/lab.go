@@ -42,6 +42,13 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
+// Usage marks err as an error of the request (ErrUsage), for front ends
+// that check requests of their own (the class server's rosters).
+func Usage(err error) error { return usageError{err} }
+
+// Usagef is Usage of a formatted error.
+func Usagef(format string, args ...any) error { return usagef(format, args...) }
+
 // IsUsage tells whether err comes from the request rather than from the
 // host: ErrUsage, an invalid lab file, or a bad capture target or filter.
 func IsUsage(err error) bool {

@@ -413,15 +413,15 @@ func lowersIn(file string, used map[string]bool) error {
 				continue
 			}
 			for _, d := range strings.Split(v, ":") {
-				used[unescapeMount(d)] = true
+				used[UnescapeMount(d)] = true
 			}
 		}
 	}
 	return sc.Err()
 }
 
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
+// UnescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func UnescapeMount(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

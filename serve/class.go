@@ -27,17 +27,10 @@ import (
 
 // ErrUsage marks errors in what a person asked (a bad roster, a class
 // name taken, a lab that asks host access nobody allowed): the command
-// line exits 2 for them, the API answers 400.
-var ErrUsage = errors.New("usage")
+// line exits 2 for them, the API answers 400. It is the lab package's.
+var ErrUsage = lab.ErrUsage
 
-// usageError is an error of the request, as its message says.
-type usageError struct{ err error }
-
-func (e usageError) Error() string        { return e.err.Error() }
-func (e usageError) Unwrap() error        { return e.err }
-func (e usageError) Is(target error) bool { return target == ErrUsage }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+var usagef = lab.Usagef
 
 // Member is a line of a class roster.
 type Member struct {
@@ -299,7 +292,7 @@ func labSource(path string, data []byte) ([]byte, string, error) {
 	}
 	l, _, err := lab.Load(path) // a bundled lab, or a usage error saying what exists
 	if err != nil {
-		return nil, "", usageError{err}
+		return nil, "", lab.Usage(err)
 	}
 	return l.Data, path, nil
 }
@@ -328,7 +321,7 @@ func writeLab(dataDir, name string, data []byte, allowHost, probe bool) (string,
 	l, err := spec.Load(file)
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", usageError{err}
+		return "", lab.Usage(err)
 	}
 	if reqs := trust.Requests(l); len(reqs) > 0 && !allowHost {
 		os.RemoveAll(dir)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netlab/netlab/rootfs"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -35,28 +37,9 @@ func cgroupMounts() ([]string, error) {
 		if !ok || len(fields) < 5 || len(kind) == 0 || (kind[0] != "cgroup" && kind[0] != "cgroup2") {
 			continue
 		}
-		out = append(out, unescapeOctal(fields[4]))
+		out = append(out, rootfs.UnescapeMount(fields[4]))
 	}
 	return out, sc.Err()
-}
-
-// unescapeOctal undoes mountinfo's escapes (\040 for a space).
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // removeCgroups removes the node's cgroup directories that runc left (it
