@@ -428,18 +428,16 @@ func dialAddrs(n *spec.Node) []netip.Addr {
 const isolateID = "isolate"
 
 // isolate plans the lab's bridge table for its isolated networks, if any:
-// member ports of nodes that do not forward are isolated from each other.
+// member ports of nodes that do not forward (of every node, on a network
+// isolating RoutersToo) are isolated from each other.
 func (b *builder) isolate() {
 	iso := &Isolate{Table: naming.IsolationTable(b.lab.Name)}
 	var deps []string
 	members := map[string][]string{}          // isolated network -> its member ports, in node and interface order
 	ports := map[string]map[string][]string{} // isolated network -> node -> its ports there
 	for _, n := range b.lab.SortedNodes() {
-		if n.Forward {
-			continue
-		}
 		for _, i := range n.SortedInterfaces() {
-			if nw := b.lab.Networks[i.Network]; nw != nil && nw.Isolated {
+			if nw := b.lab.Networks[i.Network]; nw != nil && nw.Isolated && (!n.Forward || nw.RoutersToo) {
 				port := naming.Port(b.lab.Name, n.Name, i.Name)
 				members[i.Network] = append(members[i.Network], port)
 				if ports[i.Network] == nil {

@@ -21,6 +21,8 @@ type Lab struct {
 	Links    []*Link    `yaml:"links,omitempty" json:"links,omitempty"`
 	Checks   []*Check   `yaml:"checks,omitempty" json:"checks,omitempty"` // what a working lab does, for netlab check
 	Stages   []*Stage   `yaml:"stages,omitempty" json:"stages,omitempty"` // the steps of an exercise, for netlab check --stage and netlab reset
+	// SSHEntry publishes an ssh entry per group of nodes (a jump node).
+	SSHEntry *SSHEntry `yaml:"ssh_entry,omitempty" json:"ssh_entry,omitempty"`
 
 	// File is the path the lab was loaded from ("" when loaded from bytes).
 	File string `yaml:"-" json:"-"`
@@ -63,10 +65,15 @@ type Network struct {
 	// External puts the segment on an existing host bridge (netlab adds and
 	// removes its ports, never the bridge); Macvlan gives each member a
 	// macvlan (bridge mode) of a host interface instead of a bridge port.
-	External string   `yaml:"external,omitempty" json:"external,omitempty"`
-	Macvlan  string   `yaml:"macvlan,omitempty" json:"macvlan,omitempty"`
-	Isolated bool     `yaml:"isolated,omitempty" json:"isolated,omitempty"`
-	Allow    []*Allow `yaml:"allow,omitempty" json:"allow,omitempty"`
+	External string `yaml:"external,omitempty" json:"external,omitempty"`
+	Macvlan  string `yaml:"macvlan,omitempty" json:"macvlan,omitempty"`
+	Isolated bool   `yaml:"isolated,omitempty" json:"isolated,omitempty"`
+	// RoutersToo isolates the ports of forwarding nodes too, which an
+	// isolated network leaves open (they route between its members):
+	// an ssh entry's management network, where no router may carry
+	// traffic from elsewhere to a node.
+	RoutersToo bool     `yaml:"-" json:"-"`
+	Allow      []*Allow `yaml:"allow,omitempty" json:"allow,omitempty"`
 	// DHCP, when given, makes netlab serve DHCP on the segment.
 	DHCP *DHCP `yaml:"dhcp,omitempty" json:"dhcp,omitempty"`
 
