@@ -186,7 +186,8 @@ func answer(w http.ResponseWriter, v any, err error) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// up brings the lab up (or repairs it), at a stage if the body gives one.
+// up brings the lab up (or repairs it), at the stage the body gives, else
+// at its class's stage.
 func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 	var body struct{ Stage string }
 	if !readJSON(w, r, &body) {
@@ -196,6 +197,9 @@ func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
+	}
+	if body.Stage == "" {
+		body.Stage = c.Stage // a lab not running when its class moved gets the stage now
 	}
 	var res *lab.UpResult
 	err = s.op(r, q, "up", func(ctx context.Context, progress lab.Progress) error {

@@ -206,25 +206,6 @@ func (s *Server) resultsCSV(w http.ResponseWriter, r *http.Request, q request) {
 	cw.Flush()
 }
 
-// setStage moves the class to a stage: students' pages show it, and
-// their checks and resets default to it.
-func (s *Server) setStage(w http.ResponseWriter, r *http.Request, q request) {
-	id, ok := s.classID(w, r)
-	if !ok {
-		return
-	}
-	var body struct{ Stage string }
-	if !readJSON(w, r, &body) {
-		return
-	}
-	err := s.st.SetStage(r.Context(), id, body.Stage)
-	s.auditf(r, q.session.User.Name, "class stage", strconv.FormatInt(id, 10)+" "+body.Stage, outcome(err))
-	if err == nil {
-		s.hub.publish(classKey(id), event{Type: "stage", Data: map[string]string{"stage": body.Stage}})
-	}
-	answer(w, map[string]string{"stage": body.Stage}, err)
-}
-
 // addUser adds a user with an initial password, from the teacher's page.
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request, q request) {
 	var body struct{ Name, Role, Email string }

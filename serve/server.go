@@ -64,6 +64,7 @@ type Server struct {
 	labs  Labs
 	log   *slog.Logger
 	hub   *hub
+	terms terms         // the open terminals
 	names *auth.Limiter // failed logins per user name
 	addrs *auth.Limiter // failed logins per client address
 }
@@ -118,6 +119,9 @@ func (s *Server) labRoutes(mux *http.ServeMux) {
 	route("POST /api/labs/{id}/nodes/{node}/{action}", s.nodeAction)
 	route("POST /api/labs/{id}/nodes/{node}/interfaces/{iface}/{action}", s.ifaceAction)
 	route("GET /api/labs/{id}/nodes/{node}/terminal", s.terminal)
+	route("GET /api/labs/{id}/terminals", s.labTerminals)
+	route("GET /api/labs/{id}/terminals/{term}/watch", s.watchTerminal(false))
+	route("GET /api/labs/{id}/terminals/{term}/take", s.watchTerminal(true))
 	route("GET /api/labs/{id}/capture", s.captureLines)
 	route("GET /api/labs/{id}/capture.pcap", s.capturePcap)
 }
@@ -130,6 +134,7 @@ func (s *Server) classRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/classes/{class}/results.csv", s.teacher(s.resultsCSV))
 	mux.HandleFunc("POST /api/classes/{class}/stage", s.teacher(s.setStage))
 	mux.HandleFunc("GET /api/classes/{class}/events", s.teacher(s.classEvents))
+	mux.HandleFunc("GET /api/classes/{class}/terminals", s.teacher(s.classTerminals))
 	mux.HandleFunc("POST /api/users", s.teacher(s.addUser))
 	mux.HandleFunc("GET /api/audit", s.teacher(s.audit))
 }

@@ -2,6 +2,7 @@
 // class's grid of results, live.
 import { api, el } from "./api.js";
 import { labList } from "./app.js";
+import { watchTerminal } from "./terminal.js";
 
 export async function teacherHome(app) {
   const [classes, labs, bundled] = await Promise.all([api("GET", "/api/classes"), api("GET", "/api/labs"), api("GET", "/api/bundled")]);
@@ -52,11 +53,26 @@ export async function classPage(app, id) {
       r ? (r.passed ? "✔" : "✘") : "–");
     return c;
   };
+  // The students' open terminals, a cell per lab: watch or take over.
+  const termCells = {};
+  const watched = el("div", { id: "watched", class: "terminals" });
+  const closers = [];
+  const showTerminals = async () => {
+    const list = await api("GET", `/api/classes/${id}/terminals`);
+    for (const [labID, td] of Object.entries(termCells)) {
+      td.replaceChildren(...list.filter((t) => t.lab === labID).map((t) => el("div", { "data-term-id": t.id, "data-term-node": t.node },
+        `${t.node} (${t.user})${t.taken_by ? " ⚠ " + t.taken_by : t.watchers.length ? " 👁" : ""} `,
+        el("button", { class: "watch", onclick: () => closers.push(watchTerminal(watched, t, "watch")) }, "Watch"),
+        el("button", { class: "take", onclick: () => closers.push(watchTerminal(watched, t, "take")) }, "Take over"))));
+    }
+  };
   const table = el("table", { id: "grid", class: "grid" },
-    el("tr", {}, el("th", {}, "Owner"), g.checks.map((c) => el("th", { class: "check" }, c))),
+    el("tr", {}, el("th", {}, "Owner"), g.checks.map((c) => el("th", { class: "check" }, c)), el("th", {}, "Open terminals")),
     g.rows.map((row) => el("tr", { "data-owner": row.lab.owner },
       el("td", {}, el("a", { href: `#/lab/${row.lab.id}` }, row.lab.owner)),
-      g.checks.map((c) => (cells[row.lab.id + "\n" + c] = cell(row.results[c]))))));
+      g.checks.map((c) => (cells[row.lab.id + "\n" + c] = cell(row.results[c]))),
+      (termCells[row.lab.id] = el("td", { class: "terminals" })))));
+  await showTerminals();
   const stage = el("input", { id: "class-stage", value: g.class.stage, size: 6 });
   const msg = el("span", { role: "status" });
   const events = new EventSource(`/api/classes/${id}/events`);
@@ -65,7 +81,19 @@ export async function classPage(app, id) {
     const old = cells[r.lab + "\n" + r.name];
     if (old) { const c = cell(r); old.replaceWith(c); cells[r.lab + "\n" + r.name] = c; }
   });
-  events.addEventListener("stage", (e) => { msg.textContent = `class at stage ${JSON.parse(e.data).stage}`; });
+  events.addEventListener("terminal", () => { showTerminals().catch(() => {}); });
+  events.addEventListener("stage", (e) => { msg.textContent = `class at stage ${JSON.parse(e.data).stage}`; stageRows.replaceChildren(); for (const k in stageLine) delete stageLine[k]; });
+  // Each lab's part in the move, in words and symbols.
+  const stageRows = el("ul", { id: "stage-progress" });
+  const stageLine = {};
+  const STAGE = { resetting: "↺ resetting", done: "✔ at the stage", failed: "✘ failed", "at next start": "○ not running: gets the stage when it starts" };
+  events.addEventListener("stage-progress", (e) => {
+    const p = JSON.parse(e.data);
+    const line = el("li", { "data-lab": p.lab_name, "data-state": p.state, class: p.state === "done" ? "pass" : p.state === "failed" ? "fail" : "" },
+      `${p.owner}: ${STAGE[p.state] || p.state}${p.error ? " — " + p.error : ""}${p.total ? ` (${p.done} of ${p.total} reset)` : ""}`);
+    if (stageLine[p.lab]) stageLine[p.lab].replaceWith(line); else stageRows.append(line);
+    stageLine[p.lab] = line;
+  });
   app.replaceChildren(el("p", {}, el("a", { href: "#/" }, "← classes")),
     el("h1", {}, `Class ${g.class.name}`, el("small", {}, ` ${g.class.source}, a lab per ${g.class.per}`)),
     el("p", { class: "legend" }, el("span", { class: "pass" }, "✔ passed"), " ", el("span", { class: "fail" }, "✘ failed"), " ", el("span", { class: "none" }, "– not run")),
@@ -73,7 +101,12 @@ export async function classPage(app, id) {
     el("p", {}, el("a", { href: `/api/classes/${id}/results.csv`, download: "" }, "Export results (CSV)")),
     el("form", { onsubmit: async (e) => {
       e.preventDefault();
-      try { await api("POST", `/api/classes/${id}/stage`, { stage: stage.value }); } catch (err) { msg.textContent = err.message; }
-    } }, el("label", {}, "Move the class to stage ", stage), el("button", {}, "Move"), " ", msg));
-  return () => events.close();
+      try {
+        const r = await api("POST", `/api/classes/${id}/stage`, { stage: stage.value });
+        msg.textContent = `moving to stage ${r.stage}: ${r.reset.length} running labs to reset, ${r.at_next_start.length} at their next start`;
+      } catch (err) { msg.textContent = err.message; }
+    } }, el("label", {}, "Move the class to stage ", stage), el("button", { id: "stage-move" }, "Move"), " ", msg,
+      el("p", { class: "note" }, "Running labs are reset to the stage; the others get it when they start."), stageRows),
+    el("h2", {}, "Watched terminals"), watched);
+  return () => { events.close(); closers.forEach((c) => c()); };
 }
