@@ -112,6 +112,8 @@ func (s *Server) labRoutes(mux *http.ServeMux) {
 	route("GET /api/labs/{id}/topology.svg", s.topology)
 	route("GET /api/labs/{id}/events", s.events)
 	route("GET /api/labs/{id}/results", s.labResults)
+	route("GET /api/labs/{id}/progress", s.progressJSON)
+	route("GET /api/labs/{id}/progress.svg", s.progressSVG)
 	route("POST /api/labs/{id}/up", s.up)
 	route("POST /api/labs/{id}/down", s.down)
 	route("POST /api/labs/{id}/reset", s.reset)

@@ -192,6 +192,10 @@ func TestStudentGets404OnAnothersLab(t *testing.T) {
 		{"GET", "/api/labs/" + id + "/topology.svg"},
 		{"GET", "/api/labs/" + id + "/events"},
 		{"GET", "/api/labs/" + id + "/results"},
+		{"GET", "/api/labs/" + id + "/progress"},
+		{"GET", "/api/labs/" + id + "/progress.svg"},
+		{"GET", "/api/labs/" + id + "/terminals"},
+		{"GET", "/api/classes/1/terminals"},
 		{"POST", "/api/labs/" + id + "/up"},
 		{"POST", "/api/labs/" + id + "/down"},
 		{"POST", "/api/labs/" + id + "/reset"},
@@ -219,8 +223,8 @@ func TestStudentGets404OnAnothersLab(t *testing.T) {
 			denied++
 		}
 	}
-	if denied != 15 {
-		t.Errorf("%d denials of b audited, want 15: %+v", denied, log)
+	if denied != 19 {
+		t.Errorf("%d denials of b audited, want 19: %+v", denied, log)
 	}
 	// b's own lab answers, and a's node names are no way into it.
 	if code, _ := b.do("GET", "/api/labs/"+f.labB.ID, ""); code != 200 {

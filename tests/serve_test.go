@@ -56,6 +56,13 @@ func TestServeInBrowser(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^alice,` + labPrefix + `cls-alice-[0-9a-f]{6},4,\S+,pass,pass,pass,pass$`).MatchString(csv) {
 		t.Errorf("the CSV export has no line of alice passing 4 checks:\n%s", csv)
 	}
+	var chart string
+	run(t, teacher, "the teacher's grid draws alice's progress over time",
+		until(`document.querySelector('#grid tr[data-owner=alice] img.progress-chart').complete`, 10*time.Second),
+		eval(`fetch(document.querySelector('#grid tr[data-owner=alice] img.progress-chart').src).then(r => r.text())`, &chart, chromedp.EvalAwaitPromise))
+	if !strings.Contains(chart, ">4/4<") {
+		t.Errorf("alice's progress chart does not show 4 of 4 checks passing:\n%s", chart)
+	}
 	teacherWatches(t, teacher, aliceCtx, shots)
 	otherGets404(t, chromium, bob, aliceLab, shots)
 }

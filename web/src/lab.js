@@ -66,12 +66,14 @@ export async function labPage(app, id, me) {
     c.detail.textContent = r.detail + (r.tries > 1 ? ` (${r.tries} tries)` : "") + (!r.passed && r.hint ? ` — hint: ${r.hint}` : "");
   };
   for (const r of await api("GET", base + "/results")) showResult(r);
+  const chart = el("img", { id: "progress-chart", alt: "checks passing over time", src: base + "/progress.svg" });
   async function runChecks() {
     for (const c of Object.values(checkRows)) { c.status.textContent = "… running"; c.row.className = "running"; }
     progress.textContent = "Checking…";
     try {
       const r = await api("POST", base + "/check", { stage: stageSel.value });
       progress.textContent = `Checks: ${r.passed} passed, ${r.failed} failed`;
+      chart.src = `${base}/progress.svg?t=${Date.now()}`;
     } catch (e) { progress.textContent = "Checks: " + e.message; }
   }
 
@@ -140,7 +142,7 @@ export async function labPage(app, id, me) {
         el("p", { class: "legend-topology" }, "Boxes: green running, grey dashed not started, red dotted stopped. Lines: green up, red dotted down, orange dashed impaired."),
         el("h3", {}, "Links"), links),
       el("section", {}, el("h2", {}, "Nodes"), nodes, el("h2", {}, "Interfaces"), ifaces)),
-    el("section", {}, el("h2", {}, "Checks"), checks),
+    el("section", {}, el("h2", {}, "Checks"), checks, chart),
     el("section", {}, el("h2", {}, "Terminals"), terms),
     packets,
     d.readme ? el("section", {}, el("h2", {}, "About this lab"), el("pre", { class: "readme" }, d.readme)) : null);

@@ -55,6 +55,7 @@ export async function classPage(app, id) {
   };
   // The students' open terminals, a cell per lab: watch or take over.
   const termCells = {};
+  const charts = {};
   const watched = el("div", { id: "watched", class: "terminals" });
   const closers = [];
   const showTerminals = async () => {
@@ -67,19 +68,27 @@ export async function classPage(app, id) {
     }
   };
   const table = el("table", { id: "grid", class: "grid" },
-    el("tr", {}, el("th", {}, "Owner"), g.checks.map((c) => el("th", { class: "check" }, c)), el("th", {}, "Open terminals")),
+    el("tr", {}, el("th", {}, "Owner"), g.checks.map((c) => el("th", { class: "check" }, c)), el("th", {}, "Progress over time"), el("th", {}, "Open terminals")),
     g.rows.map((row) => el("tr", { "data-owner": row.lab.owner },
       el("td", {}, el("a", { href: `#/lab/${row.lab.id}` }, row.lab.owner)),
       g.checks.map((c) => (cells[row.lab.id + "\n" + c] = cell(row.results[c]))),
+      el("td", { class: "progress-cell" }, (charts[row.lab.id] = el("img", { class: "progress-chart", "data-lab": row.lab.id, width: 180, alt: `${row.lab.owner}: checks passing over time`, src: `/api/labs/${row.lab.id}/progress.svg` }))),
       (termCells[row.lab.id] = el("td", { class: "terminals" })))));
   await showTerminals();
   const stage = el("input", { id: "class-stage", value: g.class.stage, size: 6 });
   const msg = el("span", { role: "status" });
+  // A lab's chart is drawn again once a run of its checks settles.
+  const redrawTimers = {};
+  const redraw = (labID) => {
+    clearTimeout(redrawTimers[labID]);
+    redrawTimers[labID] = setTimeout(() => { if (charts[labID]) charts[labID].src = `/api/labs/${labID}/progress.svg?t=${Date.now()}`; }, 500);
+  };
   const events = new EventSource(`/api/classes/${id}/events`);
   events.addEventListener("check", (e) => {
     const r = JSON.parse(e.data);
     const old = cells[r.lab + "\n" + r.name];
     if (old) { const c = cell(r); old.replaceWith(c); cells[r.lab + "\n" + r.name] = c; }
+    redraw(r.lab);
   });
   events.addEventListener("terminal", () => { showTerminals().catch(() => {}); });
   events.addEventListener("stage", (e) => { msg.textContent = `class at stage ${JSON.parse(e.data).stage}`; stageRows.replaceChildren(); for (const k in stageLine) delete stageLine[k]; });
