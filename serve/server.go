@@ -59,14 +59,15 @@ type Options struct {
 
 // Server is the class server.
 type Server struct {
-	opts  Options
-	st    *store.Store
-	labs  Labs
-	log   *slog.Logger
-	hub   *hub
-	terms terms         // the open terminals
-	names *auth.Limiter // failed logins per user name
-	addrs *auth.Limiter // failed logins per client address
+	opts   Options
+	st     *store.Store
+	labs   Labs
+	log    *slog.Logger
+	hub    *hub
+	terms  terms         // the open terminals
+	routes []string      // the patterns Handler registered
+	names  *auth.Limiter // failed logins per user name
+	addrs  *auth.Limiter // failed logins per client address
 }
 
 // SessionLife is how long a login lasts.
@@ -86,7 +87,8 @@ func New(opts Options) *Server {
 // Handler is the server's HTTP handler: the pages, the JSON API under
 // /api/, the events and the websockets.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
+	defer func() { s.routes = mux.patterns }()
 	files := http.FileServerFS(web.Files())
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", files))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -101,12 +103,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/bundled", s.teacher(s.bundled))
 	s.labRoutes(mux)
 	s.classRoutes(mux)
+	openAPIRoutes(mux)
 	cop := http.NewCrossOriginProtection()
 	return securityHeaders(cop.Handler(mux))
 }
 
 // labRoutes are the routes of one lab, each authorized against its owner.
-func (s *Server) labRoutes(mux *http.ServeMux) {
+func (s *Server) labRoutes(mux *routeMux) {
 	route := func(pattern string, h labHandler) { mux.HandleFunc(pattern, s.labRoute(h)) }
 	route("GET /api/labs/{id}", s.labDetail)
 	route("GET /api/labs/{id}/topology.svg", s.topology)
@@ -129,7 +132,7 @@ func (s *Server) labRoutes(mux *http.ServeMux) {
 }
 
 // classRoutes are the teacher's routes.
-func (s *Server) classRoutes(mux *http.ServeMux) {
+func (s *Server) classRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /api/classes", s.teacher(s.listClasses))
 	mux.HandleFunc("POST /api/classes", s.teacher(s.createClass))
 	mux.HandleFunc("GET /api/classes/{class}/grid", s.teacher(s.grid))

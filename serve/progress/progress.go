@@ -50,7 +50,7 @@ func Points(results []store.Result) []Point {
 // the times).
 const (
 	width, height          = 360.0, 140.0
-	left, right, top, base = 34.0, 12.0, 18.0, 28.0
+	left, right, top, base = 34.0, 12.0, 30.0, 28.0
 )
 
 // SVG draws the points of a lab of total checks, titled title. Without

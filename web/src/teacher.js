@@ -62,7 +62,7 @@ export async function classPage(app, id) {
     const list = await api("GET", `/api/classes/${id}/terminals`);
     for (const [labID, td] of Object.entries(termCells)) {
       td.replaceChildren(...list.filter((t) => t.lab === labID).map((t) => el("div", { "data-term-id": t.id, "data-term-node": t.node },
-        `${t.node} (${t.user})${t.taken_by ? " ⚠ " + t.taken_by : t.watchers.length ? " 👁" : ""} `,
+        `${t.node} (${t.user})${t.taken_by ? " — taken over by " + t.taken_by : t.watchers.length ? " — watched" : ""} `,
         el("button", { class: "watch", onclick: () => closers.push(watchTerminal(watched, t, "watch")) }, "Watch"),
         el("button", { class: "take", onclick: () => closers.push(watchTerminal(watched, t, "take")) }, "Take over"))));
     }

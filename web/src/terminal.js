@@ -55,7 +55,7 @@ function terminalPane(container, path, name, mode, watched) {
       pane.dataset.takenBy = m.taken_by || "";
       pane.classList.toggle("taken", !!m.taken_by);
       status.textContent = m.taken_by ? `⚠ ${m.taken_by} has taken over: your keys wait `
-        : m.watchers.length ? `👁 watched by ${m.watchers.join(", ")} ` : "";
+        : m.watchers.length ? `◉ watched by ${m.watchers.join(", ")} ` : "";
     }
   };
   ws.onclose = (e) => { pane.dataset.state = "closed"; title.textContent = `${name} (${e.reason || "closed"}) `; term.write(`\r\n[${e.reason || "closed"}]\r\n`); };
