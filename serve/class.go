@@ -169,12 +169,19 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 	if err != nil {
 		return store.Class{}, nil, err
 	}
+	src := labFiles{}
+	if req.LabData == nil && lab.IsPath(req.Lab) {
+		src.dir, src.name = filepath.Dir(source), filepath.Base(source)
+		if src.files, err = scanLabDir(src.dir, src.name); err != nil {
+			return store.Class{}, nil, err
+		}
+	}
 	owners, err := owners(req.Roster, req.PerGroup)
 	if err != nil {
 		return store.Class{}, nil, err
 	}
 	// Check the lab once, as it will run (renamed, under dataDir).
-	if _, err := writeLab(dataDir, LabName(req.Name, "check", "000000"), data, req.AllowHost, true); err != nil {
+	if _, err := writeLab(dataDir, LabName(req.Name, "check", "000000"), data, src, req.AllowHost, true); err != nil {
 		return store.Class{}, nil, err
 	}
 	per := "student"
@@ -192,7 +199,7 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 	for _, o := range owners {
 		id := newID()
 		name := LabName(req.Name, o, id)
-		file, err := writeLab(dataDir, name, data, req.AllowHost, false)
+		file, err := writeLab(dataDir, name, data, src, req.AllowHost, false)
 		if err != nil {
 			return c, nil, err
 		}
@@ -297,10 +304,18 @@ func labSource(path string, data []byte) ([]byte, string, error) {
 	return l.Data, path, nil
 }
 
+// labFiles are the lab file's folder and what is beside it, to copy.
+type labFiles struct {
+	dir, name string // the folder, and the lab file's name in it
+	files     []labDirFile
+}
+
 // writeLab writes the lab file of a class's lab: data with its name set
-// to name, as dataDir/labs/NAME/lab.yaml. It refuses a lab that asks the host for
-// access unless allowHost; probe removes the file after checking it.
-func writeLab(dataDir, name string, data []byte, allowHost, probe bool) (string, error) {
+// to name, as dataDir/labs/NAME/lab.yaml (or under the lab file's own
+// name, beside a copy of what was beside it). It refuses a lab that asks
+// the host for access unless allowHost; probe removes the folder after
+// checking it.
+func writeLab(dataDir, name string, data []byte, src labFiles, allowHost, probe bool) (string, error) {
 	renamed, err := rename(data, name)
 	if err != nil {
 		return "", usagef("lab file: %v", err)
@@ -312,6 +327,17 @@ func writeLab(dataDir, name string, data []byte, allowHost, probe bool) (string,
 		return "", fmt.Errorf("make %s: %w", dir, err)
 	}
 	file := filepath.Join(dir, "lab.yaml")
+	if src.dir != "" {
+		os.RemoveAll(dir) // a folder left by an earlier failed try
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("make %s: %w", dir, err)
+		}
+		if err := copyLabDir(src.dir, dir, src.files); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+		file = filepath.Join(dir, src.name)
+	}
 	if err := os.WriteFile(file, renamed, 0o644); err != nil {
 		return "", fmt.Errorf("write lab file %s: %w", file, err)
 	}
