@@ -136,6 +136,10 @@ type ClassRequest struct {
 	LabData  []byte
 	Roster   []Member
 	PerGroup bool
+	// Shared makes one lab for the whole class: each student reaches the
+	// nodes of their group (a node's group: in the lab file), and
+	// everyone the matrix and the looking glass.
+	Shared bool
 	// AllowHost is the teacher's consent to what the lab asks of the host
 	// (netlab class create --allow-host); students can never give it.
 	AllowHost bool
@@ -176,19 +180,28 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 			return store.Class{}, nil, err
 		}
 	}
-	owners, err := owners(req.Roster, req.PerGroup)
+	owners, err := owners(req.Roster, req.PerGroup || req.Shared)
 	if err != nil {
 		return store.Class{}, nil, err
+	}
+	if req.Shared {
+		if req.PerGroup {
+			return store.Class{}, nil, usagef("a class has a lab per group or one shared lab, not both")
+		}
+		if err := checkGroups(data, req.Roster); err != nil {
+			return store.Class{}, nil, err
+		}
+		owners = []string{sharedOwner}
 	}
 	// Check the lab once, as it will run (renamed, under dataDir).
 	if _, err := writeLab(dataDir, LabName(req.Name, "check", "000000"), data, src, req.AllowHost, true); err != nil {
 		return store.Class{}, nil, err
 	}
 	per := "student"
-	if req.PerGroup {
+	if req.PerGroup || req.Shared {
 		per = "group"
 	}
-	c, err := st.AddClass(ctx, store.Class{Name: req.Name, Source: source, Per: per, AllowHost: req.AllowHost})
+	c, err := st.AddClass(ctx, store.Class{Name: req.Name, Source: source, Per: per, AllowHost: req.AllowHost, Shared: req.Shared})
 	if errors.Is(err, store.ErrExists) {
 		return c, nil, usagef("class %s exists already: choose another name", req.Name)
 	}
@@ -206,10 +219,10 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 		l := store.Lab{ID: id, Name: name, ClassID: c.ID, Source: source, File: file}
 		if req.PerGroup {
 			l.OwnerGroup = o
-		} else if u, err := st.UserByName(ctx, o); err == nil {
-			l.OwnerUser = u.ID
+		} else if u, err := st.UserByName(ctx, o); err == nil && !req.Shared {
+			l.OwnerUser = u.ID // a shared lab has no owner but its class
 		}
-		if l.OwnerUser == 0 && !req.PerGroup {
+		if l.OwnerUser == 0 && !req.PerGroup && !req.Shared {
 			u, err := st.AddUser(ctx, store.User{Name: o, Role: store.Student, Email: emailOf(req.Roster, o)})
 			if err != nil {
 				return c, nil, err
@@ -250,6 +263,9 @@ func logins(ctx context.Context, st *store.Store, c store.Class, req ClassReques
 		owner := m.Name
 		if req.PerGroup {
 			owner = m.Group
+		}
+		if req.Shared {
+			owner = sharedOwner
 		}
 		out = append(out, Login{Name: m.Name, Group: m.Group, Lab: labOf[owner], Token: token})
 	}

@@ -48,7 +48,8 @@ func (s *Server) createClass(w http.ResponseWriter, r *http.Request, q request) 
 		writeLabError(w, err)
 		return
 	}
-	req := ClassRequest{Name: body.Name, Lab: body.Lab, Roster: roster, PerGroup: body.Per == "group", AllowHost: body.AllowHost}
+	req := ClassRequest{Name: body.Name, Lab: body.Lab, Roster: roster, PerGroup: body.Per == "group", AllowHost: body.AllowHost,
+		Shared: body.Per == "class"}
 	if body.LabFile != "" {
 		req.LabData = []byte(body.LabFile)
 	} else if strings.ContainsAny(body.Lab, "/.") {

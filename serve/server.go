@@ -127,6 +127,8 @@ func (s *Server) labRoutes(mux *routeMux) {
 	route("GET /api/labs/{id}/terminals", s.labTerminals)
 	route("GET /api/labs/{id}/terminals/{term}/watch", s.watchTerminal(false))
 	route("GET /api/labs/{id}/terminals/{term}/take", s.watchTerminal(true))
+	route("GET /api/labs/{id}/matrix", s.labMatrix)
+	route("GET /api/labs/{id}/lg/{node}", s.labGlass)
 	route("GET /api/labs/{id}/capture", s.captureLines)
 	route("GET /api/labs/{id}/capture.pcap", s.capturePcap)
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/netlab/netlab/capture"
 	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/lookingglass"
+	"github.com/netlab/netlab/matrix"
 	"github.com/netlab/netlab/serve/auth"
 	"github.com/netlab/netlab/serve/store"
 	"github.com/netlab/netlab/spec"
@@ -300,4 +302,14 @@ func TestLoginLinkWorksOnce(t *testing.T) {
 	if code, _ := c.do("POST", "/api/login/token", `{"token":"`+token+`"}`); code != 401 {
 		t.Errorf("login link used twice: %d, want 401", code)
 	}
+}
+
+func (f *recorder) Matrix(_ context.Context, target string, _ matrix.Options) (*lab.MatrixResult, error) {
+	f.called("matrix " + target)
+	return &lab.MatrixResult{Lab: &spec.Lab{Name: target}, Pairs: []matrix.Pair{{From: "1", To: "2", Reachable: true, Verdict: matrix.Valid}}}, nil
+}
+
+func (f *recorder) LookingGlass(_ context.Context, target, router, prefix string) (*lookingglass.Glass, error) {
+	f.called("lg " + target + " " + router)
+	return &lookingglass.Glass{Router: router, Prefix: prefix, BGP: []lookingglass.Path{}, Routes: []lookingglass.Route{}}, nil
 }

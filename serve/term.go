@@ -37,7 +37,7 @@ func closeReason(msg string) string {
 // terminal's bytes both ways; a text message {"cols":C,"rows":R} resizes
 // it. The socket closes with "exit N" when the shell ends.
 func (s *Server) terminal(w http.ResponseWriter, r *http.Request, q request) {
-	node, ok := nodeName(r, q)
+	node, ok := s.ourNode(r, q)
 	if !ok {
 		writeError(w, http.StatusNotFound, "lab "+q.lab.Name+" has no node "+node)
 		return
@@ -111,6 +111,9 @@ func (s *Server) captureLines(w http.ResponseWriter, r *http.Request, q request)
 		writeError(w, http.StatusBadRequest, "give ?target=NODE:IFACE or a network's name")
 		return
 	}
+	if !s.captureOfGroup(w, r, q, opts.Target) {
+		return
+	}
 	c, err := accept(w, r)
 	if err != nil {
 		return
@@ -143,6 +146,9 @@ func (s *Server) capturePcap(w http.ResponseWriter, r *http.Request, q request) 
 	opts := captureTarget(r, q)
 	if opts.Target == "" {
 		writeError(w, http.StatusBadRequest, "give ?target=NODE:IFACE or a network's name")
+		return
+	}
+	if !s.captureOfGroup(w, r, q, opts.Target) {
 		return
 	}
 	opts.Count = bounded(r.URL.Query().Get("count"), 100, 10000)

@@ -9,7 +9,7 @@ export async function teacherHome(app) {
   app.replaceChildren(
     el("h1", {}, "Classes"),
     classes.length ? el("ul", { id: "classes" }, classes.map((c) => el("li", {},
-      el("a", { href: `#/class/${c.id}`, "data-class": c.name }, c.name), ` — ${c.source}, a lab per ${c.per}${c.stage ? ", stage " + c.stage : ""}`))) : el("p", {}, "No classes yet."),
+      el("a", { href: `#/class/${c.id}`, "data-class": c.name }, c.name), ` — ${c.source}, ${c.shared ? "one lab shared by its groups" : "a lab per " + c.per}${c.stage ? ", stage " + c.stage : ""}`))) : el("p", {}, "No classes yet."),
     createForm(bundled),
     el("h1", {}, "All labs"), labList(labs));
 }
@@ -19,7 +19,8 @@ function createForm(bundled) {
   const labSel = el("select", { id: "class-lab" }, bundled.map((b) => el("option", { value: b.name }, `${b.name} (${b.nodes} nodes) — ${b.about}`)),
     el("option", { value: "" }, "a lab file (paste it below)"));
   const file = el("textarea", { id: "class-lab-file", rows: 4, placeholder: "lab file (YAML), if not a bundled lab" });
-  const per = el("select", { id: "class-per" }, el("option", { value: "student" }, "a lab per student"), el("option", { value: "group" }, "a lab per group"));
+  const per = el("select", { id: "class-per" }, el("option", { value: "student" }, "a lab per student"), el("option", { value: "group" }, "a lab per group"),
+    el("option", { value: "class" }, "one lab shared by the class: each group reaches its nodes (group: in the lab file)"));
   const roster = el("textarea", { id: "class-roster", rows: 5, required: true }, "name,group,email\n");
   const allow = el("input", { id: "class-allow-host", type: "checkbox" });
   const out = el("div", { id: "class-created", role: "status" });
