@@ -26,7 +26,7 @@ import (
 // up, down or back to its file is the teacher's.
 
 // sharedOwner is the owner key of a shared class's one lab.
-const sharedOwner = "class"
+const sharedOwner = "shared"
 
 // groupLabs is what the shared-lab routes ask of the labs beyond Labs;
 // *lab.Manager has it.

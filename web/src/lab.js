@@ -144,7 +144,7 @@ export async function labPage(app, id, me) {
   const grouped = Object.keys(d.node_groups || {}).length > 0;
   const packets = packetView(base, [...new Set(packetTargets)], closers);
 
-  app.replaceChildren(
+  app.replaceChildren(...[
     el("p", {}, el("a", { href: "#/" }, "← labs")),
     el("h1", {}, d.name, el("small", {}, ` ${d.owner}, class ${d.class}${d.class_stage ? ", at stage " + d.class_stage : ""}`)),
     controls, progress,
@@ -158,6 +158,6 @@ export async function labPage(app, id, me) {
     packets,
     grouped ? matrixView(base) : null,
     grouped ? glassView(base, d.nodes) : null,
-    d.readme ? el("section", {}, el("h2", {}, "About this lab"), el("pre", { class: "readme" }, d.readme)) : null);
+    d.readme ? el("section", {}, el("h2", {}, "About this lab"), el("pre", { class: "readme" }, d.readme)) : null].filter(Boolean)); // replaceChildren would write a null as "null"
   return () => closers.forEach((c) => c());
 }
