@@ -198,6 +198,10 @@ func TestStudentGets404OnAnothersLab(t *testing.T) {
 		{"GET", "/api/labs/" + id + "/progress.svg"},
 		{"GET", "/api/labs/" + id + "/terminals"},
 		{"GET", "/api/classes/1/terminals"},
+		{"GET", "/api/labs/" + id + "/terminals/x/watch"},
+		{"GET", "/api/labs/" + id + "/matrix"},
+		{"GET", "/api/labs/" + id + "/lg/a"},
+		{"POST", "/api/classes/1/stage"},
 		{"POST", "/api/labs/" + id + "/up"},
 		{"POST", "/api/labs/" + id + "/down"},
 		{"POST", "/api/labs/" + id + "/reset"},
@@ -225,8 +229,8 @@ func TestStudentGets404OnAnothersLab(t *testing.T) {
 			denied++
 		}
 	}
-	if denied != 19 {
-		t.Errorf("%d denials of b audited, want 19: %+v", denied, log)
+	if denied != 23 {
+		t.Errorf("%d denials of b audited, want 23: %+v", denied, log)
 	}
 	// b's own lab answers, and a's node names are no way into it.
 	if code, _ := b.do("GET", "/api/labs/"+f.labB.ID, ""); code != 200 {

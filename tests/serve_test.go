@@ -64,6 +64,11 @@ func TestServeInBrowser(t *testing.T) {
 		t.Errorf("alice's progress chart does not show 4 of 4 checks passing:\n%s", chart)
 	}
 	teacherWatches(t, teacher, aliceCtx, shots)
+	run(t, teacher, "the teacher moves the class on: alice's running lab is reset, bob's waits for its start",
+		chromedp.Click(css(`#stage-move`)),
+		until(`!!document.querySelector('#stage-progress li[data-state="at next start"]') && document.querySelector('#stage-progress li[data-state="at next start"]').textContent.startsWith('bob')`, 10*time.Second),
+		until(`!!document.querySelector('#stage-progress li[data-state=done]') && document.querySelector('#stage-progress li[data-state=done]').textContent.startsWith('alice: ✔')`, 3*time.Minute))
+	screenshot(t, teacher, shots, "8b-teacher-stage-moved")
 	otherGets404(t, chromium, bob, aliceLab, shots)
 }
 
