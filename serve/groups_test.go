@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coder/websocket"
+
 	"github.com/netlab/netlab/serve/auth"
 	"github.com/netlab/netlab/serve/store"
 )
@@ -79,6 +81,20 @@ func TestSharedLabGroupsReachTheirOwnNodes(t *testing.T) {
 	}
 	if code, body := c.do("POST", base+"/nodes/h1/restart", ""); code != 200 {
 		t.Errorf("c restarts h1, of her group: %d %s", code, body)
+	}
+	// d's terminal on r2 is not in c's list of the lab's terminals.
+	dana := f.login(t, "d", "password-d")
+	if conn, code := dana.dial(base + "/nodes/r2/terminal"); code == 101 {
+		defer conn.CloseNow()
+		readUntil(t, conn, websocket.MessageText, `"id"`)
+	} else {
+		t.Errorf("d opens a terminal on r2, of her group: %d", code)
+	}
+	if code, body := c.do("GET", base+"/terminals", ""); code != 200 || strings.Contains(body, `"node":"r2"`) {
+		t.Errorf("c lists the shared lab's terminals: %d %s, want none of group 2's", code, body)
+	}
+	if code, body := teach.do("GET", base+"/terminals", ""); code != 200 || !strings.Contains(body, `"node":"r2"`) {
+		t.Errorf("the teacher lists the shared lab's terminals: %d %s, want d's on r2", code, body)
 	}
 	denied := []struct{ method, path string }{
 		{"GET", base + "/nodes/r2/terminal"},

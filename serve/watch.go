@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/netlab/netlab/serve/store"
+	"github.com/netlab/netlab/spec"
 )
 
 // A terminal a user opened is a shared terminal: its output goes to its
@@ -165,9 +166,22 @@ func (s *Server) termChanged(t *sharedTerm, classID int64, closed bool) {
 	s.hub.publish(classKey(classID), event{Type: "terminal", Data: map[string]any{"terminal": i, "closed": closed}})
 }
 
-// labTerminals lists a lab's open terminals (its owner's and teachers').
+// labTerminals lists a lab's open terminals (its owner's and teachers';
+// of a shared lab, a student's group's nodes' only).
 func (s *Server) labTerminals(w http.ResponseWriter, r *http.Request, q request) {
-	writeJSON(w, http.StatusOK, s.terms.list(func(t *sharedTerm) bool { return t.LabID == q.lab.ID }))
+	group, restricted := s.restrictedGroup(r.Context(), q)
+	var groups map[string]string
+	if restricted {
+		groups = map[string]string{}
+		if l, err := spec.Load(q.lab.File); err == nil {
+			for name, n := range l.Nodes {
+				groups[name] = n.Group
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, s.terms.list(func(t *sharedTerm) bool {
+		return t.LabID == q.lab.ID && (!restricted || (group != "" && groups[t.Node] == group))
+	}))
 }
 
 // classTerminals lists the open terminals of a class's labs, for its

@@ -113,7 +113,7 @@ export async function classPage(app, id) {
       e.preventDefault();
       try {
         const r = await api("POST", `/api/classes/${id}/stage`, { stage: stage.value });
-        msg.textContent = `moving to stage ${r.stage}: ${r.reset.length} running labs to reset, ${r.at_next_start.length} at their next start`;
+        msg.textContent = `moving to ${r.stage ? "stage " + r.stage : "no stage (the whole lab)"}: ${r.reset.length} running labs to reset, ${r.at_next_start.length} at their next start`;
       } catch (err) { msg.textContent = err.message; }
     } }, el("label", {}, "Move the class to stage ", stage), el("button", { id: "stage-move" }, "Move"), " ", msg,
       el("p", { class: "note" }, "Running labs are reset to the stage; the others get it when they start."), stageRows),
