@@ -86,7 +86,8 @@ func TestSharedLabGroupsReachTheirOwnNodes(t *testing.T) {
 	dana := f.login(t, "d", "password-d")
 	if conn, code := dana.dial(base + "/nodes/r2/terminal"); code == 101 {
 		defer conn.CloseNow()
-		readUntil(t, conn, websocket.MessageText, `"id"`)
+		send(t, conn, "dana here\n") // its echo: the shell runs (and the labs were asked for it)
+		readUntil(t, conn, websocket.MessageBinary, "dana here")
 	} else {
 		t.Errorf("d opens a terminal on r2, of her group: %d", code)
 	}
