@@ -1,11 +1,17 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/spec"
 )
 
 func TestMoveClassToStage(t *testing.T) {
@@ -58,6 +64,45 @@ func TestMoveClassToStage(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the reset is not in the audit log: %+v", log)
+		}
+	}
+}
+
+// failing is a recorder whose resets fail.
+type failing struct{ *recorder }
+
+func (f failing) Reset(_ context.Context, target string, _ lab.ResetOptions) (*spec.Lab, error) {
+	f.called("reset " + target)
+	return nil, errors.New("node a: exec failed")
+}
+
+func TestMoveClassToStageTellsAFailedReset(t *testing.T) {
+	f := newFixture(t)
+	f.labs.running = []string{f.labA.Name, f.labB.Name}
+	s := New(Options{Store: f.st, Labs: failing{f.labs}})
+	defer s.Close()
+	events, stop := s.hub.subscribe(classKey(1))
+	defer stop()
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	f.srv = srv
+	teach := f.teacher(t)
+	if code, body := teach.do("POST", "/api/classes/1/stage", `{"stage":"2"}`); code != 202 {
+		t.Fatalf("move: %d %s", code, body)
+	}
+	failed := map[string]bool{}
+	timeout := time.After(5 * time.Second)
+	for len(failed) < 2 {
+		select {
+		case e := <-events:
+			if p, ok := e.Data.(stageProgress); ok && p.State == "failed" {
+				if !strings.Contains(p.Error, "exec failed") || p.Total != 2 {
+					t.Errorf("a failed reset's event: %+v", p)
+				}
+				failed[p.Lab] = true
+			}
+		case <-timeout:
+			t.Fatalf("the failed resets were not told: %v", failed)
 		}
 	}
 }

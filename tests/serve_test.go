@@ -350,7 +350,10 @@ func teacherWatches(t *testing.T, teacher, alice context.Context, shots string) 
 	alicePane := `(p => ` + screenText + `)(` + pane + `)`
 	run(t, alice, "alice sees she is taken over and what the teacher typed run in her shell",
 		until(pane+`.dataset.takenBy === 'teach' && `+pane+`.querySelector('.term-status').textContent.includes('teach has taken over')`, 10*time.Second),
-		until(alicePane+`.includes('taken-by-teacher')`, 10*time.Second))
+		until(alicePane+`.includes('taken-by-teacher')`, 10*time.Second),
+		// xterm.js draws a terminal only while it is in sight: what alice sees.
+		eval(pane+`.scrollIntoView()`, new(any)),
+		until(pane+`.querySelector('.xterm-rows').textContent.includes('taken-by-teacher')`, 10*time.Second))
 	screenshot(t, alice, shots, "8-student-taken-over")
 }
 
