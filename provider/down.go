@@ -24,8 +24,10 @@ import (
 
 // Removed counts what Down removed.
 type Removed struct {
-	Containers, Interfaces, FirewallRules int
-	ImageRoots                            int // unpacked images of runc nodes removed from the cache
+	Containers    int `json:"containers"`
+	Interfaces    int `json:"interfaces"`
+	FirewallRules int `json:"firewall_rules"`
+	ImageRoots    int `json:"image_roots"` // unpacked images of runc nodes removed from the cache
 }
 
 // Down removes everything of the lab, found from its name alone: its

@@ -63,6 +63,11 @@ type labDetail struct {
 	Stages     []*spec.Stage `json:"stages"`
 	ClassStage string        `json:"class_stage"`
 	State      labState      `json:"state"`
+	// Of a shared lab: each node's group, and the user's ("" for a
+	// teacher, who reaches every node).
+	NodeGroups map[string]string `json:"node_groups"`
+	Group      string            `json:"group"`
+	Restricted bool              `json:"restricted"` // the user reaches their group's nodes only
 }
 
 type networkInfo struct {
@@ -87,9 +92,14 @@ func (s *Server) labDetail(w http.ResponseWriter, r *http.Request, q request) {
 	if c, err := s.st.ClassByID(r.Context(), q.lab.ClassID); err == nil {
 		d.ClassStage = c.Stage
 	}
+	d.NodeGroups = map[string]string{}
+	d.Group, d.Restricted = s.restrictedGroup(r.Context(), q)
 	members := map[string][]string{}
 	for _, n := range l.SortedNodes() {
 		d.Nodes = append(d.Nodes, n.Name)
+		if n.Group != "" {
+			d.NodeGroups[n.Name] = n.Group
+		}
 		for name, i := range n.Interfaces {
 			if i.Network != "" {
 				members[i.Network] = append(members[i.Network], n.Name+":"+name)
@@ -186,8 +196,12 @@ func answer(w http.ResponseWriter, v any, err error) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// up brings the lab up (or repairs it), at a stage if the body gives one.
+// up brings the lab up (or repairs it), at the stage the body gives, else
+// at its class's stage.
 func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
+	if !s.teacherOfShared(w, r, q) {
+		return
+	}
 	var body struct{ Stage string }
 	if !readJSON(w, r, &body) {
 		return
@@ -196,6 +210,9 @@ func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
+	}
+	if body.Stage == "" {
+		body.Stage = c.Stage // a lab not running when its class moved gets the stage now
 	}
 	var res *lab.UpResult
 	err = s.op(r, q, "up", func(ctx context.Context, progress lab.Progress) error {
@@ -210,6 +227,9 @@ func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 }
 
 func (s *Server) down(w http.ResponseWriter, r *http.Request, q request) {
+	if !s.teacherOfShared(w, r, q) {
+		return
+	}
 	var res lab.DownResult
 	err := s.op(r, q, "down", func(ctx context.Context, progress lab.Progress) (err error) {
 		res, err = s.labs.Down(ctx, q.lab.Name, lab.DownOptions{KeepCache: true, Progress: progress})
@@ -220,6 +240,9 @@ func (s *Server) down(w http.ResponseWriter, r *http.Request, q request) {
 
 // reset brings the lab back to its file, at the start of a stage.
 func (s *Server) reset(w http.ResponseWriter, r *http.Request, q request) {
+	if !s.teacherOfShared(w, r, q) {
+		return
+	}
 	var body struct{ Stage string }
 	if !readJSON(w, r, &body) {
 		return
@@ -274,7 +297,7 @@ func nodeName(r *http.Request, q request) (string, bool) {
 
 // nodeAction stops, starts or restarts a node.
 func (s *Server) nodeAction(w http.ResponseWriter, r *http.Request, q request) {
-	node, ok := nodeName(r, q)
+	node, ok := s.ourNode(r, q)
 	if !ok {
 		writeError(w, http.StatusNotFound, "lab "+q.lab.Name+" has no node "+node)
 		return
@@ -298,7 +321,7 @@ func (s *Server) nodeAction(w http.ResponseWriter, r *http.Request, q request) {
 
 // ifaceAction sets a node's interface up or down, or impairs its link.
 func (s *Server) ifaceAction(w http.ResponseWriter, r *http.Request, q request) {
-	node, ok := nodeName(r, q)
+	node, ok := s.ourNode(r, q)
 	if !ok {
 		writeError(w, http.StatusNotFound, "lab "+q.lab.Name+" has no node "+node)
 		return

@@ -136,6 +136,10 @@ type ClassRequest struct {
 	LabData  []byte
 	Roster   []Member
 	PerGroup bool
+	// Shared makes one lab for the whole class: each student reaches the
+	// nodes of their group (a node's group: in the lab file), and
+	// everyone the matrix and the looking glass.
+	Shared bool
 	// AllowHost is the teacher's consent to what the lab asks of the host
 	// (netlab class create --allow-host); students can never give it.
 	AllowHost bool
@@ -169,19 +173,35 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 	if err != nil {
 		return store.Class{}, nil, err
 	}
-	owners, err := owners(req.Roster, req.PerGroup)
+	src := labFiles{}
+	if req.LabData == nil && lab.IsPath(req.Lab) {
+		src.dir, src.name = filepath.Dir(source), filepath.Base(source)
+		if src.files, err = scanLabDir(src.dir, src.name); err != nil {
+			return store.Class{}, nil, err
+		}
+	}
+	owners, err := owners(req.Roster, req.PerGroup || req.Shared)
 	if err != nil {
 		return store.Class{}, nil, err
 	}
+	if req.Shared {
+		if req.PerGroup {
+			return store.Class{}, nil, usagef("a class has a lab per group or one shared lab, not both")
+		}
+		if err := checkGroups(data, req.Roster); err != nil {
+			return store.Class{}, nil, err
+		}
+		owners = []string{sharedOwner}
+	}
 	// Check the lab once, as it will run (renamed, under dataDir).
-	if _, err := writeLab(dataDir, LabName(req.Name, "check", "000000"), data, req.AllowHost, true); err != nil {
+	if _, err := writeLab(dataDir, LabName(req.Name, "check", "000000"), data, src, req.AllowHost, true); err != nil {
 		return store.Class{}, nil, err
 	}
 	per := "student"
-	if req.PerGroup {
+	if req.PerGroup || req.Shared {
 		per = "group"
 	}
-	c, err := st.AddClass(ctx, store.Class{Name: req.Name, Source: source, Per: per, AllowHost: req.AllowHost})
+	c, err := st.AddClass(ctx, store.Class{Name: req.Name, Source: source, Per: per, AllowHost: req.AllowHost, Shared: req.Shared})
 	if errors.Is(err, store.ErrExists) {
 		return c, nil, usagef("class %s exists already: choose another name", req.Name)
 	}
@@ -192,17 +212,17 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 	for _, o := range owners {
 		id := newID()
 		name := LabName(req.Name, o, id)
-		file, err := writeLab(dataDir, name, data, req.AllowHost, false)
+		file, err := writeLab(dataDir, name, data, src, req.AllowHost, false)
 		if err != nil {
 			return c, nil, err
 		}
 		l := store.Lab{ID: id, Name: name, ClassID: c.ID, Source: source, File: file}
 		if req.PerGroup {
 			l.OwnerGroup = o
-		} else if u, err := st.UserByName(ctx, o); err == nil {
-			l.OwnerUser = u.ID
+		} else if u, err := st.UserByName(ctx, o); err == nil && !req.Shared {
+			l.OwnerUser = u.ID // a shared lab has no owner but its class
 		}
-		if l.OwnerUser == 0 && !req.PerGroup {
+		if l.OwnerUser == 0 && !req.PerGroup && !req.Shared {
 			u, err := st.AddUser(ctx, store.User{Name: o, Role: store.Student, Email: emailOf(req.Roster, o)})
 			if err != nil {
 				return c, nil, err
@@ -243,6 +263,9 @@ func logins(ctx context.Context, st *store.Store, c store.Class, req ClassReques
 		owner := m.Name
 		if req.PerGroup {
 			owner = m.Group
+		}
+		if req.Shared {
+			owner = sharedOwner
 		}
 		out = append(out, Login{Name: m.Name, Group: m.Group, Lab: labOf[owner], Token: token})
 	}
@@ -297,10 +320,18 @@ func labSource(path string, data []byte) ([]byte, string, error) {
 	return l.Data, path, nil
 }
 
+// labFiles are the lab file's folder and what is beside it, to copy.
+type labFiles struct {
+	dir, name string // the folder, and the lab file's name in it
+	files     []labDirFile
+}
+
 // writeLab writes the lab file of a class's lab: data with its name set
-// to name, as dataDir/labs/NAME/lab.yaml. It refuses a lab that asks the host for
-// access unless allowHost; probe removes the file after checking it.
-func writeLab(dataDir, name string, data []byte, allowHost, probe bool) (string, error) {
+// to name, as dataDir/labs/NAME/lab.yaml (or under the lab file's own
+// name, beside a copy of what was beside it). It refuses a lab that asks
+// the host for access unless allowHost; probe removes the folder after
+// checking it.
+func writeLab(dataDir, name string, data []byte, src labFiles, allowHost, probe bool) (string, error) {
 	renamed, err := rename(data, name)
 	if err != nil {
 		return "", usagef("lab file: %v", err)
@@ -312,6 +343,17 @@ func writeLab(dataDir, name string, data []byte, allowHost, probe bool) (string,
 		return "", fmt.Errorf("make %s: %w", dir, err)
 	}
 	file := filepath.Join(dir, "lab.yaml")
+	if src.dir != "" {
+		os.RemoveAll(dir) // a folder left by an earlier failed try
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("make %s: %w", dir, err)
+		}
+		if err := copyLabDir(src.dir, dir, src.files); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+		file = filepath.Join(dir, src.name)
+	}
 	if err := os.WriteFile(file, renamed, 0o644); err != nil {
 		return "", fmt.Errorf("write lab file %s: %w", file, err)
 	}

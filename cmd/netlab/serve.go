@@ -119,12 +119,16 @@ func classCommand() *cli.Command {
 			Description: "The roster is CSV with a header row: name, and optionally group and email.\n" +
 				"--lab is a bundled lab (netlab labs) or a lab file; each lab is a copy of it,\n" +
 				"named CLASS-STUDENT-ID, under --data. A lab that asks for access to the host\n" +
-				"(netlab diff shows what) is refused unless you pass --allow-host.",
+				"(netlab diff shows what) is refused unless you pass --allow-host.\n" +
+				"--shared makes ONE lab for the whole class: each student reaches the nodes of\n" +
+				"their roster group (group: on the nodes in the lab file), everyone the matrix\n" +
+				"and the looking glass; the teacher starts, stops and resets it.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "lab", Required: true, Usage: "a bundled lab's name or a lab file"},
 				&cli.StringFlag{Name: "roster", Required: true, Usage: "CSV file: name[,group][,email]"},
 				&cli.StringFlag{Name: "per", Value: "student", Usage: "a lab per student or per group"},
 				&cli.BoolFlag{Name: "allow-host", Usage: "allow what the lab asks of the host (students never can)"},
+				&cli.BoolFlag{Name: "shared", Usage: "one lab shared by the class; each roster group reaches its own nodes"},
 				dataFlag, urlFlag,
 			},
 			Action: func(c *cli.Context) error {
@@ -155,13 +159,18 @@ func runClassCreate(ctx context.Context, name string, c *cli.Context, stdout io.
 		return err
 	}
 	defer st.Close()
-	req := serve.ClassRequest{Name: name, Lab: c.String("lab"), Roster: roster, PerGroup: c.String("per") == "group", AllowHost: c.Bool("allow-host")}
+	req := serve.ClassRequest{Name: name, Lab: c.String("lab"), Roster: roster, PerGroup: c.String("per") == "group", AllowHost: c.Bool("allow-host"),
+		Shared: c.Bool("shared")}
 	class, logins, err := serve.CreateClass(ctx, st, c.String("data"), req)
 	if err != nil {
 		return serveError(err)
 	}
-	fmt.Fprintf(stdout, "class %s: %d students, a lab per %s of %s; one-time login links (valid %s):\n",
-		class.Name, len(logins), class.Per, class.Source, serve.LoginTokenLife)
+	per := "a lab per " + class.Per
+	if class.Shared {
+		per = "one lab shared by its groups"
+	}
+	fmt.Fprintf(stdout, "class %s: %d students, %s, of %s; one-time login links (valid %s):\n",
+		class.Name, len(logins), per, class.Source, serve.LoginTokenLife)
 	for _, l := range logins {
 		fmt.Fprintf(stdout, "%s\t%s\t%s\n", l.Name, l.Lab, serve.LoginLink(c.String("url"), l.Token))
 	}

@@ -118,6 +118,9 @@ var migrations = []string{
 		object TEXT NOT NULL DEFAULT '',
 		outcome TEXT NOT NULL
 	);`,
+	// A class may share one lab among all its students (groups reach
+	// their own nodes of it).
+	`ALTER TABLE classes ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate applies the migrations the database has not had yet, each in a
