@@ -13,14 +13,7 @@ import (
 
 func captureCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "capture",
-		Usage:     "watch the packets of a node's interface or of a network, as pcap or a line each",
-		ArgsUsage: "LAB NODE:IF|NETWORK [FILTER...]",
-		Description: "Reads the frames of a node's interface (in the node's namespace, from the host: the\n" +
-			"image needs no tcpdump) or of a network's bridge on the host. Without -w it prints\n" +
-			"a line per packet; -w FILE writes pcap, -w - streams it: | wireshark -k -i -.\n" +
-			"FILTER is tcpdump's syntax (icmp, tcp port 80, host 10.0.0.1 ...), compiled by the\n" +
-			"host's tcpdump and run in the kernel. Ctrl-C, --count or --duration stops it.",
+		Name: "capture",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write pcap to `FILE` (- for standard output)"},
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` packets"},

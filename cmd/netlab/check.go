@@ -23,13 +23,7 @@ type checkOptions struct {
 
 func checkCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "check",
-		Usage:     "run a lab's checks against the running lab: ping, tcp, udp, dns, path, http, route, address, run, signature",
-		ArgsUsage: "FILE | LAB",
-		Description: "Runs the checks: list of the lab file, from inside the nodes' network namespaces,\n" +
-			"several at once, and prints a table and a summary line. LAB is the name of a running\n" +
-			"lab, whose file is found again from its containers. Exits 0 when every check passed,\n" +
-			"1 when one failed or the lab is not running, 2 for bad usage or an invalid lab file.",
+		Name: "check",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "stage", Aliases: []string{"s"}, Usage: "run only the checks of stage `S`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON, for graders"},

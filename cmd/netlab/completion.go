@@ -36,12 +36,7 @@ complete -c netlab -f -a '(netlab (commandline -opc)[2..-1] --generate-bash-comp
 
 func completionCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "completion",
-		Usage:     "print a shell completion script: commands, running labs, their nodes and interfaces",
-		ArgsUsage: "bash|zsh|fish",
-		Description: "bash: source <(netlab completion bash)   (or save it in /etc/bash_completion.d/netlab)\n" +
-			"zsh:  source <(netlab completion zsh)\n" +
-			"fish: netlab completion fish | source",
+		Name: "completion",
 		Action: func(c *cli.Context) error {
 			script := map[string]string{"bash": bashCompletion, "zsh": zshCompletion, "fish": fishCompletion}[c.Args().First()]
 			if c.NArg() != 1 || script == "" {

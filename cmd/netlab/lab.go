@@ -2,23 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/convert"
 	"github.com/netlab/netlab/graph"
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/report"
 	"github.com/netlab/netlab/schema"
 	"github.com/netlab/netlab/spec"
-	"github.com/netlab/netlab/steps"
 )
 
 // loadLab loads a lab file, a converted lab or a bundled lab by name,
@@ -49,12 +47,7 @@ type validateOptions struct{ files []string }
 
 func validateCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "validate",
-		Usage:     "check lab files and report every problem at once",
-		ArgsUsage: "FILE...",
-		Description: "Checks each lab file against the schema and the semantic rules (references,\n" +
-			"addresses, names, reachability of gateways). Problems are printed as\n" +
-			"file:line:col: yaml.path: message. Exits 2 if any file is invalid.",
+		Name: "validate",
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return usageError("netlab validate takes one or more lab files; see netlab validate --help")
@@ -85,9 +78,7 @@ type planOptions struct {
 
 func planCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "plan",
-		Usage:     "show the steps that bring a lab up, and what each waits for",
-		ArgsUsage: "FILE",
+		Name: "plan",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON"},
 		},
@@ -111,23 +102,9 @@ func runPlan(_ context.Context, opts planOptions, stdout, stderr io.Writer) erro
 		return fmt.Errorf("plan %s: %w", opts.file, err)
 	}
 	if opts.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p)
+		return writeJSON(stdout, p)
 	}
-	fmt.Fprintln(stdout, p.Summary())
-	t := tablewriter.NewWriter(stdout)
-	t.Header("#", "Step", "Action", "After")
-	for i, s := range p.Steps {
-		deps := "-"
-		if len(s.Deps) > 0 {
-			deps = strings.Join(s.Deps, "\n")
-		}
-		if err := t.Append(fmt.Sprint(i+1), s.ID, steps.Describe(s), deps); err != nil {
-			return err
-		}
-	}
-	return t.Render()
+	return report.Plan(stdout, p)
 }
 
 type graphOptions struct {
@@ -138,13 +115,7 @@ type graphOptions struct {
 
 func graphCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "graph",
-		Usage:     "draw a lab's topology",
-		ArgsUsage: "FILE",
-		Description: "Draws nodes with their addresses, networks as segments, point-to-point links as\n" +
-			"edges, routers and NAT firewalls marked. Without -o it prints a text tree; with\n" +
-			"-o the format follows the file's extension (.svg .dot .mmd .json .txt), SVG if\n" +
-			"there is none. SVG is laid out by netlab itself: no Graphviz needed.",
+		Name: "graph",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "text, svg, dot, mermaid or json"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output"},
@@ -189,11 +160,7 @@ func runGraph(_ context.Context, opts graphOptions, stdout, stderr io.Writer) er
 
 func schemaCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "schema",
-		Usage: "print the JSON Schema of lab files, for editors",
-		Description: "Editors that speak the YAML language server check lab files as you type with\n" +
-			"  # yaml-language-server: $schema=path/to/lab.schema.json\n" +
-			"at the top of the file:  netlab schema > lab.schema.json",
+		Name: "schema",
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
 				return usageError("netlab schema takes no arguments")
@@ -206,15 +173,7 @@ func schemaCommand() *cli.Command {
 
 func convertCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "convert",
-		Usage:     "write a Kathará lab directory (lab.conf), a containerlab topology (*.clab.yml) or a mini-Internet configuration (AS_config.txt) as a netlab lab file",
-		ArgsUsage: "DIR|FILE.clab.yml",
-		Description: "Collision domains become networks, NODE[N] interfaces ethN, Kathará's images netlab's\n" +
-			"offline ones; each node runs Kathará's boot sequence (NODE/ copied into /, shared.startup,\n" +
-			"NODE.startup, [exec]) once wired. Options netlab has no meaning for are noted on stderr\n" +
-			"with their lab.conf line. A mini-Internet's routers become FRR nodes, its switches\n" +
-			"bridges, its IXPs networks with a route server; its Config ASes are configured as it\n" +
-			"configures them. netlab up DIR does the same without writing a file.",
+		Name: "convert",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to FILE instead of standard output"},
 			&cli.BoolFlag{Name: "configure-all", Usage: "a mini-Internet: configure its NoConfig ASes too (the reference solution)"},

@@ -79,11 +79,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if notFound {
 		return exitUsage
 	}
-	return report(err, stderr)
+	return exitCode(err, stderr)
 }
 
-// report prints a command's error and maps it to an exit code.
-func report(err error, stderr io.Writer) int {
+// exitCode prints a command's error and maps it to an exit code.
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
@@ -106,12 +106,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w; see netlab %s --help", err, c.Command.Name)}
 	}
 	app := &cli.App{
-		Name:    "netlab",
-		Usage:   "network labs out of containers, from a YAML file",
-		Version: version,
-		Description: "netlab reads a lab file (nodes, networks, links), plans it into a dependency graph,\n" +
-			"draws it, and brings it up: containers started with --net=none, wired from the host.\n" +
-			"Exit codes: 0 ok, 1 failure, 2 bad usage or an invalid lab file.",
+		Name:            "netlab",
+		Version:         version,
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
@@ -136,9 +132,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			linkCommand(),
 			impairCommand(),
 			logsCommand(),
-			nodeCommand("stop", "stop a node (a powered-off machine) while the lab runs"),
-			nodeCommand("start", "start a stopped node and wire it again from the lab file"),
-			nodeCommand("restart", "restart a node and wire it again from the lab file"),
+			nodeCommand("stop"),
+			nodeCommand("start"),
+			nodeCommand("restart"),
 			labsCommand(),
 			completionCommand(),
 			convertCommand(),
@@ -151,6 +147,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		EnableBashCompletion: true,
 	}
+	describe(app)
 	completes := map[string]cli.BashCompleteFunc{
 		"exec": completeLabNode(false), "logs": completeLabNode(false), "stop": completeLabNode(false),
 		"start": completeLabNode(false), "restart": completeLabNode(false), "status": completeLabNode(false),

@@ -14,14 +14,7 @@ import (
 
 func matrixCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "matrix",
-		Usage:     "the connectivity matrix of a class-wide Internet: every AS pings every other, paths judged valley-free",
-		ArgsUsage: "FILE | LAB",
-		Description: "Picks one host of every group (AS) of a running lab and pings from each to every\n" +
-			"other, several pairs at once. Each path is judged from the AS path the source host's\n" +
-			"router holds (FRR) against the customer, provider and peer relations of the lab file:\n" +
-			"✓ reachable on a valid path, ! reachable against policy, ✗ unreachable, ? not judged.\n" +
-			"Exits 0 when every pair is ✓, 1 otherwise.",
+		Name: "matrix",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print every pair as JSON: from, to, reachable, verdict, as_path"},
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 16, Usage: "pairs measured at once"},
@@ -63,11 +56,7 @@ func runMatrix(ctx context.Context, m *lab.Manager, target string, opts matrix.O
 
 func lgCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "lg",
-		Usage:     "looking glass: a router's BGP paths and routes, from FRR",
-		ArgsUsage: "FILE | LAB ROUTER [PREFIX]",
-		Description: "Shows the BGP table (every path, the best marked >) and the routing table of an FRR\n" +
-			"router of a running lab; with PREFIX (an IPv4 address or prefix) only what leads there.",
+		Name:  "lg",
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the paths and routes as JSON"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 2 || c.NArg() > 3 {

@@ -11,15 +11,9 @@ import (
 
 func newCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "new",
-		Usage: "write a new lab file: netlab new internet, a class-wide Internet of ASes",
+		Name: "new",
 		Subcommands: []*cli.Command{{
-			Name:  "internet",
-			Usage: "an Internet of ASes: tier-1 full mesh, transit and stub ASes, peerings, IXPs with route servers",
-			Description: "Writes an ordinary, commented lab file: every AS a ring of FRR routers with a host\n" +
-				"each, OSPF and iBGP inside, eBGP with customer, provider and peer policies between\n" +
-				"ASes, and ping checks across it. --no-config leaves the transit and stub ASes for\n" +
-				"students: interfaces and addresses only. netlab up FILE runs it.",
+			Name: "internet",
 			Flags: []cli.Flag{
 				&cli.IntFlag{Name: "ases", Value: 4, Usage: "ASes in all: tier-1, transit and stub"},
 				&cli.IntFlag{Name: "routers", Value: 2, Usage: "routers in every AS"},

@@ -12,14 +12,12 @@ import (
 	"golang.org/x/term"
 
 	"github.com/netlab/netlab/lab"
-	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/report"
 )
 
 func execCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "exec",
-		Usage:     "run a command on a node, or a shell",
-		ArgsUsage: "LAB NODE [-- CMD ARGS...]",
+		Name: "exec",
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			if len(args) < 2 {
@@ -50,9 +48,7 @@ func runExec(ctx context.Context, m *lab.Manager, name, node string, cmd []strin
 
 func logsCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "logs",
-		Usage:     "a node's output: its command's, and netlab's init before it",
-		ArgsUsage: "LAB NODE",
+		Name: "logs",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until Ctrl-C"},
 			&cli.StringFlag{Name: "tail", Value: "all", Usage: "only the last N lines"},
@@ -71,12 +67,7 @@ func logsCommand() *cli.Command {
 
 func linkCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "link",
-		Usage:     "set a node's interface down (a pulled cable) or up again, while the lab runs",
-		ArgsUsage: "LAB NODE:IF down|up",
-		Description: "An interface on a network: its port's host side goes down, so the node sees no carrier.\n" +
-			"A link end: the interface goes down in the node, and its peer loses carrier.\n" +
-			"netlab up restores what the file says.",
+		Name: "link",
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			if len(args) != 3 || (args[2] != "down" && args[2] != "up") || !strings.Contains(args[1], ":") {
@@ -105,11 +96,9 @@ func runLink(ctx context.Context, m *lab.Manager, name, node, iface string, up b
 }
 
 // nodeCommand is stop, start or restart of one node.
-func nodeCommand(name, usage string) *cli.Command {
+func nodeCommand(name string) *cli.Command {
 	return &cli.Command{
-		Name:      name,
-		Usage:     usage,
-		ArgsUsage: "LAB NODE",
+		Name: name,
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			if len(args) != 2 {
@@ -123,8 +112,8 @@ func nodeCommand(name, usage string) *cli.Command {
 }
 
 func runNode(ctx context.Context, m *lab.Manager, action, name, node string, stdout, stderr io.Writer) error {
-	prog := newProgress(stdout, stderr)
-	defer prog.finish()
+	prog := report.NewProgress(stdout, stderr)
+	defer prog.Finish()
 	var err error
 	switch action {
 	case "stop":
@@ -134,14 +123,14 @@ func runNode(ctx context.Context, m *lab.Manager, action, name, node string, std
 		fmt.Fprintf(stdout, "stopped %s\n", node)
 		return nil
 	case "start":
-		err = m.Start(ctx, name, node, prog.event)
+		err = m.Start(ctx, name, node, prog.Event)
 	default:
-		err = m.Restart(ctx, name, node, prog.event)
+		err = m.Restart(ctx, name, node, prog.Event)
 	}
 	if err != nil {
 		return err
 	}
-	prog.finish()
+	prog.Finish()
 	return printLab(ctx, m, name, stdout)
 }
 
@@ -151,19 +140,12 @@ func printLab(ctx context.Context, m *lab.Manager, name string, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	printStatus(stdout, st)
-	return nil
+	return report.Status(stdout, st)
 }
 
 func impairCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "impair",
-		Usage:     "delay, jitter, lose or rate-limit a point-to-point link's frames while the lab runs",
-		ArgsUsage: "LAB NODE:IF",
-		Description: "The link ending at NODE:IF moves onto netlab's relay (this kernel may have no netem),\n" +
-			"without restarting its nodes: their interfaces keep their names, addresses and routes.\n" +
-			"The impairments given replace the link's current ones; --clear puts the link back to a\n" +
-			"plain veth pair. netlab up restores what the file says.",
+		Name: "impair",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "delay", Usage: "one-way delay, e.g. 100ms"},
 			&cli.StringFlag{Name: "jitter", Usage: "delay variation, e.g. 10ms (needs --delay)"},
@@ -189,26 +171,12 @@ func impairCommand() *cli.Command {
 }
 
 func runImpair(ctx context.Context, m *lab.Manager, name, node, iface string, im lab.Impairment, stdout, stderr io.Writer) error {
-	prog := newProgress(io.Discard, stderr)
-	link, err := m.Impair(ctx, name, node, iface, im, prog.event)
-	prog.finish()
+	prog := report.NewProgress(io.Discard, stderr)
+	link, err := m.Impair(ctx, name, node, iface, im, prog.Event)
+	prog.Finish()
 	if err != nil {
 		return err
 	}
-	if link.Impair.IsZero() {
-		fmt.Fprintf(stdout, "%s <-> %s: a plain link again\n", link.Endpoints[0], link.Endpoints[1])
-		return nil
-	}
-	fmt.Fprintf(stdout, "%s <-> %s: %s (each way, through netlab's relay)\n", link.Endpoints[0], link.Endpoints[1], describeImpairment(link))
+	report.Impaired(stdout, link)
 	return nil
-}
-
-func describeImpairment(l *spec.Link) string {
-	var parts []string
-	for _, p := range [][2]string{{"delay", l.Delay}, {"jitter", l.Jitter}, {"loss", l.Loss}, {"rate", l.Rate}} {
-		if p[1] != "" {
-			parts = append(parts, p[0]+" "+p[1])
-		}
-	}
-	return strings.Join(parts, ", ")
 }

@@ -2,23 +2,17 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/report"
 )
 
 func pruneCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "prune",
-		Usage: "remove the unpacked images and copies of netlab that no lab uses",
-		Description: "Removes the root filesystems unpacked for runc nodes (/var/lib/netlab/rootfs) that no node\n" +
-			"of any lab was made on, and the copies of netlab that nodes run as their init\n" +
-			"(" + lab.InitDir + ") that no node runs, and says how much disk space that freed.\n" +
-			"What an up under way is using stays. The next up unpacks or copies again what it needs.",
+		Name: "prune",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would go; remove nothing"},
 			&cli.BoolFlag{Name: "json", Usage: "print as JSON"},
@@ -45,37 +39,8 @@ func runPrune(ctx context.Context, m *lab.Manager, dryRun, asJSON bool, stdout, 
 		}
 		return err
 	}
-	if len(res.Removed) > 0 {
-		t := tablewriter.NewWriter(stdout)
-		t.Header("What", "Directory", "Size")
-		for _, p := range res.Removed {
-			t.Append(p.Kind, p.Dir, bytesHuman(p.Bytes))
-		}
-		if terr := t.Render(); terr != nil {
-			return terr
-		}
-	}
-	verb := "freed"
-	if dryRun {
-		verb = "would free"
-	}
-	fmt.Fprintf(stdout, "%s %s (%d directories)\n", verb, bytesHuman(res.Freed), len(res.Removed))
-	for _, s := range res.Skipped {
-		fmt.Fprintln(stderr, "not looked at: "+s)
+	if perr := report.Prune(stdout, stderr, res); perr != nil {
+		return perr
 	}
 	return err
-}
-
-// bytesHuman writes a size as du -h does, in powers of 1024.
-func bytesHuman(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/report"
 )
 
 type resetOptions struct {
@@ -18,16 +19,7 @@ type resetOptions struct {
 
 func resetCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "reset",
-		Usage:     "bring a running lab back to its file, and to the start of a stage",
-		ArgsUsage: "FILE | LAB",
-		Description: "Repairs the lab as netlab up does, then removes what was changed by hand that the\n" +
-			"file does not have: routes of the main table added with ip route (not the kernel's,\n" +
-			"DHCP's, router advertisements' or routing daemons'), and addresses on the lab's\n" +
-			"interfaces (not link-local, leased or SLAAC ones). With --stage S it then runs the\n" +
-			"setup: commands of every stage up to and including S, in file order: the lab is where\n" +
-			"a student starting stage S finds it. LAB is the name of a running lab, whose file is\n" +
-			"found again from its containers.",
+		Name: "reset",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "stage", Aliases: []string{"s"}, Usage: "then run the setup of the stages up to `S`"},
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 8, Usage: "steps at once"},
@@ -43,9 +35,9 @@ func resetCommand() *cli.Command {
 }
 
 func runReset(ctx context.Context, m *lab.Manager, opts resetOptions, stdout, stderr io.Writer) error {
-	prog := newProgress(stdout, stderr)
-	l, err := m.Reset(ctx, opts.target, lab.ResetOptions{Stage: opts.stage, Parallel: opts.parallel, Progress: prog.event})
-	prog.finish()
+	prog := report.NewProgress(stdout, stderr)
+	l, err := m.Reset(ctx, opts.target, lab.ResetOptions{Stage: opts.stage, Parallel: opts.parallel, Progress: prog.Event})
+	prog.Finish()
 	if err != nil || opts.stage == "" {
 		return err
 	}

@@ -8,18 +8,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/report"
 )
 
 func restoreCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "restore",
-		Usage:     "bring back the labs that were up before a reboot",
-		ArgsUsage: "[LAB…]",
-		Description: "Every lab brought up is recorded in " + lab.RecordDir + " until its down. After a\n" +
-			"reboot the run directories, runc's state, the host's bridges and the watchers are gone;\n" +
-			"restore brings each recorded lab (or the LABs named) up again from its file, on the\n" +
-			"runtime it was brought up on, and starts its watcher. Run it at boot: docs/netlab-restore.service.\n" +
-			"A runc node starts again from its image: its own changes were in the run directory.",
+		Name:  "restore",
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
 		Action: func(c *cli.Context) error {
 			return withLabs(c.Context, "restore", func(m *lab.Manager) error {
@@ -30,15 +24,15 @@ func restoreCommand() *cli.Command {
 }
 
 func runRestore(ctx context.Context, m *lab.Manager, labs []string, asJSON bool, stdout, stderr io.Writer) error {
-	var prog *progress
+	var prog *report.Progress
 	var events lab.Progress
 	if !asJSON {
-		prog = newProgress(stdout, stderr)
-		events = prog.event
+		prog = report.NewProgress(stdout, stderr)
+		events = prog.Event
 	}
 	out, err := m.Restore(ctx, labs, events)
 	if prog != nil {
-		prog.finish()
+		prog.Finish()
 	}
 	if asJSON {
 		if out == nil {
@@ -49,14 +43,7 @@ func runRestore(ctx context.Context, m *lab.Manager, labs []string, asJSON bool,
 		}
 		return err
 	}
-	for _, r := range out {
-		switch {
-		case r.Error != "":
-			fmt.Fprintf(stderr, "lab %s: not restored: %s\n", r.Lab, r.Error)
-		case r.Result != nil:
-			fmt.Fprintf(stdout, "lab %s restored from %s: %d steps changed, %d unchanged in %s\n", r.Lab, r.File, r.Result.Changed, r.Result.Unchanged, r.Result.Took)
-		}
-	}
+	report.Restore(stdout, stderr, out)
 	if len(out) == 0 && err == nil {
 		fmt.Fprintf(stdout, "no lab is recorded as up (%s)\n", lab.RecordDir)
 	}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// commandPaths gives every command of the app by its words after netlab,
+// with the command.
+func commandPaths() map[string]*cli.Command {
+	out := map[string]*cli.Command{}
+	var walk func(prefix string, cs []*cli.Command)
+	walk = func(prefix string, cs []*cli.Command) {
+		for _, c := range cs {
+			out[prefix+c.Name] = c
+			walk(prefix+c.Name+" ", c.Subcommands)
+		}
+	}
+	walk("", newApp(io.Discard, io.Discard).Commands)
+	return out
+}
+
+func TestHelpCoversEveryCommand(t *testing.T) {
+	help, err := parseHelp(commandsText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := commandPaths()
+	for p := range paths {
+		if help[p].usage == "" {
+			t.Errorf("commands.txt has no usage: line for netlab %s", p)
+		}
+	}
+	for p := range help {
+		if _, ok := paths[p]; !ok && p != "netlab" {
+			t.Errorf("commands.txt describes netlab %s, which is no command", p)
+		}
+	}
+	for p, h := range help {
+		if strings.ContainsAny(h.description, "{}") {
+			t.Errorf("commands.txt: netlab %s: a {placeholder} was not replaced: %s", p, h.description)
+		}
+	}
+}
+
+func TestParseHelpRefusesUnknownLines(t *testing.T) {
+	if _, err := parseHelp("== up\nusage: bring it up\nsage: typo\n"); err == nil {
+		t.Error("a misspelt key was taken")
+	}
+	h, err := parseHelp("== up\nargs: FILE\nusage: bring it up\n\nPlans it.\n\nThen more.\n\n== down\nusage: remove it\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h["up"] != (helpText{usage: "bring it up", args: "FILE", description: "Plans it.\n\nThen more."}) || h["down"] != (helpText{usage: "remove it"}) {
+		t.Errorf("parsed %+v", h)
+	}
+}
+
+// TestDocsAgreeWithHelp holds docs/commands.md to the commands: every
+// command that does something has a row there, and the row names each of
+// its flags.
+func TestDocsAgreeWithHelp(t *testing.T) {
+	data, err := os.ReadFile("../../docs/commands.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := commandPaths()
+	rows := map[string]string{} // netlab PATH: the synopsis, the row's first cell
+	cell := regexp.MustCompile("(?m)^\\| `netlab ([^`]*)`")
+	for _, m := range cell.FindAllStringSubmatch(string(data), -1) {
+		var names []string // stop|start|restart: three
+		for i, w := range strings.Fields(strings.ReplaceAll(m[1], "\\|", "|")) {
+			var longer []string
+			for _, alt := range strings.Split(w, "|") {
+				if i == 0 {
+					longer = append(longer, alt)
+				} else if len(names) == 1 {
+					longer = append(longer, names[0]+" "+alt)
+				}
+			}
+			if len(longer) == 0 || slices.ContainsFunc(longer, func(p string) bool { return paths[p] == nil }) {
+				break
+			}
+			names = longer
+		}
+		for _, name := range names {
+			rows[name] = m[1]
+		}
+	}
+	for path, c := range paths {
+		if c.Action == nil {
+			continue // only subcommands: serve user
+		}
+		row, ok := rows[path]
+		if !ok {
+			t.Errorf("docs/commands.md has no row for netlab %s", path)
+			continue
+		}
+		for _, f := range c.Flags {
+			if !flagNamed(row, f.Names()) {
+				t.Errorf("docs/commands.md: netlab %s does not name its flag --%s", path, f.Names()[0])
+			}
+		}
+	}
+}
+
+// flagNamed tells whether row names the flag by one of its names.
+func flagNamed(row string, names []string) bool {
+	for _, n := range names {
+		dash := "--"
+		if len(n) == 1 {
+			dash = "-"
+		}
+		if regexp.MustCompile(regexp.QuoteMeta(dash+n) + `\b`).MatchString(row) {
+			return true
+		}
+	}
+	return false
+}
