@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -53,7 +51,7 @@ func runCheck(ctx context.Context, m *lab.Manager, opts checkOptions, stdout, st
 		return err
 	}
 	if opts.junit != "" {
-		if err := writeJUnit(opts.junit, r.Lab.Name, r.Results); err != nil {
+		if err := checks.WriteJUnitFile(opts.junit, r.Lab.Name, r.Results); err != nil {
 			return err
 		}
 	}
@@ -67,21 +65,6 @@ func runCheck(ctx context.Context, m *lab.Manager, opts checkOptions, stdout, st
 	}
 	if r.Failed() > 0 {
 		return &exitError{code: exitFailure, err: errChecksFailed}
-	}
-	return nil
-}
-
-func writeJUnit(file, lab string, results []checks.Result) error {
-	f, err := os.Create(file)
-	if err != nil {
-		return fmt.Errorf("write JUnit XML: %w", err)
-	}
-	if err := checks.WriteJUnit(f, lab, results); err != nil {
-		f.Close()
-		return fmt.Errorf("write JUnit XML to %s: %w", file, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write JUnit XML to %s: %w", file, err)
 	}
 	return nil
 }

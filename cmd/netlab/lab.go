@@ -190,15 +190,22 @@ func convertCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if out := c.String("output"); out != "" {
-				if err := os.WriteFile(out, data, 0o644); err != nil {
-					return err
-				}
-				fmt.Fprintf(c.App.ErrWriter, "wrote %s: netlab up %s\n", out, out)
-				return nil
-			}
-			_, err = c.App.Writer.Write(data)
-			return err
+			return writeLabFile(c, data)
 		},
 	}
+}
+
+// writeLabFile writes a lab file that a command made to --output, and
+// says how to bring it up, or to standard output.
+func writeLabFile(c *cli.Context, data []byte) error {
+	out := c.String("output")
+	if out == "" {
+		_, err := c.App.Writer.Write(data)
+		return err
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "wrote %s: netlab up %s\n", out, out)
+	return nil
 }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/internet"
@@ -32,16 +29,7 @@ func newCommand() *cli.Command {
 				if err != nil {
 					return usageError("%v", err)
 				}
-				out := c.String("output")
-				if out == "" {
-					_, err := c.App.Writer.Write(data)
-					return err
-				}
-				if err := os.WriteFile(out, data, 0o644); err != nil {
-					return err
-				}
-				fmt.Fprintf(c.App.ErrWriter, "wrote %s: netlab up %s\n", out, out)
-				return nil
+				return writeLabFile(c, data)
 			},
 		}},
 	}
