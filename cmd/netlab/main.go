@@ -57,7 +57,7 @@ func main() {
 	case len(os.Args) > 1 && hostproc.Is(os.Args[1]): // _forward, _relay, _dhcpd
 		code = hostproc.Main(ctx, os.Args[1], os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_watch":
-		code = runWatch(ctx, os.Args[2:], os.Stderr)
+		code = exitCode(lab.RunWatcher(ctx, os.Args[2:]), os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_dhcpc":
 		code = nodeinit.RunDHCPClient(ctx, os.Args[2:], os.Stderr)
 	default:

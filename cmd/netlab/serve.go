@@ -11,7 +11,6 @@ import (
 
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/serve"
-	"github.com/netlab/netlab/serve/store"
 )
 
 const defaultData = "/var/lib/netlab/serve"
@@ -66,24 +65,15 @@ func userAddCommand() *cli.Command {
 }
 
 func runUserAdd(ctx context.Context, name string, c *cli.Context, stdout io.Writer) error {
-	st, err := store.Open(ctx, c.String("data"))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	u, password, err := serve.AddUser(ctx, st, name, c.String("role"), c.String("email"))
+	u, err := serve.AddUserIn(ctx, c.String("data"), name, c.String("role"), c.String("email"), c.Bool("link"), c.String("url"))
 	if err != nil {
 		return serveError(err)
 	}
-	if !c.Bool("link") {
-		fmt.Fprintf(stdout, "added %s %s; initial password: %s\n", u.Role, u.Name, password)
+	if u.Link == "" {
+		fmt.Fprintf(stdout, "added %s %s; initial password: %s\n", u.Role, u.Name, u.Password)
 		return nil
 	}
-	link, err := serve.NewLoginLink(ctx, st, u, c.String("url"))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "added %s %s; one-time login link (valid %s): %s\n", u.Role, u.Name, serve.LoginTokenLife, link)
+	fmt.Fprintf(stdout, "added %s %s; one-time login link (valid %s): %s\n", u.Role, u.Name, serve.LoginTokenLife, u.Link)
 	return nil
 }
 
@@ -122,22 +112,8 @@ func runClassCreate(ctx context.Context, name string, c *cli.Context, stdout io.
 	if per := c.String("per"); per != "student" && per != "group" {
 		return usageError("--per %s: a lab per student or per group", per)
 	}
-	f, err := os.Open(c.String("roster"))
-	if err != nil {
-		return usageError("roster: %v", err)
-	}
-	defer f.Close()
-	roster, err := serve.ParseRoster(f)
-	if err != nil {
-		return serveError(err)
-	}
-	st, err := store.Open(ctx, c.String("data"))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	req := serve.ClassRequest{Name: name, Lab: c.String("lab"), Roster: roster, PerGroup: c.String("per") == "group", AllowHost: c.Bool("allow-host")}
-	class, logins, err := serve.CreateClass(ctx, st, c.String("data"), req)
+	req := serve.ClassRequest{Name: name, Lab: c.String("lab"), PerGroup: c.String("per") == "group", AllowHost: c.Bool("allow-host")}
+	class, logins, err := serve.CreateClassIn(ctx, c.String("data"), c.String("roster"), req)
 	if err != nil {
 		return serveError(err)
 	}

@@ -87,27 +87,18 @@ func statusCommand() *cli.Command {
 }
 
 func runStatus(ctx context.Context, m *lab.Manager, name string, asJSON bool, stdout io.Writer) error {
-	names := []string{name}
-	if name == "" {
-		var err error
-		if names, err = m.Labs(ctx); err != nil {
-			return err
-		}
-	}
-	all := map[string][]lab.NodeState{}
-	var states []*lab.Status
-	for _, l := range names {
-		st, err := m.Status(ctx, l)
-		if err != nil {
-			return err
-		}
-		all[l] = st.Nodes
-		states = append(states, st)
+	states, err := m.Statuses(ctx, name)
+	if err != nil {
+		return err
 	}
 	if asJSON {
+		all := map[string][]lab.NodeState{}
+		for _, st := range states {
+			all[st.Lab] = st.Nodes
+		}
 		return writeJSON(stdout, all)
 	}
-	if len(names) == 0 {
+	if len(states) == 0 {
 		fmt.Fprintln(stdout, "no labs on this host")
 	}
 	for _, st := range states {
