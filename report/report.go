@@ -20,6 +20,7 @@ import (
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/spec"
 	"github.com/netlab/netlab/steps"
+	"github.com/netlab/netlab/trust"
 )
 
 // Plan writes a plan's summary and a table of its steps, each with what
@@ -157,4 +158,37 @@ func Wrap(text string, width int) string {
 		lines = append(lines, line)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Trusted writes what netlab trust recorded for a lab file: what it asks
+// of the host, allowed until the file changes (digest is its hash).
+func Trusted(w io.Writer, file string, reqs []trust.Request, digest string) {
+	if len(reqs) == 0 {
+		fmt.Fprintf(w, "%s asks nothing of the host beyond its nodes: netlab up needs no allowance for it\n", file)
+		return
+	}
+	fmt.Fprintf(w, "trusted %s (sha256 %s) with what it asks of the host:\n", file, digest[:12])
+	for _, r := range reqs {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+}
+
+// Link writes a node's interface set up or down, and where that happened.
+func Link(w io.Writer, node, iface string, up bool, r lab.LinkResult) {
+	state := map[bool]string{true: "up", false: "down"}[up]
+	if !r.Changed {
+		fmt.Fprintf(w, "%s:%s is %s already (%s)\n", node, iface, state, r.Where)
+		return
+	}
+	fmt.Fprintf(w, "%s:%s %s (%s)\n", node, iface, state, r.Where)
+}
+
+// Stage writes where a reset to the start of a stage left the lab, and
+// how to check the stage.
+func Stage(w io.Writer, l *spec.Lab, stage string) {
+	title := ""
+	if s := l.Upto(stage); len(s) > 0 && s[len(s)-1].Title != "" {
+		title = ": " + s[len(s)-1].Title
+	}
+	fmt.Fprintf(w, "lab %s is at the start of stage %s%s; netlab check %s --stage %s\n", l.Name, stage, title, l.Name, stage)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/provider"
 	"github.com/netlab/netlab/spec"
+	"github.com/netlab/netlab/trust"
 )
 
 // has fails the test unless out holds every one of wants.
@@ -156,4 +157,21 @@ func TestProgressWithoutATerminal(t *testing.T) {
 	if errs.String() != want {
 		t.Errorf("stderr:\n%s\nwant\n%s", errs.String(), want)
 	}
+}
+
+func TestTrustedLinkAndStage(t *testing.T) {
+	var b bytes.Buffer
+	Trusted(&b, "a.yaml", nil, "")
+	Trusted(&b, "b.yaml", []trust.Request{{Path: "nodes.h1.volumes[0]", File: "b.yaml", Line: 3, Col: 5, Text: "mounts /etc"}}, "0123456789abcdef")
+	Link(&b, "a", "eth1", false, lab.LinkResult{Where: "host side", Changed: true})
+	Link(&b, "a", "eth1", true, lab.LinkResult{Where: "in the node"})
+	l := &spec.Lab{Name: "x", Stages: []*spec.Stage{{Name: "1", Title: "addresses"}, {Name: "2"}}}
+	Stage(&b, l, "1")
+	Stage(&b, l, "2")
+	out := b.String()
+	has(t, out, "a.yaml asks nothing of the host beyond its nodes: netlab up needs no allowance for it\n",
+		"trusted b.yaml (sha256 0123456789ab) with what it asks of the host:\n  b.yaml:3:5",
+		"a:eth1 down (host side)\n", "a:eth1 is up already (in the node)\n",
+		"lab x is at the start of stage 1: addresses; netlab check x --stage 1\n",
+		"lab x is at the start of stage 2; netlab check x --stage 2\n")
 }

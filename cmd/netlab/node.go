@@ -86,12 +86,7 @@ func runLink(ctx context.Context, m *lab.Manager, name, node, iface string, up b
 	if err != nil {
 		return err
 	}
-	state := map[bool]string{true: "up", false: "down"}[up]
-	if !r.Changed {
-		fmt.Fprintf(stdout, "%s:%s is %s already (%s)\n", node, iface, state, r.Where)
-		return nil
-	}
-	fmt.Fprintf(stdout, "%s:%s %s (%s)\n", node, iface, state, r.Where)
+	report.Link(stdout, node, iface, up, r)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/urfave/cli/v2"
@@ -41,10 +40,6 @@ func runReset(ctx context.Context, m *lab.Manager, opts resetOptions, stdout, st
 	if err != nil || opts.stage == "" {
 		return err
 	}
-	title := ""
-	if s := l.Upto(opts.stage); len(s) > 0 && s[len(s)-1].Title != "" {
-		title = ": " + s[len(s)-1].Title
-	}
-	fmt.Fprintf(stdout, "lab %s is at the start of stage %s%s; netlab check %s --stage %s\n", l.Name, opts.stage, title, l.Name, opts.stage)
+	report.Stage(stdout, l, opts.stage)
 	return nil
 }

@@ -119,14 +119,7 @@ func trustCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if len(reqs) == 0 {
-				fmt.Fprintf(c.App.Writer, "%s asks nothing of the host beyond its nodes: netlab up needs no allowance for it\n", file)
-				return nil
-			}
-			fmt.Fprintf(c.App.Writer, "trusted %s (sha256 %s) with what it asks of the host:\n", file, digest[:12])
-			for _, r := range reqs {
-				fmt.Fprintf(c.App.Writer, "  %s\n", r)
-			}
+			report.Trusted(c.App.Writer, file, reqs, digest)
 			return nil
 		},
 	}
