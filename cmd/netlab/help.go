@@ -5,62 +5,54 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/goccy/go-yaml"
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/trust"
 )
 
-// commands.txt is the help of every command, as --help prints it: the
-// line under its name in netlab --help (usage:), its arguments (args:)
-// and its description. It is prose, kept in one place where it reads as
-// it prints; docs/commands.md is checked against the commands and flags
+// commands.yaml is the help of every command, by the command's words after
+// netlab: prose kept in one place where it reads as it prints.
+// docs/commands.md is checked against the commands and their flags
 // (TestDocsAgreeWithHelp).
 //
-//go:embed commands.txt
-var commandsText string
+//go:embed commands.yaml
+var commandsYAML []byte
 
 // helpText is one command's help.
-type helpText struct{ usage, args, description string }
-
-// parseHelp reads commands.txt: a section per command, "== PATH" (the
-// command's words after netlab, or netlab itself), then "args: " and
-// "usage: " lines, then a blank line and the description.
-func parseHelp(text string) (map[string]helpText, error) {
-	paths := strings.NewReplacer("{trust.DefaultStore}", trust.DefaultStore, "{lab.InitDir}", lab.InitDir, "{lab.RecordDir}", lab.RecordDir)
-	out := map[string]helpText{}
-	for _, sec := range strings.Split("\n"+text, "\n== ")[1:] {
-		head, desc, _ := strings.Cut(sec, "\n\n")
-		lines := strings.Split(strings.TrimRight(head, "\n"), "\n")
-		var h helpText
-		for _, l := range lines[1:] {
-			switch k, v, _ := strings.Cut(l, ": "); k {
-			case "usage":
-				h.usage = v
-			case "args":
-				h.args = v
-			default:
-				return nil, fmt.Errorf("commands.txt: %s: unknown line %q", lines[0], l)
-			}
-		}
-		h.description = paths.Replace(strings.TrimRight(desc, "\n"))
-		out[lines[0]] = h
-	}
-	return out, nil
+type helpText struct {
+	Usage       string `yaml:"usage"` // the line under its name in netlab --help
+	Args        string `yaml:"args"`
+	Description string `yaml:"description"`
 }
 
-// describe gives the app and its commands their help from commands.txt.
-func describe(app *cli.App) {
-	help, err := parseHelp(commandsText)
-	if err != nil {
-		panic(err) // commands.txt is part of the binary: TestHelpCoversEveryCommand
+// parseHelp reads commands.yaml, with the paths it names put in.
+func parseHelp(data []byte) (map[string]helpText, error) {
+	var help map[string]helpText
+	if err := yaml.UnmarshalWithOptions(data, &help, yaml.Strict()); err != nil {
+		return nil, fmt.Errorf("commands.yaml: %w", err)
 	}
-	app.Usage, app.Description = help["netlab"].usage, help["netlab"].description
+	paths := strings.NewReplacer("{trust.DefaultStore}", trust.DefaultStore, "{lab.InitDir}", lab.InitDir, "{lab.RecordDir}", lab.RecordDir)
+	for path, h := range help {
+		h.Description = paths.Replace(h.Description)
+		help[path] = h
+	}
+	return help, nil
+}
+
+// describe gives the app and its commands their help from commands.yaml.
+func describe(app *cli.App) {
+	help, err := parseHelp(commandsYAML)
+	if err != nil {
+		panic(err) // commands.yaml is part of the binary: TestHelpCoversEveryCommand
+	}
+	app.Usage, app.Description = help["netlab"].Usage, help["netlab"].Description
 	var walk func(prefix string, cs []*cli.Command)
 	walk = func(prefix string, cs []*cli.Command) {
 		for _, c := range cs {
 			h := help[prefix+c.Name]
-			c.Usage, c.ArgsUsage, c.Description = h.usage, h.args, h.description
+			c.Usage, c.ArgsUsage, c.Description = h.Usage, h.Args, h.Description
 			walk(prefix+c.Name+" ", c.Subcommands)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netlab/netlab/lab"
 	"github.com/urfave/cli/v2"
 )
 
@@ -27,37 +28,38 @@ func commandPaths() map[string]*cli.Command {
 }
 
 func TestHelpCoversEveryCommand(t *testing.T) {
-	help, err := parseHelp(commandsText)
+	help, err := parseHelp(commandsYAML)
 	if err != nil {
 		t.Fatal(err)
 	}
 	paths := commandPaths()
 	for p := range paths {
-		if help[p].usage == "" {
-			t.Errorf("commands.txt has no usage: line for netlab %s", p)
+		if help[p].Usage == "" {
+			t.Errorf("commands.yaml has no usage: line for netlab %s", p)
 		}
 	}
 	for p := range help {
 		if _, ok := paths[p]; !ok && p != "netlab" {
-			t.Errorf("commands.txt describes netlab %s, which is no command", p)
+			t.Errorf("commands.yaml describes netlab %s, which is no command", p)
 		}
 	}
 	for p, h := range help {
-		if strings.ContainsAny(h.description, "{}") {
-			t.Errorf("commands.txt: netlab %s: a {placeholder} was not replaced: %s", p, h.description)
+		if strings.ContainsAny(h.Description, "{}") {
+			t.Errorf("commands.yaml: netlab %s: a {placeholder} was not replaced: %s", p, h.Description)
 		}
 	}
 }
 
-func TestParseHelpRefusesUnknownLines(t *testing.T) {
-	if _, err := parseHelp("== up\nusage: bring it up\nsage: typo\n"); err == nil {
+func TestParseHelp(t *testing.T) {
+	if _, err := parseHelp([]byte("up:\n  usage: bring it up\n  sage: typo\n")); err == nil {
 		t.Error("a misspelt key was taken")
 	}
-	h, err := parseHelp("== up\nargs: FILE\nusage: bring it up\n\nPlans it.\n\nThen more.\n\n== down\nusage: remove it\n")
+	h, err := parseHelp([]byte("up:\n  args: FILE\n  usage: bring it up\n  description: |-\n    In {lab.RecordDir}.\n\n    Then more.\ndown:\n  usage: remove it\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h["up"] != (helpText{usage: "bring it up", args: "FILE", description: "Plans it.\n\nThen more."}) || h["down"] != (helpText{usage: "remove it"}) {
+	want := helpText{Usage: "bring it up", Args: "FILE", Description: "In " + lab.RecordDir + ".\n\nThen more."}
+	if h["up"] != want || h["down"] != (helpText{Usage: "remove it"}) {
 		t.Errorf("parsed %+v", h)
 	}
 }
