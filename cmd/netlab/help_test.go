@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netlab/netlab/lab"
 	"github.com/urfave/cli/v2"
+
+	"github.com/netlab/netlab/lab"
 )
 
 // commandPaths gives every command of the app by its words after netlab,
