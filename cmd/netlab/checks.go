@@ -165,10 +165,7 @@ func lgCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				if c.Bool("json") {
-					return lookingglass.WriteJSON(c.App.Writer, g)
-				}
-				return lookingglass.WriteTable(c.App.Writer, g)
+				return show(c, g, lookingglass.WriteTable)
 			})
 		},
 	}

@@ -22,20 +22,13 @@ func labsCommand() *cli.Command {
 			if c.NArg() != 0 {
 				return usageError("netlab labs takes no arguments")
 			}
-			return runLabs(c.Context, c.Bool("json"), c.App.Writer)
+			out, err := lab.BundledLabs(c.Context)
+			if err != nil {
+				return err
+			}
+			return show(c, out, report.Bundled)
 		},
 	}
-}
-
-func runLabs(ctx context.Context, asJSON bool, stdout io.Writer) error {
-	out, err := lab.BundledLabs(ctx)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return writeJSON(stdout, out)
-	}
-	return report.Bundled(stdout, out)
 }
 
 func doctorCommand() *cli.Command {
@@ -46,17 +39,9 @@ func doctorCommand() *cli.Command {
 			if c.NArg() != 0 {
 				return usageError("netlab doctor takes no arguments")
 			}
-			return runDoctor(c.Context, c.Bool("json"), c.App.Writer)
+			return show(c, hostcheck.Doctor(c.Context), report.Doctor)
 		},
 	}
-}
-
-func runDoctor(ctx context.Context, asJSON bool, stdout io.Writer) error {
-	r := hostcheck.Doctor(ctx)
-	if asJSON {
-		return writeJSON(stdout, r)
-	}
-	return report.Doctor(stdout, r)
 }
 
 func pruneCommand() *cli.Command {
@@ -118,9 +103,6 @@ func runRestore(ctx context.Context, m *lab.Manager, labs []string, asJSON bool,
 		prog.Finish()
 	}
 	if asJSON {
-		if out == nil {
-			out = []lab.Restored{}
-		}
 		if jerr := writeJSON(stdout, out); jerr != nil {
 			return jerr
 		}

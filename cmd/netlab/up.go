@@ -135,6 +135,14 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// show writes v as JSON with --json, else for people with write.
+func show[T any](c *cli.Context, v T, write func(io.Writer, T) error) error {
+	if c.Bool("json") {
+		return writeJSON(c.App.Writer, v)
+	}
+	return write(c.App.Writer, v)
+}
+
 // withLabs runs f with the lab manager, after checking that the command
 // (verb) runs as root if it must.
 func withLabs(ctx context.Context, verb string, f func(m *lab.Manager) error) error {
@@ -237,18 +245,13 @@ func lsCommand() *cli.Command {
 		Name:  "ls",
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
 		Action: func(c *cli.Context) error {
-			return withLabs(c.Context, "", func(m *lab.Manager) error { return runLs(c.Context, m, c.Bool("json"), c.App.Writer) })
+			return withLabs(c.Context, "", func(m *lab.Manager) error {
+				labs, err := m.List(c.Context)
+				if err != nil {
+					return err
+				}
+				return show(c, labs, report.List)
+			})
 		},
 	}
-}
-
-func runLs(ctx context.Context, m *lab.Manager, asJSON bool, stdout io.Writer) error {
-	labs, err := m.List(ctx)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return writeJSON(stdout, labs)
-	}
-	return report.List(stdout, labs)
 }
