@@ -63,3 +63,16 @@ func Interface(i lab.IfaceState) string {
 	}
 	return line
 }
+
+// Statuses writes the status of each lab, or that there is none.
+func Statuses(w io.Writer, states []*lab.Status) error {
+	if len(states) == 0 {
+		fmt.Fprintln(w, "no labs on this host")
+	}
+	for _, st := range states {
+		if err := Status(w, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,10 +1,6 @@
-// Commands on lab files, which need no running lab: validate, plan, graph,
-// schema, convert, new.
-
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +18,32 @@ import (
 	"github.com/netlab/netlab/schema"
 	"github.com/netlab/netlab/spec"
 )
+
+// fileCommands are the commands on lab files, which need no running lab.
+func fileCommands() []*cli.Command {
+	return []*cli.Command{
+		{Name: "validate", Action: runValidate},
+		{Name: "plan", Action: runPlan, Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON"}}},
+		{Name: "graph", Action: runGraph, Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "text, svg, dot, mermaid or json"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output"},
+		}},
+		{Name: "schema", Action: runSchema},
+		{Name: "convert", Action: runConvert, Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to FILE instead of standard output"},
+			&cli.BoolFlag{Name: "configure-all", Usage: "a mini-Internet: configure its NoConfig ASes too (the reference solution)"},
+		}},
+		{Name: "new", Subcommands: []*cli.Command{{Name: "internet", Action: runNewInternet, Flags: []cli.Flag{
+			&cli.IntFlag{Name: "ases", Value: 4, Usage: "ASes in all: tier-1, transit and stub"},
+			&cli.IntFlag{Name: "routers", Value: 2, Usage: "routers in every AS"},
+			&cli.IntFlag{Name: "ixps", Value: 1, Usage: "IXPs, each with a route server"},
+			&cli.IntFlag{Name: "tier1", Usage: "tier-1 ASes (default: 1, or 2 from 4 ASes)"},
+			&cli.StringFlag{Name: "name", Value: "internet", Usage: "the lab's name"},
+			&cli.BoolFlag{Name: "no-config", Usage: "leave the transit and stub ASes for students to configure"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output"},
+		}}}},
+	}
+}
 
 // loadLab loads a lab file, a converted lab or a bundled lab by name,
 // printing the converter's notes; an invalid or missing file is a usage
@@ -47,102 +69,52 @@ func oneFile(c *cli.Context) (string, error) {
 	return c.Args().First(), nil
 }
 
-type validateOptions struct{ files []string }
-
-func validateCommand() *cli.Command {
-	return &cli.Command{
-		Name: "validate",
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError("netlab validate takes one or more lab files; see netlab validate --help")
-			}
-			return runValidate(c.Context, validateOptions{files: c.Args().Slice()}, c.App.Writer, c.App.ErrWriter)
-		},
+func runValidate(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usageError("netlab validate takes one or more lab files; see netlab validate --help")
 	}
-}
-
-func runValidate(_ context.Context, opts validateOptions, stdout, stderr io.Writer) error {
 	var failed []error
-	for _, f := range opts.files {
-		l, err := loadLab(f, stderr)
+	for _, f := range c.Args().Slice() {
+		l, err := loadLab(f, c.App.ErrWriter)
 		if err != nil {
 			failed = append(failed, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok, lab %s: %s, %s, %s\n", f, l.Name, planner.Plural(len(l.Nodes), "node"),
+		fmt.Fprintf(c.App.Writer, "%s: ok, lab %s: %s, %s, %s\n", f, l.Name, planner.Plural(len(l.Nodes), "node"),
 			planner.Plural(len(l.Networks), "network"), planner.Plural(len(l.Links), "link"))
 	}
 	return errors.Join(failed...)
 }
 
-type planOptions struct {
-	file string
-	json bool
-}
-
-func planCommand() *cli.Command {
-	return &cli.Command{
-		Name: "plan",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the plan as JSON"},
-		},
-		Action: func(c *cli.Context) error {
-			file, err := oneFile(c)
-			if err != nil {
-				return err
-			}
-			return runPlan(c.Context, planOptions{file: file, json: c.Bool("json")}, c.App.Writer, c.App.ErrWriter)
-		},
+func runPlan(c *cli.Context) error {
+	file, err := oneFile(c)
+	if err != nil {
+		return err
 	}
-}
-
-func runPlan(_ context.Context, opts planOptions, stdout, stderr io.Writer) error {
-	l, err := loadLab(opts.file, stderr)
+	l, err := loadLab(file, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
 	p, err := lab.Plan(l)
 	if err != nil {
-		return fmt.Errorf("plan %s: %w", opts.file, err)
+		return fmt.Errorf("plan %s: %w", file, err)
 	}
-	if opts.json {
-		return writeJSON(stdout, p)
-	}
-	return report.Plan(stdout, p)
+	return show(c, p, report.Plan)
 }
 
-type graphOptions struct {
-	file   string
-	format string
-	output string
-}
-
-func graphCommand() *cli.Command {
-	return &cli.Command{
-		Name: "graph",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "text, svg, dot, mermaid or json"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output"},
-		},
-		Action: func(c *cli.Context) error {
-			file, err := oneFile(c)
-			if err != nil {
-				return err
-			}
-			return runGraph(c.Context, graphOptions{file: file, format: c.String("format"), output: c.String("output")}, c.App.Writer, c.App.ErrWriter)
-		},
+func runGraph(c *cli.Context) error {
+	file, err := oneFile(c)
+	if err != nil {
+		return err
 	}
-}
-
-func runGraph(_ context.Context, opts graphOptions, stdout, stderr io.Writer) error {
-	format := opts.format
+	output, format := c.String("output"), c.String("format")
 	if format == "" {
-		format = graph.FormatOf(opts.output)
+		format = graph.FormatOf(output)
 	}
 	if !graph.Known(format) {
 		return usageError("unknown graph format %q (known: %s)", format, strings.Join(graph.Formats, ", "))
 	}
-	l, err := loadLab(opts.file, stderr)
+	l, err := loadLab(file, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}
@@ -151,52 +123,49 @@ func runGraph(_ context.Context, opts graphOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if opts.output == "" {
-		_, err := stdout.Write(out)
+	if output == "" {
+		_, err := c.App.Writer.Write(out)
 		return err
 	}
-	if err := os.WriteFile(opts.output, out, 0o644); err != nil {
+	if err := os.WriteFile(output, out, 0o644); err != nil {
 		return fmt.Errorf("write graph: %w", err)
 	}
-	fmt.Fprintf(stderr, "wrote %s (%s, %d nodes)\n", opts.output, format, len(t.Nodes))
+	fmt.Fprintf(c.App.ErrWriter, "wrote %s (%s, %d nodes)\n", output, format, len(t.Nodes))
 	return nil
 }
 
-func schemaCommand() *cli.Command {
-	return &cli.Command{
-		Name: "schema",
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 0 {
-				return usageError("netlab schema takes no arguments")
-			}
-			_, err := c.App.Writer.Write(schema.JSON)
-			return err
-		},
+func runSchema(c *cli.Context) error {
+	if c.NArg() != 0 {
+		return usageError("netlab schema takes no arguments")
 	}
+	_, err := c.App.Writer.Write(schema.JSON)
+	return err
 }
 
-func convertCommand() *cli.Command {
-	return &cli.Command{
-		Name: "convert",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to FILE instead of standard output"},
-			&cli.BoolFlag{Name: "configure-all", Usage: "a mini-Internet: configure its NoConfig ASes too (the reference solution)"},
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageError("netlab convert takes one lab directory or containerlab file: netlab convert DIR|FILE.clab.yml [-o lab.yaml]")
-			}
-			dir := c.Args().First()
-			data, notes, _, err := lab.Convert(dir, convert.Options{ConfigureAll: c.Bool("configure-all")})
-			for _, n := range notes {
-				fmt.Fprintln(c.App.ErrWriter, "note:", n)
-			}
-			if err != nil {
-				return err
-			}
-			return writeLabFile(c, data)
-		},
+func runConvert(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError("netlab convert takes one lab directory or containerlab file: netlab convert DIR|FILE.clab.yml [-o lab.yaml]")
 	}
+	data, notes, _, err := lab.Convert(c.Args().First(), convert.Options{ConfigureAll: c.Bool("configure-all")})
+	for _, n := range notes {
+		fmt.Fprintln(c.App.ErrWriter, "note:", n)
+	}
+	if err != nil {
+		return err
+	}
+	return writeLabFile(c, data)
+}
+
+func runNewInternet(c *cli.Context) error {
+	if c.NArg() != 0 {
+		return usageError("netlab new internet takes no arguments, only flags; see netlab new internet --help")
+	}
+	data, err := internet.Generate(internet.Options{Name: c.String("name"), ASes: c.Int("ases"),
+		Tier1: c.Int("tier1"), Routers: c.Int("routers"), IXPs: c.Int("ixps"), NoConfig: c.Bool("no-config")})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	return writeLabFile(c, data)
 }
 
 // writeLabFile writes a lab file that a command made to --output, and
@@ -212,33 +181,4 @@ func writeLabFile(c *cli.Context, data []byte) error {
 	}
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s: netlab up %s\n", out, out)
 	return nil
-}
-
-func newCommand() *cli.Command {
-	return &cli.Command{
-		Name: "new",
-		Subcommands: []*cli.Command{{
-			Name: "internet",
-			Flags: []cli.Flag{
-				&cli.IntFlag{Name: "ases", Value: 4, Usage: "ASes in all: tier-1, transit and stub"},
-				&cli.IntFlag{Name: "routers", Value: 2, Usage: "routers in every AS"},
-				&cli.IntFlag{Name: "ixps", Value: 1, Usage: "IXPs, each with a route server"},
-				&cli.IntFlag{Name: "tier1", Usage: "tier-1 ASes (default: 1, or 2 from 4 ASes)"},
-				&cli.StringFlag{Name: "name", Value: "internet", Usage: "the lab's name"},
-				&cli.BoolFlag{Name: "no-config", Usage: "leave the transit and stub ASes for students to configure"},
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output"},
-			},
-			Action: func(c *cli.Context) error {
-				if c.NArg() != 0 {
-					return usageError("netlab new internet takes no arguments, only flags; see netlab new internet --help")
-				}
-				data, err := internet.Generate(internet.Options{Name: c.String("name"), ASes: c.Int("ases"),
-					Tier1: c.Int("tier1"), Routers: c.Int("routers"), IXPs: c.Int("ixps"), NoConfig: c.Bool("no-config")})
-				if err != nil {
-					return usageError("%v", err)
-				}
-				return writeLabFile(c, data)
-			},
-		}},
-	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -27,23 +28,33 @@ type helpText struct {
 	Description string `yaml:"description"`
 }
 
-// parseHelp reads commands.yaml, with the paths it names put in.
-func parseHelp(data []byte) (map[string]helpText, error) {
+// parseHelp reads commands.yaml, with the paths it names put in, and the
+// order of its commands.
+func parseHelp(data []byte) (map[string]helpText, []string, error) {
 	var help map[string]helpText
 	if err := yaml.UnmarshalWithOptions(data, &help, yaml.Strict()); err != nil {
-		return nil, fmt.Errorf("commands.yaml: %w", err)
+		return nil, nil, fmt.Errorf("commands.yaml: %w", err)
+	}
+	var keys yaml.MapSlice
+	if err := yaml.Unmarshal(data, &keys); err != nil {
+		return nil, nil, fmt.Errorf("commands.yaml: %w", err)
+	}
+	var order []string
+	for _, k := range keys {
+		order = append(order, fmt.Sprint(k.Key))
 	}
 	paths := strings.NewReplacer("{trust.DefaultStore}", trust.DefaultStore, "{lab.InitDir}", lab.InitDir, "{lab.RecordDir}", lab.RecordDir)
 	for path, h := range help {
 		h.Description = paths.Replace(h.Description)
 		help[path] = h
 	}
-	return help, nil
+	return help, order, nil
 }
 
-// describe gives the app and its commands their help from commands.yaml.
+// describe gives the app and its commands their help from commands.yaml,
+// and lists the commands in its order.
 func describe(app *cli.App) {
-	help, err := parseHelp(commandsYAML)
+	help, order, err := parseHelp(commandsYAML)
 	if err != nil {
 		panic(err) // commands.yaml is part of the binary: TestHelpCoversEveryCommand
 	}
@@ -57,4 +68,7 @@ func describe(app *cli.App) {
 		}
 	}
 	walk("", app.Commands)
+	slices.SortStableFunc(app.Commands, func(a, b *cli.Command) int {
+		return slices.Index(order, a.Name) - slices.Index(order, b.Name)
+	})
 }

@@ -29,7 +29,7 @@ func commandPaths() map[string]*cli.Command {
 }
 
 func TestHelpCoversEveryCommand(t *testing.T) {
-	help, err := parseHelp(commandsYAML)
+	help, _, err := parseHelp(commandsYAML)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,16 +52,16 @@ func TestHelpCoversEveryCommand(t *testing.T) {
 }
 
 func TestParseHelp(t *testing.T) {
-	if _, err := parseHelp([]byte("up:\n  usage: bring it up\n  sage: typo\n")); err == nil {
+	if _, _, err := parseHelp([]byte("up:\n  usage: bring it up\n  sage: typo\n")); err == nil {
 		t.Error("a misspelt key was taken")
 	}
-	h, err := parseHelp([]byte("up:\n  args: FILE\n  usage: bring it up\n  description: |-\n    In {lab.RecordDir}.\n\n    Then more.\ndown:\n  usage: remove it\n"))
+	h, order, err := parseHelp([]byte("up:\n  args: FILE\n  usage: bring it up\n  description: |-\n    In {lab.RecordDir}.\n\n    Then more.\ndown:\n  usage: remove it\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := helpText{Usage: "bring it up", Args: "FILE", Description: "In " + lab.RecordDir + ".\n\nThen more."}
-	if h["up"] != want || h["down"] != (helpText{Usage: "remove it"}) {
-		t.Errorf("parsed %+v", h)
+	if h["up"] != want || h["down"] != (helpText{Usage: "remove it"}) || !slices.Equal(order, []string{"up", "down"}) {
+		t.Errorf("parsed %+v in order %q", h, order)
 	}
 }
 

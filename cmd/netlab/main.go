@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -113,53 +114,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
-		Commands: []*cli.Command{
-			validateCommand(),
-			planCommand(),
-			graphCommand(),
-			schemaCommand(),
-			upCommand(),
-			diffCommand(),
-			trustCommand(),
-			downCommand(),
-			statusCommand(),
-			checkCommand(),
-			matrixCommand(),
-			lgCommand(),
-			resetCommand(),
-			lsCommand(),
-			execCommand(),
-			captureCommand(),
-			linkCommand(),
-			impairCommand(),
-			logsCommand(),
-			nodeCommand("stop"),
-			nodeCommand("start"),
-			nodeCommand("restart"),
-			labsCommand(),
-			completionCommand(),
-			convertCommand(),
-			newCommand(),
-			doctorCommand(),
-			pruneCommand(),
-			restoreCommand(),
-			serveCommand(),
-			classCommand(),
-		},
+		Commands: slices.Concat(fileCommands(), lifecycleCommands(), gradingCommands(), nodeCommands(), hostCommands(),
+			[]*cli.Command{completionCommand(), serveCommand(), classCommand()}),
 		EnableBashCompletion: true,
 	}
-	describe(app)
-	completes := map[string]cli.BashCompleteFunc{
-		"exec": completeLabNode(false), "logs": completeLabNode(false), "stop": completeLabNode(false),
-		"start": completeLabNode(false), "restart": completeLabNode(false), "status": completeLabNode(false),
-		"down": completeLabNode(false), "link": completeLabNode(true), "impair": completeLabNode(true), "capture": completeLabNode(true),
-	}
+	describe(app) // their help, and their order in netlab --help
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
 		c.HideHelpCommand = true
-		if f := completes[c.Name]; f != nil {
-			c.BashComplete = f
-		}
 	}
 	return app
 }

@@ -1,5 +1,3 @@
-// A lab's lifecycle: up, diff, trust, down, status, ls.
-
 package main
 
 import (
@@ -19,10 +17,11 @@ import (
 	"github.com/netlab/netlab/trust"
 )
 
-func upCommand() *cli.Command {
-	return &cli.Command{
-		Name: "up",
-		Flags: []cli.Flag{
+// lifecycleCommands are the commands that bring labs up and down, and
+// say what runs.
+func lifecycleCommands() []*cli.Command {
+	return []*cli.Command{
+		{Name: "up", Action: runUp, Flags: []cli.Flag{
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 8, Usage: "steps at once"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what up would create, change and remove; change nothing"},
 			&cli.BoolFlag{Name: "json", Usage: "with --dry-run: print the changes as JSON"},
@@ -31,101 +30,167 @@ func upCommand() *cli.Command {
 			&cli.BoolFlag{Name: "allow-host", Usage: "allow, for this run, what the lab asks of the host beyond its nodes (host mounts, capabilities, host networks; netlab diff lists it)"},
 			&cli.BoolFlag{Name: "configure-all", Usage: "a mini-Internet configuration: configure its NoConfig ASes too (the reference solution)"},
 			&cli.StringFlag{Name: "stage", Aliases: []string{"s"}, Usage: "then run the setup of the lab's stages up to `S` (netlab reset --stage also removes what was changed by hand)"},
-		},
-		Action: func(c *cli.Context) error {
-			file, err := oneFile(c)
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") && !c.Bool("dry-run") {
-				return usageError("netlab up --json goes with --dry-run")
-			}
-			if r := c.String("runtime"); r != "" && r != lab.RuntimeDocker && r != lab.RuntimeRunc {
-				return usageError("--runtime is docker or runc, not %q", r)
-			}
-			opts := lab.UpOptions{Parallel: c.Int("parallel"), DryRun: c.Bool("dry-run"), NoWatch: c.Bool("no-watch"),
-				Runtime: c.String("runtime"), Stage: c.String("stage"), AllowHost: c.Bool("allow-host")}
-			l, err := loadLabWith(file, convert.Options{ConfigureAll: c.Bool("configure-all")}, c.App.ErrWriter)
-			if err != nil {
-				return err
-			}
-			return withLabs(c.Context, "up", func(m *lab.Manager) error {
-				return runUp(c.Context, m, l, opts, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
-			})
-		},
+		}},
+		{Name: "diff", Action: runDiff, Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}}},
+		{Name: "trust", Action: runTrust},
+		{Name: "down", Action: runDown, BashComplete: completeLabNode(false), Flags: []cli.Flag{
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "take the lab's name from `FILE`"},
+			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 32, Usage: "containers removed at once"},
+			&cli.BoolFlag{Name: "keep-cache", Usage: "keep the images a runc lab's nodes were unpacked from in " + rootfs.DefaultDir + ", and this netlab's copy in " + lab.InitDir + " (the next up starts at once)"},
+		}},
+		{Name: "status", Action: runStatus, BashComplete: completeLabNode(false), Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}}},
+		{Name: "ls", Action: runLs, Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}}},
 	}
 }
 
-func diffCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "diff",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
-		Action: func(c *cli.Context) error {
-			file, err := oneFile(c)
-			if err != nil {
-				return err
-			}
-			l, err := loadLab(file, c.App.ErrWriter)
-			if err != nil {
-				return err
-			}
-			return withLabs(c.Context, "up", func(m *lab.Manager) error {
-				return runUp(c.Context, m, l, lab.UpOptions{DryRun: true}, c.Bool("json"), c.App.Writer, c.App.ErrWriter)
-			})
-		},
+func runUp(c *cli.Context) error {
+	file, err := oneFile(c)
+	if err != nil {
+		return err
 	}
+	if c.Bool("json") && !c.Bool("dry-run") {
+		return usageError("netlab up --json goes with --dry-run")
+	}
+	if r := c.String("runtime"); r != "" && r != lab.RuntimeDocker && r != lab.RuntimeRunc {
+		return usageError("--runtime is docker or runc, not %q", r)
+	}
+	opts := lab.UpOptions{Parallel: c.Int("parallel"), DryRun: c.Bool("dry-run"), NoWatch: c.Bool("no-watch"),
+		Runtime: c.String("runtime"), Stage: c.String("stage"), AllowHost: c.Bool("allow-host")}
+	l, err := loadLabWith(file, convert.Options{ConfigureAll: c.Bool("configure-all")}, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	return withLabs(c.Context, "up", func(m *lab.Manager) error { return up(c, m, l, opts) })
 }
 
-// runUp brings the lab up (or, with DryRun, prints what up would
-// change), showing progress on stderr and the lab's status at the end.
-func runUp(ctx context.Context, m *lab.Manager, l *spec.Lab, opts lab.UpOptions, asJSON bool, stdout, stderr io.Writer) error {
-	prog := report.NewProgress(stdout, stderr)
+func runDiff(c *cli.Context) error {
+	file, err := oneFile(c)
+	if err != nil {
+		return err
+	}
+	l, err := loadLab(file, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	return withLabs(c.Context, "up", func(m *lab.Manager) error { return up(c, m, l, lab.UpOptions{DryRun: true}) })
+}
+
+// up brings the lab up (or, with DryRun, prints what up would change),
+// showing progress on stderr and the lab's status at the end.
+func up(c *cli.Context, m *lab.Manager, l *spec.Lab, opts lab.UpOptions) error {
+	stdout := c.App.Writer
+	prog := report.NewProgress(stdout, c.App.ErrWriter)
 	opts.Progress = prog.Event
-	res, err := m.Up(ctx, l, opts)
+	res, err := m.Up(c.Context, l, opts)
 	prog.Finish()
 	if err != nil {
 		return err
 	}
+	if opts.DryRun && c.Bool("json") {
+		return writeJSON(stdout, dryRun{res.Lab, append([]converge.Change{}, res.Changes...), append([]trust.Request{}, res.Host...)})
+	}
 	if opts.DryRun {
-		return printChanges(stdout, res, asJSON)
+		return report.Changes(stdout, res)
 	}
 	report.Up(stdout, res)
-	if err := printLab(ctx, m, l.Name, stdout); err != nil {
+	if err := printLab(c.Context, m, l.Name, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "shell on a node: netlab exec %s NODE    remove it all: netlab down %s\n", l.Name, l.Name)
 	return nil
 }
 
-// printChanges prints a dry run's changes, and what the lab asks of the
-// host.
-func printChanges(w io.Writer, res *lab.UpResult, asJSON bool) error {
-	if asJSON {
-		return writeJSON(w, struct {
-			Lab     string            `json:"lab"`
-			Changes []converge.Change `json:"changes"`
-			Host    []trust.Request   `json:"host"`
-		}{res.Lab, append([]converge.Change{}, res.Changes...), append([]trust.Request{}, res.Host...)})
-	}
-	return report.Changes(w, res)
+// dryRun is what a dry run found, as --json writes it: what up would
+// change, and what the lab asks of the host.
+type dryRun struct {
+	Lab     string            `json:"lab"`
+	Changes []converge.Change `json:"changes"`
+	Host    []trust.Request   `json:"host"`
 }
 
-func trustCommand() *cli.Command {
-	return &cli.Command{
-		Name: "trust",
-		Action: func(c *cli.Context) error {
-			file, err := oneFile(c)
-			if err != nil {
-				return err
-			}
-			reqs, digest, err := lab.Trust(file)
-			if err != nil {
-				return err
-			}
-			report.Trusted(c.App.Writer, file, reqs, digest)
-			return nil
-		},
+func runTrust(c *cli.Context) error {
+	file, err := oneFile(c)
+	if err != nil {
+		return err
 	}
+	reqs, digest, err := lab.Trust(file)
+	if err != nil {
+		return err
+	}
+	report.Trusted(c.App.Writer, file, reqs, digest)
+	return nil
+}
+
+// labName resolves "down NAME" / "down -f FILE".
+func labName(c *cli.Context) (string, error) {
+	file := c.String("file")
+	switch {
+	case file != "" && c.NArg() == 0:
+		l, err := loadLab(file, c.App.ErrWriter)
+		if err != nil {
+			return "", err
+		}
+		return l.Name, nil
+	case file == "" && c.NArg() == 1:
+		return c.Args().First(), nil
+	}
+	return "", usageError("netlab %s takes a lab name or -f FILE; see netlab %s --help", c.Command.Name, c.Command.Name)
+}
+
+func runDown(c *cli.Context) error {
+	name, err := labName(c)
+	if err != nil {
+		return err
+	}
+	opts := lab.DownOptions{Parallel: c.Int("parallel"), KeepCache: c.Bool("keep-cache")}
+	opts.Progress = report.NewProgress(c.App.Writer, c.App.ErrWriter).Event
+	return withLabs(c.Context, "down", func(m *lab.Manager) error {
+		r, err := m.Down(c.Context, name, opts)
+		if err != nil {
+			return err
+		}
+		report.Down(c.App.Writer, name, r)
+		return nil
+	})
+}
+
+func runStatus(c *cli.Context) error {
+	if c.NArg() > 1 {
+		return usageError("netlab status takes at most one lab name")
+	}
+	return withLabs(c.Context, "status", func(m *lab.Manager) error {
+		states, err := m.Statuses(c.Context, c.Args().First())
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			all := map[string][]lab.NodeState{}
+			for _, st := range states {
+				all[st.Lab] = st.Nodes
+			}
+			return writeJSON(c.App.Writer, all)
+		}
+		return report.Statuses(c.App.Writer, states)
+	})
+}
+
+func runLs(c *cli.Context) error {
+	return withLabs(c.Context, "", func(m *lab.Manager) error {
+		labs, err := m.List(c.Context)
+		if err != nil {
+			return err
+		}
+		return show(c, labs, report.List)
+	})
+}
+
+// printLab prints a lab's status, after a command that changed it.
+func printLab(ctx context.Context, m *lab.Manager, name string, stdout io.Writer) error {
+	st, err := m.Status(ctx, name)
+	if err != nil {
+		return err
+	}
+	return report.Status(stdout, st)
 }
 
 // writeJSON writes v as indented JSON.
@@ -155,103 +220,4 @@ func withLabs(ctx context.Context, verb string, f func(m *lab.Manager) error) er
 	}
 	defer m.Close()
 	return f(m)
-}
-
-// labName resolves "down NAME" / "down -f FILE".
-func labName(c *cli.Context) (string, error) {
-	file := c.String("file")
-	switch {
-	case file != "" && c.NArg() == 0:
-		l, err := loadLab(file, c.App.ErrWriter)
-		if err != nil {
-			return "", err
-		}
-		return l.Name, nil
-	case file == "" && c.NArg() == 1:
-		return c.Args().First(), nil
-	}
-	return "", usageError("netlab %s takes a lab name or -f FILE; see netlab %s --help", c.Command.Name, c.Command.Name)
-}
-
-func downCommand() *cli.Command {
-	return &cli.Command{
-		Name: "down",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "take the lab's name from `FILE`"},
-			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 32, Usage: "containers removed at once"},
-			&cli.BoolFlag{Name: "keep-cache", Usage: "keep the images a runc lab's nodes were unpacked from in " + rootfs.DefaultDir + ", and this netlab's copy in " + lab.InitDir + " (the next up starts at once)"},
-		},
-		Action: func(c *cli.Context) error {
-			name, err := labName(c)
-			if err != nil {
-				return err
-			}
-			opts := lab.DownOptions{Parallel: c.Int("parallel"), KeepCache: c.Bool("keep-cache")}
-			return withLabs(c.Context, "down", func(m *lab.Manager) error { return runDown(c.Context, m, name, opts, c.App.Writer, c.App.ErrWriter) })
-		},
-	}
-}
-
-func runDown(ctx context.Context, m *lab.Manager, name string, opts lab.DownOptions, stdout, stderr io.Writer) error {
-	opts.Progress = report.NewProgress(stdout, stderr).Event
-	r, err := m.Down(ctx, name, opts)
-	if err != nil {
-		return err
-	}
-	report.Down(stdout, name, r)
-	return nil
-}
-
-func statusCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "status",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 1 {
-				return usageError("netlab status takes at most one lab name")
-			}
-			return withLabs(c.Context, "status", func(m *lab.Manager) error {
-				return runStatus(c.Context, m, c.Args().First(), c.Bool("json"), c.App.Writer)
-			})
-		},
-	}
-}
-
-func runStatus(ctx context.Context, m *lab.Manager, name string, asJSON bool, stdout io.Writer) error {
-	states, err := m.Statuses(ctx, name)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		all := map[string][]lab.NodeState{}
-		for _, st := range states {
-			all[st.Lab] = st.Nodes
-		}
-		return writeJSON(stdout, all)
-	}
-	if len(states) == 0 {
-		fmt.Fprintln(stdout, "no labs on this host")
-	}
-	for _, st := range states {
-		if err := report.Status(stdout, st); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func lsCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "ls",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
-		Action: func(c *cli.Context) error {
-			return withLabs(c.Context, "", func(m *lab.Manager) error {
-				labs, err := m.List(c.Context)
-				if err != nil {
-					return err
-				}
-				return show(c, labs, report.List)
-			})
-		},
-	}
 }
