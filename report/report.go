@@ -1,7 +1,8 @@
 // Package report renders netlab's results for people: the tables and
 // lines the command line prints for a lab's status, an up's changes, a
 // down, the labs on this host and the bundled ones, a plan, what this host
-// offers (doctor), a prune and a restore, and the progress of long
+// offers (doctor), a prune, a restore, a trust record, a link set down or
+// up, an impairment and a reset's stage, and the progress of long
 // operations. It decides nothing: each function writes a value that the
 // lab, planner or hostcheck package made. JSON is not its business: those
 // values are written as they are.
