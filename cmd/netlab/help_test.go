@@ -36,7 +36,7 @@ func TestHelpCoversEveryCommand(t *testing.T) {
 	paths := commandPaths()
 	for p := range paths {
 		if help[p].Usage == "" {
-			t.Errorf("commands.yaml has no usage: line for netlab %s", p)
+			t.Errorf("commands.yaml has no usage: line for netlab %s: its help goes there", p)
 		}
 	}
 	for p := range help {
