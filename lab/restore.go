@@ -110,17 +110,18 @@ var errNotRecorded = errors.New("no longer recorded: it was brought down")
 // nodes that its restart policy started again are rewired; runc's are
 // made again on their image (their own layer was in the run directory).
 // A lab brought down meanwhile stays down. It fails when one lab does.
+// The list is never nil.
 func (m *Manager) Restore(ctx context.Context, labs []string, progress Progress) ([]Restored, error) {
 	if err := NeedRoot("restore"); err != nil {
-		return nil, err
+		return []Restored{}, err
 	}
 	if len(labs) == 0 {
 		var err error
 		if labs, err = Recorded(); err != nil {
-			return nil, err
+			return []Restored{}, err
 		}
 	}
-	var out []Restored
+	out := []Restored{}
 	var errs []error
 	for _, name := range labs {
 		r := m.restore(ctx, name, progress)
