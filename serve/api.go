@@ -197,6 +197,9 @@ func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	if s.overLimit(w, r, q) {
+		return
+	}
 	var res *lab.UpResult
 	err = s.op(r, q, "up", func(ctx context.Context, progress lab.Progress) error {
 		l, err := spec.Load(q.lab.File)

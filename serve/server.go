@@ -130,6 +130,8 @@ func (s *Server) classRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/classes/{class}/results.csv", s.teacher(s.resultsCSV))
 	mux.HandleFunc("POST /api/classes/{class}/stage", s.teacher(s.setStage))
 	mux.HandleFunc("GET /api/classes/{class}/events", s.teacher(s.classEvents))
+	mux.HandleFunc("GET /api/classes/{class}/limits", s.teacher(s.limits))
+	mux.HandleFunc("POST /api/classes/{class}/limits", s.teacher(s.limits))
 	mux.HandleFunc("POST /api/users", s.teacher(s.addUser))
 	mux.HandleFunc("GET /api/audit", s.teacher(s.audit))
 }

@@ -120,20 +120,20 @@ func classCommand() *cli.Command {
 				"--lab is a bundled lab (netlab labs) or a lab file; each lab is a copy of it,\n" +
 				"named CLASS-STUDENT-ID, under --data. A lab that asks for access to the host\n" +
 				"(netlab diff shows what) is refused unless you pass --allow-host.",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.StringFlag{Name: "lab", Required: true, Usage: "a bundled lab's name or a lab file"},
 				&cli.StringFlag{Name: "roster", Required: true, Usage: "CSV file: name[,group][,email]"},
 				&cli.StringFlag{Name: "per", Value: "student", Usage: "a lab per student or per group"},
 				&cli.BoolFlag{Name: "allow-host", Usage: "allow what the lab asks of the host (students never can)"},
 				dataFlag, urlFlag,
-			},
+			}, limitFlags()...),
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 {
 					return usageError("netlab class create takes one class name; see netlab class create --help")
 				}
 				return runClassCreate(c.Context, c.Args().First(), c, c.App.Writer)
 			},
-		}},
+		}, classLimitsCommand()},
 	}
 }
 
@@ -155,7 +155,8 @@ func runClassCreate(ctx context.Context, name string, c *cli.Context, stdout io.
 		return err
 	}
 	defer st.Close()
-	req := serve.ClassRequest{Name: name, Lab: c.String("lab"), Roster: roster, PerGroup: c.String("per") == "group", AllowHost: c.Bool("allow-host")}
+	req := serve.ClassRequest{Name: name, Lab: c.String("lab"), Roster: roster, PerGroup: c.String("per") == "group", AllowHost: c.Bool("allow-host"),
+		Limits: limitsFrom(c)}
 	class, logins, err := serve.CreateClass(ctx, st, c.String("data"), req)
 	if err != nil {
 		return serveError(err)
