@@ -11,6 +11,7 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
+	"github.com/netlab/netlab/internal/nldump"
 	"github.com/netlab/netlab/naming"
 	"github.com/vishvananda/netlink"
 )
@@ -278,7 +279,7 @@ func RemoveGuard(lab string) (int, error) {
 // netlabInterfacesLeft tells whether any host interface has a name of
 // netlab's (another lab's, or one an up is making).
 func netlabInterfacesLeft() bool {
-	links, err := netlink.LinkList()
+	links, err := nldump.Retry(netlink.LinkList)
 	if err != nil {
 		return true // unsure: keep the guard
 	}
