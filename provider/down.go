@@ -78,6 +78,11 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 	if err := wire.RemoveHostForward(lab); err != nil {
 		errs = append(errs, err)
 	}
+	if n, err := wire.RemoveGuard(lab); err != nil {
+		errs = append(errs, err)
+	} else {
+		r.FirewallRules += n
+	}
 	if removed, err := wire.RemoveIsolation(lab); err != nil {
 		errs = append(errs, err)
 	} else if removed {

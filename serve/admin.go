@@ -53,3 +53,30 @@ func CreateClassIn(ctx context.Context, dataDir, rosterFile string, req ClassReq
 	defer st.Close()
 	return CreateClass(ctx, st, dataDir, req)
 }
+
+// ClassLimitsIn sets the limits of the class named name in the server's
+// data folder, when set is not nil, and returns them (netlab class
+// limits).
+func ClassLimitsIn(ctx context.Context, dataDir, name string, set *store.Limits) (store.Limits, error) {
+	st, err := store.Open(ctx, dataDir)
+	if err != nil {
+		return store.Limits{}, err
+	}
+	defer st.Close()
+	classes, err := st.Classes(ctx)
+	if err != nil {
+		return store.Limits{}, err
+	}
+	for _, c := range classes {
+		if c.Name != name {
+			continue
+		}
+		if set != nil {
+			if err := SetClassLimits(ctx, st, c.ID, *set); err != nil {
+				return store.Limits{}, err
+			}
+		}
+		return st.ClassLimits(ctx, c.ID)
+	}
+	return store.Limits{}, usagef("no class %s in %s (netlab class create makes one)", name, dataDir)
+}

@@ -143,6 +143,8 @@ type ClassRequest struct {
 	// AllowHost is the teacher's consent to what the lab asks of the host
 	// (netlab class create --allow-host); students can never give it.
 	AllowHost bool
+	// Limits are the teacher's limits on the class (none: zero).
+	Limits store.Limits
 }
 
 // Login is how a student of a new class first logs in.
@@ -193,9 +195,16 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 		}
 		owners = []string{sharedOwner}
 	}
-	// Check the lab once, as it will run (renamed, under dataDir).
-	if _, err := writeLab(dataDir, LabName(req.Name, "check", "000000"), data, src, req.AllowHost, true); err != nil {
+	if err := CheckLimits(req.Limits); err != nil {
 		return store.Class{}, nil, err
+	}
+	// Check the lab once, as it will run (renamed, under dataDir).
+	_, nodes, err := writeLab(dataDir, LabName(req.Name, "check", "000000"), data, src, req.AllowHost, true, req.Limits)
+	if err != nil {
+		return store.Class{}, nil, err
+	}
+	if req.Limits.Nodes > 0 && nodes > req.Limits.Nodes {
+		return store.Class{}, nil, usagef("the lab has %d nodes, more than the %d a student may run at once: raise the nodes limit or choose a smaller lab", nodes, req.Limits.Nodes)
 	}
 	per := "student"
 	if req.PerGroup || req.Shared {
@@ -208,11 +217,16 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 	if err != nil {
 		return c, nil, err
 	}
+	if !req.Limits.IsZero() {
+		if err := st.SetLimits(ctx, c.ID, req.Limits); err != nil {
+			return c, nil, err
+		}
+	}
 	labOf := map[string]string{} // owner -> lab name
 	for _, o := range owners {
 		id := newID()
 		name := LabName(req.Name, o, id)
-		file, err := writeLab(dataDir, name, data, src, req.AllowHost, false)
+		file, _, err := writeLab(dataDir, name, data, src, req.AllowHost, false, req.Limits)
 		if err != nil {
 			return c, nil, err
 		}
@@ -328,42 +342,48 @@ type labFiles struct {
 
 // writeLab writes the lab file of a class's lab: data with its name set
 // to name, as dataDir/labs/NAME/lab.yaml (or under the lab file's own
-// name, beside a copy of what was beside it). It refuses a lab that asks
-// the host for access unless allowHost; probe removes the folder after
-// checking it.
-func writeLab(dataDir, name string, data []byte, src labFiles, allowHost, probe bool) (string, error) {
+// name, beside a copy of what was beside it), with the class's limits
+// applied (the file as given kept beside it as sourceFile); it returns the
+// lab file's path and how many nodes the lab has. It refuses a lab that
+// asks the host for access unless allowHost; probe removes the folder
+// after checking it.
+func writeLab(dataDir, name string, data []byte, src labFiles, allowHost, probe bool, lim store.Limits) (string, int, error) {
 	renamed, err := rename(data, name)
 	if err != nil {
-		return "", usagef("lab file: %v", err)
+		return "", 0, usagef("lab file: %v", err)
 	}
 	// A folder per lab: what the file reaches beside it (volumes, the
 	// lab's own folder) is its own, not the other labs' files.
 	dir := filepath.Join(dataDir, "labs", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("make %s: %w", dir, err)
+		return "", 0, fmt.Errorf("make %s: %w", dir, err)
 	}
 	file := filepath.Join(dir, "lab.yaml")
 	if src.dir != "" {
 		os.RemoveAll(dir) // a folder left by an earlier failed try
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("make %s: %w", dir, err)
+			return "", 0, fmt.Errorf("make %s: %w", dir, err)
 		}
 		if err := copyLabDir(src.dir, dir, src.files); err != nil {
 			os.RemoveAll(dir)
-			return "", err
+			return "", 0, err
 		}
 		file = filepath.Join(dir, src.name)
 	}
-	if err := os.WriteFile(file, renamed, 0o644); err != nil {
-		return "", fmt.Errorf("write lab file %s: %w", file, err)
+	if err := os.WriteFile(filepath.Join(dir, sourceFile), renamed, 0o644); err != nil {
+		return "", 0, fmt.Errorf("write lab file %s: %w", file, err)
 	}
 	if probe {
 		defer os.RemoveAll(dir)
 	}
+	if err := limitLab(file, lim); err != nil {
+		os.RemoveAll(dir)
+		return "", 0, err
+	}
 	l, err := spec.Load(file)
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", lab.Usage(err)
+		return "", 0, lab.Usage(err)
 	}
 	if reqs := trust.Requests(l); len(reqs) > 0 && !allowHost {
 		os.RemoveAll(dir)
@@ -371,9 +391,9 @@ func writeLab(dataDir, name string, data []byte, src labFiles, allowHost, probe 
 		for _, r := range reqs {
 			lines = append(lines, "  "+r.Text)
 		}
-		return "", usagef("the lab asks for access to the host beyond its own nodes:\n%s\nstudents cannot allow it; if you trust the lab, create the class with --allow-host", strings.Join(lines, "\n"))
+		return "", 0, usagef("the lab asks for access to the host beyond its own nodes:\n%s\nstudents cannot allow it; if you trust the lab, create the class with --allow-host", strings.Join(lines, "\n"))
 	}
-	return file, nil
+	return file, len(l.Nodes), nil
 }
 
 // rename sets the top-level name: of a lab file, keeping the rest (its

@@ -39,6 +39,8 @@ func (s *Server) createClass(w http.ResponseWriter, r *http.Request, q request) 
 		Roster    string `json:"roster"`
 		Per       string `json:"per"`
 		AllowHost bool   `json:"allow_host"`
+		// Limits: per student (labs, nodes) and per node (cpus, memory, pids).
+		Limits store.Limits `json:"limits"`
 	}
 	if !readJSON(w, r, &body) {
 		return
@@ -49,7 +51,7 @@ func (s *Server) createClass(w http.ResponseWriter, r *http.Request, q request) 
 		return
 	}
 	req := ClassRequest{Name: body.Name, Lab: body.Lab, Roster: roster, PerGroup: body.Per == "group", AllowHost: body.AllowHost,
-		Shared: body.Per == "class"}
+		Shared: body.Per == "class", Limits: body.Limits}
 	if body.LabFile != "" {
 		req.LabData = []byte(body.LabFile)
 	} else if strings.ContainsAny(body.Lab, "/.") {

@@ -142,6 +142,8 @@ func (s *Server) classRoutes(mux *routeMux) {
 	mux.HandleFunc("POST /api/classes/{class}/stage", s.teacher(s.setStage))
 	mux.HandleFunc("GET /api/classes/{class}/events", s.teacher(s.classEvents))
 	mux.HandleFunc("GET /api/classes/{class}/terminals", s.teacher(s.classTerminals))
+	mux.HandleFunc("GET /api/classes/{class}/limits", s.teacher(s.limits))
+	mux.HandleFunc("POST /api/classes/{class}/limits", s.teacher(s.limits))
 	mux.HandleFunc("POST /api/users", s.teacher(s.addUser))
 	mux.HandleFunc("GET /api/audit", s.teacher(s.audit))
 }

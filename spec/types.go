@@ -49,6 +49,7 @@ type Defaults struct {
 	DNS       []string          `yaml:"dns,omitempty" json:"dns,omitempty"`
 	DNSSearch []string          `yaml:"dns_search,omitempty" json:"dns_search,omitempty"`
 	DependsOn []string          `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
+	Resources *Resources        `yaml:"resources,omitempty" json:"resources,omitempty"`
 }
 
 // Network is an Ethernet segment: a Linux bridge owned by the lab.
@@ -154,6 +155,8 @@ type Node struct {
 	// Group is a label that gathers nodes, such as the AS a router belongs
 	// to in a class-wide Internet: a string or a number, carried as written.
 	Group string `yaml:"group,omitempty" json:"group,omitempty"`
+	// Resources limit the node's CPU, memory and processes (cgroups).
+	Resources *Resources `yaml:"resources,omitempty" json:"resources,omitempty"`
 
 	Name      string          `yaml:"-" json:"-"`                 // the key under nodes
 	Forward   bool            `yaml:"-" json:"forward,omitempty"` // ForwardKey, or defaults.forward

@@ -91,21 +91,21 @@ func classCommand() *cli.Command {
 		HideHelpCommand: true,
 		Subcommands: []*cli.Command{{
 			Name: "create",
-			Flags: []cli.Flag{
+			Flags: append([]cli.Flag{
 				&cli.StringFlag{Name: "lab", Required: true, Usage: "a bundled lab's name or a lab file"},
 				&cli.StringFlag{Name: "roster", Required: true, Usage: "CSV file: name[,group][,email]"},
 				&cli.StringFlag{Name: "per", Value: "student", Usage: "a lab per student or per group"},
 				&cli.BoolFlag{Name: "allow-host", Usage: "allow what the lab asks of the host (students never can)"},
 				&cli.BoolFlag{Name: "shared", Usage: "one lab shared by the class; each roster group reaches its own nodes"},
 				dataFlag, urlFlag,
-			},
+			}, limitFlags()...),
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 {
 					return usageError("netlab class create takes one class name; see netlab class create --help")
 				}
 				return runClassCreate(c.Context, c.Args().First(), c, c.App.Writer)
 			},
-		}},
+		}, classLimitsCommand()},
 	}
 }
 
@@ -113,7 +113,8 @@ func runClassCreate(ctx context.Context, name string, c *cli.Context, stdout io.
 	if per := c.String("per"); per != "student" && per != "group" {
 		return usageError("--per %s: a lab per student or per group", per)
 	}
-	req := serve.ClassRequest{Name: name, Lab: c.String("lab"), PerGroup: c.String("per") == "group", AllowHost: c.Bool("allow-host"), Shared: c.Bool("shared")}
+	req := serve.ClassRequest{Name: name, Lab: c.String("lab"), PerGroup: c.String("per") == "group", AllowHost: c.Bool("allow-host"), Shared: c.Bool("shared"),
+		Limits: limitsFrom(c)}
 	class, logins, err := serve.CreateClassIn(ctx, c.String("data"), c.String("roster"), req)
 	if err != nil {
 		return serveError(err)

@@ -3,6 +3,7 @@
 import { api, el } from "./api.js";
 import { labList } from "./app.js";
 import { watchTerminal } from "./terminal.js";
+import { limitFields, limitsForm } from "./limits.js";
 
 export async function teacherHome(app) {
   const [classes, labs, bundled] = await Promise.all([api("GET", "/api/classes"), api("GET", "/api/labs"), api("GET", "/api/bundled")]);
@@ -23,12 +24,13 @@ function createForm(bundled) {
     el("option", { value: "class" }, "one lab shared by the class: each group reaches its nodes (group: in the lab file)"));
   const roster = el("textarea", { id: "class-roster", rows: 5, required: true }, "name,group,email\n");
   const allow = el("input", { id: "class-allow-host", type: "checkbox" });
+  const limits = limitFields();
   const out = el("div", { id: "class-created", role: "status" });
   const form = el("form", { class: "create", onsubmit: async (e) => {
     e.preventDefault();
     try {
       const r = await api("POST", "/api/classes", { name: name.value, lab: labSel.value, lab_file: labSel.value ? "" : file.value,
-        roster: roster.value, per: per.value, allow_host: allow.checked });
+        roster: roster.value, per: per.value, allow_host: allow.checked, limits: limits.value() });
       out.replaceChildren(el("p", {}, `Class ${r.class.name} made (`, el("a", { href: `#/class/${r.class.id}` }, "its grid"),
         "). Give each student their one-time login link:"),
         el("table", { id: "logins" }, el("tr", {}, el("th", {}, "Student"), el("th", {}, "Lab"), el("th", {}, "Login link")),
@@ -40,6 +42,7 @@ function createForm(bundled) {
   el("label", {}, "Name ", name), el("label", {}, "Lab ", labSel), file, el("label", {}, per),
   el("label", {}, "Roster (CSV: name, optionally group and email) ", roster),
   el("label", {}, allow, " Allow what the lab asks of the host (only for lab files you trust)"),
+  limits.fieldset,
   el("button", { id: "class-create", type: "submit" }, "Make the class"), out);
   return form;
 }
@@ -117,6 +120,7 @@ export async function classPage(app, id) {
       } catch (err) { msg.textContent = err.message; }
     } }, el("label", {}, "Move the class to stage ", stage), el("button", { id: "stage-move" }, "Move"), " ", msg,
       el("p", { class: "note" }, "Running labs are reset to the stage; the others get it when they start."), stageRows),
-    el("h2", {}, "Watched terminals"), watched);
+    el("h2", {}, "Watched terminals"), watched,
+    await limitsForm(id));
   return () => { events.close(); closers.forEach((c) => c()); };
 }
