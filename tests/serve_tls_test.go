@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -36,7 +35,7 @@ func TestServeOverHTTPS(t *testing.T) {
 	}
 	password := m[1]
 
-	port := freePort(t)
+	port := fmt.Sprint(freePort(t))
 	stop := runServe(t, data, "0.0.0.0:"+port)
 	certFile := filepath.Join(data, "tls", "cert.pem")
 	client := trusting(t)
@@ -106,22 +105,11 @@ func TestServeOverHTTPS(t *testing.T) {
 	}
 	key, _ := os.ReadFile(filepath.Join(data, "tls", "key.pem"))
 	os.WriteFile(filepath.Join(data2, "k.pem"), key, 0o600)
-	port2 := freePort(t)
+	port2 := fmt.Sprint(freePort(t))
 	stop = runServe(t, data2, "127.0.0.1:"+port2, "--tls-cert", filepath.Join(data2, "c.pem"), "--tls-key", filepath.Join(data2, "k.pem"))
 	defer stop()
 	waitAnswers(t, client, "https://127.0.0.1:"+port2, filepath.Join(data2, "c.pem"))
 }
-
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
 // runServe starts netlab serve; the function it returns stops it (and is
 // called at the end of the test in any case).
 func runServe(t *testing.T, data, listen string, extra ...string) func() {
