@@ -110,6 +110,7 @@ func TestServeOverHTTPS(t *testing.T) {
 	defer stop()
 	waitAnswers(t, client, "https://127.0.0.1:"+port2, filepath.Join(data2, "c.pem"))
 }
+
 // runServe starts netlab serve; the function it returns stops it (and is
 // called at the end of the test in any case).
 func runServe(t *testing.T, data, listen string, extra ...string) func() {
