@@ -14,10 +14,12 @@ import (
 func pruneCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "prune",
-		Usage: "remove the unpacked images and copies of netlab that no lab uses",
-		Description: "Removes the root filesystems unpacked for runc nodes (/var/lib/netlab/rootfs) that no node\n" +
-			"of any lab was made on, and the copies of netlab that nodes run as their init\n" +
-			"(" + lab.InitDir + ") that no node runs, and says how much disk space that freed.\n" +
+		Usage: "remove the lab state, unpacked images and copies of netlab that no lab uses",
+		Description: "Removes the state of labs that are neither up nor recorded for restore (runc\n" +
+			"nodes' bundles in /var/lib/netlab/labs that a reboot stopped and nothing will\n" +
+			"restore), the root filesystems unpacked for runc nodes (/var/lib/netlab/rootfs)\n" +
+			"that no node of any lab was made on, and the copies of netlab that nodes run as\n" +
+			"their init (" + lab.InitDir + ") that no node runs, and says how much disk space that freed.\n" +
 			"What an up under way is using stays. The next up unpacks or copies again what it needs.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would go; remove nothing"},

@@ -18,16 +18,19 @@ import (
 	"github.com/netlab/netlab/rootfs"
 )
 
-// A node is a bundle in the lab's run directory,
+// A node is a bundle in the lab's state directory, on disk,
 //
-//	RunDir/LAB/.runc/NODE/config.json   the OCI configuration (netlab's labels as annotations)
-//	                     /rootfs        an overlayfs: the image's unpacked root (rootfs package) under upper/
-//	                     /upper, /work  the node's own writable layer, kept across restarts
-//	                     /hosts, /hostname, /resolv.conf   bound over the node's /etc files
-//	                     /stdout.log, /stderr.log   the output and errors of the node's command
+//	StateDir/LAB/NODE/config.json   the OCI configuration (netlab's labels as annotations)
+//	                 /rootfs        an overlayfs: the image's unpacked root (rootfs package) under upper/
+//	                 /upper, /work  the node's own writable layer, kept across restarts and reboots
+//	                 /hosts, /hostname, /resolv.conf   bound over the node's /etc files
+//	                 /stdout.log, /stderr.log   the output and errors of the node's command
 //
 // and a runc container named like a Docker node (LAB_NODE), in runc's own
-// state directory (Root), so that Docker's containers are never touched.
+// state directory (Root, in /run: gone with a reboot, as the node's
+// process is), so that Docker's containers are never touched. After a
+// reboot a node is a bundle without runc's state: stopped, as a Docker
+// container is, and up starts it again on its own layer.
 
 // Root is runc's state directory for netlab's nodes.
 var Root = filepath.Join(engine.RunDir, ".runc")
@@ -65,7 +68,7 @@ func New() (*Runc, error) {
 func (r *Runc) Close() error { return r.images.Close() }
 
 // bundle is the directory of a node's bundle.
-func bundle(lab, node string) string { return filepath.Join(engine.RunDir, lab, ".runc", node) }
+func bundle(lab, node string) string { return filepath.Join(engine.StateDir, lab, node) }
 
 // bundleOf is the bundle of a container id (LAB_NODE: neither name has '_').
 func bundleOf(id string) (string, bool) {
@@ -86,10 +89,10 @@ func (r *Runc) Has(id string) bool {
 	return err == nil
 }
 
-// HasLab tells whether the lab has nodes of the runc runtime: its run
+// HasLab tells whether the lab has nodes of the runc runtime: its state
 // directory holds their bundles.
 func (r *Runc) HasLab(lab string) bool {
-	_, err := os.Stat(filepath.Join(engine.RunDir, lab, ".runc"))
+	_, err := os.Stat(filepath.Join(engine.StateDir, lab))
 	return err == nil
 }
 

@@ -119,9 +119,9 @@ func (r *Runc) Inspect(ctx context.Context, id string) (engine.Node, error) {
 
 // List returns the lab's nodes ("" lists every lab's), from their bundles.
 func (r *Runc) List(ctx context.Context, lab string) ([]engine.Container, error) {
-	pattern := filepath.Join(engine.RunDir, lab, ".runc", "*", "config.json")
+	pattern := filepath.Join(engine.StateDir, lab, "*", "config.json")
 	if lab == "" {
-		pattern = filepath.Join(engine.RunDir, "*", ".runc", "*", "config.json")
+		pattern = filepath.Join(engine.StateDir, "*", "*", "config.json")
 	}
 	files, err := filepath.Glob(pattern)
 	if err != nil {
@@ -170,7 +170,7 @@ func (r *Runc) List(ctx context.Context, lab string) ([]engine.Container, error)
 func (r *Runc) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
 	// The bundles' names and runc's state, not List: its read of every
 	// node's configuration is most of its time.
-	bundles, err := os.ReadDir(filepath.Join(engine.RunDir, lab, ".runc"))
+	bundles, err := os.ReadDir(filepath.Join(engine.StateDir, lab))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
