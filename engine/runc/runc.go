@@ -70,11 +70,19 @@ func (r *Runc) Close() error { return r.images.Close() }
 // bundle is the directory of a node's bundle.
 func bundle(lab, node string) string { return filepath.Join(engine.StateDir, lab, node) }
 
+// legacyBundle is where a node's bundle was before bundles moved to disk,
+// in the lab's run directory: a lab brought up by such a netlab is still
+// found there, so that its down removes it.
+func legacyBundle(lab, node string) string { return filepath.Join(engine.RunDir, lab, ".runc", node) }
+
 // bundleOf is the bundle of a container id (LAB_NODE: neither name has '_').
 func bundleOf(id string) (string, bool) {
 	lab, node, ok := strings.Cut(id, "_")
 	if !ok || lab == "" || node == "" || strings.ContainsAny(id, "/.") {
 		return "", false
+	}
+	if old := legacyBundle(lab, node); !exists(bundle(lab, node)) && exists(old) {
+		return old, true
 	}
 	return bundle(lab, node), true
 }
@@ -92,8 +100,7 @@ func (r *Runc) Has(id string) bool {
 // HasLab tells whether the lab has nodes of the runc runtime: its state
 // directory holds their bundles.
 func (r *Runc) HasLab(lab string) bool {
-	_, err := os.Stat(filepath.Join(engine.StateDir, lab))
-	return err == nil
+	return exists(filepath.Join(engine.StateDir, lab)) || exists(filepath.Dir(legacyBundle(lab, "x")))
 }
 
 // runc runs the runc command with the runtime's state directory. It is
