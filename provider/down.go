@@ -32,7 +32,8 @@ type Removed struct {
 
 // Down removes everything of the lab, found from its name alone: its
 // forwarders and relays, containers (and with them their namespaces, veths and NAT
-// tables), host bridges and ports, host firewall rules and run directory;
+// tables), host bridges and ports, host firewall rules, run directory and
+// state directory;
 // unless keepCache, also the image roots its runc nodes were made on that
 // no other node's root uses (the rootfs cache: the next up unpacks them
 // again). What is already gone counts as done.
@@ -48,12 +49,13 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 	}
 	roots := imageRoots(list)
 	var mu sync.Mutex
+	removed := true
 	inParallel(len(list), parallel, func(i int) {
 		err := d.Remove(ctx, list[i].ID)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
-			errs = append(errs, err)
+			errs, removed = append(errs, err), false
 		} else {
 			r.Containers++
 		}
@@ -90,6 +92,13 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 	}
 	if err := engine.RemoveRunDir(lab); err != nil {
 		errs = append(errs, err)
+	}
+	// With every node removed: a node that could not be has its own layer
+	// there, which the next down removes with it.
+	if removed {
+		if err := engine.RemoveStateDir(lab); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if !keepCache && len(roots) > 0 {
 		cache := rootfs.NewCache(rootfs.DefaultDir)
@@ -145,6 +154,11 @@ func Labs(ctx context.Context, d engine.Runtime) ([]string, error) {
 	for _, e := range dirs {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") { // .runc: runc's state
 			seen[e.Name()] = true
+		}
+	}
+	for _, lab := range engine.StateLabs() { // left by a reboot, or a down that failed
+		if naming.CheckName("lab", lab) == nil {
+			seen[lab] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(seen)), nil
