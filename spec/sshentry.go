@@ -74,7 +74,7 @@ func expandSSHEntry(lab *Lab, ps *problems) {
 		ps.add("ssh_entry", "no node has a group: ssh entries are per group (group: AS on each node)")
 		return
 	}
-	names := sortGroups(groups)
+	names := slices.SortedFunc(maps.Keys(groups), CompareGroups)
 	subnet := e.Subnet
 	if subnet == "" {
 		subnet = DefaultSSHSubnet
@@ -202,23 +202,6 @@ func sshKeysFile(keys, g string) string {
 		src = "./" + src
 	}
 	return src
-}
-
-// sortGroups orders groups by number where both are numbers, else by name.
-func sortGroups[T any](groups map[string]T) []string {
-	var names []string
-	for g := range groups {
-		names = append(names, g)
-	}
-	slices.SortFunc(names, func(a, b string) int {
-		x, errA := strconv.Atoi(a)
-		y, errB := strconv.Atoi(b)
-		if errA == nil && errB == nil {
-			return x - y
-		}
-		return strings.Compare(a, b)
-	})
-	return names
 }
 
 func withEntry(m map[string]string, k, v string) map[string]string {
