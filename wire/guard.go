@@ -100,19 +100,27 @@ func guardLock() (func(), error) {
 	return func() { f.Close() }, nil
 }
 
+// openGuard takes the guard's lock and a netlink connection for nftables;
+// unlock releases the lock.
+func openGuard() (c *nftables.Conn, table *nftables.Table, unlock func(), err error) {
+	if unlock, err = guardLock(); err != nil {
+		return nil, nil, nil, fmt.Errorf("host guard: lock: %w", err)
+	}
+	if c, err = nftables.New(); err != nil {
+		unlock()
+		return nil, nil, nil, fmt.Errorf("nftables: %w", err)
+	}
+	return c, &nftables.Table{Family: nftables.TableFamilyINet, Name: GuardTable}, unlock, nil
+}
+
 // EnsureGuard writes the host guard's table unless it is current; the
 // labs' published-port rules stay as they are.
 func EnsureGuard() (changed bool, err error) {
-	unlock, err := guardLock()
+	c, table, unlock, err := openGuard()
 	if err != nil {
-		return false, fmt.Errorf("host guard: lock: %w", err)
+		return false, err
 	}
 	defer unlock()
-	c, err := nftables.New()
-	if err != nil {
-		return false, fmt.Errorf("nftables: %w", err)
-	}
-	table := &nftables.Table{Family: nftables.TableFamilyINet, Name: GuardTable}
 	input, forward := guardRules()
 	if guardExists(c) && tableCurrent(c, table, map[string]int{"input": len(input), "forward": len(forward)}, guardTag) {
 		return false, nil
@@ -201,16 +209,11 @@ func ensureLabRules(lab, chainName, what string, rules [][]expr.Any) (changed bo
 	if _, err := EnsureGuard(); err != nil {
 		return false, err
 	}
-	unlock, err := guardLock()
+	c, table, unlock, err := openGuard()
 	if err != nil {
-		return false, fmt.Errorf("host guard: lock: %w", err)
+		return false, err
 	}
 	defer unlock()
-	c, err := nftables.New()
-	if err != nil {
-		return false, fmt.Errorf("nftables: %w", err)
-	}
-	table := &nftables.Table{Family: nftables.TableFamilyINet, Name: GuardTable}
 	chain := &nftables.Chain{Name: chainName, Table: table}
 	tag := append(guardOwner(lab), what...)
 	have, err := c.GetRules(table, chain)
@@ -239,19 +242,14 @@ func ensureLabRules(lab, chainName, what string, rules [][]expr.Any) (changed bo
 // guard, and the guard's table when no netlab interface is left on the
 // host. It returns how many rules it removed.
 func RemoveGuard(lab string) (int, error) {
-	unlock, err := guardLock()
+	c, table, unlock, err := openGuard()
 	if err != nil {
-		return 0, fmt.Errorf("host guard: lock: %w", err)
+		return 0, err
 	}
 	defer unlock()
-	c, err := nftables.New()
-	if err != nil {
-		return 0, fmt.Errorf("nftables: %w", err)
-	}
 	if !guardExists(c) {
 		return 0, nil
 	}
-	table := &nftables.Table{Family: nftables.TableFamilyINet, Name: GuardTable}
 	n := 0
 	for _, chain := range []string{"published", "bridges"} {
 		have, err := c.GetRules(table, &nftables.Chain{Name: chain, Table: table})
