@@ -187,12 +187,27 @@ func browser(t *testing.T, chromium string) context.Context {
 	return ctx
 }
 
-// run runs browser actions, failing the test with what it was doing.
+// stepLimit bounds one step of a browser session: the waits inside a
+// step are shorter, so a step that reaches it hung (a navigation that
+// never loaded, an element that never appeared).
+const stepLimit = 5 * time.Minute
+
+// run runs browser actions, failing the test with what it was doing,
+// which action did not finish, and the page's text then.
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-		t.Fatalf("%s: %v\nthe page said:\n%s", what, err, text)
+	step, cancel := context.WithTimeout(ctx, stepLimit)
+	defer cancel()
+	for i, a := range actions {
+		if err := chromedp.Do(step, a); err != nil {
+			look, cancelLook := context.WithTimeout(ctx, 10*time.Second)
+			defer cancelLook()
+			text, terr := chromedp.Run(look, chromedp.Evaluate[string](`location.href + '\n' + document.body.innerText`))
+			if terr != nil {
+				text = fmt.Sprintf("(not read: %v)", terr)
+			}
+			t.Fatalf("%s: action %d of %d: %v\nthe page said:\n%s", what, i+1, len(actions), err, text)
+		}
 	}
 }
 

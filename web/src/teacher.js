@@ -95,6 +95,22 @@ export async function classPage(app, id) {
     redraw(r.lab);
   });
   events.addEventListener("terminal", () => { showTerminals().catch(() => {}); });
+  // Events sent while the page was not connected (before its first
+  // connection, or while the server restarted or the network dropped)
+  // are lost: on every connection the grid and the open terminals are
+  // read again.
+  events.addEventListener("open", () => {
+    showTerminals().catch(() => {});
+    api("GET", `/api/classes/${id}/grid`).then((now) => {
+      for (const row of now.rows) {
+        for (const c of now.checks) {
+          const old = cells[row.lab.id + "\n" + c];
+          if (old) { const n = cell(row.results[c]); old.replaceWith(n); cells[row.lab.id + "\n" + c] = n; }
+        }
+        redraw(row.lab.id);
+      }
+    }).catch(() => {});
+  });
   events.addEventListener("stage", (e) => { msg.textContent = `class at stage ${JSON.parse(e.data).stage}`; stageRows.replaceChildren(); for (const k in stageLine) delete stageLine[k]; });
   // Each lab's part in the move, in words and symbols.
   const stageRows = el("ul", { id: "stage-progress" });
