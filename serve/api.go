@@ -20,6 +20,9 @@ import (
 // the page goes, but not for ever.
 const opTimeout = 10 * time.Minute
 
+// listRuntimeLimit is how long a list of labs waits for the runtime.
+var listRuntimeLimit = 5 * time.Second
+
 // listLabs gives the user's labs (a teacher's: all), with whether each
 // runs.
 func (s *Server) listLabs(w http.ResponseWriter, r *http.Request, q request) {
@@ -34,20 +37,29 @@ func (s *Server) listLabs(w http.ResponseWriter, r *http.Request, q request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	// The runtime is asked how many nodes run, for a while only: a busy
+	// engine (Docker lists containers under each one's lock) must not
+	// hold the page; the list then says the counts are unknown.
 	running := map[string]lab.Summary{}
-	if sums, err := s.labs.List(r.Context()); err == nil {
+	ctx, cancel := context.WithTimeout(r.Context(), listRuntimeLimit)
+	sums, err := s.labs.List(ctx)
+	cancel()
+	if err == nil {
 		for _, x := range sums {
 			running[x.Lab] = x
 		}
+	} else {
+		s.log.Warn("listing labs: the runtime did not answer; node counts left unknown", "error", err)
 	}
 	type item struct {
 		store.Lab
-		Nodes   int `json:"nodes"`
-		Running int `json:"running"`
+		Nodes   int  `json:"nodes"`
+		Running int  `json:"running"`
+		Unknown bool `json:"unknown"` // the runtime did not answer: nodes and running are not known
 	}
 	out := []item{}
 	for _, l := range list {
-		out = append(out, item{Lab: l, Nodes: running[l.Name].Nodes, Running: running[l.Name].Running})
+		out = append(out, item{Lab: l, Nodes: running[l.Name].Nodes, Running: running[l.Name].Running, Unknown: err != nil})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

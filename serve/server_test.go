@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/capture"
 	"github.com/netlab/netlab/lab"
@@ -27,6 +28,7 @@ type recorder struct {
 	mu      sync.Mutex
 	calls   []string
 	running []string // labs List says run
+	stuck   bool     // List answers only when its context ends, as a busy engine
 }
 
 func (f *recorder) called(what string) {
@@ -92,7 +94,11 @@ func (f *recorder) Capture(_ context.Context, opts capture.Options, _, _ io.Writ
 	f.called("capture " + opts.Lab)
 	return nil
 }
-func (f *recorder) List(context.Context) ([]lab.Summary, error) {
+func (f *recorder) List(ctx context.Context) ([]lab.Summary, error) {
+	if f.stuck {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []lab.Summary
@@ -316,4 +322,22 @@ func (f *recorder) Matrix(_ context.Context, target string, _ matrix.Options) (*
 func (f *recorder) LookingGlass(_ context.Context, target, router, prefix string) (*lookingglass.Glass, error) {
 	f.called("lg " + target + " " + router)
 	return &lookingglass.Glass{Router: router, Prefix: prefix, BGP: []lookingglass.Path{}, Routes: []lookingglass.Route{}}, nil
+}
+
+// A runtime that does not answer leaves the list of labs with unknown
+// counts; it does not hold the page.
+func TestListLabsRuntimeStuck(t *testing.T) {
+	f := newFixture(t)
+	f.labs.stuck = true
+	defer func(d time.Duration) { listRuntimeLimit = d }(listRuntimeLimit)
+	listRuntimeLimit = 100 * time.Millisecond
+	c := f.login(t, "a", "password-a")
+	code, body := c.do("GET", "/api/labs", "")
+	var got []struct {
+		Name    string
+		Unknown bool
+	}
+	if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil || len(got) != 1 || !got[0].Unknown {
+		t.Fatalf("GET /api/labs with the runtime stuck: %d %s, want a's lab with unknown counts", code, body)
+	}
 }
