@@ -214,9 +214,11 @@ func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 	if body.Stage == "" {
 		body.Stage = c.Stage // a lab not running when its class moved gets the stage now
 	}
-	if s.overLimit(w, r, q) {
+	release, over := s.overLimit(w, r, q)
+	if over {
 		return
 	}
+	defer release()
 	var res *lab.UpResult
 	err = s.op(r, q, "up", func(ctx context.Context, progress lab.Progress) error {
 		l, err := spec.Load(q.lab.File)

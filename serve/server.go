@@ -65,6 +65,7 @@ type Server struct {
 	log    *slog.Logger
 	hub    *hub
 	terms  terms         // the open terminals
+	starts starts        // the starts under way, counted against limits
 	routes []string      // the patterns Handler registered
 	names  *auth.Limiter // failed logins per user name
 	addrs  *auth.Limiter // failed logins per client address
