@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 
-
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
