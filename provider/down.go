@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/vishvananda/netlink"
-
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
@@ -206,17 +204,12 @@ func Status(ctx context.Context, d engine.Runtime, lab string) ([]NodeState, err
 	// Read once for the lab, not per node: the lab's run directory has an
 	// entry per node, and a glob per node made status of 1,000 nodes slow.
 	impaired := hostproc.RelayImpairments(lab)
-	hostLinks := map[string]netlink.Link{}
-	links, _ := wire.HostLinks(lab)
-	for _, l := range links {
-		hostLinks[l.Attrs().Name] = l
-	}
 	published := hostproc.Published(lab) // node -> its forwarders' pid files
 	// The nodes are read 8 at a time (each one's namespace through netlink):
 	// a lab of 1,000 nodes is read in a fraction of the time.
 	out := make([]NodeState, len(list))
 	inParallel(len(list), 8, func(i int) {
-		out[i] = nodeStatus(ctx, d, lab, list[i], impaired, hostLinks, published[list[i].Node])
+		out[i] = nodeStatus(ctx, d, lab, list[i], impaired, published[list[i].Node])
 	})
 	return out, nil
 }
@@ -239,7 +232,7 @@ func inParallel(n, parallel int, f func(i int)) {
 }
 
 // nodeStatus reads one node's state for Status.
-func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Container, impaired map[string]string, hostLinks map[string]netlink.Link, published []string) NodeState {
+func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Container, impaired map[string]string, published []string) NodeState {
 	st := NodeState{Node: c.Node, Container: c.Name, Runtime: c.Runtime, State: c.State, Interfaces: []IfaceState{}, Gateways: []string{}, Published: []string{}}
 	n, err := d.Inspect(ctx, c.ID)
 	if err == nil && n.Pid > 0 {
@@ -264,7 +257,7 @@ func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Cont
 	}
 	for k := range st.Interfaces {
 		st.Interfaces[k].Impair = impaired[naming.Relay(lab, c.Node, st.Interfaces[k].Name)]
-		st.Interfaces[k].HostSide = hostSide(hostLinks, lab, c.Node, st.Interfaces[k].Name)
+		st.Interfaces[k].HostSide = hostSide(lab, c.Node, st.Interfaces[k].Name)
 	}
 	for _, f := range published {
 		if _, ok := hostproc.Running(f); ok {
@@ -275,11 +268,10 @@ func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Cont
 }
 
 // hostSide checks the host end of a node interface's bridge port, if it
-// has one, among the lab's host interfaces (wire.HostLinks, by name): netlab up
-// repairs what this reports.
-func hostSide(hostLinks map[string]netlink.Link, lab, node, iface string) string {
-	l, ok := hostLinks[naming.Port(lab, node, iface)]
-	if !ok {
+// has one (wire.HostLink, by name): netlab up repairs what this reports.
+func hostSide(lab, node, iface string) string {
+	l := wire.HostLink(lab, naming.Port(lab, node, iface))
+	if l == nil {
 		return ""
 	}
 	switch {

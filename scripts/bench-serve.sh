@@ -14,6 +14,8 @@
 #              down), until each of 30 pages open on that lab has the
 #              state event that shows it: median / slowest
 #   load:      the load average at the end
+# MAX_STARTS, if set, is the server's --max-starts (labs brought up at
+# once).
 # The measurement is TestServeLoad (tests/serveload_test.go), run by the
 # e2e harness (it builds netlab and removes every lab it made). Run it
 # alone: flock /tmp/netlab-heavy.lock scripts/bench-serve.sh
@@ -23,7 +25,7 @@ cd "$(dirname "$0")/.."
 echo "| runtime | labs | up (last page) | slowest answer | terminal median / slowest | server memory idle / up / peak | state change to 30 pages median / slowest | load average |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for rt in ${RUNTIMES:-runc docker}; do
-  out=$(NETLAB_E2E=1 NETLAB_BENCH=1 NETLAB_RUNTIME=$rt STUDENTS=${STUDENTS:-30} SPREAD=${SPREAD:-10} \
+  out=$(NETLAB_E2E=1 NETLAB_BENCH=1 NETLAB_RUNTIME=$rt STUDENTS=${STUDENTS:-30} SPREAD=${SPREAD:-10} MAX_STARTS=${MAX_STARTS:-} \
     go test -count=1 -timeout 30m -run '^TestServeLoad$' -v ./tests 2>&1) || { echo "$out" | tail -40 >&2; echo "| $rt | failed, see above | | | | | | |"; continue; }
   echo "$out" | sed -n 's/^ROW //p'
 done

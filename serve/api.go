@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -226,15 +227,22 @@ func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 	if body.Stage == "" {
 		body.Stage = c.Stage // a lab not running when its class moved gets the stage now
 	}
-	if s.overLimit(w, r, q) {
+	release, over := s.overLimit(w, r, q)
+	if over {
 		return
 	}
+	defer release()
 	var res *lab.UpResult
 	err = s.op(r, q, "up", func(ctx context.Context, progress lab.Progress) error {
 		l, err := spec.Load(q.lab.File)
 		if err != nil {
 			return err
 		}
+		done, err := s.turn(ctx, q.lab.Name, progress)
+		if err != nil {
+			return err
+		}
+		defer done()
 		res, err = s.labs.Up(ctx, l, lab.UpOptions{Runtime: s.opts.Runtime, Stage: body.Stage, AllowHost: c.AllowHost, Progress: progress})
 		return err
 	})
@@ -364,4 +372,26 @@ func (s *Server) ifaceAction(w http.ResponseWriter, r *http.Request, q request) 
 	default:
 		writeError(w, http.StatusNotFound, "no action "+action+" on an interface: up, down or impair")
 	}
+}
+
+// turn waits for a start's turn, when the server brings up at most
+// Options.MaxStarts labs at once (on a small machine, thirty ups at once
+// share its CPUs no faster than a few at a time); the page is told that
+// it waits. done ends the turn.
+func (s *Server) turn(ctx context.Context, labName string, progress lab.Progress) (done func(), err error) {
+	if s.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		progress(lab.Event{Lab: labName, Kind: lab.EventWaiting,
+			Message: fmt.Sprintf("lab %s: %d labs are starting on this server; yours starts in turn…", labName, cap(s.slots))})
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return func() { <-s.slots }, nil
 }

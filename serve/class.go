@@ -203,8 +203,8 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 	if err != nil {
 		return store.Class{}, nil, err
 	}
-	if req.Limits.Nodes > 0 && nodes > req.Limits.Nodes {
-		return store.Class{}, nil, usagef("the lab has %d nodes, more than the %d a student may run at once: raise the nodes limit or choose a smaller lab", nodes, req.Limits.Nodes)
+	if err := fitsLimits(nodes, req.Limits); err != nil {
+		return store.Class{}, nil, err
 	}
 	per := "student"
 	if req.PerGroup || req.Shared {

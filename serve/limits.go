@@ -34,8 +34,8 @@ const sourceFile = ".netlab-class-source.yaml" // hidden: the lab's own folder i
 // CheckLimits says what is wrong with limits a teacher gives, all at once.
 func CheckLimits(l store.Limits) error {
 	var errs []error
-	if l.Labs < 0 || l.Nodes < 0 {
-		errs = append(errs, usagef("limits: labs and nodes are counts (0: no limit), not %d and %d", l.Labs, l.Nodes))
+	if l.Labs < 0 || l.Nodes < 0 || l.LabNodes < 0 {
+		errs = append(errs, usagef("limits: labs, nodes and lab_nodes are counts (0: no limit), not %d, %d and %d", l.Labs, l.Nodes, l.LabNodes))
 	}
 	if l.CPUs != 0 && (l.CPUs < spec.MinCPUs || l.CPUs > spec.MaxCPUs) {
 		errs = append(errs, usagef("limits: cpus %g: give 0.01 to 1024 CPUs (0.5: half of one), or 0 for no limit", l.CPUs))
@@ -51,6 +51,18 @@ func CheckLimits(l store.Limits) error {
 		errs = append(errs, usagef("limits: pids %d: give at least %d (netlab's init, a shell and a check need a few), or 0 for no limit", l.Pids, spec.MinPids))
 	}
 	return errors.Join(errs...)
+}
+
+// fitsLimits says what is wrong when a class's lab of nodes nodes is
+// bigger than its limits let a student run.
+func fitsLimits(nodes int, l store.Limits) error {
+	if l.LabNodes > 0 && nodes > l.LabNodes {
+		return usagef("the lab has %d nodes, more than the %d a lab of the class may have: raise lab_nodes (--max-lab-nodes) or choose a smaller lab", nodes, l.LabNodes)
+	}
+	if l.Nodes > 0 && nodes > l.Nodes {
+		return usagef("the lab has %d nodes, more than the %d a student may run at once: raise the nodes limit (--max-nodes) or choose a smaller lab", nodes, l.Nodes)
+	}
+	return nil
 }
 
 // ApplyLimits writes a class's per-node limits into a lab file:
@@ -172,6 +184,13 @@ func SetClassLimits(ctx context.Context, st *store.Store, classID int64, l store
 	if err != nil {
 		return err
 	}
+	for _, lb := range labs {
+		if f, err := spec.Load(lb.File); err == nil {
+			if err := fitsLimits(len(f.Nodes), l); err != nil {
+				return err
+			}
+		}
+	}
 	if err := st.SetLimits(ctx, classID, l); err != nil {
 		return err
 	}
@@ -184,15 +203,26 @@ func SetClassLimits(ctx context.Context, st *store.Store, classID int64, l store
 	return errors.Join(errs...)
 }
 
-// startAllowed tells whether the lab's owner may start it under its
+// reserveStart tells whether the lab's owner may start it under its
 // class's limits: with it, they would run no more labs and nodes than the
-// class allows. A lab that runs already may be brought up again (a
-// repair, a stage). The error says what runs and what to do.
-func (s *Server) startAllowed(ctx context.Context, lb store.Lab, nodes int) error {
+// class allows, and the lab has no more nodes than a lab of the class may
+// have. A lab that runs already may be brought up again (a repair, a
+// stage). The labs counted are those that run and those of the owner's
+// starts under way; a start allowed is one of them until release is
+// called (once the up ended), checked and recorded under the owner's lock
+// so that starts at once are counted against each other. The error says
+// what runs and what to do.
+func (s *Server) reserveStart(ctx context.Context, lb store.Lab, nodes int) (release func(), err error) {
 	lim, err := s.st.ClassLimits(ctx, lb.ClassID)
-	if err != nil || (lim.Labs == 0 && lim.Nodes == 0) {
-		return err
+	if err != nil || (lim.Labs == 0 && lim.Nodes == 0 && lim.LabNodes == 0) {
+		return func() {}, err
 	}
+	if lim.LabNodes > 0 && nodes > lim.LabNodes {
+		return nil, fmt.Errorf("%w: this lab has %d nodes; class %s allows %d in a lab: ask your teacher", ErrLimit, nodes, lb.Class, lim.LabNodes)
+	}
+	key := ownerKey(lb)
+	unlock := s.starts.lock(key)
+	defer unlock()
 	var theirs []store.Lab
 	if lb.OwnerUser != 0 {
 		theirs, err = s.st.LabsOf(ctx, lb.OwnerUser)
@@ -200,36 +230,40 @@ func (s *Server) startAllowed(ctx context.Context, lb store.Lab, nodes int) erro
 		theirs, err = s.st.ClassLabs(ctx, lb.ClassID)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sums, err := s.labs.List(ctx)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	counted := s.starts.underWay(key) // lab name -> nodes
+	for _, x := range sums {
+		if slices.ContainsFunc(theirs, func(o store.Lab) bool { return o.Name == x.Lab && o.Owner == lb.Owner }) {
+			counted[x.Lab] = x.Nodes // what runs of it, once it shows
+		}
+	}
+	if _, ok := counted[lb.Name]; ok {
+		return s.starts.add(key, lb.Name, nodes), nil // it runs, or starts: a repair
 	}
 	var running []string
 	total := 0
-	for _, x := range sums {
-		i := slices.IndexFunc(theirs, func(o store.Lab) bool { return o.Name == x.Lab && o.Owner == lb.Owner })
-		if i < 0 {
-			continue
+	for _, o := range theirs {
+		if n, ok := counted[o.Name]; ok && o.Owner == lb.Owner {
+			running = append(running, o.Class+" ("+o.Name+")")
+			total += n
 		}
-		if x.Lab == lb.Name {
-			return nil
-		}
-		running = append(running, theirs[i].Class+" ("+x.Lab+")")
-		total += x.Nodes
 	}
 	who := "you run"
 	switch {
 	case lim.Labs > 0 && len(running) >= lim.Labs:
-		return fmt.Errorf("%w: %s %d lab(s) already, %s; class %s allows %d at once: stop one first", ErrLimit, who, len(running), strings.Join(running, ", "), lb.Class, lim.Labs)
+		return nil, fmt.Errorf("%w: %s %d lab(s) already, %s; class %s allows %d at once: stop one first", ErrLimit, who, len(running), strings.Join(running, ", "), lb.Class, lim.Labs)
 	case lim.Nodes > 0 && total+nodes > lim.Nodes:
 		if len(running) == 0 {
-			return fmt.Errorf("%w: this lab has %d nodes; class %s allows %d nodes at once: ask your teacher", ErrLimit, nodes, lb.Class, lim.Nodes)
+			return nil, fmt.Errorf("%w: this lab has %d nodes; class %s allows %d nodes at once: ask your teacher", ErrLimit, nodes, lb.Class, lim.Nodes)
 		}
-		return fmt.Errorf("%w: %s %d nodes already (%s), and this lab has %d; class %s allows %d nodes at once: stop a lab first", ErrLimit, who, total, strings.Join(running, ", "), nodes, lb.Class, lim.Nodes)
+		return nil, fmt.Errorf("%w: %s %d nodes already (%s), and this lab has %d; class %s allows %d nodes at once: stop a lab first", ErrLimit, who, total, strings.Join(running, ", "), nodes, lb.Class, lim.Nodes)
 	}
-	return nil
+	return s.starts.add(key, lb.Name, nodes), nil
 }
 
 // limits answers a class's limits (GET) or sets them (POST).
@@ -253,15 +287,16 @@ func (s *Server) limits(w http.ResponseWriter, r *http.Request, q request) {
 }
 
 // overLimit answers 409 with the reason, and audits it, when starting the
-// request's lab would take its owner over their class's limits.
-func (s *Server) overLimit(w http.ResponseWriter, r *http.Request, q request) bool {
+// request's lab would take its owner over their class's limits. Else the
+// start is counted against them until release is called.
+func (s *Server) overLimit(w http.ResponseWriter, r *http.Request, q request) (release func(), over bool) {
 	nodes := 0
 	if l, err := spec.Load(q.lab.File); err == nil {
 		nodes = len(l.Nodes)
 	}
-	err := s.startAllowed(r.Context(), q.lab, nodes)
+	release, err := s.reserveStart(r.Context(), q.lab, nodes)
 	if err == nil {
-		return false
+		return release, false
 	}
 	s.auditf(r, q.session.User.Name, "up", q.lab.Name, "refused: "+err.Error())
 	if errors.Is(err, ErrLimit) {
@@ -269,5 +304,5 @@ func (s *Server) overLimit(w http.ResponseWriter, r *http.Request, q request) bo
 	} else {
 		writeError(w, http.StatusInternalServerError, err.Error())
 	}
-	return true
+	return nil, true
 }

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/serve/auth"
@@ -61,7 +63,7 @@ func TestCheckLimits(t *testing.T) {
 		t.Errorf("good limits: %v", err)
 	}
 	err := CheckLimits(store.Limits{Labs: -1, CPUs: 5000, Memory: "lots", Pids: 2})
-	for _, want := range []string{"labs and nodes are counts", "cpus 5000", "not an amount of memory", "pids 2"} {
+	for _, want := range []string{"labs, nodes and lab_nodes are counts", "cpus 5000", "not an amount of memory", "pids 2"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("bad limits: %v; want it to say %q", err, want)
 		}
@@ -77,11 +79,18 @@ type running struct {
 	recorder
 	mu   sync.Mutex
 	labs map[string]int
+	// delay is how long an up takes before its lab shows in List (a
+	// real one: its first node's create); most is the most labs that ran
+	// at once.
+	delay time.Duration
+	most  int
 }
 
 func (f *running) Up(ctx context.Context, l *spec.Lab, o lab.UpOptions) (*lab.UpResult, error) {
+	time.Sleep(f.delay)
 	f.mu.Lock()
 	f.labs[l.Name] = len(l.Nodes)
+	f.most = max(f.most, len(f.labs))
 	f.mu.Unlock()
 	return f.recorder.Up(ctx, l, o)
 }
@@ -204,5 +213,119 @@ func TestStartOverLimit(t *testing.T) {
 	}
 	if code, body := a.do("POST", "/api/labs/"+of["net3"].ID+"/up", "{}"); code != 200 {
 		t.Errorf("net3's lab under 4 nodes: %d %s", code, body)
+	}
+}
+
+// A student in eight classes of the two-node p2p lab, each allowing two
+// labs (or four nodes) at once, presses start on all eight at the same
+// instant, twice: two labs come up, every other start answers 409, and
+// never more than two labs run. Each up takes a while before its lab
+// shows among those that run, as a real one does: starts checked only
+// against what runs would all see room.
+func TestStartsAtOnceHoldTheLimit(t *testing.T) {
+	for _, lim := range []store.Limits{{Labs: 2}, {Nodes: 4}} {
+		t.Run(fmt.Sprintf("%+v", lim), func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			st, err := store.Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			roster, _ := ParseRoster(strings.NewReader("name\na\n"))
+			for i := range 8 {
+				if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: fmt.Sprintf("net%d", i), Lab: "p2p", Roster: roster, Limits: lim}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			u, _ := st.UserByName(ctx, "a")
+			h, _ := auth.HashPassword("password-a")
+			st.SetPassword(ctx, u.ID, h)
+			labs := &running{labs: map[string]int{}, delay: 200 * time.Millisecond}
+			s := New(Options{Store: st, Labs: labs, DataDir: dir})
+			t.Cleanup(s.Close)
+			srv := httptest.NewServer(s.Handler())
+			t.Cleanup(srv.Close)
+			a := (&fixture{srv: srv, st: st}).login(t, "a", "password-a")
+			mine, _ := st.LabsOf(ctx, u.ID)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			codes := map[int]int{}
+			up := map[string]bool{}
+			for range 2 {
+				for _, l := range mine {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						code, body := a.do("POST", "/api/labs/"+l.ID+"/up", "{}")
+						mu.Lock()
+						defer mu.Unlock()
+						codes[code]++
+						if code == 200 {
+							up[l.Name] = true
+						} else if code != 409 || !strings.Contains(body, "over the class's limit") {
+							t.Errorf("start of %s: %d %s", l.Name, code, body)
+						}
+					}()
+				}
+			}
+			wg.Wait()
+			if len(up) != 2 || labs.most != 2 {
+				t.Errorf("%d labs came up (%v), at most %d ran at once; want 2 (answers: %v)", len(up), up, labs.most, codes)
+			}
+			if codes[409] < 16-4 {
+				t.Errorf("%d starts refused, want at least 12 (answers: %v)", codes[409], codes)
+			}
+			// Once one is down, another starts.
+			for name := range up {
+				for _, l := range mine {
+					if l.Name == name {
+						a.do("POST", "/api/labs/"+l.ID+"/down", "{}")
+					}
+				}
+				break
+			}
+			for _, l := range mine {
+				if !up[l.Name] {
+					if code, body := a.do("POST", "/api/labs/"+l.ID+"/up", "{}"); code != 200 {
+						t.Errorf("a start after a down: %d %s", code, body)
+					}
+					break
+				}
+			}
+		})
+	}
+}
+
+// A class's lab may not have more nodes than lab_nodes: the class is
+// refused when made, and so are limits its lab is bigger than.
+func TestLabNodesLimit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	roster, _ := ParseRoster(strings.NewReader("name\na\n"))
+	_, _, err = CreateClass(ctx, st, dir, ClassRequest{Name: "big", Lab: "p2p", Roster: roster, Limits: store.Limits{LabNodes: 1}})
+	if err == nil || !IsUsage(err) || !strings.Contains(err.Error(), "the lab has 2 nodes, more than the 1 a lab of the class may have") {
+		t.Errorf("a lab bigger than lab_nodes: %v", err)
+	}
+	c, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: "fits", Lab: "p2p", Roster: roster, Limits: store.Limits{LabNodes: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := st.ClassLimits(ctx, c.ID); err != nil || l.LabNodes != 2 {
+		t.Errorf("lab_nodes read back: %+v %v", l, err)
+	}
+	if err := SetClassLimits(ctx, st, c.ID, store.Limits{LabNodes: 1}); err == nil || !IsUsage(err) {
+		t.Errorf("lab_nodes set below the class's lab: %v", err)
+	}
+	if l, _ := st.ClassLimits(ctx, c.ID); l.LabNodes != 2 {
+		t.Errorf("refused limits were kept: %+v", l)
+	}
+	if err := CheckLimits(store.Limits{LabNodes: -1}); err == nil {
+		t.Errorf("lab_nodes -1 passed")
 	}
 }

@@ -32,6 +32,7 @@ type Config struct {
 	TLSCert, TLSKey string
 	Runtime         string
 	BaseURL         string
+	MaxStarts       int // labs brought up at once (0: no limit)
 	Log             *slog.Logger
 	// Ready, if set, is called with the server's address once it listens.
 	Ready func(url string)
@@ -58,7 +59,7 @@ func Run(ctx context.Context, cfg Config, labs Labs) error {
 		scheme = "https"
 		ln = tls.NewListener(ln, tlsConf)
 	}
-	srv := New(Options{Store: st, Labs: labs, DataDir: cfg.DataDir, TLS: tlsConf != nil, Runtime: cfg.Runtime, BaseURL: cfg.BaseURL, Log: cfg.Log})
+	srv := New(Options{Store: st, Labs: labs, DataDir: cfg.DataDir, TLS: tlsConf != nil, Runtime: cfg.Runtime, BaseURL: cfg.BaseURL, MaxStarts: cfg.MaxStarts, Log: cfg.Log})
 	defer srv.Close()
 	if _, err := srv.Reconcile(ctx); err != nil {
 		cfg.Log.Warn("could not list the running labs", "err", err)

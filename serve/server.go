@@ -54,7 +54,10 @@ type Options struct {
 	// BaseURL is the server's address as students reach it, for login
 	// links made from the teacher's page.
 	BaseURL string
-	Log     *slog.Logger
+	// MaxStarts is how many labs are brought up at once; a start beyond
+	// waits its turn, its page told so (0: no limit).
+	MaxStarts int
+	Log       *slog.Logger
 }
 
 // Server is the class server.
@@ -65,6 +68,8 @@ type Server struct {
 	log    *slog.Logger
 	hub    *hub
 	terms  terms         // the open terminals
+	starts starts        // the starts under way, counted against limits
+	slots  chan struct{} // a start's turn (Options.MaxStarts); nil: no limit
 	routes []string      // the patterns Handler registered
 	names  *auth.Limiter // failed logins per user name
 	addrs  *auth.Limiter // failed logins per client address
@@ -81,6 +86,9 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, st: opts.Store, labs: opts.Labs, log: opts.Log,
 		names: auth.NewLimiter(5, 5*time.Minute), addrs: auth.NewLimiter(30, 5*time.Minute)}
 	s.hub = newHub(s.poll, 500*time.Millisecond)
+	if opts.MaxStarts > 0 {
+		s.slots = make(chan struct{}, opts.MaxStarts)
+	}
 	return s
 }
 

@@ -20,6 +20,11 @@ var hostLink = Kind{
 	},
 	Do: inNode(func(e *Executor, ns *wire.NS, s *planner.Step) (bool, error) {
 		changed, err := wire.EnsureHostLink(e.host, s.Veth, s.HostAddrs, ns)
+		if err == nil { // held to its own addresses by the host's guard
+			var guarded bool
+			guarded, err = wire.EnsureGuardHostLink(e.plan.Lab, s.Veth.A.Name)
+			changed = changed || guarded
+		}
 		return withEnd(changed, err, ns, s.Veth.B)
 	}),
 	Owns: func(s *planner.Step) converge.Owned {

@@ -127,6 +127,9 @@ func (s *served) start(t *testing.T) {
 	if onRunc() {
 		args = append(args, "--runtime", "runc")
 	}
+	if n := os.Getenv("MAX_STARTS"); n != "" { // scripts/bench-serve.sh
+		args = append(args, "--max-starts", n)
+	}
 	s.cmd = exec.Command(netlabBin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {

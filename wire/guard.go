@@ -27,9 +27,10 @@ import (
 // matched by netlab's interface name prefixes (bridges nlb, bridge ports
 // nlp, relay ends nlr, DHCP ends nld):
 //
-//	input:   jump published; iifname nlb*|nlp*|nlr*|nld* drop
-//	forward: jump bridges; from such an interface to any other kind, or
-//	         the reverse, drop
+//	input:   jump published; jump hostlinks_input;
+//	         iifname nlb*|nlp*|nlr*|nld* drop
+//	forward: jump bridges; jump hostlinks_forward; from such an interface
+//	         to any other kind, or the reverse, drop
 //
 // and the regular chain "bridges" drops, per lab bridge, what the host
 // would route from it to another interface or into it from another (a
@@ -39,9 +40,10 @@ import (
 // Docker's FORWARD policy. The regular chain
 // "published" holds, per lab, an accept for each port the lab publishes
 // beyond loopback, from that lab's own interfaces only (a rule tagged with
-// the lab's name). Interfaces a person gave the lab (host links, external
-// bridges, macvlans: consented host access, see package trust) are not
-// netlab's and are not guarded. down removes the lab's rules, and the
+// the lab's name). A host link, consented host access (package trust), is
+// held to its own addresses (guardlink.go). External bridges and macvlans,
+// consented too, put nodes on the host's real networks, which is what a
+// person allowed: they are not guarded. down removes the lab's rules, and the
 // table when no netlab interface is left on the host.
 
 // GuardTable is the host guard's inet table.
@@ -52,7 +54,7 @@ var guardPrefixes = []string{naming.BridgePrefix, naming.PortPrefix, naming.Rela
 
 // guardTag marks the base chains' rules: a change of the rules here
 // changes it, and the chains are written again.
-var guardTag = []byte("netlab-guard v1")
+var guardTag = []byte("netlab-guard v2")
 
 // ifPrefix matches an interface name (iifname or oifname) on a prefix,
 // as nft's "nlb*" does: only the prefix's bytes are compared.
@@ -63,8 +65,10 @@ func ifPrefix(key expr.MetaKey, prefix string, op expr.CmpOp) []expr.Any {
 // guardRules are the base chains' rules. Pure, so that it is tested
 // without root.
 func guardRules() (input, forward [][]expr.Any) {
-	input = append(input, []expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: "published"}})
-	forward = append(forward, []expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: "bridges"}})
+	input = append(input, []expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: "published"}},
+		[]expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: hostLinksInput}})
+	forward = append(forward, []expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: "bridges"}},
+		[]expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: hostLinksForward}})
 	for _, p := range guardPrefixes {
 		input = append(input, join(ifPrefix(expr.MetaKeyIIFNAME, p, expr.CmpOpEq), []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}))
 	}
@@ -128,6 +132,8 @@ func EnsureGuard() (changed bool, err error) {
 	c.AddTable(table)
 	c.AddChain(&nftables.Chain{Name: "published", Table: table})
 	c.AddChain(&nftables.Chain{Name: "bridges", Table: table})
+	c.AddChain(&nftables.Chain{Name: hostLinksInput, Table: table})
+	c.AddChain(&nftables.Chain{Name: hostLinksForward, Table: table})
 	policy := nftables.ChainPolicyAccept
 	prio := nftables.ChainPriorityRef(*nftables.ChainPriorityFilter - 10)
 	in := c.AddChain(&nftables.Chain{Name: "input", Table: table, Type: nftables.ChainTypeFilter,
@@ -251,7 +257,7 @@ func RemoveGuard(lab string) (int, error) {
 		return 0, nil
 	}
 	n := 0
-	for _, chain := range []string{"published", "bridges"} {
+	for _, chain := range []string{"published", "bridges", hostLinksInput, hostLinksForward} {
 		have, err := c.GetRules(table, &nftables.Chain{Name: chain, Table: table})
 		if err != nil {
 			return 0, fmt.Errorf("list nftables chain inet %s %s: %w", GuardTable, chain, err)
@@ -275,7 +281,8 @@ func RemoveGuard(lab string) (int, error) {
 }
 
 // netlabInterfacesLeft tells whether any host interface has a name of
-// netlab's (another lab's, or one an up is making).
+// netlab's (another lab's, or one an up is making), or is a lab's host
+// link (named by its lab file, its alias names the lab).
 func netlabInterfacesLeft() bool {
 	links, err := nldump.Retry(netlink.LinkList)
 	if err != nil {
@@ -283,6 +290,9 @@ func netlabInterfacesLeft() bool {
 	}
 	for _, l := range links {
 		name := l.Attrs().Name
+		if naming.LabOf(l.Attrs().Alias) != "" {
+			return true
+		}
 		for _, p := range guardPrefixes {
 			if strings.HasPrefix(name, p) {
 				return true

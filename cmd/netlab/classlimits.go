@@ -17,6 +17,7 @@ func limitFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "max-labs", Usage: "labs a student runs at once, over all their classes (0: no limit)"},
 		&cli.IntFlag{Name: "max-nodes", Usage: "nodes a student runs at once, over their labs (0: no limit)"},
+		&cli.IntFlag{Name: "max-lab-nodes", Usage: "nodes a lab of the class may have: a bigger lab file is refused (0: no limit)"},
 		&cli.Float64Flag{Name: "node-cpus", Usage: "CPU time of each node of the class's labs, in CPUs: 0.5 (0: no limit)"},
 		&cli.StringFlag{Name: "node-memory", Usage: "memory of each node of the class's labs: 256MiB"},
 		&cli.Int64Flag{Name: "node-pids", Usage: "processes of each node of the class's labs (0: no limit)"},
@@ -24,7 +25,7 @@ func limitFlags() []cli.Flag {
 }
 
 func limitsFrom(c *cli.Context) store.Limits {
-	return store.Limits{Labs: c.Int("max-labs"), Nodes: c.Int("max-nodes"), CPUs: c.Float64("node-cpus"),
+	return store.Limits{Labs: c.Int("max-labs"), Nodes: c.Int("max-nodes"), LabNodes: c.Int("max-lab-nodes"), CPUs: c.Float64("node-cpus"),
 		Memory: c.String("node-memory"), Pids: c.Int64("node-pids")}
 }
 
@@ -43,7 +44,7 @@ func classLimitsCommand() *cli.Command {
 
 func runClassLimits(ctx context.Context, name string, c *cli.Context, stdout io.Writer) error {
 	var set *store.Limits
-	for _, f := range []string{"max-labs", "max-nodes", "node-cpus", "node-memory", "node-pids"} {
+	for _, f := range []string{"max-labs", "max-nodes", "max-lab-nodes", "node-cpus", "node-memory", "node-pids"} {
 		if c.IsSet(f) {
 			l := limitsFrom(c)
 			set = &l
@@ -53,8 +54,8 @@ func runClassLimits(ctx context.Context, name string, c *cli.Context, stdout io.
 	if err != nil {
 		return serveError(err)
 	}
-	fmt.Fprintf(stdout, "class %s: labs %s, nodes %s per student; each node: cpus %s, memory %s, pids %s\n", name,
-		orAny(l.Labs != 0, fmt.Sprint(l.Labs)), orAny(l.Nodes != 0, fmt.Sprint(l.Nodes)),
+	fmt.Fprintf(stdout, "class %s: labs %s, nodes %s per student; nodes %s per lab; each node: cpus %s, memory %s, pids %s\n", name,
+		orAny(l.Labs != 0, fmt.Sprint(l.Labs)), orAny(l.Nodes != 0, fmt.Sprint(l.Nodes)), orAny(l.LabNodes != 0, fmt.Sprint(l.LabNodes)),
 		orAny(l.CPUs != 0, fmt.Sprint(l.CPUs)), orAny(l.Memory != "", l.Memory), orAny(l.Pids != 0, fmt.Sprint(l.Pids)))
 	return nil
 }

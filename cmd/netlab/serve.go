@@ -29,6 +29,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "tls-key", Usage: "the certificate's key (PEM)"},
 			&cli.StringFlag{Name: "runtime", Usage: "run the labs' nodes on docker or runc (default: each lab file's, else docker)"},
 			&cli.StringFlag{Name: "url", Usage: "the server's address as students reach it, for login links (default: as each request came)"},
+			&cli.IntFlag{Name: "max-starts", Usage: "labs brought up at once; more starts wait their turn (0: no limit)"},
 		},
 		Subcommands: []*cli.Command{{
 			Name: "user", HideHelpCommand: true,
@@ -36,7 +37,7 @@ func serveCommand() *cli.Command {
 		}},
 		Action: func(c *cli.Context) error {
 			cfg := serve.Config{Listen: c.String("listen"), DataDir: c.String("data"), TLSCert: c.String("tls-cert"),
-				TLSKey: c.String("tls-key"), Runtime: c.String("runtime"), BaseURL: c.String("url"),
+				TLSKey: c.String("tls-key"), Runtime: c.String("runtime"), BaseURL: c.String("url"), MaxStarts: c.Int("max-starts"),
 				Log: slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))}
 			if os.Geteuid() != 0 {
 				return fmt.Errorf("netlab serve needs root: it brings labs up (namespaces, interfaces, firewall); run it with sudo or as the systemd unit docs/netlab-serve.service")

@@ -1,13 +1,16 @@
 package runc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,6 +24,9 @@ import (
 // Nothing polls: it sleeps in poll(2) on the pidfds and on inotify of
 // runc's state directory, which tells it of nodes started, made or
 // removed. since is not needed: a node that ended before is down now.
+// runc's state directory is every lab's: an event there of another lab's
+// container wakes it only to read the event (30 labs starting at once
+// made 30 watchers read every lab's states at each container made).
 func (r *Runc) Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error {
 	ino, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
@@ -31,7 +37,8 @@ func (r *Runc) Watch(ctx context.Context, lab string, since time.Time, kick chan
 		return err
 	}
 	const events = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_TO | unix.IN_CLOSE_WRITE
-	if _, err := unix.InotifyAddWatch(ino, r.root, events); err != nil {
+	rootWatch, err := unix.InotifyAddWatch(ino, r.root, events)
+	if err != nil {
 		return err
 	}
 	// Wake from poll when ctx ends.
@@ -69,7 +76,13 @@ func (r *Runc) Watch(ctx context.Context, lab string, since time.Time, kick chan
 			fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
 			nodes = append(nodes, c.Node)
 		}
-		_, err = unix.Poll(fds, -1)
+		for {
+			_, err = unix.Poll(fds, -1)
+			if err != nil || fds[0].Revents != 0 || slices.ContainsFunc(fds[2:], func(f unix.PollFd) bool { return f.Revents != 0 }) ||
+				ours(ino, rootWatch, lab, buf) {
+				break
+			}
+		}
 		ended := []string{}
 		for i, f := range fds[2:] {
 			if f.Revents != 0 {
@@ -102,4 +115,27 @@ func (r *Runc) Watch(ctx context.Context, lab string, since time.Time, kick chan
 		}
 	}
 	return nil
+}
+
+// ours reads the inotify events waiting on ino and tells whether one may
+// concern the lab: any in a directory of its containers, an overflow (some
+// were lost), or one in runc's state directory (rootWatch) naming a
+// container of the lab (LAB_NODE).
+func ours(ino, rootWatch int, lab string, buf []byte) bool {
+	found := false
+	for {
+		n, _ := unix.Read(ino, buf)
+		if n <= 0 {
+			return found
+		}
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			e := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+			name := buf[off+unix.SizeofInotifyEvent : min(n, off+unix.SizeofInotifyEvent+int(e.Len))]
+			if int(e.Wd) != rootWatch || e.Mask&unix.IN_Q_OVERFLOW != 0 ||
+				strings.HasPrefix(string(bytes.TrimRight(name, "\x00")), lab+"_") {
+				found = true
+			}
+			off += unix.SizeofInotifyEvent + int(e.Len)
+		}
+	}
 }

@@ -130,6 +130,8 @@ var migrations = []string{
 		memory TEXT NOT NULL DEFAULT '',
 		pids INTEGER NOT NULL DEFAULT 0
 	);`,
+	// The nodes a lab of the class may have.
+	`ALTER TABLE class_limits ADD COLUMN lab_nodes INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate applies the migrations the database has not had yet, each in a

@@ -1,5 +1,5 @@
 // A class's limits on the teacher's pages: per student (labs and nodes
-// running at once) and per node of the class's labs (CPU, memory,
+// running at once), per lab (its nodes) and per node of the class's labs (CPU, memory,
 // processes). Empty fields are no limit.
 import { api, el } from "./api.js";
 
@@ -10,14 +10,16 @@ export function limitFields(current = {}) {
   const f = {
     labs: num("limit-labs", { value: current.labs || "" }),
     nodes: num("limit-nodes", { value: current.nodes || "" }),
+    lab_nodes: num("limit-lab-nodes", { value: current.lab_nodes || "" }),
     cpus: num("limit-cpus", { step: 0.01, value: current.cpus || "" }),
     memory: el("input", { id: "limit-memory", size: 8, placeholder: "256MiB", value: current.memory || "" }),
     pids: num("limit-pids", { value: current.pids || "" }),
   };
   const fieldset = el("fieldset", { class: "limits" }, el("legend", {}, "Limits (empty: none)"),
-    el("label", {}, "Labs per student at once ", f.labs), " ", el("label", {}, "nodes per student ", f.nodes), el("br"),
+    el("label", {}, "Labs per student at once ", f.labs), " ", el("label", {}, "nodes per student ", f.nodes), " ",
+    el("label", {}, "nodes per lab ", f.lab_nodes), el("br"),
     el("label", {}, "Each node: CPUs ", f.cpus), " ", el("label", {}, "memory ", f.memory), " ", el("label", {}, "processes ", f.pids));
-  const value = () => ({ labs: +f.labs.value || 0, nodes: +f.nodes.value || 0, cpus: +f.cpus.value || 0,
+  const value = () => ({ labs: +f.labs.value || 0, nodes: +f.nodes.value || 0, lab_nodes: +f.lab_nodes.value || 0, cpus: +f.cpus.value || 0,
     memory: f.memory.value.trim(), pids: +f.pids.value || 0 });
   return { fieldset, value };
 }
