@@ -152,6 +152,10 @@ func parseNetem(w []string) (idx int, im impairment, why string) {
 	if im == (impairment{}) {
 		return 0, im, "netem with nothing to do"
 	}
+	check := spec.Link{HostEnd: -1} // the bounds a lab file's link has
+	if err := check.SetImpairment(im.delay, im.jitter, im.loss, im.rate); err != nil {
+		return 0, im, strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
 	return idx, im, ""
 }
 

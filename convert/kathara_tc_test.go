@@ -31,6 +31,8 @@ func TestParseNetem(t *testing.T) {
 		{line: "dev eth0 root netem rate fast", why: "rate"},
 		{line: "dev eth0 root netem delay", why: "delay needs"},
 		{line: "dev eth0 root netem", why: "nothing to do"},
+		{line: "dev eth0 root netem delay 7200s", why: "longer than"},
+		{line: "dev eth0 root netem loss 120%", why: "percentage from 0 to 100"},
 	} {
 		idx, im, why := parseNetem(strings.Fields(c.line))
 		switch {
