@@ -58,7 +58,7 @@ unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need 
 fuzz: ## every fuzz target for FUZZTIME (default 5s) each: the lab loader, the publish and impairment parsers, the Kathará and containerlab converters
 	for t in FuzzParse FuzzParseCost FuzzPublish FuzzImpairment; do \
 	  GO=$(GO) sh scripts/fuzz.sh ./spec $$t $(FUZZTIME) $(FUZZTIMEOUT) || exit 1; done
-	for t in FuzzKathara FuzzClab; do \
+	for t in FuzzKathara FuzzKatharaStartup FuzzClab; do \
 	  GO=$(GO) sh scripts/fuzz.sh ./convert $$t $(FUZZTIME) $(FUZZTIMEOUT) || exit 1; done
 
 fuzz-long: ## every fuzz target for 10 minutes each (about an hour)
