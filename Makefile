@@ -39,7 +39,11 @@ fopnp-images: setup ## build the playground's images, fopnp/* (cached; root)
 netlab-images: setup ## build the course labs' images, netlab/host and netlab/router (cached; root)
 	labs/netlab/image/build.sh
 
-fopnp: setup fopnp-images build ## bring up the fopnp playground (only its images are built), and say how to get in (root)
+# The Go build (CPU and the module download) runs while the images build
+# (the packages' download, then dpkg): on a fresh machine each hides part
+# of the other's time.
+fopnp: setup ## bring up the fopnp playground (only its images are built), and say how to get in (root)
+	$(MAKE) --no-print-directory -j2 fopnp-images build
 	$(BIN) up labs/fopnp.yaml
 	@echo
 	@echo "Get in:  ssh -p 2201 root@127.0.0.1   (password abc123; h2-h4 on 2202-2204)"
@@ -58,7 +62,7 @@ unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need 
 fuzz: ## every fuzz target for FUZZTIME (default 5s) each: the lab loader, the publish and impairment parsers, the Kathará and containerlab converters
 	for t in FuzzParse FuzzParseCost FuzzPublish FuzzImpairment; do \
 	  GO=$(GO) sh scripts/fuzz.sh ./spec $$t $(FUZZTIME) $(FUZZTIMEOUT) || exit 1; done
-	for t in FuzzKathara FuzzClab; do \
+	for t in FuzzKathara FuzzKatharaStartup FuzzClab; do \
 	  GO=$(GO) sh scripts/fuzz.sh ./convert $$t $(FUZZTIME) $(FUZZTIMEOUT) || exit 1; done
 
 fuzz-long: ## every fuzz target for 10 minutes each (about an hour)

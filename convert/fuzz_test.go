@@ -80,6 +80,34 @@ func FuzzKathara(f *testing.F) {
 	})
 }
 
+// FuzzKatharaStartup: whatever tc lines a device's startup holds, the lab
+// converts to a lab file that loads (a netem line maps to a link whose
+// impairments netlab takes, or is noted) and asks nothing of the host.
+func FuzzKatharaStartup(f *testing.F) {
+	f.Add("tc qdisc add dev eth0 root netem delay 10ms 5ms loss 10%\n")
+	f.Add("tc qdisc replace dev eth0 root handle 1: netem rate 1mbit delay 250\ntc qdisc add dev eth0 root netem loss random 1%\n")
+	f.Add("tc qdisc add dev eth0 root netem delay 99999s\n")
+	f.Fuzz(func(t *testing.T, startup string) {
+		dir := filepath.Join(t.TempDir(), "lab")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, data := range map[string]string{"lab.conf": "a[0]=\"A\"\nb[0]=\"A\"\n", "a.startup": startup} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, _, err := Kathara(dir)
+		if err != nil {
+			t.Fatalf("a valid lab.conf did not convert: %v", err)
+		}
+		if _, err := spec.Parse(out, "converted"); err != nil {
+			t.Fatalf("the converted lab does not load: %v\n%s", err, out)
+		}
+		converted(t, out, filepath.Join(dir, "lab.conf"), func(trust.Request) bool { return false })
+	})
+}
+
 // FuzzClab: any containerlab topology converts to a lab file that asks of
 // the host at most the binds it had.
 func FuzzClab(f *testing.F) {

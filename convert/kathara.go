@@ -82,7 +82,8 @@ type katharaNode struct {
 	sysctls map[string]string
 	env     map[string]string
 	ipv6    bool
-	late    []string // commands run after the wiring, before the startup scripts
+	late    []string         // commands run after the wiring, before the startup scripts
+	skip    map[string][]int // startup file -> lines made link impairments (kathara_tc.go)
 }
 
 var (
@@ -248,11 +249,19 @@ func startup(n *katharaNode, dir string) string {
 	if isDir(dir, n.name) {
 		parts = append(parts, "cp -rfT /hostlab/"+n.name+" /")
 	}
-	if fileExists(dir, "shared.startup") {
-		parts = append(parts, "sh /hostlab/shared.startup")
-	}
-	if fileExists(dir, n.name+".startup") {
-		parts = append(parts, "sh /hostlab/"+n.name+".startup")
+	for _, f := range []string{"shared.startup", n.name + ".startup"} {
+		if !fileExists(dir, f) {
+			continue
+		}
+		if lines := n.skip[f]; len(lines) > 0 { // its tc netem lines are the link's impairments
+			sed := "sed"
+			for _, l := range lines {
+				sed += fmt.Sprintf(" -e %dd", l)
+			}
+			parts = append(parts, sed+" /hostlab/"+f+" | sh")
+			continue
+		}
+		parts = append(parts, "sh /hostlab/"+f)
 	}
 	parts = append(parts, n.exec...)
 	parts = append(parts, "echo netlab: $(hostname) started", "exec sleep infinity")
@@ -290,13 +299,14 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 			*notes = append(*notes, Note{filepath.Join(dir, "lab.conf"), n.line, fmt.Sprintf("%s (%s) is left out: watch any interface with netlab capture LAB NODE:IF -w - | wireshark -k -i -", name, n.image)})
 		}
 	}
+	links := impairedLinks(dir, order, nodes, notes)
 	var domains []string
 	for _, name := range order {
 		if captureImage(nodes[name].image) {
 			continue
 		}
 		for _, d := range nodes[name].ifaces {
-			if !slices.Contains(domains, d) {
+			if links[d] == nil && !slices.Contains(domains, d) {
 				domains = append(domains, d)
 			}
 		}
@@ -343,7 +353,9 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 			slices.Sort(idx)
 			for _, i := range idx {
 				m := set(ifaces, key(fmt.Sprintf("eth%d", i)), flow())
-				set(m, key("network"), quoted(networkName(n.ifaces[i])))
+				if links[n.ifaces[i]] == nil {
+					set(m, key("network"), quoted(networkName(n.ifaces[i])))
+				}
 				if mac := n.macs[i]; mac != "" {
 					set(m, key("mac"), quoted(mac))
 				}
@@ -372,6 +384,7 @@ func render(dir string, meta map[string]string, nodes map[string]*katharaNode, o
 		}
 		set(node, key("command"), quoted(startup(n, dir)))
 	}
+	renderLinks(d, links)
 	if checks := katharaTests(dir, order, nodes, notes); len(checks) > 0 {
 		k := key("checks")
 		k.HeadComment = comments(
