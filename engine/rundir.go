@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/netlab/netlab/rootfs"
+	"github.com/netlab/netlab/startgate"
 
 	"golang.org/x/sys/unix"
 )
@@ -105,6 +106,15 @@ func RemoveRunDir(lab string) error {
 	}
 	return os.RemoveAll(dir)
 }
+
+// GateDir is the host's start gate (package startgate): one slot file
+// per CPU, bound read-only into every node at GatePath, so that the
+// nodes of every lab on the host take turns at their heavy start-up work.
+func GateDir() string { return filepath.Join(RunDir, ".gate") }
+
+// PrepareGate makes the start gate's slot files, before a node that binds
+// it is made or started (after a reboot /run is empty).
+func PrepareGate() error { return startgate.Prepare(GateDir(), startgate.Slots()) }
 
 // WriteReady releases a node's command: its init waits until this file
 // holds its Instance: its network namespace and start time.
