@@ -116,6 +116,15 @@ func GateDir() string { return filepath.Join(RunDir, ".gate") }
 // it is made or started (after a reboot /run is empty).
 func PrepareGate() error { return startgate.Prepare(GateDir(), startgate.Slots()) }
 
+// HoldGate holds the start gate for an up's wiring: nodes' starts (of
+// every lab) wait until release is called.
+func HoldGate() (release func(), err error) {
+	if err := PrepareGate(); err != nil {
+		return nil, err
+	}
+	return startgate.Hold(GateDir())
+}
+
 // WriteReady releases a node's command: its init waits until this file
 // holds its Instance: its network namespace and start time.
 func WriteReady(lab, node, netnsID string) error {

@@ -9,6 +9,10 @@
 // each taking minutes. A lock dies with the process that holds it, so a
 // node that is killed mid-start frees its slot.
 //
+// While a netlab up wires its nodes it holds the gate's hold file shared
+// (Hold), and starts wait until no up holds it: the wiring, which up
+// returns after, then has the CPUs; the routers start once it is done.
+//
 // It is small on purpose: netlab-init, which every node starts, imports it.
 package startgate
 
@@ -37,6 +41,9 @@ const NodeDir = "/.netlab/gate"
 // slotPrefix starts every slot file's name.
 const slotPrefix = "slot-"
 
+// holdName is the file that ups hold shared while they wire.
+const holdName = "hold"
+
 // Slots is how many starts may run at once on this host: its CPUs.
 func Slots() int { return runtime.NumCPU() }
 
@@ -57,6 +64,11 @@ func Prepare(dir string, n int) error {
 		}
 		f.Close()
 	}
+	f, err := os.OpenFile(filepath.Join(dir, holdName), os.O_CREATE|os.O_RDONLY, 0o444)
+	if err != nil {
+		return fmt.Errorf("create the start gate's hold file in %s: %w", dir, err)
+	}
+	f.Close()
 	names, err := slotNames(dir)
 	if err != nil {
 		return err
@@ -89,14 +101,29 @@ func slotNames(dir string) ([]string, error) {
 	return names, nil
 }
 
+// Hold holds dir's hold file shared until release is called: starts wait
+// meanwhile (Acquire). Several ups hold it at once.
+func Hold(dir string) (release func(), err error) {
+	f, err := os.Open(filepath.Join(dir, holdName))
+	if err != nil {
+		return nil, fmt.Errorf("hold the start gate: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("hold the start gate %s: %w", f.Name(), err)
+	}
+	return func() { f.Close() }, nil
+}
+
 // MaxWait is how long a start waits for a slot before it runs anyway: a
 // slot held longer is held by something other than a start (a student's
 // flock in a class lab), and the node must not wait for it forever.
 const MaxWait = 5 * time.Minute
 
-// Acquire takes a slot of dir: a free one at once if there is one, else it
-// waits on one chosen at random (with hundreds of starts waiting, every
-// slot has its queue) until it is free or maxWait has passed. It returns
+// Acquire takes a slot of dir once no up holds the gate (Hold): a free
+// one at once if there is one, else it waits on one chosen at random (with
+// hundreds of starts waiting, every slot has its queue) until it is free.
+// All waiting ends when maxWait has passed. It returns
 // the slot's open file, whose closing frees it (nil: no slot, run anyway:
 // no gate in this node, or the wait ran out), and how long it waited.
 func Acquire(dir string, maxWait time.Duration) (*os.File, time.Duration, error) {
@@ -106,6 +133,10 @@ func Acquire(dir string, maxWait time.Duration) (*os.File, time.Duration, error)
 	}
 	if err != nil {
 		return nil, 0, err
+	}
+	start := time.Now()
+	if !waitHold(filepath.Join(dir, holdName), maxWait) {
+		return nil, time.Since(start), nil
 	}
 	var files []*os.File
 	defer func() {
@@ -126,11 +157,10 @@ func Acquire(dir string, maxWait time.Duration) (*os.File, time.Duration, error)
 	if len(files) == 0 {
 		return nil, 0, nil
 	}
-	start := time.Now()
 	f := files[rand.IntN(len(files))]
 	got := make(chan error, 1)
 	go func() { got <- unix.Flock(int(f.Fd()), unix.LOCK_EX) }()
-	timer := time.NewTimer(maxWait)
+	timer := time.NewTimer(max(maxWait-time.Since(start), 0))
 	defer timer.Stop()
 	select {
 	case err := <-got:
@@ -141,6 +171,29 @@ func Acquire(dir string, maxWait time.Duration) (*os.File, time.Duration, error)
 		return f, time.Since(start), nil
 	case <-timer.C:
 		return nil, time.Since(start), nil
+	}
+}
+
+// waitHold waits until no up holds the hold file (it takes it exclusive
+// and lets go at once), or maxWait has passed (false). A gate without one
+// (an older netlab's) holds no wait.
+func waitHold(file string, maxWait time.Duration) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return true
+	}
+	got := make(chan error, 1)
+	go func() {
+		got <- unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		f.Close()
+	}()
+	timer := time.NewTimer(maxWait)
+	defer timer.Stop()
+	select {
+	case <-got:
+		return true
+	case <-timer.C:
+		return false
 	}
 }
 

@@ -87,3 +87,44 @@ func TestRun(t *testing.T) {
 		t.Errorf("no command: exit %d, want 2", got)
 	}
 }
+
+// TestHold: a start waits while an up holds the gate, and takes a slot
+// once it lets go; two ups hold it at once.
+func TestHold(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gate")
+	if err := Prepare(dir, 2); err != nil {
+		t.Fatal(err)
+	}
+	release, err := Hold(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release2, err := Hold(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, waited, _ := Acquire(dir, 50*time.Millisecond); f != nil || waited < 50*time.Millisecond {
+		t.Fatalf("took slot %v after %s while the gate was held", f, waited)
+	}
+	got := make(chan *os.File)
+	go func() {
+		f, _, _ := Acquire(dir, time.Minute)
+		got <- f
+	}()
+	release()
+	select {
+	case f := <-got:
+		t.Fatalf("took slot %v while a second up held the gate", f)
+	case <-time.After(200 * time.Millisecond):
+	}
+	release2()
+	select {
+	case f := <-got:
+		if f == nil {
+			t.Fatal("no slot once the gate was let go")
+		}
+		f.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("still waiting after the gate was let go")
+	}
+}
