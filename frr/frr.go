@@ -258,12 +258,12 @@ const SettleMark = "/run/netlab-frr-settling"
 
 // settleHook ends the daemons file, which FRR's scripts source: while
 // SettleMark exists, a daemon that starts is not sent frr.conf on its own
-// (vtysh -b -d DAEMON, one vtysh reading the whole file per daemon, the
-// larger part of a router's start-up CPU) since it is sent once to all of
-// them together right after. Without the mark (another image, a daemon
+// (vtysh -b -d DAEMON, one vtysh reading the whole file per daemon: 0.14
+// of a router's 0.9 CPU-s of start-up scripts, measured at 10 ASes) since
+// it is sent once to all of them together right after. Without the mark (another image, a daemon
 // that watchfrr restarts later) FRR's own vtysh_b runs.
 const settleHook = "# netlab/router applies frr.conf once to every daemon, after they all started.\n" +
-	"[ -e " + SettleMark + " ] && vtysh_b() { :; }\n"
+	"if [ -e " + SettleMark + " ]; then vtysh_b() { :; }; fi\n"
 
 // Daemons writes FRR's daemons file: the daemons that conf has sections
 // for (zebra, staticd and watchfrr always run).
