@@ -153,7 +153,7 @@ func Acquire(dir string, maxWait time.Duration) (*os.File, time.Duration, error)
 			continue // removed meanwhile (fewer CPUs now)
 		}
 		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
-			return f, 0, nil
+			return f, time.Since(start), nil
 		}
 		files = append(files, f)
 	}
