@@ -10,6 +10,7 @@ import (
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/startgate"
 )
 
 // What a node is to every runtime: its records, the paths netlab binds
@@ -21,6 +22,7 @@ const (
 	InitPath  = nodeinit.Path     // netlab-init, which waits for the wiring
 	ReadyDir  = nodeinit.ReadyDir // holds "ready" once the node is wired
 	ReadyFile = "ready"           // in a node's run directory: its Instance once it is wired
+	GatePath  = startgate.NodeDir // the host's start gate, read-only
 )
 
 // Node is a node's running container, as the wiring needs it.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/netlab/netlab/rootfs"
+	"github.com/netlab/netlab/startgate"
 
 	"golang.org/x/sys/unix"
 )
@@ -104,6 +105,24 @@ func RemoveRunDir(lab string) error {
 		return fmt.Errorf("unmount %s: %w", dir, err)
 	}
 	return os.RemoveAll(dir)
+}
+
+// GateDir is the host's start gate (package startgate): one slot file
+// per CPU, bound read-only into every node at GatePath, so that the
+// nodes of every lab on the host take turns at their heavy start-up work.
+func GateDir() string { return filepath.Join(RunDir, ".gate") }
+
+// PrepareGate makes the start gate's slot files, before a node that binds
+// it is made or started (after a reboot /run is empty).
+func PrepareGate() error { return startgate.Prepare(GateDir(), startgate.Slots()) }
+
+// HoldGate holds the start gate for an up's wiring: nodes' starts (of
+// every lab) wait until release is called.
+func HoldGate() (release func(), err error) {
+	if err := PrepareGate(); err != nil {
+		return nil, err
+	}
+	return startgate.Hold(GateDir())
 }
 
 // WriteReady releases a node's command: its init waits until this file

@@ -127,7 +127,14 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	if err := m.recordUp(l, opts, false); err != nil {
 		return nil, err
 	}
+	// Routers of every lab start their daemons once the wiring is done
+	// (package startgate): hundreds starting meanwhile slowed it tenfold.
+	releaseGate, err := engine.HoldGate()
+	if err != nil {
+		return nil, err
+	}
 	res, err := m.up(ctx, l, p, bins, opts)
+	releaseGate()
 	if res != nil {
 		res.Host = host
 	}

@@ -8,6 +8,7 @@
 //
 //	netlab-init _init [-dhcp IFACES] [-dhcp-dns] COMMAND [ARG...]
 //	netlab-init _dhcpc [-notify-fd FD] [-dns] IFACE...
+//	netlab-init _gate COMMAND [ARG...]   (a node's heavy start-up work, see package startgate)
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/netlab/netlab/nodeinit"
+	"github.com/netlab/netlab/startgate"
 )
 
 func main() {
@@ -34,6 +36,8 @@ func main() {
 		code := nodeinit.RunDHCPClient(ctx, os.Args[2:], os.Stderr)
 		stop()
 		os.Exit(code)
+	case "_gate":
+		os.Exit(startgate.Run(os.Args[2:], os.Stderr))
 	default:
 		fmt.Fprintf(os.Stderr, "netlab-init: unknown mode %q (netlab up runs it as a node's init)\n", os.Args[1])
 		os.Exit(2)

@@ -91,6 +91,9 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	if err := os.MkdirAll(run, 0o755); err != nil {
 		return "", fmt.Errorf("create %s: %w", run, err)
 	}
+	if err := engine.PrepareGate(); err != nil {
+		return "", err
+	}
 	var env []string
 	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
 		env = append(env, k+"="+c.Env[k])
@@ -130,7 +133,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		CapDrop:       c.CapDrop,
 		// Read-only /proc/sys except /proc/sys/net (see engine.ReadonlyPaths).
 		ReadonlyPaths: engine.ReadonlyPaths,
-		Binds:         append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro"}, volumes...),
+		Binds:         append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro", engine.GateDir() + ":" + engine.GatePath + ":ro"}, volumes...),
 		Resources:     resources(c.Resources),
 	}
 	// Not cancelled by an interrupt: the engine finishes a create whose
@@ -155,6 +158,9 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 // Start starts a container (if it is not running) and returns its process
 // and namespace.
 func (d *Docker) Start(ctx context.Context, id string) (engine.Node, error) {
+	if err := engine.PrepareGate(); err != nil {
+		return engine.Node{}, err
+	}
 	if err := d.c.ContainerStart(context.WithoutCancel(ctx), id, container.StartOptions{}); err != nil {
 		return engine.Node{}, fmt.Errorf("start container %s: %w", id[:min(12, len(id))], err)
 	}
