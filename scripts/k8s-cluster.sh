@@ -9,6 +9,8 @@
 #   scripts/k8s-cluster.sh status   what runs, the nodes, the memory it takes
 #   scripts/k8s-cluster.sh env      the KUBECONFIG and PATH to use it (eval "$(scripts/k8s-cluster.sh env)")
 #   scripts/k8s-cluster.sh load TAR  import an image archive (docker save, OCI) into every host's containerd
+#   scripts/k8s-cluster.sh load-docker IMAGE...  the same for images of this machine's Docker engine,
+#                                    each imported once per cluster (by its image id)
 #
 # Layout: every part runs in network namespaces of its own, so that nothing
 # listens on the host's addresses and Docker's firewall never sees the
@@ -510,11 +512,37 @@ cmd_load() {
   done
 }
 
+# load-docker IMAGE...: docker save each image that the hosts have not
+# imported under its present id yet, and import it into every host. An
+# image's id (its config's digest) changes whenever it is rebuilt, so a
+# stamp per id in $STATE/images is an exact cache; it goes with the cluster.
+cmd_load_docker() {
+  need_root load-docker
+  [ -e "$RUN/up" ] || die "no cluster is up; run '$0 up'"
+  [ $# -gt 0 ] || die "usage: $0 load-docker IMAGE..."
+  mkdir -p "$STATE/images"
+  local image id tar
+  for image in "$@"; do
+    id=$(docker image inspect --format '{{.Id}}' "$image") || die "image $image is not in the Docker engine: build or pull it first"
+    id=${id#sha256:}
+    if [ -e "$STATE/images/$id" ]; then
+      say "image $image (${id:0:12}) is on the hosts already"
+      continue
+    fi
+    tar=$(mktemp "$STATE/images/.load.XXXXXX")
+    docker save -o "$tar" "$image"
+    cmd_load "$tar"
+    rm -f "$tar"
+    echo "$image" >"$STATE/images/$id"
+  done
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
   load) shift; cmd_load "$@" ;;
-  *) die "usage: $0 up|down|status|env|load IMAGE.tar" ;;
+  load-docker) shift; cmd_load_docker "$@" ;;
+  *) die "usage: $0 up|down|status|env|load IMAGE.tar|load-docker IMAGE..." ;;
 esac

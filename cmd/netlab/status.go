@@ -18,10 +18,15 @@ import (
 // withLabs runs f with the lab manager, after checking that the command
 // (verb) runs as root if it must.
 func withLabs(ctx context.Context, verb string, f func(m *lab.Manager) error) error {
+	return withLabsOn(ctx, verb, lab.Options{}, f)
+}
+
+// withLabsOn is withLabs with the manager's options.
+func withLabsOn(ctx context.Context, verb string, opts lab.Options, f func(m *lab.Manager) error) error {
 	if err := lab.NeedRoot(verb); err != nil {
 		return err
 	}
-	m, err := lab.Open(ctx, lab.Options{})
+	m, err := lab.Open(ctx, opts)
 	if err != nil {
 		return err
 	}

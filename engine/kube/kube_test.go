@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
@@ -31,7 +32,7 @@ func TestNames(t *testing.T) {
 	if PodName("modemA") == PodName("modema") {
 		t.Errorf("modemA and modema share pod name %q", PodName("modema"))
 	}
-	if ns, pod, err := splitID(ID("netlab-x", "h1")); err != nil || ns != "netlab-x" || pod != "h1" {
+	if ns, pod, err := splitID("x_modemA"); err != nil || ns != "netlab-x" || pod != PodName("modemA") {
 		t.Errorf("splitID: %q %q %v", ns, pod, err)
 	}
 	if _, _, err := splitID("h1"); err == nil {
@@ -60,7 +61,11 @@ func TestPodSpec(t *testing.T) {
 		Labels: map[string]string{naming.LabelLab: "lab", naming.LabelNode: "r1", naming.LabelFile: "/x/lab.yaml"},
 	}
 	hosts := []planner.Host{{Addr: netip.MustParseAddr("10.0.0.1"), Names: []string{"r1"}}}
-	pod, err := podSpec("lab", c, hosts, "/var/lib/netlab/init/netlab-x/netlab-init")
+	argv, _, err := engine.NodeArgv(c, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod, err := podSpec("lab", c, hosts, "/var/lib/netlab/init/netlab-x/netlab-init", argv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +91,8 @@ func TestPodSpec(t *testing.T) {
 	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("restart policy %s", pod.Spec.RestartPolicy)
 	}
-	c.Command = nil
-	if _, err := podSpec("lab", c, nil, "/init"); err == nil || !strings.Contains(err.Error(), "command") {
-		t.Errorf("no command: %v", err)
+	c.Volumes = []string{"/x:/y"}
+	if _, err := podSpec("lab", c, nil, "/init", argv, nil); err == nil || !strings.Contains(err.Error(), "volumes") {
+		t.Errorf("volumes: %v", err)
 	}
 }
