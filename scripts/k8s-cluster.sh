@@ -311,6 +311,9 @@ EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
+# netlab's nodes set their own network's sysctls (net.ipv4.ip_forward is
+# not in kubelet's safe list): namespaced, so safe for the host.
+allowedUnsafeSysctls: ["net.*"]
 cgroupDriver: cgroupfs
 cgroupRoot: /$CG/$h
 containerRuntimeEndpoint: unix://$RUN/$h/containerd.sock

@@ -252,6 +252,9 @@ func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 
 // waitingReason says why a pod's container does not run, from its status.
 func waitingReason(pod *corev1.Pod) string {
+	if pod.Status.Message != "" { // the pod as a whole: rejected by its host
+		return strings.TrimSpace(pod.Status.Reason + ": " + pod.Status.Message)
+	}
 	for _, s := range pod.Status.ContainerStatuses {
 		switch {
 		case s.State.Waiting != nil:
