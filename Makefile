@@ -14,7 +14,7 @@ E2EPARALLEL ?= 4
 FUZZTIMEOUT ?= 5m
 BENCHTIMEOUT ?= 15m
 
-.PHONY: help web build setup images fopnp-images netlab-images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
+.PHONY: help web build setup setup-tests images fopnp-images netlab-images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ build: ## build bin/netlab and bin/netlab-init, the nodes' init (static: they ru
 
 setup: ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
 	scripts/setup.sh
+
+setup-tests: ## setup, and what only the tests use (chromium, for the class server's browser test) (root)
+	scripts/setup.sh --tests
 
 images: fopnp-images netlab-images ## build every lab image from Debian's packages: fopnp/*, netlab/host, netlab/router (cached; root)
 
@@ -43,7 +46,7 @@ fopnp: setup fopnp-images build ## bring up the fopnp playground (only its image
 	@echo "    or:  $(BIN) exec fopnp h1         (any node: h1-h4, modemA, modemB, isp, backbone, example, ftp, mail, www)"
 	@echo "Remove:  $(BIN) down fopnp"
 
-test: setup images build unit fuzz ## everything CI runs: set-up, vet, every test (end-to-end included), a short fuzz run
+test: setup-tests images build unit fuzz ## everything CI runs: set-up, vet, every test (end-to-end included), a short fuzz run
 	@echo "make test: all passed"
 
 unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need root and Docker, and run on both runtimes
@@ -54,9 +57,9 @@ unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need 
 
 fuzz: ## every fuzz target for FUZZTIME (default 5s) each: the lab loader, the publish and impairment parsers, the Kathará and containerlab converters
 	for t in FuzzParse FuzzParseCost FuzzPublish FuzzImpairment; do \
-	  $(GO) test ./spec -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -timeout $(FUZZTIMEOUT) || exit 1; done
+	  GO=$(GO) sh scripts/fuzz.sh ./spec $$t $(FUZZTIME) $(FUZZTIMEOUT) || exit 1; done
 	for t in FuzzKathara FuzzClab; do \
-	  $(GO) test ./convert -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -timeout $(FUZZTIMEOUT) || exit 1; done
+	  GO=$(GO) sh scripts/fuzz.sh ./convert $$t $(FUZZTIME) $(FUZZTIMEOUT) || exit 1; done
 
 fuzz-long: ## every fuzz target for 10 minutes each (about an hour)
 	$(MAKE) fuzz FUZZTIME=10m FUZZTIMEOUT=15m

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -223,6 +225,24 @@ func TestJUnit(t *testing.T) {
 	}
 	if c := s.Cases[0]; c.Error != nil || c.Failure != nil || c.Time != "0.001" {
 		t.Errorf("passed case %+v", c)
+	}
+}
+
+func TestJUnitFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "out.xml")
+	if err := WriteJUnitFile(file, "t", sample()); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, "t", sample()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(file); err != nil || string(got) != b.String() {
+		t.Errorf("file holds %q (%v), want %q", got, err, b.String())
+	}
+	err := WriteJUnitFile(filepath.Join(t.TempDir(), "no", "such", "dir.xml"), "t", sample())
+	if err == nil || !strings.Contains(err.Error(), "write JUnit XML") {
+		t.Errorf("a file that cannot be made: %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/olekukonko/tablewriter"
 )
@@ -138,3 +139,19 @@ func WriteJUnit(w io.Writer, lab string, results []Result) error {
 }
 
 func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }
+
+// WriteJUnitFile writes the results as JUnit XML to file (WriteJUnit).
+func WriteJUnitFile(file, lab string, results []Result) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("write JUnit XML: %w", err)
+	}
+	if err := WriteJUnit(f, lab, results); err != nil {
+		f.Close()
+		return fmt.Errorf("write JUnit XML to %s: %w", file, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write JUnit XML to %s: %w", file, err)
+	}
+	return nil
+}

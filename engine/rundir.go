@@ -12,13 +12,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// RunDir is where netlab keeps a lab's files on the host: ready files,
-// forwarder pid files and logs. It goes with the lab.
+// RunDir is where netlab keeps a lab's files on the host that must go
+// with a reboot, as the lab's processes and namespaces do: ready files,
+// forwarder pid files and logs, runc's state. It goes with the lab.
 var RunDir = "/run/netlab"
 
+// StateDir is where netlab keeps what a lab's nodes must keep across a
+// reboot, on disk: on the runc runtime, each node's bundle with its own
+// writable layer (StateDir/LAB/NODE), as Docker keeps its containers' in
+// /var/lib/docker. A node restored after a reboot starts on the layer it
+// had. It goes with the lab's down, or with netlab prune once the lab is
+// neither up nor recorded for restore.
+var StateDir = "/var/lib/netlab/labs"
+
+// RemoveStateDir removes the lab's state directory (what is mounted under
+// it first, so that nothing is deleted through a mount).
+func RemoveStateDir(lab string) error {
+	dir := filepath.Join(StateDir, lab)
+	if err := unmountUnder(dir); err != nil {
+		return err
+	}
+	return os.RemoveAll(dir)
+}
+
+// StateLabs lists the labs that have a state directory.
+func StateLabs() []string {
+	entries, _ := os.ReadDir(StateDir)
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
 // A lab's run directory (RunDir/LAB) gets a few files per node: a ready
-// file, and on the runc runtime a bundle and the node's writable layer.
-// up makes them by the thousand and down removes them. That is work for a
+// file, its interfaces, forwarders' pid files. up makes them by the
+// thousand and down removes them. That is work for a
 // tmpfs, which /run is on most systems. Where RunDir is on a disk's file
 // system instead (some VMs and containers), each lab's run directory is a
 // tmpfs of its own: mounted when up makes the directory, unmounted by down.

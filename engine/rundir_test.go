@@ -3,6 +3,7 @@ package engine
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -90,5 +91,34 @@ func TestRunDirOnTmpfs(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the lab's run directory is still there: %v", err)
+	}
+}
+
+// TestStateDir: StateLabs lists the labs with a state directory (not
+// dot-files), and RemoveStateDir removes one lab's, nodes' layers and all,
+// leaving the others'.
+func TestStateDir(t *testing.T) {
+	old := StateDir
+	StateDir = t.TempDir()
+	t.Cleanup(func() { StateDir = old })
+	for _, d := range []string{"a/n1/upper/root", "b/n1/upper", ".tmp"} {
+		if err := os.MkdirAll(filepath.Join(StateDir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(StateDir, "a/n1/upper/root/kept"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := StateLabs(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("StateLabs: %v, want [a b]", got)
+	}
+	if err := RemoveStateDir("a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := StateLabs(); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("after RemoveStateDir(a): %v, want [b]", got)
+	}
+	if err := RemoveStateDir("gone"); err != nil {
+		t.Errorf("RemoveStateDir of a lab without one: %v", err)
 	}
 }

@@ -54,8 +54,8 @@ func Find(ctx context.Context, e Engine, lab, node string) (engine.Container, er
 
 // LinkResult says what SetLink changed, and where.
 type LinkResult struct {
-	Where   string // "host side" (a bridge port: the cable is pulled) or "in the node"
-	Changed bool
+	Where   string `json:"where"` // "host side" (a bridge port: the cable is pulled) or "in the node"
+	Changed bool   `json:"changed"`
 }
 
 // SetLink sets a node's interface down or up. For an interface on a

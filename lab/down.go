@@ -140,6 +140,27 @@ func (m *Manager) Status(ctx context.Context, lab string) (*Status, error) {
 	return s, nil
 }
 
+// Statuses reads the status of the lab named, or of every lab on this
+// host when name is "".
+func (m *Manager) Statuses(ctx context.Context, name string) ([]*Status, error) {
+	names := []string{name}
+	if name == "" {
+		var err error
+		if names, err = m.Labs(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var out []*Status
+	for _, l := range names {
+		st, err := m.Status(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
 // Labs gives the names of the labs on this host.
 func (m *Manager) Labs(ctx context.Context) ([]string, error) {
 	return provider.Labs(ctx, m.host)

@@ -2,11 +2,14 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/rootfs"
 )
 
@@ -18,7 +21,7 @@ type PruneOptions struct {
 
 // Pruned is a directory a prune removed (or would remove).
 type Pruned struct {
-	Kind  string `json:"kind"` // "image root" or "init copy"
+	Kind  string `json:"kind"` // "lab state", "image root" or "init copy"
 	Dir   string `json:"dir"`
 	Bytes int64  `json:"bytes"`
 }
@@ -33,7 +36,9 @@ type PruneResult struct {
 }
 
 // Prune removes what netlab keeps on disk for labs and no lab uses: the
-// root filesystems unpacked for runc nodes (the rootfs cache) that no
+// state directories (runc nodes' bundles and own layers) of labs that are
+// neither up (no run directory: a reboot took it) nor recorded for
+// restore, the root filesystems unpacked for runc nodes (the rootfs cache) that no
 // node of any lab was made on, and the copies of netlab in InitDir that
 // no node runs. An up under way is never robbed: the images it has
 // fetched are held (rootfs.Cache.Hold) until its nodes start on them, and
@@ -47,6 +52,9 @@ func (m *Manager) Prune(ctx context.Context, opts PruneOptions) (*PruneResult, e
 		return nil, err
 	}
 	res := &PruneResult{DryRun: opts.DryRun, Removed: []Pruned{}}
+	if list, err = m.pruneLabStates(ctx, list, res, opts.Progress); err != nil {
+		return res, err
+	}
 	if err := pruneRoots(ctx, list, res); err != nil {
 		return res, err
 	}
@@ -96,4 +104,61 @@ func pruneRoots(ctx context.Context, list []engine.Container, res *PruneResult) 
 		}
 	}
 	return err
+}
+
+// pruneLabStates removes the state directories of labs that have no run
+// directory and no record for restore: runc nodes that a reboot stopped
+// and nothing will restore. Each is removed as its down would, with the
+// lab's lock held. It returns list without the nodes it removed.
+func (m *Manager) pruneLabStates(ctx context.Context, list []engine.Container, res *PruneResult, progress Progress) ([]engine.Container, error) {
+	gone := map[string]bool{}
+	for _, lab := range engine.StateLabs() {
+		if naming.CheckName("lab", lab) != nil || !m.stale(lab) {
+			continue
+		}
+		dir := filepath.Join(engine.StateDir, lab)
+		bytes := rootfs.DiskUsage(dir)
+		if !res.DryRun {
+			if err := m.removeStale(ctx, lab, list, progress); err != nil {
+				return list, err
+			}
+		}
+		res.add("lab state", dir, bytes)
+		gone[lab] = true
+	}
+	return slices.DeleteFunc(list, func(c engine.Container) bool { return gone[c.Labels[naming.LabelLab]] }), nil
+}
+
+// stale tells whether the lab is neither up (a run directory) nor
+// recorded for restore.
+func (m *Manager) stale(lab string) bool {
+	if _, err := os.Stat(filepath.Join(engine.RunDir, lab)); err == nil {
+		return false
+	}
+	_, err := readRecord(lab)
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// removeStale removes a stale lab's runc nodes and state directory, with
+// its lock held; one that came up or was recorded meanwhile is kept.
+func (m *Manager) removeStale(ctx context.Context, lab string, list []engine.Container, progress Progress) error {
+	unlock, err := m.lock(lab, "prune", progress)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if !m.stale(lab) {
+		return nil
+	}
+	for _, c := range list {
+		if c.Labels[naming.LabelLab] == lab && c.Runtime == engine.RuntimeRunc {
+			if err := m.host.Remove(ctx, c.ID); err != nil {
+				return fmt.Errorf("prune lab %s: %w", lab, err)
+			}
+		}
+	}
+	if err := engine.RemoveStateDir(lab); err != nil {
+		return fmt.Errorf("prune lab %s: %w", lab, err)
+	}
+	return nil
 }

@@ -105,22 +105,24 @@ var errNotRecorded = errors.New("no longer recorded: it was brought down")
 
 // Restore brings back the labs recorded as up (labs: these only), each
 // with an up of its recorded file on its recorded runtime, as after a
-// reboot, when the run directories, runc's state, the host's bridges and
-// the watchers are gone and the records are all that is left. Docker's
-// nodes that its restart policy started again are rewired; runc's are
-// made again on their image (their own layer was in the run directory).
+// reboot, when the run directories, runc's state, the host's bridges,
+// firewall rules and the watchers are gone, and the records and the
+// nodes' state on disk are what is left. Docker's nodes that its restart
+// policy started again are rewired; runc's start again on their own
+// layer, which their bundles keep on disk (engine.StateDir).
 // A lab brought down meanwhile stays down. It fails when one lab does.
+// The list is never nil.
 func (m *Manager) Restore(ctx context.Context, labs []string, progress Progress) ([]Restored, error) {
 	if err := NeedRoot("restore"); err != nil {
-		return nil, err
+		return []Restored{}, err
 	}
 	if len(labs) == 0 {
 		var err error
 		if labs, err = Recorded(); err != nil {
-			return nil, err
+			return []Restored{}, err
 		}
 	}
-	var out []Restored
+	out := []Restored{}
 	var errs []error
 	for _, name := range labs {
 		r := m.restore(ctx, name, progress)

@@ -54,7 +54,8 @@ type UpResult struct {
 	Took      time.Duration     `json:"took"`
 	// Failed and Skipped count the steps that failed and those skipped
 	// because a step they wait for failed (the error says which).
-	Failed, Skipped int
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
 	// Host is what the lab asks of the host beyond its own nodes (with a
 	// dry run, whether or not it is allowed).
 	Host []trust.Request `json:"host,omitempty"`

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 
@@ -32,6 +33,19 @@ func Watch(ctx context.Context, lab, file, pidFile string) error {
 		return err
 	}
 	return provider.Watch(ctx, lab, file, pidFile, repair)
+}
+
+// RunWatcher is the watcher's process (netlab _watch, which up starts):
+// it reads the command line up gave it and runs Watch.
+func RunWatcher(ctx context.Context, args []string) error {
+	lab, file, pidFile, err := provider.WatchArgs(args)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := Watch(ctx, lab, file, pidFile); err != nil {
+		return fmt.Errorf("netlab watch %s: %w", lab, err)
+	}
+	return nil
 }
 
 // logEvent writes what a person would read of an up to the log: notes,

@@ -55,7 +55,7 @@ func NewPlan(l *spec.Lab) (*Plan, error) {
 			p.ASes = append(p.ASes, as)
 		}
 	}
-	sort.Slice(p.ASes, func(i, j int) bool { return groupLess(p.ASes[i].Group, p.ASes[j].Group) })
+	sort.Slice(p.ASes, func(i, j int) bool { return spec.CompareGroups(p.ASes[i].Group, p.ASes[j].Group) < 0 })
 	if len(p.ASes) < 2 {
 		return nil, fmt.Errorf("lab %s has %d groups with a host: a matrix needs nodes with group: (the AS) in two groups or more, each with a host that has a gateway", l.Name, len(p.ASes))
 	}
@@ -107,19 +107,6 @@ func owns(n *spec.Node, a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// groupLess orders groups as numbers when both are, else as words.
-func groupLess(a, b string) bool {
-	x, errA := strconv.Atoi(a)
-	y, errB := strconv.Atoi(b)
-	if errA == nil && errB == nil {
-		return x < y
-	}
-	if (errA == nil) != (errB == nil) {
-		return errA == nil
-	}
-	return a < b
 }
 
 // relations are what one AS is to another, and the route servers' ASes,

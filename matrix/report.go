@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/netlab/netlab/spec"
 )
 
 // Report is the JSON form of a run.
@@ -37,12 +39,7 @@ func WriteTable(w io.Writer, pairs []Pair) error {
 		}
 		cell[[2]string{p.From, p.To}] = p
 	}
-	slices.SortFunc(groups, func(a, b string) int {
-		if groupLess(a, b) {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(groups, spec.CompareGroups)
 	width := len("from\\to")
 	for _, g := range groups {
 		width = max(width, len(g))

@@ -27,12 +27,14 @@ type Config struct {
 	DHCP      []string          `json:"dhcp,omitempty"`
 	DHCPDNS   bool              `json:"dhcp_dns,omitempty"`
 	Files     string            `json:"files,omitempty"` // SHA-256 of the files written into it
+	Resources *Resources        `json:"resources,omitempty"`
 }
 
 // Config returns what the container is made from.
 func (c *Container) Config() Config {
 	cfg := Config{Image: c.Image, Hostname: c.Hostname, Command: c.Command, Env: c.Env, Volumes: c.Volumes, Sysctls: c.Sysctls,
-		DNS: c.DNS, DNSSearch: c.DNSSearch, CapAdd: c.CapAdd, CapDrop: c.CapDrop, DHCP: c.DHCP, DHCPDNS: c.DHCPDNS}
+		DNS: c.DNS, DNSSearch: c.DNSSearch, CapAdd: c.CapAdd, CapDrop: c.CapDrop, DHCP: c.DHCP, DHCPDNS: c.DHCPDNS,
+		Resources: c.Resources}
 	if len(c.Files) > 0 {
 		h := sha256.New()
 		for _, path := range slices.Sorted(maps.Keys(c.Files)) {
@@ -79,6 +81,7 @@ func (c Config) Differences(want Config) []string {
 	field("cap_drop", c.CapDrop, want.CapDrop)
 	field("dhcp", c.DHCP, want.DHCP)
 	field("dhcp dns", c.DHCPDNS, want.DHCPDNS)
+	field("resources", c.Resources, want.Resources)
 	if c.Files != want.Files {
 		out = append(out, "files")
 	}

@@ -314,7 +314,8 @@ func (b *builder) node(n *spec.Node) {
 		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
 		Command: n.Command, Env: n.Env, Volumes: volumes(b.lab, n), Sysctls: sysctls(n),
 		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: nodeFiles(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
-		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.file},
+		Resources: NodeResources(n.Resources),
+		Labels:    map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.file},
 	}
 	for _, i := range n.SortedInterfaces() {
 		if i.DHCP {
@@ -428,18 +429,16 @@ func dialAddrs(n *spec.Node) []netip.Addr {
 const isolateID = "isolate"
 
 // isolate plans the lab's bridge table for its isolated networks, if any:
-// member ports of nodes that do not forward are isolated from each other.
+// member ports of nodes that do not forward (of every node, on a network
+// isolating RoutersToo) are isolated from each other.
 func (b *builder) isolate() {
 	iso := &Isolate{Table: naming.IsolationTable(b.lab.Name)}
 	var deps []string
 	members := map[string][]string{}          // isolated network -> its member ports, in node and interface order
 	ports := map[string]map[string][]string{} // isolated network -> node -> its ports there
 	for _, n := range b.lab.SortedNodes() {
-		if n.Forward {
-			continue
-		}
 		for _, i := range n.SortedInterfaces() {
-			if nw := b.lab.Networks[i.Network]; nw != nil && nw.Isolated {
+			if nw := b.lab.Networks[i.Network]; nw != nil && nw.Isolated && (!n.Forward || nw.RoutersToo) {
 				port := naming.Port(b.lab.Name, n.Name, i.Name)
 				members[i.Network] = append(members[i.Network], port)
 				if ports[i.Network] == nil {

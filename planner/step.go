@@ -6,6 +6,7 @@
 package planner
 
 import (
+	"math"
 	"net/netip"
 	"time"
 
@@ -119,14 +120,32 @@ type Container struct {
 	// by DHCP before it starts the node's command, and keeps renewing;
 	// with DHCPDNS it writes the name servers of the lease into
 	// /etc/resolv.conf (when the node gives no dns of its own).
-	DHCP    []string          `json:"dhcp,omitempty"`
-	DHCPDNS bool              `json:"dhcp_dns,omitempty"`
-	Labels  map[string]string `json:"labels"`
+	DHCP    []string `json:"dhcp,omitempty"`
+	DHCPDNS bool     `json:"dhcp_dns,omitempty"`
+	// Resources limit the node through its cgroups (nil: no limits).
+	Resources *Resources        `json:"resources,omitempty"`
+	Labels    map[string]string `json:"labels"`
 	// HostAllowed says a person allowed what the lab asks of the host
 	// (lab.Up sets it; never the planner): its volumes are mounted as
 	// written, also through links out of the lab's folder, which are
 	// otherwise refused when the node is made (trust.ConfineVolumes).
 	HostAllowed bool `json:"-"`
+}
+
+// Resources are a node's cgroup limits, in the units the runtimes take;
+// 0 is no limit.
+type Resources struct {
+	MilliCPUs int64 `json:"millicpus,omitempty"` // thousandths of a CPU
+	Memory    int64 `json:"memory,omitempty"`    // bytes, memory and swap together
+	Pids      int64 `json:"pids,omitempty"`
+}
+
+// NodeResources are a node's limits as the runtimes take them.
+func NodeResources(r *spec.Resources) *Resources {
+	if r.IsZero() {
+		return nil
+	}
+	return &Resources{MilliCPUs: int64(math.Round(r.CPUs * 1000)), Memory: r.MemoryBytes, Pids: r.Pids}
 }
 
 // Host is one /etc/hosts line.

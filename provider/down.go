@@ -24,13 +24,16 @@ import (
 
 // Removed counts what Down removed.
 type Removed struct {
-	Containers, Interfaces, FirewallRules int
-	ImageRoots                            int // unpacked images of runc nodes removed from the cache
+	Containers    int `json:"containers"`
+	Interfaces    int `json:"interfaces"`
+	FirewallRules int `json:"firewall_rules"`
+	ImageRoots    int `json:"image_roots"` // unpacked images of runc nodes removed from the cache
 }
 
 // Down removes everything of the lab, found from its name alone: its
 // forwarders and relays, containers (and with them their namespaces, veths and NAT
-// tables), host bridges and ports, host firewall rules and run directory;
+// tables), host bridges and ports, host firewall rules, run directory and
+// state directory;
 // unless keepCache, also the image roots its runc nodes were made on that
 // no other node's root uses (the rootfs cache: the next up unpacks them
 // again). What is already gone counts as done.
@@ -57,12 +60,13 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 		r.Containers = len(list)
 		list = nil
 	}
+	removed := true
 	inParallel(len(list), parallel, func(i int) {
 		err := d.Remove(ctx, list[i].ID)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
-			errs = append(errs, err)
+			errs, removed = append(errs, err), false
 		} else {
 			r.Containers++
 		}
@@ -87,6 +91,11 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 	if err := wire.RemoveHostForward(lab); err != nil {
 		errs = append(errs, err)
 	}
+	if n, err := wire.RemoveGuard(lab); err != nil {
+		errs = append(errs, err)
+	} else {
+		r.FirewallRules += n
+	}
 	if removed, err := wire.RemoveIsolation(lab); err != nil {
 		errs = append(errs, err)
 	} else if removed {
@@ -94,6 +103,13 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 	}
 	if err := engine.RemoveRunDir(lab); err != nil {
 		errs = append(errs, err)
+	}
+	// With every node removed: a node that could not be has its own layer
+	// there, which the next down removes with it.
+	if removed {
+		if err := engine.RemoveStateDir(lab); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if !keepCache && len(roots) > 0 {
 		cache := rootfs.NewCache(rootfs.DefaultDir)
@@ -149,6 +165,11 @@ func Labs(ctx context.Context, d engine.Runtime) ([]string, error) {
 	for _, e := range dirs {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") { // .runc: runc's state
 			seen[e.Name()] = true
+		}
+	}
+	for _, lab := range engine.StateLabs() { // left by a reboot, or a down that failed
+		if naming.CheckName("lab", lab) == nil {
+			seen[lab] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(seen)), nil

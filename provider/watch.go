@@ -3,7 +3,9 @@ package provider
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -36,10 +38,29 @@ func WatcherLog(lab string) string {
 	return filepath.Join(engine.RunDir, lab, "watch.log")
 }
 
+// watchArgs is the watcher's command line after "_watch".
+func watchArgs(lab, file, pidFile string) []string {
+	return []string{"--lab", lab, "--file", file, "--pidfile", pidFile}
+}
+
+// WatchArgs reads the watcher's command line, as EnsureWatcher writes it
+// after "_watch": the lab, its file and the watcher's pid file.
+func WatchArgs(args []string) (lab, file, pidFile string, err error) {
+	fs := flag.NewFlagSet("_watch", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&lab, "lab", "", "the lab")
+	fs.StringVar(&file, "file", "", "its lab file")
+	fs.StringVar(&pidFile, "pidfile", "", "pid file")
+	if err := fs.Parse(args); err != nil {
+		return "", "", "", fmt.Errorf("netlab _watch: %w", err)
+	}
+	return lab, file, pidFile, nil
+}
+
 // EnsureWatcher starts the lab's watcher unless one runs for the same file.
 func EnsureWatcher(lab, file, self string) (changed bool, err error) {
 	pidFile := filepath.Join(engine.RunDir, lab, naming.WatcherPid)
-	args := []string{"_watch", "--lab", lab, "--file", file, "--pidfile", pidFile}
+	args := append([]string{"_watch"}, watchArgs(lab, file, pidFile)...)
 	if pid, ok := hostproc.Running(pidFile); ok {
 		if slices.Equal(hostproc.Args(pid), args) {
 			return false, nil

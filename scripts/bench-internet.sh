@@ -9,6 +9,8 @@
 #   memory:   the proportional set size (PSS, /proc/PID/smaps_rollup) of
 #             every process of every node, summed per node: the mean of
 #             the FRR routers (nodes running bgpd), and of all nodes
+# MINI=DIR adds a row per runtime for a mini-Internet configuration
+# directory (the project's platform/config), converted --configure-all.
 # Other knobs: ROUTERS (routers per AS, default 2), IXPS (default 1),
 # LIMIT (seconds to wait for the matrix, default 600), PREFIX (of the
 # lab names, default bench: bench-inet-10-runc). The lab is
@@ -98,11 +100,21 @@ echo "| runtime | ASes | nodes | up (wired) | + matrix all reachable | pairs | p
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 # The routers column says how many routers run bgpd of how many the file
 # has: FRR that failed to start shows there (and in netlab matrix's detail).
-for ases in ${ASES:-10}; do
+# Each source is an AS count (a generated Internet) or, with MINI=DIR, a
+# mini-Internet configuration directory (its platform/config) converted
+# with --configure-all: every AS configured, so every pair can reach.
+for src in ${ASES:-10} ${MINI:+mini}; do
   for rt in ${RUNTIMES:-runc docker}; do
-    lab="${PREFIX:-bench}-inet-$ases-$rt"
+    lab="${PREFIX:-bench}-inet-$src-$rt"
     file="$work/$lab.yaml"
-    $nl new internet --ases "$ases" --routers "${ROUTERS:-2}" --ixps "${IXPS:-1}" --name "$lab" -o "$file" >/dev/null
+    if [ "$src" = mini ]; then
+      $nl convert --configure-all "$MINI" -o "$file" >/dev/null 2>&1
+      sed -i "s/^name: .*/name: $lab/" "$file"
+      ases=$(grep -oE '^  as[0-9]+-' "$file" | sort -u | wc -l)
+    else
+      ases=$src
+      $nl new internet --ases "$ases" --routers "${ROUTERS:-2}" --ixps "${IXPS:-1}" --name "$lab" -o "$file" >/dev/null
+    fi
     start=$(now)
     $nl up --runtime "$rt" "$file" >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
     wired=$(since "$start")

@@ -96,7 +96,7 @@ largest=$(echo ${SIZES:-10 50 100} | awk '{print $NF}')
 case " $runtimes " in *" runc "*) # warm the rootfs cache
   printf 'name: benchwarm\ndefaults: {image: netlab/tiny}\nnodes: {n1: {}}\n' >"$work/warm.yaml"
   $nl up --runtime runc "$work/warm.yaml" >"$work/warm.log" 2>&1 || { echo "warming the rootfs cache failed:"; tail -5 "$work/warm.log"; exit 1; }
-  tiny=$(grep -o 'lowerdir=[^"]*' /run/netlab/benchwarm/.runc/n1/config.json | head -1 | cut -d= -f2)
+  tiny=$(grep -o 'lowerdir=[^"]*' /var/lib/netlab/labs/benchwarm/n1/config.json | head -1 | cut -d= -f2)
   $nl down --keep-cache benchwarm >/dev/null
   mkdir -p "$work/bare" && (cd "$work/bare" && runc spec)
   sed -i -e "s#\"path\": \"rootfs\"#\"path\": \"$tiny\"#" -e 's/"terminal": true/"terminal": false/' \

@@ -2,10 +2,16 @@
 # Installs what netlab needs on Debian and starts the Docker engine:
 # docker.io, runc (the runc runtime), nftables, iptables, busybox-static, tcpdump (netlab capture's
 # filter compiler), and for the playground's images and checks debootstrap,
-# openssl and openssh-client, chromium for the class server's browser test; then builds the tiny node
-# image (netlab/tiny) from busybox-static with `docker import` (no registry
-# is needed). Safe to run again: it does only what is missing.
+# openssl and openssh-client; with --tests also what only the tests use,
+# chromium for the class server's browser test (150 MB of packages, a minute
+# or more of a fresh machine's set-up that the playground does not need);
+# then builds the tiny node image (netlab/tiny) from busybox-static with
+# `docker import` (no registry is needed). Safe to run again: it does only
+# what is missing.
+#   scripts/setup.sh [--tests]
 set -euo pipefail
+tests=false
+[ "${1:-}" = --tests ] && tests=true
 
 say() { printf '== %s\n' "$*"; }
 need_root() { [ "$(id -u)" = 0 ] || { echo "setup: run as root (sudo $0)" >&2; exit 1; }; }
@@ -23,7 +29,7 @@ command -v ping >/dev/null || pkgs+=(iputils-ping) # the tests ping a node over 
 # netlab capture compiles tcpdump-syntax filters with tcpdump (libpcap's compiler).
 command -v tcpdump >/dev/null || [ -x /usr/sbin/tcpdump ] || [ -x /usr/bin/tcpdump ] || pkgs+=(tcpdump)
 # The class server's browser test (tests/serve_test.go) drives headless Chromium.
-command -v chromium >/dev/null || pkgs+=(chromium)
+$tests && { command -v chromium >/dev/null || pkgs+=(chromium); }
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || pkgs+=(busybox-static)
 if [ ${#pkgs[@]} -gt 0 ]; then
   need_root

@@ -20,6 +20,9 @@ import (
 // the page goes, but not for ever.
 const opTimeout = 10 * time.Minute
 
+// listRuntimeLimit is how long a list of labs waits for the runtime.
+var listRuntimeLimit = 5 * time.Second
+
 // listLabs gives the user's labs (a teacher's: all), with whether each
 // runs.
 func (s *Server) listLabs(w http.ResponseWriter, r *http.Request, q request) {
@@ -34,20 +37,29 @@ func (s *Server) listLabs(w http.ResponseWriter, r *http.Request, q request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	// The runtime is asked how many nodes run, for a while only: a busy
+	// engine (Docker lists containers under each one's lock) must not
+	// hold the page; the list then says the counts are unknown.
 	running := map[string]lab.Summary{}
-	if sums, err := s.labs.List(r.Context()); err == nil {
+	ctx, cancel := context.WithTimeout(r.Context(), listRuntimeLimit)
+	sums, err := s.labs.List(ctx)
+	cancel()
+	if err == nil {
 		for _, x := range sums {
 			running[x.Lab] = x
 		}
+	} else {
+		s.log.Warn("listing labs: the runtime did not answer; node counts left unknown", "error", err)
 	}
 	type item struct {
 		store.Lab
-		Nodes   int `json:"nodes"`
-		Running int `json:"running"`
+		Nodes   int  `json:"nodes"`
+		Running int  `json:"running"`
+		Unknown bool `json:"unknown"` // the runtime did not answer: nodes and running are not known
 	}
 	out := []item{}
 	for _, l := range list {
-		out = append(out, item{Lab: l, Nodes: running[l.Name].Nodes, Running: running[l.Name].Running})
+		out = append(out, item{Lab: l, Nodes: running[l.Name].Nodes, Running: running[l.Name].Running, Unknown: err != nil})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -63,6 +75,11 @@ type labDetail struct {
 	Stages     []*spec.Stage `json:"stages"`
 	ClassStage string        `json:"class_stage"`
 	State      labState      `json:"state"`
+	// Of a shared lab: each node's group, and the user's ("" for a
+	// teacher, who reaches every node).
+	NodeGroups map[string]string `json:"node_groups"`
+	Group      string            `json:"group"`
+	Restricted bool              `json:"restricted"` // the user reaches their group's nodes only
 }
 
 type networkInfo struct {
@@ -87,9 +104,14 @@ func (s *Server) labDetail(w http.ResponseWriter, r *http.Request, q request) {
 	if c, err := s.st.ClassByID(r.Context(), q.lab.ClassID); err == nil {
 		d.ClassStage = c.Stage
 	}
+	d.NodeGroups = map[string]string{}
+	d.Group, d.Restricted = s.restrictedGroup(r.Context(), q)
 	members := map[string][]string{}
 	for _, n := range l.SortedNodes() {
 		d.Nodes = append(d.Nodes, n.Name)
+		if n.Group != "" {
+			d.NodeGroups[n.Name] = n.Group
+		}
 		for name, i := range n.Interfaces {
 			if i.Network != "" {
 				members[i.Network] = append(members[i.Network], n.Name+":"+name)
@@ -186,8 +208,12 @@ func answer(w http.ResponseWriter, v any, err error) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// up brings the lab up (or repairs it), at a stage if the body gives one.
+// up brings the lab up (or repairs it), at the stage the body gives, else
+// at its class's stage.
 func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
+	if !s.teacherOfShared(w, r, q) {
+		return
+	}
 	var body struct{ Stage string }
 	if !readJSON(w, r, &body) {
 		return
@@ -195,6 +221,12 @@ func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 	c, err := s.st.ClassByID(r.Context(), q.lab.ClassID)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if body.Stage == "" {
+		body.Stage = c.Stage // a lab not running when its class moved gets the stage now
+	}
+	if s.overLimit(w, r, q) {
 		return
 	}
 	var res *lab.UpResult
@@ -210,6 +242,9 @@ func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 }
 
 func (s *Server) down(w http.ResponseWriter, r *http.Request, q request) {
+	if !s.teacherOfShared(w, r, q) {
+		return
+	}
 	var res lab.DownResult
 	err := s.op(r, q, "down", func(ctx context.Context, progress lab.Progress) (err error) {
 		res, err = s.labs.Down(ctx, q.lab.Name, lab.DownOptions{KeepCache: true, Progress: progress})
@@ -220,6 +255,9 @@ func (s *Server) down(w http.ResponseWriter, r *http.Request, q request) {
 
 // reset brings the lab back to its file, at the start of a stage.
 func (s *Server) reset(w http.ResponseWriter, r *http.Request, q request) {
+	if !s.teacherOfShared(w, r, q) {
+		return
+	}
 	var body struct{ Stage string }
 	if !readJSON(w, r, &body) {
 		return
@@ -274,7 +312,7 @@ func nodeName(r *http.Request, q request) (string, bool) {
 
 // nodeAction stops, starts or restarts a node.
 func (s *Server) nodeAction(w http.ResponseWriter, r *http.Request, q request) {
-	node, ok := nodeName(r, q)
+	node, ok := s.ourNode(r, q)
 	if !ok {
 		writeError(w, http.StatusNotFound, "lab "+q.lab.Name+" has no node "+node)
 		return
@@ -298,7 +336,7 @@ func (s *Server) nodeAction(w http.ResponseWriter, r *http.Request, q request) {
 
 // ifaceAction sets a node's interface up or down, or impairs its link.
 func (s *Server) ifaceAction(w http.ResponseWriter, r *http.Request, q request) {
-	node, ok := nodeName(r, q)
+	node, ok := s.ourNode(r, q)
 	if !ok {
 		writeError(w, http.StatusNotFound, "lab "+q.lab.Name+" has no node "+node)
 		return

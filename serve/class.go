@@ -136,9 +136,15 @@ type ClassRequest struct {
 	LabData  []byte
 	Roster   []Member
 	PerGroup bool
+	// Shared makes one lab for the whole class: each student reaches the
+	// nodes of their group (a node's group: in the lab file), and
+	// everyone the matrix and the looking glass.
+	Shared bool
 	// AllowHost is the teacher's consent to what the lab asks of the host
 	// (netlab class create --allow-host); students can never give it.
 	AllowHost bool
+	// Limits are the teacher's limits on the class (none: zero).
+	Limits store.Limits
 }
 
 // Login is how a student of a new class first logs in.
@@ -169,40 +175,68 @@ func CreateClass(ctx context.Context, st *store.Store, dataDir string, req Class
 	if err != nil {
 		return store.Class{}, nil, err
 	}
-	owners, err := owners(req.Roster, req.PerGroup)
+	src := labFiles{}
+	if req.LabData == nil && lab.IsPath(req.Lab) {
+		src.dir, src.name = filepath.Dir(source), filepath.Base(source)
+		if src.files, err = scanLabDir(src.dir, src.name); err != nil {
+			return store.Class{}, nil, err
+		}
+	}
+	owners, err := owners(req.Roster, req.PerGroup || req.Shared)
 	if err != nil {
 		return store.Class{}, nil, err
 	}
-	// Check the lab once, as it will run (renamed, under dataDir).
-	if _, err := writeLab(dataDir, LabName(req.Name, "check", "000000"), data, req.AllowHost, true); err != nil {
+	if req.Shared {
+		if req.PerGroup {
+			return store.Class{}, nil, usagef("a class has a lab per group or one shared lab, not both")
+		}
+		if err := checkGroups(data, req.Roster); err != nil {
+			return store.Class{}, nil, err
+		}
+		owners = []string{sharedOwner}
+	}
+	if err := CheckLimits(req.Limits); err != nil {
 		return store.Class{}, nil, err
 	}
+	// Check the lab once, as it will run (renamed, under dataDir).
+	_, nodes, err := writeLab(dataDir, LabName(req.Name, "check", "000000"), data, src, req.AllowHost, true, req.Limits)
+	if err != nil {
+		return store.Class{}, nil, err
+	}
+	if req.Limits.Nodes > 0 && nodes > req.Limits.Nodes {
+		return store.Class{}, nil, usagef("the lab has %d nodes, more than the %d a student may run at once: raise the nodes limit or choose a smaller lab", nodes, req.Limits.Nodes)
+	}
 	per := "student"
-	if req.PerGroup {
+	if req.PerGroup || req.Shared {
 		per = "group"
 	}
-	c, err := st.AddClass(ctx, store.Class{Name: req.Name, Source: source, Per: per, AllowHost: req.AllowHost})
+	c, err := st.AddClass(ctx, store.Class{Name: req.Name, Source: source, Per: per, AllowHost: req.AllowHost, Shared: req.Shared})
 	if errors.Is(err, store.ErrExists) {
 		return c, nil, usagef("class %s exists already: choose another name", req.Name)
 	}
 	if err != nil {
 		return c, nil, err
 	}
+	if !req.Limits.IsZero() {
+		if err := st.SetLimits(ctx, c.ID, req.Limits); err != nil {
+			return c, nil, err
+		}
+	}
 	labOf := map[string]string{} // owner -> lab name
 	for _, o := range owners {
 		id := newID()
 		name := LabName(req.Name, o, id)
-		file, err := writeLab(dataDir, name, data, req.AllowHost, false)
+		file, _, err := writeLab(dataDir, name, data, src, req.AllowHost, false, req.Limits)
 		if err != nil {
 			return c, nil, err
 		}
 		l := store.Lab{ID: id, Name: name, ClassID: c.ID, Source: source, File: file}
 		if req.PerGroup {
 			l.OwnerGroup = o
-		} else if u, err := st.UserByName(ctx, o); err == nil {
-			l.OwnerUser = u.ID
+		} else if u, err := st.UserByName(ctx, o); err == nil && !req.Shared {
+			l.OwnerUser = u.ID // a shared lab has no owner but its class
 		}
-		if l.OwnerUser == 0 && !req.PerGroup {
+		if l.OwnerUser == 0 && !req.PerGroup && !req.Shared {
 			u, err := st.AddUser(ctx, store.User{Name: o, Role: store.Student, Email: emailOf(req.Roster, o)})
 			if err != nil {
 				return c, nil, err
@@ -243,6 +277,9 @@ func logins(ctx context.Context, st *store.Store, c store.Class, req ClassReques
 		owner := m.Name
 		if req.PerGroup {
 			owner = m.Group
+		}
+		if req.Shared {
+			owner = sharedOwner
 		}
 		out = append(out, Login{Name: m.Name, Group: m.Group, Lab: labOf[owner], Token: token})
 	}
@@ -297,31 +334,56 @@ func labSource(path string, data []byte) ([]byte, string, error) {
 	return l.Data, path, nil
 }
 
+// labFiles are the lab file's folder and what is beside it, to copy.
+type labFiles struct {
+	dir, name string // the folder, and the lab file's name in it
+	files     []labDirFile
+}
+
 // writeLab writes the lab file of a class's lab: data with its name set
-// to name, as dataDir/labs/NAME/lab.yaml. It refuses a lab that asks the host for
-// access unless allowHost; probe removes the file after checking it.
-func writeLab(dataDir, name string, data []byte, allowHost, probe bool) (string, error) {
+// to name, as dataDir/labs/NAME/lab.yaml (or under the lab file's own
+// name, beside a copy of what was beside it), with the class's limits
+// applied (the file as given kept beside it as sourceFile); it returns the
+// lab file's path and how many nodes the lab has. It refuses a lab that
+// asks the host for access unless allowHost; probe removes the folder
+// after checking it.
+func writeLab(dataDir, name string, data []byte, src labFiles, allowHost, probe bool, lim store.Limits) (string, int, error) {
 	renamed, err := rename(data, name)
 	if err != nil {
-		return "", usagef("lab file: %v", err)
+		return "", 0, usagef("lab file: %v", err)
 	}
 	// A folder per lab: what the file reaches beside it (volumes, the
 	// lab's own folder) is its own, not the other labs' files.
 	dir := filepath.Join(dataDir, "labs", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("make %s: %w", dir, err)
+		return "", 0, fmt.Errorf("make %s: %w", dir, err)
 	}
 	file := filepath.Join(dir, "lab.yaml")
-	if err := os.WriteFile(file, renamed, 0o644); err != nil {
-		return "", fmt.Errorf("write lab file %s: %w", file, err)
+	if src.dir != "" {
+		os.RemoveAll(dir) // a folder left by an earlier failed try
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", 0, fmt.Errorf("make %s: %w", dir, err)
+		}
+		if err := copyLabDir(src.dir, dir, src.files); err != nil {
+			os.RemoveAll(dir)
+			return "", 0, err
+		}
+		file = filepath.Join(dir, src.name)
+	}
+	if err := os.WriteFile(filepath.Join(dir, sourceFile), renamed, 0o644); err != nil {
+		return "", 0, fmt.Errorf("write lab file %s: %w", file, err)
 	}
 	if probe {
 		defer os.RemoveAll(dir)
 	}
+	if err := limitLab(file, lim); err != nil {
+		os.RemoveAll(dir)
+		return "", 0, err
+	}
 	l, err := spec.Load(file)
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", lab.Usage(err)
+		return "", 0, lab.Usage(err)
 	}
 	if reqs := trust.Requests(l); len(reqs) > 0 && !allowHost {
 		os.RemoveAll(dir)
@@ -329,9 +391,9 @@ func writeLab(dataDir, name string, data []byte, allowHost, probe bool) (string,
 		for _, r := range reqs {
 			lines = append(lines, "  "+r.Text)
 		}
-		return "", usagef("the lab asks for access to the host beyond its own nodes:\n%s\nstudents cannot allow it; if you trust the lab, create the class with --allow-host", strings.Join(lines, "\n"))
+		return "", 0, usagef("the lab asks for access to the host beyond its own nodes:\n%s\nstudents cannot allow it; if you trust the lab, create the class with --allow-host", strings.Join(lines, "\n"))
 	}
-	return file, nil
+	return file, len(l.Nodes), nil
 }
 
 // rename sets the top-level name: of a lab file, keeping the rest (its

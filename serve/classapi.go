@@ -39,6 +39,8 @@ func (s *Server) createClass(w http.ResponseWriter, r *http.Request, q request) 
 		Roster    string `json:"roster"`
 		Per       string `json:"per"`
 		AllowHost bool   `json:"allow_host"`
+		// Limits: per student (labs, nodes) and per node (cpus, memory, pids).
+		Limits store.Limits `json:"limits"`
 	}
 	if !readJSON(w, r, &body) {
 		return
@@ -48,7 +50,8 @@ func (s *Server) createClass(w http.ResponseWriter, r *http.Request, q request) 
 		writeLabError(w, err)
 		return
 	}
-	req := ClassRequest{Name: body.Name, Lab: body.Lab, Roster: roster, PerGroup: body.Per == "group", AllowHost: body.AllowHost}
+	req := ClassRequest{Name: body.Name, Lab: body.Lab, Roster: roster, PerGroup: body.Per == "group", AllowHost: body.AllowHost,
+		Shared: body.Per == "class", Limits: body.Limits}
 	if body.LabFile != "" {
 		req.LabData = []byte(body.LabFile)
 	} else if strings.ContainsAny(body.Lab, "/.") {
@@ -204,25 +207,6 @@ func (s *Server) resultsCSV(w http.ResponseWriter, r *http.Request, q request) {
 		cw.Write(append([]string{row.Lab.Owner, row.Lab.Name, strconv.Itoa(passed), checked}, cells...))
 	}
 	cw.Flush()
-}
-
-// setStage moves the class to a stage: students' pages show it, and
-// their checks and resets default to it.
-func (s *Server) setStage(w http.ResponseWriter, r *http.Request, q request) {
-	id, ok := s.classID(w, r)
-	if !ok {
-		return
-	}
-	var body struct{ Stage string }
-	if !readJSON(w, r, &body) {
-		return
-	}
-	err := s.st.SetStage(r.Context(), id, body.Stage)
-	s.auditf(r, q.session.User.Name, "class stage", strconv.FormatInt(id, 10)+" "+body.Stage, outcome(err))
-	if err == nil {
-		s.hub.publish(classKey(id), event{Type: "stage", Data: map[string]string{"stage": body.Stage}})
-	}
-	answer(w, map[string]string{"stage": body.Stage}, err)
 }
 
 // addUser adds a user with an initial password, from the teacher's page.

@@ -59,13 +59,15 @@ type Options struct {
 
 // Server is the class server.
 type Server struct {
-	opts  Options
-	st    *store.Store
-	labs  Labs
-	log   *slog.Logger
-	hub   *hub
-	names *auth.Limiter // failed logins per user name
-	addrs *auth.Limiter // failed logins per client address
+	opts   Options
+	st     *store.Store
+	labs   Labs
+	log    *slog.Logger
+	hub    *hub
+	terms  terms         // the open terminals
+	routes []string      // the patterns Handler registered
+	names  *auth.Limiter // failed logins per user name
+	addrs  *auth.Limiter // failed logins per client address
 }
 
 // SessionLife is how long a login lasts.
@@ -85,7 +87,8 @@ func New(opts Options) *Server {
 // Handler is the server's HTTP handler: the pages, the JSON API under
 // /api/, the events and the websockets.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
+	defer func() { s.routes = mux.patterns }()
 	files := http.FileServerFS(web.Files())
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", files))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -100,17 +103,20 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/bundled", s.teacher(s.bundled))
 	s.labRoutes(mux)
 	s.classRoutes(mux)
+	openAPIRoutes(mux)
 	cop := http.NewCrossOriginProtection()
 	return securityHeaders(cop.Handler(mux))
 }
 
 // labRoutes are the routes of one lab, each authorized against its owner.
-func (s *Server) labRoutes(mux *http.ServeMux) {
+func (s *Server) labRoutes(mux *routeMux) {
 	route := func(pattern string, h labHandler) { mux.HandleFunc(pattern, s.labRoute(h)) }
 	route("GET /api/labs/{id}", s.labDetail)
 	route("GET /api/labs/{id}/topology.svg", s.topology)
 	route("GET /api/labs/{id}/events", s.events)
 	route("GET /api/labs/{id}/results", s.labResults)
+	route("GET /api/labs/{id}/progress", s.progressJSON)
+	route("GET /api/labs/{id}/progress.svg", s.progressSVG)
 	route("POST /api/labs/{id}/up", s.up)
 	route("POST /api/labs/{id}/down", s.down)
 	route("POST /api/labs/{id}/reset", s.reset)
@@ -118,18 +124,26 @@ func (s *Server) labRoutes(mux *http.ServeMux) {
 	route("POST /api/labs/{id}/nodes/{node}/{action}", s.nodeAction)
 	route("POST /api/labs/{id}/nodes/{node}/interfaces/{iface}/{action}", s.ifaceAction)
 	route("GET /api/labs/{id}/nodes/{node}/terminal", s.terminal)
+	route("GET /api/labs/{id}/terminals", s.labTerminals)
+	route("GET /api/labs/{id}/terminals/{term}/watch", s.watchTerminal(false))
+	route("GET /api/labs/{id}/terminals/{term}/take", s.watchTerminal(true))
+	route("GET /api/labs/{id}/matrix", s.labMatrix)
+	route("GET /api/labs/{id}/lg/{node}", s.labGlass)
 	route("GET /api/labs/{id}/capture", s.captureLines)
 	route("GET /api/labs/{id}/capture.pcap", s.capturePcap)
 }
 
 // classRoutes are the teacher's routes.
-func (s *Server) classRoutes(mux *http.ServeMux) {
+func (s *Server) classRoutes(mux *routeMux) {
 	mux.HandleFunc("GET /api/classes", s.teacher(s.listClasses))
 	mux.HandleFunc("POST /api/classes", s.teacher(s.createClass))
 	mux.HandleFunc("GET /api/classes/{class}/grid", s.teacher(s.grid))
 	mux.HandleFunc("GET /api/classes/{class}/results.csv", s.teacher(s.resultsCSV))
 	mux.HandleFunc("POST /api/classes/{class}/stage", s.teacher(s.setStage))
 	mux.HandleFunc("GET /api/classes/{class}/events", s.teacher(s.classEvents))
+	mux.HandleFunc("GET /api/classes/{class}/terminals", s.teacher(s.classTerminals))
+	mux.HandleFunc("GET /api/classes/{class}/limits", s.teacher(s.limits))
+	mux.HandleFunc("POST /api/classes/{class}/limits", s.teacher(s.limits))
 	mux.HandleFunc("POST /api/users", s.teacher(s.addUser))
 	mux.HandleFunc("GET /api/audit", s.teacher(s.audit))
 }

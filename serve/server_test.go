@@ -7,12 +7,16 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/capture"
 	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/lookingglass"
+	"github.com/netlab/netlab/matrix"
 	"github.com/netlab/netlab/serve/auth"
 	"github.com/netlab/netlab/serve/store"
 	"github.com/netlab/netlab/spec"
@@ -21,8 +25,10 @@ import (
 // recorder is a Labs that records which labs were acted on; the
 // authorization under test decides before any of it is reached.
 type recorder struct {
-	mu    sync.Mutex
-	calls []string
+	mu      sync.Mutex
+	calls   []string
+	running []string // labs List says run
+	stuck   bool     // List answers only when its context ends, as a busy engine
 }
 
 func (f *recorder) called(what string) {
@@ -31,7 +37,11 @@ func (f *recorder) called(what string) {
 	f.calls = append(f.calls, what)
 }
 
-func (f *recorder) Up(_ context.Context, l *spec.Lab, _ lab.UpOptions) (*lab.UpResult, error) {
+func (f *recorder) Up(_ context.Context, l *spec.Lab, opts lab.UpOptions) (*lab.UpResult, error) {
+	if opts.Stage != "" {
+		f.called("up " + l.Name + " at stage " + opts.Stage)
+		return &lab.UpResult{Lab: l.Name}, nil
+	}
 	f.called("up " + l.Name)
 	return &lab.UpResult{Lab: l.Name}, nil
 }
@@ -46,8 +56,8 @@ func (f *recorder) Check(_ context.Context, target string, _ lab.CheckOptions) (
 	f.called("check " + target)
 	return &lab.CheckResult{}, nil
 }
-func (f *recorder) Reset(_ context.Context, target string, _ lab.ResetOptions) (*spec.Lab, error) {
-	f.called("reset " + target)
+func (f *recorder) Reset(_ context.Context, target string, opts lab.ResetOptions) (*spec.Lab, error) {
+	f.called("reset " + target + " at stage " + opts.Stage)
 	return nil, nil
 }
 func (f *recorder) Stop(_ context.Context, name, node string) error {
@@ -70,15 +80,40 @@ func (f *recorder) Impair(_ context.Context, name, node, iface string, _ lab.Imp
 	f.called("impair " + name)
 	return nil, nil
 }
-func (f *recorder) Exec(_ context.Context, name, node string, _ []string, _ lab.Stdio) (int, error) {
+
+// Exec of a terminal (a TTY) is cat: what goes in comes out, until
+// its input ends.
+func (f *recorder) Exec(_ context.Context, name, node string, _ []string, stdio lab.Stdio) (int, error) {
 	f.called("exec " + name)
+	if stdio.TTY && stdio.In != nil {
+		io.Copy(stdio.Out, stdio.In)
+	}
 	return 0, nil
 }
 func (f *recorder) Capture(_ context.Context, opts capture.Options, _, _ io.Writer) error {
 	f.called("capture " + opts.Lab)
 	return nil
 }
-func (f *recorder) List(context.Context) ([]lab.Summary, error) { return nil, nil }
+func (f *recorder) List(ctx context.Context) ([]lab.Summary, error) {
+	if f.stuck {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []lab.Summary
+	for _, l := range f.running {
+		out = append(out, lab.Summary{Lab: l, Nodes: 2, Running: 2})
+	}
+	return out, nil
+}
+
+// seen is what the labs were asked, so far.
+func (f *recorder) seen() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
 
 // fixture is a server with a class of two students, a and b, each with a
 // lab of the bundled p2p lab.
@@ -165,6 +200,14 @@ func TestStudentGets404OnAnothersLab(t *testing.T) {
 		{"GET", "/api/labs/" + id + "/topology.svg"},
 		{"GET", "/api/labs/" + id + "/events"},
 		{"GET", "/api/labs/" + id + "/results"},
+		{"GET", "/api/labs/" + id + "/progress"},
+		{"GET", "/api/labs/" + id + "/progress.svg"},
+		{"GET", "/api/labs/" + id + "/terminals"},
+		{"GET", "/api/classes/1/terminals"},
+		{"GET", "/api/labs/" + id + "/terminals/x/watch"},
+		{"GET", "/api/labs/" + id + "/matrix"},
+		{"GET", "/api/labs/" + id + "/lg/a"},
+		{"POST", "/api/classes/1/stage"},
 		{"POST", "/api/labs/" + id + "/up"},
 		{"POST", "/api/labs/" + id + "/down"},
 		{"POST", "/api/labs/" + id + "/reset"},
@@ -192,8 +235,8 @@ func TestStudentGets404OnAnothersLab(t *testing.T) {
 			denied++
 		}
 	}
-	if denied != 15 {
-		t.Errorf("%d denials of b audited, want 15: %+v", denied, log)
+	if denied != 23 {
+		t.Errorf("%d denials of b audited, want 23: %+v", denied, log)
 	}
 	// b's own lab answers, and a's node names are no way into it.
 	if code, _ := b.do("GET", "/api/labs/"+f.labB.ID, ""); code != 200 {
@@ -268,5 +311,33 @@ func TestLoginLinkWorksOnce(t *testing.T) {
 	}
 	if code, _ := c.do("POST", "/api/login/token", `{"token":"`+token+`"}`); code != 401 {
 		t.Errorf("login link used twice: %d, want 401", code)
+	}
+}
+
+func (f *recorder) Matrix(_ context.Context, target string, _ matrix.Options) (*lab.MatrixResult, error) {
+	f.called("matrix " + target)
+	return &lab.MatrixResult{Lab: &spec.Lab{Name: target}, Pairs: []matrix.Pair{{From: "1", To: "2", Reachable: true, Verdict: matrix.Valid}}}, nil
+}
+
+func (f *recorder) LookingGlass(_ context.Context, target, router, prefix string) (*lookingglass.Glass, error) {
+	f.called("lg " + target + " " + router)
+	return &lookingglass.Glass{Router: router, Prefix: prefix, BGP: []lookingglass.Path{}, Routes: []lookingglass.Route{}}, nil
+}
+
+// A runtime that does not answer leaves the list of labs with unknown
+// counts; it does not hold the page.
+func TestListLabsRuntimeStuck(t *testing.T) {
+	f := newFixture(t)
+	f.labs.stuck = true
+	defer func(d time.Duration) { listRuntimeLimit = d }(listRuntimeLimit)
+	listRuntimeLimit = 100 * time.Millisecond
+	c := f.login(t, "a", "password-a")
+	code, body := c.do("GET", "/api/labs", "")
+	var got []struct {
+		Name    string
+		Unknown bool
+	}
+	if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil || len(got) != 1 || !got[0].Unknown {
+		t.Fatalf("GET /api/labs with the runtime stuck: %d %s, want a's lab with unknown counts", code, body)
 	}
 }

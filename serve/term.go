@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -36,7 +37,7 @@ func closeReason(msg string) string {
 // terminal's bytes both ways; a text message {"cols":C,"rows":R} resizes
 // it. The socket closes with "exit N" when the shell ends.
 func (s *Server) terminal(w http.ResponseWriter, r *http.Request, q request) {
-	node, ok := nodeName(r, q)
+	node, ok := s.ourNode(r, q)
 	if !ok {
 		writeError(w, http.StatusNotFound, "lab "+q.lab.Name+" has no node "+node)
 		return
@@ -50,6 +51,19 @@ func (s *Server) terminal(w http.ResponseWriter, r *http.Request, q request) {
 	defer cancel()
 	in, inw := io.Pipe()
 	sizes := make(chan engine.WindowSize, 8)
+	var sizeMu sync.Mutex
+	var last []byte // the last size message, for watchers
+	t := &sharedTerm{ID: newID() + newID(), LabID: q.lab.ID, Lab: q.lab.Name, Owner: q.lab.Owner, Node: node,
+		User: q.session.User.Name, Opened: time.Now(), in: inw, owner: c, ctx: ctx,
+		size: func() []byte { sizeMu.Lock(); defer sizeMu.Unlock(); return last }}
+	s.terms.add(t)
+	hello, _ := json.Marshal(map[string]string{"id": t.ID}) // the page's name for it
+	c.Write(ctx, websocket.MessageText, hello)
+	s.termChanged(t, q.lab.ClassID, false)
+	defer func() {
+		s.terms.remove(t.ID)
+		s.termChanged(t, q.lab.ClassID, true)
+	}()
 	go func() {
 		defer inw.Close()
 		defer cancel() // the page went: end the shell
@@ -59,11 +73,14 @@ func (s *Server) terminal(w http.ResponseWriter, r *http.Request, q request) {
 				return
 			}
 			if typ == websocket.MessageBinary {
-				inw.Write(data)
+				t.ownerTyped(data)
 				continue
 			}
 			var size struct{ Cols, Rows uint16 }
 			if json.Unmarshal(data, &size) == nil && size.Cols > 0 && size.Rows > 0 {
+				sizeMu.Lock()
+				last = data
+				sizeMu.Unlock()
 				select {
 				case sizes <- engine.WindowSize{Cols: size.Cols, Rows: size.Rows}:
 				default:
@@ -71,26 +88,12 @@ func (s *Server) terminal(w http.ResponseWriter, r *http.Request, q request) {
 			}
 		}
 	}()
-	out := &wsWriter{ctx: ctx, c: c}
-	code, err := s.labs.Exec(ctx, q.lab.Name, node, nil, lab.Stdio{In: in, Out: out, TTY: true, Resize: sizes})
+	code, err := s.labs.Exec(ctx, q.lab.Name, node, nil, lab.Stdio{In: in, Out: t, TTY: true, Resize: sizes})
 	msg := fmt.Sprintf("exit %d", code)
 	if err != nil {
 		msg = err.Error()
 	}
 	c.Close(websocket.StatusNormalClosure, closeReason(msg))
-}
-
-// wsWriter writes binary websocket messages.
-type wsWriter struct {
-	ctx context.Context
-	c   *websocket.Conn
-}
-
-func (w *wsWriter) Write(p []byte) (int, error) {
-	if err := w.c.Write(w.ctx, websocket.MessageBinary, p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
 
 // captureTarget is the request's capture target (?target=NODE:IF or a
@@ -106,6 +109,9 @@ func (s *Server) captureLines(w http.ResponseWriter, r *http.Request, q request)
 	opts := captureTarget(r, q)
 	if opts.Target == "" {
 		writeError(w, http.StatusBadRequest, "give ?target=NODE:IFACE or a network's name")
+		return
+	}
+	if !s.captureOfGroup(w, r, q, opts.Target) {
 		return
 	}
 	c, err := accept(w, r)
@@ -140,6 +146,9 @@ func (s *Server) capturePcap(w http.ResponseWriter, r *http.Request, q request) 
 	opts := captureTarget(r, q)
 	if opts.Target == "" {
 		writeError(w, http.StatusBadRequest, "give ?target=NODE:IFACE or a network's name")
+		return
+	}
+	if !s.captureOfGroup(w, r, q, opts.Target) {
 		return
 	}
 	opts.Count = bounded(r.URL.Query().Get("count"), 100, 10000)

@@ -57,6 +57,7 @@ func check(lab *Lab, ps *problems) {
 	for _, n := range lab.SortedNodes() {
 		c.node(n)
 	}
+	c.resources()
 	c.links()
 	c.unconnected()
 	c.vlans()

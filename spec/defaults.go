@@ -54,6 +54,7 @@ func applyDefaults(lab *Lab) {
 				n.inherited["sysctls."+k] = true
 			}
 		}
+		n.Resources = mergeResources(n, d.Resources, n.Resources)
 		n.Env = mergeMap(lab.Defaults.Env, n.Env)
 		n.Sysctls = mergeMap(lab.Defaults.Sysctls, n.Sysctls)
 		for ifname, i := range n.Interfaces {

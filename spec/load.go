@@ -107,7 +107,12 @@ func Parse(data []byte, file string) (*Lab, error) {
 		return nil, yamlSyntax(file, err)
 	}
 
-	// Stage 4: defaults, then semantic checks and address allocation.
+	// Stage 4: what ssh_entry adds, defaults, then semantic checks and
+	// address allocation.
+	expandSSHEntry(lab, ps)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
 	applyDefaults(lab)
 	check(lab, ps)
 	if err := ps.err(); err != nil {

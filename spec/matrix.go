@@ -1,5 +1,10 @@
 package spec
 
+import (
+	"strconv"
+	"strings"
+)
+
 // MatrixCheck is the connectivity matrix as a check (matrix: {}): a host
 // of every group (AS) pings one of every other, and each path is judged
 // against the customer, provider and peer relations of the BGP
@@ -31,4 +36,21 @@ func (c *checker) checkMatrix(at string, ch *Check) {
 	if len(groups) < 2 {
 		c.ps.add(path(at, "matrix"), "a matrix needs nodes in two groups or more (group: AS on each node), this lab has %d", len(groups))
 	}
+}
+
+// CompareGroups orders groups (node group: labels): as numbers when both
+// are, numbers before words, else as words.
+func CompareGroups(a, b string) int {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	switch {
+	case errA == nil && errB == nil:
+		return x - y
+	case (errA == nil) != (errB == nil):
+		if errA == nil {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
 }

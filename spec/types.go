@@ -22,6 +22,8 @@ type Lab struct {
 	Links    []*Link    `yaml:"links,omitempty" json:"links,omitempty"`
 	Checks   []*Check   `yaml:"checks,omitempty" json:"checks,omitempty"` // what a working lab does, for netlab check
 	Stages   []*Stage   `yaml:"stages,omitempty" json:"stages,omitempty"` // the steps of an exercise, for netlab check --stage and netlab reset
+	// SSHEntry publishes an ssh entry per group of nodes (a jump node).
+	SSHEntry *SSHEntry `yaml:"ssh_entry,omitempty" json:"ssh_entry,omitempty"`
 
 	// File is the path the lab was loaded from ("" when loaded from bytes).
 	File string `yaml:"-" json:"-"`
@@ -48,6 +50,7 @@ type Defaults struct {
 	DNS       []string          `yaml:"dns,omitempty" json:"dns,omitempty"`
 	DNSSearch []string          `yaml:"dns_search,omitempty" json:"dns_search,omitempty"`
 	DependsOn []string          `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
+	Resources *Resources        `yaml:"resources,omitempty" json:"resources,omitempty"`
 }
 
 // Network is an Ethernet segment: a Linux bridge owned by the lab.
@@ -64,10 +67,15 @@ type Network struct {
 	// External puts the segment on an existing host bridge (netlab adds and
 	// removes its ports, never the bridge); Macvlan gives each member a
 	// macvlan (bridge mode) of a host interface instead of a bridge port.
-	External string   `yaml:"external,omitempty" json:"external,omitempty"`
-	Macvlan  string   `yaml:"macvlan,omitempty" json:"macvlan,omitempty"`
-	Isolated bool     `yaml:"isolated,omitempty" json:"isolated,omitempty"`
-	Allow    []*Allow `yaml:"allow,omitempty" json:"allow,omitempty"`
+	External string `yaml:"external,omitempty" json:"external,omitempty"`
+	Macvlan  string `yaml:"macvlan,omitempty" json:"macvlan,omitempty"`
+	Isolated bool   `yaml:"isolated,omitempty" json:"isolated,omitempty"`
+	// RoutersToo isolates the ports of forwarding nodes too, which an
+	// isolated network leaves open (they route between its members):
+	// an ssh entry's management network, where no router may carry
+	// traffic from elsewhere to a node.
+	RoutersToo bool     `yaml:"-" json:"-"`
+	Allow      []*Allow `yaml:"allow,omitempty" json:"allow,omitempty"`
 	// DHCP, when given, makes netlab serve DHCP on the segment.
 	DHCP *DHCP `yaml:"dhcp,omitempty" json:"dhcp,omitempty"`
 
@@ -148,6 +156,8 @@ type Node struct {
 	// Group is a label that gathers nodes, such as the AS a router belongs
 	// to in a class-wide Internet: a string or a number, carried as written.
 	Group string `yaml:"group,omitempty" json:"group,omitempty"`
+	// Resources limit the node's CPU, memory and processes (cgroups).
+	Resources *Resources `yaml:"resources,omitempty" json:"resources,omitempty"`
 
 	Name      string          `yaml:"-" json:"-"`                 // the key under nodes
 	Forward   bool            `yaml:"-" json:"forward,omitempty"` // ForwardKey, or defaults.forward

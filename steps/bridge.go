@@ -23,7 +23,12 @@ var bridge = Kind{
 		return fmt.Sprintf("create bridge %s for network %s", b.Name, b.Network)
 	},
 	Do: func(_ context.Context, e *Executor, s *planner.Step) (bool, error) {
-		return wire.EnsureBridge(e.host, s.Bridge)
+		changed, err := wire.EnsureBridge(e.host, s.Bridge)
+		if err != nil || s.Bridge.External {
+			return changed, err
+		}
+		guarded, err := wire.EnsureGuardBridge(e.plan.Lab, s.Bridge.Name) // the host's guard against the lab's nodes
+		return changed || guarded, err
 	},
 	Owns: func(s *planner.Step) converge.Owned {
 		if s.Bridge.External {

@@ -26,7 +26,12 @@ var relay = Kind{
 		if err != nil {
 			return false, err
 		}
-		return hostproc.EnsureRelay(e.host, e.plan.Lab, s.Relay, [2]*wire.NS{a, b}, e.bins.Netlab)
+		guarded, err := wire.EnsureGuard() // the host's guard against the lab's nodes
+		if err != nil {
+			return guarded, err
+		}
+		changed, err := hostproc.EnsureRelay(e.host, e.plan.Lab, s.Relay, [2]*wire.NS{a, b}, e.bins.Netlab)
+		return changed || guarded, err
 	},
 	Owns: func(s *planner.Step) converge.Owned {
 		return converge.Owned{HostLinks: []string{s.Relay.Host[0].Alias, s.Relay.Host[1].Alias}, Helpers: []string{s.Relay.PidName}}

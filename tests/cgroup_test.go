@@ -88,7 +88,7 @@ func otherNodeCgroups() bool {
 }
 
 func runcNodesOnHost() bool {
-	nodes, _ := filepath.Glob("/run/netlab/*/.runc/*/config.json")
+	nodes, _ := filepath.Glob("/var/lib/netlab/labs/*/*/config.json")
 	return len(nodes) > 0
 }
 

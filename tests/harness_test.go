@@ -261,6 +261,9 @@ func leftovers(name string) string {
 	if _, err := os.Stat("/run/netlab/" + name); err == nil {
 		left = append(left, "/run/netlab/"+name)
 	}
+	if _, err := os.Stat("/var/lib/netlab/labs/" + name); err == nil {
+		left = append(left, "/var/lib/netlab/labs/"+name)
+	}
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		cmd, _ := os.ReadFile(p)
@@ -300,7 +303,7 @@ func (l *lab) exec(node string, cmd ...string) (string, int) {
 func (l *lab) container(node string) string { return l.name + "_" + node }
 
 // bundle is a runc node's bundle directory.
-func (l *lab) bundle(node string) string { return "/run/netlab/" + l.name + "/.runc/" + node }
+func (l *lab) bundle(node string) string { return "/var/lib/netlab/labs/" + l.name + "/" + node }
 
 // restart restarts a node's container as docker restart -t 1 does: a new
 // process in new namespaces, unwired (its init waits) until netlab up or

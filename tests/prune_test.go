@@ -55,8 +55,9 @@ func fakeDir(t *testing.T, dir string) {
 	}
 }
 
-// TestPrune: netlab prune removes an unpacked image and a copy of netlab
-// that no lab uses and says how much they took; --dry-run removes nothing;
+// TestPrune: netlab prune removes an unpacked image, a copy of netlab and
+// a lab's state (left by a reboot, not recorded for restore) that no lab
+// uses and says how much they took; --dry-run removes nothing;
 // the image root of a runc lab whose node is stopped (no mount holds it)
 // stays, and the node starts on it again.
 func TestPrune(t *testing.T) {
@@ -65,8 +66,11 @@ func TestPrune(t *testing.T) {
 	sum := sha256.Sum256([]byte(name))
 	fakeRoot := "/var/lib/netlab/rootfs/" + hex.EncodeToString(sum[:])
 	fakeInit := "/var/lib/netlab/init/netlab-" + name
+	// A lab's state left by a reboot, neither up nor recorded for restore.
+	fakeState := "/var/lib/netlab/labs/" + name + "-gone"
 	fakeDir(t, fakeRoot)
 	fakeDir(t, fakeInit)
+	fakeDir(t, fakeState+"/a/upper")
 	l := &lab{t: t, name: name, runtime: "runc"}
 	l.file = writeLab(t, name, "runtime: runc\nnodes:\n  a: {image: netlab/tiny, command: exec sleep 600}\n")
 	t.Cleanup(l.down)
@@ -82,6 +86,12 @@ func TestPrune(t *testing.T) {
 	}
 	if _, ok := dry.bytesOf(root); ok {
 		t.Errorf("prune --dry-run would remove %s, the root of a stopped node", root)
+	}
+	if n, ok := dry.bytesOf(fakeState); !ok || n < 1<<20 {
+		t.Errorf("prune --dry-run: %+v, want %s (lab state) of at least 1 MiB", dry, fakeState)
+	}
+	if _, ok := dry.bytesOf("/var/lib/netlab/labs/" + name); ok {
+		t.Errorf("prune --dry-run would remove the state of lab %s, which is up", name)
 	}
 	if _, err := os.Stat(fakeRoot); err != nil {
 		t.Fatalf("prune --dry-run removed %s", fakeRoot)
@@ -120,7 +130,12 @@ func TestPrune(t *testing.T) {
 	if !rootGone || !initGone {
 		t.Errorf("prune: %+v, want %s and %s removed", res, fakeRoot, fakeInit)
 	}
-	for _, dir := range []string{fakeRoot, fakeInit} {
+	if _, ok := res.bytesOf(fakeState); !ok {
+		if _, err := os.Stat(fakeState); err == nil {
+			t.Errorf("prune: %+v, want %s removed", res, fakeState)
+		}
+	}
+	for _, dir := range []string{fakeRoot, fakeInit, fakeState} {
 		if _, err := os.Stat(dir); err == nil {
 			t.Errorf("prune said it removed %s, which is still there", dir)
 		}

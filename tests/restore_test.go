@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,13 +16,26 @@ import (
 
 // TestRestoreAfterReboot: a runc lab comes back wired after what a reboot
 // does to it (its nodes killed; its run directory, runc's state, its host
-// bridges and its watcher gone) with netlab restore, from the record its
-// up left on disk; once down, it is no longer restored.
+// bridges, firewall rules and watcher gone) with netlab restore, from the
+// record its up left on disk, and its nodes keep the files they wrote;
+// once down, it is no longer restored.
 func TestRestoreAfterReboot(t *testing.T) {
 	parallel(t)
+	restoreAfterReboot(t, "runc")
+}
+
+// TestRestoreAfterRebootDocker: the same for a Docker lab, whose nodes
+// Docker starts again at boot (its restart policy) in new namespaces,
+// before netlab restore rewires them.
+func TestRestoreAfterRebootDocker(t *testing.T) {
+	parallel(t)
+	restoreAfterReboot(t, "docker")
+}
+
+func restoreAfterReboot(t *testing.T, runtime string) {
 	name := labName(t)
-	l := &lab{t: t, name: name, runtime: "runc"}
-	l.file = writeLab(t, name, `runtime: runc
+	l := &lab{t: t, name: name, runtime: runtime}
+	l.file = writeLab(t, name, `runtime: `+runtime+`
 defaults: {image: netlab/tiny, command: exec sleep 600}
 networks:
   lan: {}
@@ -38,16 +52,31 @@ nodes:
 	if _, err := os.Stat(record); err != nil {
 		t.Fatalf("up left no record for restore: %v", err)
 	}
+	// What a node wrote stays, as a Docker container's file system does.
+	if out, code := l.exec("a", "sh", "-c", "echo kept >/root/kept"); code != 0 {
+		t.Fatalf("write a file in node a: exit %d %s", code, out)
+	}
 
 	reboot(t, l)
 	if l.ping("a", "10.9.0.2") {
 		t.Fatal("the lab still works after the reboot: the simulation missed something")
+	}
+	// A prune before the restore keeps what the restore needs.
+	if res := prune(t, "--dry-run"); len(res.Removed) > 0 {
+		for _, p := range res.Removed {
+			if strings.Contains(p.Dir, name) {
+				t.Errorf("prune --dry-run after the reboot would remove %s (%s), which the restore needs", p.Dir, p.Kind)
+			}
+		}
 	}
 	if r := netlabRaw(t, "restore", name); r.code != 0 {
 		t.Fatalf("netlab restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	l.mustPing("a", "10.9.0.2")
 	l.mustPing("b", "10.9.0.1")
+	if out, code := l.exec("a", "cat", "/root/kept"); code != 0 || strings.TrimSpace(out) != "kept" {
+		t.Errorf("node a's file after the reboot: exit %d %q, want \"kept\"", code, out)
+	}
 	if !l.watched() {
 		t.Error("the restored lab has no watcher")
 	}
@@ -66,15 +95,19 @@ nodes:
 	}
 }
 
-// reboot does to a runc lab what a reboot of the host does: its watcher
-// and nodes end, and what lived in /run (its run directory with the
-// nodes' bundles, runc's state, its lock) and in the kernel (its host
-// bridges and veths) is gone. What is on disk stays.
+// reboot does to a lab what a reboot of the host does: its watcher and
+// nodes end, and what lived in /run (its run directory, runc's state,
+// its lock) and in the kernel (its host bridges and veths, the host's
+// FORWARD rules) is gone. What is on disk (the runc nodes' bundles in
+// /var/lib/netlab/labs, Docker's containers) stays; Docker starts its
+// nodes again.
 func reboot(t *testing.T, l *lab) {
 	t.Helper()
 	l.stopWatcher()
-	for _, node := range []string{"a", "b"} {
-		l.kill(node)
+	if l.onRunc() {
+		for _, node := range []string{"a", "b"} {
+			l.kill(node)
+		}
 	}
 	dir := "/run/netlab/" + l.name
 	for _, m := range mountsUnder(t, dir) {
@@ -88,6 +121,19 @@ func reboot(t *testing.T, l *lab) {
 			t.Fatal(err)
 		}
 	}
+	// The host's firewall rules go with a reboot too.
+	for _, tool := range []string{"iptables", "ip6tables"} {
+		out, _ := exec.Command(tool, "-w", "-S", "FORWARD").Output()
+		for _, line := range strings.Split(string(out), "\n") {
+			if !strings.HasPrefix(line, "-A FORWARD ") || !strings.Contains(line, "netlab:"+l.name+":") {
+				continue
+			}
+			args := append([]string{"-w", "-D"}, strings.Fields(strings.ReplaceAll(strings.TrimPrefix(line, "-A "), `"`, ""))...)
+			if out, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
+				t.Fatalf("%s %v: %v %s", tool, args, err, out)
+			}
+		}
+	}
 	links, err := netlink.LinkList()
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +144,16 @@ func reboot(t *testing.T, l *lab) {
 			if err := netlink.LinkDel(link); err != nil && !errors.Is(err, syscall.ENODEV) {
 				t.Fatalf("delete %s: %v", link.Attrs().Name, err)
 			}
+		}
+	}
+	if l.onRunc() {
+		return
+	}
+	// Docker starts its nodes again at boot, in new namespaces, with an
+	// empty /run: their ready files are gone, and their init waits.
+	for _, node := range []string{"a", "b"} {
+		if out, err := exec.Command("docker", "restart", "-t", "0", l.container(node)).CombinedOutput(); err != nil {
+			t.Fatalf("docker restart %s: %v %s", l.container(node), err, out)
 		}
 	}
 }

@@ -38,7 +38,7 @@ func initOf(t *testing.T, container string) string {
 	t.Helper()
 	if onRunc() {
 		lab, node, _ := strings.Cut(container, "_")
-		data, err := os.ReadFile("/run/netlab/" + lab + "/.runc/" + node + "/config.json")
+		data, err := os.ReadFile("/var/lib/netlab/labs/" + lab + "/" + node + "/config.json")
 		var cfg struct{ Annotations map[string]string }
 		if err != nil || json.Unmarshal(data, &cfg) != nil {
 			t.Fatalf("config.json of %s: %v", container, err)

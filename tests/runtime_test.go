@@ -52,7 +52,7 @@ links: [[a:eth0, b:eth0]]
 	// The root is an overlay of the image under a's own layer, mounted in
 	// a's namespace only: a host mount would be copied into every node.
 	if out, _ := l.exec("a", "grep", " / / ", "/proc/self/mountinfo"); !strings.Contains(out, " overlay ") ||
-		!strings.Contains(out, "upperdir=/run/netlab/"+name+"/.runc/a/upper") {
+		!strings.Contains(out, "upperdir=/var/lib/netlab/labs/"+name+"/a/upper") {
 		t.Errorf("a's root is no overlay over its own layer: %q", out)
 	}
 	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), " /run/netlab/"+name+"/") {

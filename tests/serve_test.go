@@ -46,7 +46,7 @@ func TestServeInBrowser(t *testing.T) {
 		chromedp.WaitVisible(css(`a[data-class]`)),
 		chromedp.Click(css(`a[data-class]`)),
 		chromedp.WaitVisible(css(`#grid tr[data-owner=alice]`)))
-	aliceLab := studentWorks(t, chromium, srv, alice, shots)
+	aliceLab, aliceCtx := studentWorks(t, chromium, srv, alice, shots)
 	// The grid was open all along: alice's results came to it as events.
 	var csv string
 	run(t, teacher, "the teacher sees alice's checks pass in the grid, live, and exports it",
@@ -56,6 +56,19 @@ func TestServeInBrowser(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^alice,` + labPrefix + `cls-alice-[0-9a-f]{6},4,\S+,pass,pass,pass,pass$`).MatchString(csv) {
 		t.Errorf("the CSV export has no line of alice passing 4 checks:\n%s", csv)
 	}
+	var chart string
+	run(t, teacher, "the teacher's grid draws alice's progress over time",
+		until(`document.querySelector('#grid tr[data-owner=alice] img.progress-chart').complete`, 10*time.Second),
+		eval(`fetch(document.querySelector('#grid tr[data-owner=alice] img.progress-chart').src).then(r => r.text())`, &chart, chromedp.EvalAwaitPromise))
+	if !strings.Contains(chart, ">4/4<") {
+		t.Errorf("alice's progress chart does not show 4 of 4 checks passing:\n%s", chart)
+	}
+	teacherWatches(t, teacher, aliceCtx, shots)
+	run(t, teacher, "the teacher moves the class on: alice's running lab is reset, bob's waits for its start",
+		chromedp.Click(css(`#stage-move`)),
+		until(`!!document.querySelector('#stage-progress li[data-state="at next start"]') && document.querySelector('#stage-progress li[data-state="at next start"]').textContent.startsWith('bob')`, 10*time.Second),
+		until(`!!document.querySelector('#stage-progress li[data-state=done]') && document.querySelector('#stage-progress li[data-state=done]').textContent.startsWith('alice: ✔')`, 3*time.Minute))
+	screenshot(t, teacher, shots, "8b-teacher-stage-moved")
 	otherGets404(t, chromium, bob, aliceLab, shots)
 }
 
@@ -174,12 +187,27 @@ func browser(t *testing.T, chromium string) context.Context {
 	return ctx
 }
 
-// run runs browser actions, failing the test with what it was doing.
+// stepLimit bounds one step of a browser session: the waits inside a
+// step are shorter, so a step that reaches it hung (a navigation that
+// never loaded, an element that never appeared).
+const stepLimit = 5 * time.Minute
+
+// run runs browser actions, failing the test with what it was doing,
+// which action did not finish, and the page's text then.
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-		t.Fatalf("%s: %v\nthe page said:\n%s", what, err, text)
+	step, cancel := context.WithTimeout(ctx, stepLimit)
+	defer cancel()
+	for i, a := range actions {
+		if err := chromedp.Do(step, a); err != nil {
+			look, cancelLook := context.WithTimeout(ctx, 10*time.Second)
+			defer cancelLook()
+			text, terr := chromedp.Run(look, chromedp.Evaluate[string](`location.href + '\n' + document.body.innerText`))
+			if terr != nil {
+				text = fmt.Sprintf("(not read: %v)", terr)
+			}
+			t.Fatalf("%s: action %d of %d: %v\nthe page said:\n%s", what, i+1, len(actions), err, text)
+		}
 	}
 }
 
@@ -250,8 +278,8 @@ func teacherMakesClass(t *testing.T, chromium string, s *served, shots string) (
 	return ctx, links
 }
 
-// studentWorks is alice's session; it returns her lab's id.
-func studentWorks(t *testing.T, chromium string, s *served, link string, shots string) string {
+// studentWorks is alice's session; it returns her lab's id and her page.
+func studentWorks(t *testing.T, chromium string, s *served, link string, shots string) (string, context.Context) {
 	ctx := browser(t, chromium)
 	var labID string
 	run(t, ctx, "alice logs in with her link and opens her lab",
@@ -307,7 +335,41 @@ func studentWorks(t *testing.T, chromium string, s *served, link string, shots s
 	}
 	screenshot(t, ctx, shots, "4-student-checks-pass")
 	serverRestarts(t, ctx, s, shots)
-	return labID
+	return labID, ctx
+}
+
+// teacherWatches: from the grid, the teacher watches one of alice's
+// terminals (alice is told, and what she types shows on the teacher's
+// page), then takes it over (alice is told, and what the teacher types
+// runs in alice's shell, on alice's screen).
+func teacherWatches(t *testing.T, teacher, alice context.Context, shots string) {
+	var id string
+	run(t, teacher, "the teacher sees alice's open terminals in the grid and watches one",
+		until(`document.querySelectorAll('#grid tr[data-owner=alice] [data-term-node=a]').length > 0`, 10*time.Second),
+		eval(`document.querySelector('#grid tr[data-owner=alice] [data-term-node=a]').dataset.termId`, &id))
+	pane := fmt.Sprintf(`document.querySelector('.term[data-term-id=%q]')`, id)
+	run(t, teacher, "the teacher opens the watch",
+		chromedp.Click(css(fmt.Sprintf(`[data-term-id=%q] button.watch`, id))),
+		until(`document.querySelector('#watched .term[data-mode=watch]') && document.querySelector('#watched .term[data-mode=watch]').dataset.state === 'open'`, 10*time.Second))
+	run(t, alice, "alice is told she is watched, and types",
+		until(pane+` && `+pane+`.querySelector('.term-status').textContent.includes('watched by teach')`, 10*time.Second),
+		eval(pane+`.xterm.input('echo watch""ed-by-teacher\r')`, new(any)))
+	watchedPane := `(p => ` + screenText + `)(document.querySelector('#watched .term[data-mode=watch]'))`
+	run(t, teacher, "the teacher reads what alice typed, live",
+		until(watchedPane+`.includes('watched-by-teacher')`, 10*time.Second))
+	screenshot(t, teacher, shots, "7-teacher-watches")
+	run(t, teacher, "the teacher takes the terminal over and types in it",
+		chromedp.Click(css(fmt.Sprintf(`[data-term-id=%q] button.take`, id))),
+		until(`document.querySelector('#watched .term[data-mode=take]') && document.querySelector('#watched .term[data-mode=take]').dataset.state === 'open'`, 10*time.Second),
+		eval(`document.querySelector('#watched .term[data-mode=take]').xterm.input('echo tak""en-by-teacher\r')`, new(any)))
+	alicePane := `(p => ` + screenText + `)(` + pane + `)`
+	run(t, alice, "alice sees she is taken over and what the teacher typed run in her shell",
+		until(pane+`.dataset.takenBy === 'teach' && `+pane+`.querySelector('.term-status').textContent.includes('teach has taken over')`, 10*time.Second),
+		until(alicePane+`.includes('taken-by-teacher')`, 10*time.Second),
+		// xterm.js draws a terminal only while it is in sight: what alice sees.
+		eval(pane+`.scrollIntoView()`, new(any)),
+		until(pane+`.querySelector('.xterm-rows').textContent.includes('taken-by-teacher')`, 10*time.Second))
+	screenshot(t, alice, shots, "8-student-taken-over")
 }
 
 // serverRestarts restarts the server under alice's running lab, then

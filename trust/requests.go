@@ -40,12 +40,12 @@ const (
 
 // Request is one thing a lab asks of the host, at its place in the file.
 type Request struct {
-	Kind Kind
-	Path string // YAML path, as problems write it: nodes.h1.volumes[0]
-	File string
-	Line int
-	Col  int
-	Text string // a sentence for a person: what it reaches, and why that matters
+	Kind Kind   `json:"kind"`
+	Path string `json:"path"` // YAML path, as problems write it: nodes.h1.volumes[0]
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+	Text string `json:"text"` // a sentence for a person: what it reaches, and why that matters
 }
 
 func (r Request) String() string {

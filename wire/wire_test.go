@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -261,7 +262,7 @@ func TestNATInNamespace(t *testing.T) {
 		!strings.Contains(out, `iifname "eth0" tcp dport 8081 dnat ip to 192.168.0.10:80`) || strings.Contains(out, "8080") {
 		t.Errorf("table in namespace:\n%s", out)
 	}
-	if host, _ := exec.Command("nft", "list", "tables").Output(); strings.Contains(string(host), "inet netlab") {
+	if host, _ := exec.Command("nft", "list", "tables").Output(); slices.Contains(strings.Split(string(host), "\n"), "table inet netlab") {
 		t.Error("the NAT table landed in the host namespace")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -57,7 +59,7 @@ func main() {
 	case len(os.Args) > 1 && hostproc.Is(os.Args[1]): // _forward, _relay, _dhcpd
 		code = hostproc.Main(ctx, os.Args[1], os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_watch":
-		code = runWatch(ctx, os.Args[2:], os.Stderr)
+		code = exitCode(lab.RunWatcher(ctx, os.Args[2:]), os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_dhcpc":
 		code = nodeinit.RunDHCPClient(ctx, os.Args[2:], os.Stderr)
 	default:
@@ -79,11 +81,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if notFound {
 		return exitUsage
 	}
-	return report(err, stderr)
+	return exitCode(err, stderr)
 }
 
-// report prints a command's error and maps it to an exit code.
-func report(err error, stderr io.Writer) int {
+// exitCode prints a command's error and maps it to an exit code.
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
@@ -106,62 +108,65 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%w; see netlab %s --help", err, c.Command.Name)}
 	}
 	app := &cli.App{
-		Name:    "netlab",
-		Usage:   "network labs out of containers, from a YAML file",
-		Version: version,
-		Description: "netlab reads a lab file (nodes, networks, links), plans it into a dependency graph,\n" +
-			"draws it, and brings it up: containers started with --net=none, wired from the host.\n" +
-			"Exit codes: 0 ok, 1 failure, 2 bad usage or an invalid lab file.",
+		Name:            "netlab",
+		Version:         version,
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
-		Commands: []*cli.Command{
-			validateCommand(),
-			planCommand(),
-			graphCommand(),
-			schemaCommand(),
-			upCommand(),
-			diffCommand(),
-			trustCommand(),
-			downCommand(),
-			statusCommand(),
-			checkCommand(),
-			matrixCommand(),
-			lgCommand(),
-			resetCommand(),
-			lsCommand(),
-			execCommand(),
-			captureCommand(),
-			linkCommand(),
-			impairCommand(),
-			logsCommand(),
-			nodeCommand("stop", "stop a node (a powered-off machine) while the lab runs"),
-			nodeCommand("start", "start a stopped node and wire it again from the lab file"),
-			nodeCommand("restart", "restart a node and wire it again from the lab file"),
-			labsCommand(),
-			completionCommand(),
-			convertCommand(),
-			newCommand(),
-			doctorCommand(),
-			pruneCommand(),
-			restoreCommand(),
-			serveCommand(),
-			classCommand(),
-		},
+		Commands: slices.Concat(fileCommands(), lifecycleCommands(), gradingCommands(), nodeCommands(), hostCommands(),
+			[]*cli.Command{completionCommand(), serveCommand(), classCommand()}),
 		EnableBashCompletion: true,
 	}
-	completes := map[string]cli.BashCompleteFunc{
-		"exec": completeLabNode(false), "logs": completeLabNode(false), "stop": completeLabNode(false),
-		"start": completeLabNode(false), "restart": completeLabNode(false), "status": completeLabNode(false),
-		"down": completeLabNode(false), "link": completeLabNode(true), "impair": completeLabNode(true), "capture": completeLabNode(true),
-	}
+	describe(app) // their help, and their order in netlab --help
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
 		c.HideHelpCommand = true
-		if f := completes[c.Name]; f != nil {
-			c.BashComplete = f
-		}
 	}
 	return app
+}
+
+// interspersed lets flags follow arguments ("netlab graph lab.yaml -o x.svg"),
+// which urfave/cli v2 does not: it moves a command's flags, with their
+// values, ahead of its arguments. Everything after "--" stays as it is.
+func interspersed(app *cli.App, args []string) []string {
+	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
+		return args // a shell asking for completions: the flag must stay last
+	}
+	cmd := app.Command(args[1])
+	if cmd == nil {
+		return args
+	}
+	if len(args) > 2 && cmd.Command(args[2]) != nil { // a subcommand: netlab new internet
+		sub := interspersed(&cli.App{Commands: cmd.Subcommands}, args[1:])
+		return append([]string{args[0]}, sub...)
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, name := range f.Names() {
+			takesValue[name] = !isBool
+		}
+	}
+	var flags, rest []string
+	tail := args[2:]
+	for i := 0; i < len(tail); i++ {
+		a := tail[i]
+		if a == "--" {
+			rest = append(rest, tail[i:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(tail) {
+			flags = append(flags, tail[i+1])
+			i++
+		}
+	}
+	out := append([]string{args[0], args[1]}, flags...)
+	return append(out, rest...)
 }

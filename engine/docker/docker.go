@@ -138,6 +138,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		// Read-only /proc/sys except /proc/sys/net (see engine.ReadonlyPaths).
 		ReadonlyPaths: engine.ReadonlyPaths,
 		Binds:         append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro"}, volumes...),
+		Resources:     resources(c.Resources),
 	}
 	// Not cancelled by an interrupt: the engine finishes a create whose
 	// client went away, and a down right after must find what it made.

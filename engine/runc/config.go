@@ -164,10 +164,8 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 		Linux: &specs.Linux{
 			Sysctl:      nodeSysctls(c.Sysctls),
 			CgroupsPath: "/netlab/" + c.Name,
-			Resources: &specs.LinuxResources{
-				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
-			},
-			Namespaces: namespaces,
+			Resources:   resources(c.Resources),
+			Namespaces:  namespaces,
 			// Private, as Docker makes it: with runc's default (rslave)
 			// every node's mount namespace receives every later mount of
 			// the host, each other node's overlay root among them, so

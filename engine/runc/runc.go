@@ -18,16 +18,19 @@ import (
 	"github.com/netlab/netlab/rootfs"
 )
 
-// A node is a bundle in the lab's run directory,
+// A node is a bundle in the lab's state directory, on disk,
 //
-//	RunDir/LAB/.runc/NODE/config.json   the OCI configuration (netlab's labels as annotations)
-//	                     /rootfs        an overlayfs: the image's unpacked root (rootfs package) under upper/
-//	                     /upper, /work  the node's own writable layer, kept across restarts
-//	                     /hosts, /hostname, /resolv.conf   bound over the node's /etc files
-//	                     /stdout.log, /stderr.log   the output and errors of the node's command
+//	StateDir/LAB/NODE/config.json   the OCI configuration (netlab's labels as annotations)
+//	                 /rootfs        an overlayfs: the image's unpacked root (rootfs package) under upper/
+//	                 /upper, /work  the node's own writable layer, kept across restarts and reboots
+//	                 /hosts, /hostname, /resolv.conf   bound over the node's /etc files
+//	                 /stdout.log, /stderr.log   the output and errors of the node's command
 //
 // and a runc container named like a Docker node (LAB_NODE), in runc's own
-// state directory (Root), so that Docker's containers are never touched.
+// state directory (Root, in /run: gone with a reboot, as the node's
+// process is), so that Docker's containers are never touched. After a
+// reboot a node is a bundle without runc's state: stopped, as a Docker
+// container is, and up starts it again on its own layer.
 
 // Root is runc's state directory for netlab's nodes.
 var Root = filepath.Join(engine.RunDir, ".runc")
@@ -65,13 +68,21 @@ func New() (*Runc, error) {
 func (r *Runc) Close() error { return r.images.Close() }
 
 // bundle is the directory of a node's bundle.
-func bundle(lab, node string) string { return filepath.Join(engine.RunDir, lab, ".runc", node) }
+func bundle(lab, node string) string { return filepath.Join(engine.StateDir, lab, node) }
+
+// legacyBundle is where a node's bundle was before bundles moved to disk,
+// in the lab's run directory: a lab brought up by such a netlab is still
+// found there, so that its down removes it.
+func legacyBundle(lab, node string) string { return filepath.Join(engine.RunDir, lab, ".runc", node) }
 
 // bundleOf is the bundle of a container id (LAB_NODE: neither name has '_').
 func bundleOf(id string) (string, bool) {
 	lab, node, ok := strings.Cut(id, "_")
 	if !ok || lab == "" || node == "" || strings.ContainsAny(id, "/.") {
 		return "", false
+	}
+	if old := legacyBundle(lab, node); !exists(bundle(lab, node)) && exists(old) {
+		return old, true
 	}
 	return bundle(lab, node), true
 }
@@ -86,11 +97,10 @@ func (r *Runc) Has(id string) bool {
 	return err == nil
 }
 
-// HasLab tells whether the lab has nodes of the runc runtime: its run
+// HasLab tells whether the lab has nodes of the runc runtime: its state
 // directory holds their bundles.
 func (r *Runc) HasLab(lab string) bool {
-	_, err := os.Stat(filepath.Join(engine.RunDir, lab, ".runc"))
-	return err == nil
+	return exists(filepath.Join(engine.StateDir, lab)) || exists(filepath.Dir(legacyBundle(lab, "x")))
 }
 
 // runc runs the runc command with the runtime's state directory. It is

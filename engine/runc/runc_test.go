@@ -134,7 +134,7 @@ func TestRuncConfig(t *testing.T) {
 }
 
 func TestBundleOf(t *testing.T) {
-	if dir, ok := bundleOf("lab_node"); !ok || dir != filepath.Join(engine.RunDir, "lab", ".runc", "node") {
+	if dir, ok := bundleOf("lab_node"); !ok || dir != filepath.Join(engine.StateDir, "lab", "node") {
 		t.Errorf("bundleOf(lab_node) = %q, %v", dir, ok)
 	}
 	for _, id := range []string{"0123abcd", "lab_", "_node", "../x_y", "a.b_c"} {

@@ -119,14 +119,15 @@ func (r *Runc) Inspect(ctx context.Context, id string) (engine.Node, error) {
 
 // List returns the lab's nodes ("" lists every lab's), from their bundles.
 func (r *Runc) List(ctx context.Context, lab string) ([]engine.Container, error) {
-	pattern := filepath.Join(engine.RunDir, lab, ".runc", "*", "config.json")
 	if lab == "" {
-		pattern = filepath.Join(engine.RunDir, "*", ".runc", "*", "config.json")
+		lab = "*"
 	}
-	files, err := filepath.Glob(pattern)
+	files, err := filepath.Glob(filepath.Join(engine.StateDir, lab, "*", "config.json"))
 	if err != nil {
 		return nil, err
 	}
+	old, _ := filepath.Glob(filepath.Join(legacyBundle(lab, "*"), "config.json"))
+	files = append(files, old...)
 	out := make([]engine.Container, 0, len(files))
 	for _, f := range files {
 		// The annotations only: not the node's whole config.
@@ -170,10 +171,12 @@ func (r *Runc) List(ctx context.Context, lab string) ([]engine.Container, error)
 func (r *Runc) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
 	// The bundles' names and runc's state, not List: its read of every
 	// node's configuration is most of its time.
-	bundles, err := os.ReadDir(filepath.Join(engine.RunDir, lab, ".runc"))
+	bundles, err := os.ReadDir(filepath.Join(engine.StateDir, lab))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	old, _ := os.ReadDir(filepath.Dir(legacyBundle(lab, "x")))
+	bundles = append(bundles, old...)
 	out := map[string]int{}
 	for _, b := range bundles {
 		if pid, known := r.process(naming.Container(lab, b.Name())); b.IsDir() && known && pid == 0 {

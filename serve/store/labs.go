@@ -17,12 +17,15 @@ type Class struct {
 	Per       string `json:"per"`    // student or group
 	Stage     string `json:"stage"`  // the stage the class is at ("": none)
 	AllowHost bool   `json:"allow_host"`
+	// Shared: one lab for the whole class; each student reaches the
+	// nodes of their group (the nodes' group: in the lab file).
+	Shared bool `json:"shared"`
 }
 
 // AddClass adds a class; ErrExists when the name is taken.
 func (s *Store) AddClass(ctx context.Context, c Class) (Class, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO classes (name, source, per, stage, allow_host, created) VALUES (?, ?, ?, ?, ?, ?)`,
-		c.Name, c.Source, c.Per, c.Stage, c.AllowHost, now())
+	res, err := s.db.ExecContext(ctx, `INSERT INTO classes (name, source, per, stage, allow_host, shared, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.Name, c.Source, c.Per, c.Stage, c.AllowHost, c.Shared, now())
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return c, fmt.Errorf("class %s: %w", c.Name, ErrExists)
@@ -35,7 +38,7 @@ func (s *Store) AddClass(ctx context.Context, c Class) (Class, error) {
 
 // Classes lists the classes, by name.
 func (s *Store) Classes(ctx context.Context) ([]Class, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, source, per, stage, allow_host FROM classes ORDER BY name`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, source, per, stage, allow_host, shared FROM classes ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list classes: %w", err)
 	}
@@ -43,7 +46,7 @@ func (s *Store) Classes(ctx context.Context) ([]Class, error) {
 	out := []Class{}
 	for rows.Next() {
 		var c Class
-		if err := rows.Scan(&c.ID, &c.Name, &c.Source, &c.Per, &c.Stage, &c.AllowHost); err != nil {
+		if err := rows.Scan(&c.ID, &c.Name, &c.Source, &c.Per, &c.Stage, &c.AllowHost, &c.Shared); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -54,8 +57,8 @@ func (s *Store) Classes(ctx context.Context) ([]Class, error) {
 // ClassByID finds a class.
 func (s *Store) ClassByID(ctx context.Context, id int64) (Class, error) {
 	var c Class
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, source, per, stage, allow_host FROM classes WHERE id = ?`, id).
-		Scan(&c.ID, &c.Name, &c.Source, &c.Per, &c.Stage, &c.AllowHost)
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, source, per, stage, allow_host, shared FROM classes WHERE id = ?`, id).
+		Scan(&c.ID, &c.Name, &c.Source, &c.Per, &c.Stage, &c.AllowHost, &c.Shared)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("class %d: %w", id, ErrNotFound)
 	}
@@ -87,7 +90,8 @@ type Lab struct {
 	OwnerGroup string `json:"group,omitempty"`
 	Owner      string `json:"owner"` // the student's name, or the group's
 	Source     string `json:"source"`
-	File       string `json:"-"` // the lab file under the data directory
+	File       string `json:"-"`      // the lab file under the data directory
+	Shared     bool   `json:"shared"` // the class's one lab, shared by all its students
 }
 
 // AddLab records a lab.
@@ -108,7 +112,7 @@ func (s *Store) AddLab(ctx context.Context, l Lab) error {
 }
 
 const labQuery = `SELECT l.id, l.name, l.class_id, c.name, COALESCE(l.owner_user, 0), l.owner_group,
-	COALESCE(u.name, l.owner_group), l.source, l.file
+	CASE WHEN c.shared THEN 'the class' ELSE COALESCE(u.name, l.owner_group) END, l.source, l.file, c.shared
 	FROM labs l JOIN classes c ON c.id = l.class_id LEFT JOIN users u ON u.id = l.owner_user `
 
 func (s *Store) labs(ctx context.Context, where string, args ...any) ([]Lab, error) {
@@ -120,7 +124,7 @@ func (s *Store) labs(ctx context.Context, where string, args ...any) ([]Lab, err
 	out := []Lab{}
 	for rows.Next() {
 		var l Lab
-		if err := rows.Scan(&l.ID, &l.Name, &l.ClassID, &l.Class, &l.OwnerUser, &l.OwnerGroup, &l.Owner, &l.Source, &l.File); err != nil {
+		if err := rows.Scan(&l.ID, &l.Name, &l.ClassID, &l.Class, &l.OwnerUser, &l.OwnerGroup, &l.Owner, &l.Source, &l.File, &l.Shared); err != nil {
 			return nil, err
 		}
 		out = append(out, l)
@@ -139,7 +143,8 @@ func (s *Store) ClassLabs(ctx context.Context, classID int64) ([]Lab, error) {
 // LabsOf lists the labs a student owns: their own, and their groups'.
 func (s *Store) LabsOf(ctx context.Context, userID int64) ([]Lab, error) {
 	return s.labs(ctx, `WHERE l.owner_user = ? OR (l.owner_group != '' AND EXISTS (
-		SELECT 1 FROM members m WHERE m.class_id = l.class_id AND m.user_id = ? AND m.grp = l.owner_group))`, userID, userID)
+		SELECT 1 FROM members m WHERE m.class_id = l.class_id AND m.user_id = ? AND m.grp = l.owner_group))
+		OR (c.shared AND EXISTS (SELECT 1 FROM members m WHERE m.class_id = l.class_id AND m.user_id = ?))`, userID, userID, userID)
 }
 
 // LabByID finds a lab.
@@ -154,8 +159,16 @@ func (s *Store) LabByID(ctx context.Context, id string) (Lab, error) {
 	return list[0], nil
 }
 
-// Owns tells whether the user owns the lab (theirs, or their group's).
+// Owns tells whether the user owns the lab (theirs, their group's, or
+// their class's shared lab).
 func (s *Store) Owns(ctx context.Context, userID int64, l Lab) (bool, error) {
+	if l.Shared {
+		_, err := s.GroupOf(ctx, l.ClassID, userID)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	if l.OwnerUser != 0 {
 		return l.OwnerUser == userID, nil
 	}
@@ -219,4 +232,15 @@ func (s *Store) results(ctx context.Context, where string, args ...any) ([]Resul
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// GroupOf is a member's group in a class; ErrNotFound when the user is
+// not in the class.
+func (s *Store) GroupOf(ctx context.Context, classID, userID int64) (string, error) {
+	var g string
+	err := s.db.QueryRowContext(ctx, `SELECT grp FROM members WHERE class_id = ? AND user_id = ?`, classID, userID).Scan(&g)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("user %d in class %d: %w", userID, classID, ErrNotFound)
+	}
+	return g, err
 }

@@ -118,6 +118,18 @@ var migrations = []string{
 		object TEXT NOT NULL DEFAULT '',
 		outcome TEXT NOT NULL
 	);`,
+	// A class may share one lab among all its students (groups reach
+	// their own nodes of it).
+	`ALTER TABLE classes ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;`,
+	// A class's limits (limits.go).
+	`CREATE TABLE class_limits (
+		class_id INTEGER PRIMARY KEY REFERENCES classes(id) ON DELETE CASCADE,
+		labs INTEGER NOT NULL DEFAULT 0,
+		nodes INTEGER NOT NULL DEFAULT 0,
+		cpus REAL NOT NULL DEFAULT 0,
+		memory TEXT NOT NULL DEFAULT '',
+		pids INTEGER NOT NULL DEFAULT 0
+	);`,
 }
 
 // migrate applies the migrations the database has not had yet, each in a

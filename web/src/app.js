@@ -70,7 +70,7 @@ export function labList(labs) {
     labs.map((l) => el("tr", {},
       el("td", {}, el("a", { href: `#/lab/${l.id}`, class: "lab-link", "data-lab": l.name }, l.name)),
       el("td", {}, l.class), el("td", {}, l.owner),
-      el("td", {}, l.nodes ? `${l.running ? "●" : "○"} ${l.running} of ${l.nodes}` : "○ not started"))));
+      el("td", {}, l.unknown ? "? not known (the runtime is busy)" : l.nodes ? `${l.running ? "●" : "○"} ${l.running} of ${l.nodes}` : "○ not started"))));
 }
 
 function passwordForm() {

@@ -4,6 +4,7 @@
 import { api, el } from "./api.js";
 import { openTerminal } from "./terminal.js";
 import { packetView } from "./packets.js";
+import { matrixView, glassView } from "./groups.js";
 
 // Symbols say what colours say, for those who do not see them.
 const NODE = { running: "● running", absent: "○ not started", exited: "■ stopped", created: "◌ created" };
@@ -20,10 +21,15 @@ export async function labPage(app, id, me) {
     progress.textContent = `${label}…`;
     try { await api("POST", base + path, body ? body() : {}); progress.textContent = `${label}: done`; } catch (e) { progress.textContent = `${label}: ${e.message}`; }
   };
+  // In a class's shared lab a student reaches their group's nodes; the
+  // teacher starts, stops and resets it.
+  const mine = (n) => !d.restricted || (d.group !== "" && d.node_groups[n] === d.group);
+  const whole = !(d.shared && me.role !== "teacher");
   const controls = el("div", { class: "controls" },
-    el("button", { id: "btn-up", onclick: op("Start", "/up", () => ({ stage: stageSel.value })) }, "▶ Start"),
-    el("button", { id: "btn-down", onclick: op("Stop", "/down") }, "■ Stop"),
-    el("button", { id: "btn-reset", onclick: op("Reset", "/reset", () => ({ stage: stageSel.value })) }, "↺ Reset"),
+    whole ? el("button", { id: "btn-up", onclick: op("Start", "/up", () => ({ stage: stageSel.value })) }, "▶ Start") : null,
+    whole ? el("button", { id: "btn-down", onclick: op("Stop", "/down") }, "■ Stop") : null,
+    whole ? el("button", { id: "btn-reset", onclick: op("Reset", "/reset", () => ({ stage: stageSel.value })) }, "↺ Reset") : null,
+    d.restricted ? el("span", { id: "my-group" }, `You reach the nodes of group ${d.group || "(none)"}. `) : null,
     " ", stageSel, " ",
     el("button", { id: "btn-check", onclick: () => runChecks() }, "✔ Run checks"));
 
@@ -35,11 +41,12 @@ export async function labPage(app, id, me) {
     d.nodes.map((n) => {
       const state = el("td", { class: "state" }, nodeText("absent"));
       nodeRows[n] = state;
-      return el("tr", { "data-node": n }, el("td", {}, n), state, el("td", {},
+      const group = d.node_groups[n] ? ` (group ${d.node_groups[n]})` : "";
+      return el("tr", { "data-node": n, "data-mine": mine(n) ? "yes" : "no" }, el("td", {}, n + group), state, el("td", {}, mine(n) ? [
         el("button", { "data-term": n, onclick: () => closers.push(openTerminal(terms, base, n)) }, "Terminal"),
         el("button", { onclick: op(`Stop ${n}`, `/nodes/${n}/stop`) }, "Stop"),
         el("button", { onclick: op(`Start ${n}`, `/nodes/${n}/start`) }, "Start"),
-        el("button", { onclick: op(`Restart ${n}`, `/nodes/${n}/restart`) }, "Restart")));
+        el("button", { onclick: op(`Restart ${n}`, `/nodes/${n}/restart`) }, "Restart")] : "another group's"));
     }));
 
   const ifaceRows = el("tbody");
@@ -66,12 +73,14 @@ export async function labPage(app, id, me) {
     c.detail.textContent = r.detail + (r.tries > 1 ? ` (${r.tries} tries)` : "") + (!r.passed && r.hint ? ` — hint: ${r.hint}` : "");
   };
   for (const r of await api("GET", base + "/results")) showResult(r);
+  const chart = el("img", { id: "progress-chart", alt: "checks passing over time", src: base + "/progress.svg" });
   async function runChecks() {
     for (const c of Object.values(checkRows)) { c.status.textContent = "… running"; c.row.className = "running"; }
     progress.textContent = "Checking…";
     try {
       const r = await api("POST", base + "/check", { stage: stageSel.value });
       progress.textContent = `Checks: ${r.passed} passed, ${r.failed} failed`;
+      chart.src = `${base}/progress.svg?t=${Date.now()}`;
     } catch (e) { progress.textContent = "Checks: " + e.message; }
   }
 
@@ -99,10 +108,10 @@ export async function labPage(app, id, me) {
       const name = `${i.node}:${i.iface}`;
       const state = i.missing ? "✘ missing" : !i.up ? "▼ down" : !i.carrier ? "▽ no carrier" : i.impair ? `≈ ${i.impair}` : "▲ up";
       return el("tr", { "data-iface": name, class: i.up && i.carrier ? (i.impair ? "impaired" : "up") : "down" },
-        el("td", {}, name), el("td", { class: "state" }, state), el("td", {},
+        el("td", {}, name), el("td", { class: "state" }, state), el("td", {}, !mine(i.node) ? "" : [
           el("button", { onclick: op(`${name} down`, `/nodes/${i.node}/interfaces/${i.iface}/down`) }, "Down"),
           el("button", { onclick: op(`${name} up`, `/nodes/${i.node}/interfaces/${i.iface}/up`) }, "Up"),
-          el("button", { onclick: () => impair(i.node, i.iface) }, "Impair…")));
+          el("button", { onclick: () => impair(i.node, i.iface) }, "Impair…")]));
     }));
   };
   const impair = (node, iface) => {
@@ -127,11 +136,15 @@ export async function labPage(app, id, me) {
   closers.push(() => events.close());
 
   const packetTargets = [];
-  for (const n of d.nodes) for (const k of d.links) for (const end of k) if (end.startsWith(n + ":")) packetTargets.push(end);
-  for (const n of d.networks) { packetTargets.push(n.name); for (const m of n.members) packetTargets.push(m); }
+  for (const n of d.nodes) for (const k of d.links) for (const end of k) if (end.startsWith(n + ":") && mine(n)) packetTargets.push(end);
+  for (const n of d.networks) {
+    if (!d.restricted) packetTargets.push(n.name);
+    for (const m of n.members) if (mine(m.split(":")[0])) packetTargets.push(m);
+  }
+  const grouped = Object.keys(d.node_groups || {}).length > 0;
   const packets = packetView(base, [...new Set(packetTargets)], closers);
 
-  app.replaceChildren(
+  app.replaceChildren(...[
     el("p", {}, el("a", { href: "#/" }, "← labs")),
     el("h1", {}, d.name, el("small", {}, ` ${d.owner}, class ${d.class}${d.class_stage ? ", at stage " + d.class_stage : ""}`)),
     controls, progress,
@@ -140,10 +153,11 @@ export async function labPage(app, id, me) {
         el("p", { class: "legend-topology" }, "Boxes: green running, grey dashed not started, red dotted stopped. Lines: green up, red dotted down, orange dashed impaired."),
         el("h3", {}, "Links"), links),
       el("section", {}, el("h2", {}, "Nodes"), nodes, el("h2", {}, "Interfaces"), ifaces)),
-    el("section", {}, el("h2", {}, "Checks"), checks),
+    el("section", {}, el("h2", {}, "Checks"), checks, chart),
     el("section", {}, el("h2", {}, "Terminals"), terms),
     packets,
-    d.readme ? el("section", {}, el("h2", {}, "About this lab"), el("pre", { class: "readme" }, d.readme)) : null);
-  void me;
+    grouped ? matrixView(base) : null,
+    grouped ? glassView(base, d.nodes) : null,
+    d.readme ? el("section", {}, el("h2", {}, "About this lab"), el("pre", { class: "readme" }, d.readme)) : null].filter(Boolean)); // replaceChildren would write a null as "null"
   return () => closers.forEach((c) => c());
 }

@@ -1,0 +1,27 @@
+package docker
+
+import (
+	"runtime"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/netlab/netlab/planner"
+)
+
+// resources are a node's cgroup limits as Docker takes them: CPU time in
+// billionths of a CPU (no more than the machine has: Docker refuses a
+// limit above it, where runc's quota simply never binds), memory with
+// swap held to the same amount, and the pids limit.
+func resources(r *planner.Resources) container.Resources {
+	if r == nil {
+		return container.Resources{}
+	}
+	out := container.Resources{NanoCPUs: min(r.MilliCPUs, int64(runtime.NumCPU())*1000) * 1e6}
+	if r.Memory > 0 {
+		out.Memory, out.MemorySwap = r.Memory, r.Memory
+	}
+	if r.Pids > 0 {
+		out.PidsLimit = &r.Pids
+	}
+	return out
+}

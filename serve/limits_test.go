@@ -1,0 +1,208 @@
+package serve
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/serve/auth"
+	"github.com/netlab/netlab/serve/store"
+	"github.com/netlab/netlab/spec"
+)
+
+func TestApplyLimits(t *testing.T) {
+	in := []byte(`# a lab
+name: x
+defaults:
+  image: netlab/tiny
+  resources: {cpus: 2, pids: 50}
+nodes:
+  a: {}   # takes the defaults
+  b:
+    resources: {memory: 1G, cpus: 0.25}
+  c:
+    image: netlab/tiny
+`)
+	out, err := ApplyLimits(in, store.Limits{Labs: 1, CPUs: 0.5, Memory: "128MiB", Pids: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "# takes the defaults") {
+		t.Errorf("the comments went:\n%s", out)
+	}
+	l, err := spec.Parse(out, "x.yaml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := map[string]spec.Resources{
+		"a": {CPUs: 0.5, Memory: "128MiB", MemoryBytes: 128 << 20, Pids: 50}, // the file's pids were lower
+		"b": {CPUs: 0.25, Memory: "128MiB", MemoryBytes: 128 << 20, Pids: 50},
+		"c": {CPUs: 0.5, Memory: "128MiB", MemoryBytes: 128 << 20, Pids: 50},
+	}
+	for name, w := range want {
+		if got := l.Nodes[name].Resources; got == nil || *got != w {
+			t.Errorf("node %s: %+v, want %+v", name, got, w)
+		}
+	}
+	// No per-node limit: the file as it was.
+	if same, _ := ApplyLimits(in, store.Limits{Labs: 2, Nodes: 10}); string(same) != string(in) {
+		t.Errorf("limits per student changed the file:\n%s", same)
+	}
+}
+
+func TestCheckLimits(t *testing.T) {
+	if err := CheckLimits(store.Limits{Labs: 1, Nodes: 8, CPUs: 0.5, Memory: "256MiB", Pids: 64}); err != nil {
+		t.Errorf("good limits: %v", err)
+	}
+	err := CheckLimits(store.Limits{Labs: -1, CPUs: 5000, Memory: "lots", Pids: 2})
+	for _, want := range []string{"labs and nodes are counts", "cpus 5000", "not an amount of memory", "pids 2"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad limits: %v; want it to say %q", err, want)
+		}
+	}
+	if !IsUsage(err) {
+		t.Errorf("bad limits are not a usage error: %v", err)
+	}
+}
+
+// running is a Labs whose labs run once up (with their file's nodes)
+// until down.
+type running struct {
+	recorder
+	mu   sync.Mutex
+	labs map[string]int
+}
+
+func (f *running) Up(ctx context.Context, l *spec.Lab, o lab.UpOptions) (*lab.UpResult, error) {
+	f.mu.Lock()
+	f.labs[l.Name] = len(l.Nodes)
+	f.mu.Unlock()
+	return f.recorder.Up(ctx, l, o)
+}
+
+func (f *running) Down(ctx context.Context, name string, o lab.DownOptions) (lab.DownResult, error) {
+	f.mu.Lock()
+	delete(f.labs, name)
+	f.mu.Unlock()
+	return f.recorder.Down(ctx, name, o)
+}
+
+func (f *running) List(context.Context) ([]lab.Summary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []lab.Summary
+	for name, n := range f.labs {
+		out = append(out, lab.Summary{Lab: name, Nodes: n, Running: n})
+	}
+	return out, nil
+}
+
+// A student in three classes of the two-node p2p lab: net2 allows one lab
+// at once, net3 four nodes; starts past them answer 409 saying why, and
+// the teacher's limits reach the lab files.
+func TestStartOverLimit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	roster, _ := ParseRoster(strings.NewReader("name\na\n"))
+	for name, lim := range map[string]store.Limits{"net1": {}, "net2": {Labs: 1}, "net3": {Nodes: 3}} {
+		if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: name, Lab: "p2p", Roster: roster, Limits: lim}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: "net4", Lab: "p2p", Roster: roster, Limits: store.Limits{Nodes: 1}}); err == nil || !IsUsage(err) ||
+		!strings.Contains(err.Error(), "the lab has 2 nodes, more than the 1") {
+		t.Errorf("a class whose lab has more nodes than a student may run: %v", err)
+	}
+	u, _ := st.UserByName(ctx, "a")
+	h, _ := auth.HashPassword("password-a")
+	st.SetPassword(ctx, u.ID, h)
+	_, teacherPassword, err := AddUser(ctx, st, "t", store.Teacher, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	labs := &running{labs: map[string]int{}}
+	s := New(Options{Store: st, Labs: labs, DataDir: dir})
+	t.Cleanup(s.Close)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, st: st}
+	a := f.login(t, "a", "password-a")
+	mine, _ := st.LabsOf(ctx, u.ID)
+	of := map[string]store.Lab{}
+	for _, l := range mine {
+		of[l.Class] = l
+	}
+
+	if code, body := a.do("POST", "/api/labs/"+of["net1"].ID+"/up", "{}"); code != 200 {
+		t.Fatalf("net1's lab: %d %s", code, body)
+	}
+	if code, body := a.do("POST", "/api/labs/"+of["net2"].ID+"/up", "{}"); code != 409 || !strings.Contains(body, "1 lab(s) already, net1 ("+of["net1"].Name+"); class net2 allows 1 at once: stop one first") {
+		t.Errorf("a second lab where one is allowed: %d %s", code, body)
+	}
+	if code, body := a.do("POST", "/api/labs/"+of["net3"].ID+"/up", "{}"); code != 409 || !strings.Contains(body, "2 nodes already") || !strings.Contains(body, "class net3 allows 3 nodes") {
+		t.Errorf("two labs of 2 nodes where 3 nodes are allowed: %d %s", code, body)
+	}
+	if code, body := a.do("POST", "/api/labs/"+of["net1"].ID+"/up", "{}"); code != 200 {
+		t.Errorf("net1's lab again (a repair, under no limit): %d %s", code, body)
+	}
+	a.do("POST", "/api/labs/"+of["net1"].ID+"/down", "{}")
+	if code, body := a.do("POST", "/api/labs/"+of["net2"].ID+"/up", "{}"); code != 200 {
+		t.Errorf("net2's lab once net1's is down: %d %s", code, body)
+	}
+	if code, body := a.do("POST", "/api/labs/"+of["net2"].ID+"/up", "{}"); code != 200 {
+		t.Errorf("net2's lab again while it runs: %d %s", code, body)
+	}
+	log, _ := st.AuditLog(ctx, 50)
+	refused := 0
+	for _, e := range log {
+		if strings.HasPrefix(e.Outcome, "refused: over the class's limit") {
+			refused++
+		}
+	}
+	if refused != 2 {
+		t.Errorf("%d refused starts audited, want 2", refused)
+	}
+
+	// The teacher sets per-node limits: they reach the lab files.
+	teacher := f.login(t, "t", teacherPassword)
+	net3 := of["net3"].ClassID
+	path := "/api/classes/" + strconv.FormatInt(net3, 10) + "/limits"
+	if code, body := teacher.do("POST", path, `{"nodes": 4, "cpus": 0.5, "memory": "3MiB"}`); code != 400 || !strings.Contains(body, "less than 6MiB") {
+		t.Errorf("memory below 6MiB: %d %s", code, body)
+	}
+	if code, body := teacher.do("POST", path, `{"nodes": 4, "cpus": 0.5, "memory": "64MiB", "pids": 100}`); code != 200 {
+		t.Fatalf("limits: %d %s", code, body)
+	}
+	if code, body := teacher.do("GET", path, ""); code != 200 || !strings.Contains(body, `"memory":"64MiB"`) {
+		t.Errorf("limits read back: %d %s", code, body)
+	}
+	if code, body := a.do("POST", path, `{"nodes": 40}`); code != 404 {
+		t.Errorf("a student setting limits: %d %s", code, body)
+	}
+	l, err := spec.Load(of["net3"].File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range l.Nodes {
+		if r := n.Resources; r == nil || r.CPUs != 0.5 || r.MemoryBytes != 64<<20 || r.Pids != 100 {
+			t.Errorf("node %s of net3's lab: resources %+v", n.Name, r)
+		}
+	}
+	if src, _ := os.ReadFile(filepath.Join(filepath.Dir(of["net3"].File), sourceFile)); strings.Contains(string(src), "resources") {
+		t.Errorf("the class's source lab file took the limits:\n%s", src)
+	}
+	if code, body := a.do("POST", "/api/labs/"+of["net3"].ID+"/up", "{}"); code != 200 {
+		t.Errorf("net3's lab under 4 nodes: %d %s", code, body)
+	}
+}
