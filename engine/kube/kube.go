@@ -126,6 +126,16 @@ func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, 
 	if err := engine.MarkCluster(lab, r.kubeconfig); err != nil {
 		return "", err
 	}
+	// The node's run directory on this machine, as the other runtimes
+	// make it: the ready step records the node's interfaces there.
+	node := c.Labels[naming.LabelNode]
+	if node == "" {
+		node = c.Name
+	}
+	run := filepath.Join(engine.RunDir, lab, node)
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", run, err)
+	}
 	if err := r.ensureNamespace(ctx, lab); err != nil {
 		return "", err
 	}
