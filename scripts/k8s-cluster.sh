@@ -66,12 +66,24 @@ in_ns() {
   nsenter "${args[@]}" -- "$@"
 }
 
+# close_fds: close every descriptor above 2 of this (sub)shell, so that what
+# it starts in the background holds none it inherited (a caller's lock file,
+# say: flock's descriptor would stay locked while the daemons run).
+close_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+  done
+  return 0
+}
+
 # ns_holder NAME: the pid of a short-lived process in NAME's network
 # namespace, for `ip link ... netns PID` (ip names namespaces by pid or
 # /run/netns name only).
 ns_holder() {
   local f=$RUN/ns/$1.net pid want
-  nsenter --net="$f" -- sleep 60 >/dev/null 2>&1 &
+  (close_fds; exec nsenter --net="$f" -- sleep 60) >/dev/null 2>&1 </dev/null &
   pid=$!
   want="net:[$(stat -L -c %i "$f")]"
   until [ "$(readlink "/proc/$pid/ns/net")" = "$want" ]; do sleep 0.05; done
@@ -87,7 +99,7 @@ daemon() {
   mkdir -p "$cg"
   local args=(--net="$RUN/ns/$group.net")
   [ -e "$RUN/ns/$group.mnt" ] && args+=(--mount="$RUN/ns/$group.mnt")
-  setsid nsenter "${args[@]}" -- sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@" \
+  (close_fds; exec setsid nsenter "${args[@]}" -- sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@") \
     >"$STATE/log/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/pid/$name"
 }
