@@ -238,16 +238,23 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 }
 
 // Start waits until the node's container runs (a pod starts when it is
-// made) and returns its process.
+// made), moves the pod network's interface out of the lab's way
+// (PodIface), and returns its process.
 func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 	for {
 		n, err := r.Inspect(ctx, id)
-		if err != nil || n.Pid != 0 {
+		if err != nil {
 			return n, err
 		}
 		pod, err := r.pod(ctx, id)
 		if err != nil {
 			return engine.Node{}, err
+		}
+		if n.Pid != 0 {
+			if err := movePodIface(n.Pid, pod.Status.PodIP); err != nil {
+				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
+			}
+			return n, nil
 		}
 		if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
 			return engine.Node{}, fmt.Errorf("start pod %s: it ended (%s): %s", id, pod.Status.Phase, waitingReason(pod))
