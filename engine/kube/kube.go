@@ -168,8 +168,9 @@ func (r *Runtime) ensureNamespace(ctx context.Context, lab string) error {
 // only) running the node's command, an empty directory for the ready
 // file, the node's capabilities, sysctls, environment and /etc/hosts.
 func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string, argv, imageCaps []string) (*corev1.Pod, error) {
-	if len(c.Volumes) > 0 || len(c.Files) > 0 {
-		return nil, fmt.Errorf("node %s: volumes and files are not on the kubernetes runtime yet", c.Name)
+	vols, mounts, err := hostVolumes(c)
+	if err != nil {
+		return nil, err
 	}
 	caps := &corev1.Capabilities{}
 	for _, name := range engine.CapAdd(c, imageCaps) {
@@ -217,10 +218,10 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 			Hostname:                      strings.ToLower(hostname),
 			HostAliases:                   aliases,
 			SecurityContext:               &corev1.PodSecurityContext{Sysctls: sysctls},
-			Volumes: []corev1.Volume{
+			Volumes: append([]corev1.Volume{
 				{Name: "init", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: init, Type: &fileType}}},
 				{Name: "ready", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
-			},
+			}, vols...),
 			Containers: []corev1.Container{{
 				Name:            containerName,
 				Image:           c.Image,
@@ -228,10 +229,10 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 				Command:         append(engine.InitArgs(c), argv...),
 				Env:             env,
 				SecurityContext: &corev1.SecurityContext{Capabilities: caps},
-				VolumeMounts: []corev1.VolumeMount{
+				VolumeMounts: append([]corev1.VolumeMount{
 					{Name: "init", MountPath: nodeinit.Path, ReadOnly: true},
 					{Name: "ready", MountPath: nodeinit.ReadyDir},
-				},
+				}, mounts...),
 			}},
 		},
 	}, nil

@@ -91,8 +91,16 @@ func TestPodSpec(t *testing.T) {
 	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("restart policy %s", pod.Spec.RestartPolicy)
 	}
-	c.Volumes = []string{"/x:/y"}
-	if _, err := podSpec("lab", c, nil, "/init", argv, nil); err == nil || !strings.Contains(err.Error(), "volumes") {
-		t.Errorf("volumes: %v", err)
+	c.Volumes, c.HostAllowed = []string{"/etc:/y"}, true
+	pod, err = podSpec("lab", c, nil, "/init", argv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, m := pod.Spec.Volumes[2], pod.Spec.Containers[0].VolumeMounts[2]; v.HostPath == nil || v.HostPath.Path != "/etc" || m.MountPath != "/y" || m.ReadOnly {
+		t.Errorf("host volume %+v mounted %+v", v, m)
+	}
+	c.Volumes, c.HostAllowed = []string{"data:/y"}, true
+	if _, err := podSpec("lab", c, nil, "/init", argv, nil); err == nil || !strings.Contains(err.Error(), "host paths") {
+		t.Errorf("a named volume: %v", err)
 	}
 }
