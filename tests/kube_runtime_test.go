@@ -3,6 +3,8 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -128,5 +130,58 @@ checks:
 	}
 	if _, err := os.Stat("/run/netlab/" + l.name); !os.IsNotExist(err) {
 		t.Errorf("run directory after down: %v", err)
+	}
+}
+
+// TestKubernetesBridgePublishVolume brings up three pods on a lab network
+// (a bridge on this machine, the pods on both of the test cluster's
+// hosts), one serving a host folder mounted into it on a published port:
+// the nodes ping each other, the port answers on the host with the file,
+// and down leaves nothing.
+func TestKubernetesBridgePublishVolume(t *testing.T) {
+	parallel(t)
+	needKubeRuntime(t)
+	code := t.TempDir()
+	if err := os.WriteFile(code+"/x.txt", []byte("served from a host folder\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := upWith(t, `defaults:
+  image: netlab/tiny
+networks:
+  lan: {}
+nodes:
+  r:
+    command: [sh, -c, "exec httpd -f -p 8080 -h /code"]
+    volumes: ["`+code+`:/code:ro"]
+    interfaces:
+      eth0: {network: lan, address: 10.9.0.1/24}
+    publish: ["127.0.0.1:18197:8080"]
+  h1:
+    interfaces:
+      eth0: {network: lan, address: 10.9.0.2/24}
+  h2:
+    interfaces:
+      eth0: {network: lan, address: 10.9.0.3/24}
+checks:
+  - {from: h1, ping: h2}
+  - {from: h2, ping: r}
+  - {from: h1, ping: r}
+`, nil, "--allow-host")
+	if r := netlab(t, "check", l.file); r.code != 0 {
+		t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://127.0.0.1:18197/x.txt")
+	if err != nil {
+		t.Fatalf("the published port: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "served from a host folder\n" {
+		t.Errorf("the published port answered %q (%s)", body, resp.Status)
+	}
+	l.down()
+	if _, err := c.Get("http://127.0.0.1:18197/x.txt"); err == nil {
+		t.Error("the published port still answers after down")
 	}
 }
