@@ -201,6 +201,15 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 	if hostname == "" {
 		hostname = node
 	}
+	// The host's resolver, as a container with no network has on the other
+	// runtimes, unless the node names its own.
+	dnsPolicy, dnsConfig := corev1.DNSDefault, (*corev1.PodDNSConfig)(nil)
+	if len(c.DNS) > 0 || len(c.DNSSearch) > 0 {
+		dnsConfig = &corev1.PodDNSConfig{Nameservers: c.DNS, Searches: c.DNSSearch}
+	}
+	if len(c.DNS) > 0 {
+		dnsPolicy = corev1.DNSNone
+	}
 	fileType := corev1.HostPathFile
 	grace := int64(stopGrace)
 	no := false
@@ -217,6 +226,8 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 			EnableServiceLinks:            &no,
 			Hostname:                      strings.ToLower(hostname),
 			HostAliases:                   aliases,
+			DNSPolicy:                     dnsPolicy,
+			DNSConfig:                     dnsConfig,
 			SecurityContext:               &corev1.PodSecurityContext{Sysctls: sysctls},
 			Volumes: append([]corev1.Volume{
 				{Name: "init", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: init, Type: &fileType}}},

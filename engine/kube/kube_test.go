@@ -88,6 +88,15 @@ func TestPodSpec(t *testing.T) {
 	if a := pod.Spec.HostAliases; len(a) != 1 || a[0].IP != "10.0.0.1" {
 		t.Errorf("host aliases %v", a)
 	}
+	if pod.Spec.DNSPolicy != corev1.DNSDefault || pod.Spec.DNSConfig != nil {
+		t.Errorf("dns %s %v, want the host's", pod.Spec.DNSPolicy, pod.Spec.DNSConfig)
+	}
+	c.DNS, c.DNSSearch = []string{"10.1.1.1"}, []string{"example.com"}
+	if p, err := podSpec("lab", c, hosts, "/init", argv, nil); err != nil || p.Spec.DNSPolicy != corev1.DNSNone ||
+		!slices.Equal(p.Spec.DNSConfig.Nameservers, c.DNS) || !slices.Equal(p.Spec.DNSConfig.Searches, c.DNSSearch) {
+		t.Errorf("the node's dns: %v %+v", err, p.Spec)
+	}
+	c.DNS, c.DNSSearch = nil, nil
 	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("restart policy %s", pod.Spec.RestartPolicy)
 	}
