@@ -191,7 +191,13 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 	sort.Slice(sysctls, func(i, j int) bool { return sysctls[i].Name < sysctls[j].Name })
 	var aliases []corev1.HostAlias
 	for _, h := range hosts {
-		aliases = append(aliases, corev1.HostAlias{IP: h.Addr.String(), Hostnames: slices.Clone(h.Names)})
+		// The API takes lower-case names only; names are looked up
+		// regardless of case.
+		var names []string
+		for _, n := range h.Names {
+			names = append(names, strings.ToLower(n))
+		}
+		aliases = append(aliases, corev1.HostAlias{IP: h.Addr.String(), Hostnames: names})
 	}
 	node := c.Labels[naming.LabelNode]
 	if node == "" {
@@ -224,7 +230,7 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 			TerminationGracePeriodSeconds: &grace,
 			AutomountServiceAccountToken:  &no,
 			EnableServiceLinks:            &no,
-			Hostname:                      strings.ToLower(hostname),
+			Hostname:                      podHostname(hostname),
 			HostAliases:                   aliases,
 			DNSPolicy:                     dnsPolicy,
 			DNSConfig:                     dnsConfig,
@@ -247,6 +253,13 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 			}},
 		},
 	}, nil
+}
+
+// podHostname is a node's host name as the API takes it: lower case, its
+// first label (a name with dots is refused; /etc/hosts has the full name).
+func podHostname(name string) string {
+	first, _, _ := strings.Cut(strings.ToLower(name), ".")
+	return first
 }
 
 // Start waits until the node's container runs (a pod starts when it is

@@ -60,7 +60,7 @@ func TestPodSpec(t *testing.T) {
 		CapAdd: []string{"NET_ADMIN"}, CapDrop: []string{"MKNOD"},
 		Labels: map[string]string{naming.LabelLab: "lab", naming.LabelNode: "r1", naming.LabelFile: "/x/lab.yaml"},
 	}
-	hosts := []planner.Host{{Addr: netip.MustParseAddr("10.0.0.1"), Names: []string{"r1"}}}
+	hosts := []planner.Host{{Addr: netip.MustParseAddr("10.0.0.1"), Names: []string{"r1", "modemA"}}}
 	argv, _, err := engine.NodeArgv(c, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +85,11 @@ func TestPodSpec(t *testing.T) {
 	if s := pod.Spec.SecurityContext.Sysctls; len(s) != 1 || s[0].Name != "net.ipv4.ip_forward" {
 		t.Errorf("sysctls %v", s)
 	}
-	if a := pod.Spec.HostAliases; len(a) != 1 || a[0].IP != "10.0.0.1" {
+	if a := pod.Spec.HostAliases; len(a) != 1 || a[0].IP != "10.0.0.1" || !slices.Equal(a[0].Hostnames, []string{"r1", "modema"}) {
 		t.Errorf("host aliases %v", a)
+	}
+	if h := podHostname("WWW.example.com"); h != "www" {
+		t.Errorf("podHostname: %q, want www", h)
 	}
 	if pod.Spec.DNSPolicy != corev1.DNSDefault || pod.Spec.DNSConfig != nil {
 		t.Errorf("dns %s %v, want the host's", pod.Spec.DNSPolicy, pod.Spec.DNSConfig)
