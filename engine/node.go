@@ -109,7 +109,7 @@ func InitArgs(c *planner.Container) []string {
 type Container struct {
 	ID, Name, Node, State, Status, Image string
 	Labels                               map[string]string
-	Runtime                              string // RuntimeDocker, RuntimeRunc
+	Runtime                              string // RuntimeDocker, RuntimeRunc, RuntimeKubernetes
 	ImageRoot                            string // runc: the unpacked image its root is made on
 }
 

@@ -13,6 +13,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netlab/netlab/converge"
@@ -124,6 +125,11 @@ type Host struct {
 	dockerErr error
 	runc      LocalRuntime // nil when runc is not installed
 	runcErr   error
+	// Clusters (SetCluster): nil openCluster reaches none.
+	openCluster ClusterOpener
+	kubeconfig  string // what a new lab's up uses
+	mu          sync.Mutex
+	clusters    map[string]ClusterRuntime // by kubeconfig
 }
 
 // NewHost reaches this host's labs through its runtimes: docker, unless
@@ -152,6 +158,9 @@ func (h *Host) Close() error {
 	if h.runc != nil {
 		errs = append(errs, h.runc.Close())
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.clusters = map[string]ClusterRuntime{}
 	return errors.Join(errs...)
 }
 
@@ -165,8 +174,10 @@ func (h *Host) Runtime(name string) (Runtime, error) {
 			return nil, h.runcErr
 		}
 		return h.runc, nil
+	case RuntimeKubernetes:
+		return h.cluster(h.kubeconfig)
 	}
-	return nil, fmt.Errorf("unknown runtime %q: docker or runc", name)
+	return nil, fmt.Errorf("unknown runtime %q: docker, runc or kubernetes", name)
 }
 
 // engine returns the Docker engine, or why it cannot be reached.
@@ -179,6 +190,9 @@ func (h *Host) engine() (EngineRuntime, error) {
 
 // of returns the runtime that has the container.
 func (h *Host) of(id string) (Runtime, error) {
+	if c, err := h.clusterOf(labOfID(id)); err != nil || c != nil {
+		return c, err
+	}
 	if h.runc != nil && h.runc.Has(id) {
 		return h.runc, nil
 	}
@@ -187,6 +201,9 @@ func (h *Host) of(id string) (Runtime, error) {
 
 // ofLab returns the runtime that runs the lab.
 func (h *Host) ofLab(lab string) (Runtime, error) {
+	if c, err := h.clusterOf(lab); err != nil || c != nil {
+		return c, err
+	}
 	if h.runc != nil && h.runc.HasLab(lab) {
 		return h.runc, nil
 	}
@@ -220,7 +237,14 @@ func (h *Host) Existing(ctx context.Context) ([]converge.Existing, error) {
 // lab's), by lab and node. Without the Docker engine it lists the other
 // runtimes' labs, and fails for a lab that is none of theirs.
 func (h *Host) List(ctx context.Context, lab string) ([]Container, error) {
-	var out []Container
+	out, err := h.clusterList(ctx, lab)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := MarkedCluster(lab); ok {
+		SortContainers(out)
+		return out, nil
+	}
 	if h.runc != nil {
 		list, err := h.runc.List(ctx, lab)
 		if err != nil {
@@ -228,7 +252,7 @@ func (h *Host) List(ctx context.Context, lab string) ([]Container, error) {
 		}
 		out = append(out, list...)
 	}
-	if h.docker == nil && lab != "" && len(out) == 0 && !h.runc.HasLab(lab) {
+	if h.docker == nil && lab != "" && len(out) == 0 && (h.runc == nil || !h.runc.HasLab(lab)) {
 		return nil, h.dockerErr
 	}
 	if h.docker != nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/engine/docker"
+	"github.com/netlab/netlab/engine/kube"
 	"github.com/netlab/netlab/engine/runc"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
@@ -379,9 +380,21 @@ func Published(lab string) map[string][]string {
 	return published
 }
 
-// openHost reaches the runtimes that may run the forwarded node.
+// openHost reaches the runtimes that may run the forwarded node: a
+// cluster lab's through the kubeconfig the lab recorded.
 func openHost(ctx context.Context) (*engine.Host, error) {
 	d, dockerErr := docker.New(ctx)
 	r, runcErr := runc.New()
-	return engine.NewHost(d, dockerErr, r, runcErr)
+	h, err := engine.NewHost(d, dockerErr, r, runcErr)
+	if err != nil {
+		return nil, err
+	}
+	h.SetCluster(func(kubeconfig string) (engine.ClusterRuntime, error) {
+		k, err := kube.New(kubeconfig)
+		if err != nil {
+			return nil, err
+		}
+		return k, nil
+	}, "")
+	return h, nil
 }

@@ -80,6 +80,10 @@ type Options struct {
 	// netlab-init beside it run as their init: a static build. "": this
 	// process's own executable, which is right for the netlab command.
 	Binary string
+	// Kubeconfig is the Kubernetes cluster a lab brought up on the
+	// kubernetes runtime runs on ("": KUBECONFIG, then ~/.kube/config).
+	// A lab's later commands reach the cluster it came up on.
+	Kubeconfig string
 }
 
 // Open connects to the host's runtimes (the Docker engine when it runs;
@@ -92,7 +96,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 			return nil, fmt.Errorf("find the netlab binary: %w", err)
 		}
 	}
-	h, err := provider.Open(ctx)
+	h, err := provider.Open(ctx, opts.Kubeconfig)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +132,15 @@ func NeedRoot(verb string) error {
 const (
 	RuntimeDocker = engine.RuntimeDocker
 	RuntimeRunc   = engine.RuntimeRunc
+	// RuntimeKubernetes runs a lab's nodes as pods of a cluster
+	// (docs/kubernetes.md).
+	RuntimeKubernetes = engine.RuntimeKubernetes
 )
+
+// IsRuntime tells whether name is a runtime's.
+func IsRuntime(name string) bool {
+	return name == RuntimeDocker || name == RuntimeRunc || name == RuntimeKubernetes
+}
 
 // HasImage tells whether the Docker engine has image (built or pulled).
 func (m *Manager) HasImage(ctx context.Context, image string) (bool, error) {

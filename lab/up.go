@@ -27,7 +27,7 @@ type UpOptions struct {
 	// Repair is the watcher's up: nodes a person stopped (netlab stop)
 	// stay stopped, and unwired, where any other up starts them.
 	Repair  bool
-	Runtime string // docker or runc, whatever the file says ("": the file's, or the running lab's)
+	Runtime string // docker, runc or kubernetes, whatever the file says ("": the file's, or the running lab's)
 	// Stage, if set, then runs the setup: commands of the lab's stages up
 	// to and including it, in file order: the lab is where a student
 	// starting that stage finds it.
@@ -272,7 +272,9 @@ func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan
 	// it would start again a node that up stops.
 	var watching sync.WaitGroup
 	var watchErr error
-	if !opts.NoWatch {
+	if _, cluster := engine.MarkedCluster(p.Lab); cluster && !opts.NoWatch {
+		opts.Progress.note(p.Lab, "no watcher on the kubernetes runtime yet: a node whose pod ends stays down until netlab up")
+	} else if !opts.NoWatch {
 		watching.Add(1)
 		go func() {
 			defer watching.Done()
@@ -353,15 +355,15 @@ func (m *Manager) changes(ctx context.Context, rt engine.Runtime, p *planner.Pla
 // up with --runtime where it is), else Docker. A lab moves to another
 // runtime only through down.
 func (m *Manager) runtimeOf(ctx context.Context, l *spec.Lab, want string) (engine.Runtime, error) {
-	if want != "" && want != engine.RuntimeDocker && want != engine.RuntimeRunc {
-		return nil, usagef("the runtime is docker or runc, not %q", want)
+	if want != "" && !IsRuntime(want) {
+		return nil, usagef("the runtime is docker, runc or kubernetes, not %q", want)
 	}
 	if want == "" {
 		want = l.Runtime
 	}
 	list, err := m.host.List(ctx, l.Name)
-	if err != nil && want == engine.RuntimeRunc && errors.Is(err, engine.ErrNoEngine) {
-		list, err = nil, nil // a runc lab needs no engine
+	if err != nil && want != "" && want != engine.RuntimeDocker && errors.Is(err, engine.ErrNoEngine) {
+		list, err = nil, nil // a runc or kubernetes lab needs no engine
 	}
 	if err != nil {
 		return nil, err

@@ -47,6 +47,17 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 	}
 	roots := imageRoots(list)
 	var mu sync.Mutex
+	c, ok := d.(interface {
+		RemoveLab(ctx context.Context, lab string) error
+	})
+	if _, cluster := engine.MarkedCluster(lab); cluster && ok {
+		// A cluster lab goes with its namespace, all at once.
+		if err := c.RemoveLab(ctx, lab); err != nil {
+			return r, err
+		}
+		r.Containers = len(list)
+		list = nil
+	}
 	removed := true
 	inParallel(len(list), parallel, func(i int) {
 		err := d.Remove(ctx, list[i].ID)

@@ -5,14 +5,34 @@ import (
 
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/engine/docker"
+	"github.com/netlab/netlab/engine/kube"
 	"github.com/netlab/netlab/engine/runc"
 )
 
 // Open reaches this host's labs through its runtimes, the Docker engine
 // and runc, either of which may be missing: only what needs it fails then.
-// It fails only if neither can be used.
-func Open(ctx context.Context) (*engine.Host, error) {
+// It fails only if neither can be used. Labs on a Kubernetes cluster are
+// reached through the kubeconfig each one recorded; kubeconfig is the one
+// a new lab's up uses ("": KUBECONFIG, then ~/.kube/config).
+func Open(ctx context.Context, kubeconfig string) (*engine.Host, error) {
 	d, dockerErr := docker.New(ctx)
 	r, runcErr := runc.New()
-	return engine.NewHost(d, dockerErr, r, runcErr)
+	h, err := engine.NewHost(d, dockerErr, r, runcErr)
+	if err != nil {
+		return nil, err
+	}
+	h.SetCluster(func(kc string) (engine.ClusterRuntime, error) {
+		k, err := kube.New(kc)
+		if err != nil {
+			return nil, err
+		}
+		if dockerErr == nil {
+			// The cluster's hosts get their images from this machine's
+			// engine (scripts/k8s-cluster.sh load-docker), whose copy
+			// tells a node's command.
+			k.Image = d.ImageConfig
+		}
+		return k, nil
+	}, kubeconfig)
+	return h, nil
 }

@@ -109,7 +109,7 @@ func Watch(ctx context.Context, lab, file, pidFile string, repair func(ctx conte
 	// The lab's runtime follows its nodes; the Docker engine may be away
 	// for a while (restarted, say).
 	for ctx.Err() == nil {
-		h, err := Open(ctx)
+		h, err := Open(ctx, "")
 		if err == nil {
 			err = h.Watch(ctx, lab, since, kick)
 			h.Close()

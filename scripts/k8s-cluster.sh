@@ -9,6 +9,8 @@
 #   scripts/k8s-cluster.sh status   what runs, the nodes, the memory it takes
 #   scripts/k8s-cluster.sh env      the KUBECONFIG and PATH to use it (eval "$(scripts/k8s-cluster.sh env)")
 #   scripts/k8s-cluster.sh load TAR  import an image archive (docker save, OCI) into every host's containerd
+#   scripts/k8s-cluster.sh load-docker IMAGE...  the same for images of this machine's Docker engine,
+#                                    each imported once per cluster (by its image id)
 #
 # Layout: every part runs in network namespaces of its own, so that nothing
 # listens on the host's addresses and Docker's firewall never sees the
@@ -64,12 +66,24 @@ in_ns() {
   nsenter "${args[@]}" -- "$@"
 }
 
+# close_fds: close every descriptor above 2 of this (sub)shell, so that what
+# it starts in the background holds none it inherited (a caller's lock file,
+# say: flock's descriptor would stay locked while the daemons run).
+close_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+  done
+  return 0
+}
+
 # ns_holder NAME: the pid of a short-lived process in NAME's network
 # namespace, for `ip link ... netns PID` (ip names namespaces by pid or
 # /run/netns name only).
 ns_holder() {
   local f=$RUN/ns/$1.net pid want
-  nsenter --net="$f" -- sleep 60 >/dev/null 2>&1 &
+  (close_fds; exec nsenter --net="$f" -- sleep 60) >/dev/null 2>&1 </dev/null &
   pid=$!
   want="net:[$(stat -L -c %i "$f")]"
   until [ "$(readlink "/proc/$pid/ns/net")" = "$want" ]; do sleep 0.05; done
@@ -85,7 +99,7 @@ daemon() {
   mkdir -p "$cg"
   local args=(--net="$RUN/ns/$group.net")
   [ -e "$RUN/ns/$group.mnt" ] && args+=(--mount="$RUN/ns/$group.mnt")
-  setsid nsenter "${args[@]}" -- sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@" \
+  (close_fds; exec setsid nsenter "${args[@]}" -- sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" "$@") \
     >"$STATE/log/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/pid/$name"
 }
@@ -309,6 +323,9 @@ EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
+# netlab's nodes set their own network's sysctls (net.ipv4.ip_forward is
+# not in kubelet's safe list): namespaced, so safe for the host.
+allowedUnsafeSysctls: ["net.*"]
 cgroupDriver: cgroupfs
 cgroupRoot: /$CG/$h
 containerRuntimeEndpoint: unix://$RUN/$h/containerd.sock
@@ -510,11 +527,37 @@ cmd_load() {
   done
 }
 
+# load-docker IMAGE...: docker save each image that the hosts have not
+# imported under its present id yet, and import it into every host. An
+# image's id (its config's digest) changes whenever it is rebuilt, so a
+# stamp per id in $STATE/images is an exact cache; it goes with the cluster.
+cmd_load_docker() {
+  need_root load-docker
+  [ -e "$RUN/up" ] || die "no cluster is up; run '$0 up'"
+  [ $# -gt 0 ] || die "usage: $0 load-docker IMAGE..."
+  mkdir -p "$STATE/images"
+  local image id tar
+  for image in "$@"; do
+    id=$(docker image inspect --format '{{.Id}}' "$image") || die "image $image is not in the Docker engine: build or pull it first"
+    id=${id#sha256:}
+    if [ -e "$STATE/images/$id" ]; then
+      say "image $image (${id:0:12}) is on the hosts already"
+      continue
+    fi
+    tar=$(mktemp "$STATE/images/.load.XXXXXX")
+    docker save -o "$tar" "$image"
+    cmd_load "$tar"
+    rm -f "$tar"
+    echo "$image" >"$STATE/images/$id"
+  done
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
   load) shift; cmd_load "$@" ;;
-  *) die "usage: $0 up|down|status|env|load IMAGE.tar" ;;
+  load-docker) shift; cmd_load_docker "$@" ;;
+  *) die "usage: $0 up|down|status|env|load IMAGE.tar|load-docker IMAGE..." ;;
 esac

@@ -13,7 +13,8 @@ import (
 // Lab is a whole lab file, loaded, defaulted and checked.
 type Lab struct {
 	Name string `yaml:"name" json:"name"`
-	// Runtime runs the nodes: "docker" (the default, "" here) or "runc".
+	// Runtime runs the nodes: "docker" (the default, "" here), "runc" or
+	// "kubernetes".
 	Runtime  string     `yaml:"runtime,omitempty" json:"runtime,omitempty"`
 	Defaults Defaults   `yaml:"defaults,omitempty" json:"defaults,omitempty"`
 	Networks NetworkMap `yaml:"networks,omitempty" json:"networks,omitempty"`

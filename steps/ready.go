@@ -14,7 +14,7 @@ import (
 // releases its command.
 var ready = Kind{
 	Describe: func(*planner.Step) string { return "release the node's command" },
-	Do: func(_ context.Context, e *Executor, s *planner.Step) (bool, error) {
+	Do: func(ctx context.Context, e *Executor, s *planner.Step) (bool, error) {
 		lab := e.plan.Lab
 		n, err := e.node(s.Node)
 		if err != nil {
@@ -30,6 +30,11 @@ var ready = Kind{
 		file := filepath.Join(engine.RunDir, lab, s.Node, engine.ReadyFile)
 		if old, err := os.ReadFile(file); err == nil && string(old) == n.NetNS {
 			return false, nil
+		}
+		if f, ok := e.rt.(engine.NodeFiles); ok {
+			if err := f.WriteReady(ctx, n.ID, n.Pid, n.NetNS); err != nil {
+				return false, err
+			}
 		}
 		return true, engine.WriteReady(lab, s.Node, n.NetNS)
 	},

@@ -85,7 +85,7 @@ type result struct {
 }
 
 // runtime is the runtime the tests bring labs up with: NETLAB_RUNTIME
-// (docker or runc; "" is netlab's default, docker). make unit runs the
+// (docker, runc or kubernetes; "" is netlab's default, docker). make unit runs the
 // suite on both.
 var runtime = os.Getenv("NETLAB_RUNTIME")
 

@@ -26,7 +26,8 @@ func lifecycleCommands() []*cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print what up would create, change and remove; change nothing"},
 			&cli.BoolFlag{Name: "json", Usage: "with --dry-run: print the changes as JSON"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "start no watcher: a restarted node stays unwired until the next up"},
-			&cli.StringFlag{Name: "runtime", Usage: "run the nodes with `RUNTIME`, docker or runc, whatever the file says"},
+			&cli.StringFlag{Name: "runtime", Usage: "run the nodes with `RUNTIME`, docker, runc or kubernetes, whatever the file says"},
+			&cli.StringFlag{Name: "kubeconfig", Usage: "on the kubernetes runtime, the cluster of `FILE` (default: KUBECONFIG, then ~/.kube/config); the lab's later commands reach the same cluster"},
 			&cli.BoolFlag{Name: "allow-host", Usage: "allow, for this run, what the lab asks of the host beyond its nodes (host mounts, capabilities, host networks; netlab diff lists it)"},
 			&cli.BoolFlag{Name: "configure-all", Usage: "a mini-Internet configuration: configure its NoConfig ASes too (the reference solution)"},
 			&cli.StringFlag{Name: "stage", Aliases: []string{"s"}, Usage: "then run the setup of the lab's stages up to `S` (netlab reset --stage also removes what was changed by hand)"},
@@ -51,8 +52,8 @@ func runUp(c *cli.Context) error {
 	if c.Bool("json") && !c.Bool("dry-run") {
 		return usageError("netlab up --json goes with --dry-run")
 	}
-	if r := c.String("runtime"); r != "" && r != lab.RuntimeDocker && r != lab.RuntimeRunc {
-		return usageError("--runtime is docker or runc, not %q", r)
+	if r := c.String("runtime"); r != "" && !lab.IsRuntime(r) {
+		return usageError("--runtime is docker, runc or kubernetes, not %q", r)
 	}
 	opts := lab.UpOptions{Parallel: c.Int("parallel"), DryRun: c.Bool("dry-run"), NoWatch: c.Bool("no-watch"),
 		Runtime: c.String("runtime"), Stage: c.String("stage"), AllowHost: c.Bool("allow-host")}
@@ -60,7 +61,8 @@ func runUp(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return withLabs(c.Context, "up", func(m *lab.Manager) error { return up(c, m, l, opts) })
+	kube := lab.Options{Kubeconfig: c.String("kubeconfig")}
+	return withLabsOn(c.Context, "up", kube, func(m *lab.Manager) error { return up(c, m, l, opts) })
 }
 
 func runDiff(c *cli.Context) error {
@@ -211,10 +213,15 @@ func show[T any](c *cli.Context, v T, write func(io.Writer, T) error) error {
 // withLabs runs f with the lab manager, after checking that the command
 // (verb) runs as root if it must.
 func withLabs(ctx context.Context, verb string, f func(m *lab.Manager) error) error {
+	return withLabsOn(ctx, verb, lab.Options{}, f)
+}
+
+// withLabsOn is withLabs with the manager's options.
+func withLabsOn(ctx context.Context, verb string, opts lab.Options, f func(m *lab.Manager) error) error {
 	if err := lab.NeedRoot(verb); err != nil {
 		return err
 	}
-	m, err := lab.Open(ctx, lab.Options{})
+	m, err := lab.Open(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -64,19 +64,26 @@ func (d *Docker) Close() error { return d.c.Close() }
 // image's entrypoint and command. A single string runs through sh -c. caps
 // are the capabilities the image declares (naming.LabelImageCaps).
 func (d *Docker) argv(ctx context.Context, c *planner.Container) (argv, caps []string, err error) {
-	img, err := d.c.ImageInspect(ctx, c.Image)
+	entry, cmd, labels, err := d.ImageConfig(ctx, c.Image)
+	if err != nil {
+		return nil, nil, err
+	}
+	return engine.NodeArgv(c, entry, cmd, labels)
+}
+
+// ImageConfig is the image's entrypoint, command and labels.
+func (d *Docker) ImageConfig(ctx context.Context, image string) (entry, cmd []string, labels map[string]string, err error) {
+	img, err := d.c.ImageInspect(ctx, image)
 	if errdefs.IsNotFound(err) {
-		return nil, nil, fmt.Errorf("image %q is not on this machine and cannot be pulled here: %s", c.Image, engine.BuildHint(c.Image))
+		return nil, nil, nil, fmt.Errorf("image %q is not on this machine and cannot be pulled here: %s", image, engine.BuildHint(image))
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("inspect image %q: %w", c.Image, err)
+		return nil, nil, nil, fmt.Errorf("inspect image %q: %w", image, err)
 	}
-	var entry, cmd []string
-	var labels map[string]string
 	if img.Config != nil {
 		entry, cmd, labels = img.Config.Entrypoint, img.Config.Cmd, img.Config.Labels
 	}
-	return engine.NodeArgv(c, entry, cmd, labels)
+	return entry, cmd, labels, nil
 }
 
 // Create creates the node's container with no network, its command behind

@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -30,8 +32,8 @@ import (
 	"github.com/netlab/netlab/planner"
 )
 
-// Name is the runtime's name, as the lab file's runtime key will give it.
-const Name = "kubernetes"
+// Name is the runtime's name, as the lab file's runtime key gives it.
+const Name = engine.RuntimeKubernetes
 
 // containerName is the node's container in its pod.
 const containerName = "node"
@@ -42,11 +44,22 @@ const stopGrace = 10
 
 // Runtime runs nodes as pods of one cluster.
 type Runtime struct {
-	cs  kubernetes.Interface
-	cfg *rest.Config
+	cs         kubernetes.Interface
+	cfg        *rest.Config
+	kubeconfig string // the file it was reached by
+	// Image gives an image's entrypoint, command and labels, which the
+	// API cannot tell (nil: a node's command must be in the lab file).
+	Image ImageConfig
 }
 
-var _ engine.Runtime = (*Runtime)(nil)
+// ImageConfig reads an image's entrypoint, command and labels (from a
+// copy of the image this machine has: the Docker engine's).
+type ImageConfig func(ctx context.Context, image string) (entry, cmd []string, labels map[string]string, err error)
+
+var (
+	_ engine.ClusterRuntime = (*Runtime)(nil)
+	_ engine.NodeFiles      = (*Runtime)(nil)
+)
 
 // New reaches the cluster of a kubeconfig file ("" follows KUBECONFIG,
 // then ~/.kube/config).
@@ -59,8 +72,27 @@ func New(kubeconfig string) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes runtime: load kubeconfig: %w (give --kubeconfig or set KUBECONFIG)", err)
 	}
-	return NewFromConfig(cfg)
+	r, err := NewFromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.kubeconfig = kubeconfig
+	if kubeconfig == "" {
+		for _, f := range rules.GetLoadingPrecedence() {
+			if _, err := os.Stat(f); err == nil {
+				r.kubeconfig = f
+				break
+			}
+		}
+	}
+	if abs, err := filepath.Abs(r.kubeconfig); err == nil {
+		r.kubeconfig = abs
+	}
+	return r, nil
 }
+
+// Kubeconfig is the file the runtime reached its cluster by.
+func (r *Runtime) Kubeconfig() string { return r.kubeconfig }
 
 // NewFromConfig reaches the cluster of a client configuration.
 func NewFromConfig(cfg *rest.Config) (*Runtime, error) {
@@ -79,10 +111,35 @@ func NewFromConfig(cfg *rest.Config) (*Runtime, error) {
 // hosts (engine.InstallInit puts it in the same place on every host that
 // shares this machine's files).
 func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, hosts []planner.Host, init string) (string, error) {
+	var entry, cmd []string
+	var labels map[string]string
+	if len(c.Command) == 0 && r.Image != nil {
+		var err error
+		if entry, cmd, labels, err = r.Image(ctx, c.Image); err != nil {
+			return "", fmt.Errorf("node %s: the image's command: %w; or give the node's command in the lab file", c.Name, err)
+		}
+	}
+	argv, imageCaps, err := engine.NodeArgv(c, entry, cmd, labels)
+	if err != nil {
+		return "", err
+	}
+	if err := engine.MarkCluster(lab, r.kubeconfig); err != nil {
+		return "", err
+	}
+	// The node's run directory on this machine, as the other runtimes
+	// make it: the ready step records the node's interfaces there.
+	node := c.Labels[naming.LabelNode]
+	if node == "" {
+		node = c.Name
+	}
+	run := filepath.Join(engine.RunDir, lab, node)
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", run, err)
+	}
 	if err := r.ensureNamespace(ctx, lab); err != nil {
 		return "", err
 	}
-	pod, err := podSpec(lab, c, hosts, init)
+	pod, err := podSpec(lab, c, hosts, init, argv, imageCaps)
 	if err != nil {
 		return "", err
 	}
@@ -91,7 +148,7 @@ func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, 
 	if err != nil {
 		return "", fmt.Errorf("create pod %s of node %s in namespace %s: %w", pod.Name, c.Name, ns, err)
 	}
-	return ID(ns, pod.Name), nil
+	return c.Name, nil
 }
 
 // ensureNamespace makes the lab's namespace, labelled as netlab's.
@@ -110,19 +167,13 @@ func (r *Runtime) ensureNamespace(ctx context.Context, lab string) error {
 // podSpec is the node's pod: its image, netlab's init (a host path, read
 // only) running the node's command, an empty directory for the ready
 // file, the node's capabilities, sysctls, environment and /etc/hosts.
-func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string) (*corev1.Pod, error) {
-	if len(c.Command) == 0 {
-		return nil, fmt.Errorf("node %s: the kubernetes runtime needs the node's command in the lab file (it cannot read image %s's entrypoint yet)", c.Name, c.Image)
-	}
-	if len(c.Volumes) > 0 || len(c.Files) > 0 {
-		return nil, fmt.Errorf("node %s: volumes and files are not on the kubernetes runtime yet", c.Name)
-	}
-	argv, _, err := engine.NodeArgv(c, nil, nil, nil)
+func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string, argv, imageCaps []string) (*corev1.Pod, error) {
+	vols, mounts, err := hostVolumes(c)
 	if err != nil {
 		return nil, err
 	}
 	caps := &corev1.Capabilities{}
-	for _, name := range engine.CapAdd(c, nil) {
+	for _, name := range engine.CapAdd(c, imageCaps) {
 		caps.Add = append(caps.Add, corev1.Capability(name))
 	}
 	for _, name := range c.CapDrop {
@@ -140,7 +191,13 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 	sort.Slice(sysctls, func(i, j int) bool { return sysctls[i].Name < sysctls[j].Name })
 	var aliases []corev1.HostAlias
 	for _, h := range hosts {
-		aliases = append(aliases, corev1.HostAlias{IP: h.Addr.String(), Hostnames: slices.Clone(h.Names)})
+		// The API takes lower-case names only; names are looked up
+		// regardless of case.
+		var names []string
+		for _, n := range h.Names {
+			names = append(names, strings.ToLower(n))
+		}
+		aliases = append(aliases, corev1.HostAlias{IP: h.Addr.String(), Hostnames: names})
 	}
 	node := c.Labels[naming.LabelNode]
 	if node == "" {
@@ -149,6 +206,15 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 	hostname := c.Hostname
 	if hostname == "" {
 		hostname = node
+	}
+	// The host's resolver, as a container with no network has on the other
+	// runtimes, unless the node names its own.
+	dnsPolicy, dnsConfig := corev1.DNSDefault, (*corev1.PodDNSConfig)(nil)
+	if len(c.DNS) > 0 || len(c.DNSSearch) > 0 {
+		dnsConfig = &corev1.PodDNSConfig{Nameservers: c.DNS, Searches: c.DNSSearch}
+	}
+	if len(c.DNS) > 0 {
+		dnsPolicy = corev1.DNSNone
 	}
 	fileType := corev1.HostPathFile
 	grace := int64(stopGrace)
@@ -164,13 +230,15 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 			TerminationGracePeriodSeconds: &grace,
 			AutomountServiceAccountToken:  &no,
 			EnableServiceLinks:            &no,
-			Hostname:                      strings.ToLower(hostname),
+			Hostname:                      podHostname(hostname),
 			HostAliases:                   aliases,
+			DNSPolicy:                     dnsPolicy,
+			DNSConfig:                     dnsConfig,
 			SecurityContext:               &corev1.PodSecurityContext{Sysctls: sysctls},
-			Volumes: []corev1.Volume{
+			Volumes: append([]corev1.Volume{
 				{Name: "init", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: init, Type: &fileType}}},
 				{Name: "ready", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
-			},
+			}, vols...),
 			Containers: []corev1.Container{{
 				Name:            containerName,
 				Image:           c.Image,
@@ -178,26 +246,40 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 				Command:         append(engine.InitArgs(c), argv...),
 				Env:             env,
 				SecurityContext: &corev1.SecurityContext{Capabilities: caps},
-				VolumeMounts: []corev1.VolumeMount{
+				VolumeMounts: append([]corev1.VolumeMount{
 					{Name: "init", MountPath: nodeinit.Path, ReadOnly: true},
 					{Name: "ready", MountPath: nodeinit.ReadyDir},
-				},
+				}, mounts...),
 			}},
 		},
 	}, nil
 }
 
+// podHostname is a node's host name as the API takes it: lower case, its
+// first label (a name with dots is refused; /etc/hosts has the full name).
+func podHostname(name string) string {
+	first, _, _ := strings.Cut(strings.ToLower(name), ".")
+	return first
+}
+
 // Start waits until the node's container runs (a pod starts when it is
-// made) and returns its process.
+// made), moves the pod network's interface out of the lab's way
+// (PodIface), and returns its process.
 func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 	for {
 		n, err := r.Inspect(ctx, id)
-		if err != nil || n.Pid != 0 {
+		if err != nil {
 			return n, err
 		}
 		pod, err := r.pod(ctx, id)
 		if err != nil {
 			return engine.Node{}, err
+		}
+		if n.Pid != 0 {
+			if err := movePodIface(n.Pid, pod.Status.PodIP); err != nil {
+				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
+			}
+			return n, nil
 		}
 		if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
 			return engine.Node{}, fmt.Errorf("start pod %s: it ended (%s): %s", id, pod.Status.Phase, waitingReason(pod))
@@ -212,6 +294,9 @@ func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 
 // waitingReason says why a pod's container does not run, from its status.
 func waitingReason(pod *corev1.Pod) string {
+	if pod.Status.Message != "" { // the pod as a whole: rejected by its host
+		return strings.TrimSpace(pod.Status.Reason + ": " + pod.Status.Message)
+	}
 	for _, s := range pod.Status.ContainerStatuses {
 		switch {
 		case s.State.Waiting != nil:
@@ -296,8 +381,9 @@ func (r *Runtime) List(ctx context.Context, lab string) ([]engine.Container, err
 		if len(p.Spec.Containers) > 0 {
 			image = p.Spec.Containers[0].Image
 		}
+		name := naming.Container(p.Labels[naming.LabelLab], p.Labels[naming.LabelNode])
 		out = append(out, engine.Container{
-			ID: ID(p.Namespace, p.Name), Name: p.Name, Node: p.Labels[naming.LabelNode],
+			ID: name, Name: name, Node: p.Labels[naming.LabelNode],
 			State: strings.ToLower(string(p.Status.Phase)), Status: waitingReason(&p),
 			Image: image, Labels: labels, Runtime: Name,
 		})
@@ -411,22 +497,78 @@ func errNotYet(what string) error {
 	return fmt.Errorf("%s is not on the kubernetes runtime yet (docs/kubernetes.md): %w", what, errors.ErrUnsupported)
 }
 
-// Stop is not there yet: a pod cannot be stopped and started again as it
-// is; it will be deleted and made again from its recorded spec.
-func (r *Runtime) Stop(ctx context.Context, id string) error { return errNotYet("stopping a node") }
+// Stop stops nothing yet: a pod cannot be stopped and started again as
+// it is (it will be deleted and made again from its recorded spec). A
+// node whose command ended is stopped already: success.
+func (r *Runtime) Stop(ctx context.Context, id string) error {
+	pod, err := r.pod(ctx, id)
+	if errors.Is(err, engine.ErrNoContainer) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+		return nil
+	}
+	return errNotYet("stopping a running node")
+}
 
-// EnsureHosts is not there yet: a pod's /etc/hosts is made from its spec
-// when it starts.
+// EnsureHosts rewrites the node's /etc/hosts (the file kubelet made from
+// the pod's hostAliases) through its process, when it differs.
 func (r *Runtime) EnsureHosts(ctx context.Context, id string, hosts []planner.Host) (bool, error) {
-	return false, errNotYet("changing a running node's /etc/hosts")
+	n, err := r.Inspect(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if n.Pid == 0 {
+		return false, fmt.Errorf("/etc/hosts of pod %s: it does not run", id)
+	}
+	file := fmt.Sprintf("/proc/%d/root/etc/hosts", n.Pid)
+	want := engine.HostsFile(hosts)
+	if have, err := os.ReadFile(file); err == nil && string(have) == want {
+		return false, nil
+	}
+	// In place: the file is bound into the pod, a new one would not be.
+	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
+		return false, fmt.Errorf("/etc/hosts of pod %s: %w", id, err)
+	}
+	return true, nil
 }
 
-// Died is not there yet: it will read the containers' last states.
+// WriteReady writes the node's ready file into its in-memory ready
+// directory, through its process: its init then starts its command.
+func (r *Runtime) WriteReady(ctx context.Context, id string, pid int, content string) error {
+	dir := fmt.Sprintf("/proc/%d/root%s", pid, nodeinit.ReadyDir)
+	if err := os.WriteFile(dir+"/.ready", []byte(content), 0o644); err != nil {
+		return fmt.Errorf("write the ready file of pod %s: %w", id, err)
+	}
+	if err := os.Rename(dir+"/.ready", dir+"/ready"); err != nil {
+		return fmt.Errorf("write the ready file of pod %s: %w", id, err)
+	}
+	return nil
+}
+
+// Died lists the lab's nodes whose container ended since, with its exit
+// code (a pod is never started again: restartPolicy Never).
 func (r *Runtime) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
-	return nil, errNotYet("the watcher's list of nodes that died")
+	pods, err := r.cs.CoreV1().Pods(Namespace(lab)).List(ctx, metav1.ListOptions{LabelSelector: naming.LabelLab + "=" + lab})
+	if err != nil {
+		return nil, fmt.Errorf("list pods of lab %s: %w", lab, err)
+	}
+	out := map[string]int{}
+	for _, p := range pods.Items {
+		for _, s := range p.Status.ContainerStatuses {
+			if t := s.State.Terminated; s.Name == containerName && t != nil && !t.FinishedAt.Time.Before(since.Truncate(time.Second)) {
+				out[p.Labels[naming.LabelNode]] = int(t.ExitCode)
+			}
+		}
+	}
+	return out, nil
 }
 
-// Watch is not there yet: it will watch the lab's pods.
+// Watch is not there yet: it will watch the lab's pods and make a pod
+// that ended again.
 func (r *Runtime) Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error {
 	return errNotYet("the watcher")
 }

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
@@ -31,7 +32,7 @@ func TestNames(t *testing.T) {
 	if PodName("modemA") == PodName("modema") {
 		t.Errorf("modemA and modema share pod name %q", PodName("modema"))
 	}
-	if ns, pod, err := splitID(ID("netlab-x", "h1")); err != nil || ns != "netlab-x" || pod != "h1" {
+	if ns, pod, err := splitID("x_modemA"); err != nil || ns != "netlab-x" || pod != PodName("modemA") {
 		t.Errorf("splitID: %q %q %v", ns, pod, err)
 	}
 	if _, _, err := splitID("h1"); err == nil {
@@ -59,8 +60,12 @@ func TestPodSpec(t *testing.T) {
 		CapAdd: []string{"NET_ADMIN"}, CapDrop: []string{"MKNOD"},
 		Labels: map[string]string{naming.LabelLab: "lab", naming.LabelNode: "r1", naming.LabelFile: "/x/lab.yaml"},
 	}
-	hosts := []planner.Host{{Addr: netip.MustParseAddr("10.0.0.1"), Names: []string{"r1"}}}
-	pod, err := podSpec("lab", c, hosts, "/var/lib/netlab/init/netlab-x/netlab-init")
+	hosts := []planner.Host{{Addr: netip.MustParseAddr("10.0.0.1"), Names: []string{"r1", "modemA"}}}
+	argv, _, err := engine.NodeArgv(c, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod, err := podSpec("lab", c, hosts, "/var/lib/netlab/init/netlab-x/netlab-init", argv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,14 +85,34 @@ func TestPodSpec(t *testing.T) {
 	if s := pod.Spec.SecurityContext.Sysctls; len(s) != 1 || s[0].Name != "net.ipv4.ip_forward" {
 		t.Errorf("sysctls %v", s)
 	}
-	if a := pod.Spec.HostAliases; len(a) != 1 || a[0].IP != "10.0.0.1" {
+	if a := pod.Spec.HostAliases; len(a) != 1 || a[0].IP != "10.0.0.1" || !slices.Equal(a[0].Hostnames, []string{"r1", "modema"}) {
 		t.Errorf("host aliases %v", a)
 	}
+	if h := podHostname("WWW.example.com"); h != "www" {
+		t.Errorf("podHostname: %q, want www", h)
+	}
+	if pod.Spec.DNSPolicy != corev1.DNSDefault || pod.Spec.DNSConfig != nil {
+		t.Errorf("dns %s %v, want the host's", pod.Spec.DNSPolicy, pod.Spec.DNSConfig)
+	}
+	c.DNS, c.DNSSearch = []string{"10.1.1.1"}, []string{"example.com"}
+	if p, err := podSpec("lab", c, hosts, "/init", argv, nil); err != nil || p.Spec.DNSPolicy != corev1.DNSNone ||
+		!slices.Equal(p.Spec.DNSConfig.Nameservers, c.DNS) || !slices.Equal(p.Spec.DNSConfig.Searches, c.DNSSearch) {
+		t.Errorf("the node's dns: %v %+v", err, p.Spec)
+	}
+	c.DNS, c.DNSSearch = nil, nil
 	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("restart policy %s", pod.Spec.RestartPolicy)
 	}
-	c.Command = nil
-	if _, err := podSpec("lab", c, nil, "/init"); err == nil || !strings.Contains(err.Error(), "command") {
-		t.Errorf("no command: %v", err)
+	c.Volumes, c.HostAllowed = []string{"/etc:/y"}, true
+	pod, err = podSpec("lab", c, nil, "/init", argv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, m := pod.Spec.Volumes[2], pod.Spec.Containers[0].VolumeMounts[2]; v.HostPath == nil || v.HostPath.Path != "/etc" || m.MountPath != "/y" || m.ReadOnly {
+		t.Errorf("host volume %+v mounted %+v", v, m)
+	}
+	c.Volumes, c.HostAllowed = []string{"data:/y"}, true
+	if _, err := podSpec("lab", c, nil, "/init", argv, nil); err == nil || !strings.Contains(err.Error(), "host paths") {
+		t.Errorf("a named volume: %v", err)
 	}
 }

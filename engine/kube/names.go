@@ -38,16 +38,17 @@ func dnsLabel(s string, max int) string {
 	return strings.TrimRight(low[:keep], "-") + "-" + h
 }
 
-// ID is a node's id for the engine: "namespace/pod".
-func ID(namespace, pod string) string { return namespace + "/" + pod }
+// A node's id is its container's name, as on the other runtimes
+// (naming.Container: "LAB_NODE"), which the commands that reach a node by
+// its name use.
 
-// splitID returns an id's namespace and pod.
+// splitID returns the namespace and pod of a node's id.
 func splitID(id string) (namespace, pod string, err error) {
-	ns, name, ok := strings.Cut(id, "/")
-	if !ok || ns == "" || name == "" {
-		return "", "", fmt.Errorf("kubernetes node id %q: want namespace/pod", id)
+	lab, node, ok := strings.Cut(id, "_")
+	if !ok || lab == "" || node == "" {
+		return "", "", fmt.Errorf("kubernetes node id %q: want LAB_NODE", id)
 	}
-	return ns, name, nil
+	return Namespace(lab), PodName(node), nil
 }
 
 // containerPid finds the first process (PID 1 in its namespace) of the

@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A cluster runtime (Kubernetes) runs a lab's nodes on other hosts' kernels
+// as well as this one's. Its nodes are named as on the other runtimes
+// (naming.Container), so the Host tells a cluster lab from the others by a
+// file in the lab's run directory that names the runtime and the cluster:
+// a later down, status or exec reaches the same cluster without being told.
+
+// RuntimeKubernetes is the Kubernetes runtime's name.
+const RuntimeKubernetes = "kubernetes"
+
+// ClusterFile, in a lab's run directory, holds the cluster that runs the
+// lab's nodes: its kubeconfig file's path.
+const ClusterFile = "cluster"
+
+// ClusterRuntime runs labs on a cluster: down removes a lab with all it has
+// there at once.
+type ClusterRuntime interface {
+	Runtime
+	// RemoveLab removes everything of the lab in the cluster and waits
+	// until it is gone; gone is success.
+	RemoveLab(ctx context.Context, lab string) error
+	// Kubeconfig is the file this runtime reached its cluster by.
+	Kubeconfig() string
+}
+
+// ClusterOpener reaches the cluster of a kubeconfig file ("": the
+// default: KUBECONFIG, then ~/.kube/config).
+type ClusterOpener func(kubeconfig string) (ClusterRuntime, error)
+
+// NodeFiles is a runtime whose nodes' files netlab writes through the
+// node's process (/proc/PID/root) rather than through a directory of the
+// host bound into the node: the ready file.
+type NodeFiles interface {
+	// WriteReady writes the node's ready file, content as WriteReady's.
+	WriteReady(ctx context.Context, id string, pid int, content string) error
+}
+
+// MarkCluster records that the lab runs on the cluster of kubeconfig.
+func MarkCluster(lab, kubeconfig string) error {
+	dir := filepath.Join(RunDir, lab)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("record the cluster of lab %s: %w", lab, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ClusterFile), []byte(kubeconfig+"\n"), 0o600); err != nil {
+		return fmt.Errorf("record the cluster of lab %s: %w", lab, err)
+	}
+	return nil
+}
+
+// MarkedCluster is the kubeconfig of the cluster that runs the lab, and
+// whether the lab runs on a cluster.
+func MarkedCluster(lab string) (kubeconfig string, ok bool) {
+	if lab == "" || strings.ContainsAny(lab, "/.") {
+		return "", false
+	}
+	b, err := os.ReadFile(filepath.Join(RunDir, lab, ClusterFile))
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(b)), true
+}
+
+// clusterLabs are the labs of this host that run on a cluster.
+func clusterLabs() []string {
+	dirs, _ := os.ReadDir(RunDir)
+	var out []string
+	for _, e := range dirs {
+		if _, ok := MarkedCluster(e.Name()); e.IsDir() && ok {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// SetCluster lets the host reach clusters: open reaches one by its
+// kubeconfig, kubeconfig is the one a new lab's up uses ("": the default).
+func (h *Host) SetCluster(open ClusterOpener, kubeconfig string) {
+	h.openCluster, h.kubeconfig = open, kubeconfig
+	h.clusters = map[string]ClusterRuntime{}
+}
+
+// cluster reaches the cluster of kubeconfig once, and keeps it.
+func (h *Host) cluster(kubeconfig string) (ClusterRuntime, error) {
+	if h.openCluster == nil {
+		return nil, errors.New("this netlab cannot reach a Kubernetes cluster")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c, ok := h.clusters[kubeconfig]; ok {
+		return c, nil
+	}
+	c, err := h.openCluster(kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	h.clusters[kubeconfig] = c
+	return c, nil
+}
+
+// clusterOf is the cluster runtime of a lab that runs on one (nil, nil
+// when the lab runs on this host).
+func (h *Host) clusterOf(lab string) (ClusterRuntime, error) {
+	kc, ok := MarkedCluster(lab)
+	if !ok {
+		return nil, nil
+	}
+	c, err := h.cluster(kc)
+	if err != nil {
+		return nil, fmt.Errorf("lab %s runs on the Kubernetes cluster of %s: %w", lab, kc, err)
+	}
+	return c, nil
+}
+
+// labOfID is the lab of a node's id as naming.Container makes it.
+func labOfID(id string) string {
+	lab, _, _ := strings.Cut(id, "_")
+	return lab
+}
+
+// RemoveLab removes what a cluster lab has in its cluster; a lab on this
+// host has nothing there.
+func (h *Host) RemoveLab(ctx context.Context, lab string) error {
+	c, err := h.clusterOf(lab)
+	if err != nil || c == nil {
+		return err
+	}
+	return c.RemoveLab(ctx, lab)
+}
+
+// WriteReady writes a cluster node's ready file through its process; a
+// node of this host's runtimes reads it from its run directory.
+func (h *Host) WriteReady(ctx context.Context, id string, pid int, content string) error {
+	c, err := h.clusterOf(labOfID(id))
+	if err != nil || c == nil {
+		return err
+	}
+	if f, ok := c.(NodeFiles); ok {
+		return f.WriteReady(ctx, id, pid, content)
+	}
+	return nil
+}
+
+// clusterList lists the nodes of the labs that run on clusters (lab ""
+// lists all of them).
+func (h *Host) clusterList(ctx context.Context, lab string) ([]Container, error) {
+	labs := clusterLabs()
+	if lab != "" {
+		labs = nil
+		if _, ok := MarkedCluster(lab); ok {
+			labs = []string{lab}
+		}
+	}
+	var out []Container
+	for _, l := range labs {
+		c, err := h.clusterOf(l)
+		if err != nil {
+			return nil, err
+		}
+		list, err := c.List(ctx, l)
+		if err != nil {
+			return nil, fmt.Errorf("lab %s: %w", l, err)
+		}
+		out = append(out, list...)
+	}
+	return out, nil
+}

@@ -1,0 +1,187 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/netlab/netlab/engine/kube"
+)
+
+// testClusterConfig is the kubeconfig of the test cluster that
+// scripts/k8s-cluster.sh up makes.
+const testClusterConfig = "/var/lib/netlab-k8s/admin.kubeconfig"
+
+// needKubeRuntime skips a test of the kubernetes runtime unless the tests
+// run on it (NETLAB_RUNTIME=kubernetes) with a cluster's kubeconfig
+// (KUBECONFIG), and returns that. On the test cluster it loads netlab/tiny
+// from this machine's Docker engine into the cluster's hosts first.
+func needKubeRuntime(t *testing.T) string {
+	t.Helper()
+	cfg := os.Getenv("KUBECONFIG")
+	if runtime != "kubernetes" || cfg == "" {
+		t.Skip("the kubernetes runtime's tests run with NETLAB_RUNTIME=kubernetes and KUBECONFIG " +
+			"(eval \"$(scripts/k8s-cluster.sh env)\" after scripts/k8s-cluster.sh up)")
+	}
+	if _, err := os.Stat(cfg); err != nil {
+		t.Fatalf("KUBECONFIG: %v", err)
+	}
+	if cfg == testClusterConfig {
+		k8sRun(t, 5*time.Minute, k8sScript, "load-docker", "netlab/tiny")
+	}
+	return cfg
+}
+
+// TestKubernetesP2P brings the two-node lab up as pods, pings across its
+// link, reads its status, runs commands in a node (exit codes, logs), and
+// downs it: the lab's namespace and everything of it on this machine gone.
+func TestKubernetesP2P(t *testing.T) {
+	parallel(t)
+	cfg := needKubeRuntime(t)
+	l := up(t, `defaults:
+  image: netlab/tiny
+nodes:
+  a:
+    command: [sh, -c, "echo hello from a; exec sleep 3600"]
+    interfaces:
+      eth0: {address: 10.1.1.1/32}
+    routes:
+      - {to: 10.1.1.2/32, dev: eth0}
+  b:
+    interfaces:
+      eth0: {address: 10.1.1.2/32}
+    routes:
+      - {to: 10.1.1.1/32, dev: eth0}
+links:
+  - [a:eth0, b:eth0]
+checks:
+  - {from: a, ping: b}
+  - {from: b, ping: a}
+`)
+	if r := netlab(t, "exec", l.name, "a", "--", "ping", "-c", "1", "-W", "2", "10.1.1.2"); r.code != 0 {
+		t.Errorf("ping b from a: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := netlab(t, "check", l.file); r.code != 0 {
+		t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r := netlab(t, "status", "--json", l.name)
+	if r.code != 0 {
+		t.Fatalf("netlab status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var status map[string][]struct {
+		Node       string `json:"node"`
+		Runtime    string `json:"runtime"`
+		State      string `json:"state"`
+		Ready      bool   `json:"ready"`
+		Interfaces []struct {
+			Name  string   `json:"name"`
+			Addrs []string `json:"addrs"`
+		} `json:"interfaces"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &status); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, r.stdout)
+	}
+	if len(status[l.name]) != 2 {
+		t.Fatalf("status: %d nodes, want 2\n%s", len(status[l.name]), r.stdout)
+	}
+	for _, n := range status[l.name] {
+		names := map[string]string{}
+		for _, i := range n.Interfaces {
+			names[i.Name] = strings.Join(i.Addrs, " ")
+		}
+		if n.Runtime != "kubernetes" || n.State != "running" || !n.Ready || !strings.HasPrefix(names["eth0"], "10.1.1.") {
+			t.Errorf("node %s: runtime %s, state %s, ready %v, interfaces %v", n.Node, n.Runtime, n.State, n.Ready, names)
+		}
+		if _, ok := names[kube.PodIface]; !ok {
+			t.Errorf("node %s: no pod network interface %s: %v", n.Node, kube.PodIface, names)
+		}
+	}
+	if r := netlab(t, "exec", l.name, "b", "--", "sh", "-c", "echo out; echo err >&2; exit 3"); r.code != 3 ||
+		r.stdout != "out\n" || r.stderr != "err\n" {
+		t.Errorf("exec: exit %d, stdout %q, stderr %q; want 3, out, err", r.code, r.stdout, r.stderr)
+	}
+	if r := netlab(t, "logs", l.name, "a"); r.code != 0 || !strings.Contains(r.stdout, "hello from a") {
+		t.Errorf("logs: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	l.down()
+	rc, err := clientcmd.BuildConfigFromFlags("", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := kube.Namespace(l.name)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("namespace %s after down: %v, want not found", ns, err)
+	}
+	if _, err := os.Stat("/run/netlab/" + l.name); !os.IsNotExist(err) {
+		t.Errorf("run directory after down: %v", err)
+	}
+}
+
+// TestKubernetesBridgePublishVolume brings up three pods on a lab network
+// (a bridge on this machine, the pods on both of the test cluster's
+// hosts), one serving a host folder mounted into it on a published port:
+// the nodes ping each other, the port answers on the host with the file,
+// and down leaves nothing.
+func TestKubernetesBridgePublishVolume(t *testing.T) {
+	parallel(t)
+	needKubeRuntime(t)
+	code := t.TempDir()
+	if err := os.WriteFile(code+"/x.txt", []byte("served from a host folder\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := upWith(t, `defaults:
+  image: netlab/tiny
+networks:
+  lan: {}
+nodes:
+  r:
+    command: [sh, -c, "exec httpd -f -p 8080 -h /code"]
+    volumes: ["`+code+`:/code:ro"]
+    interfaces:
+      eth0: {network: lan, address: 10.9.0.1/24}
+    publish: ["127.0.0.1:18197:8080"]
+  h1:
+    interfaces:
+      eth0: {network: lan, address: 10.9.0.2/24}
+  h2:
+    interfaces:
+      eth0: {network: lan, address: 10.9.0.3/24}
+checks:
+  - {from: h1, ping: h2}
+  - {from: h2, ping: r}
+  - {from: h1, ping: r}
+`, nil, "--allow-host")
+	if r := netlab(t, "check", l.file); r.code != 0 {
+		t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://127.0.0.1:18197/x.txt")
+	if err != nil {
+		t.Fatalf("the published port: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "served from a host folder\n" {
+		t.Errorf("the published port answered %q (%s)", body, resp.Status)
+	}
+	l.down()
+	if _, err := c.Get("http://127.0.0.1:18197/x.txt"); err == nil {
+		t.Error("the published port still answers after down")
+	}
+}
