@@ -67,13 +67,19 @@ func (m *Manager) Link(ctx context.Context, lab, node, iface string, up bool) (L
 
 // Stop stops a node (a powered-off machine) while the lab runs.
 func (m *Manager) Stop(ctx context.Context, lab, node string) error {
-	if err := naming.CheckName("lab", lab); err != nil {
-		return usageError{err}
+	if _, err := m.node(ctx, lab, node); err != nil {
+		return err
+	}
+	// Marked first: the lab's watcher, which repairs a node that died,
+	// must not see this one stop before it knows the stop was asked for.
+	if err := engine.MarkStopped(lab, node, true); err != nil {
+		return err
 	}
 	if err := faults.Stop(ctx, m.host, lab, node); err != nil {
+		engine.MarkStopped(lab, node, false)
 		return fromFaults(err)
 	}
-	return engine.MarkStopped(lab, node, true)
+	return nil
 }
 
 // Start starts a stopped node and wires it again from the lab file it

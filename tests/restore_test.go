@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/netlab/netlab/internal/nldump"
 )
 
 // TestRestoreAfterReboot: a runc lab comes back wired after what a reboot
@@ -134,7 +136,7 @@ func reboot(t *testing.T, l *lab) {
 			}
 		}
 	}
-	links, err := netlink.LinkList()
+	links, err := nldump.Retry(netlink.LinkList) // a busy host interrupts dumps
 	if err != nil {
 		t.Fatal(err)
 	}
