@@ -117,12 +117,7 @@ func (f *running) List(context.Context) ([]lab.Summary, error) {
 // the teacher's limits reach the lab files.
 func TestStartOverLimit(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	dir, st := openTestStore(t)
 	roster, _ := ParseRoster(strings.NewReader("name\na\n"))
 	for name, lim := range map[string]store.Limits{"net1": {}, "net2": {Labs: 1}, "net3": {Nodes: 3}} {
 		if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: name, Lab: "p2p", Roster: roster, Limits: lim}); err != nil {
@@ -226,12 +221,7 @@ func TestStartsAtOnceHoldTheLimit(t *testing.T) {
 	for _, lim := range []store.Limits{{Labs: 2}, {Nodes: 4}} {
 		t.Run(fmt.Sprintf("%+v", lim), func(t *testing.T) {
 			ctx := context.Background()
-			dir := t.TempDir()
-			st, err := store.Open(ctx, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
+			dir, st := openTestStore(t)
 			roster, _ := ParseRoster(strings.NewReader("name\na\n"))
 			for i := range 8 {
 				if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: fmt.Sprintf("net%d", i), Lab: "p2p", Roster: roster, Limits: lim}); err != nil {
@@ -301,14 +291,9 @@ func TestStartsAtOnceHoldTheLimit(t *testing.T) {
 // refused when made, and so are limits its lab is bigger than.
 func TestLabNodesLimit(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	dir, st := openTestStore(t)
 	roster, _ := ParseRoster(strings.NewReader("name\na\n"))
-	_, _, err = CreateClass(ctx, st, dir, ClassRequest{Name: "big", Lab: "p2p", Roster: roster, Limits: store.Limits{LabNodes: 1}})
+	_, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: "big", Lab: "p2p", Roster: roster, Limits: store.Limits{LabNodes: 1}})
 	if err == nil || !IsUsage(err) || !strings.Contains(err.Error(), "the lab has 2 nodes, more than the 1 a lab of the class may have") {
 		t.Errorf("a lab bigger than lab_nodes: %v", err)
 	}

@@ -128,12 +128,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	dir, st := openTestStore(t)
 	roster, _ := ParseRoster(strings.NewReader("name\na\nb\n"))
 	if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: "net1", Lab: "p2p", Roster: roster}); err != nil {
 		t.Fatal(err)
@@ -340,4 +335,17 @@ func TestListLabsRuntimeStuck(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil || len(got) != 1 || !got[0].Unknown {
 		t.Fatalf("GET /api/labs with the runtime stuck: %d %s, want a's lab with unknown counts", code, body)
 	}
+}
+
+// openTestStore opens a server's data in a folder of the test's own,
+// closed when the test ends.
+func openTestStore(t *testing.T) (string, *store.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return dir, st
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/serve/auth"
-	"github.com/netlab/netlab/serve/store"
 	"github.com/netlab/netlab/spec"
 )
 
@@ -37,12 +36,7 @@ func (f *ups) Up(ctx context.Context, l *spec.Lab, o lab.UpOptions) (*lab.UpResu
 // more than two at a time, and a waiting one's page is told it waits.
 func TestMaxStartsTakeTurns(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	dir, st := openTestStore(t)
 	names := []string{"a", "b", "c", "d", "e", "f"}
 	roster, _ := ParseRoster(strings.NewReader("name\n" + strings.Join(names, "\n") + "\n"))
 	if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: "net", Lab: "p2p", Roster: roster}); err != nil {
