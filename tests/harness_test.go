@@ -318,14 +318,14 @@ func (l *lab) restart(node string) {
 	}
 	old := runcState(l.container(node)).Created
 	l.kill(node)
-	if l.watched() { // the watcher starts it again (and rewires it)
-		for i := 0; i < 200; i++ {
+	if l.watched() { // the watcher starts it again (and rewires it): a repair, which takes a while on a busy machine
+		for i := 0; i < 600; i++ {
 			if st := runcState(l.container(node)); st.Created != old && runcPidAlive(l.container(node)) {
 				return
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		l.t.Fatalf("the watcher did not start %s again within 10 s", node)
+		l.t.Fatalf("the watcher did not start %s again within 30 s", node)
 	}
 	if out, err := exec.Command("runc", "--root", runcRoot, "delete", "--force", l.container(node)).CombinedOutput(); err != nil {
 		l.t.Fatalf("runc delete: %v %s", err, out)
