@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -119,6 +120,21 @@ const hostsHeader = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loop
 // HostsFile is a node's /etc/hosts as Docker writes it for the lab's
 // names (ExtraHosts, a line a name), so that a fresh container's file
 // compares equal.
+// WriteHostsFile writes the hosts file at file (a node's /etc/hosts, as
+// its runtime reaches it) in place: the node sees that inode through a
+// bind mount, which a rename would leave behind. changed is false when it
+// already said that. Every runtime's EnsureHosts goes through it.
+func WriteHostsFile(file string, hosts []planner.Host) (changed bool, err error) {
+	want := HostsFile(hosts)
+	if have, err := os.ReadFile(file); err == nil && string(have) == want {
+		return false, nil
+	}
+	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 func HostsFile(hosts []planner.Host) string {
 	var b strings.Builder
 	b.WriteString(hostsHeader)

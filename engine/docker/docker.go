@@ -275,16 +275,11 @@ func (d *Docker) EnsureHosts(ctx context.Context, id string, hosts []planner.Hos
 	if info.HostsPath == "" {
 		return false, nil
 	}
-	want := engine.HostsFile(hosts)
-	if have, err := os.ReadFile(info.HostsPath); err == nil && string(have) == want {
-		return false, nil
-	}
-	// In place: the container sees the host's file through a bind mount of
-	// that inode, which a rename would leave behind.
-	if err := os.WriteFile(info.HostsPath, []byte(want), 0o644); err != nil {
+	changed, err = engine.WriteHostsFile(info.HostsPath, hosts)
+	if err != nil {
 		return false, fmt.Errorf("write /etc/hosts of %s: %w", strings.TrimPrefix(info.Name, "/"), err)
 	}
-	return true, nil
+	return changed, nil
 }
 
 // Existing lists every container on the host, of any lab or none, with

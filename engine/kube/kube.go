@@ -524,16 +524,11 @@ func (r *Runtime) EnsureHosts(ctx context.Context, id string, hosts []planner.Ho
 	if n.Pid == 0 {
 		return false, fmt.Errorf("/etc/hosts of pod %s: it does not run", id)
 	}
-	file := fmt.Sprintf("/proc/%d/root/etc/hosts", n.Pid)
-	want := engine.HostsFile(hosts)
-	if have, err := os.ReadFile(file); err == nil && string(have) == want {
-		return false, nil
-	}
-	// In place: the file is bound into the pod, a new one would not be.
-	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
+	changed, err := engine.WriteHostsFile(fmt.Sprintf("/proc/%d/root/etc/hosts", n.Pid), hosts)
+	if err != nil {
 		return false, fmt.Errorf("/etc/hosts of pod %s: %w", id, err)
 	}
-	return true, nil
+	return changed, nil
 }
 
 // WriteReady writes the node's ready file into its in-memory ready

@@ -177,16 +177,11 @@ func (r *Runc) EnsureHosts(ctx context.Context, id string, hosts []planner.Host)
 	if !ok {
 		return false, fmt.Errorf("container %s: %w", id, engine.ErrNoContainer)
 	}
-	file := filepath.Join(dir, "hosts")
-	want := engine.HostsFile(hosts)
-	if have, err := os.ReadFile(file); err == nil && string(have) == want {
-		return false, nil
-	}
-	// In place: the node sees this inode through a bind mount.
-	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
+	changed, err := engine.WriteHostsFile(filepath.Join(dir, "hosts"), hosts)
+	if err != nil {
 		return false, fmt.Errorf("write /etc/hosts of %s: %w", id, err)
 	}
-	return true, nil
+	return changed, nil
 }
 
 // Exec runs argv in the node with runc exec (a terminal with -t).
