@@ -24,7 +24,19 @@ func runOnPTY(cmd *exec.Cmd, stdio Stdio) (int, error) {
 		return 0, err
 	}
 	defer master.Close()
-	setSize(master, WindowSize{Cols: 80, Rows: 24})
+	// The client reads its terminal's size as it starts: a size already
+	// waiting is the terminal's from the first byte. One set later
+	// reaches the client as SIGWINCH, which a client still starting can
+	// miss (it showed as a page's shell left at 80x24 on a busy host).
+	first := WindowSize{Cols: 80, Rows: 24}
+	select {
+	case size, ok := <-stdio.Resize:
+		if ok {
+			first = size
+		}
+	default:
+	}
+	setSize(master, first)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	err = cmd.Start()

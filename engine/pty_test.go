@@ -29,7 +29,7 @@ func (s *syncBuffer) String() string {
 }
 
 // TestRunOnPTY: a command run with a TTY and Resize sees a terminal of
-// the size sent, then of the next size sent, reads its input from In and
+// the size waiting when it starts, then of the next size sent, reads its input from In and
 // writes to Out with the terminal's line endings.
 func TestRunOnPTY(t *testing.T) {
 	if _, err := exec.LookPath("stty"); err != nil {
@@ -39,7 +39,7 @@ func TestRunOnPTY(t *testing.T) {
 	var out syncBuffer
 	resize := make(chan WindowSize, 1)
 	resize <- WindowSize{Cols: 100, Rows: 30}
-	cmd := exec.Command("sh", "-c", "sleep 0.2; test -t 0 && echo tty; stty size; read line; echo got $line; stty size; exit 7")
+	cmd := exec.Command("sh", "-c", "test -t 0 && echo tty; stty size; read line; echo got $line; stty size; exit 7")
 	type result struct {
 		code int
 		err  error

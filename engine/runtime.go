@@ -73,8 +73,9 @@ type Stdio struct {
 	TTY      bool
 	// Resize, with TTY, runs the command on a terminal netlab makes (a
 	// pseudo-terminal) rather than on the caller's: In and Out may be any
-	// stream (a websocket), the terminal is 80x24 until a size comes on
-	// Resize, and takes each size that comes. Output comes on Out only.
+	// stream (a websocket), the terminal starts with the size waiting on
+	// Resize when the command starts (80x24 if none), and takes each size
+	// that comes after. Output comes on Out only.
 	Resize <-chan WindowSize
 }
 

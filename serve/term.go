@@ -53,6 +53,12 @@ func (s *Server) terminal(w http.ResponseWriter, r *http.Request, q request) {
 	sizes := make(chan engine.WindowSize, 8)
 	var sizeMu sync.Mutex
 	var last []byte // the last size message, for watchers
+	// The page's size at open (?cols=&rows=) is the shell's first: a
+	// size message races the shell's start.
+	if size, ok := querySize(r); ok {
+		sizes <- size
+		last, _ = json.Marshal(map[string]uint16{"cols": size.Cols, "rows": size.Rows})
+	}
 	t := &sharedTerm{ID: newID() + newID(), LabID: q.lab.ID, Lab: q.lab.Name, Owner: q.lab.Owner, Node: node,
 		User: q.session.User.Name, Opened: time.Now(), in: inw, owner: c, ctx: ctx,
 		size: func() []byte { sizeMu.Lock(); defer sizeMu.Unlock(); return last }}
@@ -94,6 +100,16 @@ func (s *Server) terminal(w http.ResponseWriter, r *http.Request, q request) {
 		msg = err.Error()
 	}
 	c.Close(websocket.StatusNormalClosure, closeReason(msg))
+}
+
+// querySize is a terminal's size from ?cols=&rows=, each 1 to 1000.
+func querySize(r *http.Request) (engine.WindowSize, bool) {
+	cols, errC := strconv.ParseUint(r.URL.Query().Get("cols"), 10, 16)
+	rows, errR := strconv.ParseUint(r.URL.Query().Get("rows"), 10, 16)
+	if errC != nil || errR != nil || cols < 1 || rows < 1 || cols > 1000 || rows > 1000 {
+		return engine.WindowSize{}, false
+	}
+	return engine.WindowSize{Cols: uint16(cols), Rows: uint16(rows)}, true
 }
 
 // captureTarget is the request's capture target (?target=NODE:IF or a

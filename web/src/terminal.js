@@ -34,7 +34,8 @@ function terminalPane(container, path, name, mode, watched) {
   term.open(body);
   pane.xterm = term; // for tests and the console: the pane's terminal
   if (mode === "own") fit.fit();
-  const ws = new WebSocket(wsURL(path));
+  // The shell starts with the pane's size (a size message alone races its start).
+  const ws = new WebSocket(wsURL(mode === "own" ? `${path}?cols=${term.cols}&rows=${term.rows}` : path));
   ws.binaryType = "arraybuffer";
   const enc = new TextEncoder();
   const sendSize = () => {
