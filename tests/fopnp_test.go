@@ -176,10 +176,11 @@ f.quit()"`, name))
 	})
 }
 
-// waitFor polls cond for up to 20 s: services start after their wiring.
+// waitFor polls cond for up to 60 s: services start after their wiring,
+// and later than that on a busy machine.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s", what)
 		}

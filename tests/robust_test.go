@@ -159,10 +159,9 @@ nodes:
 	}
 }
 
-// TestConcurrentCommandsOnALab: two ups of one file at once, and a down
-// with an up 0.2 s after it, run one after the other: every command
-// succeeds, the second says it waits, and the lab ends whole (or, after
-// the last down, gone).
+// TestConcurrentCommandsOnALab: two ups of one file at once, and an up
+// started while a down holds the lab's lock, run one after the other:
+// every command succeeds, the second says it waits, and the lab ends whole.
 func TestConcurrentCommandsOnALab(t *testing.T) {
 	parallel(t)
 	name := labName(t)
@@ -176,21 +175,34 @@ func TestConcurrentCommandsOnALab(t *testing.T) {
 	l := &lab{t: t, name: name, file: file}
 	t.Cleanup(func() { l.down() })
 
-	both := func(first, second []string, gap time.Duration) [2]result {
+	// both runs first, and second once startSecond says so (or first has
+	// ended), the two at once.
+	both := func(first, second []string, startSecond func() bool) [2]result {
 		var out [2]result
 		var wg sync.WaitGroup
-		for i, args := range [][]string{first, second} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				out[i] = netlab(t, args...)
-			}()
-			time.Sleep(gap)
+		firstDone := make(chan struct{})
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			defer close(firstDone)
+			out[0] = netlab(t, first...)
+		}()
+	wait:
+		for !startSecond() {
+			select {
+			case <-firstDone:
+				break wait
+			case <-time.After(20 * time.Millisecond):
+			}
 		}
+		go func() {
+			defer wg.Done()
+			out[1] = netlab(t, second...)
+		}()
 		wg.Wait()
 		return out
 	}
-	rs := both([]string{"up", file}, []string{"up", file}, 0)
+	rs := both([]string{"up", file}, []string{"up", file}, func() bool { return true })
 	for i, r := range rs {
 		if r.code != 0 {
 			t.Fatalf("concurrent up %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
@@ -211,11 +223,23 @@ func TestConcurrentCommandsOnALab(t *testing.T) {
 
 	// --keep-cache: on runc, the unpacked image would go if no lab's node
 	// ran on it, under another test's up that has it but not mounted yet.
-	rs = both([]string{"down", "--keep-cache", name}, []string{"up", file}, 200*time.Millisecond)
+	// The up starts once the down holds the lock (its holder written in
+	// the lock file), not after a fixed time: on a busy machine, a down
+	// can take longer than that to begin.
+	held := false
+	downHolds := func() bool {
+		holder, _ := os.ReadFile("/run/netlab/." + name + ".lock")
+		held = strings.HasPrefix(string(holder), "netlab down ")
+		return held
+	}
+	rs = both([]string{"down", "--keep-cache", name}, []string{"up", file}, downHolds)
+	if held && !strings.Contains(rs[1].stderr, "is working on it; waiting") {
+		t.Errorf("the up started while the down held the lock, but did not say it waits:\n%s", rs[1].stderr)
+	}
 	if rs[0].code != 0 || rs[1].code != 0 {
 		t.Fatalf("down then up: exit %d and %d\n%s%s\n%s%s", rs[0].code, rs[1].code, rs[0].stdout, rs[0].stderr, rs[1].stdout, rs[1].stderr)
 	}
-	whole("after a down and an up 0.2 s later")
+	whole("after a down and an up that waited for it")
 }
 
 // TestKilledUpThenUpThenDown: an up killed (SIGKILL) half-way leaves a
