@@ -22,11 +22,9 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/netlab/netlab/engine"
-	"github.com/netlab/netlab/engine/docker"
-	"github.com/netlab/netlab/engine/kube"
-	"github.com/netlab/netlab/engine/runc"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/runtimes"
 )
 
 // A published port is served by a small netlab process on the host, one per
@@ -118,7 +116,7 @@ func Forward(ctx context.Context, f Forwarding, pidFile string) error {
 		return fmt.Errorf("cannot forward protocol %q: tcp or udp", f.Proto)
 	}
 	defer ln.Close()
-	d, err := openHost(ctx)
+	d, err := runtimes.Open(ctx, "") // a cluster lab's node through the kubeconfig it recorded
 	if err != nil {
 		return err
 	}
@@ -378,23 +376,4 @@ func Published(lab string) map[string][]string {
 		published[node] = append(published[node], f)
 	}
 	return published
-}
-
-// openHost reaches the runtimes that may run the forwarded node: a
-// cluster lab's through the kubeconfig the lab recorded.
-func openHost(ctx context.Context) (*engine.Host, error) {
-	d, dockerErr := docker.New(ctx)
-	r, runcErr := runc.New()
-	h, err := engine.NewHost(d, dockerErr, r, runcErr)
-	if err != nil {
-		return nil, err
-	}
-	h.SetCluster(func(kubeconfig string) (engine.ClusterRuntime, error) {
-		k, err := kube.New(kubeconfig)
-		if err != nil {
-			return nil, err
-		}
-		return k, nil
-	}, "")
-	return h, nil
 }

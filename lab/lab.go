@@ -20,7 +20,7 @@ import (
 	"github.com/netlab/netlab/capture"
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/faults"
-	"github.com/netlab/netlab/provider"
+	"github.com/netlab/netlab/runtimes"
 	"github.com/netlab/netlab/spec"
 	"github.com/netlab/netlab/trust"
 )
@@ -96,7 +96,7 @@ func Open(ctx context.Context, opts Options) (*Manager, error) {
 			return nil, fmt.Errorf("find the netlab binary: %w", err)
 		}
 	}
-	h, err := provider.Open(ctx, opts.Kubeconfig)
+	h, err := runtimes.Open(ctx, opts.Kubeconfig)
 	if err != nil {
 		return nil, err
 	}

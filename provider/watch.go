@@ -16,6 +16,7 @@ import (
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/runtimes"
 	"github.com/netlab/netlab/wire"
 )
 
@@ -109,7 +110,7 @@ func Watch(ctx context.Context, lab, file, pidFile string, repair func(ctx conte
 	// The lab's runtime follows its nodes; the Docker engine may be away
 	// for a while (restarted, say).
 	for ctx.Err() == nil {
-		h, err := Open(ctx, "")
+		h, err := runtimes.Open(ctx, "")
 		if err == nil {
 			err = h.Watch(ctx, lab, since, kick)
 			h.Close()

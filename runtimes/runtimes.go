@@ -1,4 +1,7 @@
-package provider
+// Package runtimes opens this host's container runtimes (the Docker
+// engine, runc, and Kubernetes clusters through a lab's kubeconfig) as one
+// engine.Host: the one place that knows every runtime package.
+package runtimes
 
 import (
 	"context"
