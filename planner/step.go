@@ -8,6 +8,7 @@ package planner
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/netlab/netlab/spec"
@@ -130,6 +131,12 @@ type Container struct {
 	// written, also through links out of the lab's folder, which are
 	// otherwise refused when the node is made (trust.ConfineVolumes).
 	HostAllowed bool `json:"-"`
+}
+
+// OtherCaps tells whether the node's capabilities are other than every
+// node's (spec.DefaultCaps).
+func (c Container) OtherCaps() bool {
+	return !slices.Equal(c.CapAdd, spec.DefaultCaps) || len(c.CapDrop) > 0
 }
 
 // Resources are a node's cgroup limits, in the units the runtimes take;

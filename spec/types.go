@@ -5,6 +5,7 @@ package spec
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -264,6 +265,34 @@ type Impairment struct {
 
 // IsZero reports whether the link is unimpaired.
 func (i Impairment) IsZero() bool { return i == Impairment{} }
+
+// String says the impairment as a plan reads it: "delay 10ms ±2ms, loss 1%,
+// rate 10mbit".
+func (i Impairment) String() string {
+	var parts []string
+	if i.Delay > 0 {
+		d := "delay " + i.Delay.String()
+		if i.Jitter > 0 {
+			d += " ±" + i.Jitter.String()
+		}
+		parts = append(parts, d)
+	}
+	if i.LossPercent > 0 {
+		parts = append(parts, fmt.Sprintf("loss %g%%", i.LossPercent))
+	}
+	if i.RateBytes > 0 {
+		bits := float64(i.RateBytes) * 8
+		switch {
+		case bits >= 1e9:
+			parts = append(parts, fmt.Sprintf("rate %ggbit", bits/1e9))
+		case bits >= 1e6:
+			parts = append(parts, fmt.Sprintf("rate %gmbit", bits/1e6))
+		default:
+			parts = append(parts, fmt.Sprintf("rate %gkbit", bits/1e3))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
 
 // PublishSpec is a parsed "[hostip:]hostport:nodeport[/proto]".
 type PublishSpec struct {

@@ -11,7 +11,6 @@ import (
 	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/planner"
-	"github.com/netlab/netlab/spec"
 )
 
 // create: a node's container, with no network of its own (--net=none); a
@@ -31,7 +30,7 @@ var create = Kind{
 		if len(c.DHCP) > 0 {
 			d += ", DHCP client on " + some(c.DHCP, " ")
 		}
-		if !slices.Equal(c.CapAdd, spec.DefaultCaps) || len(c.CapDrop) > 0 {
+		if c.OtherCaps() {
 			d += ", capabilities " + strings.Join(c.CapAdd, " ")
 			if len(c.CapDrop) > 0 {
 				d += " (dropped: " + strings.Join(c.CapDrop, " ") + ")"

@@ -3,12 +3,10 @@ package steps
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/planner"
-	"github.com/netlab/netlab/spec"
 	"github.com/netlab/netlab/wire"
 )
 
@@ -19,7 +17,7 @@ var relay = Kind{
 	Describe: func(s *planner.Step) string {
 		r := s.Relay
 		return fmt.Sprintf("create veths %s:%s <-> %s <~> %s <-> %s:%s, relay with %s", r.Ends[0].Node, r.Ends[0].Name,
-			r.Host[0].Name, r.Host[1].Name, r.Ends[1].Node, r.Ends[1].Name, describeImpairment(r.Spec))
+			r.Host[0].Name, r.Host[1].Name, r.Ends[1].Node, r.Ends[1].Name, r.Spec)
 	},
 	Do: func(_ context.Context, e *Executor, s *planner.Step) (bool, error) {
 		a, b, err := e.pair(s.Relay.Ends[0].Node, s.Relay.Ends[1].Node)
@@ -36,30 +34,4 @@ var relay = Kind{
 	Owns: func(s *planner.Step) converge.Owned {
 		return converge.Owned{HostLinks: []string{s.Relay.Host[0].Alias, s.Relay.Host[1].Alias}, Helpers: []string{s.Relay.PidName}}
 	},
-}
-
-func describeImpairment(i spec.Impairment) string {
-	var parts []string
-	if i.Delay > 0 {
-		d := "delay " + i.Delay.String()
-		if i.Jitter > 0 {
-			d += " ±" + i.Jitter.String()
-		}
-		parts = append(parts, d)
-	}
-	if i.LossPercent > 0 {
-		parts = append(parts, fmt.Sprintf("loss %g%%", i.LossPercent))
-	}
-	if i.RateBytes > 0 {
-		bits := float64(i.RateBytes) * 8
-		switch {
-		case bits >= 1e9:
-			parts = append(parts, fmt.Sprintf("rate %ggbit", bits/1e9))
-		case bits >= 1e6:
-			parts = append(parts, fmt.Sprintf("rate %gmbit", bits/1e6))
-		default:
-			parts = append(parts, fmt.Sprintf("rate %gkbit", bits/1e3))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
