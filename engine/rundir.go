@@ -107,22 +107,25 @@ func RemoveRunDir(lab string) error {
 	return os.RemoveAll(dir)
 }
 
-// GateDir is the host's start gate (package startgate): one slot file
-// per CPU, bound read-only into every node at GatePath, so that the
-// nodes of every lab on the host take turns at their heavy start-up work.
-func GateDir() string { return filepath.Join(RunDir, ".gate") }
+// GateDir is a lab's start gate (package startgate): one slot file per
+// CPU, bound read-only into each of the lab's nodes at GatePath, so that
+// its nodes take turns at their heavy start-up work. One per lab: a node
+// can hold its gate's slots, and must slow no other lab.
+func GateDir(lab string) string { return filepath.Join(RunDir, lab, ".gate") }
 
-// PrepareGate makes the start gate's slot files, before a node that binds
-// it is made or started (after a reboot /run is empty).
-func PrepareGate() error { return startgate.Prepare(GateDir(), startgate.Slots()) }
+// PrepareGate makes a lab's start gate's slot files, before a node that
+// binds it is made or started (after a reboot /run is empty).
+func PrepareGate(lab string) error { return startgate.Prepare(GateDir(lab), startgate.Slots()) }
 
-// HoldGate holds the start gate for an up's wiring: nodes' starts (of
-// every lab) wait until release is called.
-func HoldGate() (release func(), err error) {
-	if err := PrepareGate(); err != nil {
+// HoldGate holds a lab's start gate for an up's wiring: its nodes' starts
+// wait until release is called (unless a node held the gate's hold file
+// itself: the up then goes on without it, see startgate.Hold).
+func HoldGate(lab string) (release func(), err error) {
+	if err := PrepareGate(lab); err != nil {
 		return nil, err
 	}
-	return startgate.Hold(GateDir())
+	release, _, err = startgate.Hold(GateDir(lab))
+	return release, err
 }
 
 // WriteReady releases a node's command: its init waits until this file

@@ -127,9 +127,9 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	if err := m.recordUp(l, opts, false); err != nil {
 		return nil, err
 	}
-	// Routers of every lab start their daemons once the wiring is done
+	// The lab's routers start their daemons once the wiring is done
 	// (package startgate): hundreds starting meanwhile slowed it tenfold.
-	releaseGate, err := engine.HoldGate()
+	releaseGate, err := engine.HoldGate(l.Name)
 	if err != nil {
 		return nil, err
 	}

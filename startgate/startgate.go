@@ -1,7 +1,8 @@
-// Package startgate bounds how many nodes of the host run their start-up
+// Package startgate bounds how many nodes of a lab run their start-up
 // work at once (a router's FRR start: four daemons reading their
 // configuration, vtysh applying it). The host keeps a directory of slot
-// files, one per CPU (Prepare), bound read-only into every node; a node's
+// files per lab, one per CPU (Prepare), bound read-only into the lab's
+// nodes; a node's
 // start command runs its heavy part through netlab-init's _gate mode (Run),
 // which holds an exclusive flock on one slot file for as long as the part
 // runs. Hundreds of routers starting together then take turns, as many at
@@ -12,6 +13,11 @@
 // While a netlab up wires its nodes it holds the gate's hold file shared
 // (Hold), and starts wait until no up holds it: the wiring, which up
 // returns after, then has the CPUs; the routers start once it is done.
+//
+// A node is root in itself and can lock any file it can read: a gate per
+// lab keeps what a node does to the gate within its own lab, and an up
+// waits for the hold file only briefly (HoldWait), so that no node can
+// stop an up.
 //
 // It is small on purpose: netlab-init, which every node starts, imports it.
 package startgate
@@ -101,23 +107,39 @@ func slotNames(dir string) ([]string, error) {
 	return names, nil
 }
 
+// HoldWait is how long Hold tries for the hold file. A start holds it
+// exclusive only for an instant (it checks that no up holds it); longer
+// is a node holding it on purpose, and the up goes on without the hold.
+const HoldWait = 5 * time.Second
+
 // Hold holds dir's hold file shared until release is called: starts wait
-// meanwhile (Acquire). Several ups hold it at once.
-func Hold(dir string) (release func(), err error) {
+// meanwhile (Acquire). Several ups hold it at once. held is false when the
+// file stayed locked for HoldWait: release then does nothing, and starts
+// do not wait for this up.
+func Hold(dir string) (release func(), held bool, err error) {
 	f, err := os.Open(filepath.Join(dir, holdName))
 	if err != nil {
-		return nil, fmt.Errorf("hold the start gate: %w", err)
+		return nil, false, fmt.Errorf("hold the start gate: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("hold the start gate %s: %w", f.Name(), err)
+	for deadline := time.Now().Add(HoldWait); ; time.Sleep(10 * time.Millisecond) {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, true, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, false, fmt.Errorf("hold the start gate %s: %w", f.Name(), err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return func() {}, false, nil
+		}
 	}
-	return func() { f.Close() }, nil
 }
 
 // MaxWait is how long a start waits for a slot before it runs anyway: a
 // slot held longer is held by something other than a start (a student's
-// flock in a class lab), and the node must not wait for it forever. It is
+// flock in their own lab), and the node must not wait for it forever. It is
 // long because the queue is: the 243 routers of a 30-AS Internet take
 // about 8 minutes on 2 CPUs, and with 5 minutes here the last hundred all
 // started at once, which is what the gate is for preventing.

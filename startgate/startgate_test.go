@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestPrepare: exactly n slot files, fewer when n shrinks.
@@ -95,13 +97,13 @@ func TestHold(t *testing.T) {
 	if err := Prepare(dir, 2); err != nil {
 		t.Fatal(err)
 	}
-	release, err := Hold(dir)
-	if err != nil {
-		t.Fatal(err)
+	release, held, err := Hold(dir)
+	if err != nil || !held {
+		t.Fatal(held, err)
 	}
-	release2, err := Hold(dir)
-	if err != nil {
-		t.Fatal(err)
+	release2, held, err := Hold(dir)
+	if err != nil || !held {
+		t.Fatal(held, err)
 	}
 	if f, waited, _ := Acquire(dir, 50*time.Millisecond); f != nil || waited < 50*time.Millisecond {
 		t.Fatalf("took slot %v after %s while the gate was held", f, waited)
@@ -127,4 +129,37 @@ func TestHold(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("still waiting after the gate was let go")
 	}
+}
+
+// TestHoldNotStoppedByANode: a node holding the hold file exclusive (it
+// can: it reads the file) does not stop an up; the up goes on after
+// HoldWait without the hold, and starts do not wait for it.
+func TestHoldNotStoppedByANode(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gate")
+	if err := Prepare(dir, 1); err != nil {
+		t.Fatal(err)
+	}
+	node, err := os.Open(filepath.Join(dir, holdName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	if err := unix.Flock(int(node.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	release, held, err := Hold(dir)
+	if err != nil || held {
+		t.Fatalf("Hold with the file locked by a node: held %v, %v; want not held, no error", held, err)
+	}
+	if waited := time.Since(start); waited < HoldWait || waited > HoldWait+5*time.Second {
+		t.Errorf("Hold gave up after %s, want about %s", waited, HoldWait)
+	}
+	release()
+	node.Close() // the node lets go: the hold is taken at once again
+	release, held, err = Hold(dir)
+	if err != nil || !held {
+		t.Fatalf("Hold once the node let go: held %v, %v", held, err)
+	}
+	release()
 }

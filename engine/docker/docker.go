@@ -98,7 +98,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	if err := os.MkdirAll(run, 0o755); err != nil {
 		return "", fmt.Errorf("create %s: %w", run, err)
 	}
-	if err := engine.PrepareGate(); err != nil {
+	if err := engine.PrepareGate(lab); err != nil {
 		return "", err
 	}
 	var env []string
@@ -140,7 +140,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		CapDrop:       c.CapDrop,
 		// Read-only /proc/sys except /proc/sys/net (see engine.ReadonlyPaths).
 		ReadonlyPaths: engine.ReadonlyPaths,
-		Binds:         append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro", engine.GateDir() + ":" + engine.GatePath + ":ro"}, volumes...),
+		Binds:         append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro", engine.GateDir(lab) + ":" + engine.GatePath + ":ro"}, volumes...),
 		Resources:     resources(c.Resources),
 	}
 	// Not cancelled by an interrupt: the engine finishes a create whose
@@ -165,9 +165,9 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 // Start starts a container (if it is not running) and returns its process
 // and namespace.
 func (d *Docker) Start(ctx context.Context, id string) (engine.Node, error) {
-	if err := engine.PrepareGate(); err != nil {
-		return engine.Node{}, err
-	}
+	// The lab's start gate is made at create, and again by the up that
+	// starts it (engine.HoldGate); a source Docker finds missing (after a
+	// reboot) it makes as an empty folder: no gate, no waiting.
 	if err := d.c.ContainerStart(context.WithoutCancel(ctx), id, container.StartOptions{}); err != nil {
 		return engine.Node{}, fmt.Errorf("start container %s: %w", id[:min(12, len(id))], err)
 	}

@@ -122,7 +122,7 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 		bind(filepath.Join(dir, "resolv.conf"), "/etc/resolv.conf", false),
 		bind(init, engine.InitPath, true),
 		bind(run, engine.ReadyDir, true),
-		bind(engine.GateDir(), engine.GatePath, true),
+		bind(engine.GateDir(c.Labels[naming.LabelLab]), engine.GatePath, true),
 	}
 	volumes, err := trust.ConfineVolumes(c.Labels[naming.LabelFile], c.Volumes, c.HostAllowed)
 	if err != nil {

@@ -54,7 +54,7 @@ func (r *Runc) Start(ctx context.Context, id string) (engine.Node, error) {
 	if err := os.MkdirAll(filepath.Join(engine.RunDir, cfg.Annotations[naming.LabelLab], cfg.Annotations[naming.LabelNode]), 0o755); err != nil {
 		return engine.Node{}, err
 	}
-	if err := engine.PrepareGate(); err != nil {
+	if err := engine.PrepareGate(cfg.Annotations[naming.LabelLab]); err != nil {
 		return engine.Node{}, err
 	}
 	out, errOut, err := openLogs(dir)
