@@ -13,6 +13,7 @@ import (
 	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 )
 
@@ -271,14 +272,37 @@ func TestHostForwardRules(t *testing.T) {
 	needRoot(t)
 	lab := fmt.Sprintf("provtest%d", os.Getpid()%100000)
 	t.Cleanup(func() { RemoveHostForward(lab) })
+	// Two bridges of the lab: one rule between them, and each in the
+	// lab's interface group.
+	var bridges []string
+	for i := range 2 {
+		name := fmt.Sprintf("nlbt%d-%d", os.Getpid()%100000, i)
+		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { exec.Command("ip", "link", "del", name).Run() })
+		bridges = append(bridges, name)
+	}
 	for i, want := range []bool{true, false} {
-		if changed, err := EnsureHostForward(lab, "lan", "nlbtest0"); err != nil || changed != want {
-			t.Fatalf("EnsureHostForward #%d: changed %v, %v", i+1, changed, err)
+		for _, br := range bridges {
+			if changed, err := EnsureHostForward(lab, "lan", br); err != nil || changed != want {
+				t.Fatalf("EnsureHostForward #%d of %s: changed %v, %v", i+1, br, changed, err)
+			}
 		}
 	}
+	for _, br := range bridges {
+		if l, err := netlink.LinkByName(br); err != nil || l.Attrs().Group != naming.BridgeGroup(lab) {
+			t.Errorf("bridge %s is not in the lab's group %#x: %v", br, naming.BridgeGroup(lab), err)
+		}
+	}
+	// An external bridge (not one of netlab's names) keeps its group and
+	// has its own rule.
+	if changed, err := EnsureHostForward(lab, "ext", "nltestext0"); err != nil || !changed {
+		t.Fatalf("EnsureHostForward of an external bridge: changed %v, %v", changed, err)
+	}
 	rules, _ := HostForwardRules(lab)
-	if len(rules["iptables"]) != 1 {
-		t.Fatalf("rules: %v", rules)
+	if len(rules["iptables"]) != 2 {
+		t.Fatalf("want the lab's rule and the external bridge's, got %v", rules)
 	}
 	if other, _ := HostForwardRules(lab + "x"); len(other) != 0 {
 		t.Errorf("a lab whose name extends this one's sees its rules: %v", other)
@@ -288,5 +312,12 @@ func TestHostForwardRules(t *testing.T) {
 	}
 	if rules, _ := HostForwardRules(lab); len(rules) != 0 {
 		t.Errorf("left: %v", rules)
+	}
+	// Forgotten at removal: the next up inserts the rule again.
+	if changed, err := EnsureHostForward(lab, "lan", bridges[0]); err != nil || !changed {
+		t.Fatalf("EnsureHostForward after removal: changed %v, %v", changed, err)
+	}
+	if rules, _ := HostForwardRules(lab); len(rules["iptables"]) != 1 {
+		t.Errorf("after removal and up again: %v", rules)
 	}
 }
