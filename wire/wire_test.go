@@ -2,16 +2,20 @@ package wire
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
@@ -319,5 +323,70 @@ func TestHostForwardRules(t *testing.T) {
 	}
 	if rules, _ := HostForwardRules(lab); len(rules["iptables"]) != 1 {
 		t.Errorf("after removal and up again: %v", rules)
+	}
+}
+
+// The watchers' socket gets interface deletions only, and WatchBridges
+// kicks for the lab's own bridge's deletion.
+func TestWatchBridgesDeletionsOnly(t *testing.T) {
+	needRoot(t)
+	f, err := linkDeletions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lab := fmt.Sprintf("watchtest%d", os.Getpid()%100000)
+	kick := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan error, 1)
+	go func() { ended <- WatchBridges(ctx, lab, kick) }()
+	name := fmt.Sprintf("nlbw%d", os.Getpid()%100000)
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}
+	if err := netlink.LinkAdd(br); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Command("ip", "link", "del", name).Run() })
+	netlink.LinkSetAlias(br, naming.BridgeAlias(lab, "lan"))
+	netlink.LinkSetUp(br)
+	select {
+	case <-kick:
+		t.Fatal("a kick before the bridge was deleted")
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := netlink.LinkDel(br); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-kick:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no kick for the lab's deleted bridge")
+	}
+	buf := make([]byte, 1<<16)
+	f.SetReadDeadline(time.Now().Add(time.Second))
+	deleted := false
+	for {
+		n, err := f.Read(buf)
+		if err != nil {
+			break
+		}
+		msgs, _ := syscall.ParseNetlinkMessage(buf[:n])
+		for _, m := range msgs {
+			if m.Header.Type != unix.RTM_DELLINK {
+				t.Errorf("the socket got message type %d, not only deletions", m.Header.Type)
+			}
+			deleted = true
+		}
+	}
+	if !deleted {
+		t.Error("the socket got no deletion")
+	}
+	cancel()
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Errorf("WatchBridges: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("WatchBridges did not end with its context")
 	}
 }
