@@ -209,8 +209,9 @@ func SetClassLimits(ctx context.Context, st *store.Store, classID int64, l store
 // have. A lab that runs already (or is being started) may be brought up
 // again, a repair, a reset or a stage, without counting as another lab;
 // but it brings back every node of its file, so its nodes count as the
-// file's (nodes), not as what runs of it: a student who stopped nodes,
-// or a file that grew, must still fit. The labs counted are those that
+// file's (nodes), not as what was made of it: a lab whose up was cut
+// short, or whose file grew, must still fit. (A stopped node counts as
+// one made: its container stays.) The labs counted are those that
 // run and those of the owner's starts under way; a start allowed is one
 // of them until release is called (once the up ended), checked and
 // recorded under the owner's lock so that starts at once are counted

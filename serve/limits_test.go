@@ -109,8 +109,9 @@ func (f *running) Reset(ctx context.Context, target string, o lab.ResetOptions) 
 	return f.recorder.Reset(ctx, target, o)
 }
 
-// stopNode is a student stopping a node of their lab: one fewer runs.
-func (f *running) stopNode(name string) {
+// cutShort is a lab whose up was cut short (or a node of it removed by
+// hand): one of its file's nodes fewer was made.
+func (f *running) cutShort(name string) {
 	f.mu.Lock()
 	f.labs[name]--
 	f.mu.Unlock()
@@ -339,10 +340,11 @@ func TestLabNodesLimit(t *testing.T) {
 // Reset and a class's move to a stage act on a running lab, and bring
 // every node of its file back: they must fit the student's limits with
 // all of them. A student of two classes of the two-node p2p lab, allowed
-// three nodes at once, stops a node of one lab to start the other: the
-// reset of the first (and its repair, and its class's move to a stage)
-// is refused while the other runs, and the reset of the one that has all
-// its nodes is not. A reset of a lab that does not run is a start.
+// three nodes at once, has one lab with one node made (an up cut short)
+// and starts the other: the reset of the first (and its repair, and its
+// class's move to a stage) is refused while the other runs, and the reset
+// of the one that has all its nodes is not. A reset of a lab that does
+// not run is a start.
 func TestResetAndStageHoldTheLimits(t *testing.T) {
 	ctx := context.Background()
 	dir, st := openTestStore(t)
@@ -376,9 +378,9 @@ func TestResetAndStageHoldTheLimits(t *testing.T) {
 	if code, body := post(of["net1"], "up"); code != 200 {
 		t.Fatalf("net1's lab: %d %s", code, body)
 	}
-	labs.stopNode(of["net1"].Name) // one of its two nodes runs
+	labs.cutShort(of["net1"].Name) // one of its two nodes was made
 	if code, body := post(of["net2"], "up"); code != 200 {
-		t.Fatalf("net2's lab with one node of net1's running (3 nodes in all): %d %s", code, body)
+		t.Fatalf("net2's lab with one node of net1's made (3 nodes in all): %d %s", code, body)
 	}
 	for _, op := range []string{"reset", "up"} {
 		code, body := post(of["net1"], op)
