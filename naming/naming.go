@@ -143,8 +143,17 @@ const FirewallTable = "netlab-filter"
 // isolates the members of a lab's isolated segments. One per lab.
 func IsolationTable(lab string) string { return "netlab-" + lab }
 
-// FirewallComment marks host firewall rules netlab adds for a lab's bridge.
+// FirewallComment marks host firewall rules netlab adds for a lab's bridge
+// (an external bridge's own rule), or with network "" for the lab's bridges.
 func FirewallComment(lab, network string) string { return "netlab:" + lab + ":" + network }
+
+// BridgeGroup is the interface group (IFLA_GROUP) of a lab's own bridges,
+// so that one host firewall rule matches them all: 31 bits of SHA-256
+// over the lab's name, never 0 (the default group of every interface).
+func BridgeGroup(lab string) uint32 {
+	h := sha256.Sum256([]byte("group\x00" + lab))
+	return (uint32(h[0])<<24|uint32(h[1])<<16|uint32(h[2])<<8|uint32(h[3]))&0x7fffffff | 1
+}
 
 // hash10 is 10 hex digits of SHA-256 over the parts: 40 bits, so that a
 // collision needs about a million objects.

@@ -125,6 +125,9 @@ func Remove(ctx context.Context, d engine.Runtime, lab string, changes []converg
 			if l := byName[c.Name]; l != nil {
 				err = wire.RemoveHostLink(l)
 			}
+			if err == nil && c.Object == converge.ObjHostLink {
+				_, err = wire.RemoveGuardHostLink(lab, c.Name)
+			}
 			if err == nil && c.Object == converge.ObjNetwork {
 				err = wire.RemoveHostForwardRule(naming.FirewallComment(lab, c.Network))
 			}

@@ -5,6 +5,8 @@
 # runtime in ${RUNTIMES:-runc docker}. Per runtime it prints a row:
 #   up:        from the first start pressed to the last page showing its
 #              eight nodes running and wired (pushed by the server)
+#   last answer: from the first start pressed to the last start request
+#              answered (its up done): up minus this is the page's lag
 #   answer:    the slowest start request's answer
 #   terminal:  a terminal opened on a node of every lab at once, a command
 #              typed, its output read: median / slowest
@@ -22,10 +24,10 @@
 # Needs root, Docker, runc, the netlab/tiny image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "| runtime | labs | up (last page) | slowest answer | terminal median / slowest | server memory idle / up / peak | state change to 30 pages median / slowest | load average |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| runtime | labs | up (last page) | last answer | slowest answer | terminal median / slowest | server memory idle / up / peak | state change to 30 pages median / slowest | load average |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for rt in ${RUNTIMES:-runc docker}; do
   out=$(NETLAB_E2E=1 NETLAB_BENCH=1 NETLAB_RUNTIME=$rt STUDENTS=${STUDENTS:-30} SPREAD=${SPREAD:-10} MAX_STARTS=${MAX_STARTS:-} \
-    go test -count=1 -timeout 30m -run '^TestServeLoad$' -v ./tests 2>&1) || { echo "$out" | tail -40 >&2; echo "| $rt | failed, see above | | | | | | |"; continue; }
+    go test -count=1 -timeout 30m -run '^TestServeLoad$' -v ./tests 2>&1) || { echo "$out" | tail -40 >&2; echo "| $rt | failed, see above | | | | | | | |"; continue; }
   echo "$out" | sed -n 's/^ROW //p'
 done

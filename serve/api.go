@@ -227,7 +227,7 @@ func (s *Server) up(w http.ResponseWriter, r *http.Request, q request) {
 	if body.Stage == "" {
 		body.Stage = c.Stage // a lab not running when its class moved gets the stage now
 	}
-	release, over := s.overLimit(w, r, q)
+	release, over := s.overLimit(w, r, q, "up")
 	if over {
 		return
 	}
@@ -270,6 +270,13 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request, q request) {
 	if !readJSON(w, r, &body) {
 		return
 	}
+	// A reset brings every node of the file back (and a lab that does
+	// not run, up): it must fit the class's limits as a start does.
+	release, over := s.overLimit(w, r, q, "reset")
+	if over {
+		return
+	}
+	defer release()
 	err := s.op(r, q, "reset", func(ctx context.Context, progress lab.Progress) error {
 		_, err := s.labs.Reset(ctx, q.lab.File, lab.ResetOptions{Stage: body.Stage, Progress: progress})
 		return err

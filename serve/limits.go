@@ -206,12 +206,16 @@ func SetClassLimits(ctx context.Context, st *store.Store, classID int64, l store
 // reserveStart tells whether the lab's owner may start it under its
 // class's limits: with it, they would run no more labs and nodes than the
 // class allows, and the lab has no more nodes than a lab of the class may
-// have. A lab that runs already may be brought up again (a repair, a
-// stage). The labs counted are those that run and those of the owner's
-// starts under way; a start allowed is one of them until release is
-// called (once the up ended), checked and recorded under the owner's lock
-// so that starts at once are counted against each other. The error says
-// what runs and what to do.
+// have. A lab that runs already (or is being started) may be brought up
+// again, a repair, a reset or a stage, without counting as another lab;
+// but it brings back every node of its file, so its nodes count as the
+// file's (nodes), not as what was made of it: a lab whose up was cut
+// short, or whose file grew, must still fit. (A stopped node counts as
+// one made: its container stays.) The labs counted are those that
+// run and those of the owner's starts under way; a start allowed is one
+// of them until release is called (once the up ended), checked and
+// recorded under the owner's lock so that starts at once are counted
+// against each other. The error says what runs and what to do.
 func (s *Server) reserveStart(ctx context.Context, lb store.Lab, nodes int) (release func(), err error) {
 	lim, err := s.st.ClassLimits(ctx, lb.ClassID)
 	if err != nil || (lim.Labs == 0 && lim.Nodes == 0 && lim.LabNodes == 0) {
@@ -242,26 +246,28 @@ func (s *Server) reserveStart(ctx context.Context, lb store.Lab, nodes int) (rel
 			counted[x.Lab] = x.Nodes // what runs of it, once it shows
 		}
 	}
-	if _, ok := counted[lb.Name]; ok {
-		return s.starts.add(key, lb.Name, nodes), nil // it runs, or starts: a repair
-	}
+	_, again := counted[lb.Name] // it runs, or starts: a repair, a reset, a stage
 	var running []string
 	total := 0
 	for _, o := range theirs {
-		if n, ok := counted[o.Name]; ok && o.Owner == lb.Owner {
+		if n, ok := counted[o.Name]; ok && o.Owner == lb.Owner && o.Name != lb.Name {
 			running = append(running, o.Class+" ("+o.Name+")")
 			total += n
 		}
 	}
 	who := "you run"
 	switch {
-	case lim.Labs > 0 && len(running) >= lim.Labs:
+	case !again && lim.Labs > 0 && len(running) >= lim.Labs:
 		return nil, fmt.Errorf("%w: %s %d lab(s) already, %s; class %s allows %d at once: stop one first", ErrLimit, who, len(running), strings.Join(running, ", "), lb.Class, lim.Labs)
 	case lim.Nodes > 0 && total+nodes > lim.Nodes:
-		if len(running) == 0 {
-			return nil, fmt.Errorf("%w: this lab has %d nodes; class %s allows %d nodes at once: ask your teacher", ErrLimit, nodes, lb.Class, lim.Nodes)
+		this := "this lab has"
+		if again {
+			this = "this lab runs again with all its"
 		}
-		return nil, fmt.Errorf("%w: %s %d nodes already (%s), and this lab has %d; class %s allows %d nodes at once: stop a lab first", ErrLimit, who, total, strings.Join(running, ", "), nodes, lb.Class, lim.Nodes)
+		if len(running) == 0 {
+			return nil, fmt.Errorf("%w: %s %d nodes; class %s allows %d nodes at once: ask your teacher", ErrLimit, this, nodes, lb.Class, lim.Nodes)
+		}
+		return nil, fmt.Errorf("%w: %s %d nodes already (%s), and %s %d nodes; class %s allows %d nodes at once: stop a lab first", ErrLimit, who, total, strings.Join(running, ", "), this, nodes, lb.Class, lim.Nodes)
 	}
 	return s.starts.add(key, lb.Name, nodes), nil
 }
@@ -286,19 +292,25 @@ func (s *Server) limits(w http.ResponseWriter, r *http.Request, q request) {
 	answer(w, l, err)
 }
 
-// overLimit answers 409 with the reason, and audits it, when starting the
-// request's lab would take its owner over their class's limits. Else the
-// start is counted against them until release is called.
-func (s *Server) overLimit(w http.ResponseWriter, r *http.Request, q request) (release func(), over bool) {
-	nodes := 0
-	if l, err := spec.Load(q.lab.File); err == nil {
-		nodes = len(l.Nodes)
+// fileNodes is how many nodes a lab file has (0 when it does not load:
+// the up then says what is wrong with it).
+func fileNodes(file string) int {
+	if l, err := spec.Load(file); err == nil {
+		return len(l.Nodes)
 	}
-	release, err := s.reserveStart(r.Context(), q.lab, nodes)
+	return 0
+}
+
+// overLimit answers 409 with the reason, and audits it as op, when
+// starting the request's lab (or bringing all its nodes back: a reset)
+// would take its owner over their class's limits. Else the start is
+// counted against them until release is called.
+func (s *Server) overLimit(w http.ResponseWriter, r *http.Request, q request, op string) (release func(), over bool) {
+	release, err := s.reserveStart(r.Context(), q.lab, fileNodes(q.lab.File))
 	if err == nil {
 		return release, false
 	}
-	s.auditf(r, q.session.User.Name, "up", q.lab.Name, "refused: "+err.Error())
+	s.auditf(r, q.session.User.Name, op, q.lab.Name, "refused: "+err.Error())
 	if errors.Is(err, ErrLimit) {
 		writeError(w, http.StatusConflict, err.Error())
 	} else {

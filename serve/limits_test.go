@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,6 +94,27 @@ func (f *running) Up(ctx context.Context, l *spec.Lab, o lab.UpOptions) (*lab.Up
 	f.most = max(f.most, len(f.labs))
 	f.mu.Unlock()
 	return f.recorder.Up(ctx, l, o)
+}
+
+// Reset brings every node of the lab's file back, and a lab that does
+// not run up, as lab.Reset does.
+func (f *running) Reset(ctx context.Context, target string, o lab.ResetOptions) (*spec.Lab, error) {
+	l, err := spec.Load(target)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.labs[l.Name] = len(l.Nodes)
+	f.mu.Unlock()
+	return f.recorder.Reset(ctx, target, o)
+}
+
+// cutShort is a lab whose up was cut short (or a node of it removed by
+// hand): one of its file's nodes fewer was made.
+func (f *running) cutShort(name string) {
+	f.mu.Lock()
+	f.labs[name]--
+	f.mu.Unlock()
 }
 
 func (f *running) Down(ctx context.Context, name string, o lab.DownOptions) (lab.DownResult, error) {
@@ -312,5 +334,97 @@ func TestLabNodesLimit(t *testing.T) {
 	}
 	if err := CheckLimits(store.Limits{LabNodes: -1}); err == nil {
 		t.Errorf("lab_nodes -1 passed")
+	}
+}
+
+// Reset and a class's move to a stage act on a running lab, and bring
+// every node of its file back: they must fit the student's limits with
+// all of them. A student of two classes of the two-node p2p lab, allowed
+// three nodes at once, has one lab with one node made (an up cut short)
+// and starts the other: the reset of the first (and its repair, and its
+// class's move to a stage) is refused while the other runs, and the reset
+// of the one that has all its nodes is not. A reset of a lab that does
+// not run is a start.
+func TestResetAndStageHoldTheLimits(t *testing.T) {
+	ctx := context.Background()
+	dir, st := openTestStore(t)
+	roster, _ := ParseRoster(strings.NewReader("name\na\n"))
+	for name, lim := range map[string]store.Limits{"net1": {Nodes: 3}, "net2": {Nodes: 3}, "net3": {Labs: 2}} {
+		if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: name, Lab: "p2p", Roster: roster, Limits: lim}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, _ := st.UserByName(ctx, "a")
+	h, _ := auth.HashPassword("password-a")
+	st.SetPassword(ctx, u.ID, h)
+	_, teacherPassword, err := AddUser(ctx, st, "t", store.Teacher, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	labs := &running{labs: map[string]int{}}
+	s := New(Options{Store: st, Labs: labs, DataDir: dir})
+	t.Cleanup(s.Close)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, st: st}
+	a := f.login(t, "a", "password-a")
+	mine, _ := st.LabsOf(ctx, u.ID)
+	of := map[string]store.Lab{}
+	for _, l := range mine {
+		of[l.Class] = l
+	}
+	post := func(l store.Lab, op string) (int, string) { return a.do("POST", "/api/labs/"+l.ID+"/"+op, "{}") }
+
+	if code, body := post(of["net1"], "up"); code != 200 {
+		t.Fatalf("net1's lab: %d %s", code, body)
+	}
+	labs.cutShort(of["net1"].Name) // one of its two nodes was made
+	if code, body := post(of["net2"], "up"); code != 200 {
+		t.Fatalf("net2's lab with one node of net1's made (3 nodes in all): %d %s", code, body)
+	}
+	for _, op := range []string{"reset", "up"} {
+		code, body := post(of["net1"], op)
+		if code != 409 || !strings.Contains(body, "you run 2 nodes already (net2 ("+of["net2"].Name+")), and this lab runs again with all its 2") ||
+			!strings.Contains(body, "class net1 allows 3 nodes at once: stop a lab first") {
+			t.Errorf("%s of net1's lab, its two nodes and net2's two where 3 are allowed: %d %s", op, code, body)
+		}
+	}
+	if slices.Contains(labs.seen(), "reset "+of["net1"].File+" at stage ") || labs.labs[of["net1"].Name] != 1 {
+		t.Errorf("net1's lab was reset after all: %v, %d nodes run", labs.seen(), labs.labs[of["net1"].Name])
+	}
+	if code, body := post(of["net2"], "reset"); code != 200 {
+		t.Errorf("reset of net2's lab, which has all its nodes (3 in all): %d %s", code, body)
+	}
+
+	// The teacher moves net1 to a stage: its lab is left as it is, refused.
+	teacher := f.login(t, "t", teacherPassword)
+	if code, body := teacher.do("POST", "/api/classes/"+strconv.FormatInt(of["net1"].ClassID, 10)+"/stage", `{"stage":"2"}`); code != 202 || !strings.Contains(body, of["net1"].Name) {
+		t.Fatalf("net1 to stage 2: %d %s", code, body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		log, _ := st.AuditLog(ctx, 50)
+		if slices.ContainsFunc(log, func(e store.AuditEntry) bool {
+			return e.Action == "reset to class stage 2" && e.Object == of["net1"].Name &&
+				strings.HasPrefix(e.Outcome, "refused: over the class's limit") && strings.Contains(e.Outcome, "runs again with all its 2 nodes")
+		}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no refused reset of net1's lab in the audit log: %+v", log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if slices.Contains(labs.seen(), "reset "+of["net1"].File+" at stage 2") {
+		t.Errorf("net1's lab was reset to stage 2 over the limit: %v", labs.seen())
+	}
+
+	// A reset of a lab that does not run starts it: net3 allows 2 labs.
+	if code, body := post(of["net3"], "reset"); code != 409 || !strings.Contains(body, "you run 2 lab(s) already") {
+		t.Errorf("reset of net3's lab, not running, with 2 labs running where 2 are allowed: %d %s", code, body)
+	}
+	post(of["net2"], "down")
+	if code, body := post(of["net3"], "reset"); code != 200 || labs.labs[of["net3"].Name] != 2 {
+		t.Errorf("reset of net3's lab, not running, with 1 lab running: %d %s", code, body)
 	}
 }

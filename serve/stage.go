@@ -22,8 +22,10 @@ type stageProgress struct {
 	LabID string `json:"lab"`
 	Lab   string `json:"lab_name"`
 	Owner string `json:"owner"`
-	// State: "resetting", "done", "failed", or "at next start" for a lab
-	// that does not run (it gets the stage when it starts).
+	// State: "resetting", "done", "failed", "refused" (the reset would
+	// take its owner over the class's limits; Error says why), or "at
+	// next start" for a lab that does not run (it gets the stage when it
+	// starts).
 	State string `json:"state"`
 	Error string `json:"error,omitempty"`
 	Done  int    `json:"done"`  // labs finished so far
@@ -119,6 +121,15 @@ func (s *Server) resetLabs(r *http.Request, user string, classID int64, stage st
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			// Each lab's reset brings all its nodes back: it must fit
+			// its owner's limits, else it stays as it is.
+			release, err := s.reserveStart(ctx, l, fileNodes(l.File))
+			if err != nil {
+				s.auditf(r, user, "reset to class stage "+stage, l.Name, "refused: "+err.Error())
+				report(l, "refused", err)
+				return
+			}
+			defer release()
 			report(l, "resetting", nil)
 			progress := func(e lab.Event) {
 				msg := e.Message
@@ -128,7 +139,7 @@ func (s *Server) resetLabs(r *http.Request, user string, classID int64, stage st
 				s.hub.publish("lab:"+l.ID, event{Type: "progress", Data: map[string]any{"kind": e.Kind, "message": msg, "step": e.StepID,
 					"outcome": e.Outcome, "n": e.N, "total": e.Total}})
 			}
-			_, err := s.labs.Reset(ctx, l.File, lab.ResetOptions{Stage: stage, Progress: progress})
+			_, err = s.labs.Reset(ctx, l.File, lab.ResetOptions{Stage: stage, Progress: progress})
 			s.auditf(r, user, "reset to class stage "+stage, l.Name, outcome(err))
 			if err != nil {
 				report(l, "failed", err)

@@ -130,3 +130,51 @@ links:
 		t.Errorf("without the guard's forward rules a still did not reach %s, so the test proves nothing", beyond)
 	}
 }
+
+// guardRulesOf counts the host guard's rules that name interface ifname.
+func guardRulesOf(t *testing.T, ifname string) int {
+	t.Helper()
+	n := 0
+	for _, chain := range []string{"hostlinks_input", "hostlinks_forward"} {
+		out, err := exec.Command("nft", "list", "chain", "inet", "netlab-guard", chain).CombinedOutput()
+		if err != nil {
+			t.Fatalf("nft list chain %s: %v: %s", chain, err, out)
+		}
+		n += strings.Count(string(out), `"`+ifname+`"`)
+	}
+	return n
+}
+
+// TestHostGuardHostLinkRemoved: a host link taken out of the lab file goes
+// with its guard rules at the next up, while the lab and its other host
+// link (and that link's rules) stay.
+func TestHostGuardHostLinkRemoved(t *testing.T) {
+	parallel(t)
+	x := os.Getpid() % 250
+	keep, gone := hostIfName("hk"), hostIfName("hr")
+	head := fmt.Sprintf("defaults: {image: netlab/tiny, command: exec sleep 600}\nnodes:\n  a: {interfaces: {eth0: {address: 10.84.%d.2/30}}}\n", x)
+	keepLink := fmt.Sprintf("  - {endpoints: [host:%s, a:eth0], host_address: 10.84.%d.1/30}\n", keep, x)
+	both := head + fmt.Sprintf("  b: {interfaces: {eth0: {address: 10.85.%d.2/30}}}\nlinks:\n", x) + keepLink +
+		fmt.Sprintf("  - {endpoints: [host:%s, b:eth0], host_address: 10.85.%d.1/30}\n", gone, x)
+	l := upWith(t, both, nil, "--allow-host")
+	if k, g := guardRulesOf(t, keep), guardRulesOf(t, gone); k != 3 || g != 3 {
+		t.Fatalf("the guard has %d rules for %s and %d for %s, want 3 each (input, forward in and out)", k, keep, g, gone)
+	}
+	// b stays, without its link to the host.
+	one := head + "  b: {}\nlinks:\n" + keepLink
+	if err := os.WriteFile(l.file, []byte("name: "+l.name+"\n"+one), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := netlab(t, "up", "--allow-host", l.file); r.code != 0 {
+		t.Fatalf("netlab up without the link to b: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := net.InterfaceByName(gone); err == nil {
+		t.Fatalf("host link %s is still on the host", gone)
+	}
+	if g := guardRulesOf(t, gone); g != 0 {
+		t.Errorf("the removed host link %s left %d rules in the guard", gone, g)
+	}
+	if k := guardRulesOf(t, keep); k != 3 {
+		t.Errorf("the host link %s that stays has %d rules in the guard, want 3", keep, k)
+	}
+}

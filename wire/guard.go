@@ -244,6 +244,42 @@ func ensureLabRules(lab, chainName, what string, rules [][]expr.Any) (changed bo
 	return true, nil
 }
 
+// removeLabRules deletes the lab's rules tagged with what from the
+// guard's chains, and returns how many there were.
+func removeLabRules(lab, what string, chains ...string) (int, error) {
+	c, table, unlock, err := openGuard()
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	if !guardExists(c) {
+		return 0, nil
+	}
+	tag := append(guardOwner(lab), what...)
+	n := 0
+	for _, chain := range chains {
+		have, err := c.GetRules(table, &nftables.Chain{Name: chain, Table: table})
+		if err != nil {
+			return 0, fmt.Errorf("list nftables chain inet %s %s: %w", GuardTable, chain, err)
+		}
+		for _, r := range have {
+			if bytes.Equal(r.UserData, tag) {
+				if err := c.DelRule(r); err != nil {
+					return 0, fmt.Errorf("remove lab %s's rule for %s from nftables chain inet %s %s: %w", lab, what, GuardTable, chain, err)
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := c.Flush(); err != nil {
+		return 0, fmt.Errorf("remove lab %s's rules for %s from nftables table inet %s: %w", lab, what, GuardTable, err)
+	}
+	return n, nil
+}
+
 // RemoveGuard deletes the lab's published-port rules from the host
 // guard, and the guard's table when no netlab interface is left on the
 // host. It returns how many rules it removed.

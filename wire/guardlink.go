@@ -60,3 +60,11 @@ func EnsureGuardHostLink(lab, ifname string) (changed bool, err error) {
 	fwd, err := ensureLabRules(lab, hostLinksForward, "host link "+ifname, forward)
 	return in || fwd, err
 }
+
+// RemoveGuardHostLink deletes the guard's rules of the lab's host link
+// ifname, when the link goes while the lab stays (a lab file changed, up
+// again); down removes all of a lab's rules with RemoveGuard. It returns
+// how many rules it removed.
+func RemoveGuardHostLink(lab, ifname string) (int, error) {
+	return removeLabRules(lab, "host link "+ifname, hostLinksInput, hostLinksForward)
+}

@@ -2,17 +2,22 @@ package wire
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 )
 
@@ -271,14 +276,37 @@ func TestHostForwardRules(t *testing.T) {
 	needRoot(t)
 	lab := fmt.Sprintf("provtest%d", os.Getpid()%100000)
 	t.Cleanup(func() { RemoveHostForward(lab) })
+	// Two bridges of the lab: one rule between them, and each in the
+	// lab's interface group.
+	var bridges []string
+	for i := range 2 {
+		name := fmt.Sprintf("nlbt%d-%d", os.Getpid()%100000, i)
+		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { exec.Command("ip", "link", "del", name).Run() })
+		bridges = append(bridges, name)
+	}
 	for i, want := range []bool{true, false} {
-		if changed, err := EnsureHostForward(lab, "lan", "nlbtest0"); err != nil || changed != want {
-			t.Fatalf("EnsureHostForward #%d: changed %v, %v", i+1, changed, err)
+		for _, br := range bridges {
+			if changed, err := EnsureHostForward(lab, "lan", br); err != nil || changed != want {
+				t.Fatalf("EnsureHostForward #%d of %s: changed %v, %v", i+1, br, changed, err)
+			}
 		}
 	}
+	for _, br := range bridges {
+		if l, err := netlink.LinkByName(br); err != nil || l.Attrs().Group != naming.BridgeGroup(lab) {
+			t.Errorf("bridge %s is not in the lab's group %#x: %v", br, naming.BridgeGroup(lab), err)
+		}
+	}
+	// An external bridge (not one of netlab's names) keeps its group and
+	// has its own rule.
+	if changed, err := EnsureHostForward(lab, "ext", "nltestext0"); err != nil || !changed {
+		t.Fatalf("EnsureHostForward of an external bridge: changed %v, %v", changed, err)
+	}
 	rules, _ := HostForwardRules(lab)
-	if len(rules["iptables"]) != 1 {
-		t.Fatalf("rules: %v", rules)
+	if len(rules["iptables"]) != 2 {
+		t.Fatalf("want the lab's rule and the external bridge's, got %v", rules)
 	}
 	if other, _ := HostForwardRules(lab + "x"); len(other) != 0 {
 		t.Errorf("a lab whose name extends this one's sees its rules: %v", other)
@@ -288,5 +316,77 @@ func TestHostForwardRules(t *testing.T) {
 	}
 	if rules, _ := HostForwardRules(lab); len(rules) != 0 {
 		t.Errorf("left: %v", rules)
+	}
+	// Forgotten at removal: the next up inserts the rule again.
+	if changed, err := EnsureHostForward(lab, "lan", bridges[0]); err != nil || !changed {
+		t.Fatalf("EnsureHostForward after removal: changed %v, %v", changed, err)
+	}
+	if rules, _ := HostForwardRules(lab); len(rules["iptables"]) != 1 {
+		t.Errorf("after removal and up again: %v", rules)
+	}
+}
+
+// The watchers' socket gets interface deletions only, and WatchBridges
+// kicks for the lab's own bridge's deletion.
+func TestWatchBridgesDeletionsOnly(t *testing.T) {
+	needRoot(t)
+	f, err := linkDeletions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lab := fmt.Sprintf("watchtest%d", os.Getpid()%100000)
+	kick := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan error, 1)
+	go func() { ended <- WatchBridges(ctx, lab, kick) }()
+	name := fmt.Sprintf("nlbw%d", os.Getpid()%100000)
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}
+	if err := netlink.LinkAdd(br); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Command("ip", "link", "del", name).Run() })
+	netlink.LinkSetAlias(br, naming.BridgeAlias(lab, "lan"))
+	netlink.LinkSetUp(br)
+	select {
+	case <-kick:
+		t.Fatal("a kick before the bridge was deleted")
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := netlink.LinkDel(br); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-kick:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no kick for the lab's deleted bridge")
+	}
+	buf := make([]byte, 1<<16)
+	f.SetReadDeadline(time.Now().Add(time.Second))
+	deleted := false
+	for {
+		n, err := f.Read(buf)
+		if err != nil {
+			break
+		}
+		msgs, _ := syscall.ParseNetlinkMessage(buf[:n])
+		for _, m := range msgs {
+			if m.Header.Type != unix.RTM_DELLINK {
+				t.Errorf("the socket got message type %d, not only deletions", m.Header.Type)
+			}
+			deleted = true
+		}
+	}
+	if !deleted {
+		t.Error("the socket got no deletion")
+	}
+	cancel()
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Errorf("WatchBridges: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("WatchBridges did not end with its context")
 	}
 }

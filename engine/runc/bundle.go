@@ -71,7 +71,7 @@ func (r *Runc) Create(ctx context.Context, lab string, c *planner.Container, hos
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+	if err := writeConfigFile(dir, data); err != nil {
 		return "", err
 	}
 	done = true
@@ -256,7 +256,7 @@ func rebase(cfg *specs.Spec, lower, dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
+	return writeConfigFile(dir, data)
 }
 
 func exists(path string) bool {
@@ -288,6 +288,22 @@ func removeBundle(dir string) error {
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove bundle %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeConfigFile writes a node's config.json whole or not at all (a file
+// beside it, renamed over it): List reads every lab's config.json, and a
+// class's ups, each listing while others write, read one half-written
+// ("unexpected end of JSON input", an up failed).
+func writeConfigFile(dir string, data []byte) error {
+	tmp := filepath.Join(dir, ".config.json.tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "config.json")); err != nil {
+		os.Remove(tmp)
+		return err
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package runc
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -245,5 +247,45 @@ func TestSettle(t *testing.T) {
 	}
 	if _, err := os.Stat(dead); !os.IsNotExist(err) {
 		t.Errorf("its directory stays: %v", err)
+	}
+}
+
+// A reader of config.json (List, for every lab) never sees it half
+// written while an up writes it again.
+func TestConfigFileWholeOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	big := make(map[string]string)
+	for i := range 2000 {
+		big[fmt.Sprintf("key%d", i)] = strings.Repeat("v", 50)
+	}
+	data, _ := json.Marshal(map[string]any{"annotations": big})
+	if err := writeConfigFile(dir, data); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	wrote := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				wrote <- nil
+				return
+			default:
+			}
+			if err := writeConfigFile(dir, data); err != nil {
+				wrote <- err
+				return
+			}
+		}
+	}()
+	for range 500 {
+		got, err := os.ReadFile(filepath.Join(dir, "config.json"))
+		if err != nil || !json.Valid(got) {
+			t.Fatalf("read config.json while it was written: %v, %d bytes, valid JSON %v", err, len(got), json.Valid(got))
+		}
+	}
+	close(stop)
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -115,10 +115,10 @@ export async function classPage(app, id) {
   // Each lab's part in the move, in words and symbols.
   const stageRows = el("ul", { id: "stage-progress" });
   const stageLine = {};
-  const STAGE = { resetting: "↺ resetting", done: "✔ at the stage", failed: "✘ failed", "at next start": "○ not running: gets the stage when it starts" };
+  const STAGE = { resetting: "↺ resetting", done: "✔ at the stage", failed: "✘ failed", refused: "✘ refused: over the limits", "at next start": "○ not running: gets the stage when it starts" };
   events.addEventListener("stage-progress", (e) => {
     const p = JSON.parse(e.data);
-    const line = el("li", { "data-lab": p.lab_name, "data-state": p.state, class: p.state === "done" ? "pass" : p.state === "failed" ? "fail" : "" },
+    const line = el("li", { "data-lab": p.lab_name, "data-state": p.state, class: p.state === "done" ? "pass" : p.state === "failed" || p.state === "refused" ? "fail" : "" },
       `${p.owner}: ${STAGE[p.state] || p.state}${p.error ? " — " + p.error : ""}${p.total ? ` (${p.done} of ${p.total} reset)` : ""}`);
     if (stageLine[p.lab]) stageLine[p.lab].replaceWith(line); else stageRows.append(line);
     stageLine[p.lab] = line;
