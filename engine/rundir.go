@@ -107,7 +107,7 @@ func RemoveRunDir(lab string) error {
 	return os.RemoveAll(dir)
 }
 
-// GateDir is the host's start gate (package startgate): one slot file
+// GateDir is the host's start gate (package startgate): two slot files
 // per CPU, bound read-only into every node at GatePath, so that the
 // nodes of every lab on the host take turns at their heavy start-up work.
 func GateDir() string { return filepath.Join(RunDir, ".gate") }
