@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netlab/netlab/matrix"
@@ -13,16 +14,30 @@ import (
 
 var _ matrix.Net = (*NetProber)(nil)
 
-// Ping sends one echo request from node to addr, from inside the node's
-// network namespace, for the connectivity matrix.
-func (p *NetProber) Ping(ctx context.Context, node string, addr netip.Addr, limit time.Duration) (bool, string, error) {
+// Ping sends one echo request from node to each of addrs, all at once,
+// from inside the node's network namespace (opened once), for the
+// connectivity matrix.
+func (p *NetProber) Ping(ctx context.Context, node string, addrs []netip.Addr, limit time.Duration) ([]matrix.Echo, error) {
 	ns, err := p.Nodes.NetNS(ctx, node)
 	if err != nil {
-		return false, "", err
+		return nil, err
 	}
 	defer ns.Close()
-	o := ping(ns, addr, 1, limit)
-	return o.OK, o.Detail, o.Err
+	out := make([]matrix.Echo, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := ping(ns, a, 1, limit)
+			out[i] = matrix.Echo{OK: o.OK, Detail: o.Detail}
+			if o.Err != nil {
+				out[i].Detail = o.Err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	return out, nil
 }
 
 // Exec runs cmd in the node, for the connectivity matrix.

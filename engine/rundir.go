@@ -107,7 +107,7 @@ func RemoveRunDir(lab string) error {
 	return os.RemoveAll(dir)
 }
 
-// GateDir is a lab's start gate (package startgate): one slot file per
+// GateDir is a lab's start gate (package startgate): two slot files per
 // CPU, bound read-only into each of the lab's nodes at GatePath, so that
 // its nodes take turns at their heavy start-up work. One per lab: a node
 // can hold its gate's slots, and must slow no other lab.

@@ -8,6 +8,7 @@ package lookingglass
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"slices"
 	"sort"
 	"strconv"
@@ -275,4 +276,24 @@ func prefixKey(p string) []int {
 		k = append(k, int(n))
 	}
 	return k
+}
+
+// BestTo is the best path of the longest prefix in paths (a whole table,
+// as ParseTable reads it) that holds addr, as the router's BGP chooses
+// it; nil if no prefix with a best path holds addr.
+func BestTo(paths []Path, addr netip.Addr) *Path {
+	var best *Path
+	bits := -1
+	for i := range paths {
+		p := &paths[i]
+		if !p.Best {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p.Prefix)
+		if err != nil || !pfx.Contains(addr) || pfx.Bits() <= bits {
+			continue
+		}
+		best, bits = p, pfx.Bits()
+	}
+	return best
 }

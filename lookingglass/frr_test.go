@@ -1,6 +1,7 @@
 package lookingglass
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -131,6 +132,39 @@ func TestParseErrors(t *testing.T) {
 	for _, ok := range []string{"1.2.3.4", "1.0.0.0/8"} {
 		if err := CheckPrefix(ok); err != nil {
 			t.Errorf("CheckPrefix(%s): %v", ok, err)
+		}
+	}
+}
+
+func TestBestTo(t *testing.T) {
+	paths, err := ParseTable(read(t, "table-as4-zuri.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a longer prefix inside 2.0.0.0/8, and one that is not best
+	paths = append(paths,
+		Path{Prefix: "2.102.0.0/24", Best: true, ASPath: []int{1, 2}},
+		Path{Prefix: "2.102.0.0/25", Best: false, ASPath: []int{9, 2}})
+	cases := []struct {
+		addr string
+		want []int // nil: no path
+	}{
+		{"1.101.0.1", []int{1}},
+		{"2.1.0.1", []int{3, 2}},   // only the /8 holds it
+		{"2.102.0.1", []int{1, 2}}, // the /24 is longer; the /25 has no best path
+		{"3.102.0.1", []int{3}},    // the best of two
+		{"9.0.0.1", nil},           // in no prefix
+		{"4.102.0.1", []int{}},     // its own network: an empty path
+	}
+	for _, c := range cases {
+		got := BestTo(paths, netip.MustParseAddr(c.addr))
+		switch {
+		case got == nil && c.want != nil:
+			t.Errorf("BestTo(%s) = nil, want the path %v", c.addr, c.want)
+		case got != nil && c.want == nil:
+			t.Errorf("BestTo(%s) = %+v, want nil", c.addr, *got)
+		case got != nil && !slices.Equal(got.ASPath, c.want):
+			t.Errorf("BestTo(%s) = path %v, want %v", c.addr, got.ASPath, c.want)
 		}
 	}
 }

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/netlab/netlab/lookingglass"
 	"github.com/netlab/netlab/spec"
 )
 
@@ -84,34 +87,60 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-// net answers pings and BGP queries from tables, for Run's logic; the
+// net answers pings and BGP tables from maps, for Run's logic; the
 // end-to-end test runs it against real routers.
 type net struct {
-	down  map[string]bool   // "from to-address" that get no reply
-	paths map[string]string // router -> AS path it holds, for any address
+	down  map[string]int    // "from to-address" -> rounds that get no reply (-1: all)
+	paths map[string]string // "router to-address" -> AS path it holds to the address's /24
+	mu    *sync.Mutex
+	calls map[string]int // "ping from", "exec on" -> how often
 }
 
-func (n net) Ping(_ context.Context, node string, addr netip.Addr, _ time.Duration) (bool, string, error) {
-	if n.down[node+" "+addr.String()] {
-		return false, "no reply", nil
+func (n net) Ping(_ context.Context, node string, addrs []netip.Addr, _ time.Duration) ([]Echo, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls["ping "+node]++
+	out := make([]Echo, len(addrs))
+	for i, a := range addrs {
+		key := node + " " + a.String()
+		if left := n.down[key]; left != 0 {
+			n.down[key] = left - 1
+			out[i] = Echo{Detail: "no reply"}
+			continue
+		}
+		out[i] = Echo{OK: true, Detail: "reply"}
 	}
-	return true, "reply", nil
+	return out, nil
 }
 
 func (n net) Exec(_ context.Context, node, cmd string) ([]byte, int, error) {
-	path, ok := n.paths[node+" "+strings.Fields(cmd)[6]]
-	if !ok {
-		return []byte("{}"), 0, nil
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls["exec "+node]++
+	if cmd != lookingglass.TableCommand {
+		return nil, 1, fmt.Errorf("unexpected command %q", cmd)
 	}
-	list := strings.Fields(path)
-	return []byte(fmt.Sprintf(`{"prefix":"x/8","paths":[{"aspath":{"segments":[{"type":"as-sequence","list":[%s]}]},"valid":true,"bestpath":{"overall":true}}]}`,
-		strings.Join(list, ","))), 0, nil
+	var routes []string
+	for key, path := range n.paths {
+		router, addr, _ := strings.Cut(key, " ")
+		if router != node {
+			continue
+		}
+		pfx := netip.PrefixFrom(netip.MustParseAddr(addr), 24).Masked()
+		routes = append(routes, fmt.Sprintf(`%q:[{"valid":true,"bestpath":true,"pathFrom":"external","peerId":"9.9.9.9","path":%q}]`, pfx, path))
+	}
+	return []byte(`{"routes":{` + strings.Join(routes, ",") + `}}`), 0, nil
 }
 
 func TestRun(t *testing.T) {
 	p := internet4(t)
 	n := net{
-		down: map[string]bool{"as4-base-host 2.102.0.1": true},
+		down: map[string]int{
+			"as4-base-host 2.102.0.1": -1, // never answers
+			"as1-base-host 3.102.0.1": 2,  // answers the third round
+		},
+		mu:    &sync.Mutex{},
+		calls: map[string]int{},
 		paths: map[string]string{
 			"as2-base 1.102.0.1": "3 1", // leaked by 3: a valley
 			"as2-base 3.102.0.1": "3",
@@ -122,13 +151,26 @@ func TestRun(t *testing.T) {
 	if len(pairs) != 12 {
 		t.Fatalf("%d pairs, want 12", len(pairs))
 	}
+	// one ping call per source and round, one table read per router: AS 4
+	// tries three rounds (one destination never answers), AS 1 three
+	// (one answers the third), the others one
+	wantCalls := map[string]int{"ping as1-base-host": 3, "ping as2-base-host": 1, "ping as3-base-host": 1, "ping as4-base-host": 3,
+		"exec as1-base": 1, "exec as2-base": 1, "exec as3-base": 1, "exec as4-base": 1}
+	if !maps.Equal(n.calls, wantCalls) {
+		t.Errorf("calls %v, want %v", n.calls, wantCalls)
+	}
 	got := map[string]string{}
 	for _, pr := range pairs {
 		got[pr.From+">"+pr.To] = pr.Symbol() + " " + pr.Verdict
 	}
-	for pair, want := range map[string]string{"2>1": "! invalid", "2>3": "✓ valid", "4>2": "✗ valid", "1>2": "? no-route"} {
+	for pair, want := range map[string]string{"2>1": "! invalid", "2>3": "✓ valid", "4>2": "✗ valid", "1>2": "? no-route", "1>3": "? no-route"} {
 		if got[pair] != want {
 			t.Errorf("pair %s: %q, want %q", pair, got[pair], want)
+		}
+	}
+	for _, pr := range pairs {
+		if pr.From == "4" && pr.To == "2" && !strings.Contains(pr.Detail, "no reply") {
+			t.Errorf("pair 4>2 says %q, not what its echo saw (no reply)", pr.Detail)
 		}
 	}
 	var b bytes.Buffer

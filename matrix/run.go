@@ -12,12 +12,19 @@ import (
 
 // Net is what a run needs of the running lab.
 type Net interface {
-	// Ping sends one echo request from node to addr and says whether a
-	// reply came within limit, and what it saw. An error says the ping
-	// could not be made (the node is not running).
-	Ping(ctx context.Context, node string, addr netip.Addr, limit time.Duration) (bool, string, error)
+	// Ping sends one echo request from node to each of addrs, all at
+	// once, and says for each whether a reply came within limit and what
+	// was seen. An error says node could not be reached (it is not
+	// running).
+	Ping(ctx context.Context, node string, addrs []netip.Addr, limit time.Duration) ([]Echo, error)
 	// Exec runs cmd in the node with sh -c: its output and exit status.
 	Exec(ctx context.Context, node, cmd string) ([]byte, int, error)
+}
+
+// Echo is what one echo request saw.
+type Echo struct {
+	OK     bool   // a reply came
+	Detail string // what was seen: the reply, an ICMP error, or no reply
 }
 
 // Pair is one cell of the matrix: from one AS's host to another's.
@@ -52,14 +59,16 @@ func (p Pair) Good() bool { return p.Reachable && p.Verdict == Valid }
 
 // Options tune a run.
 type Options struct {
-	Workers int           // pairs measured at once (default 16)
+	Workers int           // source ASes (and routers read) at once (default 16)
 	Limit   time.Duration // how long one echo waits for its reply (default 1s)
-	Tries   int           // echo requests before a pair is unreachable (default 3)
+	Tries   int           // rounds of echo requests before a pair is unreachable (default 3)
 }
 
-// Run measures every ordered pair of ASes, Workers at a time: pings from
-// the source host to the destination host, and reads the source router's
-// BGP path to the destination. Pairs come in the order of the plan.
+// Run measures every ordered pair of ASes: each source host pings every
+// other AS's host at once, and then again only those that did not answer
+// (up to Tries rounds); each router is asked once for its whole BGP table,
+// from which the path to every destination is read. Workers sources and
+// routers are measured at once. Pairs come in the order of the plan.
 func Run(ctx context.Context, p *Plan, n Net, opts Options) []Pair {
 	if opts.Workers <= 0 {
 		opts.Workers = 16
@@ -70,73 +79,118 @@ func Run(ctx context.Context, p *Plan, n Net, opts Options) []Pair {
 	if opts.Tries <= 0 {
 		opts.Tries = 3
 	}
-	var pairs []Pair
-	var ends [][2]AS
-	for _, a := range p.ASes {
-		for _, b := range p.ASes {
-			if a.Group != b.Group {
-				pairs = append(pairs, Pair{From: a.Group, To: b.Group, FromHost: a.Host, ToHost: b.Host, ASPath: []int{}})
-				ends = append(ends, [2]AS{a, b})
-			}
+	echoes := make([][]Echo, len(p.ASes)) // by source, by destination
+	tables := map[string]*table{}
+	var jobs []func()
+	for i, a := range p.ASes {
+		jobs = append(jobs, func() { echoes[i] = p.pingFrom(ctx, n, opts, i) })
+		if a.Router != "" && tables[a.Router] == nil {
+			t := &table{}
+			tables[a.Router] = t
+			jobs = append(jobs, func() { t.paths, t.err = readTable(ctx, n, a.Router) })
 		}
 	}
 	sem := make(chan struct{}, opts.Workers)
 	var wg sync.WaitGroup
-	for i := range pairs {
+	for _, job := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			p.measure(ctx, n, opts, ends[i][0], ends[i][1], &pairs[i])
+			job()
 		}()
 	}
 	wg.Wait()
+	var pairs []Pair
+	for i, a := range p.ASes {
+		for j, b := range p.ASes {
+			if i != j {
+				pairs = append(pairs, p.pair(a, b, echoes[i][j], tables[a.Router]))
+			}
+		}
+	}
 	return pairs
 }
 
-// measure fills in one pair.
-func (p *Plan) measure(ctx context.Context, n Net, opts Options, a, b AS, out *Pair) {
-	var detail string
-	for try := 0; try < opts.Tries && ctx.Err() == nil; try++ {
-		ok, d, err := n.Ping(ctx, a.Host, b.Addr, opts.Limit)
-		if err != nil {
-			detail = err.Error()
-			break
-		}
-		detail = d
-		if ok {
-			out.Reachable = true
-			break
-		}
-	}
-	out.Verdict, out.Detail = NoRoute, "no BGP route"
-	if a.Router == "" {
-		out.Detail = fmt.Sprintf("group %s has no BGP router to read the path from", a.Group)
-	} else if path, err := bestPath(ctx, n, a.Router, b.Addr); err != nil {
-		out.Detail = err.Error()
-	} else if path != nil {
-		out.ASPath = path.ASPath
-		out.Verdict, out.Detail = p.Judge(a.Number, path.ASPath)
-	}
-	if !out.Reachable {
-		out.Detail = joinDetail(detail, out.Detail)
-	}
+// table is a router's BGP table, or why it could not be read.
+type table struct {
+	paths []lookingglass.Path
+	err   error
 }
 
-// bestPath is the best BGP path the router holds to addr, or nil.
-func bestPath(ctx context.Context, n Net, router string, addr netip.Addr) (*lookingglass.Path, error) {
-	out, code, err := n.Exec(ctx, router, lookingglass.PrefixCommand(addr.String()))
+// pingFrom pings every other AS's host from AS i's host: all at once,
+// then again those that did not answer, up to opts.Tries rounds. The
+// result is by destination (AS i's own entry is empty).
+func (p *Plan) pingFrom(ctx context.Context, n Net, opts Options, i int) []Echo {
+	out := make([]Echo, len(p.ASes))
+	todo := make([]int, 0, len(p.ASes)-1)
+	for j := range p.ASes {
+		if j != i {
+			todo = append(todo, j)
+		}
+	}
+	for try := 0; try < opts.Tries && len(todo) > 0 && ctx.Err() == nil; try++ {
+		addrs := make([]netip.Addr, len(todo))
+		for k, j := range todo {
+			addrs[k] = p.ASes[j].Addr
+		}
+		got, err := n.Ping(ctx, p.ASes[i].Host, addrs, opts.Limit)
+		if err != nil {
+			for _, j := range todo {
+				out[j] = Echo{Detail: err.Error()}
+			}
+			break
+		}
+		var again []int
+		for k, j := range todo {
+			if k < len(got) {
+				out[j] = got[k]
+			}
+			if !out[j].OK {
+				again = append(again, j)
+			}
+		}
+		todo = again
+	}
+	return out
+}
+
+// readTable reads the router's whole BGP table.
+func readTable(ctx context.Context, n Net, router string) ([]lookingglass.Path, error) {
+	out, code, err := n.Exec(ctx, router, lookingglass.TableCommand)
 	if err != nil {
-		return nil, fmt.Errorf("read the BGP path on %s: %w", router, err)
+		return nil, fmt.Errorf("read the BGP table on %s: %w", router, err)
 	}
 	if code != 0 {
-		return nil, fmt.Errorf("read the BGP path on %s: vtysh exit %d: %s", router, code, lookingglass.FirstLine(out))
+		return nil, fmt.Errorf("read the BGP table on %s: vtysh exit %d: %s", router, code, lookingglass.FirstLine(out))
 	}
-	paths, err := lookingglass.ParsePrefix(out)
+	paths, err := lookingglass.ParseTable(out)
 	if err != nil {
 		return nil, fmt.Errorf("router %s: %w", router, err)
 	}
-	return lookingglass.Best(paths), nil
+	return paths, nil
+}
+
+// pair judges the pair from a to b: its echo, and the path to b's host in
+// the table of a's router (nil if a has none).
+func (p *Plan) pair(a, b AS, echo Echo, t *table) Pair {
+	out := Pair{From: a.Group, To: b.Group, FromHost: a.Host, ToHost: b.Host, ASPath: []int{}, Reachable: echo.OK}
+	out.Verdict, out.Detail = NoRoute, "no BGP route"
+	switch {
+	case t == nil:
+		out.Detail = fmt.Sprintf("group %s has no BGP router to read the path from", a.Group)
+	case t.err != nil:
+		out.Detail = t.err.Error()
+	default:
+		if path := lookingglass.BestTo(t.paths, b.Addr); path != nil {
+			out.ASPath = append(out.ASPath, path.ASPath...)
+			out.Verdict, out.Detail = p.Judge(a.Number, path.ASPath)
+		}
+	}
+	if !out.Reachable {
+		out.Detail = joinDetail(echo.Detail, out.Detail)
+	}
+	return out
 }
 
 func joinDetail(a, b string) string {

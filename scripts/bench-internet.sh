@@ -29,6 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 now() { date +%s.%N; }
+load() { cut -d' ' -f1 /proc/loadavg; }
 since() { echo "$(now) - $1" | bc; }
 
 # node_pid RUNTIME LAB NODE: the pid of the node's first process.
@@ -96,8 +97,8 @@ matrix_wait() {
   done
 }
 
-echo "| runtime | ASes | nodes | up (wired) | + matrix all reachable | pairs | paths | polls | FRR router PSS (mean) | node PSS (mean) | all nodes PSS |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| runtime | ASes | nodes | up (wired) | + matrix all reachable | pairs | paths | polls | FRR router PSS (mean) | node PSS (mean) | all nodes PSS | load (start, wired, matrix) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 # The routers column says how many routers run bgpd of how many the file
 # has: FRR that failed to start shows there (and in netlab matrix's detail).
 # Each source is an AS count (a generated Internet) or, with MINI=DIR, a
@@ -115,14 +116,17 @@ for src in ${ASES:-10} ${MINI:+mini}; do
       ases=$src
       $nl new internet --ases "$ases" --routers "${ROUTERS:-2}" --ixps "${IXPS:-1}" --name "$lab" -o "$file" >/dev/null
     fi
+    load0=$(load)
     start=$(now)
     $nl up --runtime "$rt" "$file" >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
     wired=$(since "$start")
+    load1=$(load)
     read -r took polls pairs verdict <<<"$(matrix_wait "$lab")"
+    load2=$(load)
     read -r routers rmean nodes nmean total <<<"$(memory "$rt" "$lab")"
     [ "$took" = gave-up ] || took="$(printf %.1f "$took") s"
-    printf "| %s | %d | %d | %.1f s | %s | %s | %s | %s | %s MiB (%s of %s routers) | %s MiB | %s MiB |\n" \
-      "$rt" "$ases" "$nodes" "$wired" "$took" "$pairs" "$verdict" "$polls" "$rmean" "$routers" "$(grep -c 'image: netlab/router' "$file")" "$nmean" "$total"
+    printf "| %s | %d | %d | %.1f s | %s | %s | %s | %s | %s MiB (%s of %s routers) | %s MiB | %s MiB | %s, %s, %s |\n" \
+      "$rt" "$ases" "$nodes" "$wired" "$took" "$pairs" "$verdict" "$polls" "$rmean" "$routers" "$(grep -c 'image: netlab/router' "$file")" "$nmean" "$total" "$load0" "$load1" "$load2"
     $nl down "$lab" >/dev/null
     lab=""
   done

@@ -25,7 +25,7 @@ func gradingCommands() []*cli.Command {
 		}},
 		{Name: "matrix", Action: runMatrix, Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print every pair as JSON: from, to, reachable, verdict, as_path"},
-			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 16, Usage: "pairs measured at once"},
+			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 16, Usage: "source ASes (and routers read) at once"},
 			&cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "how long one echo request waits for its reply"},
 		}},
 		{Name: "lg", Action: runLookingGlass, Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the paths and routes as JSON"}}},
