@@ -39,10 +39,11 @@ fopnp-images: setup ## build the playground's images, fopnp/* (cached; root)
 netlab-images: setup ## build the course labs' images, netlab/host and netlab/router (cached; root)
 	labs/netlab/image/build.sh
 
-# The Go build (CPU and the module download) runs while the images build
-# (the packages' download, then dpkg): on a fresh machine each hides part
-# of the other's time.
-fopnp: setup ## bring up the fopnp playground (only its images are built), and say how to get in (root)
+# The Go build (CPU and the module download) runs while the machine is set
+# up and the images build (the packages' download, then dpkg): on a fresh
+# machine each hides part of the other's time. The build needs nothing
+# setup installs (bootstrap.sh installs Go); fopnp-images runs setup first.
+fopnp: ## bring up the fopnp playground (only its images are built), and say how to get in (root)
 	$(MAKE) --no-print-directory -j2 fopnp-images build
 	$(BIN) up labs/fopnp.yaml
 	@echo
