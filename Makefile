@@ -17,7 +17,7 @@ BENCHTIMEOUT ?= 15m
 .PHONY: help web build setup setup-tests images fopnp-images netlab-images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 web: ## rebuild the class server's front end, web/dist (committed), from web/src: npm ci, then esbuild
 	cd web && npm ci --no-audit --no-fund && npm run build
@@ -51,7 +51,7 @@ fopnp: ## bring up the fopnp playground (only its images are built), and say how
 	@echo "    or:  $(BIN) exec fopnp h1         (any node: h1-h4, modemA, modemB, isp, backbone, example, ftp, mail, www)"
 	@echo "Remove:  $(BIN) down fopnp"
 
-test: setup-tests images build unit fuzz ## everything CI runs: set-up, vet, every test (end-to-end included), a short fuzz run
+test: setup-tests images build unit kube-e2e fuzz ## everything CI runs: set-up, vet, every test (end-to-end included, the kubernetes runtime's on the test cluster), a short fuzz run
 	@echo "make test: all passed"
 
 unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need root and Docker, and run on both runtimes
@@ -92,7 +92,7 @@ graphs: build ## redraw the pictures in docs/
 clean: ## remove build output
 	rm -rf bin
 
-.PHONY: kube-build kube-up kube-down kube-status kube-test
+.PHONY: kube-build kube-up kube-down kube-status kube-test kube-e2e
 KUBETIMEOUT ?= 45m
 
 kube-build: ## build the test cluster's Kubernetes binaries from the Go module proxy (cached; ~18 min cold on 2 cores, at nice 19)
@@ -109,3 +109,6 @@ kube-status: ## what of the Kubernetes test cluster runs, its nodes and its memo
 
 kube-test: ## the Kubernetes test cluster's end-to-end tests: up, pods with NET_ADMIN on both hosts, exec, down, host clean (root)
 	NETLAB_E2E=1 NETLAB_K8S=1 $(GO) test -count=1 -timeout $(KUBETIMEOUT) -run 'TestK8s' -v ./tests
+
+kube-e2e: ## the kubernetes runtime's end-to-end tests as CI runs them: binaries (cached), cluster up, tests, down, host checked, also on failure (root)
+	GO=$(GO) E2EPARALLEL=$(E2EPARALLEL) scripts/k8s-e2e.sh

@@ -28,13 +28,14 @@ type Config struct {
 	DHCPDNS   bool              `json:"dhcp_dns,omitempty"`
 	Files     string            `json:"files,omitempty"` // SHA-256 of the files written into it
 	Resources *Resources        `json:"resources,omitempty"`
+	Host      string            `json:"host,omitempty"`
 }
 
 // Config returns what the container is made from.
 func (c *Container) Config() Config {
 	cfg := Config{Image: c.Image, Hostname: c.Hostname, Command: c.Command, Env: c.Env, Volumes: c.Volumes, Sysctls: c.Sysctls,
 		DNS: c.DNS, DNSSearch: c.DNSSearch, CapAdd: c.CapAdd, CapDrop: c.CapDrop, DHCP: c.DHCP, DHCPDNS: c.DHCPDNS,
-		Resources: c.Resources}
+		Resources: c.Resources, Host: c.Host}
 	if len(c.Files) > 0 {
 		h := sha256.New()
 		for _, path := range slices.Sorted(maps.Keys(c.Files)) {
@@ -82,6 +83,7 @@ func (c Config) Differences(want Config) []string {
 	field("dhcp", c.DHCP, want.DHCP)
 	field("dhcp dns", c.DHCPDNS, want.DHCPDNS)
 	field("resources", c.Resources, want.Resources)
+	field("host", c.Host, want.Host)
 	if c.Files != want.Files {
 		out = append(out, "files")
 	}

@@ -314,8 +314,8 @@ func (b *builder) node(n *spec.Node) {
 		Name: naming.Container(lab, n.Name), Image: n.Image, Hostname: n.Hostname,
 		Command: n.Command, Env: n.Env, Volumes: volumes(b.lab, n), Sysctls: sysctls(n),
 		DNS: n.DNS, DNSSearch: n.DNSSearch, Files: nodeFiles(n), CapAdd: n.Caps.Add, CapDrop: n.Caps.Drop,
-		Resources: NodeResources(n.Resources),
-		Labels:    map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.file},
+		Resources: NodeResources(n.Resources), Host: n.Host,
+		Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: n.Name, naming.LabelFile: b.file},
 	}
 	for _, i := range n.SortedInterfaces() {
 		if i.DHCP {

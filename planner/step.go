@@ -124,8 +124,11 @@ type Container struct {
 	DHCP    []string `json:"dhcp,omitempty"`
 	DHCPDNS bool     `json:"dhcp_dns,omitempty"`
 	// Resources limit the node through its cgroups (nil: no limits).
-	Resources *Resources        `json:"resources,omitempty"`
-	Labels    map[string]string `json:"labels"`
+	Resources *Resources `json:"resources,omitempty"`
+	// Host is the cluster host the node is pinned to (kubernetes runtime;
+	// "": where the scheduler puts it).
+	Host   string            `json:"host,omitempty"`
+	Labels map[string]string `json:"labels"`
 	// HostAllowed says a person allowed what the lab asks of the host
 	// (lab.Up sets it; never the planner): its volumes are mounted as
 	// written, also through links out of the lab's folder, which are

@@ -527,16 +527,19 @@ cmd_load() {
   done
 }
 
-# load-docker IMAGE...: docker save each image that the hosts have not
-# imported under its present id yet, and import it into every host. An
-# image's id (its config's digest) changes whenever it is rebuilt, so a
-# stamp per id in $STATE/images is an exact cache; it goes with the cluster.
+# load-docker IMAGE...: docker save the images that the hosts have not
+# imported under their present ids yet, in one archive (images built on one
+# base share its layers: one archive holds them once), and import it into
+# every host. An image's id (its config's digest) changes whenever it is
+# rebuilt, so a stamp per id in $STATE/images is an exact cache; it goes
+# with the cluster.
 cmd_load_docker() {
   need_root load-docker
   [ -e "$RUN/up" ] || die "no cluster is up; run '$0 up'"
   [ $# -gt 0 ] || die "usage: $0 load-docker IMAGE..."
   mkdir -p "$STATE/images"
   local image id tar
+  local todo=() ids=()
   for image in "$@"; do
     id=$(docker image inspect --format '{{.Id}}' "$image") || die "image $image is not in the Docker engine: build or pull it first"
     id=${id#sha256:}
@@ -544,12 +547,16 @@ cmd_load_docker() {
       say "image $image (${id:0:12}) is on the hosts already"
       continue
     fi
-    tar=$(mktemp "$STATE/images/.load.XXXXXX")
-    docker save -o "$tar" "$image"
-    cmd_load "$tar"
-    rm -f "$tar"
-    echo "$image" >"$STATE/images/$id"
+    todo+=("$image")
+    ids+=("$id")
   done
+  [ ${#todo[@]} -gt 0 ] || return 0
+  tar=$(mktemp "$STATE/images/.load.XXXXXX")
+  docker save -o "$tar" "${todo[@]}"
+  cmd_load "$tar"
+  rm -f "$tar"
+  local i
+  for i in "${!todo[@]}"; do echo "${todo[$i]}" >"$STATE/images/${ids[$i]}"; done
 }
 
 case "${1:-}" in

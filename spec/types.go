@@ -159,6 +159,10 @@ type Node struct {
 	Group string `yaml:"group,omitempty" json:"group,omitempty"`
 	// Resources limit the node's CPU, memory and processes (cgroups).
 	Resources *Resources `yaml:"resources,omitempty" json:"resources,omitempty"`
+	// Host pins the node to one host of a cluster (a Kubernetes node's
+	// name) on the kubernetes runtime; the one-host runtimes run the whole
+	// lab on this machine and do not use it.
+	Host string `yaml:"host,omitempty" json:"host,omitempty"`
 
 	Name      string          `yaml:"-" json:"-"`                 // the key under nodes
 	Forward   bool            `yaml:"-" json:"forward,omitempty"` // ForwardKey, or defaults.forward

@@ -20,6 +20,9 @@ func TestFopnpPlayground(t *testing.T) {
 		}
 		t.Skip("fopnp images missing: make images")
 	}
+	if runtime == "kubernetes" {
+		needKubeRuntime(t, "fopnp/base", "fopnp/dns", "fopnp/ftp", "fopnp/mail", "fopnp/www")
+	}
 	if left := leftovers("fopnp"); left != "" {
 		t.Fatalf("a lab named fopnp is already here (%s), on the host ports the test's copy publishes: netlab down fopnp first", left)
 	}

@@ -233,8 +233,9 @@ func testKubeRuntime(t *testing.T) {
 	if node.Pid == 0 || !strings.HasPrefix(node.NetNS, "net:[") {
 		t.Fatalf("started node: %+v", node)
 	}
-	// The wiring reaches the pod's network namespace from this machine.
-	if out, err := exec.Command("nsenter", "-t", fmt.Sprint(node.Pid), "-n", "ip", "-o", "link", "show", "eth0").CombinedOutput(); err != nil {
+	// The wiring reaches the pod's network namespace from this machine, whose
+	// pod network interface Start renamed out of the lab's way.
+	if out, err := exec.Command("nsenter", "-t", fmt.Sprint(node.Pid), "-n", "ip", "-o", "link", "show", kube.PodIface).CombinedOutput(); err != nil {
 		t.Fatalf("nsenter into the pod's network namespace: %v: %s", err, out)
 	}
 	// The init waits for the ready file before it runs the command.

@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -25,8 +26,9 @@ const testClusterConfig = "/var/lib/netlab-k8s/admin.kubeconfig"
 // needKubeRuntime skips a test of the kubernetes runtime unless the tests
 // run on it (NETLAB_RUNTIME=kubernetes) with a cluster's kubeconfig
 // (KUBECONFIG), and returns that. On the test cluster it loads netlab/tiny
-// from this machine's Docker engine into the cluster's hosts first.
-func needKubeRuntime(t *testing.T) string {
+// and images from this machine's Docker engine into the cluster's hosts
+// first (each once per image id).
+func needKubeRuntime(t *testing.T, images ...string) string {
 	t.Helper()
 	cfg := os.Getenv("KUBECONFIG")
 	if runtime != "kubernetes" || cfg == "" {
@@ -37,7 +39,7 @@ func needKubeRuntime(t *testing.T) string {
 		t.Fatalf("KUBECONFIG: %v", err)
 	}
 	if cfg == testClusterConfig {
-		k8sRun(t, 5*time.Minute, k8sScript, "load-docker", "netlab/tiny")
+		k8sRun(t, 10*time.Minute, k8sScript, append([]string{"load-docker", "netlab/tiny"}, images...)...)
 	}
 	return cfg
 }
@@ -114,6 +116,12 @@ checks:
 		t.Errorf("logs: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	l.down()
+	kubeGone(t, cfg, l.name)
+}
+
+// kubeClient is a client of the cluster of kubeconfig cfg.
+func kubeClient(t *testing.T, cfg string) *kubernetes.Clientset {
+	t.Helper()
 	rc, err := clientcmd.BuildConfigFromFlags("", cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -122,15 +130,93 @@ checks:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := kube.Namespace(l.name)
+	return cs
+}
+
+// kubeGone checks that nothing of a lab that was downed is left in the
+// cluster (its namespace, and with it every pod) or on this machine (its
+// run directory; l.down checked the rest).
+func kubeGone(t *testing.T, cfg, lab string) {
+	t.Helper()
+	ns := kube.Namespace(lab)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := kubeClient(t, cfg).CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("namespace %s after down: %v, want not found", ns, err)
 	}
-	if _, err := os.Stat("/run/netlab/" + l.name); !os.IsNotExist(err) {
+	if _, err := os.Stat("/run/netlab/" + lab); !os.IsNotExist(err) {
 		t.Errorf("run directory after down: %v", err)
 	}
+}
+
+// TestKubernetesChainAcrossHosts brings up a chain of four nodes, the
+// first two pinned to one of the test cluster's hosts and the last two to
+// the other (the node's host: key): the pods run where they were pinned,
+// the ends ping each other through both routers, the lab's check passes,
+// and down leaves nothing in the cluster or on the host.
+func TestKubernetesChainAcrossHosts(t *testing.T) {
+	parallel(t)
+	cfg := needKubeRuntime(t)
+	l := up(t, `defaults:
+  image: netlab/tiny
+nodes:
+  a:
+    host: netlab-h1
+    interfaces:
+      eth0: {address: 10.7.1.1/24}
+    gateway: 10.7.1.2
+  b:
+    host: netlab-h1
+    forward: true
+    interfaces:
+      eth0: {address: 10.7.1.2/24}
+      eth1: {address: 10.7.2.1/24}
+    routes:
+      - {to: 10.7.3.0/24, via: 10.7.2.2}
+  c:
+    host: netlab-h2
+    forward: true
+    interfaces:
+      eth0: {address: 10.7.2.2/24}
+      eth1: {address: 10.7.3.1/24}
+    routes:
+      - {to: 10.7.1.0/24, via: 10.7.2.1}
+  d:
+    host: netlab-h2
+    interfaces:
+      eth0: {address: 10.7.3.2/24}
+    gateway: 10.7.3.1
+links:
+  - [a:eth0, b:eth0]
+  - [b:eth1, c:eth0]
+  - [c:eth1, d:eth0]
+checks:
+  - {from: a, ping: d}
+  - {from: d, ping: a}
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pods, err := kubeClient(t, cfg).CoreV1().Pods(kube.Namespace(l.name)).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("the lab's pods: %v", err)
+	}
+	want := map[string]string{"a": "netlab-h1", "b": "netlab-h1", "c": "netlab-h2", "d": "netlab-h2"}
+	got := map[string]string{}
+	for _, p := range pods.Items {
+		got[p.Name] = p.Spec.NodeName
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pods on hosts %v, want %v", got, want)
+	}
+	// Three hops, the middle one between the hosts: TTL 64 less 2.
+	if out, code := l.exec("a", "ping", "-c", "2", "-W", "2", "10.7.3.2"); code != 0 || !strings.Contains(out, "ttl=62") {
+		t.Errorf("ping d from a: exit %d\n%s", code, out)
+	}
+	if r := netlab(t, "check", l.file); r.code != 0 {
+		t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	l.down()
+	kubeGone(t, cfg, l.name)
 }
 
 // TestKubernetesBridgePublishVolume brings up three pods on a lab network

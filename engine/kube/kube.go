@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,6 +217,14 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 	if len(c.DNS) > 0 {
 		dnsPolicy = corev1.DNSNone
 	}
+	annotations := c.Labels
+	if podHostname(hostname) != hostname {
+		annotations = maps.Clone(c.Labels)
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[hostnameAnnotation] = hostname
+	}
 	fileType := corev1.HostPathFile
 	grace := int64(stopGrace)
 	no := false
@@ -223,9 +232,10 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        PodName(node),
 			Labels:      map[string]string{naming.LabelLab: lab, naming.LabelNode: node},
-			Annotations: c.Labels,
+			Annotations: annotations,
 		},
 		Spec: corev1.PodSpec{
+			NodeName:                      c.Host,
 			RestartPolicy:                 corev1.RestartPolicyNever,
 			TerminationGracePeriodSeconds: &grace,
 			AutomountServiceAccountToken:  &no,
@@ -256,7 +266,8 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 }
 
 // podHostname is a node's host name as the API takes it: lower case, its
-// first label (a name with dots is refused; /etc/hosts has the full name).
+// first label (a name with dots is refused; /etc/hosts has the full name,
+// and Start sets it in the pod's UTS namespace: hostnameAnnotation).
 func podHostname(name string) string {
 	first, _, _ := strings.Cut(strings.ToLower(name), ".")
 	return first
@@ -278,6 +289,11 @@ func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 		if n.Pid != 0 {
 			if err := movePodIface(n.Pid, pod.Status.PodIP); err != nil {
 				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
+			}
+			if name := pod.Annotations[hostnameAnnotation]; name != "" {
+				if err := setHostname(n.Pid, name); err != nil {
+					return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
+				}
 			}
 			return n, nil
 		}

@@ -91,6 +91,15 @@ func TestPodSpec(t *testing.T) {
 	if h := podHostname("WWW.example.com"); h != "www" {
 		t.Errorf("podHostname: %q, want www", h)
 	}
+	if _, ok := pod.Annotations[hostnameAnnotation]; ok {
+		t.Errorf("r1's pod records a host name: %v", pod.Annotations)
+	}
+	c.Hostname = "www.example.com"
+	if p, err := podSpec("lab", c, hosts, "/init", argv, nil); err != nil || p.Spec.Hostname != "www" ||
+		p.Annotations[hostnameAnnotation] != "www.example.com" || c.Labels[hostnameAnnotation] != "" {
+		t.Errorf("host name www.example.com: %v, pod's %q, annotations %v", err, p.Spec.Hostname, p.Annotations)
+	}
+	c.Hostname = ""
 	if pod.Spec.DNSPolicy != corev1.DNSDefault || pod.Spec.DNSConfig != nil {
 		t.Errorf("dns %s %v, want the host's", pod.Spec.DNSPolicy, pod.Spec.DNSConfig)
 	}
@@ -100,6 +109,14 @@ func TestPodSpec(t *testing.T) {
 		t.Errorf("the node's dns: %v %+v", err, p.Spec)
 	}
 	c.DNS, c.DNSSearch = nil, nil
+	if pod.Spec.NodeName != "" {
+		t.Errorf("a node without host: pinned to %q", pod.Spec.NodeName)
+	}
+	c.Host = "netlab-h2"
+	if p, err := podSpec("lab", c, hosts, "/init", argv, nil); err != nil || p.Spec.NodeName != "netlab-h2" {
+		t.Errorf("host: netlab-h2: %v, pinned to %q", err, p.Spec.NodeName)
+	}
+	c.Host = ""
 	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("restart policy %s", pod.Spec.RestartPolicy)
 	}
