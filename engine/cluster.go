@@ -166,6 +166,9 @@ func (h *Host) clusterList(ctx context.Context, lab string) ([]Container, error)
 		if err != nil {
 			return nil, err
 		}
+		if c == nil { // its down ended since clusterLabs read the marks
+			continue
+		}
 		list, err := c.List(ctx, l)
 		if err != nil {
 			return nil, fmt.Errorf("lab %s: %w", l, err)

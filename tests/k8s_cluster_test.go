@@ -207,6 +207,11 @@ func testKubeRuntime(t *testing.T) {
 		if err := rt.RemoveLab(context.Background(), lab); err != nil {
 			t.Error(err)
 		}
+		// Create made the node's run directory, as on every runtime.
+		if err := engine.RemoveRunDir(lab); err != nil {
+			t.Error(err)
+		}
+		os.Remove(filepath.Join(engine.RunDir, "."+lab+".lock"))
 	})
 	c := &planner.Container{
 		Name: lab + "_n1", Image: "netlab.local/tiny:1",
