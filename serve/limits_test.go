@@ -150,25 +150,7 @@ func TestStartOverLimit(t *testing.T) {
 		!strings.Contains(err.Error(), "the lab has 2 nodes, more than the 1") {
 		t.Errorf("a class whose lab has more nodes than a student may run: %v", err)
 	}
-	u, _ := st.UserByName(ctx, "a")
-	h, _ := auth.HashPassword("password-a")
-	st.SetPassword(ctx, u.ID, h)
-	_, teacherPassword, err := AddUser(ctx, st, "t", store.Teacher, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	labs := &running{labs: map[string]int{}}
-	s := New(Options{Store: st, Labs: labs, DataDir: dir})
-	t.Cleanup(s.Close)
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, st: st}
-	a := f.login(t, "a", "password-a")
-	mine, _ := st.LabsOf(ctx, u.ID)
-	of := map[string]store.Lab{}
-	for _, l := range mine {
-		of[l.Class] = l
-	}
+	_, f, a, teacherPassword, of := studentOfClasses(t, dir, st)
 
 	if code, body := a.do("POST", "/api/labs/"+of["net1"].ID+"/up", "{}"); code != 200 {
 		t.Fatalf("net1's lab: %d %s", code, body)
@@ -354,25 +336,7 @@ func TestResetAndStageHoldTheLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	u, _ := st.UserByName(ctx, "a")
-	h, _ := auth.HashPassword("password-a")
-	st.SetPassword(ctx, u.ID, h)
-	_, teacherPassword, err := AddUser(ctx, st, "t", store.Teacher, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	labs := &running{labs: map[string]int{}}
-	s := New(Options{Store: st, Labs: labs, DataDir: dir})
-	t.Cleanup(s.Close)
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, st: st}
-	a := f.login(t, "a", "password-a")
-	mine, _ := st.LabsOf(ctx, u.ID)
-	of := map[string]store.Lab{}
-	for _, l := range mine {
-		of[l.Class] = l
-	}
+	labs, f, a, teacherPassword, of := studentOfClasses(t, dir, st)
 	post := func(l store.Lab, op string) (int, string) { return a.do("POST", "/api/labs/"+l.ID+"/"+op, "{}") }
 
 	if code, body := post(of["net1"], "up"); code != 200 {
@@ -427,4 +391,33 @@ func TestResetAndStageHoldTheLimits(t *testing.T) {
 	if code, body := post(of["net3"], "reset"); code != 200 || labs.labs[of["net3"].Name] != 2 {
 		t.Errorf("reset of net3's lab, not running, with 1 lab running: %d %s", code, body)
 	}
+}
+
+// studentOfClasses serves dir and st with labs that run as they are told
+// (running), and logs in student a (password-a) of the classes made: it
+// returns the labs, the server, a's session, the teacher t's password and
+// a's lab in each class, by class name.
+func studentOfClasses(t *testing.T, dir string, st *store.Store) (*running, *fixture, *client, string, map[string]store.Lab) {
+	t.Helper()
+	ctx := context.Background()
+	u, _ := st.UserByName(ctx, "a")
+	h, _ := auth.HashPassword("password-a")
+	st.SetPassword(ctx, u.ID, h)
+	_, teacherPassword, err := AddUser(ctx, st, "t", store.Teacher, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	labs := &running{labs: map[string]int{}}
+	s := New(Options{Store: st, Labs: labs, DataDir: dir})
+	t.Cleanup(s.Close)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, st: st}
+	a := f.login(t, "a", "password-a")
+	mine, _ := st.LabsOf(ctx, u.ID)
+	of := map[string]store.Lab{}
+	for _, l := range mine {
+		of[l.Class] = l
+	}
+	return labs, f, a, teacherPassword, of
 }
