@@ -127,14 +127,7 @@ func (m *Manager) Up(ctx context.Context, l *spec.Lab, opts UpOptions) (*UpResul
 	if err := m.recordUp(l, opts, false); err != nil {
 		return nil, err
 	}
-	// The lab's routers start their daemons once the wiring is done
-	// (package startgate): hundreds starting meanwhile slowed it tenfold.
-	releaseGate, err := engine.HoldGate(l.Name)
-	if err != nil {
-		return nil, err
-	}
 	res, err := m.up(ctx, l, p, bins, opts)
-	releaseGate()
 	if res != nil {
 		res.Host = host
 	}
@@ -212,6 +205,15 @@ func (m *Manager) up(ctx context.Context, l *spec.Lab, p *planner.Plan, bins eng
 	if err := m.prepare(ctx, rt, l, changes, opts.Progress); err != nil {
 		return res, err
 	}
+	// The lab's routers start their daemons once the wiring is done
+	// (package startgate): hundreds starting meanwhile slowed it tenfold.
+	// Held from here: the gate is in the lab's run directory, which an up
+	// that makes nothing (no engine, an image missing) must not leave.
+	releaseGate, err := engine.HoldGate(l.Name)
+	if err != nil {
+		return res, err
+	}
+	defer releaseGate()
 	ex, err := steps.NewExecutor(ctx, rt, p, bins)
 	if err != nil {
 		return res, err
