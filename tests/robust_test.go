@@ -226,20 +226,17 @@ func TestConcurrentCommandsOnALab(t *testing.T) {
 	// The up starts once the down holds the lock (its holder written in
 	// the lock file), not after a fixed time: on a busy machine, a down
 	// can take longer than that to begin.
-	held := false
 	downHolds := func() bool {
 		holder, _ := os.ReadFile("/run/netlab/." + name + ".lock")
-		held = strings.HasPrefix(string(holder), "netlab down ")
-		return held
+		return strings.HasPrefix(string(holder), "netlab down ")
 	}
+	// Whether the up then waits depends on how soon the down ends (a runc
+	// down can end first): the lab must be whole either way.
 	rs = both([]string{"down", "--keep-cache", name}, []string{"up", file}, downHolds)
-	if held && !strings.Contains(rs[1].stderr, "is working on it; waiting") {
-		t.Errorf("the up started while the down held the lock, but did not say it waits:\n%s", rs[1].stderr)
-	}
 	if rs[0].code != 0 || rs[1].code != 0 {
 		t.Fatalf("down then up: exit %d and %d\n%s%s\n%s%s", rs[0].code, rs[1].code, rs[0].stdout, rs[0].stderr, rs[1].stdout, rs[1].stderr)
 	}
-	whole("after a down and an up that waited for it")
+	whole("after a down and an up started while it held the lock")
 }
 
 // TestKilledUpThenUpThenDown: an up killed (SIGKILL) half-way leaves a
