@@ -256,26 +256,37 @@ func removeLabRules(lab, what string, chains ...string) (int, error) {
 		return 0, nil
 	}
 	tag := append(guardOwner(lab), what...)
-	n := 0
-	for _, chain := range chains {
-		have, err := c.GetRules(table, &nftables.Chain{Name: chain, Table: table})
-		if err != nil {
-			return 0, fmt.Errorf("list nftables chain inet %s %s: %w", GuardTable, chain, err)
-		}
-		for _, r := range have {
-			if bytes.Equal(r.UserData, tag) {
-				if err := c.DelRule(r); err != nil {
-					return 0, fmt.Errorf("remove lab %s's rule for %s from nftables chain inet %s %s: %w", lab, what, GuardTable, chain, err)
-				}
-				n++
-			}
-		}
+	n, err := delRules(c, table, chains, func(data []byte) bool { return bytes.Equal(data, tag) })
+	if err != nil {
+		return 0, fmt.Errorf("remove lab %s's rules for %s: %w", lab, what, err)
 	}
 	if n == 0 {
 		return 0, nil
 	}
 	if err := c.Flush(); err != nil {
 		return 0, fmt.Errorf("remove lab %s's rules for %s from nftables table inet %s: %w", lab, what, GuardTable, err)
+	}
+	return n, nil
+}
+
+// delRules queues the deletion of the rules of the guard's chains whose
+// user data match says is theirs (Flush carries it out), and returns how
+// many.
+func delRules(c *nftables.Conn, table *nftables.Table, chains []string, match func(userData []byte) bool) (int, error) {
+	n := 0
+	for _, chain := range chains {
+		have, err := c.GetRules(table, &nftables.Chain{Name: chain, Table: table})
+		if err != nil {
+			return n, fmt.Errorf("list nftables chain inet %s %s: %w", GuardTable, chain, err)
+		}
+		for _, r := range have {
+			if match(r.UserData) {
+				if err := c.DelRule(r); err != nil {
+					return n, fmt.Errorf("remove a rule from nftables chain inet %s %s: %w", GuardTable, chain, err)
+				}
+				n++
+			}
+		}
 	}
 	return n, nil
 }
@@ -292,20 +303,11 @@ func RemoveGuard(lab string) (int, error) {
 	if !guardExists(c) {
 		return 0, nil
 	}
-	n := 0
-	for _, chain := range []string{"published", "bridges", hostLinksInput, hostLinksForward} {
-		have, err := c.GetRules(table, &nftables.Chain{Name: chain, Table: table})
-		if err != nil {
-			return 0, fmt.Errorf("list nftables chain inet %s %s: %w", GuardTable, chain, err)
-		}
-		for _, r := range have {
-			if bytes.HasPrefix(r.UserData, guardOwner(lab)) {
-				if err := c.DelRule(r); err != nil {
-					return n, err
-				}
-				n++
-			}
-		}
+	owner := guardOwner(lab)
+	n, err := delRules(c, table, []string{"published", "bridges", hostLinksInput, hostLinksForward},
+		func(data []byte) bool { return bytes.HasPrefix(data, owner) })
+	if err != nil {
+		return n, fmt.Errorf("remove lab %s's rules: %w", lab, err)
 	}
 	if !netlabInterfacesLeft() {
 		c.DelTable(table) // not counted: no lab's own
