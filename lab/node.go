@@ -70,6 +70,15 @@ func (m *Manager) Stop(ctx context.Context, lab, node string) error {
 	if _, err := m.node(ctx, lab, node); err != nil {
 		return err
 	}
+	// Under the lab's lock: a repair by the lab's watcher that had begun
+	// (its plan made before the mark below, its observation after the
+	// stop) would start the node again. A repair that comes after waits,
+	// then sees the mark.
+	unlock, err := m.lock(lab, "stop", nil)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	// Marked first: the lab's watcher, which repairs a node that died,
 	// must not see this one stop before it knows the stop was asked for.
 	if err := engine.MarkStopped(lab, node, true); err != nil {
