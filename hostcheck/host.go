@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+	"github.com/netlab/netlab/runtimes"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,7 +41,7 @@ type Report struct {
 // Doctor looks at the host: the Docker engine, runc, the cgroup version and
 // the kernel's features.
 func Doctor(ctx context.Context) Report {
-	r := Report{Components: []Component{dockerEngine(ctx), runcBinary(ctx), cgroups()}}
+	r := Report{Components: []Component{dockerEngine(ctx), runcBinary(ctx), cgroups(), kubernetes()}}
 	k, err := Probe()
 	if err != nil {
 		r.KernelErr = err.Error()
@@ -50,6 +51,18 @@ func Doctor(ctx context.Context) Report {
 		r.Kernel = append(r.Kernel, KernelFeature{Result: res, Enables: i.Enables, Without: i.Without})
 	}
 	return r
+}
+
+// kubernetes says whether this netlab was built with the Kubernetes
+// runtime (make fopnp builds the playground's netlab without it).
+func kubernetes() Component {
+	c := Component{Name: "kubernetes", Enables: "the Kubernetes runtime: labs on a cluster (--runtime kubernetes, --kubeconfig or KUBECONFIG)"}
+	if err := runtimes.KubernetesBuiltIn(); err != nil {
+		c.Detail = err.Error()
+		return c
+	}
+	c.OK, c.Detail = true, "built in; a cluster is reached when a lab asks for one"
+	return c
 }
 
 func dockerEngine(ctx context.Context) Component {

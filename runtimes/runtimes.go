@@ -8,7 +8,6 @@ import (
 
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/engine/docker"
-	"github.com/netlab/netlab/engine/kube"
 	"github.com/netlab/netlab/engine/runc"
 )
 
@@ -24,18 +23,6 @@ func Open(ctx context.Context, kubeconfig string) (*engine.Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.SetCluster(func(kc string) (engine.ClusterRuntime, error) {
-		k, err := kube.New(kc)
-		if err != nil {
-			return nil, err
-		}
-		if dockerErr == nil {
-			// The cluster's hosts get their images from this machine's
-			// engine (scripts/k8s-cluster.sh load-docker), whose copy
-			// tells a node's command.
-			k.Image = d.ImageConfig
-		}
-		return k, nil
-	}, kubeconfig)
+	h.SetCluster(clusterOpener(d, dockerErr), kubeconfig)
 	return h, nil
 }

@@ -88,6 +88,10 @@ func TestDoctor(t *testing.T) {
 	if _, ok := names["runc"]; !ok {
 		t.Error("no runc line")
 	}
+	// The tests' netlab is the whole one (make build), not the playground's.
+	if c := names["kubernetes"]; !c.OK {
+		t.Errorf("kubernetes: %+v", c)
+	}
 	k, err := hostcheck.Probe()
 	if err != nil {
 		t.Fatal(err)
