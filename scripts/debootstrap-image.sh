@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The steps every image family's build.sh shares (labs/*/image/build.sh
-# source this file): a Debian root made by debootstrap from Debian's
+# source this file): a Debian root made by mmdebstrap from Debian's
 # packages, downloaded on the host and kept between builds, then unpacked,
 # overlaid with the family's files and configured in a chroot. Each family
 # then imports the root as its images its own way.
@@ -14,11 +14,11 @@ image_mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 image_debs=${NETLAB_CACHE:-/var/cache/netlab}/debs # downloaded packages, shared by every family
 image_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# image_need_root: debootstrap and chroot need root; installs debootstrap
+# image_need_root: mmdebstrap and chroot need root; installs mmdebstrap
 # when it is missing.
 image_need_root() {
-  [ "$(id -u)" = 0 ] || { echo "build: run as root (debootstrap and chroot need it)" >&2; exit 1; }
-  command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap >/dev/null; }
+  [ "$(id -u)" = 0 ] || { echo "build: run as root (mmdebstrap and chroot need it)" >&2; exit 1; }
+  command -v mmdebstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null; }
 }
 
 # image_inputs DIR: the cache key of a family's images, 16 hex digits: a
@@ -31,7 +31,7 @@ image_inputs() {
   } | sha256sum | cut -c1-16
 }
 
-# image_root DIR CACHE: makes sure CACHE holds the debootstrapped root of
+# image_root DIR CACHE: makes sure CACHE holds the Debian root of
 # DIR/packages.txt, as a tar named by the hash of suite and packages (kept
 # while packages.txt is unchanged); sets image_pristine to its path and
 # image_root_built to 1 when it was made now, 0 when it was cached.
@@ -40,19 +40,33 @@ image_root() {
   local here=$1 cache=$2 pkgs pkghash tmp
   mkdir -p "$cache" "$image_debs"
   pkgs=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
-  pkghash=$(echo "$image_suite $pkgs" | sha256sum | cut -c1-16)
+  # The key names the tool and variant too: a root made another way is not reused.
+  pkghash=$(echo "mmdebstrap minbase merged-usr $image_suite $pkgs" | sha256sum | cut -c1-16)
   image_pristine="$cache/root-$pkghash.tar"
   image_root_built=0
   if [ -f "$image_pristine" ]; then
-    step 1 "debootstrap: cached ($image_pristine)"
+    step 1 "Debian root: cached ($image_pristine)"
     return
   fi
-  step 1 "debootstrap $image_suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (cached ones are not downloaded again)"
-  tmp=$(mktemp -d "$cache/debootstrap.XXXX")
+  step 1 "mmdebstrap $image_suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (cached ones are not downloaded again)"
+  tmp=$(mktemp -d "$cache/mmdebstrap.XXXX")
   # shellcheck disable=SC2064 # expand tmp now: it is local to this function
   trap "rm -rf '$tmp'" EXIT
-  debootstrap --variant=minbase --cache-dir="$image_debs" --include="$pkgs" "$image_suite" "$tmp/root" "$image_mirror" \
-    | stdbuf -oL awk '/^I: Retrieving/ {n++; if (n % 40 == 0) printf "   %d packages fetched\n", n} /^I: Base system installed/ {print "   installed"}'
+  # mmdebstrap resolves and downloads with apt (pipelined, where debootstrap
+  # fetches one package at a time), and installs with dpkg's
+  # force-unsafe-io (no fsync per file: a root that is tarred next needs
+  # none). Its merged-usr hook makes /usr merged as debootstrap does (with
+  # usr-is-merged, not usrmerge and its perl). The package cache is linked
+  # into the root's apt archive before (so that apt downloads only what is
+  # missing) and what is new copied back after; its root is built under
+  # TMP, on the cache's file system.
+  TMPDIR=$tmp mmdebstrap --quiet --variant=minbase --include="$pkgs" \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    --dpkgopt=force-unsafe-io --skip=essential/unlink \
+    --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"; cp -al '$image_debs/.' \"\$1/var/cache/apt/archives/\" 2>/dev/null || cp -a '$image_debs/.' \"\$1/var/cache/apt/archives/\"" \
+    --customize-hook="for f in \"\$1\"/var/cache/apt/archives/*.deb; do [ -e '$image_debs/'\"\${f##*/}\" ] || cp \"\$f\" '$image_debs/'; done" \
+    "$image_suite" "$tmp/root" "$image_mirror"
+  echo "   installed"
   tar -C "$tmp/root" -cf "$image_pristine.part" .
   mv "$image_pristine.part" "$image_pristine"
   rm -rf "$tmp"

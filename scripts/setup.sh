@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what netlab needs on Debian and starts the Docker engine:
 # docker.io, runc (the runc runtime), nftables, iptables, busybox-static, tcpdump (netlab capture's
-# filter compiler), and for the playground's images and checks debootstrap,
+# filter compiler), and for the playground's images and checks mmdebstrap,
 # openssl and openssh-client; with --tests also what only the tests use,
 # chromium for the class server's browser test (150 MB of packages, a minute
 # or more of a fresh machine's set-up that the playground does not need);
@@ -23,7 +23,7 @@ command -v ip >/dev/null || pkgs+=(iproute2) # the tests look at the host's inte
 command -v nft >/dev/null || pkgs+=(nftables)
 command -v iptables >/dev/null || pkgs+=(iptables)
 command -v ssh >/dev/null || pkgs+=(openssh-client)
-command -v debootstrap >/dev/null || pkgs+=(debootstrap)
+command -v mmdebstrap >/dev/null || pkgs+=(mmdebstrap) # builds the image families' Debian roots
 command -v openssl >/dev/null || pkgs+=(openssl)
 command -v ping >/dev/null || pkgs+=(iputils-ping) # the tests ping a node over a host link
 # netlab capture compiles tcpdump-syntax filters with tcpdump (libpcap's compiler).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the playground's images without a registry: a Debian root made by
-# debootstrap from Debian's packages (downloaded on the host, never inside a
+# mmdebstrap from Debian's packages (downloaded on the host, never inside a
 # lab), configured in a chroot, imported as fopnp/rootfs; then fopnp/base,
 # dns, ftp, mail and www, each that root with its role's start command.
 # Cached: nothing is rebuilt while the inputs (this folder) are unchanged,

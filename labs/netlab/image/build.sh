@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the course labs' images without a registry, like the playground's:
-# a Debian root made by debootstrap from Debian's packages (downloaded on
+# a Debian root made by mmdebstrap from Debian's packages (downloaded on
 # the host, never inside a lab), configured in a chroot and imported as
 # netlab/debian; netlab/host and netlab/router are that root with their
 # role's start command (labs/netlab/image/overlay/usr/local/sbin/netlab-start).
