@@ -60,13 +60,13 @@ image_root() {
   # into the root's apt archive before (so that apt downloads only what is
   # missing) and what is new copied back after; its root is built under
   # TMP, on the cache's file system.
-  TMPDIR=$tmp mmdebstrap --quiet --variant=minbase --include="$pkgs" \
+  TMPDIR=$tmp mmdebstrap --variant=minbase --include="$pkgs" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --dpkgopt=force-unsafe-io --skip=essential/unlink \
     --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"; cp -al '$image_debs/.' \"\$1/var/cache/apt/archives/\" 2>/dev/null || cp -a '$image_debs/.' \"\$1/var/cache/apt/archives/\"" \
     --customize-hook="for f in \"\$1\"/var/cache/apt/archives/*.deb; do [ -e '$image_debs/'\"\${f##*/}\" ] || cp \"\$f\" '$image_debs/'; done" \
-    "$image_suite" "$tmp/root" "$image_mirror"
-  echo "   installed"
+    "$image_suite" "$tmp/root" "$image_mirror" 2>&1 \
+    | stdbuf -oL awk '/^I: (running apt-get update|downloading|extracting|installing|success)/ {print "   " substr($0, 4); next} /^(I: |Chrooting |Setting up |Unpacking |Selecting |Preparing |Processing |\(Reading |removed |rmdir: |Adding |Creating |Created |Running |update-alternatives: |debconf: |invoke-rc.d: |Warning: The home dir)/ {next} {print}'
   tar -C "$tmp/root" -cf "$image_pristine.part" .
   mv "$image_pristine.part" "$image_pristine"
   rm -rf "$tmp"
