@@ -50,12 +50,15 @@ image_root() {
   fi
   step 1 "mmdebstrap $image_suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (cached ones are not downloaded again)"
   tmp=$(mktemp -d "$cache/mmdebstrap.XXXX")
+  chmod 755 "$tmp" # apt downloads as _apt, which must reach the root's lists
   # shellcheck disable=SC2064 # expand tmp now: it is local to this function
   trap "rm -rf '$tmp'" EXIT
   # mmdebstrap resolves and downloads with apt (pipelined, where debootstrap
   # fetches one package at a time), and installs with dpkg's
   # force-unsafe-io (no fsync per file: a root that is tarred next needs
-  # none). Its merged-usr hook makes /usr merged as debootstrap does (with
+  # none). Manual pages, documentation (not the copyright files) and
+  # message translations are not installed: no image has man or a locale
+  # but C, and they were a third of the root's files. Its merged-usr hook makes /usr merged as debootstrap does (with
   # usr-is-merged, not usrmerge and its perl). The package cache is linked
   # into the root's apt archive before (so that apt downloads only what is
   # missing) and what is new copied back after; its root is built under
@@ -63,10 +66,12 @@ image_root() {
   TMPDIR=$tmp mmdebstrap --variant=minbase --include="$pkgs" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --dpkgopt=force-unsafe-io --skip=essential/unlink \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*/LC_MESSAGES/*.mo' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"; cp -al '$image_debs/.' \"\$1/var/cache/apt/archives/\" 2>/dev/null || cp -a '$image_debs/.' \"\$1/var/cache/apt/archives/\"" \
     --customize-hook="for f in \"\$1\"/var/cache/apt/archives/*.deb; do [ -e '$image_debs/'\"\${f##*/}\" ] || cp \"\$f\" '$image_debs/'; done" \
     "$image_suite" "$tmp/root" "$image_mirror" 2>&1 \
-    | stdbuf -oL awk '/^I: (running apt-get update|downloading|extracting|installing|success)/ {print "   " substr($0, 4); next} /^(I: |Chrooting |Setting up |Unpacking |Selecting |Preparing |Processing |\(Reading |removed |rmdir: |Adding |Creating |Created |Running |update-alternatives: |debconf: |invoke-rc.d: |Warning: The home dir)/ {next} {print}'
+    | awk '/^I: (running apt-get update|downloading|extracting|installing|success)/ {print "   " substr($0, 4); fflush(); next} /^(I: |Chrooting |Setting up |Unpacking |Selecting |Preparing |Processing |\(Reading |removed |rmdir: |Adding |Creating |Created |Running |update-alternatives: |debconf: |invoke-rc.d: |Warning: The home dir|Reading |Building |The following |  |[0-9]+ upgraded|Need to get |After this operation|dpkg-deb: building )/ {next} {print; fflush()}'
   tar -C "$tmp/root" -cf "$image_pristine.part" .
   mv "$image_pristine.part" "$image_pristine"
   rm -rf "$tmp"
