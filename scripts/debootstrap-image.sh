@@ -40,8 +40,8 @@ image_root() {
   local here=$1 cache=$2 pkgs pkghash tmp
   mkdir -p "$cache" "$image_debs"
   pkgs=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
-  # The key names the tool and variant too: a root made another way is not reused.
-  pkghash=$(echo "mmdebstrap minbase merged-usr $image_suite $pkgs" | sha256sum | cut -c1-16)
+  # The key names how the root is made too: one made another way is not reused.
+  pkghash=$(echo "mmdebstrap minbase merged-usr nodoc $image_suite $pkgs" | sha256sum | cut -c1-16)
   image_pristine="$cache/root-$pkghash.tar"
   image_root_built=0
   if [ -f "$image_pristine" ]; then
@@ -58,11 +58,12 @@ image_root() {
   # force-unsafe-io (no fsync per file: a root that is tarred next needs
   # none). Manual pages, documentation (not the copyright files) and
   # message translations are not installed: no image has man or a locale
-  # but C, and they were a third of the root's files. Its merged-usr hook makes /usr merged as debootstrap does (with
-  # usr-is-merged, not usrmerge and its perl). The package cache is linked
-  # into the root's apt archive before (so that apt downloads only what is
-  # missing) and what is new copied back after; its root is built under
-  # TMP, on the cache's file system.
+  # but C, and they were a third of the root's files. Its merged-usr hook
+  # makes /usr merged as debootstrap does (with usr-is-merged, not usrmerge
+  # and its perl). The package cache is linked into the root's apt archive
+  # before (so that apt downloads only what is missing) and what is new
+  # copied back after; the root is built under TMP, on the cache's file
+  # system.
   TMPDIR=$tmp mmdebstrap --variant=minbase --include="$pkgs" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --dpkgopt=force-unsafe-io --skip=essential/unlink \
