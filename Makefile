@@ -25,15 +25,15 @@ web: ## rebuild the class server's front end, web/dist (committed), from web/src
 build: ## build bin/netlab and bin/netlab-init, the nodes' init (static: they run in nodes)
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/netlab ./cmd/netlab-init
 
-# Without Kubernetes' client, a fresh build takes a fraction of the time;
-# netlab doctor and --runtime kubernetes say the runtime is not built in.
-# A whole netlab already in bin/ (make build) is kept whole.
-build-playground: ## build bin/netlab without the Kubernetes runtime (what make fopnp needs), unless bin/ has the whole one
+# Without Kubernetes' client and SQLite, a fresh build takes a third of the
+# CPU; netlab doctor, --runtime kubernetes and netlab serve say what is not
+# built in. A whole netlab already in bin/ (make build) is kept whole.
+build-playground: ## build bin/netlab without the Kubernetes runtime and the class server's database (what make fopnp needs), unless bin/ has the whole one
 	@if [ -x bin/netlab ] && ! $(GO) version -m bin/netlab 2>/dev/null | grep -q -- '-tags=nokube'; then \
 	  $(MAKE) --no-print-directory build; \
 	else \
-	  echo "CGO_ENABLED=0 $(GO) build -tags nokube -o bin/ ./cmd/netlab ./cmd/netlab-init"; \
-	  CGO_ENABLED=0 $(GO) build -tags nokube -o bin/ ./cmd/netlab ./cmd/netlab-init; \
+	  echo "CGO_ENABLED=0 $(GO) build -tags nokube,noserve -o bin/ ./cmd/netlab ./cmd/netlab-init"; \
+	  CGO_ENABLED=0 $(GO) build -tags nokube,noserve -o bin/ ./cmd/netlab ./cmd/netlab-init; \
 	fi
 
 setup: ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
@@ -67,8 +67,8 @@ test: setup-tests images build unit fuzz ## everything CI runs: set-up, vet, eve
 
 unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need root and Docker, and run on both runtimes
 	$(GO) vet ./...
-	$(GO) vet -tags nokube ./runtimes ./hostcheck ./cmd/netlab
-	$(GO) test -tags nokube -count=1 -timeout 2m ./runtimes
+	$(GO) vet -tags nokube,noserve ./runtimes ./serve/store ./hostcheck ./cmd/netlab
+	$(GO) test -tags nokube,noserve -count=1 -timeout 2m ./runtimes ./serve/store
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	NETLAB_E2E=1 $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./...
 	NETLAB_E2E=1 NETLAB_RUNTIME=runc $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./lab ./tests

@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/netlab/netlab/runtimes"
+	"github.com/netlab/netlab/serve/store"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,7 +42,7 @@ type Report struct {
 // Doctor looks at the host: the Docker engine, runc, the cgroup version and
 // the kernel's features.
 func Doctor(ctx context.Context) Report {
-	r := Report{Components: []Component{dockerEngine(ctx), runcBinary(ctx), cgroups(), kubernetes()}}
+	r := Report{Components: []Component{dockerEngine(ctx), runcBinary(ctx), cgroups(), kubernetes(), classServer()}}
 	k, err := Probe()
 	if err != nil {
 		r.KernelErr = err.Error()
@@ -62,6 +63,18 @@ func kubernetes() Component {
 		return c
 	}
 	c.OK, c.Detail = true, "built in; a cluster is reached when a lab asks for one"
+	return c
+}
+
+// classServer says whether this netlab was built with the class server's
+// database (make fopnp builds the playground's netlab without it).
+func classServer() Component {
+	c := Component{Name: "serve", Enables: "netlab serve: a class's labs in the browser"}
+	if err := store.BuiltIn(); err != nil {
+		c.Detail = err.Error()
+		return c
+	}
+	c.OK, c.Detail = true, "built in"
 	return c
 }
 

@@ -16,7 +16,7 @@ func clusterOpener(*docker.Docker, error) engine.ClusterOpener {
 	return func(string) (engine.ClusterRuntime, error) { return nil, errNoKube }
 }
 
-var errNoKube = errors.New("this netlab was built without the Kubernetes runtime (make fopnp builds the playground's netlab so, in a fraction of the time): run make build for the whole netlab")
+var errNoKube = errors.New("this netlab was built without the Kubernetes runtime (make fopnp builds the playground's netlab so, in a third of the time): run make build for the whole netlab")
 
 // KubernetesBuiltIn says this netlab has no Kubernetes runtime, and how to
 // build one that has.

@@ -89,8 +89,10 @@ func TestDoctor(t *testing.T) {
 		t.Error("no runc line")
 	}
 	// The tests' netlab is the whole one (make build), not the playground's.
-	if c := names["kubernetes"]; !c.OK {
-		t.Errorf("kubernetes: %+v", c)
+	for _, name := range []string{"kubernetes", "serve"} {
+		if c := names[name]; !c.OK {
+			t.Errorf("%s: %+v", name, c)
+		}
 	}
 	k, err := hostcheck.Probe()
 	if err != nil {

@@ -12,8 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
 
 // ErrNotFound says that a row asked for does not exist.
@@ -31,6 +29,9 @@ const File = "serve.db"
 // Open opens (making it if need be) the database in dir and migrates its
 // schema to this version's.
 func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := BuiltIn(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("make the data directory %s: %w", dir, err)
 	}
