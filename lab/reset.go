@@ -16,7 +16,11 @@ import (
 type ResetOptions struct {
 	Stage    string // then run the setup of the stages up to this one
 	Parallel int    // steps at once of the up
-	Progress Progress
+	// Runtime and AllowHost are the up's (UpOptions): the runtime of a lab
+	// that does not run, and a person's consent to what it asks of the host.
+	Runtime   string
+	AllowHost bool
+	Progress  Progress
 }
 
 // Reset brings a running lab back to its file, and to the start of a
@@ -38,7 +42,7 @@ func (m *Manager) Reset(ctx context.Context, target string, opts ResetOptions) (
 	if err != nil {
 		return nil, err
 	}
-	if _, err := m.Up(ctx, l, UpOptions{Parallel: opts.Parallel, Progress: opts.Progress}); err != nil {
+	if _, err := m.Up(ctx, l, UpOptions{Runtime: opts.Runtime, AllowHost: opts.AllowHost, Parallel: opts.Parallel, Progress: opts.Progress}); err != nil {
 		return l, err
 	}
 	p, err := Plan(l)

@@ -270,15 +270,22 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request, q request) {
 	if !readJSON(w, r, &body) {
 		return
 	}
+	c, err := s.st.ClassByID(r.Context(), q.lab.ClassID)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
 	// A reset brings every node of the file back (and a lab that does
-	// not run, up): it must fit the class's limits as a start does.
+	// not run, up): it must fit the class's limits as a start does, and
+	// starts it as the server's up would (its runtime, the class's host
+	// access).
 	release, over := s.overLimit(w, r, q, "reset")
 	if over {
 		return
 	}
 	defer release()
-	err := s.op(r, q, "reset", func(ctx context.Context, progress lab.Progress) error {
-		_, err := s.labs.Reset(ctx, q.lab.File, lab.ResetOptions{Stage: body.Stage, Progress: progress})
+	err = s.op(r, q, "reset", func(ctx context.Context, progress lab.Progress) error {
+		_, err := s.labs.Reset(ctx, q.lab.File, lab.ResetOptions{Stage: body.Stage, Runtime: s.opts.Runtime, AllowHost: c.AllowHost, Progress: progress})
 		return err
 	})
 	answer(w, map[string]string{"reset": q.lab.Name, "stage": body.Stage}, err)

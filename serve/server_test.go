@@ -27,6 +27,7 @@ import (
 type recorder struct {
 	mu      sync.Mutex
 	calls   []string
+	resets  []lab.ResetOptions // as Reset was asked
 	running []string // labs List says run
 	stuck   bool     // List answers only when its context ends, as a busy engine
 }
@@ -58,6 +59,9 @@ func (f *recorder) Check(_ context.Context, target string, _ lab.CheckOptions) (
 }
 func (f *recorder) Reset(_ context.Context, target string, opts lab.ResetOptions) (*spec.Lab, error) {
 	f.called("reset " + target + " at stage " + opts.Stage)
+	f.mu.Lock()
+	f.resets = append(f.resets, opts)
+	f.mu.Unlock()
 	return nil, nil
 }
 func (f *recorder) Stop(_ context.Context, name, node string) error {
@@ -348,4 +352,34 @@ func openTestStore(t *testing.T) (string, *store.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	return dir, st
+}
+
+// A reset (which starts a lab that does not run) starts it as the
+// server's up does: on the server's runtime, with the class's consent to
+// what the lab asks of the host.
+func TestResetUsesTheServersRuntimeAndTheClassHostAccess(t *testing.T) {
+	ctx := context.Background()
+	dir, st := openTestStore(t)
+	roster, _ := ParseRoster(strings.NewReader("name\na\n"))
+	if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: "net2", Lab: "host-link", Roster: roster, AllowHost: true}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.UserByName(ctx, "a")
+	h, _ := auth.HashPassword("password-a")
+	st.SetPassword(ctx, u.ID, h)
+	f := &fixture{st: st, labs: &recorder{}}
+	s := New(Options{Store: st, Labs: f.labs, DataDir: dir, Runtime: "runc"})
+	t.Cleanup(s.Close)
+	f.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(f.srv.Close)
+	labs, _ := st.LabsOf(ctx, u.ID)
+	a := f.login(t, "a", "password-a")
+	if code, body := a.do("POST", "/api/labs/"+labs[0].ID+"/reset", `{}`); code != 200 {
+		t.Fatalf("reset: %d %s", code, body)
+	}
+	f.labs.mu.Lock()
+	defer f.labs.mu.Unlock()
+	if len(f.labs.resets) != 1 || f.labs.resets[0].Runtime != "runc" || !f.labs.resets[0].AllowHost {
+		t.Errorf("reset asked with %+v, want runtime runc and host access allowed", f.labs.resets)
+	}
 }

@@ -53,6 +53,11 @@ func (s *Server) setStage(w http.ResponseWriter, r *http.Request, q request) {
 		return
 	}
 	s.hub.publish(classKey(id), event{Type: "stage", Data: map[string]string{"stage": body.Stage}})
+	c, err := s.st.ClassByID(r.Context(), id)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
 	labs, err := s.st.ClassLabs(r.Context(), id)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
@@ -82,13 +87,13 @@ func (s *Server) setStage(w http.ResponseWriter, r *http.Request, q request) {
 		out.Waiting = append(out.Waiting, l.Name)
 		s.hub.publish(classKey(id), event{Type: "stage-progress", Data: stageProgress{Stage: body.Stage, LabID: l.ID, Lab: l.Name, Owner: l.Owner, State: "at next start"}})
 	}
-	go s.resetLabs(r, q.session.User.Name, id, body.Stage, todo)
+	go s.resetLabs(r, q.session.User.Name, c, body.Stage, todo)
 	writeJSON(w, http.StatusAccepted, out)
 }
 
 // resetLabs resets labs to stage, stageParallel at a time, telling the
 // class's and each lab's watchers, and the audit log.
-func (s *Server) resetLabs(r *http.Request, user string, classID int64, stage string, labs []store.Lab) {
+func (s *Server) resetLabs(r *http.Request, user string, c store.Class, stage string, labs []store.Lab) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), opTimeout)
 	defer cancel()
 	var mu sync.Mutex
@@ -103,7 +108,7 @@ func (s *Server) resetLabs(r *http.Request, user string, classID int64, stage st
 		if err != nil {
 			p.Error = err.Error()
 		}
-		s.hub.publish(classKey(classID), event{Type: "stage-progress", Data: p})
+		s.hub.publish(classKey(c.ID), event{Type: "stage-progress", Data: p})
 		op := map[string]any{"op": "class stage " + stage, "state": state}
 		if state == "resetting" {
 			op["state"] = "started"
@@ -139,7 +144,7 @@ func (s *Server) resetLabs(r *http.Request, user string, classID int64, stage st
 				s.hub.publish("lab:"+l.ID, event{Type: "progress", Data: map[string]any{"kind": e.Kind, "message": msg, "step": e.StepID,
 					"outcome": e.Outcome, "n": e.N, "total": e.Total}})
 			}
-			_, err = s.labs.Reset(ctx, l.File, lab.ResetOptions{Stage: stage, Progress: progress})
+			_, err = s.labs.Reset(ctx, l.File, lab.ResetOptions{Stage: stage, Runtime: s.opts.Runtime, AllowHost: c.AllowHost, Progress: progress})
 			s.auditf(r, user, "reset to class stage "+stage, l.Name, outcome(err))
 			if err != nil {
 				report(l, "failed", err)
