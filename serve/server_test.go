@@ -28,8 +28,8 @@ type recorder struct {
 	mu      sync.Mutex
 	calls   []string
 	resets  []lab.ResetOptions // as Reset was asked
-	running []string // labs List says run
-	stuck   bool     // List answers only when its context ends, as a busy engine
+	running []string           // labs List says run
+	stuck   bool               // List answers only when its context ends, as a busy engine
 }
 
 func (f *recorder) called(what string) {
