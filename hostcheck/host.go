@@ -54,28 +54,25 @@ func Doctor(ctx context.Context) Report {
 	return r
 }
 
-// kubernetes says whether this netlab was built with the Kubernetes
-// runtime (make fopnp builds the playground's netlab without it).
+// kubernetes and classServer say whether this netlab was built with the
+// Kubernetes runtime and the class server's database (make fopnp builds
+// the playground's netlab without them).
 func kubernetes() Component {
-	c := Component{Name: "kubernetes", Enables: "the Kubernetes runtime: labs on a cluster (--runtime kubernetes, --kubeconfig or KUBECONFIG)"}
-	if err := runtimes.KubernetesBuiltIn(); err != nil {
-		c.Detail = err.Error()
-		return c
-	}
-	c.OK, c.Detail = true, "built in; a cluster is reached when a lab asks for one"
-	return c
+	return builtIn("kubernetes", "the Kubernetes runtime: labs on a cluster (--runtime kubernetes, --kubeconfig or KUBECONFIG)",
+		"built in; a cluster is reached when a lab asks for one", runtimes.KubernetesBuiltIn())
 }
 
-// classServer says whether this netlab was built with the class server's
-// database (make fopnp builds the playground's netlab without it).
 func classServer() Component {
-	c := Component{Name: "serve", Enables: "netlab serve: a class's labs in the browser"}
-	if err := store.BuiltIn(); err != nil {
-		c.Detail = err.Error()
-		return c
+	return builtIn("serve", "netlab serve: a class's labs in the browser", "built in", store.BuiltIn())
+}
+
+// builtIn is a part of netlab that a build may leave out: missing says
+// how to build it in.
+func builtIn(name, enables, detail string, missing error) Component {
+	if missing != nil {
+		return Component{Name: name, Enables: enables, Detail: missing.Error()}
 	}
-	c.OK, c.Detail = true, "built in"
-	return c
+	return Component{Name: name, Enables: enables, OK: true, Detail: detail}
 }
 
 func dockerEngine(ctx context.Context) Component {
