@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/netlab/netlab/naming"
+
 	"github.com/netlab/netlab/rootfs"
 	"github.com/netlab/netlab/startgate"
 
@@ -114,8 +116,15 @@ func RemoveRunDir(lab string) error {
 func GateDir(lab string) string { return filepath.Join(RunDir, lab, ".gate") }
 
 // PrepareGate makes a lab's start gate's slot files, before a node that
-// binds it is made or started (after a reboot /run is empty).
-func PrepareGate(lab string) error { return startgate.Prepare(GateDir(lab), startgate.Slots()) }
+// binds it is made or started (after a reboot /run is empty). A lab with
+// no name is refused: its gate would be the run directory's own, shared by
+// every lab and removed by none.
+func PrepareGate(lab string) error {
+	if lab == "" {
+		return fmt.Errorf("start gate: no lab name (a node's labels lack %s); run netlab down and up again", naming.LabelLab)
+	}
+	return startgate.Prepare(GateDir(lab), startgate.Slots())
+}
 
 // HoldGate holds a lab's start gate for an up's wiring: its nodes' starts
 // wait until release is called (unless a node held the gate's hold file

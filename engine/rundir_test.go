@@ -122,3 +122,22 @@ func TestStateDir(t *testing.T) {
 		t.Errorf("RemoveStateDir of a lab without one: %v", err)
 	}
 }
+
+// A lab with no name has no gate: its slots would sit in the run
+// directory itself, shared by every lab and removed by no down.
+func TestPrepareGateRefusesNoLab(t *testing.T) {
+	dir := t.TempDir()
+	withRunDir(t, dir)
+	if err := PrepareGate(""); err == nil {
+		t.Fatal("PrepareGate(\"\"): no error")
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".gate")); !os.IsNotExist(err) {
+		t.Fatalf("PrepareGate(\"\") made %s/.gate: %v", dir, err)
+	}
+	if err := PrepareGate("a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a", ".gate")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,6 +2,8 @@ package tests
 
 import (
 	"encoding/json"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -37,6 +39,7 @@ func (l *lab) matrixUntil(d time.Duration, what string, cond func(m matrixReport
 			return m
 		}
 		if time.Now().After(deadline) {
+			l.routersState(m)
 			l.t.Fatalf("the matrix did not show %s within %s; last:\n%s", what, d, r.stdout)
 		}
 		// A matrix is an exec per pair: polled back to back, it takes
@@ -53,4 +56,39 @@ func (m matrixReport) pair(from, to string) (reachable bool, verdict string) {
 		}
 	}
 	return false, "missing"
+}
+
+// routersState logs what a failed matrix needs to be understood: the
+// routers of the ASes whose pairs failed (their links, addresses and BGP
+// sessions) and the watcher's log.
+func (l *lab) routersState(m matrixReport) {
+	l.t.Helper()
+	failed := map[string]bool{}
+	for _, p := range m.Pairs {
+		if !p.Reachable || p.Verdict != "valid" {
+			failed[p.From], failed[p.To] = true, true
+		}
+	}
+	r := netlab(l.t, "status", "--json", l.name)
+	var st struct {
+		Nodes []struct {
+			Name  string `json:"node"`
+			State string `json:"state"`
+			Ready bool   `json:"ready"`
+		} `json:"nodes"`
+		WatcherLog string `json:"watcher_log"`
+	}
+	_ = json.Unmarshal([]byte(r.stdout), &st)
+	for _, n := range st.Nodes {
+		as, _, ok := strings.Cut(strings.TrimPrefix(n.Name, "as"), "-")
+		if !ok || !failed[as] || strings.HasSuffix(n.Name, "-host") {
+			continue
+		}
+		links, _ := l.exec(n.Name, "ip", "-br", "addr")
+		bgp, _ := l.exec(n.Name, "vtysh", "-c", "show bgp summary")
+		l.t.Logf("%s (%s, ready %v):\n%s\n%s", n.Name, n.State, n.Ready, links, bgp)
+	}
+	if log, err := os.ReadFile(st.WatcherLog); err == nil {
+		l.t.Logf("the watcher's log:\n%s", log)
+	}
 }
