@@ -27,7 +27,7 @@ checks: [{from: a, ping: b}, {from: a, ping: c}]
 	if r := netlab(t, "link", l.name, "b:eth0", "down"); r.code != 0 || !strings.Contains(r.stdout, "b:eth0 down (host side)") {
 		t.Fatalf("link down: exit %d %s%s", r.code, r.stdout, r.stderr)
 	}
-	if l.ping("a", "10.66.0.2") {
+	if l.reaches("a", "10.66.0.2") {
 		t.Error("b:eth0's cable is pulled, but a still pings b")
 	}
 	if out, _ := l.exec("b", "ip", "link", "show", "eth0"); !strings.Contains(out, "NO-CARRIER") {
@@ -49,7 +49,7 @@ checks: [{from: a, ping: b}, {from: a, ping: c}]
 	if r := netlab(t, "link", l.name, "c:eth0", "down"); r.code != 0 || !strings.Contains(r.stdout, "(in the node)") {
 		t.Fatalf("link down on a link end: exit %d %s%s", r.code, r.stdout, r.stderr)
 	}
-	if l.ping("a", "10.67.0.2") {
+	if l.reaches("a", "10.67.0.2") {
 		t.Error("c:eth0 is down, but a pings c")
 	}
 	// up restores what the file says.
@@ -64,7 +64,7 @@ checks: [{from: a, ping: b}, {from: a, ping: c}]
 	if r := netlab(t, "stop", l.name, "b"); r.code != 0 {
 		t.Fatalf("stop: %s%s", r.stdout, r.stderr)
 	}
-	if l.ping("a", "10.66.0.2") {
+	if l.reaches("a", "10.66.0.2") {
 		t.Error("b is stopped, but a pings it")
 	}
 	if r := netlab(t, "start", l.name, "b"); r.code != 0 {

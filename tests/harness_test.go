@@ -472,6 +472,20 @@ func (l *lab) ping(node, addr string) bool {
 	return false
 }
 
+// reaches tells whether a node gets any reply to a burst of 3 pings, 0.2 s
+// apart, within 1 s of the last: the question of a test that expects no
+// reply, in 1.4 s where ping's retries take 6. Three probes, not one: the
+// first may wait on neighbour discovery.
+func (l *lab) reaches(node, addr string) bool {
+	l.t.Helper()
+	family := "-4"
+	if strings.Contains(addr, ":") {
+		family = "-6"
+	}
+	out, _ := l.exec(node, "ping", family, "-c", "3", "-i", "0.2", "-W", "1", addr)
+	return strings.Contains(out, " bytes from ")
+}
+
 func (l *lab) mustPing(node, addr string) {
 	l.t.Helper()
 	if !l.ping(node, addr) {

@@ -87,7 +87,7 @@ func TestRouterWithoutForwardingDrops(t *testing.T) {
 	parallel(t)
 	l := up(t, strings.Replace(routed, "FORWARD", "false", 1))
 	l.mustPing("red1", "10.0.1.1") // the router itself answers
-	if l.ping("red1", "10.0.2.2") {
+	if l.reaches("red1", "10.0.2.2") {
 		t.Error("red1 reached blue1 through a router that does not forward")
 	}
 	if out, _ := l.exec("r1", "cat", "/proc/sys/net/ipv4/ip_forward"); strings.TrimSpace(out) != "0" {
@@ -245,7 +245,7 @@ func TestUpIsIdempotentAndRepairs(t *testing.T) {
 	// A restarted node gets a new namespace: its link end is gone, and so is
 	// the peer's. up rebuilds exactly that.
 	l.restart("b")
-	if l.ping("a", "10.1.1.2") {
+	if l.reaches("a", "10.1.1.2") {
 		t.Fatal("a reaches b right after b's restart: the test proves nothing")
 	}
 	r = netlab(t, "up", "--no-watch", l.file)
@@ -396,7 +396,7 @@ links:
 	if low < 100 { // 50 ms each way
 		t.Errorf("ping over a 50ms link: fastest %.1f ms, want >= 100:\n%s", low, out)
 	}
-	if l.ping("a", "10.2.1.2") {
+	if l.reaches("a", "10.2.1.2") {
 		t.Error("a ping crossed a link that loses every packet")
 	}
 	// Downloading 1 MB at 4 Mbit/s (500 kB/s) cannot take less than 2 s. The

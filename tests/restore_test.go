@@ -60,7 +60,7 @@ nodes:
 	}
 
 	reboot(t, l)
-	if l.ping("a", "10.9.0.2") {
+	if l.reaches("a", "10.9.0.2") {
 		t.Fatal("the lab still works after the reboot: the simulation missed something")
 	}
 	// A prune before the restore keeps what the restore needs.

@@ -29,7 +29,7 @@ nodes:
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // a repair that would start b has had its chance
-	if l.ping("a", "10.79.0.2") {
+	if l.reaches("a", "10.79.0.2") {
 		t.Error("b answers after the watcher's repair: it was started again")
 	}
 	if r := netlab(t, "start", l.name, "b"); r.code != 0 {

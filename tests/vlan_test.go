@@ -30,7 +30,7 @@ nodes:
 	l.mustPing("a", "10.10.0.3") // same VLAN
 	l.mustPing("a", "10.10.0.1") // the router's sub-interface
 	l.mustPing("a", "10.20.0.2") // another VLAN, routed on a stick
-	if l.ping("spy", "10.10.0.2") {
+	if l.reaches("spy", "10.10.0.2") {
 		t.Error("spy on VLAN 20 reached a on VLAN 10 directly")
 	}
 	out, _ := l.exec("r", "ip", "-o", "link", "show")
