@@ -106,13 +106,43 @@ func (r LinkResult) set(setUp, setDown func(netlink.Link) error, l netlink.Link,
 	return r, nil
 }
 
-// Stop stops a node's container; its interfaces go with its namespace.
+// Stop stops a node's container, its cables pulled first: a namespace
+// outlives its processes while the kernel tears it down in the background
+// (seconds on a busy host), and meanwhile its kernel still answers pings
+// and ARP. A powered-off machine answers nothing from the moment it is
+// off. Start's up plugs it in again. (On Kubernetes the pod is the
+// runtime's to stop.)
 func Stop(ctx context.Context, e Engine, lab, node string) error {
 	c, err := Find(ctx, e, lab, node)
 	if err != nil {
 		return err
 	}
+	if c.Runtime != engine.RuntimeKubernetes {
+		n, err := e.Inspect(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if n.Pid != 0 {
+			if err := unplug(n.Pid, node); err != nil {
+				return err
+			}
+		}
+	}
 	return e.Stop(ctx, c.ID)
+}
+
+// unplug deletes the interfaces of the node's namespace (pid's) but its
+// loopback; a veth's other end, in a bridge or another node, goes too.
+func unplug(pid int, node string) error {
+	ns, err := wire.OpenNS(pid)
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", node, err)
+	}
+	defer ns.Close()
+	if err := wire.Unplug(ns); err != nil {
+		return fmt.Errorf("stop %s: %w", node, err)
+	}
+	return nil
 }
 
 // Start starts a node's stopped container and returns the lab file it was

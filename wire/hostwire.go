@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -166,6 +167,33 @@ func RemoveNodeLinks(lab, node string, links []netlink.Link) error {
 		}
 		if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
 			return fmt.Errorf("remove %s (%s): %w", l.Attrs().Name, alias, err)
+		}
+	}
+	return nil
+}
+
+// Unplug deletes every interface of a node's namespace but its loopback.
+// A veth's other end goes with it; an interface stacked on another (a
+// VLAN) may be gone before its turn, which is no error. A physical
+// interface cannot be deleted: it is set down, and the kernel gives it
+// back to the host when the namespace goes.
+func Unplug(ns *NS) error {
+	links, err := nldump.Retry(ns.h.LinkList)
+	if err != nil {
+		return fmt.Errorf("list interfaces: %w", err)
+	}
+	for _, l := range links {
+		if l.Attrs().Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		if l.Type() == "device" {
+			if err := ns.h.LinkSetDown(l); err != nil && !isNotFound(err) {
+				return fmt.Errorf("set %s down: %w", l.Attrs().Name, err)
+			}
+			continue
+		}
+		if err := ns.h.LinkDel(l); err != nil && !isNotFound(err) {
+			return fmt.Errorf("remove %s: %w", l.Attrs().Name, err)
 		}
 	}
 	return nil

@@ -155,6 +155,49 @@ func TestLinkAddressesRoutes(t *testing.T) {
 	}
 }
 
+// A stopped node's cables are pulled: its namespace keeps lo alone, and
+// the veth's other end is gone from its peer.
+func TestUnplug(t *testing.T) {
+	needRoot(t)
+	a := scratchNS(t, "ua")
+	b := scratchNS(t, "ub")
+	host, err := netlink.NewHandle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	v := &planner.Veth{
+		A: planner.VethEnd{Node: "a", Name: "eth0", MAC: "02:42:0a:01:02:01", MTU: 1500},
+		B: planner.VethEnd{Node: "b", Name: "eth1", MAC: "02:42:0a:01:02:02", MTU: 1500},
+	}
+	if _, err := EnsureLink(host, v, a, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := Unplug(a); err != nil {
+		t.Fatal(err)
+	}
+	names := func(ns *NS) []string {
+		links, err := ns.Handle().LinkList()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range links {
+			out = append(out, l.Attrs().Name)
+		}
+		return out
+	}
+	if got := names(a); len(got) != 1 || got[0] != "lo" {
+		t.Errorf("a after Unplug has %v, want [lo]", got)
+	}
+	if got := names(b); len(got) != 1 || got[0] != "lo" {
+		t.Errorf("b after a's Unplug has %v, want [lo]", got)
+	}
+	if err := Unplug(a); err != nil {
+		t.Errorf("second Unplug: %v", err)
+	}
+}
+
 func TestBridgeAndPort(t *testing.T) {
 	needRoot(t)
 	n := scratchNS(t, "p")
