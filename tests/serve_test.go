@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -205,9 +206,19 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 		if err := chromedp.Do(step, a); err != nil {
 			look, cancelLook := context.WithTimeout(ctx, 10*time.Second)
 			defer cancelLook()
-			text, terr := chromedp.Run(look, chromedp.Evaluate[string](`location.href + '\n' + document.body.innerText`))
+			// The page's text, then its form fields: a field's value and
+			// whether the browser's own validation holds the form back (a
+			// message that is in no page text).
+			text, terr := chromedp.Run(look, chromedp.Evaluate[string](`location.href + '\n' + document.body.innerText + '\nform fields:\n' +
+				'viewport ' + innerWidth + 'x' + innerHeight + ', scrolled to ' + scrollY + '\n' + [...document.querySelectorAll('input,select,textarea')].map(e => (e.id || e.name || e.tagName) + ' = ' + JSON.stringify(e.type === 'checkbox' ? e.checked : e.value) + (e.validity.valid ? '' : ' (invalid: ' + e.validationMessage + ')')).join('\n')`))
 			if terr != nil {
 				text = fmt.Sprintf("(not read: %v)", terr)
+			}
+			if png, err := chromedp.Run(look, chromedp.FullScreenshot(100)); err == nil {
+				dir, _ := filepath.Abs(filepath.Join(cmp.Or(os.Getenv("NETLAB_ARTIFACTS"), "artifacts"), t.Name()))
+				if os.MkdirAll(dir, 0o755) == nil && os.WriteFile(filepath.Join(dir, "failed.png"), png, 0o644) == nil {
+					text += "\n(the page as it was: " + filepath.Join(dir, "failed.png") + ")"
+				}
 			}
 			t.Fatalf("%s: action %d of %d: %v\nthe page said:\n%s", what, i+1, len(actions), err, text)
 		}

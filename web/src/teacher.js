@@ -15,9 +15,16 @@ export async function teacherHome(app) {
     el("h1", {}, "All labs"), labList(labs));
 }
 
+// brief is a lab's description cut to its first sentence, at most 80
+// characters: an option of a list, the whole of it in the option's title.
+function brief(about) {
+  const first = about.split(/(?<=[.:;])\s/)[0];
+  return first.length <= 80 ? first : first.slice(0, 79).replace(/\s+\S*$/, "") + "…";
+}
+
 function createForm(bundled) {
   const name = el("input", { id: "class-name", required: true, pattern: "[A-Za-z0-9]([A-Za-z0-9-]{0,22}[A-Za-z0-9])?" });
-  const labSel = el("select", { id: "class-lab" }, bundled.map((b) => el("option", { value: b.name }, `${b.name} (${b.nodes} nodes) — ${b.about}`)),
+  const labSel = el("select", { id: "class-lab" }, bundled.map((b) => el("option", { value: b.name, title: b.about }, `${b.name} (${b.nodes} nodes) — ${brief(b.about)}`)),
     el("option", { value: "" }, "a lab file (paste it below)"));
   const file = el("textarea", { id: "class-lab-file", rows: 4, placeholder: "lab file (YAML), if not a bundled lab" });
   const per = el("select", { id: "class-per" }, el("option", { value: "student" }, "a lab per student"), el("option", { value: "group" }, "a lab per group"),
