@@ -51,6 +51,7 @@ var create = Kind{
 		}
 		e.mu.Lock()
 		e.existing[s.Node] = engine.Container{ID: id, Name: s.Container.Name, Node: s.Node}
+		e.created[s.Node] = true
 		e.mu.Unlock()
 		return true, nil
 	},

@@ -28,6 +28,7 @@ type Executor struct {
 	existing map[string]engine.Container // node -> container found before the run
 	nodes    map[string]*running         // node -> started container
 	started  map[string]bool             // nodes whose process this run started
+	created  map[string]bool             // nodes whose container this run created
 }
 
 type running struct {
@@ -49,7 +50,7 @@ func NewExecutor(ctx context.Context, d engine.Runtime, plan *planner.Plan, bins
 		host.Close()
 		return nil, err
 	}
-	e := &Executor{rt: d, plan: plan, bins: bins, host: host, existing: map[string]engine.Container{}, nodes: map[string]*running{}, started: map[string]bool{},
+	e := &Executor{rt: d, plan: plan, bins: bins, host: host, existing: map[string]engine.Container{}, nodes: map[string]*running{}, started: map[string]bool{}, created: map[string]bool{},
 		ifaces: plan.Interfaces()}
 	for _, c := range list {
 		e.existing[c.Node] = c

@@ -20,8 +20,15 @@ var start = Kind{
 		if err != nil {
 			return false, err
 		}
+		// A container this run created is started through the runtime
+		// even when it runs already: a pod starts as it is made, and its
+		// runtime's Start finishes it (the pod network's interface moved
+		// aside, a host name with dots set).
+		e.mu.Lock()
+		created := e.created[s.Node]
+		e.mu.Unlock()
 		changed := false
-		if n.Pid == 0 {
+		if n.Pid == 0 || created {
 			if n, err = e.rt.Start(ctx, c.ID); err != nil {
 				return false, err
 			}
