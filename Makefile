@@ -62,7 +62,10 @@ fopnp: ## bring up the fopnp playground (only its images and the playground's ne
 	@echo "    or:  $(BIN) exec fopnp h1         (any node: h1-h4, modemA, modemB, isp, backbone, example, ftp, mail, www)"
 	@echo "Remove:  $(BIN) down fopnp"
 
-test: setup-tests images build unit fuzz ## everything CI runs: set-up, vet, every test (end-to-end included), a short fuzz run; not yet kube-e2e
+# kube-e2e comes last: its cold build (about 18 minutes, at nice 19) is
+# cached by its inputs, and a machine without the rest working has no use
+# for a cluster.
+test: setup-tests images build unit fuzz kube-e2e ## everything CI runs: set-up, vet, every test (end-to-end included, the Kubernetes runtime's on the test cluster), a short fuzz run
 	@echo "make test: all passed"
 
 unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need root and Docker, and run on both runtimes
