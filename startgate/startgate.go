@@ -51,10 +51,11 @@ const slotPrefix = "slot-"
 const holdName = "hold"
 
 // Slots is how many starts may run at once on this host: two per CPU. A
-// router's start holds its slot also while it waits (for its daemons to
-// answer each other, for watchfrr, between frr-settle's polls), so one per
-// CPU left the CPUs half idle: at 10 ASes (83 routers, 2 CPUs) two a CPU
-// took the matrix from 266 s to 110 s after the wiring.
+// router's start holds its slot also while it waits (each daemon's start
+// returns once it answers on its socket), so one per CPU left the CPUs
+// half idle: at 10 ASes (83 routers, 2 CPUs) two a CPU took the matrix
+// from 266 s to 110 s after the wiring (with FRR's own start script, which
+// also polled watchfrr).
 func Slots() int { return 2 * runtime.NumCPU() }
 
 // Prepare makes dir hold exactly n slot files (slot-0 ... slot-N-1),
