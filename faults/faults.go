@@ -123,8 +123,8 @@ func Stop(ctx context.Context, e Engine, lab, node string) error {
 			return err
 		}
 		if n.Pid != 0 {
-			if err := unplug(n.Pid, node); err != nil {
-				return err
+			if err := unplug(n.Pid); err != nil {
+				return fmt.Errorf("stop %s: pull its cables: %w", node, err)
 			}
 		}
 	}
@@ -133,16 +133,13 @@ func Stop(ctx context.Context, e Engine, lab, node string) error {
 
 // unplug deletes the interfaces of the node's namespace (pid's) but its
 // loopback; a veth's other end, in a bridge or another node, goes too.
-func unplug(pid int, node string) error {
+func unplug(pid int) error {
 	ns, err := wire.OpenNS(pid)
 	if err != nil {
-		return fmt.Errorf("stop %s: %w", node, err)
+		return err
 	}
 	defer ns.Close()
-	if err := wire.Unplug(ns); err != nil {
-		return fmt.Errorf("stop %s: %w", node, err)
-	}
-	return nil
+	return wire.Unplug(ns)
 }
 
 // Start starts a node's stopped container and returns the lab file it was

@@ -162,16 +162,22 @@ func (s *served) stop() {
 
 // artifacts is where the test's screenshots go.
 func artifacts(t *testing.T) string {
-	dir := os.Getenv("NETLAB_ARTIFACTS")
-	if dir == "" {
-		dir = "artifacts"
-	}
-	dir, _ = filepath.Abs(filepath.Join(dir, t.Name()))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := artifactsDir(t)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshots in %s", dir)
 	return dir
+}
+
+// artifactsDir makes the test's folder under NETLAB_ARTIFACTS (default
+// artifacts) and returns its absolute path.
+func artifactsDir(t *testing.T) (string, error) {
+	dir, err := filepath.Abs(filepath.Join(cmp.Or(os.Getenv("NETLAB_ARTIFACTS"), "artifacts"), t.Name()))
+	if err != nil {
+		return "", err
+	}
+	return dir, os.MkdirAll(dir, 0o755)
 }
 
 // browser is a headless Chromium of its own (its own cookies) for one
@@ -215,8 +221,7 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 				text = fmt.Sprintf("(not read: %v)", terr)
 			}
 			if png, err := chromedp.Run(look, chromedp.FullScreenshot(100)); err == nil {
-				dir, _ := filepath.Abs(filepath.Join(cmp.Or(os.Getenv("NETLAB_ARTIFACTS"), "artifacts"), t.Name()))
-				if os.MkdirAll(dir, 0o755) == nil && os.WriteFile(filepath.Join(dir, "failed.png"), png, 0o644) == nil {
+				if dir, err := artifactsDir(t); err == nil && os.WriteFile(filepath.Join(dir, "failed.png"), png, 0o644) == nil {
 					text += "\n(the page as it was: " + filepath.Join(dir, "failed.png") + ")"
 				}
 			}
