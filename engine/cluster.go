@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,4 +177,19 @@ func (h *Host) clusterList(ctx context.Context, lab string) ([]Container, error)
 		out = append(out, list...)
 	}
 	return out, nil
+}
+
+// Placed is a runtime whose nodes may run on different hosts (a
+// cluster's): a link between nodes on two hosts is a tunnel between them.
+type Placed interface {
+	// Place is where the node runs: its host, and the address other
+	// hosts reach it by.
+	Place(ctx context.Context, id string) (Place, error)
+}
+
+// Place is where a node runs.
+type Place struct {
+	Host  string     // the host's name in the cluster
+	Addr  netip.Addr // the node's own address on the network between hosts (its pod's)
+	Iface string     // the node's interface with Addr
 }

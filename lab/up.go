@@ -226,6 +226,9 @@ func (m *Manager) up(ctx context.Context, l *spec.Lab, p *planner.Plan, bins eng
 		parallel = 8
 	}
 	ar, err := apply.Run(ctx, p, ex, parallel, events.event)
+	for _, n := range ex.Notes() {
+		opts.Progress.note(l.Name, "%s", n)
+	}
 	res.Changed, res.Unchanged, res.Failed, res.Skipped = ar.Changed, ar.Unchanged, ar.Failed, ar.Skipped
 	res.Took = time.Since(start).Round(time.Millisecond)
 	if err != nil {

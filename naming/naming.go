@@ -113,6 +113,13 @@ func LabOf(alias string) string {
 	return lab
 }
 
+// TunnelAlias marks a node's end of a link that crosses hosts (a VXLAN
+// device netlab made in the node's namespace) with the lab and the other
+// end, so that up tells its own tunnels from a node's.
+func TunnelAlias(lab, peerNode, peerIface string) string {
+	return AliasPrefix + lab + ":tunnel:" + peerNode + ":" + peerIface
+}
+
 // HostLinkAlias is the alias of the machine's end of a host link, so that
 // down finds it by the lab's name like every other host interface.
 func HostLinkAlias(lab, ifname string) string { return AliasPrefix + lab + ":host:" + ifname }

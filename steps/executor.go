@@ -23,12 +23,14 @@ type Executor struct {
 	host *netlink.Handle
 
 	ifaces map[string][]planner.VethEnd // node -> the interfaces the plan puts in it
+	vnis   map[string]int               // a link's first end (node:iface) -> its tunnel's VNI, should it cross hosts
 
 	mu       sync.Mutex
 	existing map[string]engine.Container // node -> container found before the run
 	nodes    map[string]*running         // node -> started container
 	started  map[string]bool             // nodes whose process this run started
 	created  map[string]bool             // nodes whose container this run created
+	notes    []string                    // what the run did that its user should know (Notes)
 }
 
 type running struct {
@@ -51,11 +53,30 @@ func NewExecutor(ctx context.Context, d engine.Runtime, plan *planner.Plan, bins
 		return nil, err
 	}
 	e := &Executor{rt: d, plan: plan, bins: bins, host: host, existing: map[string]engine.Container{}, nodes: map[string]*running{}, started: map[string]bool{}, created: map[string]bool{},
-		ifaces: plan.Interfaces()}
+		ifaces: plan.Interfaces(), vnis: map[string]int{}}
 	for _, c := range list {
 		e.existing[c.Node] = c
 	}
+	for _, s := range plan.Steps {
+		if s.Kind == planner.KindLink {
+			e.vnis[s.Veth.A.Node+":"+s.Veth.A.Name] = len(e.vnis) + 1
+		}
+	}
 	return e, nil
+}
+
+// Notes are what the run did that its user should know and that is no
+// step's failure (a link's MTU made smaller to cross hosts), in order.
+func (e *Executor) Notes() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.notes...)
+}
+
+func (e *Executor) note(format string, args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.notes = append(e.notes, fmt.Sprintf(format, args...))
 }
 
 // Do carries out one step.

@@ -82,9 +82,12 @@ func staticRoutes(ns *NS) ([]netlink.Route, error) {
 // madeOutside tells whether an interface was made from outside the
 // namespace that holds it: a veth whose peer, or a macvlan or VLAN
 // interface whose parent, is in another namespace (the kernel then gives
-// the other namespace's id).
+// the other namespace's id); and a tunnel's end, which netlab made in the
+// namespace from outside it.
 func madeOutside(l netlink.Link) bool {
 	switch l.Type() {
+	case "vxlan":
+		return isTunnelEnd(l)
 	case "veth", "macvlan", "macvtap", "vlan":
 		return l.Attrs().NetNsID >= 0
 	}

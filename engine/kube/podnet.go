@@ -1,15 +1,34 @@
 package kube
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/wire"
 )
+
+var _ engine.Placed = (*Runtime)(nil)
+
+// Place is the pod's host and its address on the pod network, over which
+// a link to a pod on another host is a VXLAN tunnel.
+func (r *Runtime) Place(ctx context.Context, id string) (engine.Place, error) {
+	pod, err := r.pod(ctx, id)
+	if err != nil {
+		return engine.Place{}, err
+	}
+	addr, err := netip.ParseAddr(pod.Status.PodIP)
+	if pod.Spec.NodeName == "" || err != nil {
+		return engine.Place{}, fmt.Errorf("pod %s: not placed on a host with an address yet (host %q, address %q)", id, pod.Spec.NodeName, pod.Status.PodIP)
+	}
+	return engine.Place{Host: pod.Spec.NodeName, Addr: addr, Iface: PodIface}, nil
+}
 
 // PodIface is the name the pod network's interface takes in a node. The
 // container runtime's CNI call names it eth0, the name a lab's own first
@@ -55,20 +74,43 @@ func movePodIface(pid int, podIP string) error {
 	if err := h.LinkSetUp(l); err != nil {
 		return fmt.Errorf("bring the pod's %s up (pid %d): %w", PodIface, pid, err)
 	}
-	// Routes with a gateway after those without, which they go through.
+	// Routes with a gateway after those without, which they go through;
+	// those with a gateway (the pod network's default route) in a table
+	// of their own, for packets from the pod's address only: a lab's own
+	// default route takes the main table's place, and the node's tunnels
+	// to pods on other hosts still go out on the pod network.
 	for _, direct := range []bool{true, false} {
 		for _, r := range routes {
 			if (r.Gw == nil) != direct || r.Protocol == syscall.RTPROT_KERNEL {
 				continue
 			}
 			r.LinkIndex = l.Attrs().Index
+			if !direct {
+				r.Table = PodTable
+			}
 			if err := h.RouteAdd(&r); err != nil && !errors.Is(err, syscall.EEXIST) {
 				return fmt.Errorf("route %s back on the pod's %s (pid %d): %w", r.Dst, PodIface, pid, err)
 			}
 		}
 	}
+	ip, bits := net.ParseIP(podIP), 128
+	if ip4 := ip.To4(); ip4 != nil {
+		ip, bits = ip4, 32
+	}
+	rule := netlink.NewRule()
+	rule.Src = &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}
+	rule.Table, rule.Priority = PodTable, PodTable
+	if err := h.RuleAdd(rule); err != nil && !errors.Is(err, syscall.EEXIST) {
+		return fmt.Errorf("route the pod's address %s by table %d (pid %d): %w", podIP, PodTable, pid, err)
+	}
 	return nil
 }
+
+// PodTable is the routing table (and the priority of the rule that
+// chooses it for packets from the pod's address) that holds the pod
+// network's routes through a gateway: `ip route` in a node shows the lab's
+// routes only, and `ip rule` this one rule more.
+const PodTable = 4789
 
 // holds tells whether link l has address ip.
 func holds(h *netlink.Handle, l netlink.Link, ip net.IP) bool {
