@@ -110,22 +110,20 @@ func (r LinkResult) set(setUp, setDown func(netlink.Link) error, l netlink.Link,
 // outlives its processes while the kernel tears it down in the background
 // (seconds on a busy host), and meanwhile its kernel still answers pings
 // and ARP. A powered-off machine answers nothing from the moment it is
-// off. Start's up plugs it in again. (On Kubernetes the pod is the
-// runtime's to stop.)
+// off; and a pod's namespace is its sandbox's, which stays until the pod
+// is deleted. Start's up plugs it in again.
 func Stop(ctx context.Context, e Engine, lab, node string) error {
 	c, err := Find(ctx, e, lab, node)
 	if err != nil {
 		return err
 	}
-	if c.Runtime != engine.RuntimeKubernetes {
-		n, err := e.Inspect(ctx, c.ID)
-		if err != nil {
-			return err
-		}
-		if n.Pid != 0 {
-			if err := unplug(n.Pid); err != nil {
-				return fmt.Errorf("stop %s: pull its cables: %w", node, err)
-			}
+	n, err := e.Inspect(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if n.Pid != 0 {
+		if err := unplug(n.Pid); err != nil {
+			return fmt.Errorf("stop %s: pull its cables: %w", node, err)
 		}
 	}
 	return e.Stop(ctx, c.ID)

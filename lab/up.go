@@ -277,9 +277,7 @@ func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan
 	// it would start again a node that up stops.
 	var watching sync.WaitGroup
 	var watchErr error
-	if _, cluster := engine.MarkedCluster(p.Lab); cluster && !opts.NoWatch {
-		opts.Progress.note(p.Lab, "no watcher on the kubernetes runtime yet: a node whose pod ends stays down until netlab up")
-	} else if !opts.NoWatch {
+	if !opts.NoWatch {
 		watching.Add(1)
 		go func() {
 			defer watching.Done()

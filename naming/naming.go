@@ -113,6 +113,10 @@ func LabOf(alias string) string {
 	return lab
 }
 
+// RuntimeIfaceAlias marks an interface in a node that its runtime made and
+// owns (the pod network's, on Kubernetes): up and stop leave it alone.
+const RuntimeIfaceAlias = AliasPrefix + "runtime-interface"
+
 // TunnelAlias marks a node's end of a link that crosses hosts (a VXLAN
 // device netlab made in the node's namespace) with the lab and the other
 // end, so that up tells its own tunnels from a node's.

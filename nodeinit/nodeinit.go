@@ -66,7 +66,8 @@ func Instance(proc string) (string, error) {
 // waits until the ready file names this run of the container (Instance),
 // then runs the command as its child (supervise) and returns the
 // command's exit status, which the node's container then ends with. After
-// a restart the run is new, so it waits again. With -dhcp, before the
+// a restart the run is new, so it waits again. With -files, it first
+// copies the node's files into place (copyTree). With -dhcp, before the
 // command it starts the node's DHCP client and waits (at most dhcpWait)
 // until every interface named holds a lease.
 //
@@ -79,6 +80,7 @@ func Run(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dhcpIfaces := fs.String("dhcp", "", "interfaces whose IPv4 address comes by DHCP, comma-separated")
 	dhcpDNS := fs.Bool("dhcp-dns", false, "write the name servers of the lease to /etc/resolv.conf")
+	files := fs.String("files", "", "a tree of the node's files to copy into place first (FilesDir)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -86,6 +88,12 @@ func Run(args []string, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "netlab init: no command to run")
 		return exitUsage
+	}
+	if *files != "" {
+		if err := copyTree(*files, "/"); err != nil {
+			fmt.Fprintf(stderr, "netlab init: the node's files: %v\n", err)
+			return exitFailure
+		}
 	}
 	self, err := Instance("self")
 	if err != nil {

@@ -7,7 +7,8 @@
 #      server, both nodes Ready and the default service account); a start
 #      that fails is logged, taken down and tried once more;
 #   3. run the tests on it: NETLAB_RUNTIME=kubernetes, -run KUBERUN (the
-#      playground, a chain split across the two hosts, p2p, a bridge);
+#      playground, a chain split across the two hosts, p2p, a bridge, OSPF
+#      across the hosts, stop/start and the watcher, the faults test);
 #   4. check that the tests left no lab in the cluster, take the cluster
 #      down, and check that the host is as it was before 2: this runs also
 #      when a test fails or the run is interrupted (trap);
@@ -27,7 +28,7 @@ CLUSTER=scripts/k8s-cluster.sh
 KUBECONFIG_FILE=/var/lib/netlab-k8s/admin.kubeconfig
 # Each go test has its own timeout; the whole of this script stays under
 # about 40 minutes even cold.
-KUBERUN=${KUBERUN:-'TestFopnpPlayground|TestKubernetes'}
+KUBERUN=${KUBERUN:-'TestFopnpPlayground|TestKubernetes|TestFaultsLinkAndNode'}
 KUBERUNTIMEOUT=${KUBERUNTIMEOUT:-20m}
 K8STESTTIMEOUT=${K8STESTTIMEOUT:-10m}
 E2EPARALLEL=${E2EPARALLEL:-4}
@@ -99,6 +100,7 @@ fi
 # archive (the tests would load them one test at a time, under their
 # timeouts).
 images=(netlab/tiny)
+docker image inspect netlab/router >/dev/null 2>&1 && images+=(netlab/router)
 docker image inspect fopnp/base fopnp/dns fopnp/ftp fopnp/mail fopnp/www >/dev/null 2>&1 &&
   images+=(fopnp/base fopnp/dns fopnp/ftp fopnp/mail fopnp/www)
 say "loading ${images[*]} into the cluster"

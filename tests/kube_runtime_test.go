@@ -7,10 +7,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -152,8 +154,10 @@ func kubeGone(t *testing.T, cfg, lab string) {
 // TestKubernetesChainAcrossHosts brings up a chain of four nodes, the
 // first two pinned to one of the test cluster's hosts and the last two to
 // the other (the node's host: key): the pods run where they were pinned,
-// the ends ping each other through both routers, the lab's check passes,
-// and down leaves nothing in the cluster or on the host.
+// the link between the hosts is a VXLAN tunnel over the pod network (its
+// ends 50 bytes short of the pod network's MTU) while the others are
+// veths, the ends ping each other through both routers, the lab's check
+// passes, and down leaves nothing in the cluster or on the host.
 func TestKubernetesChainAcrossHosts(t *testing.T) {
 	parallel(t)
 	cfg := needKubeRuntime(t)
@@ -208,6 +212,19 @@ checks:
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("pods on hosts %v, want %v", got, want)
 	}
+	for _, x := range []struct{ node, iface, devtype, mtu string }{
+		{"a", "eth0", "", "1500"}, {"b", "eth1", "vxlan", "1450"}, {"c", "eth0", "vxlan", "1450"}, {"d", "eth0", "", "1500"},
+	} {
+		out, code := l.exec(x.node, "cat", "/sys/class/net/"+x.iface+"/uevent", "/sys/class/net/"+x.iface+"/mtu")
+		devtype := ""
+		if _, rest, ok := strings.Cut(out, "DEVTYPE="); ok {
+			devtype, _, _ = strings.Cut(rest, "\n")
+		}
+		lines := strings.Fields(out)
+		if code != 0 || devtype != x.devtype || len(lines) == 0 || lines[len(lines)-1] != x.mtu {
+			t.Errorf("%s:%s: device type %q (want %q), MTU %v (want %s), exit %d\n%s", x.node, x.iface, devtype, x.devtype, lines, x.mtu, code, out)
+		}
+	}
 	// Three hops, the middle one between the hosts: TTL 64 less 2.
 	if out, code := l.exec("a", "ping", "-c", "2", "-W", "2", "10.7.3.2"); code != 0 || !strings.Contains(out, "ttl=62") {
 		t.Errorf("ping d from a: exit %d\n%s", code, out)
@@ -217,6 +234,140 @@ checks:
 	}
 	l.down()
 	kubeGone(t, cfg, l.name)
+}
+
+// TestKubernetesOSPFAcrossHosts runs two FRR routers configured from the
+// lab file's routing key (their frr.conf a ConfigMap that netlab's init
+// puts in place), one on each of the test cluster's hosts, with a host
+// behind each: OSPF forms its adjacency over the VXLAN tunnel between the
+// hosts, each router learns the other's LAN, and the hosts ping each other.
+func TestKubernetesOSPFAcrossHosts(t *testing.T) {
+	parallel(t)
+	needKubeRuntime(t, "netlab/router")
+	l := up(t, `defaults:
+  image: netlab/tiny
+nodes:
+  r1:
+    image: netlab/router
+    host: netlab-h1
+    forward: true
+    interfaces:
+      eth0: {address: 10.8.1.1/24}
+      eth1: {address: 10.8.12.1/30}
+    routing:
+      router_id: 1.1.1.1
+      ospf: {area: 0, interfaces: [eth0, eth1], passive: [eth0]}
+  r2:
+    image: netlab/router
+    host: netlab-h2
+    forward: true
+    interfaces:
+      eth0: {address: 10.8.2.1/24}
+      eth1: {address: 10.8.12.2/30}
+    routing:
+      router_id: 2.2.2.2
+      ospf: {area: 0, interfaces: [eth0, eth1], passive: [eth0]}
+  ha:
+    host: netlab-h1
+    interfaces:
+      eth0: {address: 10.8.1.10/24}
+    gateway: 10.8.1.1
+  hb:
+    host: netlab-h2
+    interfaces:
+      eth0: {address: 10.8.2.10/24}
+    gateway: 10.8.2.1
+links:
+  - [ha:eth0, r1:eth0]
+  - [r1:eth1, r2:eth1]
+  - [r2:eth0, hb:eth0]
+checks:
+  - {from: ha, ping: hb, within: 60s}
+`)
+	if out, code := l.exec("r1", "cat", "/etc/frr/frr.conf"); code != 0 || !strings.Contains(out, "router-id 1.1.1.1") {
+		t.Errorf("r1's frr.conf (exit %d):\n%s", code, out)
+	}
+	l.waitOutput("r1", 60*time.Second, `2\.2\.2\.2 .*Full`, "vtysh", "-c", "show ip ospf neighbor")
+	l.waitOutput("r1", 30*time.Second, `10\.8\.2\.0/24 .*proto ospf`, "ip", "route")
+	l.mustPing("ha", "10.8.2.10")
+	if r := netlab(t, "check", l.file); r.code != 0 {
+		t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestKubernetesStopStartWatcher: on the kubernetes runtime a node stops
+// (its pod's command ends, its cables pulled first, since the pod's
+// sandbox keeps its namespace) and starts again (its pod made again from
+// its own spec, wired by start's up); the lab's watcher, a watch on its
+// pods, leaves a node stopped on purpose down, and starts and rewires one
+// whose command ended by itself.
+func TestKubernetesStopStartWatcher(t *testing.T) {
+	parallel(t)
+	cfg := needKubeRuntime(t)
+	l := up(t, `defaults:
+  image: netlab/tiny
+nodes:
+  a:
+    host: netlab-h1
+    interfaces:
+      eth0: {address: 10.9.1.1/24}
+  b:
+    host: netlab-h2
+    interfaces:
+      eth0: {address: 10.9.1.2/24}
+links:
+  - [a:eth0, b:eth0]
+checks:
+  - {from: a, ping: b}
+`)
+	if r := netlab(t, "status", l.name); !strings.Contains(r.stdout, "watcher: running") {
+		t.Fatalf("no watcher after up:\n%s", r.stdout)
+	}
+	l.mustPing("a", "10.9.1.2")
+	if r := netlab(t, "stop", l.name, "b"); r.code != 0 {
+		t.Fatalf("stop b: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	time.Sleep(2 * time.Second) // a repair that would start b has had its chance
+	if l.reaches("a", "10.9.1.2") {
+		t.Error("b is stopped, but a pings it")
+	}
+	if r := netlab(t, "status", l.name); !regexp.MustCompile(`│ b +│ (succeeded|failed) `).MatchString(r.stdout) {
+		t.Errorf("status does not show b ended:\n%s", r.stdout)
+	}
+	if r := netlab(t, "start", l.name, "b"); r.code != 0 {
+		t.Fatalf("start b: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	l.mustPing("a", "10.9.1.2")
+	// b's command ends by itself (its init passes SIGTERM on): the
+	// watcher makes its pod again and rewires it.
+	pods := kubeClient(t, cfg).CoreV1().Pods(kube.Namespace(l.name))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	old, err := pods.Get(ctx, "b", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.exec("b", "kill", "1")
+	start := time.Now()
+	for {
+		// Its pod's sandbox keeps b's namespace, which answers pings: wait
+		// for a new pod that runs, then ping.
+		p, err := pods.Get(ctx, "b", metav1.GetOptions{})
+		if err == nil && p.UID != old.UID && p.Status.Phase == corev1.PodRunning {
+			break
+		}
+		if time.Since(start) > 90*time.Second {
+			log, _ := os.ReadFile("/run/netlab/" + l.name + "/watch.log")
+			t.Fatalf("b's command ended: no new pod of b runs after 90 s; watcher log:\n%s", log)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if !l.pingsWithin("a", "10.9.1.2", 60*time.Second) {
+		log, _ := os.ReadFile("/run/netlab/" + l.name + "/watch.log")
+		t.Fatalf("b's command ended: its new pod was not rewired within 60 s; watcher log:\n%s", log)
+	}
+	t.Logf("b's command ended: b made again and answering after %s", time.Since(start).Round(time.Millisecond))
+	l.passChecks()
 }
 
 // TestKubernetesBridgePublishVolume brings up three pods on a lab network

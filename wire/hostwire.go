@@ -172,8 +172,8 @@ func RemoveNodeLinks(lab, node string, links []netlink.Link) error {
 	return nil
 }
 
-// Unplug deletes every interface of a node's namespace but its loopback.
-// A veth's other end goes with it; an interface stacked on another (a
+// Unplug deletes every interface of a node's namespace but its loopback
+// and its runtime's own (naming.RuntimeIfaceAlias). A veth's other end goes with it; an interface stacked on another (a
 // VLAN) may be gone before its turn, which is no error. A physical
 // interface cannot be deleted: it is set down, and the kernel gives it
 // back to the host when the namespace goes.
@@ -183,7 +183,7 @@ func Unplug(ns *NS) error {
 		return fmt.Errorf("list interfaces: %w", err)
 	}
 	for _, l := range links {
-		if l.Attrs().Flags&net.FlagLoopback != 0 {
+		if l.Attrs().Flags&net.FlagLoopback != 0 || l.Attrs().Alias == naming.RuntimeIfaceAlias {
 			continue
 		}
 		if l.Type() == "device" {

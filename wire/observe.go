@@ -12,6 +12,8 @@ import (
 	"github.com/netlab/netlab/internal/nldump"
 	"github.com/netlab/netlab/planner"
 	"github.com/vishvananda/netlink"
+
+	"github.com/netlab/netlab/naming"
 	"golang.org/x/sys/unix"
 )
 
@@ -83,8 +85,12 @@ func staticRoutes(ns *NS) ([]netlink.Route, error) {
 // namespace that holds it: a veth whose peer, or a macvlan or VLAN
 // interface whose parent, is in another namespace (the kernel then gives
 // the other namespace's id); and a tunnel's end, which netlab made in the
-// namespace from outside it.
+// namespace from outside it. The runtime's own interface (the pod
+// network's) is not.
 func madeOutside(l netlink.Link) bool {
+	if l.Attrs().Alias == naming.RuntimeIfaceAlias {
+		return false // the runtime's, not netlab's
+	}
 	switch l.Type() {
 	case "vxlan":
 		return isTunnelEnd(l)

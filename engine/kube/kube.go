@@ -10,7 +10,6 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -145,6 +144,17 @@ func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, 
 		return "", err
 	}
 	ns := Namespace(lab)
+	cm, vol, err := filesMap(lab, node, c)
+	if err != nil {
+		return "", err
+	}
+	if cm != nil {
+		cm.Namespace = ns
+		if err := r.ensureFiles(ctx, cm); err != nil {
+			return "", err
+		}
+		withFiles(pod, vol)
+	}
 	_, err = r.cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
 	if err != nil {
 		return "", fmt.Errorf("create pod %s of node %s in namespace %s: %w", pod.Name, c.Name, ns, err)
@@ -274,9 +284,13 @@ func podHostname(name string) string {
 }
 
 // Start waits until the node's container runs (a pod starts when it is
-// made), moves the pod network's interface out of the lab's way
-// (PodIface), and returns its process.
+// made; one that ended is made again: remakeEnded), moves the pod
+// network's interface out of the lab's way (PodIface), and returns its
+// process.
 func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
+	if err := r.remakeEnded(ctx, id); err != nil {
+		return engine.Node{}, err
+	}
 	for {
 		n, err := r.Inspect(ctx, id)
 		if err != nil {
@@ -416,6 +430,9 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 		return err
 	}
 	zero := int64(0)
+	if err := r.removeFiles(ctx, ns, name); err != nil {
+		return err
+	}
 	err = r.cs.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
 	if apierrors.IsNotFound(err) {
 		return nil
@@ -508,28 +525,6 @@ func imageNames(image string) []string {
 	return names
 }
 
-// errNotYet says what this runtime does not do yet.
-func errNotYet(what string) error {
-	return fmt.Errorf("%s is not on the kubernetes runtime yet (docs/kubernetes.md): %w", what, errors.ErrUnsupported)
-}
-
-// Stop stops nothing yet: a pod cannot be stopped and started again as
-// it is (it will be deleted and made again from its recorded spec). A
-// node whose command ended is stopped already: success.
-func (r *Runtime) Stop(ctx context.Context, id string) error {
-	pod, err := r.pod(ctx, id)
-	if errors.Is(err, engine.ErrNoContainer) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
-		return nil
-	}
-	return errNotYet("stopping a running node")
-}
-
 // EnsureHosts rewrites the node's /etc/hosts (the file kubelet made from
 // the pod's hostAliases) through its process, when it differs.
 func (r *Runtime) EnsureHosts(ctx context.Context, id string, hosts []planner.Host) (bool, error) {
@@ -558,28 +553,4 @@ func (r *Runtime) WriteReady(ctx context.Context, id string, pid int, content st
 		return fmt.Errorf("write the ready file of pod %s: %w", id, err)
 	}
 	return nil
-}
-
-// Died lists the lab's nodes whose container ended since, with its exit
-// code (a pod is never started again: restartPolicy Never).
-func (r *Runtime) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
-	pods, err := r.cs.CoreV1().Pods(Namespace(lab)).List(ctx, metav1.ListOptions{LabelSelector: naming.LabelLab + "=" + lab})
-	if err != nil {
-		return nil, fmt.Errorf("list pods of lab %s: %w", lab, err)
-	}
-	out := map[string]int{}
-	for _, p := range pods.Items {
-		for _, s := range p.Status.ContainerStatuses {
-			if t := s.State.Terminated; s.Name == containerName && t != nil && !t.FinishedAt.Time.Before(since.Truncate(time.Second)) {
-				out[p.Labels[naming.LabelNode]] = int(t.ExitCode)
-			}
-		}
-	}
-	return out, nil
-}
-
-// Watch is not there yet: it will watch the lab's pods and make a pod
-// that ended again.
-func (r *Runtime) Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error {
-	return errNotYet("the watcher")
 }

@@ -133,3 +133,44 @@ func TestPodSpec(t *testing.T) {
 		t.Errorf("a named volume: %v", err)
 	}
 }
+
+// TestFilesMap: a node's files are a ConfigMap whose items place them as a
+// tree under the node's root, mounted read-only where netlab's init copies
+// them from; no files, no ConfigMap; a relative path or too much is refused.
+func TestFilesMap(t *testing.T) {
+	c := &planner.Container{Name: "lab_r1", Files: map[string]string{"/etc/frr/frr.conf": "hostname r1\n", "/etc/frr/daemons": "ospfd=yes\n"}}
+	cm, vol, err := filesMap("lab", "r1", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm.Name != "r1-files" || cm.Labels[naming.LabelLab] != "lab" || len(cm.Data) != 2 {
+		t.Errorf("ConfigMap %s %v %v", cm.Name, cm.Labels, cm.Data)
+	}
+	for _, it := range vol.ConfigMap.Items {
+		want := c.Files["/"+it.Path]
+		if cm.Data[it.Key] != want || want == "" {
+			t.Errorf("item %s -> %s holds %q, want %q", it.Key, it.Path, cm.Data[it.Key], want)
+		}
+	}
+	pod, err := podSpec("lab", c, nil, "/init", []string{"sh"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFiles(pod, vol)
+	if got := strings.Join(pod.Spec.Containers[0].Command, " "); got != nodeinit.Path+" _init --files "+nodeinit.FilesDir+" -- sh" {
+		t.Errorf("command %q", got)
+	}
+	m := pod.Spec.Containers[0].VolumeMounts
+	if last := m[len(m)-1]; last.MountPath != nodeinit.FilesDir || !last.ReadOnly || last.Name != vol.Name {
+		t.Errorf("mount %+v", last)
+	}
+	if cm, vol, err := filesMap("lab", "h1", &planner.Container{Name: "lab_h1"}); cm != nil || vol != nil || err != nil {
+		t.Errorf("no files: %v %v %v", cm, vol, err)
+	}
+	if _, _, err := filesMap("lab", "r1", &planner.Container{Name: "lab_r1", Files: map[string]string{"etc/x": "y"}}); err == nil {
+		t.Error("a relative path was taken")
+	}
+	if _, _, err := filesMap("lab", "r1", &planner.Container{Name: "lab_r1", Files: map[string]string{"/x": strings.Repeat("x", maxFiles+1)}}); err == nil {
+		t.Error("more than a ConfigMap holds was taken")
+	}
+}

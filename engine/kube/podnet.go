@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/wire"
 )
 
@@ -70,6 +71,9 @@ func movePodIface(pid int, podIP string) error {
 	}
 	if err := h.LinkSetName(l, PodIface); err != nil {
 		return fmt.Errorf("rename the pod's %s to %s (pid %d): %w", cniIface, PodIface, pid, err)
+	}
+	if err := h.LinkSetAlias(l, naming.RuntimeIfaceAlias); err != nil { // not the lab's: up leaves it
+		return fmt.Errorf("mark the pod's %s as the runtime's (pid %d): %w", PodIface, pid, err)
 	}
 	if err := h.LinkSetUp(l); err != nil {
 		return fmt.Errorf("bring the pod's %s up (pid %d): %w", PodIface, pid, err)

@@ -1,12 +1,19 @@
 package kube
 
 import (
+	"context"
 	"fmt"
+	"maps"
+	"path"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/trust"
 )
@@ -16,12 +23,9 @@ import (
 // (trust.ConfineVolumes, as on the other runtimes; up refused a path outside
 // it that nobody allowed). A host path is the
 // path on the host the pod runs on: on a cluster whose hosts share this
-// machine's files (the test cluster), the same folder. Named volumes and
-// files are not on the kubernetes runtime yet.
+// machine's files (the test cluster), the same folder. Named volumes are
+// not on the kubernetes runtime yet.
 func hostVolumes(c *planner.Container) ([]corev1.Volume, []corev1.VolumeMount, error) {
-	if len(c.Files) > 0 {
-		return nil, nil, fmt.Errorf("node %s: files are not on the kubernetes runtime yet", c.Name)
-	}
 	confined, err := trust.ConfineVolumes(c.Labels[naming.LabelFile], c.Volumes, c.HostAllowed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("node %s: %w", c.Name, err)
@@ -38,4 +42,72 @@ func hostVolumes(c *planner.Container) ([]corev1.Volume, []corev1.VolumeMount, e
 		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: parts[1], ReadOnly: len(parts) > 2 && parts[2] == "ro"})
 	}
 	return vols, mounts, nil
+}
+
+// maxFiles is the most bytes of files a node may have on this runtime: a
+// ConfigMap holds 1 MiB, names and the object's own fields included.
+const maxFiles = 900 << 10
+
+// filesMap is the ConfigMap of the files netlab writes into a node (FRR's
+// and radvd's configuration), made before its pod and mounted in it at
+// nodeinit.FilesDir as a tree under the node's root, which netlab's init
+// copies into place before it runs the node's command: the files are
+// ordinary files of the node, as on the other runtimes, and need nothing
+// of the pod's host. Nil when the node has none.
+func filesMap(lab, node string, c *planner.Container) (*corev1.ConfigMap, *corev1.Volume, error) {
+	if len(c.Files) == 0 {
+		return nil, nil, nil
+	}
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: PodName(node) + "-files", Labels: map[string]string{naming.LabelLab: lab, naming.LabelNode: node}},
+		Data:       map[string]string{},
+	}
+	src := &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}}
+	size := 0
+	for i, p := range slices.Sorted(maps.Keys(c.Files)) {
+		clean := path.Clean(p)
+		if !path.IsAbs(clean) || clean == "/" {
+			return nil, nil, fmt.Errorf("node %s: file %q: the path in the node must be absolute", c.Name, p)
+		}
+		key := fmt.Sprintf("f%d", i) // a key has no "/": the item's path places it
+		cm.Data[key] = c.Files[p]
+		size += len(c.Files[p]) + len(p)
+		src.Items = append(src.Items, corev1.KeyToPath{Key: key, Path: strings.TrimPrefix(clean, "/")})
+	}
+	if size > maxFiles {
+		return nil, nil, fmt.Errorf("node %s: its files are %d bytes, more than the %d a ConfigMap holds on the kubernetes runtime", c.Name, size, maxFiles)
+	}
+	return cm, &corev1.Volume{Name: "files", VolumeSource: corev1.VolumeSource{ConfigMap: src}}, nil
+}
+
+// ensureFiles makes the node's files' ConfigMap, or replaces the one a
+// removed pod of the same node left.
+func (r *Runtime) ensureFiles(ctx context.Context, cm *corev1.ConfigMap) error {
+	cms := r.cs.CoreV1().ConfigMaps(cm.Namespace)
+	_, err := cms.Create(ctx, cm, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("create ConfigMap %s/%s of the node's files: %w", cm.Namespace, cm.Name, err)
+	}
+	return nil
+}
+
+// removeFiles deletes the files' ConfigMap of the pod; none is success.
+func (r *Runtime) removeFiles(ctx context.Context, ns, pod string) error {
+	err := r.cs.CoreV1().ConfigMaps(ns).Delete(ctx, pod+"-files", metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete ConfigMap %s/%s-files: %w", ns, pod, err)
+	}
+	return nil
+}
+
+// withFiles mounts the files' volume in the pod, read-only, and has the
+// init copy them into place.
+func withFiles(pod *corev1.Pod, vol *corev1.Volume) {
+	pod.Spec.Volumes = append(pod.Spec.Volumes, *vol)
+	c := &pod.Spec.Containers[0]
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: vol.Name, MountPath: nodeinit.FilesDir, ReadOnly: true})
+	c.Command = append([]string{c.Command[0], c.Command[1], "--files", nodeinit.FilesDir}, c.Command[2:]...)
 }

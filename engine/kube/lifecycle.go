@@ -1,0 +1,188 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"slices"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/naming"
+)
+
+// A pod cannot be stopped and started again: its restart policy is Never
+// (the watcher decides what starts again, as on runc), and a pod whose
+// container ended stays, ended, as a stopped container does on the other
+// runtimes. Stop ends the node's command; Start makes an ended pod again
+// from its own spec (same name, host, volumes and files), which up then
+// wires as it wires a restarted container.
+
+// ended tells whether the pod's container has ended for good.
+func ended(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded
+}
+
+// Stop ends the node's command as the other runtimes stop a container:
+// SIGTERM to its first process (netlab's init, which passes it on), then
+// after the grace period SIGKILL, and waits until the pod shows it ended.
+// A node that has ended, or whose pod is gone, is stopped: success.
+func (r *Runtime) Stop(ctx context.Context, id string) error {
+	for i, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		pod, err := r.pod(ctx, id)
+		if errors.Is(err, engine.ErrNoContainer) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if ended(pod) {
+			return nil
+		}
+		n, err := r.Inspect(ctx, id)
+		if err != nil {
+			return fmt.Errorf("stop pod %s: %w", id, err)
+		}
+		if n.Pid == 0 {
+			return fmt.Errorf("stop pod %s: its container does not run yet (%s)", id, waitingReason(pod))
+		}
+		if err := syscall.Kill(n.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("stop pod %s: signal its process %d: %w", id, n.Pid, err)
+		}
+		wait := stopGrace * time.Second
+		if i > 0 {
+			wait = 30 * time.Second // the kubelet's report of the end
+		}
+		if done, err := r.waitEnded(ctx, id, wait); done || err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("stop pod %s: it still runs after SIGKILL", id)
+}
+
+// waitEnded waits at most d until the pod shows that its container ended
+// (or the pod is gone).
+func (r *Runtime) waitEnded(ctx context.Context, id string, d time.Duration) (bool, error) {
+	deadline := time.Now().Add(d)
+	for {
+		pod, err := r.pod(ctx, id)
+		if errors.Is(err, engine.ErrNoContainer) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if ended(pod) {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("stop pod %s: %w", id, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// remakeEnded makes a pod whose container ended again from its own spec:
+// the old one is deleted (it cannot run again), and the new one has the
+// same name, host and everything else. A pod that did not end is left.
+func (r *Runtime) remakeEnded(ctx context.Context, id string) error {
+	pod, err := r.pod(ctx, id)
+	if err != nil || !ended(pod) {
+		return err
+	}
+	again := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, Labels: pod.Labels, Annotations: pod.Annotations},
+		Spec:       pod.Spec,
+	}
+	zero := int64(0)
+	pods := r.cs.CoreV1().Pods(pod.Namespace)
+	if err := pods.Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		return fmt.Errorf("start pod %s again: delete the ended one: %w", id, err)
+	}
+	if err := waitGone(ctx, "pod "+id, func() error { _, err := pods.Get(ctx, pod.Name, metav1.GetOptions{}); return err }); err != nil {
+		return fmt.Errorf("start pod %s again: %w", id, err)
+	}
+	if _, err := pods.Create(ctx, again, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("start pod %s again: %w", id, err)
+	}
+	return nil
+}
+
+// Died lists the lab's nodes whose container ended since, with its exit
+// code (a pod is never started again: restartPolicy Never).
+func (r *Runtime) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+	pods, err := r.cs.CoreV1().Pods(Namespace(lab)).List(ctx, metav1.ListOptions{LabelSelector: naming.LabelLab + "=" + lab})
+	if err != nil {
+		return nil, fmt.Errorf("list pods of lab %s: %w", lab, err)
+	}
+	out := map[string]int{}
+	for _, p := range pods.Items {
+		if code, ok := endedSince(&p, since); ok {
+			out[p.Labels[naming.LabelNode]] = code
+		}
+	}
+	return out, nil
+}
+
+// endedSince is the exit code of the pod's container when it ended since.
+func endedSince(p *corev1.Pod, since time.Time) (int, bool) {
+	for _, s := range p.Status.ContainerStatuses {
+		if t := s.State.Terminated; s.Name == containerName && t != nil && !t.FinishedAt.Time.Before(since.Truncate(time.Second)) {
+			return int(t.ExitCode), true
+		}
+	}
+	return 0, false
+}
+
+// Watch is the watcher of a lab on this runtime: a watch on the lab's pods
+// (the API sends each change; nothing polls) that asks for a rewiring on
+// kick when a node's container ended since and the node was not stopped
+// on purpose (netlab stop): the rewiring's up makes its pod again (Start).
+// A watch the API server ends is made again; it returns when ctx ends, or
+// with the error of a watch that cannot be made.
+func (r *Runtime) Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error {
+	pods := r.cs.CoreV1().Pods(Namespace(lab))
+	opts := metav1.ListOptions{LabelSelector: naming.LabelLab + "=" + lab}
+	seen := map[string]bool{} // pods (by uid) whose end was handled
+	for ctx.Err() == nil {
+		w, err := pods.Watch(ctx, opts)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("watch the pods of lab %s: %w", lab, err)
+		}
+		for ev := range w.ResultChan() {
+			pod, ok := ev.Object.(*corev1.Pod)
+			if !ok || ev.Type == watch.Deleted || seen[string(pod.UID)] {
+				continue
+			}
+			if _, ok := endedSince(pod, since); !ok || !ended(pod) {
+				continue
+			}
+			seen[string(pod.UID)] = true
+			node := pod.Labels[naming.LabelNode]
+			if slices.Contains(engine.StoppedOnPurpose(lab), node) {
+				log.Printf("node %s stopped (netlab stop): left down", node)
+				continue
+			}
+			log.Printf("node %s ended; starting and rewiring", node)
+			select {
+			case kick <- struct{}{}:
+			default: // a rewiring is due already
+			}
+		}
+		w.Stop()
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package nodeinit
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// FilesDir is where a runtime that cannot write into a node's file system
+// before it starts (Kubernetes: a pod's files come as a ConfigMap volume)
+// puts the node's files, as a tree under the node's root: the init copies
+// them into place with -files before it runs the command.
+const FilesDir = "/.netlab/files"
+
+// copyTree copies every regular file under dir to the same path under
+// root, readable by every user (FRR's daemons read theirs as user frr),
+// making missing directories; existing directories keep their owner and
+// mode. Names starting with ".." are skipped: a ConfigMap volume keeps its
+// versions there, and shows the current one through symbolic links, which
+// are followed.
+func copyTree(dir, root string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "..") {
+			continue
+		}
+		from, to := filepath.Join(dir, e.Name()), filepath.Join(root, e.Name())
+		info, err := os.Stat(from) // through the volume's links
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.IsDir():
+			if err := os.MkdirAll(to, 0o755); err != nil {
+				return err
+			}
+			if err := copyTree(from, to); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular():
+			data, err := os.ReadFile(from)
+			if err != nil {
+				return err
+			}
+			if err := writeReplacing(to, data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeReplacing writes data to path as a new file (mode 0644) that takes
+// the place of what is there: a symbolic link in the image is replaced,
+// not followed.
+func writeReplacing(path string, data []byte) error {
+	tmp := path + ".netlab-new"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil { // whatever the umask
+		return err
+	}
+	return os.Rename(tmp, path)
+}
