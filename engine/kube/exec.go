@@ -14,9 +14,19 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
+	"k8s.io/klog/v2"
 
 	"github.com/netlab/netlab/engine"
 )
+
+// client-go logs through klog to standard error, also what is no error of
+// the caller's (a websocket's heartbeat failing as an exec ends, after its
+// command's output): netlab's output is its own, and what fails reaches it
+// as returned errors.
+func init() {
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
+}
 
 // Exec runs argv in the node's container through the API (the pod's exec
 // subresource: WebSocket, or SPDY from a server without it) and returns

@@ -4,8 +4,9 @@
 // engine.Runtime for a cluster whose hosts share this machine's kernel (a
 // single-host cluster, or scripts/k8s-cluster.sh's simulated hosts), where
 // the wiring reaches a pod's namespaces by its process as on the other
-// runtimes; docs/kubernetes.md says what the per-host agent will add for
-// other clusters. netlab up does not offer it yet.
+// runtimes (a link between pods on two hosts is a VXLAN tunnel over the
+// pod network: Place); docs/kubernetes.md says what the per-host agent
+// will add for other clusters.
 package kube
 
 import (
