@@ -44,6 +44,12 @@ func TestOursTellsTheLabsEvents(t *testing.T) {
 	if _, err := unix.InotifyAddWatch(ino, mine, events); err != nil {
 		t.Fatal(err)
 	}
+	// runc exec's own file in the directory is no state of the node.
+	os.WriteFile(filepath.Join(mine, "runc.wV10rh"), []byte("{}"), 0o600)
+	os.Remove(filepath.Join(mine, "runc.wV10rh"))
+	if ours(ino, rootWatch, "lab", buf) {
+		t.Errorf("runc exec's file woke the watcher")
+	}
 	os.WriteFile(filepath.Join(mine, "state.json"), []byte("{}"), 0o600)
 	if !ours(ino, rootWatch, "lab", buf) {
 		t.Errorf("a state written in the lab's container's directory did not wake its watcher")
