@@ -195,3 +195,35 @@ func TestRun(t *testing.T) {
 		t.Log(b.String())
 	}
 }
+
+// TestRunWaits: with Wait, Run pings in rounds, reading no router, until
+// every pair answers, says how many did after each round, then runs once
+// as without it; a pair that never answers ends the wait when it passes.
+func TestRunWaits(t *testing.T) {
+	p := internet4(t)
+	// as1's echo to AS 3 goes unanswered in its first 4 echo rounds: the
+	// first waiting round (3 tries) and the first try of the second.
+	n := net{down: map[string]int{"as1-base-host 3.102.0.1": 4}, mu: &sync.Mutex{}, calls: map[string]int{}, paths: map[string]string{}}
+	var rounds [][2]int
+	pairs := Run(context.Background(), p, n, Options{Workers: 2, Wait: time.Minute, Progress: func(ok, all int) { rounds = append(rounds, [2]int{ok, all}) }})
+	if fmt.Sprint(rounds) != "[[11 12] [12 12]]" {
+		t.Errorf("waiting rounds answered %v, want [[11 12] [12 12]]", rounds)
+	}
+	for _, pr := range pairs {
+		if !pr.Reachable {
+			t.Errorf("pair %s>%s unreachable after the wait", pr.From, pr.To)
+		}
+	}
+	for node, calls := range n.calls {
+		if strings.HasPrefix(node, "exec ") && calls != 1 {
+			t.Errorf("%s: %d table reads, want 1 (none while waiting)", node, calls)
+		}
+	}
+	// A pair that never answers: the wait ends when it has passed.
+	n = net{down: map[string]int{"as4-base-host 2.102.0.1": -1}, mu: &sync.Mutex{}, calls: map[string]int{}, paths: map[string]string{}}
+	start := time.Now()
+	Run(context.Background(), p, n, Options{Workers: 2, Wait: 1500 * time.Millisecond})
+	if d := time.Since(start); d < 1500*time.Millisecond || d > 10*time.Second {
+		t.Errorf("a pair that never answers: Run took %s, want the wait (1.5 s) and a little", d)
+	}
+}

@@ -17,13 +17,21 @@ type Report struct {
 	Good  bool   `json:"good"` // every pair reachable and valid
 }
 
+// NewReport is the report of the lab's pairs.
+func NewReport(lab string, pairs []Pair) Report {
+	good, _, _ := Count(pairs)
+	return Report{Lab: lab, Pairs: pairs, Good: good == len(pairs)}
+}
+
 // WriteJSON writes the pairs as a Report.
 func WriteJSON(w io.Writer, lab string, pairs []Pair) error {
-	good, _, _ := Count(pairs)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(Report{Lab: lab, Pairs: pairs, Good: good == len(pairs)})
+	return enc.Encode(NewReport(lab, pairs))
 }
+
+// WriteReport writes the report's pairs as WriteTable does.
+func WriteReport(w io.Writer, r Report) error { return WriteTable(w, r.Pairs) }
 
 // WriteTable writes the matrix as a grid of symbols, a row per source AS
 // and a column per destination, then a line for every pair that is not

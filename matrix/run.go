@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netlab/netlab/lookingglass"
@@ -62,6 +63,13 @@ type Options struct {
 	Workers int           // source ASes (and routers read) at once (default 16)
 	Limit   time.Duration // how long one echo waits for its reply (default 1s)
 	Tries   int           // rounds of echo requests before a pair is unreachable (default 3)
+	// Wait, before the run, pings in rounds (no router is read: a table
+	// read is an exec in a router, which costs the routers' start-up CPU
+	// it waits for) until every pair answers or Wait has passed.
+	Wait time.Duration
+	// Progress, when set, hears after each waiting round how many pairs
+	// answered, of how many.
+	Progress func(answered, pairs int)
 }
 
 // Run measures every ordered pair of ASes: each source host pings every
@@ -78,6 +86,9 @@ func Run(ctx context.Context, p *Plan, n Net, opts Options) []Pair {
 	}
 	if opts.Tries <= 0 {
 		opts.Tries = 3
+	}
+	if opts.Wait > 0 {
+		p.waitAnswered(ctx, n, opts)
 	}
 	echoes := make([][]Echo, len(p.ASes)) // by source, by destination
 	tables := map[string]*table{}
@@ -110,6 +121,43 @@ func Run(ctx context.Context, p *Plan, n Net, opts Options) []Pair {
 		}
 	}
 	return pairs
+}
+
+// waitAnswered pings every pair in rounds, opts.Workers sources at once, a
+// second apart, until every pair answers, opts.Wait has passed or ctx ends.
+func (p *Plan) waitAnswered(ctx context.Context, n Net, opts Options) {
+	deadline := time.Now().Add(opts.Wait)
+	for ctx.Err() == nil {
+		var answered, pairs atomic.Int64
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, opts.Workers)
+		for i := range p.ASes {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				for j, e := range p.pingFrom(ctx, n, opts, i) {
+					if j != i {
+						pairs.Add(1)
+						if e.OK {
+							answered.Add(1)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if opts.Progress != nil {
+			opts.Progress(int(answered.Load()), int(pairs.Load()))
+		}
+		if answered.Load() == pairs.Load() || time.Now().After(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // table is a router's BGP table, or why it could not be read.

@@ -3,9 +3,10 @@
 # runtime in ${RUNTIMES:-runc docker}, for each AS count in ${ASES:-10}:
 #   wired:    how long netlab up takes (it returns when every node is
 #             wired: interfaces, addresses, routes; FRR then converges)
-#   matrix:   from then until netlab matrix --json shows every pair
-#             reachable (polled back to back, no sleeps; each poll pings
-#             every pair), and whether every path is also valley-free
+#   matrix:   from then until every pair is reachable (netlab matrix
+#             --wait: rounds of pings of every pair, a second apart, no
+#             router read until the end), and whether every path is also
+#             valley-free
 #   memory:   the proportional set size (PSS, /proc/PID/smaps_rollup) of
 #             every process of every node, summed per node: the mean of
 #             the FRR routers (nodes running bgpd), and of all nodes
@@ -76,28 +77,24 @@ print(len(routers), "%.1f" % mib(sum(routers) / max(len(routers), 1)),
 }
 
 # matrix_wait LAB: seconds until every pair is reachable, "valid" when
-# every path is valley-free too, and the number of polls.
+# every path is valley-free too, and the number of rounds: one netlab
+# matrix --wait, which pings in rounds until every pair answers (LIMIT)
+# and reads the routers' tables once, at the end.
 matrix_wait() {
-  local l=$1 start polls=0 json
+  local l=$1 start json rounds
   start=$(now)
-  while :; do
-    polls=$((polls + 1))
-    json=$($nl matrix --json "$l" 2>/dev/null || true)
-    if [ -n "$json" ] && [ "$(echo "$json" | jq '[.pairs[] | select(.reachable | not)] | length')" = 0 ]; then
-      local good
-      good=$(echo "$json" | jq -r 'if .good then "all valid" else "\([.pairs[] | select(.verdict != "valid")] | length) not valid" end')
-      echo "$(since "$start") $polls $(echo "$json" | jq '.pairs | length') $good"
-      return
-    fi
-    # The script stopped (this runs in a subshell), or too long.
-    if ! kill -0 $$ 2>/dev/null || (( $(echo "$(since "$start") > ${LIMIT:-600}" | bc) )); then
-      echo "gave-up $polls ? ?"
-      return
-    fi
-  done
+  json=$($nl matrix --json --wait "${LIMIT:-600}s" "$l" 2>"$work/rounds" || true)
+  rounds=$(grep -c '^waiting:' "$work/rounds" || true)
+  if [ -n "$json" ] && [ "$(echo "$json" | jq '[.pairs[] | select(.reachable | not)] | length')" = 0 ]; then
+    local good
+    good=$(echo "$json" | jq -r 'if .good then "all valid" else "\([.pairs[] | select(.verdict != "valid")] | length) not valid" end')
+    echo "$(since "$start") $rounds $(echo "$json" | jq '.pairs | length') $good"
+    return
+  fi
+  echo "gave-up $rounds ? ?"
 }
 
-echo "| runtime | ASes | nodes | up (wired) | + matrix all reachable | pairs | paths | polls | FRR router PSS (mean) | node PSS (mean) | all nodes PSS | load (start, wired, matrix) |"
+echo "| runtime | ASes | nodes | up (wired) | + matrix all reachable | pairs | paths | rounds | FRR router PSS (mean) | node PSS (mean) | all nodes PSS | load (start, wired, matrix) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 # The routers column says how many routers run bgpd of how many the file
 # has: FRR that failed to start shows there (and in netlab matrix's detail).
@@ -121,12 +118,12 @@ for src in ${ASES:-10} ${MINI:+mini}; do
     $nl up --runtime "$rt" "$file" >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
     wired=$(since "$start")
     load1=$(load)
-    read -r took polls pairs verdict <<<"$(matrix_wait "$lab")"
+    read -r took rounds pairs verdict <<<"$(matrix_wait "$lab")"
     load2=$(load)
     read -r routers rmean nodes nmean total <<<"$(memory "$rt" "$lab")"
     [ "$took" = gave-up ] || took="$(printf %.1f "$took") s"
     printf "| %s | %d | %d | %.1f s | %s | %s | %s | %s | %s MiB (%s of %s routers) | %s MiB | %s MiB | %s, %s, %s |\n" \
-      "$rt" "$ases" "$nodes" "$wired" "$took" "$pairs" "$verdict" "$polls" "$rmean" "$routers" "$(grep -c 'image: netlab/router' "$file")" "$nmean" "$total" "$load0" "$load1" "$load2"
+      "$rt" "$ases" "$nodes" "$wired" "$took" "$pairs" "$verdict" "$rounds" "$rmean" "$routers" "$(grep -c 'image: netlab/router' "$file")" "$nmean" "$total" "$load0" "$load1" "$load2"
     $nl down "$lab" >/dev/null
     lab=""
   done

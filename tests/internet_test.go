@@ -39,7 +39,7 @@ func TestGeneratedInternet(t *testing.T) {
 	established := `(?m)^180\.80\.0\.80\s.*\d\d:\d\d:\d\d\s+\d+\s`
 	l.waitOutput("as1-zuri", 90*time.Second, established, "vtysh", "-c", "show bgp summary")
 
-	m := l.matrixUntil(4*time.Minute, "every pair reachable and valid", func(m matrixReport) bool { return m.Good })
+	m := l.matrixUntil(4*time.Minute, "every pair reachable and valid", true, func(m matrixReport) bool { return m.Good })
 	if len(m.Pairs) != 12 {
 		t.Fatalf("%d pairs, want 12 (4 ASes; the route server's group has no host)", len(m.Pairs))
 	}
@@ -70,7 +70,7 @@ func TestGeneratedInternet(t *testing.T) {
 			t.Fatalf("leak on %s: exit %d\n%s", router, code, out)
 		}
 	}
-	m = l.matrixUntil(time.Minute, "2->1 against policy", func(m matrixReport) bool {
+	m = l.matrixUntil(time.Minute, "2->1 against policy", false, func(m matrixReport) bool {
 		reach, verdict := m.pair("2", "1")
 		return reach && verdict == "invalid"
 	})
@@ -90,7 +90,7 @@ func TestGeneratedInternet(t *testing.T) {
 	if r = netlab(t, "link", l.name, "as4-zuri:ext_3_ZURI", "down"); r.code != 0 {
 		t.Fatalf("netlab link down: exit %d\n%s", r.code, r.stderr)
 	}
-	l.matrixUntil(time.Minute, "4->2 unreachable", func(m matrixReport) bool {
+	l.matrixUntil(time.Minute, "4->2 unreachable", false, func(m matrixReport) bool {
 		reach, _ := m.pair("4", "2")
 		return !reach
 	})
@@ -113,7 +113,7 @@ func TestGeneratedInternet(t *testing.T) {
 	if r = netlab(t, "link", l.name, "as4-zuri:ext_3_ZURI", "up"); r.code != 0 {
 		t.Fatalf("netlab link up: exit %d\n%s", r.code, r.stderr)
 	}
-	l.matrixUntil(2*time.Minute, "every pair reachable and valid again", func(m matrixReport) bool { return m.Good })
+	l.matrixUntil(2*time.Minute, "every pair reachable and valid again", true, func(m matrixReport) bool { return m.Good })
 
 	// Resilience.
 	if out, err := exec.Command("ip", "link", "del", naming.Bridge(l.name, "ixp80")).CombinedOutput(); err != nil {
@@ -121,6 +121,6 @@ func TestGeneratedInternet(t *testing.T) {
 	}
 	l.restart("as1-zuri")
 	l.waitOutput("as1-zuri", 120*time.Second, established, "vtysh", "-c", "show bgp summary")
-	l.matrixUntil(2*time.Minute, "every pair reachable and valid after the restart", func(m matrixReport) bool { return m.Good })
+	l.matrixUntil(2*time.Minute, "every pair reachable and valid after the restart", true, func(m matrixReport) bool { return m.Good })
 	l.passChecks()
 }

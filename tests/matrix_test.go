@@ -21,13 +21,18 @@ type matrixReport struct {
 }
 
 // matrixUntil runs netlab matrix --json until cond holds of its report,
-// for up to d, and returns the last report.
-func (l *lab) matrixUntil(d time.Duration, what string, cond func(m matrixReport) bool) matrixReport {
+// for up to d, and returns the last report. With wait, each run first
+// waits (--wait) until every pair answers, reading no router meanwhile.
+func (l *lab) matrixUntil(d time.Duration, what string, wait bool, cond func(m matrixReport) bool) matrixReport {
 	l.t.Helper()
 	var m matrixReport
 	var r result
 	for deadline := time.Now().Add(d); ; {
-		r = netlab(l.t, "matrix", "--json", l.name)
+		args := []string{"matrix", "--json", l.name}
+		if left := time.Until(deadline).Round(time.Second); wait && left > 0 {
+			args = append(args, "--wait", left.String())
+		}
+		r = netlab(l.t, args...)
 		m = matrixReport{}
 		if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
 			l.t.Fatalf("netlab matrix --json: exit %d, not JSON: %v\n%s%s", r.code, err, r.stdout, r.stderr)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -27,6 +28,7 @@ func gradingCommands() []*cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print every pair as JSON: from, to, reachable, verdict, as_path"},
 			&cli.IntFlag{Name: "parallel", Aliases: []string{"p"}, Value: 16, Usage: "source ASes (and routers read) at once"},
 			&cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "how long one echo request waits for its reply"},
+			&cli.DurationFlag{Name: "wait", Usage: "first ping in rounds, reading no router, until every pair answers or `D` passes"},
 		}},
 		{Name: "lg", Action: runLookingGlass, Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the paths and routes as JSON"}}},
 		{Name: "reset", Action: runReset, Flags: []cli.Flag{
@@ -79,21 +81,18 @@ func runMatrix(c *cli.Context) error {
 	if c.Int("parallel") < 1 {
 		return usageError("--parallel must be at least 1")
 	}
-	opts := matrix.Options{Workers: c.Int("parallel"), Limit: c.Duration("timeout")}
+	opts := matrix.Options{Workers: c.Int("parallel"), Limit: c.Duration("timeout"), Wait: c.Duration("wait"),
+		Progress: func(ok, all int) { fmt.Fprintf(c.App.ErrWriter, "waiting: %d of %d pairs answer\n", ok, all) }}
 	return withLabs(c.Context, "matrix", func(m *lab.Manager) error {
 		r, err := m.Matrix(c.Context, c.Args().First(), opts)
 		if err != nil {
 			return err
 		}
-		if c.Bool("json") {
-			err = matrix.WriteJSON(c.App.Writer, r.Lab.Name, r.Pairs)
-		} else {
-			err = matrix.WriteTable(c.App.Writer, r.Pairs)
-		}
-		if err != nil {
+		rep := matrix.NewReport(r.Lab.Name, r.Pairs)
+		if err := show(c, rep, matrix.WriteReport); err != nil {
 			return err
 		}
-		if good, _, _ := matrix.Count(r.Pairs); good < len(r.Pairs) {
+		if !rep.Good {
 			return &exitError{code: exitFailure, err: errChecksFailed}
 		}
 		return nil
