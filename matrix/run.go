@@ -101,17 +101,7 @@ func Run(ctx context.Context, p *Plan, n Net, opts Options) []Pair {
 			jobs = append(jobs, func() { t.paths, t.err = readTable(ctx, n, a.Router) })
 		}
 	}
-	sem := make(chan struct{}, opts.Workers)
-	var wg sync.WaitGroup
-	for _, job := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			job()
-		}()
-	}
-	wg.Wait()
+	inPool(opts.Workers, jobs)
 	var pairs []Pair
 	for i, a := range p.ASes {
 		for j, b := range p.ASes {
@@ -129,13 +119,9 @@ func (p *Plan) waitAnswered(ctx context.Context, n Net, opts Options) {
 	deadline := time.Now().Add(opts.Wait)
 	for ctx.Err() == nil {
 		var answered, pairs atomic.Int64
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, opts.Workers)
+		jobs := make([]func(), len(p.ASes))
 		for i := range p.ASes {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
+			jobs[i] = func() {
 				for j, e := range p.pingFrom(ctx, n, opts, i) {
 					if j != i {
 						pairs.Add(1)
@@ -144,9 +130,9 @@ func (p *Plan) waitAnswered(ctx context.Context, n Net, opts Options) {
 						}
 					}
 				}
-			}()
+			}
 		}
-		wg.Wait()
+		inPool(opts.Workers, jobs)
 		if opts.Progress != nil {
 			opts.Progress(int(answered.Load()), int(pairs.Load()))
 		}
@@ -158,6 +144,21 @@ func (p *Plan) waitAnswered(ctx context.Context, n Net, opts Options) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// inPool runs the jobs, workers at once, and returns when all are done.
+func inPool(workers int, jobs []func()) {
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for _, job := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			job()
+		}()
+	}
+	wg.Wait()
 }
 
 // table is a router's BGP table, or why it could not be read.

@@ -97,12 +97,12 @@ func movePodIface(pid int, podIP string) error {
 			}
 		}
 	}
-	ip, bits := net.ParseIP(podIP), 128
-	if ip4 := ip.To4(); ip4 != nil {
-		ip, bits = ip4, 32
+	ip, err := netip.ParseAddr(podIP)
+	if err != nil {
+		return fmt.Errorf("the pod's address (pid %d): %w", pid, err)
 	}
 	rule := netlink.NewRule()
-	rule.Src = &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}
+	rule.Src = &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(ip.BitLen(), ip.BitLen())}
 	rule.Table, rule.Priority = PodTable, PodTable
 	if err := h.RuleAdd(rule); err != nil && !errors.Is(err, syscall.EEXIST) {
 		return fmt.Errorf("route the pod's address %s by table %d (pid %d): %w", podIP, PodTable, pid, err)
