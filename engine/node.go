@@ -3,7 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"os"
+	"maps"
 	"os/exec"
 	"slices"
 	"strings"
@@ -114,38 +114,6 @@ type Container struct {
 	ImageRoot                            string // runc: the unpacked image its root is made on
 }
 
-// hostsHeader is what Docker writes at the top of a container's /etc/hosts.
-const hostsHeader = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-
-// HostsFile is a node's /etc/hosts as Docker writes it for the lab's
-// names (ExtraHosts, a line a name), so that a fresh container's file
-// compares equal.
-// WriteHostsFile writes the hosts file at file (a node's /etc/hosts, as
-// its runtime reaches it) in place: the node sees that inode through a
-// bind mount, which a rename would leave behind. changed is false when it
-// already said that. Every runtime's EnsureHosts goes through it.
-func WriteHostsFile(file string, hosts []planner.Host) (changed bool, err error) {
-	want := HostsFile(hosts)
-	if have, err := os.ReadFile(file); err == nil && string(have) == want {
-		return false, nil
-	}
-	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-func HostsFile(hosts []planner.Host) string {
-	var b strings.Builder
-	b.WriteString(hostsHeader)
-	for _, h := range hosts {
-		for _, n := range h.Names {
-			b.WriteString(h.Addr.String() + "\t" + n + "\n")
-		}
-	}
-	return b.String()
-}
-
 // RunCommand runs a runtime's client with stdio and returns its exit
 // code; not starting it is the error.
 func RunCommand(cmd *exec.Cmd, stdio Stdio) (int, error) {
@@ -178,3 +146,12 @@ var CapNumbers = []string{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", 
 	"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE",
 	"AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
 	"BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"}
+
+// NodeSysctls are the node's sysctls over Docker's defaults for a
+// container without IPv6: IPv6 off (no ::1 on lo) unless the node's own
+// say otherwise (the planner switches it on for IPv6 nodes).
+func NodeSysctls(own map[string]string) map[string]string {
+	out := map[string]string{"net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1"}
+	maps.Copy(out, own)
+	return out
+}

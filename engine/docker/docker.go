@@ -105,11 +105,11 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
 		env = append(env, k+"="+c.Env[k])
 	}
-	var extra []string
-	for _, h := range hosts {
-		for _, n := range h.Names {
-			extra = append(extra, n+":"+h.Addr.String())
-		}
+	// The node's /etc/hosts and resolv.conf are netlab's files, as on
+	// runc: Docker writes them only for a container on its networks.
+	etc := engine.NodeStateDir(lab, node)
+	if err := engine.WriteEtcFiles(etc, c, hosts); err != nil {
+		return "", fmt.Errorf("node %s: write its /etc files: %w", node, err)
 	}
 	volumes, err := trust.ConfineVolumes(c.Labels[naming.LabelFile], c.Volumes, c.HostAllowed)
 	if err != nil {
@@ -126,22 +126,27 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		Labels:     labels,
 		Entrypoint: entry,
 		Cmd:        argv,
+		// No network of Docker's: the container gets a network namespace
+		// of its own from runc, with its loopback only, which netlab
+		// wires. Docker's network "none" made the same namespace through
+		// its network controller, at twice the CPU per node start (its
+		// daemon's binary run twice: to make the namespace, and as
+		// runc's prestart hook).
+		NetworkDisabled: true,
 	}
 	hc := &container.HostConfig{
 		NetworkMode: "none",
 		// Back after the engine restarts (the lab's watcher rewires it then);
 		// netlab stop and docker stop keep a node stopped.
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
-		DNS:           c.DNS,
-		DNSSearch:     c.DNSSearch,
-		ExtraHosts:    extra,
-		Sysctls:       c.Sysctls,
+		Sysctls:       engine.NodeSysctls(c.Sysctls),
 		CapAdd:        engine.CapAdd(c, imageCaps),
 		CapDrop:       c.CapDrop,
 		// Read-only /proc/sys except /proc/sys/net (see engine.ReadonlyPaths).
 		ReadonlyPaths: engine.ReadonlyPaths,
-		Binds:         append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro", engine.GateDir(lab) + ":" + engine.GatePath + ":ro"}, volumes...),
-		Resources:     resources(c.Resources),
+		Binds: append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro", engine.GateDir(lab) + ":" + engine.GatePath + ":ro",
+			filepath.Join(etc, "hosts") + ":/etc/hosts", filepath.Join(etc, "resolv.conf") + ":/etc/resolv.conf"}, volumes...),
+		Resources: resources(c.Resources),
 	}
 	// Not cancelled by an interrupt: the engine finishes a create whose
 	// client went away, and a down right after must find what it made.
@@ -223,9 +228,22 @@ func (d *Docker) List(ctx context.Context, lab string) ([]engine.Container, erro
 
 // Remove removes a container and its anonymous volumes; gone is success.
 func (d *Docker) Remove(ctx context.Context, id string) error {
-	err := d.c.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	info, err := d.c.ContainerInspect(ctx, id)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("inspect container %s: %w", id[:min(12, len(id))], err)
+	}
+	err = d.c.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	if err != nil && !errdefs.IsNotFound(err) {
 		return fmt.Errorf("remove container %s: %w", id[:min(12, len(id))], err)
+	}
+	// Its /etc files (the lab's down removes the lab's whole folder).
+	if lab, node := info.Config.Labels[naming.LabelLab], info.Config.Labels[naming.LabelNode]; naming.CheckName("lab", lab) == nil && naming.CheckName("node", node) == nil {
+		if err := os.RemoveAll(engine.NodeStateDir(lab, node)); err != nil {
+			return fmt.Errorf("remove the /etc files of container %s: %w", id[:min(12, len(id))], err)
+		}
 	}
 	return nil
 }
@@ -263,7 +281,7 @@ func (d *Docker) Logs(ctx context.Context, id string, follow bool, tail string, 
 	return nil
 }
 
-// EnsureHosts rewrites a container's /etc/hosts (the file Docker keeps
+// EnsureHosts rewrites a container's /etc/hosts (the file netlab keeps
 // on the host and binds into it) when it differs from the lab's names: a
 // node kept by up on an edited file learns the new names and addresses
 // without a restart.
@@ -272,10 +290,18 @@ func (d *Docker) EnsureHosts(ctx context.Context, id string, hosts []planner.Hos
 	if err != nil {
 		return false, fmt.Errorf("inspect container %s: %w", id[:min(12, len(id))], err)
 	}
-	if info.HostsPath == "" {
+	// netlab's file bound over /etc/hosts; Docker's own in a container
+	// an older netlab made on Docker's network "none".
+	file := info.HostsPath
+	for _, m := range info.Mounts {
+		if m.Destination == "/etc/hosts" {
+			file = m.Source
+		}
+	}
+	if file == "" {
 		return false, nil
 	}
-	changed, err = engine.WriteHostsFile(info.HostsPath, hosts)
+	changed, err = engine.WriteHostsFile(file, hosts)
 	if err != nil {
 		return false, fmt.Errorf("write /etc/hosts of %s: %w", strings.TrimPrefix(info.Name, "/"), err)
 	}

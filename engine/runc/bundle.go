@@ -54,14 +54,11 @@ func (r *Runc) Create(ctx context.Context, lab string, c *planner.Container, hos
 	if err != nil {
 		return "", fmt.Errorf("node %s: %w", node, err)
 	}
-	resolv, err := resolvConf(c.DNS, c.DNSSearch)
-	if err != nil {
+	if err := engine.WriteEtcFiles(dir, c, hosts); err != nil {
 		return "", err
 	}
-	for name, content := range map[string]string{"hosts": engine.HostsFile(hosts), "hostname": c.Hostname + "\n", "resolv.conf": resolv} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			return "", err
-		}
+	if err := os.WriteFile(filepath.Join(dir, "hostname"), []byte(c.Hostname+"\n"), 0o644); err != nil {
+		return "", err
 	}
 	cfg, err := runcConfig(c, img, user, argv, engine.CapAdd(c, imageCaps), dir, run, init)
 	if err != nil {
@@ -76,51 +73,6 @@ func (r *Runc) Create(ctx context.Context, lab string, c *planner.Container, hos
 	}
 	done = true
 	return c.Name, nil
-}
-
-// resolvConf is a node's /etc/resolv.conf as Docker writes it for a
-// container without a network: the node's dns and dns_search, otherwise
-// the host's, without the loopback name servers that the node cannot
-// reach (Google's public ones when none is left).
-func resolvConf(dns, search []string) (string, error) {
-	var servers, domains, options []string
-	if data, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			f := strings.Fields(line)
-			if len(f) < 2 {
-				continue
-			}
-			switch f[0] {
-			case "nameserver":
-				if !strings.HasPrefix(f[1], "127.") && f[1] != "::1" {
-					servers = append(servers, f[1])
-				}
-			case "search", "domain":
-				domains = f[1:]
-			case "options":
-				options = append(options, f[1:]...)
-			}
-		}
-	}
-	if len(dns) > 0 {
-		servers = dns
-	} else if len(servers) == 0 {
-		servers = []string{"8.8.8.8", "8.8.4.4"}
-	}
-	if len(search) > 0 {
-		domains = search
-	}
-	var b strings.Builder
-	for _, s := range servers {
-		b.WriteString("nameserver " + s + "\n")
-	}
-	if len(domains) > 0 {
-		b.WriteString("search " + strings.Join(domains, " ") + "\n")
-	}
-	if len(options) > 0 {
-		b.WriteString("options " + strings.Join(options, " ") + "\n")
-	}
-	return b.String(), nil
 }
 
 // lookupUser turns an image's user ("", "name", "uid", "name:group",

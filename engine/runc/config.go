@@ -163,7 +163,7 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 		Mounts:      mounts,
 		Annotations: annotations,
 		Linux: &specs.Linux{
-			Sysctl:      nodeSysctls(c.Sysctls),
+			Sysctl:      engine.NodeSysctls(c.Sysctls),
 			CgroupsPath: "/netlab/" + c.Name,
 			Resources:   resources(c.Resources),
 			Namespaces:  namespaces,
@@ -176,15 +176,6 @@ func runcConfig(c *planner.Container, img *rootfs.Image, user specs.User, argv, 
 			ReadonlyPaths:     engine.ReadonlyPaths,
 		},
 	}, nil
-}
-
-// nodeSysctls are the node's sysctls over Docker's defaults for a
-// container without IPv6: IPv6 off (no ::1 on lo) unless the node's own
-// say otherwise (the planner switches it on for IPv6 nodes).
-func nodeSysctls(own map[string]string) map[string]string {
-	out := map[string]string{"net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1"}
-	maps.Copy(out, own)
-	return out
 }
 
 func bind(src, dst string, ro bool) specs.Mount {

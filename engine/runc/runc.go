@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/rootfs"
 )
 
@@ -68,7 +69,7 @@ func New() (*Runc, error) {
 func (r *Runc) Close() error { return r.images.Close() }
 
 // bundle is the directory of a node's bundle.
-func bundle(lab, node string) string { return filepath.Join(engine.StateDir, lab, node) }
+func bundle(lab, node string) string { return engine.NodeStateDir(lab, node) }
 
 // legacyBundle is where a node's bundle was before bundles moved to disk,
 // in the lab's run directory: a lab brought up by such a netlab is still
@@ -98,9 +99,14 @@ func (r *Runc) Has(id string) bool {
 }
 
 // HasLab tells whether the lab has nodes of the runc runtime: its state
-// directory holds their bundles.
+// directory holds their bundles (a Docker lab's holds its nodes' /etc
+// files only, and no config.json).
 func (r *Runc) HasLab(lab string) bool {
-	return exists(filepath.Join(engine.StateDir, lab)) || exists(filepath.Dir(legacyBundle(lab, "x")))
+	if naming.CheckName("lab", lab) != nil {
+		return false
+	}
+	bundles, _ := filepath.Glob(filepath.Join(engine.StateDir, lab, "*", "config.json"))
+	return len(bundles) > 0 || exists(filepath.Dir(legacyBundle(lab, "x")))
 }
 
 // runc runs the runc command with the runtime's state directory. It is

@@ -45,22 +45,6 @@ func TestNodeCaps(t *testing.T) {
 	}
 }
 
-func TestResolvConf(t *testing.T) {
-	got, _ := resolvConf([]string{"10.1.1.1"}, []string{"example.com"})
-	if !strings.Contains(got, "nameserver 10.1.1.1\n") || !strings.Contains(got, "search example.com\n") {
-		t.Errorf("resolv.conf with dns and dns_search:\n%s", got)
-	}
-	got, _ = resolvConf(nil, nil)
-	for _, line := range strings.Split(got, "\n") {
-		if strings.HasPrefix(line, "nameserver 127.") {
-			t.Errorf("the host's loopback server reaches the node:\n%s", got)
-		}
-	}
-	if !strings.Contains(got, "nameserver ") {
-		t.Errorf("no name server at all:\n%s", got)
-	}
-}
-
 func TestLookupUser(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
