@@ -16,9 +16,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
 )
 
 var netlabBin string
@@ -223,14 +228,41 @@ func (l *lab) down() {
 	}
 }
 
+// dockerAPI is the Docker engine's client, for what the tests ask of
+// Docker after every lab (a docker command's start costs more CPU).
+var dockerAPI = sync.OnceValue(func() *client.Client {
+	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil
+	}
+	return c
+})
+
+// dockerContainers lists the ids of the lab's Docker containers, running
+// or not (none without the engine).
+func dockerContainers(lab string) []string {
+	c := dockerAPI()
+	if c == nil {
+		return nil
+	}
+	list, err := c.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", "netlab.lab="+lab))})
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, c := range list {
+		ids = append(ids, c.ID[:12])
+	}
+	return ids
+}
+
 // leftovers lists what of a lab is still on the host: containers, host
 // interfaces, firewall rules, run directory, forwarder, relay and DHCP
 // server processes.
 func leftovers(name string) string {
 	var left []string
-	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=netlab.lab="+name).Output()
-	if s := strings.TrimSpace(string(out)); s != "" {
-		left = append(left, "containers "+strings.ReplaceAll(s, "\n", " "))
+	if ids := dockerContainers(name); len(ids) > 0 {
+		left = append(left, "containers "+strings.Join(ids, " "))
 	}
 	if states, _ := filepath.Glob(filepath.Join(runcRoot, name+"_*")); len(states) > 0 {
 		left = append(left, "runc containers "+strings.Join(states, " "))
@@ -239,7 +271,7 @@ func leftovers(name string) string {
 		strings.Contains(string(mounts), " /run/netlab/"+name+" ") { // its tmpfs, where /run is on a disk
 		left = append(left, "mounts at or under /run/netlab/"+name)
 	}
-	out, _ = exec.Command("ip", "-d", "link", "show").Output()
+	out, _ := exec.Command("ip", "-d", "link", "show").Output()
 	if strings.Contains(string(out), "alias netlab:"+name+":") {
 		left = append(left, "host interfaces")
 	}

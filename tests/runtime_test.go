@@ -46,7 +46,7 @@ links: [[a:eth0, b:eth0]]
 	if r := netlab(t, "status", name, "--json"); strings.Count(r.stdout, `"runtime": "runc"`) != 2 {
 		t.Errorf("status does not show two runc nodes:\n%s", r.stdout)
 	}
-	if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=netlab.lab="+name).Output(); len(out) > 0 {
+	if out := dockerContainers(name); len(out) > 0 {
 		t.Errorf("a runc lab made Docker containers: %s", out)
 	}
 	// The root is an overlay of the image under a's own layer, mounted in
