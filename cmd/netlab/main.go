@@ -2,6 +2,8 @@
 package main
 
 import (
+	_ "github.com/netlab/netlab/internal/startheap" // first: before the heavy packages' inits
+
 	"context"
 	"errors"
 	"fmt"
