@@ -66,7 +66,7 @@ func (r *Runc) Start(ctx context.Context, id string) (engine.Node, error) {
 	offset, _ := errOut.Seek(0, io.SeekEnd)
 	// runc passes its standard output and error on to the node's process:
 	// the log files. Its own errors land in the second.
-	cmd := exec.Command(r.bin, "--root", r.root, "run", "--detach", "--bundle", dir, id) // not cancelled: see runc
+	cmd := exec.Command(r.starter(), "--root", r.root, "run", "--detach", "--bundle", dir, id) // not cancelled: see runc
 	cmd.Stdout, cmd.Stderr = out, errOut
 	if err := cmd.Run(); err != nil {
 		return engine.Node{}, fmt.Errorf("start container %s: runc run: %v: %s", id, err, readFrom(errOut.Name(), offset))
@@ -190,5 +190,5 @@ func (r *Runc) Exec(ctx context.Context, id string, argv []string, stdio engine.
 	if stdio.TTY {
 		args = append(args, "-t")
 	}
-	return engine.RunCommand(exec.CommandContext(ctx, r.bin, append(append(args, id), argv...)...), stdio)
+	return engine.RunCommand(exec.CommandContext(ctx, r.starter(), append(append(args, id), argv...)...), stdio)
 }

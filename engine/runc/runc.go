@@ -49,6 +49,9 @@ type Runc struct {
 	root   string
 	images *rootfs.Cache
 
+	sealOnce sync.Once
+	sealed   *os.File // runc's sealed copy, which run and exec start from (see starter)
+
 	mu      sync.Mutex
 	loaded  map[string]*rootfs.Image // image reference -> unpacked image, for this process
 	pending map[string]string        // container made, not started yet -> the cache entry it holds
@@ -66,7 +69,12 @@ func New() (*Runc, error) {
 }
 
 // Close releases the image cache's client.
-func (r *Runc) Close() error { return r.images.Close() }
+func (r *Runc) Close() error {
+	if r.sealed != nil {
+		r.sealed.Close()
+	}
+	return r.images.Close()
+}
 
 // bundle is the directory of a node's bundle.
 func bundle(lab, node string) string { return engine.NodeStateDir(lab, node) }
