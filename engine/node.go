@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
@@ -149,9 +151,20 @@ var CapNumbers = []string{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", 
 
 // NodeSysctls are the node's sysctls over Docker's defaults for a
 // container without IPv6: IPv6 off (no ::1 on lo) unless the node's own
-// say otherwise (the planner switches it on for IPv6 nodes).
+// say otherwise (the planner switches it on for IPv6 nodes). On a host
+// whose kernel has no IPv6 at all (ipv6.disable=1) there is nothing to
+// switch off, and a sysctl that does not exist would stop the node.
 func NodeSysctls(own map[string]string) map[string]string {
-	out := map[string]string{"net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1"}
+	out := map[string]string{}
+	if hostHasIPv6() {
+		out["net.ipv6.conf.all.disable_ipv6"], out["net.ipv6.conf.default.disable_ipv6"] = "1", "1"
+	}
 	maps.Copy(out, own)
 	return out
 }
+
+// hostHasIPv6 tells whether the kernel has IPv6 (its sysctls exist).
+var hostHasIPv6 = sync.OnceValue(func() bool {
+	_, err := os.Stat("/proc/sys/net/ipv6")
+	return err == nil
+})
