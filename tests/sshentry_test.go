@@ -91,8 +91,12 @@ ssh_entry: {port: %d, keys: keys}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.down() })
-	if r := netlab(t, "up", l.file); r.code != 0 {
-		t.Fatalf("netlab up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	// Up twice: the second rewrites every node's /etc/hosts to the lab's
+	// names, which must not take the group's nodes from its entry.
+	for range 2 {
+		if r := netlab(t, "up", l.file); r.code != 0 {
+			t.Fatalf("netlab up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
 	}
 	entry1 := net.JoinHostPort("127.0.0.1", fmt.Sprint(base+1))
 
