@@ -18,6 +18,7 @@ import (
 
 	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeexec"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/rootfs"
 )
@@ -327,11 +328,22 @@ func (h *Host) EnsureHosts(ctx context.Context, id string, hosts []planner.Host)
 	return r.EnsureHosts(ctx, id, hosts)
 }
 
-// Exec runs a command in the container.
+// Exec runs a command in the container: without a terminal, on this
+// host's runtimes, through the node's init (package nodeexec), which
+// costs a fork where the runtime's exec costs its engine and runc; through
+// the runtime's exec otherwise, and when the init takes no commands.
 func (h *Host) Exec(ctx context.Context, id string, argv []string, stdio Stdio) (int, error) {
 	r, err := h.of(id)
 	if err != nil {
 		return 0, err
+	}
+	if _, cluster := r.(ClusterRuntime); !cluster && !stdio.TTY {
+		if n, err := r.Inspect(ctx, id); err == nil && n.Pid > 0 {
+			code, err := nodeexec.Run(ctx, n.Pid, argv, stdio.In, stdio.Out, stdio.Err)
+			if !errors.Is(err, nodeexec.ErrUnavailable) {
+				return code, err
+			}
+		}
 	}
 	return r.Exec(ctx, id, argv, stdio)
 }

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netlab/netlab/dhcp"
+	"github.com/netlab/netlab/nodeexec"
 )
 
 // Where a node finds netlab's files.
@@ -123,11 +124,19 @@ func Run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netlab init: %v\n", err)
 		return exitNotFound
 	}
+	// The host's way in (netlab exec, the checks' probes): it listens
+	// once the node is wired, in the node's network namespace.
+	execs, err := nodeexec.Listen(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "netlab init: no exec socket, netlab exec goes through the runtime: %v\n", err)
+	} else {
+		go execs.Serve()
+	}
 	// Signals from here on are the command's: caught before it starts,
 	// passed on once it runs.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
-	return supervise(path, args, sigs, stderr)
+	return supervise(path, args, sigs, stderr, execs)
 }
 
 // warnAfter is how long a node waits for its wiring before it says so.

@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netlab/netlab/nodeexec"
 )
 
 // forwarded are the signals the init passes on to the node's command, as
@@ -26,7 +28,10 @@ var forwarded = []os.Signal{
 // hands to a namespace's PID 1, or to a child subreaper, whose zombies
 // nobody else would wait for) and returns the command's exit status:
 // its code, or 128 plus the signal that killed it, as a shell says.
-func supervise(path string, argv []string, sigs <-chan os.Signal, stderr io.Writer) int {
+//
+// The host's commands (execs, see package nodeexec) are the init's
+// children too: their statuses go to execs.
+func supervise(path string, argv []string, sigs <-chan os.Signal, stderr io.Writer, execs *nodeexec.Server) int {
 	proc, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Env:   os.Environ(),
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
@@ -67,7 +72,9 @@ func supervise(path string, argv []string, sigs <-chan os.Signal, stderr io.Writ
 		if got == pid {
 			return exitStatus(ws)
 		}
-		// Another process: an orphan, or the DHCP client. Reaped.
+		// Another process: one of the host's commands, an orphan, or the
+		// DHCP client. Reaped.
+		execs.Reaped(got, ws)
 	}
 }
 

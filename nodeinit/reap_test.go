@@ -26,7 +26,7 @@ func superviseAsync(t *testing.T, script string) (<-chan int, chan<- os.Signal) 
 	}
 	sigs := make(chan os.Signal, 1)
 	code := make(chan int, 1)
-	go func() { code <- supervise(sh, []string{"sh", "-c", script}, sigs, io.Discard) }()
+	go func() { code <- supervise(sh, []string{"sh", "-c", script}, sigs, io.Discard, nil) }()
 	return code, sigs
 }
 
@@ -117,12 +117,12 @@ func TestSuperviseForwardsSignals(t *testing.T) {
 // or 126 (not runnable), as in a shell.
 func TestSuperviseCannotRun(t *testing.T) {
 	dir := t.TempDir()
-	if c := supervise(filepath.Join(dir, "none"), []string{"none"}, nil, io.Discard); c != exitNotFound {
+	if c := supervise(filepath.Join(dir, "none"), []string{"none"}, nil, io.Discard, nil); c != exitNotFound {
 		t.Errorf("missing command: %d, want %d", c, exitNotFound)
 	}
 	plain := filepath.Join(dir, "plain")
 	os.WriteFile(plain, []byte("not a program"), 0o644)
-	if c := supervise(plain, []string{"plain"}, nil, io.Discard); c != exitNoExec {
+	if c := supervise(plain, []string{"plain"}, nil, io.Discard, nil); c != exitNoExec {
 		t.Errorf("command not executable: %d, want %d", c, exitNoExec)
 	}
 }

@@ -477,6 +477,13 @@ func TestStatusLsExec(t *testing.T) {
 	if r = netlab(t, "exec", l.name, "b", "--", "ip", "-o", "addr", "show", "eth0"); r.code != 0 || !strings.Contains(r.stdout, "10.1.1.2/32") {
 		t.Errorf("exec: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// Without a terminal, on one host, the command is the node's init's
+	// child (its parent is PID 1), not the runtime's exec's (parent 0);
+	// its exit status, output and error come back, apart.
+	r = netlab(t, "exec", l.name, "a", "--", "sh", "-c", `echo parent $PPID; echo oops >&2; exit 7`)
+	if r.code != 7 || r.stderr != "oops\n" || (runtime != "kubernetes" && r.stdout != "parent 1\n") {
+		t.Errorf("exec through the node's init: exit %d, output %q, error %q", r.code, r.stdout, r.stderr)
+	}
 	if r = netlab(t, "exec", l.name, "zz"); r.code != 2 || !strings.Contains(r.stderr, `has no node "zz" (known: a, b)`) {
 		t.Errorf("exec on unknown node: exit %d %s", r.code, r.stderr)
 	}
