@@ -11,7 +11,6 @@ import (
 	"golang.org/x/term"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
 	"k8s.io/klog/v2"
@@ -38,7 +37,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, argv []string, stdio engi
 	if err != nil {
 		return 0, err
 	}
-	req := r.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(name).SubResource("exec").
+	req := r.core.RESTClient().Post().Resource("pods").Namespace(ns).Name(name).SubResource("exec").
 		VersionedParams(&corev1.PodExecOptions{
 			Container: containerName,
 			Command:   argv,
@@ -46,7 +45,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, argv []string, stdio engi
 			Stdout:    stdio.Out != nil,
 			Stderr:    stdio.Err != nil && !stdio.TTY,
 			TTY:       stdio.TTY,
-		}, scheme.ParameterCodec)
+		}, parameterCodec())
 	ws, err := remotecommand.NewWebSocketExecutor(r.cfg, "GET", req.URL().String())
 	if err != nil {
 		return 0, fmt.Errorf("exec in pod %s: %w", id, err)
@@ -132,7 +131,7 @@ func (r *Runtime) Logs(ctx context.Context, id string, follow bool, tail string,
 		}
 		opts.TailLines = &n
 	}
-	rc, err := r.cs.CoreV1().Pods(ns).GetLogs(name, opts).Stream(ctx)
+	rc, err := r.core.Pods(ns).GetLogs(name, opts).Stream(ctx)
 	if err != nil {
 		return fmt.Errorf("logs of pod %s: %w", id, err)
 	}

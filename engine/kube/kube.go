@@ -23,7 +23,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -45,7 +44,7 @@ const stopGrace = 10
 
 // Runtime runs nodes as pods of one cluster.
 type Runtime struct {
-	cs         kubernetes.Interface
+	core       core
 	cfg        *rest.Config
 	kubeconfig string // the file it was reached by
 	// Image gives an image's entrypoint, command and labels, which the
@@ -97,11 +96,11 @@ func (r *Runtime) Kubeconfig() string { return r.kubeconfig }
 
 // NewFromConfig reaches the cluster of a client configuration.
 func NewFromConfig(cfg *rest.Config) (*Runtime, error) {
-	cs, err := kubernetes.NewForConfig(cfg)
+	c, err := newCore(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes runtime: client for %s: %w", cfg.Host, err)
 	}
-	return &Runtime{cs: cs, cfg: cfg}, nil
+	return &Runtime{core: c, cfg: cfg}, nil
 }
 
 // Create makes the lab's namespace if it is missing, and the node's pod in
@@ -156,7 +155,7 @@ func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, 
 		}
 		withFiles(pod, vol)
 	}
-	_, err = r.cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+	_, err = r.core.Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
 	if err != nil {
 		return "", fmt.Errorf("create pod %s of node %s in namespace %s: %w", pod.Name, c.Name, ns, err)
 	}
@@ -169,7 +168,7 @@ func (r *Runtime) ensureNamespace(ctx context.Context, lab string) error {
 		Name:   Namespace(lab),
 		Labels: map[string]string{naming.LabelLab: lab},
 	}}
-	_, err := r.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+	_, err := r.core.Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s of lab %s: %w", ns.Name, lab, err)
 	}
@@ -349,7 +348,7 @@ func (r *Runtime) pod(ctx context.Context, id string) (*corev1.Pod, error) {
 	if err != nil {
 		return nil, err
 	}
-	pod, err := r.cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+	pod, err := r.core.Pods(ns).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("pod %s: %w", id, engine.ErrNoContainer)
 	}
@@ -393,7 +392,7 @@ func (r *Runtime) List(ctx context.Context, lab string) ([]engine.Container, err
 	if lab != "" {
 		sel += "=" + lab
 	}
-	pods, err := r.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: sel})
+	pods, err := r.core.Pods("").List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		return nil, fmt.Errorf("list pods of lab %q: %w", lab, err)
 	}
@@ -434,7 +433,7 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	if err := r.removeFiles(ctx, ns, name); err != nil {
 		return err
 	}
-	err = r.cs.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	err = r.core.Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -442,7 +441,7 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 		return fmt.Errorf("delete pod %s: %w", id, err)
 	}
 	return waitGone(ctx, "pod "+id, func() error {
-		_, err := r.cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		_, err := r.core.Pods(ns).Get(ctx, name, metav1.GetOptions{})
 		return err
 	})
 }
@@ -454,7 +453,7 @@ func (r *Runtime) RemoveLab(ctx context.Context, lab string) error {
 	ns := Namespace(lab)
 	zero := int64(0)
 	fg := metav1.DeletePropagationForeground
-	err := r.cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &fg})
+	err := r.core.Namespaces().Delete(ctx, ns, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &fg})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -462,7 +461,7 @@ func (r *Runtime) RemoveLab(ctx context.Context, lab string) error {
 		return fmt.Errorf("delete namespace %s of lab %s: %w", ns, lab, err)
 	}
 	return waitGone(ctx, "namespace "+ns, func() error {
-		_, err := r.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		_, err := r.core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return err
 	})
 }
@@ -490,7 +489,7 @@ func waitGone(ctx context.Context, what string, get func() error) error {
 // scheduler puts it only if every host has it, which placement will need
 // to know.
 func (r *Runtime) HasImage(ctx context.Context, image string) (bool, error) {
-	nodes, err := r.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	nodes, err := r.core.Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return false, fmt.Errorf("list the cluster's hosts for image %s: %w", image, err)
 	}

@@ -105,7 +105,7 @@ func (r *Runtime) remakeEnded(ctx context.Context, id string) error {
 		Spec:       pod.Spec,
 	}
 	zero := int64(0)
-	pods := r.cs.CoreV1().Pods(pod.Namespace)
+	pods := r.core.Pods(pod.Namespace)
 	if err := pods.Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
 		return fmt.Errorf("start pod %s again: delete the ended one: %w", id, err)
 	}
@@ -121,7 +121,7 @@ func (r *Runtime) remakeEnded(ctx context.Context, id string) error {
 // Died lists the lab's nodes whose container ended since, with its exit
 // code (a pod is never started again: restartPolicy Never).
 func (r *Runtime) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
-	pods, err := r.cs.CoreV1().Pods(Namespace(lab)).List(ctx, metav1.ListOptions{LabelSelector: naming.LabelLab + "=" + lab})
+	pods, err := r.core.Pods(Namespace(lab)).List(ctx, metav1.ListOptions{LabelSelector: naming.LabelLab + "=" + lab})
 	if err != nil {
 		return nil, fmt.Errorf("list pods of lab %s: %w", lab, err)
 	}
@@ -151,7 +151,7 @@ func endedSince(p *corev1.Pod, since time.Time) (int, bool) {
 // A watch the API server ends is made again; it returns when ctx ends, or
 // with the error of a watch that cannot be made.
 func (r *Runtime) Watch(ctx context.Context, lab string, since time.Time, kick chan<- struct{}) error {
-	pods := r.cs.CoreV1().Pods(Namespace(lab))
+	pods := r.core.Pods(Namespace(lab))
 	opts := metav1.ListOptions{LabelSelector: naming.LabelLab + "=" + lab}
 	seen := map[string]bool{} // pods (by uid) whose end was handled
 	for ctx.Err() == nil {

@@ -83,7 +83,7 @@ func filesMap(lab, node string, c *planner.Container) (*corev1.ConfigMap, *corev
 // ensureFiles makes the node's files' ConfigMap, or replaces the one a
 // removed pod of the same node left.
 func (r *Runtime) ensureFiles(ctx context.Context, cm *corev1.ConfigMap) error {
-	cms := r.cs.CoreV1().ConfigMaps(cm.Namespace)
+	cms := r.core.ConfigMaps(cm.Namespace)
 	_, err := cms.Create(ctx, cm, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		_, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
@@ -96,7 +96,7 @@ func (r *Runtime) ensureFiles(ctx context.Context, cm *corev1.ConfigMap) error {
 
 // removeFiles deletes the files' ConfigMap of the pod; none is success.
 func (r *Runtime) removeFiles(ctx context.Context, ns, pod string) error {
-	err := r.cs.CoreV1().ConfigMaps(ns).Delete(ctx, pod+"-files", metav1.DeleteOptions{})
+	err := r.core.ConfigMaps(ns).Delete(ctx, pod+"-files", metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete ConfigMap %s/%s-files: %w", ns, pod, err)
 	}
