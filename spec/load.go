@@ -6,18 +6,12 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	goccy "github.com/goccy/go-yaml"
 	goccyparser "github.com/goccy/go-yaml/parser"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"gopkg.in/yaml.v3"
-
-	"github.com/netlab/netlab/schema"
 )
 
 // Load reads, checks and defaults the lab file at path. Every problem found
@@ -92,12 +86,7 @@ func Parse(data []byte, file string) (*Lab, error) {
 	if err != nil {
 		return nil, yamlSyntax(file, err)
 	}
-	if err := labSchema().Validate(inst); err != nil {
-		var ve *jsonschema.ValidationError
-		if !errors.As(err, &ve) {
-			return nil, fmt.Errorf("validate against schema: %w", err)
-		}
-		schemaProblems(ps, ve)
+	if validateSchema(ps, inst); len(ps.list) > 0 {
 		return nil, ps.err()
 	}
 
@@ -227,125 +216,4 @@ func yamlSyntax(file string, err error) error {
 		p.Col = 0
 	}
 	return errors.Join(p)
-}
-
-var (
-	compiledOnce sync.Once
-	compiled     *jsonschema.Schema
-	schemaDoc    any
-)
-
-// labSchema compiles the embedded schema once.
-func labSchema() *jsonschema.Schema {
-	compiledOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.JSON))
-		if err != nil {
-			panic("embedded schema is not JSON: " + err.Error())
-		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource(schema.URL, doc); err != nil {
-			panic("embedded schema: " + err.Error())
-		}
-		compiled = c.MustCompile(schema.URL)
-		schemaDoc = doc
-	})
-	return compiled
-}
-
-// schemaProblems turns the leaves of a validation error tree into problems
-// with plain messages.
-func schemaProblems(ps *problems, ve *jsonschema.ValidationError) {
-	if len(ve.Causes) > 0 {
-		for _, c := range ve.Causes {
-			schemaProblems(ps, c)
-		}
-		return
-	}
-	parts := make([]any, len(ve.InstanceLocation))
-	for i, s := range ve.InstanceLocation {
-		if n, err := strconv.Atoi(s); err == nil && isList(ps, ve.InstanceLocation[:i]) {
-			parts[i] = n
-		} else {
-			parts[i] = s
-		}
-	}
-	at := path(parts...)
-	switch k := ve.ErrorKind.(type) {
-	case *kind.AdditionalProperties:
-		known := knownKeys(ve.SchemaURL)
-		for _, name := range k.Properties {
-			ps.addKey(path(at, name), "unknown key %q (known: %s)", name, quoteList(known))
-		}
-	case *kind.Required:
-		for _, name := range k.Missing {
-			ps.add(at, "missing required key %q", name)
-		}
-	case *kind.Type:
-		ps.add(at, "must be %s, not %s", strings.Join(k.Want, " or "), k.Got)
-	case *kind.Enum:
-		want := make([]string, len(k.Want))
-		for i, w := range k.Want {
-			want[i] = fmt.Sprint(w)
-		}
-		ps.add(at, "must be one of %s, not %v", strings.Join(want, ", "), k.Got)
-	case *kind.MinItems:
-		ps.add(at, "needs at least %d items, has %d", k.Want, k.Got)
-	case *kind.MaxItems:
-		ps.add(at, "takes at most %d items, has %d", k.Want, k.Got)
-	case *kind.MinProperties:
-		ps.add(at, "needs at least %d entries", k.Want)
-	case *kind.Minimum:
-		ps.add(at, "must be at least %s, not %s", k.Want.RatString(), k.Got.RatString())
-	case *kind.Maximum:
-		ps.add(at, "must be at most %s, not %s", k.Want.RatString(), k.Got.RatString())
-	case *kind.MinLength:
-		ps.add(at, "must not be empty")
-	default:
-		ps.add(at, "%s", ve.ErrorKind.LocalizedString(nil))
-	}
-}
-
-// isList tells whether the location prefix names a list, so that a numeric
-// segment after it is an index and not a mapping key like "2201".
-func isList(ps *problems, prefix []string) bool {
-	parts := make([]any, len(prefix))
-	for i, s := range prefix {
-		if n, err := strconv.Atoi(s); err == nil && i > 0 && isList(ps, prefix[:i]) {
-			parts[i] = n
-		} else {
-			parts[i] = s
-		}
-	}
-	// A list's items are recorded as parent[i]; a mapping's as parent.key.
-	_, ok := ps.pos.value[path(parts...)+"[0]"]
-	return ok
-}
-
-// knownKeys lists the properties the schema allows where an
-// additionalProperties error was raised.
-func knownKeys(schemaURL string) []string {
-	i := strings.Index(schemaURL, "#")
-	if i < 0 {
-		return nil
-	}
-	ptr := strings.TrimSuffix(schemaURL[i+1:], "/additionalProperties")
-	node := schemaDoc
-	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		if tok == "" {
-			continue
-		}
-		m, ok := node.(map[string]any)
-		if !ok {
-			return nil
-		}
-		node = m[tok]
-	}
-	m, _ := node.(map[string]any)
-	props, _ := m["properties"].(map[string]any)
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,17 +1,22 @@
 package spec
 
 import (
+	"encoding/json"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/netlab/netlab/schema"
 )
 
 // The schema and the Go types must name the same keys, so that what the
 // schema accepts decodes, and what the types read is documented.
 func TestSchemaMatchesTypes(t *testing.T) {
-	labSchema()
-	root := schemaDoc.(map[string]any)
+	var root map[string]any
+	if err := json.Unmarshal(schema.JSON, &root); err != nil {
+		t.Fatal(err)
+	}
 	defs := root["$defs"].(map[string]any)
 	props := func(m any) []string {
 		p, _ := m.(map[string]any)["properties"].(map[string]any)
