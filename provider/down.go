@@ -82,11 +82,9 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 		}
 		r.Interfaces++
 	}
-	rules, _ := wire.HostForwardRules(lab)
-	for _, lines := range rules {
-		r.FirewallRules += len(lines)
-	}
-	if err := wire.RemoveHostForward(lab); err != nil {
+	n, err := wire.RemoveHostForward(lab)
+	r.FirewallRules += n
+	if err != nil {
 		errs = append(errs, err)
 	}
 	if n, err := wire.RemoveGuard(lab); err != nil {

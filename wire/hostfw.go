@@ -136,23 +136,24 @@ func HostForwardRules(lab string) (map[string][][]string, error) {
 	return out, nil
 }
 
-// RemoveHostForward deletes the lab's accept rules.
-func RemoveHostForward(lab string) error {
+// RemoveHostForward deletes the lab's accept rules and says how many.
+func RemoveHostForward(lab string) (removed int, err error) {
 	labRules.Lock()
 	delete(labRules.seen, lab)
 	labRules.Unlock()
 	rules, err := HostForwardRules(lab)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for tool, list := range rules {
 		for _, args := range list {
 			if out, err := exec.Command(tool, append([]string{"-w", "-D"}, args...)...).CombinedOutput(); err != nil {
-				return fmt.Errorf("%s: remove rule %s: %v: %s", tool, strings.Join(args, " "), err, bytes.TrimSpace(out))
+				return removed, fmt.Errorf("%s: remove rule %s: %v: %s", tool, strings.Join(args, " "), err, bytes.TrimSpace(out))
 			}
+			removed++
 		}
 	}
-	return nil
+	return removed, nil
 }
 
 // RemoveHostForwardRule deletes the host firewall rules with the comment.

@@ -354,8 +354,9 @@ func TestHostForwardRules(t *testing.T) {
 	if other, _ := HostForwardRules(lab + "x"); len(other) != 0 {
 		t.Errorf("a lab whose name extends this one's sees its rules: %v", other)
 	}
-	if err := RemoveHostForward(lab); err != nil {
-		t.Fatal(err)
+	want := len(rules["iptables"]) + len(rules["ip6tables"])
+	if n, err := RemoveHostForward(lab); err != nil || n != want {
+		t.Fatalf("RemoveHostForward: %d removed, want %d: %v", n, want, err)
 	}
 	if rules, _ := HostForwardRules(lab); len(rules) != 0 {
 		t.Errorf("left: %v", rules)
