@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/vishvananda/netns"
@@ -60,9 +61,12 @@ func Run(ctx context.Context, pid int, argv []string, in io.Reader, out, errw io
 	} else {
 		stdin[1].Close()
 	}
+	// One write at a time: out and errw may be one writer, as the
+	// runtimes' exec (one stream, demultiplexed in turn) allowed.
+	var writing sync.Mutex
 	copied := make(chan struct{}, 2)
-	go copyOut(orDiscard(out), stdout[0], copied)
-	go copyOut(orDiscard(errw), stderr[0], copied)
+	go copyOut(orDiscard(out), stdout[0], &writing, copied)
+	go copyOut(orDiscard(errw), stderr[0], &writing, copied)
 
 	answer := make(chan []byte, 1)
 	failed := make(chan error, 1)
@@ -186,13 +190,18 @@ func pipes() (in, out, errp [2]*os.File, err error) {
 // copyOut copies the pipe r to w until the pipe ends or its read deadline
 // passes (the command ended): then what is left in the pipe is taken
 // without waiting for more.
-func copyOut(w io.Writer, r *os.File, done chan<- struct{}) {
+func copyOut(w io.Writer, r *os.File, writing *sync.Mutex, done chan<- struct{}) {
 	defer func() { done <- struct{}{} }()
 	buf := make([]byte, 32<<10)
+	write := func(p []byte) {
+		writing.Lock()
+		w.Write(p)
+		writing.Unlock()
+	}
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			w.Write(buf[:n])
+			write(buf[:n])
 		}
 		if err == nil {
 			continue
@@ -206,7 +215,7 @@ func copyOut(w io.Writer, r *os.File, done chan<- struct{}) {
 						if n <= 0 {
 							return true
 						}
-						w.Write(buf[:n])
+						write(buf[:n])
 					}
 				})
 			}

@@ -146,6 +146,11 @@ func TestRun(t *testing.T) {
 	if _, _, code := run("", "sh", "-c", "kill -TERM $$"); code != 128+15 {
 		t.Errorf("a command killed by SIGTERM: exit %d", code)
 	}
+	// One writer for both streams: writes take turns.
+	var both bytes.Buffer
+	if code, err := Run(ctx, pid, []string{"sh", "-c", "for i in $(seq 200); do echo out; echo err >&2; done"}, nil, &both, &both); err != nil || code != 0 || both.Len() != 200*8 {
+		t.Errorf("one writer for both streams: exit %d, %v, %d bytes, want %d", code, err, both.Len(), 200*8)
+	}
 	// A process left behind holding the output does not hold Run.
 	start := time.Now()
 	if out, _, code := run("", "sh", "-c", "sleep 30 & echo left"); code != 0 || out != "left\n" {
