@@ -238,6 +238,16 @@ var dockerAPI = sync.OnceValue(func() *client.Client {
 	return c
 })
 
+// docker is the Docker engine's client, for a test that needs it.
+func (l *lab) docker() *client.Client {
+	l.t.Helper()
+	c := dockerAPI()
+	if c == nil {
+		l.t.Fatal("no Docker engine client (DOCKER_HOST?)")
+	}
+	return c
+}
+
 // dockerContainers lists the ids of the lab's Docker containers, running
 // or not (none without the engine).
 func dockerContainers(lab string) []string {
@@ -343,8 +353,9 @@ func (l *lab) bundle(node string) string { return "/var/lib/netlab/labs/" + l.na
 func (l *lab) restart(node string) {
 	l.t.Helper()
 	if !l.onRunc() {
-		if out, err := exec.Command("docker", "restart", "-t", "1", l.container(node)).CombinedOutput(); err != nil {
-			l.t.Fatalf("docker restart: %v %s", err, out)
+		one := 1
+		if err := l.docker().ContainerRestart(context.Background(), l.container(node), container.StopOptions{Timeout: &one}); err != nil {
+			l.t.Fatalf("docker restart %s: %v", l.container(node), err)
 		}
 		return
 	}
@@ -393,15 +404,14 @@ func (l *lab) watched() bool {
 // restart policy).
 func (l *lab) kill(node string) {
 	l.t.Helper()
-	tool := []string{"docker", "kill", l.container(node)}
-	if l.onRunc() {
-		tool = []string{"runc", "--root", runcRoot, "kill", l.container(node), "KILL"}
-	}
-	if out, err := exec.Command(tool[0], tool[1:]...).CombinedOutput(); err != nil {
-		l.t.Fatalf("%v: %v %s", tool, err, out)
-	}
 	if !l.onRunc() {
+		if err := l.docker().ContainerKill(context.Background(), l.container(node), "KILL"); err != nil {
+			l.t.Fatalf("docker kill %s: %v", l.container(node), err)
+		}
 		return
+	}
+	if out, err := exec.Command("runc", "--root", runcRoot, "kill", l.container(node), "KILL").CombinedOutput(); err != nil {
+		l.t.Fatalf("runc kill %s: %v %s", l.container(node), err, out)
 	}
 	for i := 0; i < 100 && runcPidAlive(l.container(node)); i++ {
 		time.Sleep(50 * time.Millisecond)
@@ -423,8 +433,11 @@ func (l *lab) id(node string) string {
 	if l.onRunc() {
 		return runcState(l.container(node)).Created
 	}
-	out, _ := exec.Command("docker", "inspect", "-f", "{{.Id}}", l.container(node)).Output()
-	return strings.TrimSpace(string(out))
+	info, err := l.docker().ContainerInspect(context.Background(), l.container(node))
+	if err != nil {
+		return ""
+	}
+	return info.ID
 }
 
 // runcPidAlive tells whether the init process of a runc container runs:
@@ -446,12 +459,15 @@ func runcPidAlive(id string) bool {
 // stop stops a node (docker stop -t 1, netlab stop on runc).
 func (l *lab) stop(node string) {
 	l.t.Helper()
-	tool := []string{"docker", "stop", "-t", "1", l.container(node)}
-	if l.onRunc() {
-		tool = []string{netlabBin, "stop", l.name, node}
+	if !l.onRunc() {
+		one := 1
+		if err := l.docker().ContainerStop(context.Background(), l.container(node), container.StopOptions{Timeout: &one}); err != nil {
+			l.t.Fatalf("docker stop %s: %v", l.container(node), err)
+		}
+		return
 	}
-	if out, err := exec.Command(tool[0], tool[1:]...).CombinedOutput(); err != nil {
-		l.t.Fatalf("%v: %v %s", tool, err, out)
+	if out, err := exec.Command(netlabBin, "stop", l.name, node).CombinedOutput(); err != nil {
+		l.t.Fatalf("netlab stop %s %s: %v %s", l.name, node, err, out)
 	}
 }
 
@@ -462,8 +478,9 @@ func (l *lab) stopNow(node string) {
 		l.kill(node)
 		return
 	}
-	if out, err := exec.Command("docker", "stop", "-t", "0", l.container(node)).CombinedOutput(); err != nil {
-		l.t.Fatalf("docker stop: %v %s", err, out)
+	zero := 0
+	if err := l.docker().ContainerStop(context.Background(), l.container(node), container.StopOptions{Timeout: &zero}); err != nil {
+		l.t.Fatalf("docker stop %s: %v", l.container(node), err)
 	}
 }
 
@@ -472,7 +489,7 @@ func (l *lab) stopNow(node string) {
 func (l *lab) remove(node string) {
 	l.t.Helper()
 	if !l.onRunc() {
-		exec.Command("docker", "rm", "-f", l.container(node)).Run()
+		l.docker().ContainerRemove(context.Background(), l.container(node), container.RemoveOptions{Force: true})
 		return
 	}
 	exec.Command("runc", "--root", runcRoot, "delete", "--force", l.container(node)).Run()
@@ -486,7 +503,8 @@ func (l *lab) exists(node string) bool {
 		_, err := os.Stat(l.bundle(node) + "/config.json")
 		return err == nil
 	}
-	return exec.Command("docker", "inspect", l.container(node)).Run() == nil
+	_, err := l.docker().ContainerInspect(context.Background(), l.container(node))
+	return err == nil
 }
 
 // ping pings from a node, with retries for neighbour discovery.
