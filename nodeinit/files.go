@@ -13,6 +13,25 @@ import (
 // them into place with -files before it runs the command.
 const FilesDir = "/.netlab/files"
 
+// filesCopied marks, in the container's own file system, that its files
+// are in place: a container started again (docker restart, netlab start)
+// keeps what the node changed in them, as a machine keeps its files
+// across a reboot. A container made again (Docker), or a pod made again
+// (Kubernetes), has none, and gets the lab's files.
+const filesCopied = "/.netlab/files-copied"
+
+// copyFilesOnce copies the tree dir into place (copyTree) unless this
+// container did already.
+func copyFilesOnce(dir string) error {
+	if _, err := os.Stat(filesCopied); err == nil {
+		return nil
+	}
+	if err := copyTree(dir, "/"); err != nil {
+		return err
+	}
+	return os.WriteFile(filesCopied, nil, 0o644)
+}
+
 // copyTree copies every regular file under dir to the same path under
 // root, readable by every user (FRR's daemons read theirs as user frr),
 // making missing directories; existing directories keep their owner and

@@ -91,7 +91,7 @@ func Run(args []string, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *files != "" {
-		if err := copyTree(*files, "/"); err != nil {
+		if err := copyFilesOnce(*files); err != nil {
 			fmt.Fprintf(stderr, "netlab init: the node's files: %v\n", err)
 			return exitFailure
 		}

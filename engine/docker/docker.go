@@ -116,6 +116,15 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		return "", fmt.Errorf("node %s: %w", node, err)
 	}
 	entry := engine.InitArgs(c)
+	binds := []string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro", engine.GateDir(lab) + ":" + engine.GatePath + ":ro",
+		filepath.Join(etc, "hosts") + ":/etc/hosts", filepath.Join(etc, "resolv.conf") + ":/etc/resolv.conf"}
+	if len(c.Files) > 0 {
+		if err := writeFiles(filesDir(etc), node, c.Files); err != nil {
+			return "", fmt.Errorf("node %s: write its files: %w", node, err)
+		}
+		binds = append(binds, filesDir(etc)+":"+nodeinit.FilesDir+":ro")
+		entry = withFiles(entry)
+	}
 	labels := maps.Clone(c.Labels)
 	labels[naming.LabelConfig] = c.Config().Label()
 	labels[naming.LabelInit] = init
@@ -144,9 +153,8 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		CapDrop:       c.CapDrop,
 		// Read-only /proc/sys except /proc/sys/net (see engine.ReadonlyPaths).
 		ReadonlyPaths: engine.ReadonlyPaths,
-		Binds: append([]string{init + ":" + engine.InitPath + ":ro", run + ":" + engine.ReadyDir + ":ro", engine.GateDir(lab) + ":" + engine.GatePath + ":ro",
-			filepath.Join(etc, "hosts") + ":/etc/hosts", filepath.Join(etc, "resolv.conf") + ":/etc/resolv.conf"}, volumes...),
-		Resources: resources(c.Resources),
+		Binds:         append(binds, volumes...),
+		Resources:     resources(c.Resources),
 	}
 	// Not cancelled by an interrupt: the engine finishes a create whose
 	// client went away, and a down right after must find what it made.
@@ -157,12 +165,6 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	}
 	if err != nil {
 		return "", fmt.Errorf("create container %s: %w", c.Name, err)
-	}
-	if len(c.Files) > 0 {
-		if err := d.copyFiles(ctx, resp.ID, c.Name, c.Files); err != nil {
-			d.Remove(ctx, resp.ID) // created half: up makes it again
-			return "", err
-		}
 	}
 	return resp.ID, nil
 }
