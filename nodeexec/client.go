@@ -161,15 +161,8 @@ func dialIn(ns netns.NsHandle) (*net.UnixConn, error) {
 
 // answeredBy reports whether the socket's peer is process pid.
 func answeredBy(c *net.UnixConn, pid int) bool {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return false
-	}
-	var cred *unix.Ucred
-	raw.Control(func(fd uintptr) {
-		cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	})
-	return err == nil && cred != nil && int(cred.Pid) == pid
+	cred, err := peer(c)
+	return err == nil && int(cred.Pid) == pid
 }
 
 // pipes makes the command's three pipes: [read end, write end] each.

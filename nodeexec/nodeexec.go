@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 
 	"golang.org/x/sys/unix"
 )
@@ -61,8 +62,27 @@ const (
 // yet), or something else answered; the runtime's exec is the way in.
 var ErrUnavailable = errors.New("the node's init takes no commands")
 
-// exitStatus is a wait status as a shell gives it.
-func exitStatus(ws unix.WaitStatus) int {
+// peer is the credentials of the socket's other end, as the kernel
+// took them when it connected (or listened), in this process's PID
+// namespace: pid 0 for a process outside it.
+func peer(c *net.UnixConn) (*unix.Ucred, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var cred *unix.Ucred
+	cerr := raw.Control(func(fd uintptr) {
+		cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	})
+	if cerr != nil {
+		return nil, cerr
+	}
+	return cred, err
+}
+
+// ExitStatus is a wait status as a shell gives it: the exit code, or 128
+// plus the signal that ended the process.
+func ExitStatus(ws unix.WaitStatus) int {
 	switch {
 	case ws.Exited():
 		return ws.ExitStatus()

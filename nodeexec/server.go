@@ -65,7 +65,7 @@ func (s *Server) Reaped(pid int, ws unix.WaitStatus) bool {
 	done, ok := s.running[pid]
 	if ok {
 		delete(s.running, pid)
-		done <- exitStatus(ws)
+		done <- ExitStatus(ws)
 	}
 	return ok
 }
@@ -135,15 +135,8 @@ func (s *Server) handle(c *net.UnixConn) {
 // fromHostRoot reports whether the peer is root outside the node's PID
 // namespace: the kernel shows such a peer's pid as 0 here.
 func fromHostRoot(c *net.UnixConn) bool {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return false
-	}
-	var cred *unix.Ucred
-	raw.Control(func(fd uintptr) {
-		cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	})
-	return err == nil && cred != nil && cred.Pid == 0 && cred.Uid == 0
+	cred, err := peer(c)
+	return err == nil && cred.Pid == 0 && cred.Uid == 0
 }
 
 // readRequest reads the request packet: the command line, and exactly

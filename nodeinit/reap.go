@@ -70,21 +70,10 @@ func supervise(path string, argv []string, sigs <-chan os.Signal, stderr io.Writ
 			return exitFailure
 		}
 		if got == pid {
-			return exitStatus(ws)
+			return nodeexec.ExitStatus(ws)
 		}
 		// Another process: one of the host's commands, an orphan, or the
 		// DHCP client. Reaped.
 		execs.Reaped(got, ws)
 	}
-}
-
-// exitStatus is a process's exit status as the init's own exit code.
-func exitStatus(ws unix.WaitStatus) int {
-	switch {
-	case ws.Exited():
-		return ws.ExitStatus()
-	case ws.Signaled():
-		return 128 + int(ws.Signal())
-	}
-	return exitFailure
 }
