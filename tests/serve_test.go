@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -105,6 +106,27 @@ func startServe(t *testing.T) *served {
 	s.url = "http://" + s.addr
 	s.log, _ = os.Create(filepath.Join(s.data, "serve.log"))
 	t.Cleanup(func() {
+		if t.Failed() {
+			// Whether the server still ran and answered when the test
+			// failed: a page's "Failed to fetch" is either.
+			state := "running"
+			if s.cmd == nil {
+				state = "stopped by the test"
+			} else if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid)); err != nil {
+				state = "gone: " + err.Error()
+			} else if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "Z" {
+				state = "exited (a zombie)"
+			}
+			answer := "no answer"
+			c := http.Client{Timeout: 5 * time.Second}
+			if resp, err := c.Get(s.url + "/api/me"); err != nil {
+				answer = err.Error()
+			} else {
+				answer = resp.Status
+				resp.Body.Close()
+			}
+			t.Logf("the server at the failure: process %s; GET /api/me: %s", state, answer)
+		}
 		s.stop()
 		s.log.Close()
 		if t.Failed() {
