@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -93,6 +94,24 @@ func BuildHint(image string) string {
 		return "build the playground's images with make images"
 	}
 	return "build it or load it (docker build, docker load, docker import) first"
+}
+
+// WithFiles is an init command line (InitArgs, "_init" second) with the
+// option that has the init copy the node's files from nodeinit.FilesDir
+// into place: for a runtime that cannot write into a node's file system
+// before it starts (Docker, Kubernetes).
+func WithFiles(entry []string) []string {
+	return append([]string{entry[0], entry[1], "--files", nodeinit.FilesDir}, entry[2:]...)
+}
+
+// NodeFilePath is the clean path in the node of one of its files, which
+// must be absolute and not the root.
+func NodeFilePath(node, p string) (string, error) {
+	clean := path.Clean(p)
+	if !path.IsAbs(clean) || clean == "/" {
+		return "", fmt.Errorf("node %s: file %q: the path in the node must be absolute", node, p)
+	}
+	return clean, nil
 }
 
 // InitArgs is netlab's init with its options, up to "--": what a node

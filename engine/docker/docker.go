@@ -123,7 +123,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 			return "", fmt.Errorf("node %s: write its files: %w", node, err)
 		}
 		binds = append(binds, filesDir(etc)+":"+nodeinit.FilesDir+":ro")
-		entry = withFiles(entry)
+		entry = engine.WithFiles(entry)
 	}
 	labels := maps.Clone(c.Labels)
 	labels[naming.LabelConfig] = c.Config().Label()

@@ -1,14 +1,12 @@
 package docker
 
 import (
-	"fmt"
 	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 
-	"github.com/netlab/netlab/nodeinit"
+	"github.com/netlab/netlab/engine"
 )
 
 // The files netlab puts in a node (FRR's and radvd's configuration from
@@ -28,9 +26,9 @@ func writeFiles(dir, node string, files map[string]string) error {
 		return err
 	}
 	for _, p := range slices.Sorted(maps.Keys(files)) {
-		clean := path.Clean(p)
-		if !path.IsAbs(clean) || clean == "/" {
-			return fmt.Errorf("node %s: file %q: the path in the node must be absolute", node, p)
+		clean, err := engine.NodeFilePath(node, p)
+		if err != nil {
+			return err
 		}
 		to := filepath.Join(dir, filepath.FromSlash(clean))
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
@@ -41,10 +39,4 @@ func writeFiles(dir, node string, files map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// withFiles is the init's command line with the flag that has it copy the
-// node's files into place.
-func withFiles(entry []string) []string {
-	return append([]string{entry[0], entry[1], "--files", nodeinit.FilesDir}, entry[2:]...)
 }

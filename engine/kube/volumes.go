@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/planner"
@@ -65,9 +65,9 @@ func filesMap(lab, node string, c *planner.Container) (*corev1.ConfigMap, *corev
 	src := &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}}
 	size := 0
 	for i, p := range slices.Sorted(maps.Keys(c.Files)) {
-		clean := path.Clean(p)
-		if !path.IsAbs(clean) || clean == "/" {
-			return nil, nil, fmt.Errorf("node %s: file %q: the path in the node must be absolute", c.Name, p)
+		clean, err := engine.NodeFilePath(c.Name, p)
+		if err != nil {
+			return nil, nil, err
 		}
 		key := fmt.Sprintf("f%d", i) // a key has no "/": the item's path places it
 		cm.Data[key] = c.Files[p]
@@ -109,5 +109,5 @@ func withFiles(pod *corev1.Pod, vol *corev1.Volume) {
 	pod.Spec.Volumes = append(pod.Spec.Volumes, *vol)
 	c := &pod.Spec.Containers[0]
 	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: vol.Name, MountPath: nodeinit.FilesDir, ReadOnly: true})
-	c.Command = append([]string{c.Command[0], c.Command[1], "--files", nodeinit.FilesDir}, c.Command[2:]...)
+	c.Command = engine.WithFiles(c.Command)
 }
