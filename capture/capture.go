@@ -296,6 +296,9 @@ func resolve(ctx context.Context, eng Engine, lab, what string) (*target, error)
 		if err != nil {
 			return nil, err
 		}
+		if n.Remote {
+			return nil, engine.RemoteError(node, "a capture")
+		}
 		if n.Pid == 0 {
 			return nil, fmt.Errorf("node %s of lab %s is not running (%s); start it with netlab up", node, lab, c.State)
 		}

@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/netlab/netlab/planner"
+	"github.com/netlab/netlab/wire"
 )
 
 // A cluster runtime (Kubernetes) runs a lab's nodes on other hosts' kernels
@@ -185,6 +188,36 @@ type Placed interface {
 	// Place is where the node runs: its host, and the address other
 	// hosts reach it by.
 	Place(ctx context.Context, id string) (Place, error)
+}
+
+// Delegating is a runtime whose nodes may run where this machine does
+// not enter them (a cluster's other hosts, Node.Remote): there the agent
+// of the node's host carries out the steps that touch its namespaces.
+type Delegating interface {
+	// AgentStep carries out s, which touches the namespaces of nodes
+	// (node name -> id), by the agents of the nodes' hosts; vni is a
+	// link's tunnel VNI should its ends be on two hosts. It returns what
+	// the agents noted for the user (a tunnel's MTU).
+	AgentStep(ctx context.Context, lab string, s *planner.Step, nodes map[string]string, vni int) (changed bool, notes []string, err error)
+}
+
+// RemoteReader reads the interfaces and default gateways of a node on
+// another host (Node.Remote), through its host's agent.
+type RemoteReader interface {
+	ReadRemote(ctx context.Context, id string) ([]wire.Iface, []string, error)
+}
+
+// ReadRemote reads a remote node's interfaces through its runtime.
+func (h *Host) ReadRemote(ctx context.Context, id string) ([]wire.Iface, []string, error) {
+	r, err := h.of(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rr, ok := r.(RemoteReader)
+	if !ok {
+		return nil, nil, fmt.Errorf("node %s: its runtime reads no remote node", id)
+	}
+	return rr.ReadRemote(ctx, id)
 }
 
 // Place is where a node runs.

@@ -34,6 +34,16 @@ type Node struct {
 	ID    string
 	Pid   int
 	NetNS string // Instance: "net:[4026532182] 81234567", changes when the container restarts
+	// Remote: the node runs, where this machine does not enter it (a
+	// cluster's other host): Pid is 0, and its host's agent wires it
+	// (Delegating).
+	Remote bool
+}
+
+// RemoteError says that what was asked of a node that runs on another
+// host of its cluster is not done through its host's agent yet.
+func RemoteError(node, what string) error {
+	return fmt.Errorf("node %s runs on another host of its cluster, which netlab reaches through its agent, and %s through the agent is not built yet (docs/kubernetes.md)", node, what)
 }
 
 // ReadonlyPaths are the paths of /proc a node sees read-only: Docker's

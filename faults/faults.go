@@ -74,6 +74,9 @@ func SetLink(ctx context.Context, e Engine, lab, node, iface string, up bool) (L
 	if err != nil {
 		return LinkResult{}, err
 	}
+	if n.Remote {
+		return LinkResult{}, engine.RemoteError(node, "a link fault")
+	}
 	if n.Pid == 0 {
 		return LinkResult{}, fmt.Errorf("node %s is not running: netlab start %s %s", node, lab, node)
 	}

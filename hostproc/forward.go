@@ -135,6 +135,9 @@ func Forward(ctx context.Context, f Forwarding, pidFile string) error {
 // nodePid finds the process of the node's running container.
 func nodePid(ctx context.Context, d engine.Runtime, container string) (int, error) {
 	n, err := d.Inspect(ctx, container)
+	if err == nil && n.Remote {
+		return 0, engine.RemoteError(container, "a published port")
+	}
 	if err != nil || n.Pid == 0 {
 		return 0, fmt.Errorf("container %s is not running", container)
 	}

@@ -40,7 +40,8 @@ func Observe(ctx context.Context, d engine.Runtime, lab string) (converge.Observ
 			if err != nil {
 				return o, err
 			}
-			if info.Pid == 0 { // stopped since it was listed
+			if info.Remote { // its host's agent wires it: its interfaces are not read here
+			} else if info.Pid == 0 { // stopped since it was listed
 				n.Running = false
 			} else if err = wire.ObserveNode(info.Pid, &n); err != nil {
 				return o, fmt.Errorf("node %s: %w", c.Node, err)

@@ -244,16 +244,18 @@ func inParallel(n, parallel int, f func(i int)) {
 func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Container, impaired map[string]string, published []string) NodeState {
 	st := NodeState{Node: c.Node, Container: c.Name, Runtime: c.Runtime, State: c.State, Interfaces: []IfaceState{}, Gateways: []string{}, Published: []string{}}
 	n, err := d.Inspect(ctx, c.ID)
-	if err == nil && n.Pid > 0 {
+	if err == nil && (n.Pid > 0 || n.Remote) {
 		ready, _ := os.ReadFile(filepath.Join(engine.RunDir, lab, c.Node, engine.ReadyFile))
 		st.Ready = string(ready) == n.NetNS
-		if ns, err := wire.OpenNS(n.Pid); err == nil {
-			var ifs []wire.Iface
+		var ifs []wire.Iface
+		if r, ok := d.(engine.RemoteReader); ok && n.Remote {
+			ifs, st.Gateways, _ = r.ReadRemote(ctx, c.ID) // unread: its interfaces show missing
+		} else if ns, err := wire.OpenNS(n.Pid); err == nil {
 			ifs, st.Gateways = wire.ReadNS(ns)
-			for _, i := range ifs {
-				st.Interfaces = append(st.Interfaces, IfaceState{Name: i.Name, Up: i.Up, Carrier: i.Carrier, MAC: i.MAC, MTU: i.MTU, Addrs: i.Addrs, DHCP: i.DHCP})
-			}
 			ns.Close()
+		}
+		for _, i := range ifs {
+			st.Interfaces = append(st.Interfaces, IfaceState{Name: i.Name, Up: i.Up, Carrier: i.Carrier, MAC: i.MAC, MTU: i.MTU, Addrs: i.Addrs, DHCP: i.DHCP})
 		}
 	}
 	if st.Ready {

@@ -36,6 +36,9 @@ func (l *LabNodes) pid(ctx context.Context, node string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if n.Remote {
+		return 0, engine.RemoteError(node, "reaching its namespaces")
+	}
 	if n.Pid == 0 {
 		return 0, fmt.Errorf("node %s is not running (container %s): netlab up repairs it", node, name)
 	}

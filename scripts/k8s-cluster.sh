@@ -11,6 +11,8 @@
 #   scripts/k8s-cluster.sh load TAR  import an image archive (docker save, OCI) into every host's containerd
 #   scripts/k8s-cluster.sh load-docker IMAGE...  the same for images of this machine's Docker engine,
 #                                    each imported once per cluster (by its image id)
+#   scripts/k8s-cluster.sh agent [BIN]  netlab's agent on every host (k8s/agent.yaml), its image
+#                                    built from BIN's netlab and netlab-init (default bin/)
 #
 # Layout: every part runs in network namespaces of its own, so that nothing
 # listens on the host's addresses and Docker's firewall never sees the
@@ -559,6 +561,33 @@ cmd_load_docker() {
   for i in "${!todo[@]}"; do echo "${todo[$i]}" >"$STATE/images/${ids[$i]}"; done
 }
 
+# agent [BIN]: netlab's agent (k8s/agent.yaml) on every host, its image
+# netlab/agent:1 built from BIN/netlab and BIN/netlab-init (default bin/,
+# what make build makes) and loaded into the hosts; its pods made again
+# when the image changed, and waited for.
+cmd_agent() {
+  need_root agent
+  [ -e "$RUN/up" ] || die "no cluster is up; run '$0 up'"
+  local bin=${1:-$ROOT/bin} k=("$STATE/bin/kubectl" --kubeconfig "$STATE/admin.kubeconfig")
+  [ -x "$bin/netlab" ] && [ -x "$bin/netlab-init" ] || die "no $bin/netlab and $bin/netlab-init: make build first"
+  say "building netlab/agent:1 from $bin"
+  # A context of the two files alone (BIN may hold more: the tests' run
+  # directory holds their temporary files).
+  local ctx id
+  ctx=$(mktemp -d)
+  cp "$bin/netlab" "$bin/netlab-init" "$ctx/"
+  docker build -q -f "$ROOT/k8s/agent.Dockerfile" -t netlab/agent:1 "$ctx" >/dev/null || { rm -rf "$ctx"; die "could not build netlab/agent:1"; }
+  rm -rf "$ctx"
+  id=$(docker image inspect --format '{{.Id}}' netlab/agent:1)
+  cmd_load_docker netlab/agent:1
+  "${k[@]}" apply -f "$ROOT/k8s/agent.yaml" >/dev/null
+  # The image's id in the pods' template: a new image makes the pods again
+  # (the same id changes nothing).
+  "${k[@]}" -n netlab-system patch daemonset/netlab-agent --type merge \
+    -p "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"netlab.image\":\"${id#sha256:}\"}}}}}" >/dev/null
+  "${k[@]}" -n netlab-system rollout status daemonset/netlab-agent --timeout=120s >&2
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
@@ -566,5 +595,6 @@ case "${1:-}" in
   env) cmd_env ;;
   load) shift; cmd_load "$@" ;;
   load-docker) shift; cmd_load_docker "$@" ;;
-  *) die "usage: $0 up|down|status|env|load IMAGE.tar|load-docker IMAGE..." ;;
+  agent) shift; cmd_agent "$@" ;;
+  *) die "usage: $0 up|down|status|env|load IMAGE.tar|load-docker IMAGE...|agent [BIN]" ;;
 esac

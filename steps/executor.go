@@ -25,6 +25,9 @@ type Executor struct {
 	ifaces map[string][]planner.VethEnd // node -> the interfaces the plan puts in it
 	vnis   map[string]int               // a link's first end (node:iface) -> its tunnel's VNI, should it cross hosts
 
+	onHost bool                    // an agent's executor (OnHost): nodes holds the step's nodes on this host only
+	placed map[string]engine.Place // on an agent: where the step's nodes run
+
 	mu       sync.Mutex
 	existing map[string]engine.Container // node -> container found before the run
 	nodes    map[string]*running         // node -> started container
@@ -84,6 +87,9 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 	k := kinds[s.Kind]
 	if k == nil {
 		return false, fmt.Errorf("step %s: unknown kind %q", s.ID, s.Kind)
+	}
+	if handled, changed, err := e.delegate(ctx, s); handled {
+		return changed, err
 	}
 	return k.Do(ctx, e, s)
 }

@@ -18,10 +18,6 @@ var link = Kind{
 		return fmt.Sprintf("create veth %s:%s <-> %s:%s", s.Veth.A.Node, s.Veth.A.Name, s.Veth.B.Node, s.Veth.B.Name)
 	},
 	Do: func(ctx context.Context, e *Executor, s *planner.Step) (bool, error) {
-		a, b, err := e.pair(s.Veth.A.Node, s.Veth.B.Node)
-		if err != nil {
-			return false, err
-		}
 		removed, err := hostproc.RemoveRelay(e.host, e.plan.Lab, s.Veth)
 		if err != nil {
 			return false, err
@@ -31,8 +27,12 @@ var link = Kind{
 			return removed, err
 		}
 		if pa.Host != pb.Host {
-			changed, err := e.tunnel(s.Veth, a, b, pa, pb)
+			changed, err := e.tunnel(s.Veth, pa, pb)
 			return changed || removed, err
+		}
+		a, b, err := e.pair(s.Veth.A.Node, s.Veth.B.Node)
+		if err != nil {
+			return removed, err
 		}
 		changed, err := wire.EnsureLink(e.host, s.Veth, a, b)
 		if err != nil {
@@ -44,8 +44,12 @@ var link = Kind{
 }
 
 // places is where the link's nodes run; the zero Place for both on a
-// runtime whose nodes all share this host.
+// runtime whose nodes all share this host. An agent has them from the
+// request.
 func (e *Executor) places(ctx context.Context, v *planner.Veth) (a, b engine.Place, err error) {
+	if e.onHost {
+		return e.placed[v.A.Node], e.placed[v.B.Node], nil
+	}
 	placed, ok := e.rt.(engine.Placed)
 	if !ok {
 		return a, b, nil
@@ -67,19 +71,25 @@ func (e *Executor) places(ctx context.Context, v *planner.Veth) (a, b engine.Pla
 
 // tunnel makes a link between nodes on two hosts a VXLAN device in each
 // node, over the nodes' own addresses between the hosts, and notes the MTU
-// it has once it makes one.
-func (e *Executor) tunnel(v *planner.Veth, a, b *wire.NS, pa, pb engine.Place) (bool, error) {
+// it has once it makes one. An agent makes the ends of its host's nodes.
+func (e *Executor) tunnel(v *planner.Veth, pa, pb engine.Place) (bool, error) {
 	vni := e.vnis[v.A.Node+":"+v.A.Name]
 	changed := false
 	for _, end := range []struct {
-		ns         *wire.NS
 		self, peer planner.VethEnd
 		here, far  engine.Place
-	}{{a, v.A, v.B, pa, pb}, {b, v.B, v.A, pb, pa}} {
-		made, mtu, err := wire.EnsureTunnelEnd(end.ns, end.self, wire.Tunnel{
+	}{{v.A, v.B, pa, pb}, {v.B, v.A, pb, pa}} {
+		n, err := e.node(end.self.Node)
+		if err != nil && e.onHost {
+			continue // the other host's end, its agent's
+		}
+		if err != nil {
+			return changed, err
+		}
+		made, mtu, err := wire.EnsureTunnelEnd(n.ns, end.self, wire.Tunnel{
 			Lab: e.plan.Lab, VNI: vni, Under: end.here.Iface, Local: end.here.Addr, Remote: end.far.Addr, Peer: end.peer})
 		if err == nil {
-			made, err = withEnd(made, nil, end.ns, end.self)
+			made, err = withEnd(made, nil, n.ns, end.self)
 		}
 		if err != nil {
 			return changed, err

@@ -28,15 +28,17 @@ var start = Kind{
 		created := e.created[s.Node]
 		e.mu.Unlock()
 		changed := false
-		if n.Pid == 0 || created {
+		if (n.Pid == 0 && !n.Remote) || created {
 			if n, err = e.rt.Start(ctx, c.ID); err != nil {
 				return false, err
 			}
 			changed = true
 		}
-		ns, err := wire.OpenNS(n.Pid)
-		if err != nil {
-			return changed, err
+		var ns *wire.NS // none for a node its host's agent wires
+		if !n.Remote {
+			if ns, err = wire.OpenNS(n.Pid); err != nil {
+				return changed, err
+			}
 		}
 		e.mu.Lock()
 		if old := e.nodes[s.Node]; old != nil {

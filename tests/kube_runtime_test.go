@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -161,6 +162,7 @@ func kubeGone(t *testing.T, cfg, lab string) {
 func TestKubernetesChainAcrossHosts(t *testing.T) {
 	parallel(t)
 	cfg := needKubeRuntime(t)
+	needAgent(t, cfg)
 	l := up(t, `defaults:
   image: netlab/tiny
 nodes:
@@ -197,7 +199,7 @@ links:
 checks:
   - {from: a, ping: d}
   - {from: d, ping: a}
-`)
+`, viaAgent)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	pods, err := kubeClient(t, cfg).CoreV1().Pods(kube.Namespace(l.name)).List(ctx, metav1.ListOptions{})
@@ -232,8 +234,51 @@ checks:
 	if r := netlab(t, "check", l.file); r.code != 0 {
 		t.Errorf("netlab check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// The agents read the nodes' interfaces for status, and a second up
+	// through them finds the lab whole.
+	r := runEnv(t, []string{viaAgent}, netlabBin, "status", "--json", l.name)
+	var st map[string][]struct {
+		Node       string
+		Ready      bool
+		Interfaces []struct {
+			Name  string
+			Addrs []string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); r.code != 0 || err != nil {
+		t.Fatalf("netlab status --json: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	addrs := map[string]string{}
+	for _, n := range st[l.name] {
+		for _, i := range n.Interfaces {
+			addrs[n.Node+":"+i.Name] = strings.Join(i.Addrs, ",")
+		}
+		if !n.Ready {
+			t.Errorf("status: node %s not ready", n.Node)
+		}
+	}
+	if addrs["b:eth1"] != "10.7.2.1/24" || addrs["c:eth0"] != "10.7.2.2/24" || addrs["d:eth0"] != "10.7.3.2/24" {
+		t.Errorf("status through the agents: addresses %v", addrs)
+	}
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "up", l.file); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "up to date") {
+		t.Errorf("a second up through the agents: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	l.down()
 	kubeGone(t, cfg, l.name)
+}
+
+// viaAgent makes netlab wire every pod through its host's agent, as on a
+// cluster whose hosts are other machines.
+const viaAgent = "NETLAB_KUBE_AGENT=1"
+
+// needAgent puts netlab's agent, of the tests' build, on the test
+// cluster's hosts.
+func needAgent(t *testing.T, cfg string) {
+	t.Helper()
+	if cfg != testClusterConfig {
+		t.Skip("the agent's tests put it on the test cluster (scripts/k8s-cluster.sh agent)")
+	}
+	k8sRun(t, 5*time.Minute, k8sScript, "agent", filepath.Dir(netlabBin))
 }
 
 // TestKubernetesOSPFAcrossHosts runs two FRR routers configured from the

@@ -55,14 +55,13 @@ func runClassLimits(ctx context.Context, name string, c *cli.Context, stdout io.
 		return serveError(err)
 	}
 	fmt.Fprintf(stdout, "class %s: labs %s, nodes %s per student; nodes %s per lab; each node: cpus %s, memory %s, pids %s\n", name,
-		orAny(l.Labs != 0, fmt.Sprint(l.Labs)), orAny(l.Nodes != 0, fmt.Sprint(l.Nodes)), orAny(l.LabNodes != 0, fmt.Sprint(l.LabNodes)),
-		orAny(l.CPUs != 0, fmt.Sprint(l.CPUs)), orAny(l.Memory != "", l.Memory), orAny(l.Pids != 0, fmt.Sprint(l.Pids)))
+		orAny(l.Labs), orAny(l.Nodes), orAny(l.LabNodes), orAny(l.CPUs), orAny(l.Memory), orAny(l.Pids))
 	return nil
 }
 
-func orAny(set bool, v string) string {
-	if set {
-		return v
+func orAny[T comparable](v T) string {
+	if v == *new(T) {
+		return "any"
 	}
-	return "any"
+	return fmt.Sprint(v)
 }

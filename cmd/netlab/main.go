@@ -16,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netlab/netlab/engine/kube/agent"
 	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/nodeinit"
@@ -45,15 +46,13 @@ func usageError(format string, args ...any) error {
 }
 
 func main() {
-	// A node's init, as netlab-init is: nodes run netlab itself where
-	// netlab-init was not beside it. nodeinit.Run passes signals on to the
-	// node's command itself.
+	// A node's init where netlab-init was not beside netlab (nodeinit.Run
+	// passes signals on to the node's command).
 	if len(os.Args) > 1 && os.Args[1] == "_init" {
 		os.Exit(nodeinit.Run(os.Args[2:], os.Stderr))
 	}
-	// What netlab starts (a lab's watcher, forwarders and relays) lives
-	// past this command: it must not keep what this command inherited
-	// open, such as a lock its caller holds.
+	// What netlab starts (watcher, forwarders, relays) outlives this
+	// command: it must not keep what it inherited open, such as a lock.
 	hostproc.CloseOnExec()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var code int
@@ -62,6 +61,8 @@ func main() {
 		code = hostproc.Main(ctx, os.Args[1], os.Args[2:], os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_watch":
 		code = exitCode(lab.RunWatcher(ctx, os.Args[2:]), os.Stderr)
+	case len(os.Args) > 1 && os.Args[1] == "_agent": // a cluster host's agent: engine/kube/agent
+		code = agent.Main(ctx, os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "_dhcpc":
 		code = nodeinit.RunDHCPClient(ctx, os.Args[2:], os.Stderr)
 	default:

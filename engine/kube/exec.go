@@ -37,29 +37,6 @@ func (r *Runtime) Exec(ctx context.Context, id string, argv []string, stdio engi
 	if err != nil {
 		return 0, err
 	}
-	req := r.core.RESTClient().Post().Resource("pods").Namespace(ns).Name(name).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{
-			Container: containerName,
-			Command:   argv,
-			Stdin:     stdio.In != nil,
-			Stdout:    stdio.Out != nil,
-			Stderr:    stdio.Err != nil && !stdio.TTY,
-			TTY:       stdio.TTY,
-		}, parameterCodec())
-	ws, err := remotecommand.NewWebSocketExecutor(r.cfg, "GET", req.URL().String())
-	if err != nil {
-		return 0, fmt.Errorf("exec in pod %s: %w", id, err)
-	}
-	spdy, err := remotecommand.NewSPDYExecutor(r.cfg, "POST", req.URL())
-	if err != nil {
-		return 0, fmt.Errorf("exec in pod %s: %w", id, err)
-	}
-	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
-		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("exec in pod %s: %w", id, err)
-	}
 	opts := remotecommand.StreamOptions{Stdin: stdio.In, Stdout: stdio.Out, Tty: stdio.TTY}
 	if !stdio.TTY {
 		opts.Stderr = stdio.Err
@@ -78,7 +55,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, argv []string, stdio engi
 			}
 		}
 	}
-	err = ex.StreamWithContext(ctx, opts)
+	err = r.stream(ctx, ns, name, containerName, argv, opts)
 	var exit utilexec.ExitError
 	if errors.As(err, &exit) && exit.Exited() {
 		return exit.ExitStatus(), nil
@@ -87,6 +64,36 @@ func (r *Runtime) Exec(ctx context.Context, id string, argv []string, stdio engi
 		return 0, fmt.Errorf("exec in pod %s: %w", id, err)
 	}
 	return 0, nil
+}
+
+// stream runs argv in a container of a pod through the pod's exec
+// subresource (WebSocket, or SPDY from a server without it), with opts'
+// streams, until it ends.
+func (r *Runtime) stream(ctx context.Context, ns, pod, container string, argv []string, opts remotecommand.StreamOptions) error {
+	req := r.core.RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("exec").
+		VersionedParams(&corev1.PodExecOptions{
+			Container: container,
+			Command:   argv,
+			Stdin:     opts.Stdin != nil,
+			Stdout:    opts.Stdout != nil,
+			Stderr:    opts.Stderr != nil,
+			TTY:       opts.Tty,
+		}, parameterCodec())
+	ws, err := remotecommand.NewWebSocketExecutor(r.cfg, "GET", req.URL().String())
+	if err != nil {
+		return err
+	}
+	spdy, err := remotecommand.NewSPDYExecutor(r.cfg, "POST", req.URL())
+	if err != nil {
+		return err
+	}
+	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
+		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+	})
+	if err != nil {
+		return err
+	}
+	return ex.StreamWithContext(ctx, opts)
 }
 
 // sizes gives the terminal's sizes to the exec stream: 80x24 (or first)

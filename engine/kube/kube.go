@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,9 @@ type Runtime struct {
 	// Image gives an image's entrypoint, command and labels, which the
 	// API cannot tell (nil: a node's command must be in the lab file).
 	Image ImageConfig
+
+	agentMu sync.Mutex
+	agents  map[string]*agentConn // by host: the sessions with the hosts' agents
 }
 
 // ImageConfig reads an image's entrypoint, command and labels (from a
@@ -300,14 +304,19 @@ func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 		if err != nil {
 			return engine.Node{}, err
 		}
-		if n.Pid != 0 {
-			if err := movePodIface(n.Pid, pod.Status.PodIP); err != nil {
+		if n.Remote {
+			c, cid, err := r.remote(ctx, n)
+			if err == nil {
+				_, err = c.call(ctx, AgentRequest{Op: AgentStart, Container: cid, PodIP: pod.Status.PodIP, Hostname: pod.Annotations[hostnameAnnotation]})
+			}
+			if err != nil {
 				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
 			}
-			if name := pod.Annotations[hostnameAnnotation]; name != "" {
-				if err := setHostname(n.Pid, name); err != nil {
-					return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
-				}
+			return n, nil
+		}
+		if n.Pid != 0 {
+			if err := FinishStart(n.Pid, pod.Status.PodIP, pod.Annotations[hostnameAnnotation]); err != nil {
+				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
 			}
 			return n, nil
 		}
@@ -320,6 +329,19 @@ func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// FinishStart readies a started pod's process for its wiring: the pod
+// network's interface moved aside (PodIface), and a host name with dots
+// set in its UTS namespace ("": none).
+func FinishStart(pid int, podIP, hostname string) error {
+	if err := movePodIface(pid, podIP); err != nil {
+		return err
+	}
+	if hostname != "" {
+		return setHostname(pid, hostname)
+	}
+	return nil
 }
 
 // waitingReason says why a pod's container does not run, from its status.
@@ -359,31 +381,64 @@ func (r *Runtime) pod(ctx context.Context, id string) (*corev1.Pod, error) {
 }
 
 // Inspect returns the node's process: Pid 0 while its container does not
-// run. A running container whose process is not on this machine is an
-// error: its host is another machine, which needs the per-host agent.
+// run. A container whose process is not on this machine (its host is
+// another machine) is wired by the agent of its host: the node is Remote
+// and its Pid is the one its host sees (NETLAB_KUBE_AGENT=1: every node).
 func (r *Runtime) Inspect(ctx context.Context, id string) (engine.Node, error) {
 	pod, err := r.pod(ctx, id)
 	if err != nil {
 		return engine.Node{}, err
 	}
-	for _, s := range pod.Status.ContainerStatuses {
-		if s.Name != containerName || s.State.Running == nil || s.ContainerID == "" {
-			continue
-		}
-		pid, err := containerPid(s.ContainerID)
+	cid := runningContainer(pod, containerName)
+	if cid == "" {
+		return engine.Node{ID: id}, nil
+	}
+	if !forceAgent() {
+		pid, netns, err := LocalNode(cid)
 		if err != nil {
 			return engine.Node{}, fmt.Errorf("inspect pod %s: %w", id, err)
 		}
-		if pid == 0 {
-			return engine.Node{}, fmt.Errorf("inspect pod %s: its container %s runs on host %s, whose processes this machine does not see (the per-host agent is not there yet)", id, s.ContainerID, pod.Spec.NodeName)
+		if pid != 0 {
+			return engine.Node{ID: id, Pid: pid, NetNS: netns}, nil
 		}
-		inst, err := nodeinit.Instance(fmt.Sprint(pid))
-		if err != nil {
-			return engine.Node{}, fmt.Errorf("inspect pod %s: process %d: %w", id, pid, err)
-		}
-		return engine.Node{ID: id, Pid: pid, NetNS: inst}, nil
 	}
-	return engine.Node{ID: id}, nil
+	c, err := r.agent(ctx, pod.Spec.NodeName)
+	if err != nil {
+		return engine.Node{}, fmt.Errorf("inspect pod %s: its container runs on host %s, whose processes this machine does not see: %w", id, pod.Spec.NodeName, err)
+	}
+	rep, err := c.call(ctx, AgentRequest{Op: AgentNode, Container: cid})
+	if err != nil {
+		return engine.Node{}, fmt.Errorf("inspect pod %s: %w", id, err)
+	}
+	return engine.Node{ID: id, NetNS: rep.NetNS, Remote: true}, nil
+}
+
+// LocalNode finds the process of the container with that CRI id on this
+// machine, and its instance (nodeinit.Instance): pid 0 when it is not here.
+func LocalNode(cid string) (pid int, netns string, err error) {
+	pid, err = containerPid(cid)
+	if err != nil || pid == 0 {
+		return 0, "", err
+	}
+	inst, err := nodeinit.Instance(fmt.Sprint(pid))
+	if err != nil {
+		return 0, "", fmt.Errorf("process %d: %w", pid, err)
+	}
+	return pid, inst, nil
+}
+
+// remote is the session with the agent that wires node n, nil when this
+// machine wires it.
+func (r *Runtime) remote(ctx context.Context, n engine.Node) (*agentConn, string, error) {
+	if !n.Remote {
+		return nil, "", nil
+	}
+	pod, err := r.pod(ctx, n.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := r.agent(ctx, pod.Spec.NodeName)
+	return c, runningContainer(pod, containerName), err
 }
 
 // List returns the lab's nodes ("" lists every lab's), by lab and node.
@@ -532,8 +587,19 @@ func (r *Runtime) EnsureHosts(ctx context.Context, id string, hosts []planner.Ho
 	if err != nil {
 		return false, err
 	}
-	if n.Pid == 0 {
+	if n.Pid == 0 && !n.Remote {
 		return false, fmt.Errorf("/etc/hosts of pod %s: it does not run", id)
+	}
+	c, cid, err := r.remote(ctx, n)
+	if err != nil {
+		return false, fmt.Errorf("/etc/hosts of pod %s: %w", id, err)
+	}
+	if c != nil {
+		rep, err := c.call(ctx, AgentRequest{Op: AgentHosts, Container: cid, Hosts: hosts})
+		if err != nil {
+			return false, fmt.Errorf("/etc/hosts of pod %s: %w", id, err)
+		}
+		return rep.Changed, nil
 	}
 	changed, err := engine.WriteHostsFile(fmt.Sprintf("/proc/%d/root/etc/hosts", n.Pid), hosts)
 	if err != nil {
@@ -545,12 +611,28 @@ func (r *Runtime) EnsureHosts(ctx context.Context, id string, hosts []planner.Ho
 // WriteReady writes the node's ready file into its in-memory ready
 // directory, through its process: its init then starts its command.
 func (r *Runtime) WriteReady(ctx context.Context, id string, pid int, content string) error {
-	dir := fmt.Sprintf("/proc/%d/root%s", pid, nodeinit.ReadyDir)
-	if err := os.WriteFile(dir+"/.ready", []byte(content), 0o644); err != nil {
+	n, err := r.Inspect(ctx, id)
+	if err != nil {
 		return fmt.Errorf("write the ready file of pod %s: %w", id, err)
 	}
-	if err := os.Rename(dir+"/.ready", dir+"/ready"); err != nil {
+	c, cid, err := r.remote(ctx, n)
+	if err == nil && c != nil {
+		_, err = c.call(ctx, AgentRequest{Op: AgentReady, Container: cid, Content: content})
+	} else if err == nil {
+		err = WriteReadyFile(pid, content)
+	}
+	if err != nil {
 		return fmt.Errorf("write the ready file of pod %s: %w", id, err)
 	}
 	return nil
+}
+
+// WriteReadyFile writes a node's ready file into its in-memory ready
+// directory, through its process pid: its init then starts its command.
+func WriteReadyFile(pid int, content string) error {
+	dir := fmt.Sprintf("/proc/%d/root%s", pid, nodeinit.ReadyDir)
+	if err := os.WriteFile(dir+"/.ready", []byte(content), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(dir+"/.ready", dir+"/ready")
 }

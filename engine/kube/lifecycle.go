@@ -49,10 +49,18 @@ func (r *Runtime) Stop(ctx context.Context, id string) error {
 		if err != nil {
 			return fmt.Errorf("stop pod %s: %w", id, err)
 		}
-		if n.Pid == 0 {
+		if n.Pid == 0 && !n.Remote {
 			return fmt.Errorf("stop pod %s: its container does not run yet (%s)", id, waitingReason(pod))
 		}
-		if err := syscall.Kill(n.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		c, cid, err := r.remote(ctx, n)
+		if err == nil && c != nil {
+			_, err = c.call(ctx, AgentRequest{Op: AgentSignal, Container: cid, Signal: int(sig)})
+		} else if err == nil {
+			if err = syscall.Kill(n.Pid, sig); errors.Is(err, syscall.ESRCH) {
+				err = nil
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("stop pod %s: signal its process %d: %w", id, n.Pid, err)
 		}
 		wait := stopGrace * time.Second

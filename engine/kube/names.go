@@ -18,8 +18,14 @@ import (
 // nsPrefix begins every lab's namespace.
 const nsPrefix = "netlab-"
 
-// Namespace is the lab's namespace: "netlab-" and the lab's name.
-func Namespace(lab string) string { return nsPrefix + dnsLabel(lab, 63-len(nsPrefix)) }
+// Namespace is the lab's namespace: "netlab-" and the lab's name (a lab
+// called "system" gets the hash, to stay out of AgentNamespace).
+func Namespace(lab string) string {
+	if nsPrefix+lab == AgentNamespace {
+		return nsPrefix + hashedLabel(lab, 63-len(nsPrefix))
+	}
+	return nsPrefix + dnsLabel(lab, 63-len(nsPrefix))
+}
 
 // PodName is the node's pod in its lab's namespace.
 func PodName(node string) string { return dnsLabel(node, 63) }
@@ -28,10 +34,16 @@ func PodName(node string) string { return dnsLabel(node, 63) }
 // is lower case and short enough, else a prefix of it, a dash and 8 hex
 // digits of its hash.
 func dnsLabel(s string, max int) string {
-	low := strings.ToLower(s)
-	if low == s && len(s) <= max {
+	if strings.ToLower(s) == s && len(s) <= max {
 		return s
 	}
+	return hashedLabel(s, max)
+}
+
+// hashedLabel is s in lower case, cut so that a dash and 8 hex digits of
+// its hash follow within max characters.
+func hashedLabel(s string, max int) string {
+	low := strings.ToLower(s)
 	sum := sha256.Sum256([]byte(s))
 	h := hex.EncodeToString(sum[:4])
 	keep := min(len(low), max-len(h)-1)

@@ -1,0 +1,183 @@
+//go:build !nokube
+
+// Package agent is netlab's agent on a host of a Kubernetes cluster: a
+// DaemonSet's pod (k8s/agent.yaml: host network, host PID) whose container
+// runs netlab itself. It wires its host's pods for the netlab that sends it
+// requests, over an exec session into its pod (engine/kube's agent.go has
+// the protocol): it finds a pod's process by its container's id among its
+// host's processes and carries out the wiring steps that concern it
+// (steps.OnHost), as netlab does itself where it shares a kernel with the
+// pods. It also installs netlab's init on its host, which the pods bind.
+package agent
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/engine/kube"
+	"github.com/netlab/netlab/steps"
+	"github.com/netlab/netlab/wire"
+)
+
+// maxRequest bounds one request's line (a step's payload: a firewall's
+// rules are the largest).
+const maxRequest = 16 << 20
+
+// Main runs the agent's command: "idle" is the pod's own process (it
+// installs netlab's init on the host, then waits to be stopped), "wire" a
+// session, requests on stdin and replies on stdout.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	self, err := os.Executable()
+	switch {
+	case err != nil:
+	case len(args) == 1 && args[0] == "idle":
+		err = idle(ctx, self, stderr)
+	case len(args) == 1 && args[0] == "wire":
+		err = Serve(ctx, stdin, stdout)
+	default:
+		err = errors.New("usage: netlab _agent idle|wire")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "netlab agent: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// idle installs this build's init where the host's pods bind it
+// (engine.InitDir, the host's through a host path), then waits for SIGTERM.
+func idle(ctx context.Context, self string, stderr io.Writer) error {
+	inst, release, err := engine.InstallInit(self)
+	if err != nil {
+		return err
+	}
+	release()
+	fmt.Fprintf(stderr, "netlab agent on %s: init at %s; waiting for requests\n", hostName(), inst.Init)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return nil
+}
+
+// hostName is the cluster's name of the agent's host: NODE_NAME, from the
+// pod's spec (the DaemonSet sets it), else the host name.
+func hostName() string {
+	if n := os.Getenv("NODE_NAME"); n != "" {
+		return n
+	}
+	n, _ := os.Hostname()
+	return n
+}
+
+// Serve answers requests read from in, one JSON line each, on out, after a
+// first line that says the agent's protocol. Requests run concurrently
+// (an up sends a node's steps as its plan allows); it returns when in ends.
+func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
+	var mu sync.Mutex
+	enc := json.NewEncoder(out)
+	if err := enc.Encode(kube.AgentHello{Protocol: kube.AgentProtocol, Host: hostName()}); err != nil {
+		return err
+	}
+	a := &agent{}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), maxRequest)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for sc.Scan() {
+		var req kube.AgentRequest
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+			return fmt.Errorf("read a request: %w", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := a.handle(ctx, &req)
+			rep.ID = req.ID
+			if err != nil {
+				rep.Error = fmt.Sprintf("netlab's agent on host %s: %v", hostName(), err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			enc.Encode(rep)
+		}()
+	}
+	return sc.Err()
+}
+
+type agent struct{}
+
+// pid is the first process of the container on this host.
+func (a *agent) pid(cid string) (int, string, error) {
+	pid, netns, err := kube.LocalNode(cid)
+	if err == nil && pid == 0 {
+		err = fmt.Errorf("container %s does not run on this host", cid)
+	}
+	return pid, netns, err
+}
+
+func (a *agent) handle(ctx context.Context, req *kube.AgentRequest) (kube.AgentReply, error) {
+	var rep kube.AgentReply
+	if req.Op == kube.AgentStepOp {
+		return a.step(ctx, req)
+	}
+	pid, netns, err := a.pid(req.Container)
+	if err != nil {
+		return rep, err
+	}
+	switch req.Op {
+	case kube.AgentNode:
+		rep.Pid, rep.NetNS = pid, netns
+	case kube.AgentRead:
+		var ns *wire.NS
+		if ns, err = wire.OpenNS(pid); err == nil {
+			rep.Ifaces, rep.Gateways = wire.ReadNS(ns)
+			ns.Close()
+		}
+	case kube.AgentStart:
+		err = kube.FinishStart(pid, req.PodIP, req.Hostname)
+	case kube.AgentHosts:
+		rep.Changed, err = engine.WriteHostsFile(fmt.Sprintf("/proc/%d/root/etc/hosts", pid), req.Hosts)
+	case kube.AgentReady:
+		err = kube.WriteReadyFile(pid, req.Content)
+	case kube.AgentSignal:
+		if err = syscall.Kill(pid, syscall.Signal(req.Signal)); errors.Is(err, syscall.ESRCH) {
+			err = nil
+		}
+	default:
+		err = fmt.Errorf("unknown operation %q", req.Op)
+	}
+	return rep, err
+}
+
+// step carries out a plan step on the step's nodes that run here.
+func (a *agent) step(ctx context.Context, req *kube.AgentRequest) (kube.AgentReply, error) {
+	var rep kube.AgentReply
+	if req.Step == nil {
+		return rep, errors.New("a step request without its step")
+	}
+	nodes := map[string]engine.Node{}
+	places := map[string]engine.Place{}
+	for name, end := range req.Nodes {
+		places[name] = end.Place
+		if !end.Here {
+			continue
+		}
+		pid, netns, err := a.pid(end.Container)
+		if err != nil {
+			return rep, fmt.Errorf("node %s: %w", name, err)
+		}
+		nodes[name] = engine.Node{ID: name, Pid: pid, NetNS: netns}
+	}
+	var err error
+	rep.Changed, rep.Notes, err = steps.OnHost(ctx, req.Lab, req.Step, nodes, places, req.VNI)
+	return rep, err
+}
