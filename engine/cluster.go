@@ -194,11 +194,22 @@ type Placed interface {
 // not enter them (a cluster's other hosts, Node.Remote): there the agent
 // of the node's host carries out the steps that touch its namespaces.
 type Delegating interface {
-	// AgentStep carries out s, which touches the namespaces of nodes
-	// (node name -> id), by the agents of the nodes' hosts; vni is a
-	// link's tunnel VNI should its ends be on two hosts. It returns what
-	// the agents noted for the user (a tunnel's MTU).
-	AgentStep(ctx context.Context, lab string, s *planner.Step, nodes map[string]string, vni int) (changed bool, notes []string, err error)
+	// AgentStep carries out a step by the agents of its nodes' hosts. It
+	// returns what the agents noted for the user (a tunnel's MTU).
+	AgentStep(ctx context.Context, w AgentStep) (changed bool, notes []string, err error)
+}
+
+// AgentStep is a step for the agents of its nodes' hosts, with what of
+// the plan they need besides.
+type AgentStep struct {
+	Lab   string
+	Step  *planner.Step
+	Nodes map[string]string // the nodes whose namespaces it touches: name -> id
+	VNI   int               // a link's tunnel VNI, should its ends be on two hosts
+	// A port's: its network's bridge, made on the node's host, and the
+	// lab's isolation (planner's isolate step), applied there.
+	Bridge  *planner.Bridge
+	Isolate *planner.Isolate
 }
 
 // RemoteReader reads the interfaces and default gateways of a node on

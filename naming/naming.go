@@ -56,6 +56,7 @@ const (
 	PortPrefix   = "nlp" // the host end of a node's veth on a bridge
 	RelayPrefix  = "nlr" // the host end of a node's veth on an impaired link
 	DHCPPrefix   = "nld" // the host end of netlab's DHCP server's veth on a bridge
+	SpanPrefix   = "nlx" // a network's VXLAN device joining its bridges on a cluster's hosts
 )
 
 // AliasPrefix starts the alias (IFLA_IFALIAS) of every host interface.
@@ -79,6 +80,22 @@ func Relay(lab, node, iface string) string { return RelayPrefix + hash10(lab, "r
 // DHCP is the host name of the bridge-side end of the veth of netlab's
 // DHCP server on a network.
 func DHCP(lab, network string) string { return DHCPPrefix + hash10(lab, "dhcp", network) }
+
+// Span is the host name of the VXLAN device that joins a network's bridge
+// on one host of a cluster to its bridges on the others.
+func Span(lab, network string) string { return SpanPrefix + hash10(lab, "span", network) }
+
+// SpanAlias names the lab and network behind a span.
+func SpanAlias(lab, network string) string { return AliasPrefix + lab + ":span:" + network }
+
+// SpanVNI is the VXLAN network identifier of a network's span: 23 bits of
+// SHA-256 over the lab's and network's names, above 2^23, where the
+// small ones CNI plugins take (Calico's 4096, Flannel's 1) are not. The
+// spans of every lab on a host share its UDP port, so they differ by it.
+func SpanVNI(lab, network string) int {
+	h := sha256.Sum256([]byte("span\x00" + lab + "\x00" + network))
+	return int(uint32(h[0])<<16|uint32(h[1])<<8|uint32(h[2]))&0x7fffff | 0x800000
+}
 
 // DHCPAlias names the lab and network behind a DHCP server's host end.
 func DHCPAlias(lab, network string) string {

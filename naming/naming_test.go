@@ -1,6 +1,9 @@
 package naming
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNamesFitAndDiffer(t *testing.T) {
 	seen := map[string]string{}
@@ -30,5 +33,26 @@ func TestAliasOwnership(t *testing.T) {
 	}
 	if LabOf(PortAlias("lab1", "h1", "eth0")) != "lab1" || LabOf("something else") != "" {
 		t.Error("LabOf wrong")
+	}
+}
+
+// A span's VNI is the same for the same lab and network, above 2^23 and
+// within VXLAN's 24 bits, and differs between networks and labs.
+func TestSpanVNI(t *testing.T) {
+	seen := map[int]string{}
+	for _, lab := range []string{"a", "b", "class-07"} {
+		for _, nw := range []string{"lan", "dmz", "wan"} {
+			v := SpanVNI(lab, nw)
+			if v < 1<<23 || v >= 1<<24 || v != SpanVNI(lab, nw) {
+				t.Errorf("SpanVNI(%s, %s) = %d", lab, nw, v)
+			}
+			if other, ok := seen[v]; ok {
+				t.Errorf("SpanVNI(%s, %s) = %d, as for %s", lab, nw, v, other)
+			}
+			seen[v] = lab + "/" + nw
+		}
+	}
+	if n := Span("a", "lan"); len(n) > 15 || !strings.HasPrefix(n, SpanPrefix) {
+		t.Errorf("Span: %q", n)
 	}
 }

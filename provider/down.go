@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"net"
 	"os"
@@ -69,33 +68,11 @@ func Down(ctx context.Context, d engine.Runtime, lab string, parallel int, keepC
 			r.Containers++
 		}
 	})
-	links, err := wire.HostLinks(lab)
+	links, rules, err := wire.RemoveLabHost(lab)
+	r.Interfaces += links
+	r.FirewallRules += rules
 	if err != nil {
 		errs = append(errs, err)
-	}
-	// Ports before bridges, so that no port is left loose in between.
-	sort.Slice(links, func(i, j int) bool { return links[i].Type() != "bridge" && links[j].Type() == "bridge" })
-	for _, l := range links {
-		if err := wire.RemoveHostLink(l); err != nil {
-			errs = append(errs, fmt.Errorf("remove %s (%s): %w", l.Attrs().Name, l.Attrs().Alias, err))
-			continue
-		}
-		r.Interfaces++
-	}
-	n, err := wire.RemoveHostForward(lab)
-	r.FirewallRules += n
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if n, err := wire.RemoveGuard(lab); err != nil {
-		errs = append(errs, err)
-	} else {
-		r.FirewallRules += n
-	}
-	if removed, err := wire.RemoveIsolation(lab); err != nil {
-		errs = append(errs, err)
-	} else if removed {
-		r.FirewallRules++
 	}
 	if err := engine.RemoveRunDir(lab); err != nil {
 		errs = append(errs, err)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/wire"
 )
@@ -24,12 +26,13 @@ var inNamespaces = map[planner.Kind]bool{
 	planner.KindNAT: true, planner.KindNDPProxy: true, planner.KindFirewall: true, planner.KindLease: true,
 }
 
-// delegable are those of them an agent carries out: the ones that touch
-// nothing but the nodes' namespaces (a port needs the lab network's
-// bridge, a relay and a host link this machine, a macvlan this machine's
-// interface, a lease netlab's DHCP server).
+// delegable are those of them an agent carries out: those that touch
+// nothing but the nodes' namespaces, and a port, whose network's bridge
+// the agent makes on its host, joined to the network's bridges on the
+// other hosts (a span). A relay and a host link need this machine, a
+// macvlan this machine's interface, a lease netlab's DHCP server.
 var delegable = map[planner.Kind]bool{
-	planner.KindLink: true, planner.KindVLANIf: true, planner.KindAddr: true, planner.KindRoute: true,
+	planner.KindLink: true, planner.KindPort: true, planner.KindVLANIf: true, planner.KindAddr: true, planner.KindRoute: true,
 	planner.KindNAT: true, planner.KindNDPProxy: true, planner.KindFirewall: true,
 }
 
@@ -71,23 +74,52 @@ func (e *Executor) delegate(ctx context.Context, s *planner.Step) (handled, chan
 	if !ok || !delegable[s.Kind] {
 		return true, false, fmt.Errorf("step %s (%s): node %s runs on another host, wired there by netlab's agent, which does not carry out %s steps yet (docs/kubernetes.md, links across hosts)", s.ID, Describe(s), remote, s.Kind)
 	}
-	vni := 0
-	if s.Kind == planner.KindLink {
-		vni = e.vnis[s.Veth.A.Node+":"+s.Veth.A.Name]
+	w := engine.AgentStep{Lab: e.plan.Lab, Step: s, Nodes: ids}
+	switch s.Kind {
+	case planner.KindLink:
+		w.VNI = e.vnis[s.Veth.A.Node+":"+s.Veth.A.Name]
+	case planner.KindPort:
+		for _, p := range e.plan.Steps {
+			if p.Kind == planner.KindBridge && p.Bridge.Name == s.Veth.Bridge {
+				w.Bridge = p.Bridge
+			}
+			if p.Kind == planner.KindIsolate {
+				w.Isolate = p.Isolate
+			}
+		}
+		if w.Bridge == nil || w.Bridge.External {
+			return true, false, fmt.Errorf("step %s: node %s runs on another host: its port on bridge %s needs a lab network's bridge there, not the host's own", s.ID, remote, s.Veth.Bridge)
+		}
 	}
-	changed, notes, err := d.AgentStep(ctx, e.plan.Lab, s, ids, vni)
+	changed, notes, err := d.AgentStep(ctx, w)
 	for _, n := range notes {
 		e.note("%s", n)
 	}
 	return true, changed, err
 }
 
+// HostStep is a step netlab sent this host's agent (engine.AgentStep, as
+// the agent has it).
+type HostStep struct {
+	engine.AgentStep
+	Host   string                  // this host's name, for what the step notes
+	Nodes  map[string]engine.Node  // the step's nodes that run here, by their processes as this host sees them
+	Places map[string]engine.Place // where each of the step's nodes runs
+	Span   wire.Span               // a port's: this host's address and the other hosts'
+}
+
+// spanMu keeps an agent's ports of one network from making its bridge and
+// span side by side.
+var spanMu sync.Mutex
+
 // OnHost carries out, on this host, a step that netlab sent this host's
-// agent: nodes are the step's nodes that run here (by their processes, as
-// this host sees them), places where each of its nodes runs, vni a link's
-// tunnel VNI. A link between a node here and one elsewhere is its end
-// here. It returns what the step noted for the user.
-func OnHost(ctx context.Context, lab string, s *planner.Step, nodes map[string]engine.Node, places map[string]engine.Place, vni int) (bool, []string, error) {
+// agent. A link between a node here and one elsewhere is its end here; a
+// port is made on its network's bridge here, which is made first, with
+// its span to the other hosts, the host's guard and forwarding rule for
+// it, and the lab's isolation; the port's ends get the span's MTU unless
+// the lab file gives one. It returns what the step noted for the user.
+func OnHost(ctx context.Context, w HostStep) (bool, []string, error) {
+	s := w.Step
 	if !delegable[s.Kind] {
 		return false, nil, fmt.Errorf("step %s: an agent does not carry out %s steps", s.ID, s.Kind)
 	}
@@ -95,19 +127,81 @@ func OnHost(ctx context.Context, lab string, s *planner.Step, nodes map[string]e
 	if err != nil {
 		return false, nil, fmt.Errorf("netlink: %w", err)
 	}
-	e := &Executor{plan: &planner.Plan{Lab: lab}, host: host, onHost: true, placed: places,
+	e := &Executor{plan: &planner.Plan{Lab: w.Lab}, host: host, onHost: true, placed: w.Places,
 		nodes: map[string]*running{}, vnis: map[string]int{}}
 	defer e.Close()
 	if s.Kind == planner.KindLink {
-		e.vnis[s.Veth.A.Node+":"+s.Veth.A.Name] = vni
+		e.vnis[s.Veth.A.Node+":"+s.Veth.A.Name] = w.VNI
 	}
-	for name, n := range nodes {
+	for name, n := range w.Nodes {
 		ns, err := wire.OpenNS(n.Pid)
 		if err != nil {
 			return false, nil, fmt.Errorf("node %s: %w", name, err)
 		}
 		e.nodes[name] = &running{Node: n, ns: ns}
 	}
+	spanned := false
+	if s.Kind == planner.KindPort {
+		if w.Bridge == nil {
+			return false, nil, fmt.Errorf("step %s: a port without its network's bridge", s.ID)
+		}
+		mtu, changed, err := e.spanBridge(w)
+		if err != nil {
+			return changed, e.Notes(), err
+		}
+		spanned = changed
+		port := *s
+		veth := *s.Veth
+		for _, end := range []*planner.VethEnd{&veth.A, &veth.B} {
+			if end.MTU == 0 {
+				end.MTU = mtu
+			}
+		}
+		port.Veth = &veth
+		s = &port
+	}
 	changed, err := e.Do(ctx, s)
-	return changed, e.Notes(), err
+	return changed || spanned, e.Notes(), err
+}
+
+// spanBridge makes a port's network's bridge on this host, its span to
+// the other hosts, the host's rules for it, and the lab's isolation, and
+// returns the span's MTU.
+func (e *Executor) spanBridge(w HostStep) (int, bool, error) {
+	spanMu.Lock()
+	defer spanMu.Unlock()
+	b := w.Bridge
+	changed, err := wire.EnsureBridge(e.host, b)
+	if err != nil {
+		return 0, changed, err
+	}
+	for _, ensure := range []func() (bool, error){
+		func() (bool, error) { return wire.EnsureGuardBridge(w.Lab, b.Name) },
+		func() (bool, error) { return wire.EnsureHostForward(w.Lab, b.Network, b.Name) },
+	} {
+		set, err := ensure()
+		if changed = changed || set; err != nil {
+			return 0, changed, err
+		}
+	}
+	span := w.Span
+	span.Lab, span.Network = w.Lab, b.Network
+	if w.Isolate != nil && len(span.Peers) > 0 && slices.ContainsFunc(w.Isolate.Networks, func(n planner.IsolatedNetwork) bool { return n.Network == b.Network }) {
+		return 0, changed, fmt.Errorf("network %s is isolated, and its bridge would span the cluster's hosts: isolation across hosts is not built yet (run the lab on one host: give its nodes the same host:)", b.Network)
+	}
+	made, mtu, err := wire.EnsureSpan(e.host, b.Name, span)
+	if err != nil {
+		return 0, changed, err
+	}
+	if made {
+		e.note("network %s spans hosts: on %s its bridge %s is joined to %s by VXLAN %s (VNI %d, UDP %d) from %s, MTU %d (VXLAN takes %d bytes of each packet)",
+			b.Network, w.Host, b.Name, planner.Plural(len(span.Peers), "other host"), naming.Span(w.Lab, b.Network), naming.SpanVNI(w.Lab, b.Network), wire.VXLANPort, span.Local, mtu, wire.TunnelOverhead(span.Local))
+	}
+	if w.Isolate != nil {
+		set, err := wire.EnsureIsolation(w.Isolate)
+		if changed = changed || set || made; err != nil {
+			return 0, changed, err
+		}
+	}
+	return mtu, changed || made, nil
 }

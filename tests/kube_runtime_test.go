@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -272,13 +274,108 @@ checks:
 const viaAgent = "NETLAB_KUBE_AGENT=1"
 
 // needAgent puts netlab's agent, of the tests' build, on the test
-// cluster's hosts.
+// cluster's hosts, once for all the tests (made again, its pods would end
+// another test's sessions).
 func needAgent(t *testing.T, cfg string) {
 	t.Helper()
 	if cfg != testClusterConfig {
 		t.Skip("the agent's tests put it on the test cluster (scripts/k8s-cluster.sh agent)")
 	}
-	k8sRun(t, 5*time.Minute, k8sScript, "agent", filepath.Dir(netlabBin))
+	agentOnce.Do(func() {
+		agentErr = exec.Command(k8sScript, "agent", filepath.Dir(netlabBin)).Run()
+	})
+	if agentErr != nil {
+		t.Fatalf("%s agent: %v", k8sScript, agentErr)
+	}
+}
+
+var (
+	agentOnce sync.Once
+	agentErr  error
+)
+
+// TestKubernetesNetworkAcrossHosts brings up a lab network with members
+// on both of the test cluster's hosts, wired through the agents: each host
+// has the network's bridge, the bridges are joined by a VXLAN span (up
+// says so), the members' interfaces take the span's MTU, they reach each
+// other on either host and across (ARP's broadcast crosses), an isolated
+// network across hosts is refused with the reason, and down leaves
+// nothing on the hosts.
+func TestKubernetesNetworkAcrossHosts(t *testing.T) {
+	parallel(t)
+	cfg := needKubeRuntime(t)
+	needAgent(t, cfg)
+	l := &lab{t: t, name: labName(t)}
+	l.file = writeLab(t, l.name, `defaults:
+  image: netlab/tiny
+networks:
+  lan: {}
+nodes:
+  a: {host: netlab-h1, interfaces: {eth0: {network: lan, address: 10.9.0.1/24}}}
+  b: {host: netlab-h2, interfaces: {eth0: {network: lan, address: 10.9.0.2/24}}}
+  c: {host: netlab-h1, interfaces: {eth0: {network: lan, address: 10.9.0.3/24}}}
+`)
+	t.Cleanup(func() { l.down() })
+	r := runEnv(t, []string{viaAgent}, netlabBin, withRuntime([]string{"up", l.file})...)
+	if r.code != 0 {
+		t.Fatalf("netlab up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, h := range []string{"netlab-h1", "netlab-h2"} {
+		if !strings.Contains(r.stdout+r.stderr, "network lan spans hosts: on "+h) {
+			t.Errorf("up does not say that lan spans hosts on %s:\n%s%s", h, r.stdout, r.stderr)
+		}
+	}
+	for _, x := range []struct{ from, to string }{{"a", "10.9.0.2"}, {"b", "10.9.0.1"}, {"c", "10.9.0.2"}, {"a", "10.9.0.3"}} {
+		if out, code := l.exec(x.from, "ping", "-c", "2", "-W", "2", x.to); code != 0 {
+			t.Errorf("ping %s from %s: exit %d\n%s", x.to, x.from, code, out)
+		}
+	}
+	if out, _ := l.exec("b", "cat", "/sys/class/net/eth0/mtu"); strings.TrimSpace(out) != "1450" {
+		t.Errorf("b:eth0's MTU %q, want the span's 1450", out)
+	}
+	for _, h := range []string{"h1", "h2"} {
+		if out := onSimHost(t, h, "ip", "-d", "link", "show", "type", "vxlan"); !strings.Contains(out, "master nlb") {
+			t.Errorf("host %s: no span on a bridge:\n%s", h, out)
+		}
+	}
+	l.down()
+	kubeGone(t, cfg, l.name)
+	for _, h := range []string{"h1", "h2"} {
+		if out := onSimHost(t, h, "ip", "-o", "link"); strings.Contains(out, "netlab:"+l.name+":") {
+			t.Errorf("host %s keeps the lab's interfaces after down:\n%s", h, out)
+		}
+		if out := onSimHost(t, h, "nft", "list", "ruleset"); strings.Contains(out, l.name) {
+			t.Errorf("host %s keeps the lab's rules after down:\n%s", h, out)
+		}
+	}
+
+	iso := &lab{t: t, name: labName(t) + "-iso"}
+	iso.file = writeLab(t, iso.name, `defaults:
+  image: netlab/tiny
+networks:
+  lan: {isolated: true}
+nodes:
+  a: {host: netlab-h1, interfaces: {eth0: {network: lan, address: 10.9.1.1/24}}}
+  b: {host: netlab-h2, interfaces: {eth0: {network: lan, address: 10.9.1.2/24}}}
+`)
+	t.Cleanup(func() { iso.down() })
+	r = runEnv(t, []string{viaAgent}, netlabBin, withRuntime([]string{"up", iso.file})...)
+	if r.code == 0 || !strings.Contains(r.stderr, "isolation across hosts is not built yet") {
+		t.Errorf("up of an isolated network across hosts: exit %d, want a refusal saying why\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	iso.down()
+	kubeGone(t, cfg, iso.name)
+}
+
+// onSimHost runs a command in the network namespace of a simulated host
+// of the test cluster (h1, h2) and returns its output.
+func onSimHost(t *testing.T, host string, argv ...string) string {
+	t.Helper()
+	out, err := exec.Command("nsenter", append([]string{"--net=/run/netlab-k8s/ns/" + host + ".net", "--"}, argv...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("on host %s: %v: %v\n%s", host, argv, err, out)
+	}
+	return string(out)
 }
 
 // TestKubernetesOSPFAcrossHosts runs two FRR routers configured from the

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"sort"
 	"strings"
 
 	"github.com/vishvananda/netlink"
@@ -242,4 +243,40 @@ func RemoveHostLink(l netlink.Link) error {
 		return err
 	}
 	return nil
+}
+
+// RemoveLabHost removes what the lab has on this host outside its nodes:
+// its host interfaces (ports before bridges, so that no port is left loose
+// in between), its host firewall rules, guard and isolation tables. It
+// counts what it removed; what is gone already counts as done.
+func RemoveLabHost(lab string) (links, rules int, err error) {
+	var errs []error
+	all, err := HostLinks(lab)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Type() != "bridge" && all[j].Type() == "bridge" })
+	for _, l := range all {
+		if err := RemoveHostLink(l); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s (%s): %w", l.Attrs().Name, l.Attrs().Alias, err))
+			continue
+		}
+		links++
+	}
+	n, err := RemoveHostForward(lab)
+	rules += n
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if n, err := RemoveGuard(lab); err != nil {
+		errs = append(errs, err)
+	} else {
+		rules += n
+	}
+	if removed, err := RemoveIsolation(lab); err != nil {
+		errs = append(errs, err)
+	} else if removed {
+		rules++
+	}
+	return links, rules, errors.Join(errs...)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"sync"
@@ -62,6 +63,7 @@ const (
 	AgentSignal = "signal" // signal its process
 	AgentStepOp = "step"   // carry out a plan step (steps.OnHost): Changed, Notes
 	AgentRead   = "read"   // its interfaces and gateways (wire.ReadNS): Ifaces, Gateways
+	AgentDown   = "down"   // remove what the agent made on its host for a lab: Notes
 )
 
 // AgentRequest is one request to an agent.
@@ -74,10 +76,14 @@ type AgentRequest struct {
 	Hosts     []planner.Host          `json:"hosts,omitempty"`     // hosts
 	Content   string                  `json:"content,omitempty"`   // ready
 	Signal    int                     `json:"signal,omitempty"`    // signal
-	Lab       string                  `json:"lab,omitempty"`       // step
+	Lab       string                  `json:"lab,omitempty"`       // step, down
 	Step      *planner.Step           `json:"step,omitempty"`      // step
 	Nodes     map[string]AgentStepEnd `json:"nodes,omitempty"`     // step: its nodes
 	VNI       int                     `json:"vni,omitempty"`       // step: a link's tunnel VNI
+	Bridge    *planner.Bridge         `json:"bridge,omitempty"`    // step: a port's network's bridge
+	Isolate   *planner.Isolate        `json:"isolate,omitempty"`   // step: a port's lab's isolation
+	Local     netip.Addr              `json:"local,omitzero"`      // step: a port's: the agent's host's address
+	Peers     []netip.Addr            `json:"peers,omitempty"`     // step: a port's: the other hosts' addresses
 }
 
 // AgentStepEnd is a node of a step: its container, where it runs, and
@@ -90,7 +96,7 @@ type AgentStepEnd struct {
 
 // AgentReply answers the request of the same id.
 type AgentReply struct {
-	ID      uint64   `json:"id"`
+	ID       uint64       `json:"id"`
 	Pid      int          `json:"pid,omitempty"` // on the agent's host (not this machine's)
 	NetNS    string       `json:"netns,omitempty"`
 	Changed  bool         `json:"changed,omitempty"`
@@ -310,10 +316,13 @@ func runningContainer(pod *corev1.Pod, name string) string {
 
 // AgentStep carries out a step on the nodes' hosts by their agents: on
 // each host that runs one of the step's nodes (a link across hosts: both).
-func (r *Runtime) AgentStep(ctx context.Context, lab string, s *planner.Step, nodes map[string]string, vni int) (bool, []string, error) {
+// A port's request says the host's address and the other agents' hosts',
+// between which its network's bridges are joined.
+func (r *Runtime) AgentStep(ctx context.Context, w engine.AgentStep) (bool, []string, error) {
+	s := w.Step
 	ends := map[string]AgentStepEnd{}
 	var hosts []string
-	for name, id := range nodes {
+	for name, id := range w.Nodes {
 		pod, err := r.pod(ctx, id)
 		if err != nil {
 			return false, nil, err
@@ -331,6 +340,13 @@ func (r *Runtime) AgentStep(ctx context.Context, lab string, s *planner.Step, no
 			hosts = append(hosts, place.Host)
 		}
 	}
+	var addrs map[string]netip.Addr
+	if w.Bridge != nil {
+		var err error
+		if addrs, err = r.agentHosts(ctx); err != nil {
+			return false, nil, err
+		}
+	}
 	type result struct {
 		rep AgentReply
 		err error
@@ -338,10 +354,20 @@ func (r *Runtime) AgentStep(ctx context.Context, lab string, s *planner.Step, no
 	results := make([]result, len(hosts))
 	var wg sync.WaitGroup
 	for i, host := range hosts {
-		req := AgentRequest{Op: AgentStepOp, Lab: lab, Step: s, VNI: vni, Nodes: map[string]AgentStepEnd{}}
+		req := AgentRequest{Op: AgentStepOp, Lab: w.Lab, Step: s, VNI: w.VNI, Bridge: w.Bridge, Isolate: w.Isolate, Nodes: map[string]AgentStepEnd{}}
 		for name, end := range ends {
 			end.Here = end.Place.Host == host
 			req.Nodes[name] = end
+		}
+		if w.Bridge != nil {
+			for h, a := range addrs {
+				if h == host {
+					req.Local = a
+				} else {
+					req.Peers = append(req.Peers, a)
+				}
+			}
+			slices.SortFunc(req.Peers, netip.Addr.Compare)
 		}
 		wg.Add(1)
 		go func() {
@@ -365,6 +391,62 @@ func (r *Runtime) AgentStep(ctx context.Context, lab string, s *planner.Step, no
 		}
 	}
 	return changed, notes, errors.Join(errs...)
+}
+
+// agentPods are the agent's running pods.
+func (r *Runtime) agentPods(ctx context.Context) ([]corev1.Pod, error) {
+	pods, err := r.core.Pods(AgentNamespace).List(ctx, metav1.ListOptions{LabelSelector: AgentSelector})
+	if err != nil {
+		return nil, fmt.Errorf("netlab's agents: %w", err)
+	}
+	var out []corev1.Pod
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && runningContainer(&p, agentContainer) != "" {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// agentHosts are the hosts that run an agent, and their addresses (an
+// agent's pod has its host's network: its address is the host's).
+func (r *Runtime) agentHosts(ctx context.Context) (map[string]netip.Addr, error) {
+	pods, err := r.agentPods(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]netip.Addr{}
+	for _, p := range pods {
+		if a, err := netip.ParseAddr(p.Status.HostIP); err == nil {
+			out[p.Spec.NodeName] = a
+		}
+	}
+	return out, nil
+}
+
+// agentsDown has every agent remove what it made on its host for the lab
+// (bridges, spans, rules): the lab's namespace is gone, and with it what
+// the agents made in its pods.
+func (r *Runtime) agentsDown(ctx context.Context, lab string) error {
+	pods, err := r.agentPods(ctx)
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(pods))
+	var wg sync.WaitGroup
+	for i, p := range pods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := r.agent(ctx, p.Spec.NodeName)
+			if err == nil {
+				_, err = c.call(ctx, AgentRequest{Op: AgentDown, Lab: lab})
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // ReadRemote reads the interfaces and default gateways of a node that runs

@@ -501,24 +501,28 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 	})
 }
 
-// RemoveLab deletes the lab's namespace, and with it everything in it, and
-// waits until it is gone; gone is success. It is what netlab down does on
+// RemoveLab deletes the lab's namespace, and with it everything in it,
+// waits until it is gone (gone is success), then has the agents remove
+// what they made on their hosts for it. It is what netlab down does on
 // this runtime.
 func (r *Runtime) RemoveLab(ctx context.Context, lab string) error {
 	ns := Namespace(lab)
 	zero := int64(0)
 	fg := metav1.DeletePropagationForeground
 	err := r.core.Namespaces().Delete(ctx, ns, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &fg})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete namespace %s of lab %s: %w", ns, lab, err)
 	}
-	return waitGone(ctx, "namespace "+ns, func() error {
-		_, err := r.core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		return err
-	})
+	if err == nil {
+		err = waitGone(ctx, "namespace "+ns, func() error {
+			_, err := r.core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return r.agentsDown(ctx, lab)
 }
 
 // waitGone polls get until it says not found.

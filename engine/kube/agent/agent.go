@@ -24,6 +24,7 @@ import (
 
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/engine/kube"
+	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/steps"
 	"github.com/netlab/netlab/wire"
 )
@@ -126,8 +127,11 @@ func (a *agent) pid(cid string) (int, string, error) {
 
 func (a *agent) handle(ctx context.Context, req *kube.AgentRequest) (kube.AgentReply, error) {
 	var rep kube.AgentReply
-	if req.Op == kube.AgentStepOp {
+	switch req.Op {
+	case kube.AgentStepOp:
 		return a.step(ctx, req)
+	case kube.AgentDown:
+		return down(req.Lab)
 	}
 	pid, netns, err := a.pid(req.Container)
 	if err != nil {
@@ -164,10 +168,13 @@ func (a *agent) step(ctx context.Context, req *kube.AgentRequest) (kube.AgentRep
 	if req.Step == nil {
 		return rep, errors.New("a step request without its step")
 	}
-	nodes := map[string]engine.Node{}
-	places := map[string]engine.Place{}
+	w := steps.HostStep{
+		AgentStep: engine.AgentStep{Lab: req.Lab, Step: req.Step, VNI: req.VNI, Bridge: req.Bridge, Isolate: req.Isolate},
+		Host:      hostName(), Nodes: map[string]engine.Node{}, Places: map[string]engine.Place{},
+		Span: wire.Span{Local: req.Local, Peers: req.Peers},
+	}
 	for name, end := range req.Nodes {
-		places[name] = end.Place
+		w.Places[name] = end.Place
 		if !end.Here {
 			continue
 		}
@@ -175,9 +182,26 @@ func (a *agent) step(ctx context.Context, req *kube.AgentRequest) (kube.AgentRep
 		if err != nil {
 			return rep, fmt.Errorf("node %s: %w", name, err)
 		}
-		nodes[name] = engine.Node{ID: name, Pid: pid, NetNS: netns}
+		w.Nodes[name] = engine.Node{ID: name, Pid: pid, NetNS: netns}
+	}
+	if req.Bridge != nil && !req.Local.IsValid() {
+		return rep, fmt.Errorf("step %s: the request does not say this host's address", req.Step.ID)
 	}
 	var err error
-	rep.Changed, rep.Notes, err = steps.OnHost(ctx, req.Lab, req.Step, nodes, places, req.VNI)
+	rep.Changed, rep.Notes, err = steps.OnHost(ctx, w)
+	return rep, err
+}
+
+// down removes what the agent made on this host for the lab.
+func down(lab string) (kube.AgentReply, error) {
+	var rep kube.AgentReply
+	if err := naming.CheckName("lab", lab); err != nil {
+		return rep, err
+	}
+	links, rules, err := wire.RemoveLabHost(lab)
+	if links+rules > 0 {
+		rep.Changed = true
+		rep.Notes = []string{fmt.Sprintf("lab %s on host %s: %d host interfaces and %d firewall rules removed", lab, hostName(), links, rules)}
+	}
 	return rep, err
 }
