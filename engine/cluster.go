@@ -212,23 +212,33 @@ type AgentStep struct {
 	Isolate *planner.Isolate
 }
 
-// RemoteReader reads the interfaces and default gateways of a node on
-// another host (Node.Remote), through its host's agent.
-type RemoteReader interface {
+// Agents is a runtime that reaches its remote nodes (Node.Remote) through
+// the agents of their hosts, for what netlab otherwise does in a node's
+// namespaces itself.
+type Agents interface {
+	// ReadRemote reads the node's interfaces and default gateways.
 	ReadRemote(ctx context.Context, id string) ([]wire.Iface, []string, error)
+	// SetRemoteLink sets the node's interface down or up as
+	// faults.SetLink does: the host side of its port on a network, else
+	// the interface in the node. where says which.
+	SetRemoteLink(ctx context.Context, id, lab, node, iface string, up bool) (where string, changed bool, err error)
+	// UnplugRemote deletes the node's interfaces (wire.Unplug): its
+	// cables pulled before it stops.
+	UnplugRemote(ctx context.Context, id string) error
 }
 
-// ReadRemote reads a remote node's interfaces through its runtime.
-func (h *Host) ReadRemote(ctx context.Context, id string) ([]wire.Iface, []string, error) {
-	r, err := h.of(id)
-	if err != nil {
-		return nil, nil, err
+// AgentsOf is the runtime of node id (d's own, or the Host's runtime that
+// has it) when it reaches remote nodes through agents; nil otherwise.
+func AgentsOf(d any, id string) Agents {
+	if h, ok := d.(*Host); ok {
+		r, err := h.of(id)
+		if err != nil {
+			return nil
+		}
+		d = r
 	}
-	rr, ok := r.(RemoteReader)
-	if !ok {
-		return nil, nil, fmt.Errorf("node %s: its runtime reads no remote node", id)
-	}
-	return rr.ReadRemote(ctx, id)
+	a, _ := d.(Agents)
+	return a
 }
 
 // Place is where a node runs.

@@ -74,6 +74,10 @@ func SetLink(ctx context.Context, e Engine, lab, node, iface string, up bool) (L
 	if err != nil {
 		return LinkResult{}, err
 	}
+	if a := engine.AgentsOf(e, c.ID); a != nil && n.Remote {
+		where, changed, err := a.SetRemoteLink(ctx, c.ID, lab, node, iface, up)
+		return LinkResult{Where: where, Changed: changed}, err
+	}
 	if n.Remote {
 		return LinkResult{}, engine.RemoteError(node, "a link fault")
 	}
@@ -124,10 +128,14 @@ func Stop(ctx context.Context, e Engine, lab, node string) error {
 	if err != nil {
 		return err
 	}
-	if n.Pid != 0 {
-		if err := unplug(n.Pid); err != nil {
-			return fmt.Errorf("stop %s: pull its cables: %w", node, err)
-		}
+	var unplugged error
+	if a := engine.AgentsOf(e, c.ID); a != nil && n.Remote {
+		unplugged = a.UnplugRemote(ctx, c.ID)
+	} else if n.Pid != 0 {
+		unplugged = unplug(n.Pid)
+	}
+	if unplugged != nil {
+		return fmt.Errorf("stop %s: pull its cables: %w", node, unplugged)
 	}
 	return e.Stop(ctx, c.ID)
 }

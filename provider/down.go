@@ -225,7 +225,7 @@ func nodeStatus(ctx context.Context, d engine.Runtime, lab string, c engine.Cont
 		ready, _ := os.ReadFile(filepath.Join(engine.RunDir, lab, c.Node, engine.ReadyFile))
 		st.Ready = string(ready) == n.NetNS
 		var ifs []wire.Iface
-		if r, ok := d.(engine.RemoteReader); ok && n.Remote {
+		if r := engine.AgentsOf(d, c.ID); r != nil && n.Remote {
 			ifs, st.Gateways, _ = r.ReadRemote(ctx, c.ID) // unread: its interfaces show missing
 		} else if ns, err := wire.OpenNS(n.Pid); err == nil {
 			ifs, st.Gateways = wire.ReadNS(ns)

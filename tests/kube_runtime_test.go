@@ -298,9 +298,10 @@ var (
 // on both of the test cluster's hosts, wired through the agents: each host
 // has the network's bridge, the bridges are joined by a VXLAN span (up
 // says so), the members' interfaces take the span's MTU, they reach each
-// other on either host and across (ARP's broadcast crosses), an isolated
-// network across hosts is refused with the reason, and down leaves
-// nothing on the hosts.
+// other on either host and across (ARP's broadcast crosses), a member's
+// cable pulled and put back and the member stopped and started work
+// through the agents, an isolated network across hosts is refused with
+// the reason, and down leaves nothing on the hosts.
 func TestKubernetesNetworkAcrossHosts(t *testing.T) {
 	parallel(t)
 	cfg := needKubeRuntime(t)
@@ -337,6 +338,30 @@ nodes:
 		if out := onSimHost(t, h, "ip", "-d", "link", "show", "type", "vxlan"); !strings.Contains(out, "master nlb") {
 			t.Errorf("host %s: no span on a bridge:\n%s", h, out)
 		}
+	}
+	// Faults through the agents: b's cable pulled on its host and put
+	// back; b stopped (its interfaces gone with it) and started again,
+	// wired anew by the agents.
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "link", l.name, "b:eth0", "down"); r.code != 0 || !strings.Contains(r.stdout, "(host side)") {
+		t.Errorf("netlab link b:eth0 down: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if out, code := l.exec("a", "ping", "-c", "1", "-W", "1", "10.9.0.2"); code == 0 {
+		t.Errorf("ping b with its cable pulled: it answered\n%s", out)
+	}
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "link", l.name, "b:eth0", "up"); r.code != 0 {
+		t.Errorf("netlab link b:eth0 up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "stop", l.name, "b"); r.code != 0 {
+		t.Errorf("netlab stop b: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if out, code := l.exec("a", "ping", "-c", "1", "-W", "1", "10.9.0.2"); code == 0 {
+		t.Errorf("ping b while it is stopped: it answered\n%s", out)
+	}
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "start", l.name, "b"); r.code != 0 {
+		t.Errorf("netlab start b: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if out, code := l.exec("a", "ping", "-c", "2", "-W", "2", "10.9.0.2"); code != 0 {
+		t.Errorf("ping b after its start: exit %d\n%s", code, out)
 	}
 	l.down()
 	kubeGone(t, cfg, l.name)

@@ -64,6 +64,8 @@ const (
 	AgentStepOp = "step"   // carry out a plan step (steps.OnHost): Changed, Notes
 	AgentRead   = "read"   // its interfaces and gateways (wire.ReadNS): Ifaces, Gateways
 	AgentDown   = "down"   // remove what the agent made on its host for a lab: Notes
+	AgentLink   = "link"   // set a node's interface down or up (faults.SetLink): Where, Changed
+	AgentUnplug = "unplug" // delete its interfaces (wire.Unplug)
 )
 
 // AgentRequest is one request to an agent.
@@ -84,6 +86,9 @@ type AgentRequest struct {
 	Isolate   *planner.Isolate        `json:"isolate,omitempty"`   // step: a port's lab's isolation
 	Local     netip.Addr              `json:"local,omitzero"`      // step: a port's: the agent's host's address
 	Peers     []netip.Addr            `json:"peers,omitempty"`     // step: a port's: the other hosts' addresses
+	Node      string                  `json:"node,omitempty"`      // link
+	Iface     string                  `json:"iface,omitempty"`     // link
+	Up        bool                    `json:"up,omitempty"`        // link
 }
 
 // AgentStepEnd is a node of a step: its container, where it runs, and
@@ -103,6 +108,7 @@ type AgentReply struct {
 	Notes    []string     `json:"notes,omitempty"`
 	Ifaces   []wire.Iface `json:"ifaces,omitempty"`
 	Gateways []string     `json:"gateways,omitempty"`
+	Where    string       `json:"where,omitempty"` // link: "host side" or "in the node"
 	Error    string       `json:"error,omitempty"`
 }
 
@@ -462,4 +468,32 @@ func (r *Runtime) ReadRemote(ctx context.Context, id string) ([]wire.Iface, []st
 	}
 	rep, err := c.call(ctx, AgentRequest{Op: AgentRead, Container: runningContainer(pod, containerName)})
 	return rep.Ifaces, rep.Gateways, err
+}
+
+// SetRemoteLink sets a node's interface down or up through its host's
+// agent: the host side of its port on a network, else in the node.
+func (r *Runtime) SetRemoteLink(ctx context.Context, id, lab, node, iface string, up bool) (string, bool, error) {
+	pod, err := r.pod(ctx, id)
+	if err != nil {
+		return "", false, err
+	}
+	c, err := r.agent(ctx, pod.Spec.NodeName)
+	if err != nil {
+		return "", false, err
+	}
+	rep, err := c.call(ctx, AgentRequest{Op: AgentLink, Container: runningContainer(pod, containerName), Lab: lab, Node: node, Iface: iface, Up: up})
+	return rep.Where, rep.Changed, err
+}
+
+// UnplugRemote deletes a node's interfaces through its host's agent.
+func (r *Runtime) UnplugRemote(ctx context.Context, id string) error {
+	pod, err := r.pod(ctx, id)
+	if err != nil {
+		return err
+	}
+	c, err := r.agent(ctx, pod.Spec.NodeName)
+	if err == nil {
+		_, err = c.call(ctx, AgentRequest{Op: AgentUnplug, Container: runningContainer(pod, containerName)})
+	}
+	return err
 }

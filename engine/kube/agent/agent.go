@@ -17,10 +17,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"github.com/vishvananda/netlink"
 
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/engine/kube"
@@ -140,6 +143,14 @@ func (a *agent) handle(ctx context.Context, req *kube.AgentRequest) (kube.AgentR
 	switch req.Op {
 	case kube.AgentNode:
 		rep.Pid, rep.NetNS = pid, netns
+	case kube.AgentUnplug:
+		var ns *wire.NS
+		if ns, err = wire.OpenNS(pid); err == nil {
+			err = wire.Unplug(ns)
+			ns.Close()
+		}
+	case kube.AgentLink:
+		rep.Where, rep.Changed, err = setLink(pid, req)
 	case kube.AgentRead:
 		var ns *wire.NS
 		if ns, err = wire.OpenNS(pid); err == nil {
@@ -204,4 +215,39 @@ func down(lab string) (kube.AgentReply, error) {
 		rep.Notes = []string{fmt.Sprintf("lab %s on host %s: %d host interfaces and %d firewall rules removed", lab, hostName(), links, rules)}
 	}
 	return rep, err
+}
+
+// setLink sets a node's interface down or up: the host side of its port
+// when it is on a network (its cable pulled), else in the node.
+func setLink(pid int, req *kube.AgentRequest) (string, bool, error) {
+	h, where := (*netlink.Handle)(nil), "host side"
+	l, err := netlink.LinkByName(naming.Port(req.Lab, req.Node, req.Iface))
+	if err != nil || !naming.OwnedBy(l.Attrs().Alias, req.Lab) {
+		ns, err := wire.OpenNS(pid)
+		if err != nil {
+			return "", false, err
+		}
+		defer ns.Close()
+		h, where = ns.Handle(), "in the node"
+		if l, err = h.LinkByName(req.Iface); err != nil {
+			return "", false, fmt.Errorf("node %s has no interface %q", req.Node, req.Iface)
+		}
+	}
+	if (l.Attrs().Flags&net.FlagUp != 0) == req.Up {
+		return where, false, nil
+	}
+	set := netlink.LinkSetDown
+	if h != nil {
+		set = h.LinkSetDown
+	}
+	if req.Up {
+		set = netlink.LinkSetUp
+		if h != nil {
+			set = h.LinkSetUp
+		}
+	}
+	if err := set(l); err != nil {
+		return where, false, fmt.Errorf("set %s of node %s up %v: %w", req.Iface, req.Node, req.Up, err)
+	}
+	return where, true, nil
 }
