@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -283,5 +285,25 @@ func TestDoneAsTheyComplete(t *testing.T) {
 	}
 	if !results[0].Passed || results[0].Tries != 3 || !results[1].Passed {
 		t.Errorf("results %+v", results)
+	}
+}
+
+// A network probe sent to an agent comes back as the check it was: every
+// field that the network probes read survives the trip through JSON.
+func TestRemoteProbeRoundTrip(t *testing.T) {
+	c := &spec.Check{Probe: "path", Node: "h1", Addr: netip.MustParseAddr("10.0.0.9"), Count: 3, Limit: 1500 * time.Millisecond,
+		Hops: [][]netip.Addr{{netip.MustParseAddr("10.0.0.1")}, {netip.MustParseAddr("10.0.1.1"), netip.MustParseAddr("fd00::1")}},
+		Port: 53, DNS: "www.example.com", Type: "AAAA", Answers: []string{"fd00::9"}, HTTP: "http://www/", Status: 200, Contains: "hello",
+		Prefix: netip.MustParsePrefix("10.9.0.0/16"), Nexthop: netip.MustParseAddr("10.0.0.1"), Address: "eth0"}
+	b, err := json.Marshal(RemoteProbeOf(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back RemoteProbe
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Check(); !reflect.DeepEqual(got, c) {
+		t.Errorf("after the trip:\n%+v\nwant\n%+v", got, c)
 	}
 }

@@ -58,6 +58,11 @@ func (p *NetProber) Probe(ctx context.Context, c *spec.Check) Outcome {
 	case "matrix":
 		return p.matrix(ctx, c)
 	}
+	if r, ok := p.Nodes.(RemoteNodes); ok {
+		if out, remote := r.ProbeRemote(ctx, c); remote {
+			return out
+		}
+	}
 	ns, err := p.Nodes.NetNS(ctx, c.Node)
 	if err != nil {
 		return Outcome{Err: err}

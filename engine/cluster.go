@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -225,6 +227,13 @@ type Agents interface {
 	// UnplugRemote deletes the node's interfaces (wire.Unplug): its
 	// cables pulled before it stops.
 	UnplugRemote(ctx context.Context, id string) error
+	// DialRemote connects to TCP port at the first of addrs that answers,
+	// from inside the node's namespace (a published port's forwarder). Its
+	// CloseWrite ends what is sent; Close ends the connection.
+	DialRemote(ctx context.Context, id string, addrs []netip.Addr, port int) (io.ReadWriteCloser, error)
+	// ProbeRemote makes a check's network probe (checks.RemoteProbe, as
+	// JSON) in the node's namespace: whether it succeeded, and what it saw.
+	ProbeRemote(ctx context.Context, id string, probe json.RawMessage) (ok bool, detail string, err error)
 }
 
 // AgentsOf is the runtime of node id (d's own, or the Host's runtime that

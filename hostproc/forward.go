@@ -136,12 +136,27 @@ func Forward(ctx context.Context, f Forwarding, pidFile string) error {
 func nodePid(ctx context.Context, d engine.Runtime, container string) (int, error) {
 	n, err := d.Inspect(ctx, container)
 	if err == nil && n.Remote {
-		return 0, engine.RemoteError(container, "a published port")
+		return 0, engine.RemoteError(container, "a published UDP port")
 	}
 	if err != nil || n.Pid == 0 {
 		return 0, fmt.Errorf("container %s is not running", container)
 	}
 	return n.Pid, nil
+}
+
+// dialTCP connects to the node's port: from inside its namespace, or,
+// for a node on another host of a cluster, through its host's agent.
+func dialTCP(ctx context.Context, d engine.Runtime, f Forwarding) (io.ReadWriteCloser, error) {
+	if a := engine.AgentsOf(d, f.Container); a != nil {
+		if n, err := d.Inspect(ctx, f.Container); err == nil && n.Remote {
+			return a.DialRemote(ctx, f.Container, f.Dial, f.Port)
+		}
+	}
+	pid, err := nodePid(ctx, d, f.Container)
+	if err != nil {
+		return nil, err
+	}
+	return DialNode(pid, "tcp", f.Dial, f.Port)
 }
 
 func forwardTCP(ctx context.Context, ln net.Listener, d engine.Runtime, f Forwarding) error {
@@ -152,12 +167,7 @@ func forwardTCP(ctx context.Context, ln net.Listener, d engine.Runtime, f Forwar
 		}
 		go func() {
 			defer c.Close()
-			pid, err := nodePid(ctx, d, f.Container)
-			if err != nil {
-				log.Printf("%s: %v", c.RemoteAddr(), err)
-				return
-			}
-			up, err := dialNode(pid, "tcp", f.Dial, f.Port)
+			up, err := dialTCP(ctx, d, f)
 			if err != nil {
 				log.Printf("%s: %v", c.RemoteAddr(), err)
 				return
@@ -172,15 +182,15 @@ func forwardTCP(ctx context.Context, ln net.Listener, d engine.Runtime, f Forwar
 	}
 }
 
-func closeWrite(c net.Conn) {
-	if tc, ok := c.(*net.TCPConn); ok {
+func closeWrite(c any) {
+	if tc, ok := c.(interface{ CloseWrite() error }); ok {
 		tc.CloseWrite()
 	}
 }
 
-// dialNode connects, from inside the network namespace of process pid, to
+// DialNode connects, from inside the network namespace of process pid, to
 // port at the first of addrs that answers.
-func dialNode(pid int, network string, addrs []netip.Addr, port int) (net.Conn, error) {
+func DialNode(pid int, network string, addrs []netip.Addr, port int) (net.Conn, error) {
 	var conn net.Conn
 	err := inNetNS(pid, func() error {
 		var errs []string
@@ -282,7 +292,7 @@ func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, i
 			}
 			a := f.Dial[next]
 			next++
-			c, err := dialNode(pid, "udp", []netip.Addr{a}, f.Port)
+			c, err := DialNode(pid, "udp", []netip.Addr{a}, f.Port)
 			if err != nil {
 				up = nil
 				continue

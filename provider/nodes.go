@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/netlab/netlab/checks"
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/spec"
 	"github.com/netlab/netlab/wire"
 )
 
@@ -26,23 +28,52 @@ type LabNodes struct {
 // whichever runtime runs the lab).
 func NewLabNodes(r engine.Runtime, lab string) *LabNodes { return &LabNodes{r: r, lab: lab} }
 
-// pid is the pid of the node's container, or an error saying it does not run.
-func (l *LabNodes) pid(ctx context.Context, node string) (int, error) {
+// running is the node's running container, or an error saying it does
+// not run.
+func (l *LabNodes) running(ctx context.Context, node string) (engine.Node, error) {
 	name := naming.Container(l.lab, node)
 	n, err := l.r.Inspect(ctx, name)
 	if errors.Is(err, engine.ErrNoContainer) {
-		return 0, fmt.Errorf("node %s has no container (%s): netlab up the lab", node, name)
+		return n, fmt.Errorf("node %s has no container (%s): netlab up the lab", node, name)
 	}
 	if err != nil {
-		return 0, err
+		return n, err
 	}
-	if n.Remote {
-		return 0, engine.RemoteError(node, "reaching its namespaces")
+	if n.Pid == 0 && !n.Remote {
+		return n, fmt.Errorf("node %s is not running (container %s): netlab up repairs it", node, name)
 	}
-	if n.Pid == 0 {
-		return 0, fmt.Errorf("node %s is not running (container %s): netlab up repairs it", node, name)
+	return n, nil
+}
+
+// pid is the pid of the node's container on this machine, or an error
+// saying it does not run here.
+func (l *LabNodes) pid(ctx context.Context, node string) (int, error) {
+	n, err := l.running(ctx, node)
+	if err == nil && n.Remote {
+		err = engine.RemoteError(node, "reaching its namespaces")
 	}
-	return n.Pid, nil
+	return n.Pid, err
+}
+
+// ProbeRemote makes a check's network probe through the agent of the
+// node's host when the node runs on another host of a cluster; false for
+// a node this machine enters.
+func (l *LabNodes) ProbeRemote(ctx context.Context, c *spec.Check) (checks.Outcome, bool) {
+	name := naming.Container(l.lab, c.Node)
+	a := engine.AgentsOf(l.r, name)
+	if a == nil {
+		return checks.Outcome{}, false
+	}
+	n, err := l.r.Inspect(ctx, name)
+	if err != nil || !n.Remote {
+		return checks.Outcome{}, false
+	}
+	probe, err := json.Marshal(checks.RemoteProbeOf(c))
+	if err != nil {
+		return checks.Outcome{Err: err}, true
+	}
+	ok, detail, err := a.ProbeRemote(ctx, name, probe)
+	return checks.Outcome{OK: ok, Detail: detail, Err: err}, true
 }
 
 // NetNS opens the network namespace of the node's container.
@@ -82,7 +113,7 @@ func (l *LabNodes) OpenNS(ctx context.Context, node string) (*wire.NS, error) {
 // Exec runs cmd in the node with sh -c, as docker exec does, and returns
 // its output (stdout then stderr) and exit status.
 func (l *LabNodes) Exec(ctx context.Context, node, cmd string) ([]byte, int, error) {
-	if _, err := l.pid(ctx, node); err != nil {
+	if _, err := l.running(ctx, node); err != nil {
 		return nil, 0, err
 	}
 	var stdout, stderr bytes.Buffer

@@ -7,8 +7,10 @@
 #      server, both nodes Ready and the default service account); a start
 #      that fails is logged, taken down and tried once more;
 #   3. run the tests on it: NETLAB_RUNTIME=kubernetes, -run KUBERUN (the
-#      playground, a chain split across the two hosts, p2p, a bridge, OSPF
-#      across the hosts, stop/start and the watcher, the faults test);
+#      playground, a chain split across the two hosts and a lab network
+#      spanning them, both wired through netlab's agent, p2p, a bridge,
+#      OSPF across the hosts, stop/start and the watcher, the faults test);
+#      then the playground again with every pod wired through the agents;
 #   4. check that the tests left no lab in the cluster, take the cluster
 #      down, and check that the host is as it was before 2: this runs also
 #      when a test fails or the run is interrupted (trap);
@@ -120,6 +122,15 @@ say "the kubernetes runtime's tests: $KUBERUN"
 # pipefail: the pipe fails when go test does.
 if ! NETLAB_E2E=1 NETLAB_RUNTIME=kubernetes KUBECONFIG=$KUBECONFIG_FILE \
   "$GO" test -count=1 -timeout "$KUBERUNTIMEOUT" -parallel "$E2EPARALLEL" -run "$KUBERUN" -v ./tests |
+  grep -E '^(=== RUN|--- |\s|ok|FAIL|panic)'; then
+  status=1
+fi
+# The playground again, every pod wired, probed and reached through the
+# agent of its host (netlab's agent, k8s/agent.yaml), as on a cluster
+# whose hosts are other machines.
+say "the playground through the agents"
+if ! NETLAB_KUBE_AGENT=1 NETLAB_E2E=1 NETLAB_RUNTIME=kubernetes KUBECONFIG=$KUBECONFIG_FILE \
+  "$GO" test -count=1 -timeout "$KUBERUNTIMEOUT" -run 'TestFopnpPlayground' -v ./tests |
   grep -E '^(=== RUN|--- |\s|ok|FAIL|panic)'; then
   status=1
 fi

@@ -21,7 +21,10 @@ func TestFopnpPlayground(t *testing.T) {
 		t.Skip("fopnp images missing: make images")
 	}
 	if runtime == "kubernetes" {
-		needKubeRuntime(t, "fopnp/base", "fopnp/dns", "fopnp/ftp", "fopnp/mail", "fopnp/www")
+		cfg := needKubeRuntime(t, "fopnp/base", "fopnp/dns", "fopnp/ftp", "fopnp/mail", "fopnp/www")
+		if os.Getenv("NETLAB_KUBE_AGENT") == "1" { // every pod wired through its host's agent
+			needAgent(t, cfg)
+		}
 	}
 	if left := leftovers("fopnp"); left != "" {
 		t.Fatalf("a lab named fopnp is already here (%s), on the host ports the test's copy publishes: netlab down fopnp first", left)

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,6 +68,7 @@ const (
 	AgentDown   = "down"   // remove what the agent made on its host for a lab: Notes
 	AgentLink   = "link"   // set a node's interface down or up (faults.SetLink): Where, Changed
 	AgentUnplug = "unplug" // delete its interfaces (wire.Unplug)
+	AgentProbe  = "probe"  // a check's network probe in its namespace (checks.RemoteProbe): OK, Detail
 )
 
 // AgentRequest is one request to an agent.
@@ -89,6 +92,7 @@ type AgentRequest struct {
 	Node      string                  `json:"node,omitempty"`      // link
 	Iface     string                  `json:"iface,omitempty"`     // link
 	Up        bool                    `json:"up,omitempty"`        // link
+	Probe     json.RawMessage         `json:"probe,omitempty"`     // probe: a checks.RemoteProbe
 }
 
 // AgentStepEnd is a node of a step: its container, where it runs, and
@@ -109,6 +113,8 @@ type AgentReply struct {
 	Ifaces   []wire.Iface `json:"ifaces,omitempty"`
 	Gateways []string     `json:"gateways,omitempty"`
 	Where    string       `json:"where,omitempty"` // link: "host side" or "in the node"
+	OK       bool         `json:"ok,omitempty"`     // probe: it succeeded
+	Detail   string       `json:"detail,omitempty"` // probe: what it saw
 	Error    string       `json:"error,omitempty"`
 }
 
@@ -496,4 +502,90 @@ func (r *Runtime) UnplugRemote(ctx context.Context, id string) error {
 		_, err = c.call(ctx, AgentRequest{Op: AgentUnplug, Container: runningContainer(pod, containerName)})
 	}
 	return err
+}
+
+// DialRemote connects to a node's TCP port through its host's agent: an
+// exec of its own into the agent's pod (AgentDialCommand), whose stdin and
+// stdout are the connection.
+func (r *Runtime) DialRemote(ctx context.Context, id string, addrs []netip.Addr, port int) (io.ReadWriteCloser, error) {
+	pod, err := r.pod(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cid := runningContainer(pod, containerName)
+	if cid == "" {
+		return nil, fmt.Errorf("pod %s does not run (%s)", id, waitingReason(pod))
+	}
+	agents, err := r.agentPods(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var agent string
+	for _, p := range agents {
+		if p.Spec.NodeName == pod.Spec.NodeName {
+			agent = p.Name
+		}
+	}
+	if agent == "" {
+		return nil, fmt.Errorf("no netlab agent runs on host %s, where pod %s runs", pod.Spec.NodeName, id)
+	}
+	argv := append(slices.Clone(AgentDialCommand), cid, strconv.Itoa(port))
+	for _, a := range addrs {
+		argv = append(argv, a.String())
+	}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	sctx, cancel := context.WithCancel(context.Background())
+	var stderr bytes.Buffer
+	var mu sync.Mutex
+	go func() {
+		err := r.stream(sctx, AgentNamespace, agent, agentContainer, argv,
+			remotecommand.StreamOptions{Stdin: inR, Stdout: outW, Stderr: &syncWriter{mu: &mu, w: &stderr}})
+		mu.Lock()
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			err = fmt.Errorf("%s", msg)
+		}
+		mu.Unlock()
+		if err == nil {
+			err = io.EOF
+		}
+		outW.CloseWithError(err)
+		inR.CloseWithError(err)
+	}()
+	return &remoteConn{in: inW, out: outR, cancel: cancel}, nil
+}
+
+// AgentDialCommand is what netlab runs in an agent's container to reach a
+// node's port: the container's id, the port and the addresses follow.
+var AgentDialCommand = []string{"/netlab", "_agent", "dial"}
+
+// remoteConn is a connection through an agent's exec.
+type remoteConn struct {
+	in     *io.PipeWriter
+	out    *io.PipeReader
+	cancel context.CancelFunc
+}
+
+func (c *remoteConn) Read(p []byte) (int, error)  { return c.out.Read(p) }
+func (c *remoteConn) Write(p []byte) (int, error) { return c.in.Write(p) }
+func (c *remoteConn) CloseWrite() error           { return c.in.Close() }
+func (c *remoteConn) Close() error {
+	c.cancel()
+	c.in.Close()
+	return c.out.Close()
+}
+
+// ProbeRemote makes a check's network probe in a node's namespace through
+// its host's agent.
+func (r *Runtime) ProbeRemote(ctx context.Context, id string, probe json.RawMessage) (bool, string, error) {
+	pod, err := r.pod(ctx, id)
+	if err != nil {
+		return false, "", err
+	}
+	c, err := r.agent(ctx, pod.Spec.NodeName)
+	if err != nil {
+		return false, "", err
+	}
+	rep, err := c.call(ctx, AgentRequest{Op: AgentProbe, Container: runningContainer(pod, containerName), Probe: probe})
+	return rep.OK, rep.Detail, err
 }

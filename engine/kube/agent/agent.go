@@ -18,15 +18,20 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 
+	"github.com/netlab/netlab/checks"
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/engine/kube"
+	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/steps"
 	"github.com/netlab/netlab/wire"
@@ -38,7 +43,8 @@ const maxRequest = 16 << 20
 
 // Main runs the agent's command: "idle" is the pod's own process (it
 // installs netlab's init on the host, then waits to be stopped), "wire" a
-// session, requests on stdin and replies on stdout.
+// session, requests on stdin and replies on stdout, "dial" a connection to
+// a node's TCP port (a published port's), on stdin and stdout.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	self, err := os.Executable()
 	switch {
@@ -47,8 +53,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = idle(ctx, self, stderr)
 	case len(args) == 1 && args[0] == "wire":
 		err = Serve(ctx, stdin, stdout)
+	case len(args) >= 4 && args[0] == "dial":
+		err = dial(args[1], args[2], args[3:], stdin, stdout)
 	default:
-		err = errors.New("usage: netlab _agent idle|wire")
+		err = errors.New("usage: netlab _agent idle|wire|dial CONTAINER PORT ADDR...")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "netlab agent: %v\n", err)
@@ -143,6 +151,13 @@ func (a *agent) handle(ctx context.Context, req *kube.AgentRequest) (kube.AgentR
 	switch req.Op {
 	case kube.AgentNode:
 		rep.Pid, rep.NetNS = pid, netns
+	case kube.AgentProbe:
+		var rp checks.RemoteProbe
+		if err = json.Unmarshal(req.Probe, &rp); err == nil {
+			p := &checks.NetProber{Nodes: &hostNode{name: rp.Node, pid: pid}}
+			out := p.Probe(ctx, rp.Check())
+			rep.OK, rep.Detail, err = out.OK, out.Detail, out.Err
+		}
 	case kube.AgentUnplug:
 		var ns *wire.NS
 		if ns, err = wire.OpenNS(pid); err == nil {
@@ -250,4 +265,67 @@ func setLink(pid int, req *kube.AgentRequest) (string, bool, error) {
 		return where, false, fmt.Errorf("set %s of node %s up %v: %w", req.Iface, req.Node, req.Up, err)
 	}
 	return where, true, nil
+}
+
+// dial connects to TCP port at the first of addrs that answers, in the
+// network namespace of the container cid, and copies stdin to it and what
+// it answers to stdout, until it closes.
+func dial(cid, port string, addrs []string, stdin io.Reader, stdout io.Writer) error {
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("port %q: want 1 to 65535", port)
+	}
+	var to []netip.Addr
+	for _, a := range addrs {
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			return fmt.Errorf("address %q: %w", a, err)
+		}
+		to = append(to, ip)
+	}
+	pid, _, err := kube.LocalNode(cid)
+	if err == nil && pid == 0 {
+		err = fmt.Errorf("container %s does not run on this host", cid)
+	}
+	if err != nil {
+		return err
+	}
+	conn, err := hostproc.DialNode(pid, "tcp", to, p)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	go func() {
+		io.Copy(conn, stdin)
+		if c, ok := conn.(interface{ CloseWrite() error }); ok {
+			c.CloseWrite()
+		}
+	}()
+	_, err = io.Copy(stdout, conn)
+	return err
+}
+
+// hostNode is the one node of a probe, for checks.NetProber: its
+// namespace and files by its process on this host.
+type hostNode struct {
+	name string
+	pid  int
+}
+
+func (n *hostNode) NetNS(_ context.Context, node string) (netns.NsHandle, error) {
+	if node != n.name {
+		return netns.None(), fmt.Errorf("node %s is not this probe's (%s)", node, n.name)
+	}
+	return netns.GetFromPid(n.pid)
+}
+
+func (n *hostNode) ReadFile(_ context.Context, node, path string) ([]byte, error) {
+	if node != n.name {
+		return nil, fmt.Errorf("node %s is not this probe's (%s)", node, n.name)
+	}
+	return checks.ReadNodeFile(n.pid, path, checks.MaxNodeFile)
+}
+
+func (n *hostNode) Exec(context.Context, string, string) ([]byte, int, error) {
+	return nil, 0, errors.New("an agent runs no command in a node: netlab does, through the API")
 }
