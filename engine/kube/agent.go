@@ -112,7 +112,7 @@ type AgentReply struct {
 	Notes    []string     `json:"notes,omitempty"`
 	Ifaces   []wire.Iface `json:"ifaces,omitempty"`
 	Gateways []string     `json:"gateways,omitempty"`
-	Where    string       `json:"where,omitempty"` // link: "host side" or "in the node"
+	Where    string       `json:"where,omitempty"`  // link: "host side" or "in the node"
 	OK       bool         `json:"ok,omitempty"`     // probe: it succeeded
 	Detail   string       `json:"detail,omitempty"` // probe: what it saw
 	Error    string       `json:"error,omitempty"`
