@@ -95,7 +95,12 @@ func Run(ctx context.Context, eng Engine, opts Options, stdout, stderr io.Writer
 		}
 		prog = p
 	}
-	sock, err := Open(t.nsHandle(), t.desc, t.index, prog)
+	var sock source
+	if t.remote != nil {
+		sock, err = t.remote(ctx, prog)
+	} else {
+		sock, err = Open(t.nsHandle(), t.desc, t.index, prog)
+	}
 	if err != nil {
 		return err
 	}
@@ -164,7 +169,7 @@ func watch(ctx context.Context, gone func() bool, stop func()) {
 
 // loop hands frames to handle until ctx ends, the count is reached or the
 // duration has passed, and returns how many it handed over.
-func loop(ctx context.Context, sock *Socket, opts Options, handle func([]byte, gopacket.CaptureInfo) error) (int, error) {
+func loop(ctx context.Context, sock source, opts Options, handle func([]byte, gopacket.CaptureInfo) error) (int, error) {
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Duration)
@@ -264,6 +269,8 @@ type target struct {
 	index    int
 	linkType layers.LinkType
 	gone     func() bool // tells that the node's process left its namespace; nil on the host
+	// remote opens the stream of a node on another host (ns is nil).
+	remote func(ctx context.Context, prog []bpf.RawInstruction) (source, error)
 }
 
 func (t *target) nsHandle() netns.NsHandle {
@@ -295,6 +302,20 @@ func resolve(ctx context.Context, eng Engine, lab, what string) (*target, error)
 		n, err := eng.Inspect(ctx, c.ID)
 		if err != nil {
 			return nil, err
+		}
+		if a := engine.AgentsOf(eng, c.ID); a != nil && n.Remote {
+			id := c.ID
+			return &target{desc: what, linkType: layers.LinkTypeEthernet, remote: func(ctx context.Context, prog []bpf.RawInstruction) (source, error) {
+				filter := ""
+				if prog != nil {
+					filter = FormatDDD(prog)
+				}
+				rc, err := a.CaptureRemote(ctx, id, iface, filter)
+				if err != nil {
+					return nil, err
+				}
+				return newRemoteSource(rc)
+			}}, nil
 		}
 		if n.Remote {
 			return nil, engine.RemoteError(node, "a capture")

@@ -234,6 +234,10 @@ type Agents interface {
 	// ProbeRemote makes a check's network probe (checks.RemoteProbe, as
 	// JSON) in the node's namespace: whether it succeeded, and what it saw.
 	ProbeRemote(ctx context.Context, id string, probe json.RawMessage) (ok bool, detail string, err error)
+	// CaptureRemote captures on the node's interface, with filter (a BPF
+	// program as tcpdump -ddd prints it; "": every frame), and returns the
+	// pcap stream; closing it ends the capture.
+	CaptureRemote(ctx context.Context, id, iface, filter string) (io.ReadCloser, error)
 }
 
 // AgentsOf is the runtime of node id (d's own, or the Host's runtime that

@@ -298,8 +298,9 @@ var (
 // on both of the test cluster's hosts, wired through the agents: each host
 // has the network's bridge, the bridges are joined by a VXLAN span (up
 // says so), the members' interfaces take the span's MTU, they reach each
-// other on either host and across (ARP's broadcast crosses), a member's
-// cable pulled and put back and the member stopped and started work
+// other on either host and across (ARP's broadcast crosses), a capture
+// on a member's interface streams its frames, a member's cable pulled and
+// put back and the member stopped and started work
 // through the agents, an isolated network across hosts is refused with
 // the reason, and down leaves nothing on the hosts.
 func TestKubernetesNetworkAcrossHosts(t *testing.T) {
@@ -338,6 +339,28 @@ nodes:
 		if out := onSimHost(t, h, "ip", "-d", "link", "show", "type", "vxlan"); !strings.Contains(out, "master nlb") {
 			t.Errorf("host %s: no span on a bridge:\n%s", h, out)
 		}
+	}
+	// A capture on b's interface, by the agent of b's host, filtered:
+	// a's pings arrive as lines, and nothing else.
+	capDone := make(chan result, 1)
+	go func() {
+		capDone <- runEnv(t, []string{viaAgent}, netlabBin, "capture", "--count", "2", "--duration", "30s", l.name, "b:eth0", "icmp")
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	var capOut result
+	for waiting := true; waiting; {
+		l.exec("a", "ping", "-c", "1", "-W", "1", "10.9.0.2")
+		select {
+		case capOut = <-capDone:
+			waiting = false
+		default:
+			if time.Now().After(deadline) {
+				t.Fatal("the capture through the agent did not end within 30 s")
+			}
+		}
+	}
+	if capOut.code != 0 || !strings.Contains(capOut.stdout, "10.9.0.1 > 10.9.0.2") || !strings.Contains(capOut.stderr, "2 packets captured") {
+		t.Errorf("capture b:eth0 icmp through the agent: exit %d\n%s%s", capOut.code, capOut.stdout, capOut.stderr)
 	}
 	// Faults through the agents: b's cable pulled on its host and put
 	// back; b stopped (its interfaces gone with it) and started again,

@@ -508,6 +508,31 @@ func (r *Runtime) UnplugRemote(ctx context.Context, id string) error {
 // exec of its own into the agent's pod (AgentDialCommand), whose stdin and
 // stdout are the connection.
 func (r *Runtime) DialRemote(ctx context.Context, id string, addrs []netip.Addr, port int) (io.ReadWriteCloser, error) {
+	return r.agentExec(ctx, id, func(cid string) []string {
+		argv := append(slices.Clone(AgentDialCommand), cid, strconv.Itoa(port))
+		for _, a := range addrs {
+			argv = append(argv, a.String())
+		}
+		return argv
+	})
+}
+
+// CaptureRemote captures on a node's interface through its host's agent:
+// an exec of its own into the agent's pod (AgentCaptureCommand), whose
+// stdout is the pcap stream; closing it ends the agent's capture.
+func (r *Runtime) CaptureRemote(ctx context.Context, id, iface, filter string) (io.ReadCloser, error) {
+	return r.agentExec(ctx, id, func(cid string) []string {
+		argv := append(slices.Clone(AgentCaptureCommand), cid, iface)
+		if filter != "" {
+			argv = append(argv, filter)
+		}
+		return argv
+	})
+}
+
+// agentExec runs the command argv(the node's container id) in the agent
+// of the node's host, its stdin and stdout the connection returned.
+func (r *Runtime) agentExec(ctx context.Context, id string, argv func(cid string) []string) (*remoteConn, error) {
 	pod, err := r.pod(ctx, id)
 	if err != nil {
 		return nil, err
@@ -529,21 +554,17 @@ func (r *Runtime) DialRemote(ctx context.Context, id string, addrs []netip.Addr,
 	if agent == "" {
 		return nil, fmt.Errorf("no netlab agent runs on host %s, where pod %s runs", pod.Spec.NodeName, id)
 	}
-	argv := append(slices.Clone(AgentDialCommand), cid, strconv.Itoa(port))
-	for _, a := range addrs {
-		argv = append(argv, a.String())
-	}
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	sctx, cancel := context.WithCancel(context.Background())
 	var stderr bytes.Buffer
 	var mu sync.Mutex
 	go func() {
-		err := r.stream(sctx, AgentNamespace, agent, agentContainer, argv,
+		err := r.stream(sctx, AgentNamespace, agent, agentContainer, argv(cid),
 			remotecommand.StreamOptions{Stdin: inR, Stdout: outW, Stderr: &syncWriter{mu: &mu, w: &stderr}})
 		mu.Lock()
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			err = fmt.Errorf("%s", msg)
+			err = fmt.Errorf("netlab's agent on host %s: %s", pod.Spec.NodeName, msg)
 		}
 		mu.Unlock()
 		if err == nil {
@@ -558,6 +579,11 @@ func (r *Runtime) DialRemote(ctx context.Context, id string, addrs []netip.Addr,
 // AgentDialCommand is what netlab runs in an agent's container to reach a
 // node's port: the container's id, the port and the addresses follow.
 var AgentDialCommand = []string{"/netlab", "_agent", "dial"}
+
+// AgentCaptureCommand is what netlab runs in an agent's container to
+// capture on a node's interface: the container's id, the interface and
+// the filter's program (tcpdump -ddd's text) follow.
+var AgentCaptureCommand = []string{"/netlab", "_agent", "capture"}
 
 // remoteConn is a connection through an agent's exec.
 type remoteConn struct {

@@ -27,7 +27,9 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/net/bpf"
 
+	"github.com/netlab/netlab/capture"
 	"github.com/netlab/netlab/checks"
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/engine/kube"
@@ -44,7 +46,8 @@ const maxRequest = 16 << 20
 // Main runs the agent's command: "idle" is the pod's own process (it
 // installs netlab's init on the host, then waits to be stopped), "wire" a
 // session, requests on stdin and replies on stdout, "dial" a connection to
-// a node's TCP port (a published port's), on stdin and stdout.
+// a node's TCP port (a published port's), on stdin and stdout, "capture"
+// a node's interface, as pcap on stdout until stdin ends.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	self, err := os.Executable()
 	switch {
@@ -55,8 +58,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = Serve(ctx, stdin, stdout)
 	case len(args) >= 4 && args[0] == "dial":
 		err = dial(args[1], args[2], args[3:], stdin, stdout)
+	case (len(args) == 3 || len(args) == 4) && args[0] == "capture":
+		err = captureNode(ctx, args[1:], stdin, stdout)
 	default:
-		err = errors.New("usage: netlab _agent idle|wire|dial CONTAINER PORT ADDR...")
+		err = errors.New("usage: netlab _agent idle|wire|dial CONTAINER PORT ADDR...|capture CONTAINER IFACE [FILTER]")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "netlab agent: %v\n", err)
@@ -328,4 +333,30 @@ func (n *hostNode) ReadFile(_ context.Context, node, path string) ([]byte, error
 
 func (n *hostNode) Exec(context.Context, string, string) ([]byte, int, error) {
 	return nil, 0, errors.New("an agent runs no command in a node: netlab does, through the API")
+}
+
+// captureNode captures on a node's interface (args: its container's id,
+// the interface, the filter's program as tcpdump -ddd prints it) and
+// writes pcap to stdout until stdin ends (netlab stopped reading) or the
+// node stops or restarts.
+func captureNode(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	var prog []bpf.RawInstruction
+	if len(args) == 3 {
+		p, err := capture.ParseDDD(args[2])
+		if err != nil {
+			return fmt.Errorf("filter: %w", err)
+		}
+		prog = p
+	}
+	pid, _, err := kube.LocalNode(args[0])
+	if err == nil && pid == 0 {
+		err = fmt.Errorf("container %s does not run on this host", args[0])
+	}
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { io.Copy(io.Discard, stdin); cancel() }()
+	return capture.StreamNode(ctx, pid, args[1], prog, stdout)
 }
