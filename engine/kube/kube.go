@@ -250,6 +250,7 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 		},
 		Spec: corev1.PodSpec{
 			NodeName:                      c.Host,
+			Affinity:                      together(lab, c.Host),
 			RestartPolicy:                 corev1.RestartPolicyNever,
 			TerminationGracePeriodSeconds: &grace,
 			AutomountServiceAccountToken:  &no,
@@ -277,6 +278,25 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 			}},
 		},
 	}, nil
+}
+
+// together asks the scheduler to keep a lab's pods on one host where it
+// can (a preferred affinity to the hosts of the lab's other pods): a lab
+// that fits on one host needs no tunnel and no span. A pinned node (its
+// host: key) needs none.
+func together(lab, host string) *corev1.Affinity {
+	if host != "" {
+		return nil
+	}
+	return &corev1.Affinity{PodAffinity: &corev1.PodAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+			Weight: 100,
+			PodAffinityTerm: corev1.PodAffinityTerm{
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{naming.LabelLab: lab}},
+				TopologyKey:   "kubernetes.io/hostname",
+			},
+		}},
+	}}
 }
 
 // podHostname is a node's host name as the API takes it: lower case, its

@@ -112,9 +112,13 @@ func TestPodSpec(t *testing.T) {
 	if pod.Spec.NodeName != "" {
 		t.Errorf("a node without host: pinned to %q", pod.Spec.NodeName)
 	}
+	if a := pod.Spec.Affinity; a == nil || a.PodAffinity == nil || len(a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution) != 1 ||
+		a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm.LabelSelector.MatchLabels[naming.LabelLab] != "lab" {
+		t.Errorf("a node without host: affinity %+v, want one preferred to the lab's pods' host", a)
+	}
 	c.Host = "netlab-h2"
-	if p, err := podSpec("lab", c, hosts, "/init", argv, nil); err != nil || p.Spec.NodeName != "netlab-h2" {
-		t.Errorf("host: netlab-h2: %v, pinned to %q", err, p.Spec.NodeName)
+	if p, err := podSpec("lab", c, hosts, "/init", argv, nil); err != nil || p.Spec.NodeName != "netlab-h2" || p.Spec.Affinity != nil {
+		t.Errorf("host: netlab-h2: %v, pinned to %q, affinity %+v", err, p.Spec.NodeName, p.Spec.Affinity)
 	}
 	c.Host = ""
 	if pod.Spec.RestartPolicy != corev1.RestartPolicyNever {
