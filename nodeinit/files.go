@@ -34,6 +34,7 @@ func copyFilesOnce(dir string) error {
 
 // copyTree copies every regular file under dir to the same path under
 // root, readable by every user (FRR's daemons read theirs as user frr),
+// executable by every user when it is executable in dir,
 // making missing directories; existing directories keep their owner and
 // mode. Names starting with ".." are skipped: a ConfigMap volume keeps its
 // versions there, and shows the current one through symbolic links, which
@@ -65,7 +66,7 @@ func copyTree(dir, root string) error {
 			if err != nil {
 				return err
 			}
-			if err := writeReplacing(to, data); err != nil {
+			if err := writeReplacing(to, data, info.Mode()&0o111 != 0); err != nil {
 				return err
 			}
 		}
@@ -73,15 +74,19 @@ func copyTree(dir, root string) error {
 	return nil
 }
 
-// writeReplacing writes data to path as a new file (mode 0644) that takes
-// the place of what is there: a symbolic link in the image is replaced,
-// not followed.
-func writeReplacing(path string, data []byte) error {
+// writeReplacing writes data to path as a new file (mode 0644, or 0755
+// when exec) that takes the place of what is there: a symbolic link in the
+// image is replaced, not followed.
+func writeReplacing(path string, data []byte, exec bool) error {
+	mode := os.FileMode(0o644)
+	if exec {
+		mode = 0o755
+	}
 	tmp := path + ".netlab-new"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp, 0o644); err != nil { // whatever the umask
+	if err := os.Chmod(tmp, mode); err != nil { // whatever the umask
 		return err
 	}
 	return os.Rename(tmp, path)

@@ -298,7 +298,9 @@ var (
 // on both of the test cluster's hosts, wired through the agents: each host
 // has the network's bridge, the bridges are joined by a VXLAN span (up
 // says so), the members' interfaces take the span's MTU, they reach each
-// other on either host and across (ARP's broadcast crosses), a capture
+// other on either host and across (ARP's broadcast crosses), a folder of
+// the lab's is a copy in the node that mounts it (executables kept so),
+// a capture
 // on a member's interface streams its frames, a member's cable pulled and
 // put back and the member stopped and started work
 // through the agents, an isolated network across hosts is refused with
@@ -314,9 +316,17 @@ networks:
   lan: {}
 nodes:
   a: {host: netlab-h1, interfaces: {eth0: {network: lan, address: 10.9.0.1/24}}}
-  b: {host: netlab-h2, interfaces: {eth0: {network: lan, address: 10.9.0.2/24}}}
+  b: {host: netlab-h2, interfaces: {eth0: {network: lan, address: 10.9.0.2/24}}, volumes: ["./app:/etc/app"]}
   c: {host: netlab-h1, interfaces: {eth0: {network: lan, address: 10.9.0.3/24}}}
 `)
+	// A folder of the lab's, which b mounts: on a cluster, a copy.
+	app := filepath.Join(filepath.Dir(l.file), "app")
+	if err := os.MkdirAll(app, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(app, "hello.sh"), []byte("#!/bin/sh\necho hello from the lab folder\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { l.down() })
 	r := runEnv(t, []string{viaAgent}, netlabBin, withRuntime([]string{"up", l.file})...)
 	if r.code != 0 {
@@ -331,6 +341,12 @@ nodes:
 		if out, code := l.exec(x.from, "ping", "-c", "2", "-W", "2", x.to); code != 0 {
 			t.Errorf("ping %s from %s: exit %d\n%s", x.to, x.from, code, out)
 		}
+	}
+	if out, code := l.exec("b", "/etc/app/hello.sh"); code != 0 || strings.TrimSpace(out) != "hello from the lab folder" {
+		t.Errorf("b runs /etc/app/hello.sh, a copy of the lab folder's: exit %d\n%s", code, out)
+	}
+	if out, _ := l.exec("b", "cat", "/proc/mounts"); strings.Contains(out, " /etc/app ") {
+		t.Errorf("b's /etc/app is a mount, not a copy:\n%s", out)
 	}
 	if out, _ := l.exec("b", "cat", "/sys/class/net/eth0/mtu"); strings.TrimSpace(out) != "1450" {
 		t.Errorf("b:eth0's MTU %q, want the span's 1450", out)

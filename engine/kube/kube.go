@@ -140,6 +140,10 @@ func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, 
 	if err := os.MkdirAll(run, 0o755); err != nil {
 		return "", fmt.Errorf("create %s: %w", run, err)
 	}
+	c, exec, err := folderCopies(c)
+	if err != nil {
+		return "", err
+	}
 	if err := r.ensureNamespace(ctx, lab); err != nil {
 		return "", err
 	}
@@ -148,7 +152,7 @@ func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, 
 		return "", err
 	}
 	ns := Namespace(lab)
-	cm, vol, err := filesMap(lab, node, c)
+	cm, vol, err := filesMap(lab, node, c, exec)
 	if err != nil {
 		return "", err
 	}

@@ -1,7 +1,11 @@
 package kube
 
 import (
+	"fmt"
+	"maps"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -143,7 +147,7 @@ func TestPodSpec(t *testing.T) {
 // them from; no files, no ConfigMap; a relative path or too much is refused.
 func TestFilesMap(t *testing.T) {
 	c := &planner.Container{Name: "lab_r1", Files: map[string]string{"/etc/frr/frr.conf": "hostname r1\n", "/etc/frr/daemons": "ospfd=yes\n"}}
-	cm, vol, err := filesMap("lab", "r1", c)
+	cm, vol, err := filesMap("lab", "r1", c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,13 +172,83 @@ func TestFilesMap(t *testing.T) {
 	if last := m[len(m)-1]; last.MountPath != nodeinit.FilesDir || !last.ReadOnly || last.Name != vol.Name {
 		t.Errorf("mount %+v", last)
 	}
-	if cm, vol, err := filesMap("lab", "h1", &planner.Container{Name: "lab_h1"}); cm != nil || vol != nil || err != nil {
+	if cm, vol, err := filesMap("lab", "h1", &planner.Container{Name: "lab_h1"}, nil); cm != nil || vol != nil || err != nil {
 		t.Errorf("no files: %v %v %v", cm, vol, err)
 	}
-	if _, _, err := filesMap("lab", "r1", &planner.Container{Name: "lab_r1", Files: map[string]string{"etc/x": "y"}}); err == nil {
+	if _, _, err := filesMap("lab", "r1", &planner.Container{Name: "lab_r1", Files: map[string]string{"etc/x": "y"}}, nil); err == nil {
 		t.Error("a relative path was taken")
 	}
-	if _, _, err := filesMap("lab", "r1", &planner.Container{Name: "lab_r1", Files: map[string]string{"/x": strings.Repeat("x", maxFiles+1)}}); err == nil {
+	if _, _, err := filesMap("lab", "r1", &planner.Container{Name: "lab_r1", Files: map[string]string{"/x": strings.Repeat("x", maxFiles+1)}}, nil); err == nil {
 		t.Error("more than a ConfigMap holds was taken")
+	}
+}
+
+// A volume from the lab's folder becomes a copy of its files in the
+// node's files (the folder is this machine's, not the pod's host's): a
+// folder's files under the mount point, a file at it, executables with
+// their mode, binary content as binary data; a host path outside the
+// folder (allowed) stays a volume; a link inside the folder is refused.
+func TestFolderCopies(t *testing.T) {
+	dir := t.TempDir()
+	for path, body := range map[string]string{"lab.yaml": "name: l\n", "conf/a.conf": "a=1\n", "conf/sub/b.conf": "b=2\n", "bin/run.sh": "#!/bin/sh\necho hi\n", "blob": "\xff\xfe\x00"} {
+		p := filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(dir, "bin/run.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	outside := t.TempDir()
+	c := &planner.Container{Name: "l_r1", HostAllowed: true,
+		Labels:  map[string]string{naming.LabelFile: filepath.Join(dir, "lab.yaml")},
+		Files:   map[string]string{"/etc/frr/frr.conf": "hostname r1\n"},
+		Volumes: []string{dir + "/conf:/etc/app", dir + "/bin/run.sh:/usr/local/bin/run.sh:ro", dir + "/blob:/blob", outside + ":/data"}}
+	got, exec, err := folderCopies(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"/etc/frr/frr.conf": "hostname r1\n", "/etc/app/a.conf": "a=1\n", "/etc/app/sub/b.conf": "b=2\n",
+		"/usr/local/bin/run.sh": "#!/bin/sh\necho hi\n", "/blob": "\xff\xfe\x00"}
+	if !maps.Equal(got.Files, want) {
+		t.Errorf("files %q, want %q", got.Files, want)
+	}
+	if !slices.Equal(got.Volumes, []string{outside + ":/data"}) {
+		t.Errorf("volumes %q, want only the host path outside the lab's folder", got.Volumes)
+	}
+	if len(c.Files) != 1 || len(c.Volumes) != 4 {
+		t.Errorf("the lab's container changed: %v %v", c.Files, c.Volumes)
+	}
+	cm, _, err := filesMap("l", "r1", got, exec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes, src := map[string]string{}, map[string]string{}
+	for k := range cm.BinaryData {
+		src[k] = "binary"
+	}
+	items := 0
+	if _, vol, _ := filesMap("l", "r1", got, exec); vol != nil {
+		for _, it := range vol.ConfigMap.Items {
+			items++
+			if it.Mode != nil {
+				modes[it.Path] = fmt.Sprintf("%o", *it.Mode)
+			}
+			if src[it.Key] == "binary" && it.Path != "blob" {
+				t.Errorf("%s stored as binary data", it.Path)
+			}
+		}
+	}
+	if items != 5 || !maps.Equal(modes, map[string]string{"usr/local/bin/run.sh": "755"}) || len(cm.BinaryData) != 1 {
+		t.Errorf("%d items, modes %v, %d binary, want 5, run.sh 755, 1", items, modes, len(cm.BinaryData))
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "conf/link")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := folderCopies(c); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a link in the folder: %v", err)
 	}
 }

@@ -3,9 +3,13 @@ package kube
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,13 +22,81 @@ import (
 	"github.com/netlab/netlab/trust"
 )
 
-// hostVolumes are the node's volumes as host path volumes of its pod, each
-// source confined to the lab file's folder unless the host is allowed
-// (trust.ConfineVolumes, as on the other runtimes; up refused a path outside
-// it that nobody allowed). A host path is the
-// path on the host the pod runs on: on a cluster whose hosts share this
-// machine's files (the test cluster), the same folder. Named volumes are
-// not on the kubernetes runtime yet.
+// folderCopies makes the node's volumes whose source is in the lab file's
+// folder part of its files (filesMap): the folder is on this machine, not
+// on the pod's host, so its files are copied into the node when it starts
+// (writable there, not written back), as Kathará copies a lab's folders
+// into its nodes. Sources are confined to the folder as on the other
+// runtimes (trust.ConfineVolumes); a copy holds regular files and
+// directories only. It returns the container with those volumes as
+// files, and which of its files are executable.
+func folderCopies(c *planner.Container) (*planner.Container, map[string]bool, error) {
+	labFile := c.Labels[naming.LabelFile]
+	if labFile == "" || len(c.Volumes) == 0 {
+		return c, nil, nil
+	}
+	confined, err := trust.ConfineVolumes(labFile, c.Volumes, c.HostAllowed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node %s: %w", c.Name, err)
+	}
+	dir, err := trust.Resolve(trust.DirOfFile(labFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("node %s: the lab's folder: %w", c.Name, err)
+	}
+	out := *c
+	out.Files, out.Volumes = maps.Clone(c.Files), nil
+	if out.Files == nil {
+		out.Files = map[string]string{}
+	}
+	exec := map[string]bool{}
+	for i, v := range confined {
+		parts := strings.Split(v, ":")
+		rel, err := filepath.Rel(dir, parts[0])
+		if len(parts) < 2 || !filepath.IsAbs(parts[0]) || err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			out.Volumes = append(out.Volumes, c.Volumes[i])
+			continue
+		}
+		err = filepath.WalkDir(parts[0], func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return fmt.Errorf("%s is not a regular file: a lab folder's copy in a pod holds files and folders only", path)
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if info.Size() > maxFiles {
+				return fmt.Errorf("%s is %d bytes, more than the %d a pod's files hold on the kubernetes runtime", path, info.Size(), maxFiles)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			sub, _ := filepath.Rel(parts[0], path)
+			to := filepath.Join(parts[1], sub)
+			out.Files[to] = string(data)
+			exec[to] = info.Mode()&0o111 != 0
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("node %s: volume %s: %w", c.Name, c.Volumes[i], err)
+		}
+	}
+	return &out, exec, nil
+}
+
+// hostVolumes are the node's volumes as host path volumes of its pod (the
+// lab folder's are copies: folderCopies), each source as
+// trust.ConfineVolumes leaves it (up refused a path outside the lab's
+// folder that nobody allowed). A host path is the path on the host the
+// pod runs on: on a cluster whose hosts share this machine's files (the
+// test cluster), the same folder. Named volumes are not on the kubernetes
+// runtime yet.
 func hostVolumes(c *planner.Container) ([]corev1.Volume, []corev1.VolumeMount, error) {
 	confined, err := trust.ConfineVolumes(c.Labels[naming.LabelFile], c.Volumes, c.HostAllowed)
 	if err != nil {
@@ -54,7 +126,7 @@ const maxFiles = 900 << 10
 // copies into place before it runs the node's command: the files are
 // ordinary files of the node, as on the other runtimes, and need nothing
 // of the pod's host. Nil when the node has none.
-func filesMap(lab, node string, c *planner.Container) (*corev1.ConfigMap, *corev1.Volume, error) {
+func filesMap(lab, node string, c *planner.Container, exec map[string]bool) (*corev1.ConfigMap, *corev1.Volume, error) {
 	if len(c.Files) == 0 {
 		return nil, nil, nil
 	}
@@ -70,12 +142,24 @@ func filesMap(lab, node string, c *planner.Container) (*corev1.ConfigMap, *corev
 			return nil, nil, err
 		}
 		key := fmt.Sprintf("f%d", i) // a key has no "/": the item's path places it
-		cm.Data[key] = c.Files[p]
+		if utf8.ValidString(c.Files[p]) {
+			cm.Data[key] = c.Files[p]
+		} else {
+			if cm.BinaryData == nil {
+				cm.BinaryData = map[string][]byte{}
+			}
+			cm.BinaryData[key] = []byte(c.Files[p])
+		}
 		size += len(c.Files[p]) + len(p)
-		src.Items = append(src.Items, corev1.KeyToPath{Key: key, Path: strings.TrimPrefix(clean, "/")})
+		item := corev1.KeyToPath{Key: key, Path: strings.TrimPrefix(clean, "/")}
+		if exec[p] {
+			mode := int32(0o755)
+			item.Mode = &mode
+		}
+		src.Items = append(src.Items, item)
 	}
 	if size > maxFiles {
-		return nil, nil, fmt.Errorf("node %s: its files are %d bytes, more than the %d a ConfigMap holds on the kubernetes runtime", c.Name, size, maxFiles)
+		return nil, nil, fmt.Errorf("node %s: its files (those netlab writes, and copies of the lab folder's volumes) are %d bytes, more than the %d a ConfigMap holds on the kubernetes runtime", c.Name, size, maxFiles)
 	}
 	return cm, &corev1.Volume{Name: "files", VolumeSource: corev1.VolumeSource{ConfigMap: src}}, nil
 }
