@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 
@@ -27,13 +28,14 @@ var inNamespaces = map[planner.Kind]bool{
 }
 
 // delegable are those of them an agent carries out: those that touch
-// nothing but the nodes' namespaces, and a port, whose network's bridge
-// the agent makes on its host, joined to the network's bridges on the
-// other hosts (a span). A relay and a host link need this machine, a
-// macvlan this machine's interface, a lease netlab's DHCP server.
+// nothing but the nodes' namespaces; a port, whose network's bridge the
+// agent makes on its host, joined to the network's bridges on the other
+// hosts (a span); a relay between two nodes of its host, which runs in
+// the agent. A host link needs this machine, a macvlan this machine's
+// interface, a lease netlab's DHCP server.
 var delegable = map[planner.Kind]bool{
 	planner.KindLink: true, planner.KindPort: true, planner.KindVLANIf: true, planner.KindAddr: true, planner.KindRoute: true,
-	planner.KindNAT: true, planner.KindNDPProxy: true, planner.KindFirewall: true,
+	planner.KindNAT: true, planner.KindNDPProxy: true, planner.KindFirewall: true, planner.KindRelay: true,
 }
 
 // stepNodes are the nodes whose namespaces a step touches.
@@ -42,8 +44,11 @@ func stepNodes(s *planner.Step) []string {
 	if s.Node != "" {
 		out = append(out, s.Node)
 	}
-	if s.Kind == planner.KindLink {
+	switch s.Kind {
+	case planner.KindLink:
 		out = append(out, s.Veth.A.Node, s.Veth.B.Node)
+	case planner.KindRelay:
+		out = append(out, s.Relay.Ends[0].Node, s.Relay.Ends[1].Node)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -127,11 +132,26 @@ func OnHost(ctx context.Context, w HostStep) (bool, []string, error) {
 	if err != nil {
 		return false, nil, fmt.Errorf("netlink: %w", err)
 	}
-	e := &Executor{plan: &planner.Plan{Lab: w.Lab}, host: host, onHost: true, placed: w.Places,
+	self, err := os.Executable()
+	if err != nil {
+		host.Close()
+		return false, nil, err
+	}
+	e := &Executor{plan: &planner.Plan{Lab: w.Lab}, host: host, onHost: true, placed: w.Places, bins: engine.Installed{Netlab: self},
 		nodes: map[string]*running{}, vnis: map[string]int{}}
 	defer e.Close()
+	if s.Kind == planner.KindRelay && len(w.Nodes) != 2 {
+		a, b := s.Relay.Ends[0], s.Relay.Ends[1]
+		return false, nil, fmt.Errorf("the link %s:%s <-> %s:%s joins nodes on two hosts (%s, %s): impairing a link across hosts is not built yet (pin both nodes to one host with host:)",
+			a.Node, a.Name, b.Node, b.Name, w.Places[a.Node].Host, w.Places[b.Node].Host)
+	}
 	if s.Kind == planner.KindLink {
 		e.vnis[s.Veth.A.Node+":"+s.Veth.A.Name] = w.VNI
+	}
+	if s.Kind == planner.KindRelay { // its pid file and log
+		if err := engine.MakeRunDir(w.Lab); err != nil {
+			return false, nil, err
+		}
 	}
 	for name, n := range w.Nodes {
 		ns, err := wire.OpenNS(n.Pid)

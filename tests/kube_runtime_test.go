@@ -265,6 +265,23 @@ checks:
 	if r := runEnv(t, []string{viaAgent}, netlabBin, "up", l.file); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "up to date") {
 		t.Errorf("a second up through the agents: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// An impairment of a link within a host: its relay runs in that host's
+	// agent. One across the hosts is refused, saying why.
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "impair", l.name, "a:eth0", "--delay", "100ms"); r.code != 0 {
+		t.Errorf("impair a:eth0 through the agent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if out, code := l.exec("a", "ping", "-c", "2", "-W", "3", "10.7.1.2"); code != 0 || !regexp.MustCompile(`time=(1\d\d|[2-9]\d\d)\.`).MatchString(out) {
+		t.Errorf("ping b over a link delayed 100 ms each way: exit %d\n%s", code, out)
+	}
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "impair", l.name, "a:eth0", "--clear"); r.code != 0 {
+		t.Errorf("impair a:eth0 --clear through the agent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if out, code := l.exec("a", "ping", "-c", "1", "-W", "2", "10.7.1.2"); code != 0 {
+		t.Errorf("ping b once the link is plain again: exit %d\n%s", code, out)
+	}
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "impair", l.name, "b:eth1", "--delay", "10ms"); r.code == 0 || !strings.Contains(r.stdout+r.stderr, "impairing a link across hosts is not built yet") {
+		t.Errorf("impair b:eth1, across the hosts: exit %d, want a refusal saying why\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	l.down()
 	kubeGone(t, cfg, l.name)
 }

@@ -229,7 +229,9 @@ func down(lab string) (kube.AgentReply, error) {
 	if err := naming.CheckName("lab", lab); err != nil {
 		return rep, err
 	}
+	stopped := hostproc.StopAll(lab) // the relays of its impaired links
 	links, rules, err := wire.RemoveLabHost(lab)
+	err = errors.Join(stopped, err, engine.RemoveRunDir(lab))
 	if links+rules > 0 {
 		rep.Changed = true
 		rep.Notes = []string{fmt.Sprintf("lab %s on host %s: %d host interfaces and %d firewall rules removed", lab, hostName(), links, rules)}
