@@ -13,7 +13,10 @@
 # on a machine shared with other runs it is noisy: it is read three times
 # and the median taken). Then the time a cross-host link adds: a two-node
 # lab up with both nodes on netlab-h1, then one on each host, REPS (3) times
-# each, medians.
+# each, medians. RUNTIMES may name kubernetes-agent: kubernetes with every
+# pod wired through netlab's agent on its host (NETLAB_KUBE_AGENT=1, the
+# agent put on the hosts first), as on a cluster of other machines; its
+# star is a bridge on each host joined by a span.
 # The test cluster must be up first (scripts/k8s-cluster.sh up): it is not
 # started here, so that its daemons never hold the lock below. The runs
 # hold LOCK (/tmp/netlab-heavy.lock; LOCK= for none) while they measure.
@@ -31,6 +34,7 @@ export KUBECONFIG=${KUBECONFIG:-/var/lib/netlab-k8s/admin.kubeconfig}
 CGO_ENABLED=0 go build -o bin/ ./cmd/netlab ./cmd/netlab-init
 nl=bin/netlab
 scripts/k8s-cluster.sh load-docker netlab/tiny >/dev/null
+case " $RUNTIMES " in *" kubernetes-agent "*) scripts/k8s-cluster.sh agent bin >/dev/null 2>&1 ;; esac
 work=$(mktemp -d)
 cleanup() {
   for l in bk8schain bk8sstar bk8sp2p; do $nl down $l >/dev/null 2>&1 || true; done
@@ -81,19 +85,20 @@ p2p() { # HOST_OF_B
 
 # measure RUNTIME KIND N: prints a table row.
 measure() {
-  local rt=$1 kind=$2 n=$3 f=$work/$2-$1.yaml
-  "$kind" "$rt" "$n" >"$f"
+  local rt=$1 kind=$2 n=$3 f=$work/$2-$1.yaml file_rt=$1 agent=0
+  if [ "$rt" = kubernetes-agent ]; then file_rt=kubernetes agent=1; fi
+  "$kind" "$file_rt" "$n" >"$f"
   sleep 2
   local m0 l0 t0 t1 m1 t2 t3 ok=ok
   m0=$( (used_mb; sleep 1; used_mb; sleep 1; used_mb) | median)
   l0=$(load)
   t0=$(now)
-  $nl up "$f" >"$work/up.log" 2>&1 || { ok="up failed: $(tail -n 2 "$work/up.log" | tr '\n' ' ')"; }
+  NETLAB_KUBE_AGENT=$agent $nl up "$f" >"$work/up.log" 2>&1 || { ok="up failed: $(tail -n 2 "$work/up.log" | tr '\n' ' ')"; }
   t1=$(now)
   sleep 2
   m1=$( (used_mb; sleep 1; used_mb; sleep 1; used_mb) | median)
   t2=$(now)
-  $nl down "bk8s$kind" >"$work/down.log" 2>&1 || ok="$ok; down failed"
+  NETLAB_KUBE_AGENT=$agent $nl down "bk8s$kind" >"$work/down.log" 2>&1 || ok="$ok; down failed"
   t3=$(now)
   printf '| %s | %s %d | %s s | %s s | %d MB | %s | %s |\n' "$rt" "$kind" "$n" "$(secs "$t0" "$t1")" "$(secs "$t2" "$t3")" \
     $(( (m1 - m0) / n )) "$l0-$(load)" "$ok"
