@@ -326,30 +326,79 @@ func runningContainer(pod *corev1.Pod, name string) string {
 	return ""
 }
 
+// running is what a step through the agents needs of a running pod.
+type running struct {
+	cid   string // its container's CRI id
+	place engine.Place
+}
+
+// runningPod is the node's running pod, from the cache the runtime keeps
+// of them for the steps through the agents (forget drops a node from it,
+// as the runtime's own changes of a pod do).
+func (r *Runtime) runningPod(ctx context.Context, id string) (running, error) {
+	r.agentMu.Lock()
+	p, ok := r.pods[id]
+	r.agentMu.Unlock()
+	if ok {
+		return p, nil
+	}
+	pod, err := r.pod(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	if p.cid = runningContainer(pod, containerName); p.cid == "" {
+		return p, fmt.Errorf("pod %s does not run (%s)", id, waitingReason(pod))
+	}
+	if p.place, err = placeOf(id, pod); err != nil {
+		return p, err
+	}
+	r.agentMu.Lock()
+	if r.pods == nil {
+		r.pods = map[string]running{}
+	}
+	r.pods[id] = p
+	r.agentMu.Unlock()
+	return p, nil
+}
+
+// forget drops the node's pod from the cache of running pods.
+func (r *Runtime) forget(id string) {
+	r.agentMu.Lock()
+	delete(r.pods, id)
+	r.agentMu.Unlock()
+}
+
 // AgentStep carries out a step on the nodes' hosts by their agents: on
 // each host that runs one of the step's nodes (a link across hosts: both).
 // A port's request says the host's address and the other agents' hosts',
 // between which its network's bridges are joined.
 func (r *Runtime) AgentStep(ctx context.Context, w engine.AgentStep) (bool, []string, error) {
+	changed, notes, err := r.agentStep(ctx, w)
+	if err != nil && strings.Contains(err.Error(), notHere) {
+		// A pod made again since it was cached: once more, afresh.
+		for _, id := range w.Nodes {
+			r.forget(id)
+		}
+		return r.agentStep(ctx, w)
+	}
+	return changed, notes, err
+}
+
+// notHere is what an agent says of a container that is not on its host.
+const notHere = "does not run on this host"
+
+func (r *Runtime) agentStep(ctx context.Context, w engine.AgentStep) (bool, []string, error) {
 	s := w.Step
 	ends := map[string]AgentStepEnd{}
 	var hosts []string
 	for name, id := range w.Nodes {
-		pod, err := r.pod(ctx, id)
+		p, err := r.runningPod(ctx, id)
 		if err != nil {
-			return false, nil, err
+			return false, nil, fmt.Errorf("step %s: %w", s.ID, err)
 		}
-		cid := runningContainer(pod, containerName)
-		if cid == "" {
-			return false, nil, fmt.Errorf("step %s: pod %s does not run (%s)", s.ID, id, waitingReason(pod))
-		}
-		place, err := r.Place(ctx, id)
-		if err != nil {
-			return false, nil, err
-		}
-		ends[name] = AgentStepEnd{Container: cid, Place: place}
-		if !slices.Contains(hosts, place.Host) {
-			hosts = append(hosts, place.Host)
+		ends[name] = AgentStepEnd{Container: p.cid, Place: p.place}
+		if !slices.Contains(hosts, p.place.Host) {
+			hosts = append(hosts, p.place.Host)
 		}
 	}
 	var addrs map[string]netip.Addr

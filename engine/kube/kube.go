@@ -54,6 +54,7 @@ type Runtime struct {
 
 	agentMu sync.Mutex
 	agents  map[string]*agentConn // by host: the sessions with the hosts' agents
+	pods    map[string]running    // by node id: running pods, for the steps through the agents
 }
 
 // ImageConfig reads an image's entrypoint, command and labels (from a
@@ -98,8 +99,16 @@ func New(kubeconfig string) (*Runtime, error) {
 // Kubeconfig is the file the runtime reached its cluster by.
 func (r *Runtime) Kubeconfig() string { return r.kubeconfig }
 
-// NewFromConfig reaches the cluster of a client configuration.
+// NewFromConfig reaches the cluster of a client configuration. Unless it
+// says otherwise, requests are limited to 50 a second with bursts of 300,
+// as kubectl's are: client-go's own 5 a second held an up of 20 nodes
+// about 3 s at each step (the API server's priority and fairness still
+// protects it).
 func NewFromConfig(cfg *rest.Config) (*Runtime, error) {
+	if cfg.QPS == 0 && cfg.RateLimiter == nil {
+		cfg = rest.CopyConfig(cfg)
+		cfg.QPS, cfg.Burst = 50, 300
+	}
 	c, err := newCore(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes runtime: client for %s: %w", cfg.Host, err)
@@ -316,6 +325,7 @@ func podHostname(name string) string {
 // network's interface out of the lab's way (PodIface), and returns its
 // process.
 func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
+	r.forget(id)
 	if err := r.remakeEnded(ctx, id); err != nil {
 		return engine.Node{}, err
 	}
@@ -504,6 +514,7 @@ func (r *Runtime) List(ctx context.Context, lab string) ([]engine.Container, err
 // Remove deletes the node's pod at once (no grace period) and waits until
 // it is gone; gone is success.
 func (r *Runtime) Remove(ctx context.Context, id string) error {
+	r.forget(id)
 	ns, name, err := splitID(id)
 	if err != nil {
 		return err

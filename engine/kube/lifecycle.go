@@ -34,6 +34,7 @@ func ended(pod *corev1.Pod) bool {
 // after the grace period SIGKILL, and waits until the pod shows it ended.
 // A node that has ended, or whose pod is gone, is stopped: success.
 func (r *Runtime) Stop(ctx context.Context, id string) error {
+	r.forget(id)
 	for i, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		pod, err := r.pod(ctx, id)
 		if errors.Is(err, engine.ErrNoContainer) {

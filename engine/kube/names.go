@@ -74,31 +74,50 @@ func containerPid(criID string) (int, error) {
 	if !ok || len(id) < 12 {
 		return 0, fmt.Errorf("container id %q: want runtime://id", criID)
 	}
-	procs, err := filepath.Glob("/proc/[0-9]*/cgroup")
+	procs, err := filepath.Glob("/proc/[0-9]*")
 	if err != nil {
 		return 0, err
 	}
-	for _, f := range procs {
-		cg, err := os.ReadFile(f)
-		if err != nil || !strings.Contains(string(cg), id) {
-			continue
-		}
-		dir := filepath.Dir(f)
-		status, err := os.ReadFile(filepath.Join(dir, "status"))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(status), "\n") {
-			ns, ok := strings.CutPrefix(line, "NSpid:")
-			if !ok {
-				continue
-			}
-			if f := strings.Fields(ns); len(f) > 1 && f[len(f)-1] == "1" {
-				var pid int
-				fmt.Sscan(f[0], &pid)
-				return pid, nil
-			}
+	for _, dir := range procs {
+		if pid, ok := firstOf(dir, id); ok {
+			return pid, nil
 		}
 	}
 	return 0, nil
+}
+
+// IsContainerPid tells whether process pid is still the first process of
+// the container with that CRI id (a pid found before may be reused).
+func IsContainerPid(pid int, criID string) bool {
+	_, id, ok := strings.Cut(criID, "://")
+	if !ok || len(id) < 12 {
+		return false
+	}
+	got, ok := firstOf(fmt.Sprintf("/proc/%d", pid), id)
+	return ok && got == pid
+}
+
+// firstOf tells whether the process of /proc directory dir is the first
+// process (PID 1 in its namespace) of the container id, and its pid.
+func firstOf(dir, id string) (int, bool) {
+	cg, err := os.ReadFile(filepath.Join(dir, "cgroup"))
+	if err != nil || !strings.Contains(string(cg), id) {
+		return 0, false
+	}
+	status, err := os.ReadFile(filepath.Join(dir, "status"))
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		ns, ok := strings.CutPrefix(line, "NSpid:")
+		if !ok {
+			continue
+		}
+		if f := strings.Fields(ns); len(f) > 1 && f[len(f)-1] == "1" {
+			var pid int
+			fmt.Sscan(f[0], &pid)
+			return pid, true
+		}
+	}
+	return 0, false
 }

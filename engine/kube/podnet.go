@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/vishvananda/netlink"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
@@ -24,6 +25,11 @@ func (r *Runtime) Place(ctx context.Context, id string) (engine.Place, error) {
 	if err != nil {
 		return engine.Place{}, err
 	}
+	return placeOf(id, pod)
+}
+
+// placeOf is where pod runs.
+func placeOf(id string, pod *corev1.Pod) (engine.Place, error) {
 	addr, err := netip.ParseAddr(pod.Status.PodIP)
 	if pod.Spec.NodeName == "" || err != nil {
 		return engine.Place{}, fmt.Errorf("pod %s: not placed on a host with an address yet (host %q, address %q)", id, pod.Spec.NodeName, pod.Status.PodIP)

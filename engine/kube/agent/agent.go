@@ -35,6 +35,7 @@ import (
 	"github.com/netlab/netlab/engine/kube"
 	"github.com/netlab/netlab/hostproc"
 	"github.com/netlab/netlab/naming"
+	"github.com/netlab/netlab/nodeinit"
 	"github.com/netlab/netlab/steps"
 	"github.com/netlab/netlab/wire"
 )
@@ -104,7 +105,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	if err := enc.Encode(kube.AgentHello{Protocol: kube.AgentProtocol, Host: hostName()}); err != nil {
 		return err
 	}
-	a := &agent{}
+	a := &agent{pids: map[string]int{}}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), maxRequest)
 	var wg sync.WaitGroup
@@ -130,13 +131,31 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer) error {
 	return sc.Err()
 }
 
-type agent struct{}
+type agent struct {
+	mu   sync.Mutex
+	pids map[string]int // container id -> its first process, as found before
+}
 
-// pid is the first process of the container on this host.
+// pid is the first process of the container on this host, and its
+// instance: the one found before while it still is (a search of the
+// host's processes reads two files of each).
 func (a *agent) pid(cid string) (int, string, error) {
+	a.mu.Lock()
+	pid, ok := a.pids[cid]
+	a.mu.Unlock()
+	if ok && kube.IsContainerPid(pid, cid) {
+		if inst, err := nodeinit.Instance(strconv.Itoa(pid)); err == nil {
+			return pid, inst, nil
+		}
+	}
 	pid, netns, err := kube.LocalNode(cid)
 	if err == nil && pid == 0 {
 		err = fmt.Errorf("container %s does not run on this host", cid)
+	}
+	if err == nil {
+		a.mu.Lock()
+		a.pids[cid] = pid
+		a.mu.Unlock()
 	}
 	return pid, netns, err
 }
