@@ -293,25 +293,6 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 	}, nil
 }
 
-// together asks the scheduler to keep a lab's pods on one host where it
-// can (a preferred affinity to the hosts of the lab's other pods): a lab
-// that fits on one host needs no tunnel and no span. A pinned node (its
-// host: key) needs none.
-func together(lab, host string) *corev1.Affinity {
-	if host != "" {
-		return nil
-	}
-	return &corev1.Affinity{PodAffinity: &corev1.PodAffinity{
-		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
-			Weight: 100,
-			PodAffinityTerm: corev1.PodAffinityTerm{
-				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{naming.LabelLab: lab}},
-				TopologyKey:   "kubernetes.io/hostname",
-			},
-		}},
-	}}
-}
-
 // podHostname is a node's host name as the API takes it: lower case, its
 // first label (a name with dots is refused; /etc/hosts has the full name,
 // and Start sets it in the pod's UTS namespace: hostnameAnnotation).
@@ -365,19 +346,6 @@ func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 	}
 }
 
-// FinishStart readies a started pod's process for its wiring: the pod
-// network's interface moved aside (PodIface), and a host name with dots
-// set in its UTS namespace ("": none).
-func FinishStart(pid int, podIP, hostname string) error {
-	if err := movePodIface(pid, podIP); err != nil {
-		return err
-	}
-	if hostname != "" {
-		return setHostname(pid, hostname)
-	}
-	return nil
-}
-
 // waitingReason says why a pod's container does not run, from its status.
 func waitingReason(pod *corev1.Pod) string {
 	if pod.Status.Message != "" { // the pod as a whole: rejected by its host
@@ -412,67 +380,6 @@ func (r *Runtime) pod(ctx context.Context, id string) (*corev1.Pod, error) {
 		return nil, fmt.Errorf("get pod %s: %w", id, err)
 	}
 	return pod, nil
-}
-
-// Inspect returns the node's process: Pid 0 while its container does not
-// run. A container whose process is not on this machine (its host is
-// another machine) is wired by the agent of its host: the node is Remote
-// and its Pid is the one its host sees (NETLAB_KUBE_AGENT=1: every node).
-func (r *Runtime) Inspect(ctx context.Context, id string) (engine.Node, error) {
-	pod, err := r.pod(ctx, id)
-	if err != nil {
-		return engine.Node{}, err
-	}
-	cid := runningContainer(pod, containerName)
-	if cid == "" {
-		return engine.Node{ID: id}, nil
-	}
-	if !forceAgent() {
-		pid, netns, err := LocalNode(cid)
-		if err != nil {
-			return engine.Node{}, fmt.Errorf("inspect pod %s: %w", id, err)
-		}
-		if pid != 0 {
-			return engine.Node{ID: id, Pid: pid, NetNS: netns}, nil
-		}
-	}
-	c, err := r.agent(ctx, pod.Spec.NodeName)
-	if err != nil {
-		return engine.Node{}, fmt.Errorf("inspect pod %s: its container runs on host %s, whose processes this machine does not see: %w", id, pod.Spec.NodeName, err)
-	}
-	rep, err := c.call(ctx, AgentRequest{Op: AgentNode, Container: cid})
-	if err != nil {
-		return engine.Node{}, fmt.Errorf("inspect pod %s: %w", id, err)
-	}
-	return engine.Node{ID: id, NetNS: rep.NetNS, Remote: true}, nil
-}
-
-// LocalNode finds the process of the container with that CRI id on this
-// machine, and its instance (nodeinit.Instance): pid 0 when it is not here.
-func LocalNode(cid string) (pid int, netns string, err error) {
-	pid, err = containerPid(cid)
-	if err != nil || pid == 0 {
-		return 0, "", err
-	}
-	inst, err := nodeinit.Instance(fmt.Sprint(pid))
-	if err != nil {
-		return 0, "", fmt.Errorf("process %d: %w", pid, err)
-	}
-	return pid, inst, nil
-}
-
-// remote is the session with the agent that wires node n, nil when this
-// machine wires it.
-func (r *Runtime) remote(ctx context.Context, n engine.Node) (*agentConn, string, error) {
-	if !n.Remote {
-		return nil, "", nil
-	}
-	pod, err := r.pod(ctx, n.ID)
-	if err != nil {
-		return nil, "", err
-	}
-	c, err := r.agent(ctx, pod.Spec.NodeName)
-	return c, runningContainer(pod, containerName), err
 }
 
 // List returns the lab's nodes ("" lists every lab's), by lab and node.
@@ -664,14 +571,4 @@ func (r *Runtime) WriteReady(ctx context.Context, id string, pid int, content st
 		return fmt.Errorf("write the ready file of pod %s: %w", id, err)
 	}
 	return nil
-}
-
-// WriteReadyFile writes a node's ready file into its in-memory ready
-// directory, through its process pid: its init then starts its command.
-func WriteReadyFile(pid int, content string) error {
-	dir := fmt.Sprintf("/proc/%d/root%s", pid, nodeinit.ReadyDir)
-	if err := os.WriteFile(dir+"/.ready", []byte(content), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(dir+"/.ready", dir+"/ready")
 }

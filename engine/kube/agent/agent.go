@@ -148,10 +148,7 @@ func (a *agent) pid(cid string) (int, string, error) {
 			return pid, inst, nil
 		}
 	}
-	pid, netns, err := kube.LocalNode(cid)
-	if err == nil && pid == 0 {
-		err = fmt.Errorf("container %s does not run on this host", cid)
-	}
+	pid, netns, err := here(cid)
 	if err == nil {
 		a.mu.Lock()
 		a.pids[cid] = pid
@@ -309,10 +306,7 @@ func dial(cid, port string, addrs []string, stdin io.Reader, stdout io.Writer) e
 		}
 		to = append(to, ip)
 	}
-	pid, _, err := kube.LocalNode(cid)
-	if err == nil && pid == 0 {
-		err = fmt.Errorf("container %s does not run on this host", cid)
-	}
+	pid, _, err := here(cid)
 	if err != nil {
 		return err
 	}
@@ -369,10 +363,7 @@ func captureNode(ctx context.Context, args []string, stdin io.Reader, stdout io.
 		}
 		prog = p
 	}
-	pid, _, err := kube.LocalNode(args[0])
-	if err == nil && pid == 0 {
-		err = fmt.Errorf("container %s does not run on this host", args[0])
-	}
+	pid, _, err := here(args[0])
 	if err != nil {
 		return err
 	}
@@ -380,4 +371,14 @@ func captureNode(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	defer cancel()
 	go func() { io.Copy(io.Discard, stdin); cancel() }()
 	return capture.StreamNode(ctx, pid, args[1], prog, stdout)
+}
+
+// here finds the first process of the container on this host, and its
+// instance; a container elsewhere is an error.
+func here(cid string) (int, string, error) {
+	pid, netns, err := kube.LocalNode(cid)
+	if err == nil && pid == 0 {
+		err = fmt.Errorf("container %s does not run on this host", cid)
+	}
+	return pid, netns, err
 }
