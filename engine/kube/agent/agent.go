@@ -215,6 +215,9 @@ func (a *agent) step(ctx context.Context, req *kube.AgentRequest) (kube.AgentRep
 	if req.Step == nil {
 		return rep, errors.New("a step request without its step")
 	}
+	if err := naming.CheckName("lab", req.Lab); err != nil { // it names paths and host interfaces here
+		return rep, err
+	}
 	w := steps.HostStep{
 		AgentStep: engine.AgentStep{Lab: req.Lab, Step: req.Step, VNI: req.VNI, Bridge: req.Bridge, Isolate: req.Isolate},
 		Host:      hostName(), Nodes: map[string]engine.Node{}, Places: map[string]engine.Place{},

@@ -90,6 +90,8 @@ func TestServeAnswersByID(t *testing.T) {
 		2: {kube.AgentRequest{Op: kube.AgentNode, Container: missing}, "container " + missing + " does not run on this host"},
 		3: {kube.AgentRequest{Op: kube.AgentNode, Container: "no-runtime-prefix"}, "want runtime://id"},
 		4: {kube.AgentRequest{Op: kube.AgentStepOp, Lab: "l"}, "without its step"},
+		7: {kube.AgentRequest{Op: kube.AgentStepOp, Lab: "../../etc", Step: bridge}, "is not a lab name"},
+		8: {kube.AgentRequest{Op: kube.AgentDown, Lab: "a/b"}, "is not a lab name"},
 		5: {kube.AgentRequest{Op: kube.AgentStepOp, Lab: "l", Step: bridge}, "does not carry out bridge steps"},
 		6: {kube.AgentRequest{Op: kube.AgentStepOp, Lab: "l", Step: &planner.Step{ID: "addr:a:eth0", Kind: planner.KindAddr, Node: "a", Addr: &planner.Addr{Iface: "eth0"}},
 			Nodes: map[string]kube.AgentStepEnd{"a": {Container: missing, Here: true}}}, "node a: container " + missing},
