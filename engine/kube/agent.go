@@ -144,20 +144,11 @@ func (r *Runtime) agent(ctx context.Context, host string) (*agentConn, error) {
 	if c := r.agents[host]; c != nil && c.alive() {
 		return c, nil
 	}
-	pods, err := r.core.Pods(AgentNamespace).List(ctx, metav1.ListOptions{LabelSelector: AgentSelector, FieldSelector: "spec.nodeName=" + host})
+	pod, err := r.agentPod(ctx, host)
 	if err != nil {
-		return nil, fmt.Errorf("netlab's agent on host %s: %w", host, err)
+		return nil, err
 	}
-	var pod *corev1.Pod
-	for i, p := range pods.Items {
-		if p.DeletionTimestamp == nil && runningContainer(&p, agentContainer) != "" {
-			pod = &pods.Items[i]
-		}
-	}
-	if pod == nil {
-		return nil, fmt.Errorf("no netlab agent runs on host %s (pods %s in namespace %s): deploy it, kubectl apply -f k8s/agent.yaml (docs/kubernetes.md, the agent)", host, AgentSelector, AgentNamespace)
-	}
-	c, err := r.openAgent(ctx, host, pod.Name)
+	c, err := r.openAgent(ctx, host, pod)
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +157,34 @@ func (r *Runtime) agent(ctx context.Context, host string) (*agentConn, error) {
 	}
 	r.agents[host] = c
 	return c, nil
+}
+
+// agentPods are the agent's running pods (fields: a field selector, ""
+// for all).
+func (r *Runtime) agentPods(ctx context.Context, fields string) ([]corev1.Pod, error) {
+	pods, err := r.core.Pods(AgentNamespace).List(ctx, metav1.ListOptions{LabelSelector: AgentSelector, FieldSelector: fields})
+	if err != nil {
+		return nil, fmt.Errorf("netlab's agents: %w", err)
+	}
+	var out []corev1.Pod
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && runningContainer(&p, agentContainer) != "" {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// agentPod is the running agent pod of host.
+func (r *Runtime) agentPod(ctx context.Context, host string) (string, error) {
+	pods, err := r.agentPods(ctx, "spec.nodeName="+host)
+	if err != nil {
+		return "", err
+	}
+	if len(pods) == 0 {
+		return "", fmt.Errorf("no netlab agent runs on host %s (pods %s in namespace %s): deploy it, kubectl apply -f k8s/agent.yaml (docs/kubernetes.md, the agent)", host, AgentSelector, AgentNamespace)
+	}
+	return pods[0].Name, nil
 }
 
 // openAgent starts a session in the agent's pod and reads its hello.

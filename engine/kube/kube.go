@@ -555,16 +555,14 @@ func (r *Runtime) EnsureHosts(ctx context.Context, id string, hosts []planner.Ho
 }
 
 // WriteReady writes the node's ready file into its in-memory ready
-// directory, through its process: its init then starts its command.
+// directory, through its process pid, or by the agent of its host for a
+// node on another host (pid 0: Node.Remote): its init then starts its
+// command.
 func (r *Runtime) WriteReady(ctx context.Context, id string, pid int, content string) error {
-	n, err := r.Inspect(ctx, id)
-	if err != nil {
-		return fmt.Errorf("write the ready file of pod %s: %w", id, err)
-	}
-	c, cid, err := r.remote(ctx, n)
-	if err == nil && c != nil {
-		_, err = c.call(ctx, AgentRequest{Op: AgentReady, Container: cid, Content: content})
-	} else if err == nil {
+	var err error
+	if pid == 0 { // a node on another host (Node.Remote): its agent writes it
+		_, err = r.callAgent(ctx, id, AgentRequest{Op: AgentReady, Content: content})
+	} else {
 		err = WriteReadyFile(pid, content)
 	}
 	if err != nil {

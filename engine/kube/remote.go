@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/remotecommand"
 
 	"github.com/netlab/netlab/engine"
@@ -153,25 +151,10 @@ func (r *Runtime) agentStep(ctx context.Context, w engine.AgentStep) (bool, []st
 	return changed, notes, errors.Join(errs...)
 }
 
-// agentPods are the agent's running pods.
-func (r *Runtime) agentPods(ctx context.Context) ([]corev1.Pod, error) {
-	pods, err := r.core.Pods(AgentNamespace).List(ctx, metav1.ListOptions{LabelSelector: AgentSelector})
-	if err != nil {
-		return nil, fmt.Errorf("netlab's agents: %w", err)
-	}
-	var out []corev1.Pod
-	for _, p := range pods.Items {
-		if p.DeletionTimestamp == nil && runningContainer(&p, agentContainer) != "" {
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
-
 // agentHosts are the hosts that run an agent, and their addresses (an
 // agent's pod has its host's network: its address is the host's).
 func (r *Runtime) agentHosts(ctx context.Context) (map[string]netip.Addr, error) {
-	pods, err := r.agentPods(ctx)
+	pods, err := r.agentPods(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +171,7 @@ func (r *Runtime) agentHosts(ctx context.Context) (map[string]netip.Addr, error)
 // (bridges, spans, rules): the lab's namespace is gone, and with it what
 // the agents made in its pods.
 func (r *Runtime) agentsDown(ctx context.Context, lab string) error {
-	pods, err := r.agentPods(ctx)
+	pods, err := r.agentPods(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -281,18 +264,9 @@ func (r *Runtime) agentExec(ctx context.Context, id string, argv func(cid string
 	if cid == "" {
 		return nil, fmt.Errorf("pod %s does not run (%s)", id, waitingReason(pod))
 	}
-	agents, err := r.agentPods(ctx)
+	agent, err := r.agentPod(ctx, pod.Spec.NodeName)
 	if err != nil {
 		return nil, err
-	}
-	var agent string
-	for _, p := range agents {
-		if p.Spec.NodeName == pod.Spec.NodeName {
-			agent = p.Name
-		}
-	}
-	if agent == "" {
-		return nil, fmt.Errorf("no netlab agent runs on host %s, where pod %s runs", pod.Spec.NodeName, id)
 	}
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
