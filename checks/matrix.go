@@ -18,6 +18,11 @@ var _ matrix.Net = (*NetProber)(nil)
 // from inside the node's network namespace (opened once), for the
 // connectivity matrix.
 func (p *NetProber) Ping(ctx context.Context, node string, addrs []netip.Addr, limit time.Duration) ([]matrix.Echo, error) {
+	if r, ok := p.Nodes.(RemoteNodes); ok && len(addrs) > 0 {
+		if out, remote := pingRemote(ctx, r, node, addrs, limit); remote {
+			return out, nil
+		}
+	}
 	ns, err := p.Nodes.NetNS(ctx, node)
 	if err != nil {
 		return nil, err
@@ -38,6 +43,34 @@ func (p *NetProber) Ping(ctx context.Context, node string, addrs []netip.Addr, l
 	}
 	wg.Wait()
 	return out, nil
+}
+
+// pingRemote pings each of addrs from a node on another host of a
+// cluster, all at once, each a ping probe its host's agent makes in the
+// node's namespace; remote is false for a node of this host.
+func pingRemote(ctx context.Context, r RemoteNodes, node string, addrs []netip.Addr, limit time.Duration) (out []matrix.Echo, remote bool) {
+	out = make([]matrix.Echo, len(addrs))
+	here := make([]bool, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, remote := r.ProbeRemote(ctx, &spec.Check{Probe: "ping", Node: node, Addr: a, Count: 1, Limit: limit})
+			here[i] = !remote
+			out[i] = matrix.Echo{OK: o.OK, Detail: o.Detail}
+			if o.Err != nil {
+				out[i].Detail = o.Err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, h := range here {
+		if h {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // Exec runs cmd in the node, for the connectivity matrix.

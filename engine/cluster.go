@@ -227,10 +227,13 @@ type Agents interface {
 	// UnplugRemote deletes the node's interfaces (wire.Unplug): its
 	// cables pulled before it stops.
 	UnplugRemote(ctx context.Context, id string) error
-	// DialRemote connects to TCP port at the first of addrs that answers,
-	// from inside the node's namespace (a published port's forwarder). Its
-	// CloseWrite ends what is sent; Close ends the connection.
-	DialRemote(ctx context.Context, id string, addrs []netip.Addr, port int) (io.ReadWriteCloser, error)
+	// DialRemote connects to port at the first of addrs that answers,
+	// from inside the node's namespace (a published port's forwarder):
+	// network "tcp", the connection; "udp", a session whose stream carries
+	// datagrams, each its length in two bytes and its bytes (hostproc's
+	// ServeUDP the agent's end). Its CloseWrite ends what is sent; Close
+	// ends the connection.
+	DialRemote(ctx context.Context, id, network string, addrs []netip.Addr, port int) (io.ReadWriteCloser, error)
 	// ProbeRemote makes a check's network probe (checks.RemoteProbe, as
 	// JSON) in the node's namespace: whether it succeeded, and what it saw.
 	ProbeRemote(ctx context.Context, id string, probe json.RawMessage) (ok bool, detail string, err error)

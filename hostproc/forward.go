@@ -136,7 +136,7 @@ func Forward(ctx context.Context, f Forwarding, pidFile string) error {
 func nodePid(ctx context.Context, d engine.Runtime, container string) (int, error) {
 	n, err := d.Inspect(ctx, container)
 	if err == nil && n.Remote {
-		return 0, engine.RemoteError(container, "a published UDP port")
+		return 0, fmt.Errorf("container %s runs on another host: it is reached through its agent", container)
 	}
 	if err != nil || n.Pid == 0 {
 		return 0, fmt.Errorf("container %s is not running", container)
@@ -149,7 +149,7 @@ func nodePid(ctx context.Context, d engine.Runtime, container string) (int, erro
 func dialTCP(ctx context.Context, d engine.Runtime, f Forwarding) (io.ReadWriteCloser, error) {
 	if a := engine.AgentsOf(d, f.Container); a != nil {
 		if n, err := d.Inspect(ctx, f.Container); err == nil && n.Remote {
-			return a.DialRemote(ctx, f.Container, f.Dial, f.Port)
+			return a.DialRemote(ctx, f.Container, "tcp", f.Dial, f.Port)
 		}
 	}
 	pid, err := nodePid(ctx, d, f.Container)
@@ -266,6 +266,12 @@ func forwardUDP(ctx context.Context, ln *net.UDPConn, d engine.Runtime, f Forwar
 // the first of f.Dial; when the node refuses (port unreachable), it sends the
 // last datagram again to the next address.
 func udpSession(ctx context.Context, host *net.UDPConn, client netip.AddrPort, in <-chan []byte, d engine.Runtime, f Forwarding) {
+	if a := engine.AgentsOf(d, f.Container); a != nil {
+		if n, err := d.Inspect(ctx, f.Container); err == nil && n.Remote {
+			remoteUDPSession(ctx, host, client, in, a, f)
+			return
+		}
+	}
 	pid, err := nodePid(ctx, d, f.Container)
 	if err != nil {
 		log.Printf("%s/udp: %v", client, err)

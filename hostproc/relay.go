@@ -34,6 +34,14 @@ func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*wire
 		// The host ends carry frames only: no addresses, no IPv6 chatter.
 		os.WriteFile("/proc/sys/net/ipv6/conf/"+r.Host[k].Name+"/disable_ipv6", []byte("1"), 0o644)
 	}
+	return StartRelay(lab, r, self, changed)
+}
+
+// StartRelay starts the relay between a link's two host ends, which
+// exist, unless it runs with the same arguments on ends that did not
+// change (a relay running on older ones, or with other impairments, is
+// stopped first).
+func StartRelay(lab string, r *planner.Relay, self string, changed bool) (bool, error) {
 	pidFile := filepath.Join(engine.RunDir, lab, r.PidName)
 	args := relayArgs(r, pidFile)
 	if pid, ok := Running(pidFile); ok {
@@ -43,8 +51,7 @@ func EnsureRelay(host *netlink.Handle, lab string, r *planner.Relay, ns [2]*wire
 		unix.Kill(pid, unix.SIGTERM) // new ends, or new impairments (netlab impair)
 		waitGone(pid)
 	}
-	err = Start(pidFile, self, args...)
-	if err != nil {
+	if err := Start(pidFile, self, args...); err != nil {
 		return changed, fmt.Errorf("relay %s <~> %s: %w", r.Host[0].Name, r.Host[1].Name, err)
 	}
 	return true, nil

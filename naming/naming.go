@@ -130,6 +130,14 @@ func LabOf(alias string) string {
 	return lab
 }
 
+// PodIface is the name the pod network's interface takes in a node on
+// Kubernetes (the CNI names it eth0, a lab's name).
+const PodIface = "pod0"
+
+// PodGuardTable is the inet table in a pod's namespace that keeps the pod
+// network from its node (wire.EnsurePodGuard).
+const PodGuardTable = "netlab-pod"
+
 // RuntimeIfaceAlias marks an interface in a node that its runtime made and
 // owns (the pod network's, on Kubernetes): up and stop leave it alone.
 const RuntimeIfaceAlias = AliasPrefix + "runtime-interface"

@@ -267,6 +267,18 @@ func (b *builder) dhcpd(network string, br *Bridge, d *spec.DHCP) {
 		s.Iface, s.Bridge, s.MAC = "eth0", br.Name, bridgeMAC(port)
 		s.Port = &VethEnd{Name: port, Alias: naming.DHCPAlias(lab, network), MTU: br.MTU}
 		deps = []string{"bridge:" + network, "hostfw:" + network}
+		// On a cluster it runs on the host of the network's first node,
+		// whose bridge there the other hosts' are joined to.
+	first:
+		for _, n := range b.lab.SortedNodes() {
+			for _, i := range n.SortedInterfaces() {
+				if i.Network == network {
+					s.Beside = n.Name
+					deps = append(deps, "start:"+n.Name)
+					break first
+				}
+			}
+		}
 	}
 	b.add(&Step{ID: "dhcpd:" + network, Kind: KindDHCPD, Node: d.Server, DHCPD: s, Deps: deps})
 }
@@ -435,12 +447,14 @@ func (b *builder) isolate() {
 	iso := &Isolate{Table: naming.IsolationTable(b.lab.Name)}
 	var deps []string
 	members := map[string][]string{}          // isolated network -> its member ports, in node and interface order
+	macs := map[string][]string{}             // isolated network -> its members' MACs, as members
 	ports := map[string]map[string][]string{} // isolated network -> node -> its ports there
 	for _, n := range b.lab.SortedNodes() {
 		for _, i := range n.SortedInterfaces() {
 			if nw := b.lab.Networks[i.Network]; nw != nil && nw.Isolated && (!n.Forward || nw.RoutersToo) {
 				port := naming.Port(b.lab.Name, n.Name, i.Name)
 				members[i.Network] = append(members[i.Network], port)
+				macs[i.Network] = append(macs[i.Network], i.MAC)
 				if ports[i.Network] == nil {
 					ports[i.Network] = map[string][]string{}
 				}
@@ -453,7 +467,7 @@ func (b *builder) isolate() {
 		if !nw.Isolated {
 			continue
 		}
-		in := IsolatedNetwork{Network: name, Bridge: b.bridgeName(name), Members: members[name]}
+		in := IsolatedNetwork{Network: name, Bridge: b.bridgeName(name), Members: members[name], MACs: macs[name]}
 		ports := ports[name]
 		for _, a := range nw.Allow {
 			in.Allow = append(in.Allow, AllowRule{From: ports[a.From], To: ports[a.To], Proto: a.Proto, PortMin: a.PortMin, PortMax: a.PortMax})

@@ -187,3 +187,34 @@ links: [[a:eth0, b:eth0]]
 		t.Errorf("b, without IPv6, dials %s", got)
 	}
 }
+
+// A DHCP server on a network's bridge runs beside the network's first
+// node (on a cluster, on that node's host), once that node started; an
+// isolated network's members carry their MACs, for hosts that know them
+// only by those.
+func TestDHCPServerBesideFirstNode(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "lab.yaml")
+	if err := os.WriteFile(file, []byte(`name: beside
+defaults: {image: netlab/tiny}
+networks:
+  lan: {subnet: 10.9.2.0/24, dhcp: {range: [10.9.2.100, 10.9.2.199]}, isolated: true}
+nodes:
+  z: {interfaces: {eth0: {network: lan, address: dhcp}}}
+  b: {interfaces: {eth0: {network: lan, address: 10.9.2.5/24}}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := build(t, file)
+	s := p.Step("dhcpd:lan")
+	if s == nil || s.DHCPD.Beside != "b" || !contains(s.Deps, "start:b") {
+		t.Fatalf("dhcpd:lan: %+v", s)
+	}
+	iso := p.Step("isolate")
+	if iso == nil || len(iso.Isolate.Networks) != 1 {
+		t.Fatalf("isolate: %+v", iso)
+	}
+	nw := iso.Isolate.Networks[0]
+	if len(nw.MACs) != 2 || nw.MACs[0] != "02:42:0a:09:02:05" || nw.MACs[1] == "" {
+		t.Errorf("members %v, MACs %v", nw.Members, nw.MACs)
+	}
+}

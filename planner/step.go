@@ -223,7 +223,8 @@ type DHCPD struct {
 	Router  netip.Addr    `json:"router,omitzero"`
 	DNS     []netip.Addr  `json:"dns,omitempty"`
 	Lease   time.Duration `json:"lease"`
-	PidName string        `json:"pid_name"` // the server's pid file, in the lab's run directory; its leases and log beside it
+	PidName string        `json:"pid_name"`         // the server's pid file, in the lab's run directory; its leases and log beside it
+	Beside  string        `json:"beside,omitempty"` // a server on the bridge: the network's first node, on whose host a cluster runs it
 }
 
 // Lease waits until a node's DHCP client holds an IPv4 address on Iface.
@@ -318,8 +319,14 @@ type Isolate struct {
 type IsolatedNetwork struct {
 	Network string      `json:"network"`
 	Bridge  string      `json:"bridge"`
-	Members []string    `json:"members"` // host-side port names
+	Members []string    `json:"members"`        // host-side port names
+	MACs    []string    `json:"macs,omitempty"` // each member's MAC (its node's end), as Members
 	Allow   []AllowRule `json:"allow,omitempty"`
+	// Span is the VXLAN device joining this host's bridge of the network
+	// to the other hosts' (a cluster's agent sets it; "" on one host):
+	// a member's frames from another host arrive by it, known by their
+	// source MAC, which the member's own host holds to the member's.
+	Span string `json:"span,omitempty"`
 }
 
 // AllowRule lets traffic from one set of ports to another through, with

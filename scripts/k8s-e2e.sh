@@ -125,12 +125,13 @@ if ! NETLAB_E2E=1 NETLAB_RUNTIME=kubernetes KUBECONFIG=$KUBECONFIG_FILE \
   grep -E '^(=== RUN|--- |\s|ok|FAIL|panic)'; then
   status=1
 fi
-# The playground again, every pod wired, probed and reached through the
+# The playground again, and a generated Internet with its matrix check
+# and looking glass, every pod wired, probed and reached through the
 # agent of its host (netlab's agent, k8s/agent.yaml), as on a cluster
 # whose hosts are other machines.
-say "the playground through the agents"
+say "the playground and an Internet through the agents"
 if ! NETLAB_KUBE_AGENT=1 NETLAB_E2E=1 NETLAB_RUNTIME=kubernetes KUBECONFIG=$KUBECONFIG_FILE \
-  "$GO" test -count=1 -timeout "$KUBERUNTIMEOUT" -run 'TestFopnpPlayground' -v ./tests |
+  "$GO" test -count=1 -timeout "$KUBERUNTIMEOUT" -parallel "$E2EPARALLEL" -run 'TestFopnpPlayground|TestGeneratedInternet' -v ./tests |
   grep -E '^(=== RUN|--- |\s|ok|FAIL|panic)'; then
   status=1
 fi

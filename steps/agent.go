@@ -25,17 +25,21 @@ var inNamespaces = map[planner.Kind]bool{
 	planner.KindLink: true, planner.KindPort: true, planner.KindMacvlan: true, planner.KindVLANIf: true,
 	planner.KindHostLink: true, planner.KindAddr: true, planner.KindRelay: true, planner.KindRoute: true,
 	planner.KindNAT: true, planner.KindNDPProxy: true, planner.KindFirewall: true, planner.KindLease: true,
+	planner.KindDHCPD: true,
 }
 
 // delegable are those of them an agent carries out: those that touch
 // nothing but the nodes' namespaces; a port, whose network's bridge the
 // agent makes on its host, joined to the network's bridges on the other
-// hosts (a span); a relay between two nodes of its host, which runs in
-// the agent. A host link needs this machine, a macvlan this machine's
-// interface, a lease netlab's DHCP server.
+// hosts (a span); a relay, which runs in the agent of its first node's
+// host; netlab's DHCP server of a network, in its server node or on the
+// bridge of the host of the network's first node (DHCPD.Beside), and the
+// wait for a node's lease. A host link needs this machine, a macvlan this
+// machine's interface.
 var delegable = map[planner.Kind]bool{
 	planner.KindLink: true, planner.KindPort: true, planner.KindVLANIf: true, planner.KindAddr: true, planner.KindRoute: true,
 	planner.KindNAT: true, planner.KindNDPProxy: true, planner.KindFirewall: true, planner.KindRelay: true,
+	planner.KindDHCPD: true, planner.KindLease: true,
 }
 
 // stepNodes are the nodes whose namespaces a step touches.
@@ -49,6 +53,10 @@ func stepNodes(s *planner.Step) []string {
 		out = append(out, s.Veth.A.Node, s.Veth.B.Node)
 	case planner.KindRelay:
 		out = append(out, s.Relay.Ends[0].Node, s.Relay.Ends[1].Node)
+	case planner.KindDHCPD:
+		if s.DHCPD.Node == "" && s.DHCPD.Beside != "" {
+			out = append(out, s.DHCPD.Beside)
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -80,12 +88,17 @@ func (e *Executor) delegate(ctx context.Context, s *planner.Step) (handled, chan
 		return true, false, fmt.Errorf("step %s (%s): node %s runs on another host, wired there by netlab's agent, which does not carry out %s steps yet (docs/kubernetes.md, links across hosts)", s.ID, Describe(s), remote, s.Kind)
 	}
 	w := engine.AgentStep{Lab: e.plan.Lab, Step: s, Nodes: ids}
-	switch s.Kind {
-	case planner.KindLink:
-		w.VNI = e.vnis[s.Veth.A.Node+":"+s.Veth.A.Name]
-	case planner.KindPort:
+	w.VNI = e.vnis[vniKey(s)]
+	bridge := ""
+	switch {
+	case s.Kind == planner.KindPort:
+		bridge = s.Veth.Bridge
+	case s.Kind == planner.KindDHCPD && s.DHCPD.Node == "":
+		bridge = s.DHCPD.Bridge
+	}
+	if bridge != "" {
 		for _, p := range e.plan.Steps {
-			if p.Kind == planner.KindBridge && p.Bridge.Name == s.Veth.Bridge {
+			if p.Kind == planner.KindBridge && p.Bridge.Name == bridge {
 				w.Bridge = p.Bridge
 			}
 			if p.Kind == planner.KindIsolate {
@@ -93,7 +106,7 @@ func (e *Executor) delegate(ctx context.Context, s *planner.Step) (handled, chan
 			}
 		}
 		if w.Bridge == nil || w.Bridge.External {
-			return true, false, fmt.Errorf("step %s: node %s runs on another host: its port on bridge %s needs a lab network's bridge there, not the host's own", s.ID, remote, s.Veth.Bridge)
+			return true, false, fmt.Errorf("step %s: node %s runs on another host: its port on bridge %s needs a lab network's bridge there, not the host's own", s.ID, remote, bridge)
 		}
 	}
 	changed, notes, err := d.AgentStep(ctx, w)
@@ -140,13 +153,8 @@ func OnHost(ctx context.Context, w HostStep) (bool, []string, error) {
 	e := &Executor{plan: &planner.Plan{Lab: w.Lab}, host: host, onHost: true, placed: w.Places, bins: engine.Installed{Netlab: self},
 		nodes: map[string]*running{}, vnis: map[string]int{}}
 	defer e.Close()
-	if s.Kind == planner.KindRelay && len(w.Nodes) != 2 {
-		a, b := s.Relay.Ends[0], s.Relay.Ends[1]
-		return false, nil, fmt.Errorf("the link %s:%s <-> %s:%s joins nodes on two hosts (%s, %s): impairing a link across hosts is not built yet (pin both nodes to one host with host:)",
-			a.Node, a.Name, b.Node, b.Name, w.Places[a.Node].Host, w.Places[b.Node].Host)
-	}
-	if s.Kind == planner.KindLink {
-		e.vnis[s.Veth.A.Node+":"+s.Veth.A.Name] = w.VNI
+	if key := vniKey(s); key != "" {
+		e.vnis[key] = w.VNI
 	}
 	if s.Kind == planner.KindRelay { // its pid file and log
 		if err := engine.MakeRunDir(w.Lab); err != nil {
@@ -161,6 +169,16 @@ func OnHost(ctx context.Context, w HostStep) (bool, []string, error) {
 		e.nodes[name] = &running{Node: n, ns: ns}
 	}
 	spanned := false
+	if s.Kind == planner.KindDHCPD && s.DHCPD.Node == "" {
+		if w.Bridge == nil {
+			return false, nil, fmt.Errorf("step %s: a DHCP server on a bridge without the bridge", s.ID)
+		}
+		_, changed, err := e.spanBridge(w)
+		if err != nil {
+			return changed, e.Notes(), err
+		}
+		spanned = changed
+	}
 	if s.Kind == planner.KindPort {
 		if w.Bridge == nil {
 			return false, nil, fmt.Errorf("step %s: a port without its network's bridge", s.ID)
@@ -206,9 +224,6 @@ func (e *Executor) spanBridge(w HostStep) (int, bool, error) {
 	}
 	span := w.Span
 	span.Lab, span.Network = w.Lab, b.Network
-	if w.Isolate != nil && len(span.Peers) > 0 && slices.ContainsFunc(w.Isolate.Networks, func(n planner.IsolatedNetwork) bool { return n.Network == b.Network }) {
-		return 0, changed, fmt.Errorf("network %s is isolated, and its bridge would span the cluster's hosts: isolation across hosts is not built yet (run the lab on one host: give its nodes the same host:)", b.Network)
-	}
 	made, mtu, err := wire.EnsureSpan(e.host, b.Name, span)
 	if err != nil {
 		return 0, changed, err
@@ -218,10 +233,27 @@ func (e *Executor) spanBridge(w HostStep) (int, bool, error) {
 			b.Network, w.Host, b.Name, planner.Plural(len(span.Peers), "other host"), naming.Span(w.Lab, b.Network), naming.SpanVNI(w.Lab, b.Network), wire.VXLANPort, span.Local, mtu, wire.TunnelOverhead(span.Local))
 	}
 	if w.Isolate != nil {
-		set, err := wire.EnsureIsolation(w.Isolate)
+		set, err := wire.EnsureIsolation(spannedIsolation(w.Lab, w.Isolate, len(span.Peers) > 0))
 		if changed = changed || set || made; err != nil {
 			return 0, changed, err
 		}
 	}
 	return mtu, changed || made, nil
+}
+
+// spannedIsolation is the lab's isolation as a host of a cluster has it:
+// where other hosts run agents, every isolated network may span them, and
+// its members there are known by their MACs on its span (wire's
+// isolation). The same on every port of the lab, so that the table a
+// host writes for one network's port is current for the next's.
+func spannedIsolation(lab string, iso *planner.Isolate, peers bool) *planner.Isolate {
+	if !peers {
+		return iso
+	}
+	out := *iso
+	out.Networks = slices.Clone(iso.Networks)
+	for k := range out.Networks {
+		out.Networks[k].Span = naming.Span(lab, out.Networks[k].Network)
+	}
+	return &out
 }

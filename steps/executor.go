@@ -61,8 +61,8 @@ func NewExecutor(ctx context.Context, d engine.Runtime, plan *planner.Plan, bins
 		e.existing[c.Node] = c
 	}
 	for _, s := range plan.Steps {
-		if s.Kind == planner.KindLink {
-			e.vnis[s.Veth.A.Node+":"+s.Veth.A.Name] = len(e.vnis) + 1
+		if key := vniKey(s); key != "" {
+			e.vnis[key] = len(e.vnis) + 1
 		}
 	}
 	return e, nil
@@ -156,6 +156,20 @@ func inNode(fn func(e *Executor, ns *wire.NS, s *planner.Step) (bool, error)) fu
 
 // withEnd finishes an interface's step: once the interface exists, its
 // MAC and MTU as the file gives them.
+// vniKey names a point-to-point link, impaired or not, by its first end:
+// links are numbered in the plan's order for their tunnels' VNIs, the
+// same whether a link is impaired or not, so that impairing one changes
+// no other link's tunnel. "" for other steps.
+func vniKey(s *planner.Step) string {
+	switch s.Kind {
+	case planner.KindLink:
+		return s.Veth.A.Node + ":" + s.Veth.A.Name
+	case planner.KindRelay:
+		return s.Relay.Ends[0].Node + ":" + s.Relay.Ends[0].Name
+	}
+	return ""
+}
+
 func withEnd(changed bool, err error, ns *wire.NS, end planner.VethEnd) (bool, error) {
 	if err != nil {
 		return changed, err

@@ -21,6 +21,9 @@ import (
 // One lab for all of it: an Internet is the suite's costliest lab to start.
 func TestGeneratedInternet(t *testing.T) {
 	parallel(t)
+	if runtime == "kubernetes" { // on the test cluster: its images there
+		needKubeRuntime(t, "netlab/router", "netlab/host")
+	}
 	r := netlabRaw(t, "new", "internet", "--ases", "4", "--ixps", "1", "--name", "x")
 	if r.code != 0 {
 		t.Fatalf("netlab new internet: exit %d\n%s", r.code, r.stderr)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/netlab/netlab/engine/kube"
+	"github.com/netlab/netlab/naming"
 )
 
 // testClusterConfig is the kubeconfig of the test cluster that
@@ -189,6 +191,7 @@ nodes:
       eth1: {address: 10.7.3.1/24}
     routes:
       - {to: 10.7.1.0/24, via: 10.7.2.1}
+    firewall: {input: drop, output: drop}  # the lab's policy: its tunnel to b still carries
   d:
     host: netlab-h2
     interfaces:
@@ -262,11 +265,26 @@ checks:
 	if addrs["b:eth1"] != "10.7.2.1/24" || addrs["c:eth0"] != "10.7.2.2/24" || addrs["d:eth0"] != "10.7.3.2/24" {
 		t.Errorf("status through the agents: addresses %v", addrs)
 	}
+	// The pod network reaches no node but as its tunnels' peers: a goes
+	// out on it (to h2's address), and cannot reach c's or d's pod there.
+	if out, code := l.exec("a", "ping", "-c", "1", "-W", "2", "-I", "pod0", "198.18.250.12"); code != 0 {
+		t.Errorf("a pings host h2 on the pod network: exit %d\n%s", code, out)
+	}
+	for _, n := range []string{"c", "d"} {
+		pod, _, _ := strings.Cut(addrs[n+":pod0"], "/")
+		if pod == "" {
+			t.Errorf("status shows no pod0 address of %s: %v", n, addrs)
+			continue
+		}
+		if out, code := l.exec("a", "ping", "-c", "1", "-W", "2", "-I", "pod0", pod); code == 0 {
+			t.Errorf("a pings %s's pod address %s on the pod network: its pod guard lets it in\n%s", n, pod, out)
+		}
+	}
 	if r := runEnv(t, []string{viaAgent}, netlabBin, "up", l.file); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "up to date") {
 		t.Errorf("a second up through the agents: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// An impairment of a link within a host: its relay runs in that host's
-	// agent. One across the hosts is refused, saying why.
+	// agent.
 	if r := runEnv(t, []string{viaAgent}, netlabBin, "impair", l.name, "a:eth0", "--delay", "100ms"); r.code != 0 {
 		t.Errorf("impair a:eth0 through the agent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -279,8 +297,49 @@ checks:
 	if out, code := l.exec("a", "ping", "-c", "1", "-W", "2", "10.7.1.2"); code != 0 {
 		t.Errorf("ping b once the link is plain again: exit %d\n%s", code, out)
 	}
-	if r := runEnv(t, []string{viaAgent}, netlabBin, "impair", l.name, "b:eth1", "--delay", "10ms"); r.code == 0 || !strings.Contains(r.stdout+r.stderr, "impairing a link across hosts is not built yet") {
-		t.Errorf("impair b:eth1, across the hosts: exit %d, want a refusal saying why\n%s%s", r.code, r.stdout, r.stderr)
+	// One across the hosts: the relay runs on b's host, between b's end
+	// (a veth now, at the tunnel's MTU) and a tunnel end to c, whose end
+	// stays as it was.
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "impair", l.name, "b:eth1", "--delay", "100ms"); r.code != 0 {
+		t.Errorf("impair b:eth1, across the hosts: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	devType := func(node, iface string) (string, string) {
+		out, _ := l.exec(node, "cat", "/sys/class/net/"+iface+"/uevent", "/sys/class/net/"+iface+"/mtu")
+		devtype := ""
+		if _, rest, ok := strings.Cut(out, "DEVTYPE="); ok {
+			devtype, _, _ = strings.Cut(rest, "\n")
+		}
+		f := strings.Fields(out)
+		if len(f) == 0 {
+			return devtype, ""
+		}
+		return devtype, f[len(f)-1]
+	}
+	if dt, mtu := devType("b", "eth1"); dt != "" || mtu != "1450" {
+		t.Errorf("b:eth1 impaired across hosts: device type %q, MTU %s; want a veth at the tunnel's 1450", dt, mtu)
+	}
+	if dt, _ := devType("c", "eth0"); dt != "vxlan" {
+		t.Errorf("c:eth0, the far end of the impaired link: device type %q, want vxlan as before", dt)
+	}
+	if out, code := l.exec("b", "ping", "-c", "2", "-W", "3", "-s", "1400", "10.7.2.2"); code != 0 || !regexp.MustCompile(`time=(1\d\d|[2-9]\d\d)\.`).MatchString(out) {
+		t.Errorf("ping c over the link across hosts delayed 100 ms each way: exit %d\n%s", code, out)
+	}
+	if out, code := l.exec("a", "ping", "-c", "1", "-W", "3", "10.7.3.2"); code != 0 || !strings.Contains(out, "ttl=62") {
+		t.Errorf("ping d from a through the impaired link: exit %d\n%s", code, out)
+	}
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "impair", l.name, "b:eth1", "--clear"); r.code != 0 {
+		t.Errorf("impair b:eth1 --clear: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if dt, mtu := devType("b", "eth1"); dt != "vxlan" || mtu != "1450" {
+		t.Errorf("b:eth1 once plain again: device type %q, MTU %s; want the tunnel again", dt, mtu)
+	}
+	if out, code := l.exec("b", "ping", "-c", "1", "-W", "2", "10.7.2.2"); code != 0 || regexp.MustCompile(`time=[1-9]\d\d\.`).MatchString(out) {
+		t.Errorf("ping c once the link across hosts is plain again: exit %d\n%s", code, out)
+	}
+	for _, h := range []string{"h1", "h2"} {
+		if out := onSimHost(t, h, "ip", "-o", "link"); strings.Contains(out, "netlab:"+l.name+":relay:") {
+			t.Errorf("host %s keeps a relay's ends after the impairment was cleared:\n%s", h, out)
+		}
 	}
 	l.down()
 	kubeGone(t, cfg, l.name)
@@ -324,7 +383,7 @@ var (
 // the reason, and down leaves nothing on the hosts.
 func TestKubernetesNetworkAcrossHosts(t *testing.T) {
 	parallel(t)
-	cfg := needKubeRuntime(t)
+	cfg := needKubeRuntime(t, "fopnp/base")
 	needAgent(t, cfg)
 	l := &lab{t: t, name: labName(t)}
 	l.file = writeLab(t, l.name, `defaults:
@@ -335,6 +394,7 @@ nodes:
   a: {host: netlab-h1, interfaces: {eth0: {network: lan, address: 10.9.0.1/24}}}
   b: {host: netlab-h2, interfaces: {eth0: {network: lan, address: 10.9.0.2/24}}, volumes: ["./app:/etc/app"]}
   c: {host: netlab-h1, interfaces: {eth0: {network: lan, address: 10.9.0.3/24}}}
+  x: {host: netlab-h1, image: fopnp/base}  # on no lab network: it tries to get onto lan by its span
 `)
 	// A folder of the lab's, which b mounts: on a cluster, a copy.
 	app := filepath.Join(filepath.Dir(l.file), "app")
@@ -372,6 +432,35 @@ nodes:
 		if out := onSimHost(t, h, "ip", "-d", "link", "show", "type", "vxlan"); !strings.Contains(out, "master nlb") {
 			t.Errorf("host %s: no span on a bridge:\n%s", h, out)
 		}
+		if out := onSimHost(t, h, "nft", "list", "set", "inet", "netlab-span", "hosts4"); !strings.Contains(out, "198.18.250.11") || !strings.Contains(out, "198.18.250.12") {
+			t.Errorf("host %s: the span guard does not hold the hosts' addresses:\n%s", h, out)
+		}
+	}
+	// The span guard: x makes up VXLAN packets of lan's span, frames to a,
+	// and sends them on the pod network to its own host and to the other
+	// (which its host would pass on); none reaches a.
+	rx := func() int {
+		out, _ := l.exec("a", "cat", "/sys/class/net/eth0/statistics/rx_packets")
+		n, _ := strconv.Atoi(strings.TrimSpace(out))
+		return n
+	}
+	inject := fmt.Sprintf(`import socket, subprocess
+src = subprocess.check_output(["sh", "-c", "ip -4 -o addr show pod0 | awk '{print $4}' | cut -d/ -f1"]).decode().strip()
+frame = bytes.fromhex("02420a090001" "020000000099" "88b5") + b"span guard test " * 4
+packet = bytes([8, 0, 0, 0]) + (%d).to_bytes(3, "big") + b"\0" + frame
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+for i in range(100):
+    for host in ("198.18.250.11", "198.18.250.12"):
+        s.sendto(packet, (host, 4789))
+`, naming.SpanVNI(l.name, "lan"))
+	before := rx()
+	if out, code := l.exec("x", "python3", "-c", inject); code != 0 {
+		t.Errorf("x sends made-up span packets: exit %d\n%s", code, out)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if got := rx() - before; got >= 100 {
+		t.Errorf("a received %d frames while x sent 200 made-up span packets: the span guard let them in", got)
 	}
 	// A capture on b's interface, by the agent of b's host, filtered:
 	// a's pings arrive as lines, and nothing else.
@@ -430,22 +519,126 @@ nodes:
 		}
 	}
 
+	// An isolated network across the hosts: members on two hosts reach
+	// their router and what the allow rule lets through, not each other,
+	// on one host or across; a member that takes another MAC reaches
+	// nothing beyond its host.
 	iso := &lab{t: t, name: labName(t) + "-iso"}
 	iso.file = writeLab(t, iso.name, `defaults:
   image: netlab/tiny
 networks:
-  lan: {isolated: true}
+  dmz:
+    isolated: true
+    allow: [{from: h1, to: h3, proto: tcp, port: 80}]
 nodes:
-  a: {host: netlab-h1, interfaces: {eth0: {network: lan, address: 10.9.1.1/24}}}
-  b: {host: netlab-h2, interfaces: {eth0: {network: lan, address: 10.9.1.2/24}}}
+  r: {host: netlab-h1, forward: true, interfaces: {eth0: {network: dmz, address: 10.9.1.1/24}}}
+  h1: {host: netlab-h1, interfaces: {eth0: {network: dmz, address: 10.9.1.11/24}}}
+  h2: {host: netlab-h2, interfaces: {eth0: {network: dmz, address: 10.9.1.12/24}}}
+  h3: {host: netlab-h2, interfaces: {eth0: {network: dmz, address: 10.9.1.13/24}}, command: `+twoPorts+`}
+  h4: {host: netlab-h1, interfaces: {eth0: {network: dmz, address: 10.9.1.14/24}}}
 `)
 	t.Cleanup(func() { iso.down() })
 	r = runEnv(t, []string{viaAgent}, netlabBin, withRuntime([]string{"up", iso.file})...)
-	if r.code == 0 || !strings.Contains(r.stderr, "isolation across hosts is not built yet") {
-		t.Errorf("up of an isolated network across hosts: exit %d, want a refusal saying why\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code != 0 {
+		t.Fatalf("up of an isolated network across hosts: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, n := range []string{"h1", "h2", "h3", "h4"} {
+		if !iso.reaches(n, "10.9.1.1") {
+			t.Errorf("%s does not reach its router r", n)
+		}
+	}
+	if !iso.waitReach("h1", "10.9.1.13", "80") {
+		t.Error("allow h1 -> h3 tcp/80 (across the hosts), but h1 cannot reach it")
+	}
+	for _, x := range [][2]string{{"h1", "10.9.1.12"}, {"h2", "10.9.1.11"}, {"h1", "10.9.1.14"}, {"h2", "10.9.1.13"}, {"h1", "10.9.1.13"}} {
+		if iso.reaches(x[0], x[1]) {
+			t.Errorf("%s pings %s: members of an isolated network", x[0], x[1])
+		}
+	}
+	for _, x := range [][3]string{{"h1", "10.9.1.13", "22"}, {"h2", "10.9.1.13", "80"}, {"h4", "10.9.1.13", "80"}} {
+		if iso.reach(x[0], x[1], x[2]) {
+			t.Errorf("%s reaches %s:%s: only h1 -> h3 tcp/80 is allowed", x[0], x[1], x[2])
+		}
+	}
+	if out, code := iso.exec("h2", "ip", "link", "set", "dev", "eth0", "address", "02:00:00:00:00:99"); code != 0 {
+		t.Fatalf("h2 takes another MAC: exit %d\n%s", code, out)
+	}
+	if iso.reaches("h2", "10.9.1.11") || iso.reaches("h2", "10.9.1.1") {
+		t.Error("h2, with a MAC not its own, reaches a node on the other host")
 	}
 	iso.down()
 	kubeGone(t, cfg, iso.name)
+	for _, h := range []string{"h1", "h2"} {
+		if out := onSimHost(t, h, "nft", "list", "ruleset"); strings.Contains(out, iso.name) {
+			t.Errorf("host %s keeps the lab's isolation after down:\n%s", h, out)
+		}
+	}
+}
+
+// TestKubernetesDHCPAcrossHosts: netlab's DHCP servers of networks that
+// span the hosts, through the agents: one on the bridge, run beside the
+// network's first node, one in a router; the nodes on the other host take
+// their leases across the span, and a second up finds the lab whole. A
+// published UDP port of a node there answers through its agent.
+func TestKubernetesDHCPAcrossHosts(t *testing.T) {
+	parallel(t)
+	cfg := needKubeRuntime(t, "fopnp/base")
+	needAgent(t, cfg)
+	l := up(t, `defaults: {image: netlab/tiny}
+networks:
+  lan:
+    subnet: 10.9.2.0/24
+    dhcp: {range: [10.9.2.100, 10.9.2.199], gateway: 10.9.2.1, dns: [10.9.2.53]}
+  far:
+    subnet: 10.9.3.0/24
+    dhcp: {range: [10.9.3.50, 10.9.3.60], gateway: 10.9.3.1, server: r}
+nodes:
+  a: {host: netlab-h1, interfaces: {eth0: {network: lan, address: dhcp}}}
+  b: {host: netlab-h2, interfaces: {eth0: {network: lan, address: dhcp}}}
+  r:
+    host: netlab-h1
+    forward: true
+    interfaces:
+      eth0: {network: lan, address: 10.9.2.1/24}
+      eth1: {network: far, address: 10.9.3.1/24}
+  c: {host: netlab-h2, interfaces: {eth0: {network: far, address: dhcp}}}
+  u:
+    host: netlab-h2
+    image: fopnp/base
+    interfaces: {eth0: {network: lan, address: 10.9.2.20/24}}
+    command: ["perl", "-MIO::Socket::INET", "-e", "$$s = IO::Socket::INET->new(LocalAddr => q(10.9.2.20:53), Proto => q(udp)) or die qq(udp: $$!); while (defined $$s->recv($$m, 2048)) { $$s->send(qq(echo $$m)) }"]
+    publish: ["127.0.0.1:24254:53/udp"]
+`, viaAgent)
+	if got := retry(func() string { return udpAsk("127.0.0.1:24254", "ping") }, "echo ping"); got != "echo ping" {
+		t.Errorf("udp 127.0.0.1:24254, published by u on the other host, answered %q", got)
+	}
+	a, _ := l.leased("a")
+	b, _ := l.leased("b")
+	c, _ := l.leased("c")
+	if !inRange(a, "10.9.2.100", "10.9.2.199") || !inRange(b, "10.9.2.100", "10.9.2.199") || a == b {
+		t.Errorf("a (host 1) and b (host 2) leased %s and %s, want two addresses of 10.9.2.100-10.9.2.199", a, b)
+	}
+	if !inRange(c, "10.9.3.50", "10.9.3.60") {
+		t.Errorf("c (host 2) leased %s from r (host 1), want one of 10.9.3.50-10.9.3.60", c)
+	}
+	if out, _ := l.exec("b", "cat", "/etc/resolv.conf"); !strings.Contains(out, "nameserver 10.9.2.53") {
+		t.Errorf("b's name server is not the lease's:\n%s", out)
+	}
+	if c.IsValid() && a.IsValid() {
+		if out, code := l.exec("c", "ping", "-c", "1", "-W", "2", a.String()); code != 0 || !strings.Contains(out, "ttl=63") {
+			t.Errorf("ping a from c through r, by the leases' gateways: exit %d\n%s", code, out)
+		}
+	}
+	if r := runEnv(t, []string{viaAgent}, netlabBin, "up", l.file); r.code != 0 || !strings.Contains(r.stdout+r.stderr, "up to date") {
+		t.Errorf("a second up through the agents: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	l.down()
+	kubeGone(t, cfg, l.name)
+	for _, h := range []string{"h1", "h2"} {
+		if out := onSimHost(t, h, "ip", "-o", "link"); strings.Contains(out, "netlab:"+l.name+":") {
+			t.Errorf("host %s keeps the lab's interfaces after down:\n%s", h, out)
+		}
+	}
 }
 
 // onSimHost runs a command in the network namespace of a simulated host

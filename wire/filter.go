@@ -136,10 +136,16 @@ var firewallChains = []struct {
 // discovery), then the file's rules in order, each expanded over its
 // families and peers. Pure, so that it is tested without root.
 func firewallRules(f *planner.Firewall) map[string][][]expr.Any {
+	// A node on Kubernetes: its links across hosts are tunnels over the
+	// pod network (UDP VXLANPort on naming.PodIface), which the lab's
+	// policy is not for (the pod guard filters what comes in there).
+	tunnels := func(key expr.MetaKey) []expr.Any {
+		return join(matchIfname(key, naming.PodIface), matchProto("udp"), matchPorts(VXLANPort, VXLANPort, false), []expr.Any{accept()})
+	}
 	out := map[string][][]expr.Any{
-		"input":   {ctEstablished(), join(matchIfname(expr.MetaKeyIIFNAME, "lo"), []expr.Any{accept()}), neighbourDiscovery()},
+		"input":   {ctEstablished(), join(matchIfname(expr.MetaKeyIIFNAME, "lo"), []expr.Any{accept()}), neighbourDiscovery(), tunnels(expr.MetaKeyIIFNAME)},
 		"forward": {ctEstablished()},
-		"output":  {ctEstablished(), join(matchIfname(expr.MetaKeyOIFNAME, "lo"), []expr.Any{accept()}), neighbourDiscovery()},
+		"output":  {ctEstablished(), join(matchIfname(expr.MetaKeyOIFNAME, "lo"), []expr.Any{accept()}), neighbourDiscovery(), tunnels(expr.MetaKeyOIFNAME)},
 	}
 	for _, r := range f.Rules {
 		var verdict []expr.Any

@@ -2,10 +2,12 @@ package wire
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/planner"
@@ -50,6 +52,9 @@ func EnsureTunnelEnd(ns *NS, end planner.VethEnd, t Tunnel) (changed bool, mtu i
 	have, err := LinkByName(ns.h, end.Name)
 	if err != nil {
 		return false, 0, err
+	}
+	if err := AllowTunnelPeer(ns, t.Remote); err != nil {
+		return false, 0, fmt.Errorf("tunnel %s:%s to %s:%s: %w", end.Node, end.Name, t.Peer.Node, t.Peer.Name, err)
 	}
 	if v, ok := have.(*netlink.Vxlan); ok && v.VxlanId == t.VNI && v.Port == VXLANPort &&
 		v.Group.Equal(t.Remote.AsSlice()) && v.SrcAddr.Equal(t.Local.AsSlice()) {
@@ -96,4 +101,92 @@ func EnsureTunnelEnd(ns *NS, end planner.VethEnd, t Tunnel) (changed bool, mtu i
 func isTunnelEnd(l netlink.Link) bool {
 	_, ok := l.(*netlink.Vxlan)
 	return ok && naming.LabOf(l.Attrs().Alias) != "" && strings.Contains(l.Attrs().Alias, ":tunnel:")
+}
+
+// EnsureHostTunnel makes a tunnel end that is a device of the host but
+// sends and receives in node's namespace: the VXLAN device is made by the
+// node's netlink socket, so its UDP socket, its underlying interface
+// (t.Under) and its source address (t.Local) are the node's, and is
+// placed in the host's namespace (this process's), named and marked as
+// hostEnd. An impaired link across hosts is one: its node end here a veth
+// to the host, a relay between the two host ends, and the far node's end
+// the same tunnel end as when the link is not impaired. Once made, it
+// goes with the node's namespace. mtu is the one it has.
+func EnsureHostTunnel(host *netlink.Handle, node *NS, hostEnd planner.VethEnd, t Tunnel) (changed bool, mtu int, err error) {
+	if err := AllowTunnelPeer(node, t.Remote); err != nil {
+		return false, 0, fmt.Errorf("tunnel %s to %s:%s: %w", hostEnd.Name, t.Peer.Node, t.Peer.Name, err)
+	}
+	have, err := LinkByName(host, hostEnd.Name)
+	if err != nil {
+		return false, 0, err
+	}
+	if v, ok := have.(*netlink.Vxlan); ok && v.Alias == hostEnd.Alias && v.VxlanId == t.VNI && v.Port == VXLANPort &&
+		v.Group.Equal(t.Remote.AsSlice()) && v.SrcAddr.Equal(t.Local.AsSlice()) && v.Flags&net.FlagUp != 0 {
+		return false, v.MTU, nil
+	}
+	if have != nil {
+		if have.Attrs().Alias != hostEnd.Alias && have.Attrs().Alias != "" {
+			return false, 0, fmt.Errorf("host interface %s exists and is not netlab's for %s:%s (alias %q): remove it", hostEnd.Name, t.Peer.Node, t.Peer.Name, have.Attrs().Alias)
+		}
+		if err := host.LinkDel(have); err != nil && !isNotFound(err) {
+			return false, 0, fmt.Errorf("remove stale %s: %w", hostEnd.Name, err)
+		}
+	}
+	under, err := LinkByName(node.h, t.Under)
+	if err != nil {
+		return false, 0, err
+	}
+	if under == nil {
+		return false, 0, fmt.Errorf("tunnel %s to %s:%s: the node has no interface %s to carry it", hostEnd.Name, t.Peer.Node, t.Peer.Name, t.Under)
+	}
+	self, err := netns.GetFromPath("/proc/self/ns/net")
+	if err != nil {
+		return false, 0, fmt.Errorf("open this host's namespace: %w", err)
+	}
+	defer self.Close()
+	mtu = hostEnd.MTU
+	if mtu == 0 {
+		mtu = under.Attrs().MTU - TunnelOverhead(t.Remote)
+	}
+	v := &netlink.Vxlan{
+		LinkAttrs:    netlink.LinkAttrs{Name: hostEnd.Name, MTU: mtu, Namespace: netlink.NsFd(self)},
+		VxlanId:      t.VNI,
+		VtepDevIndex: under.Attrs().Index,
+		SrcAddr:      t.Local.AsSlice(),
+		Group:        t.Remote.AsSlice(),
+		Port:         VXLANPort,
+		Learning:     false,
+	}
+	if err := node.h.LinkAdd(v); err != nil {
+		return false, 0, fmt.Errorf("create tunnel %s to %s:%s (VXLAN %d, %s to %s over the node's %s): %w",
+			hostEnd.Name, t.Peer.Node, t.Peer.Name, t.VNI, t.Local, t.Remote, t.Under, err)
+	}
+	made, err := LinkByName(host, hostEnd.Name)
+	if err == nil && made == nil {
+		err = fmt.Errorf("tunnel %s was made but is not on the host", hostEnd.Name)
+	}
+	if err == nil {
+		err = host.LinkSetAlias(made, hostEnd.Alias)
+	}
+	if err == nil {
+		err = host.LinkSetUp(made)
+	}
+	if err != nil {
+		return true, mtu, fmt.Errorf("tunnel %s to %s:%s: %w", hostEnd.Name, t.Peer.Node, t.Peer.Name, err)
+	}
+	return true, mtu, nil
+}
+
+// RemoveTunnelEnd removes end from ns if it is a tunnel end netlab made
+// (a link across hosts whose end here becomes another device: its VNI
+// and port are then free for that one).
+func RemoveTunnelEnd(ns *NS, end planner.VethEnd) (bool, error) {
+	l, err := LinkByName(ns.h, end.Name)
+	if err != nil || l == nil || !isTunnelEnd(l) {
+		return false, err
+	}
+	if err := ns.h.LinkDel(l); err != nil && !isNotFound(err) {
+		return false, fmt.Errorf("remove tunnel end %s:%s: %w", end.Node, end.Name, err)
+	}
+	return true, nil
 }

@@ -41,7 +41,7 @@ func placeOf(id string, pod *corev1.Pod) (engine.Place, error) {
 // container runtime's CNI call names it eth0, the name a lab's own first
 // interface usually has; netlab's link step would otherwise take the pod's
 // interface for the lab's.
-const PodIface = "pod0"
+const PodIface = naming.PodIface
 
 // cniIface is the name CRI runtimes give the pod network's interface.
 const cniIface = "eth0"

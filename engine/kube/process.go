@@ -11,6 +11,7 @@ import (
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
+	"github.com/netlab/netlab/wire"
 )
 
 // A pod's process, found on this machine or by the agent of its host, and
@@ -45,11 +46,21 @@ func (r *Runtime) remote(ctx context.Context, n engine.Node) (*agentConn, string
 }
 
 // FinishStart readies a started pod's process for its wiring: the pod
-// network's interface moved aside (PodIface), and a host name with dots
-// set in its UTS namespace ("": none).
+// network's interface moved aside (PodIface) and guarded (wire's
+// EnsurePodGuard: no other pod reaches the node by it), and a host name
+// with dots set in its UTS namespace ("": none).
 func FinishStart(pid int, podIP, hostname string) error {
 	if err := movePodIface(pid, podIP); err != nil {
 		return err
+	}
+	ns, err := wire.OpenNS(pid)
+	if err != nil {
+		return err
+	}
+	_, err = wire.EnsurePodGuard(ns)
+	ns.Close()
+	if err != nil {
+		return fmt.Errorf("guard the pod network's %s of pid %d: %w", PodIface, pid, err)
 	}
 	if hostname != "" {
 		return setHostname(pid, hostname)

@@ -227,12 +227,19 @@ func (r *Runtime) UnplugRemote(ctx context.Context, id string) error {
 	return err
 }
 
-// DialRemote connects to a node's TCP port through its host's agent: an
-// exec of its own into the agent's pod (AgentDialCommand), whose stdin and
-// stdout are the connection.
-func (r *Runtime) DialRemote(ctx context.Context, id string, addrs []netip.Addr, port int) (io.ReadWriteCloser, error) {
+// DialRemote connects to a node's TCP or UDP port through its host's
+// agent: an exec of its own into the agent's pod (AgentDialCommand, with
+// "udp" after it for UDP), whose stdin and stdout are the connection.
+func (r *Runtime) DialRemote(ctx context.Context, id, network string, addrs []netip.Addr, port int) (io.ReadWriteCloser, error) {
+	if network != "tcp" && network != "udp" {
+		return nil, fmt.Errorf("dial %s: tcp or udp", network)
+	}
 	return r.agentExec(ctx, id, func(cid string) []string {
-		argv := append(slices.Clone(AgentDialCommand), cid, strconv.Itoa(port))
+		argv := slices.Clone(AgentDialCommand)
+		if network == "udp" {
+			argv = append(argv, "udp")
+		}
+		argv = append(argv, cid, strconv.Itoa(port))
 		for _, a := range addrs {
 			argv = append(argv, a.String())
 		}

@@ -57,12 +57,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = idle(ctx, self, stderr)
 	case len(args) == 1 && args[0] == "wire":
 		err = Serve(ctx, stdin, stdout)
+	case len(args) >= 5 && args[0] == "dial" && args[1] == "udp":
+		err = dial("udp", args[2], args[3], args[4:], stdin, stdout)
 	case len(args) >= 4 && args[0] == "dial":
-		err = dial(args[1], args[2], args[3:], stdin, stdout)
+		err = dial("tcp", args[1], args[2], args[3:], stdin, stdout)
 	case (len(args) == 3 || len(args) == 4) && args[0] == "capture":
 		err = captureNode(ctx, args[1:], stdin, stdout)
 	default:
-		err = errors.New("usage: netlab _agent idle|wire|dial CONTAINER PORT ADDR...|capture CONTAINER IFACE [FILTER]")
+		err = errors.New("usage: netlab _agent idle|wire|dial [udp] CONTAINER PORT ADDR...|capture CONTAINER IFACE [FILTER]")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "netlab agent: %v\n", err)
@@ -79,11 +81,28 @@ func idle(ctx context.Context, self string, stderr io.Writer) error {
 		return err
 	}
 	release()
-	fmt.Fprintf(stderr, "netlab agent on %s: init at %s; waiting for requests\n", hostName(), inst.Init)
+	// The host's span guard lives as long as its agent: no pod of the
+	// host sends into a lab network's span, here or on another host.
+	spans := func() []netip.Addr {
+		h, err := netlink.NewHandle()
+		if err != nil {
+			return nil
+		}
+		defer h.Close()
+		hosts, _ := wire.SpanHosts(h)
+		return hosts
+	}
+	if err := wire.EnsureSpanGuard(spans()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "netlab agent on %s: init at %s, span guard (inet %s); waiting for requests\n", hostName(), inst.Init, wire.SpanGuardTable)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
-	return nil
+	if len(spans()) > 0 {
+		return nil
+	}
+	return wire.RemoveSpanGuard()
 }
 
 // hostName is the cluster's name of the agent's host: NODE_NAME, from the
@@ -295,8 +314,9 @@ func setLink(pid int, req *kube.AgentRequest) (string, bool, error) {
 
 // dial connects to TCP port at the first of addrs that answers, in the
 // network namespace of the container cid, and copies stdin to it and what
-// it answers to stdout, until it closes.
-func dial(cid, port string, addrs []string, stdin io.Reader, stdout io.Writer) error {
+// it answers to stdout, until it closes. For UDP, stdin and stdout carry
+// datagrams (hostproc.ServeUDP).
+func dial(network, cid, port string, addrs []string, stdin io.Reader, stdout io.Writer) error {
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 1 || p > 65535 {
 		return fmt.Errorf("port %q: want 1 to 65535", port)
@@ -312,6 +332,9 @@ func dial(cid, port string, addrs []string, stdin io.Reader, stdout io.Writer) e
 	pid, _, err := here(cid)
 	if err != nil {
 		return err
+	}
+	if network == "udp" {
+		return hostproc.ServeUDP(pid, to, p, stdin, stdout)
 	}
 	conn, err := hostproc.DialNode(pid, "tcp", to, p)
 	if err != nil {
