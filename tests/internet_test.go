@@ -118,7 +118,13 @@ func TestGeneratedInternet(t *testing.T) {
 	}
 	l.matrixUntil(2*time.Minute, "every pair reachable and valid again", true, func(m matrixReport) bool { return m.Good })
 
-	// Resilience.
+	// Resilience: this machine's bridge deleted and a container restarted
+	// by its engine. On a cluster the bridges are the hosts' and a node
+	// is a pod (TestKubernetesStopStartWatcher restarts one).
+	if runtime == "kubernetes" {
+		l.passChecks()
+		return
+	}
 	if out, err := exec.Command("ip", "link", "del", naming.Bridge(l.name, "ixp80")).CombinedOutput(); err != nil {
 		t.Fatalf("delete the IXP's bridge: %v %s", err, out)
 	}
