@@ -24,19 +24,31 @@ const (
 // node has neither routing nor config.frr.
 func Files(n *spec.Node) map[string]string {
 	var conf string
+	own := false
 	switch {
 	case n.Config != nil && n.Config.FRRText != "":
 		conf = n.Config.FRRText
 	case n.Routing != nil && (n.Routing.OSPF != nil || n.Routing.OSPF6 != nil || n.Routing.RIP != nil || n.Routing.RIPng != nil || n.Routing.BGP != nil):
-		conf = Conf(n)
+		conf, own = Conf(n), true
 	default:
 		return nil
 	}
-	return map[string]string{
+	files := map[string]string{
 		ConfPath:    conf,
 		DaemonsPath: Daemons(conf),
 		VtyshPath:   "service integrated-vtysh-config\n",
 	}
+	if own { // a lab's own text goes through vtysh whole
+		if parts := Boot(conf); parts != nil {
+			for d, part := range parts {
+				files[BootDir+"/"+d+".conf"] = part
+			}
+			// What the parts were cut from: the start uses them only while
+			// frr.conf is still this (not saved anew from vtysh).
+			files[BootDir+"/frr.conf"] = conf
+		}
+	}
+	return files
 }
 
 // Conf renders the integrated frr.conf of a node with routing.
