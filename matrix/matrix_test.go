@@ -196,9 +196,11 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestRunWaits: with Wait, Run pings in rounds, reading no router, until
-// every pair answers, says how many did after each round, then runs once
-// as without it; a pair that never answers ends the wait when it passes.
+// TestRunWaits: with Wait, Run pings in rounds, reading no router, those
+// that have not answered until each has, then every pair, until every pair
+// answers in one round; it says how many have after each round, then runs
+// once as without it; a pair that never answers ends the wait when it
+// passes.
 func TestRunWaits(t *testing.T) {
 	p := internet4(t)
 	// as1's echo to AS 3 goes unanswered in its first 4 echo rounds: the
@@ -206,8 +208,11 @@ func TestRunWaits(t *testing.T) {
 	n := net{down: map[string]int{"as1-base-host 3.102.0.1": 4}, mu: &sync.Mutex{}, calls: map[string]int{}, paths: map[string]string{}}
 	var rounds [][2]int
 	pairs := Run(context.Background(), p, n, Options{Workers: 2, Wait: time.Minute, Progress: func(ok, all int) { rounds = append(rounds, [2]int{ok, all}) }})
-	if fmt.Sprint(rounds) != "[[11 12] [12 12]]" {
-		t.Errorf("waiting rounds answered %v, want [[11 12] [12 12]]", rounds)
+	if fmt.Sprint(rounds) != "[[11 12] [12 12] [12 12]]" {
+		t.Errorf("waiting rounds answered %v, want [[11 12] [12 12] [12 12]]", rounds)
+	}
+	if c := n.calls["ping as2-base-host"]; c != 3 {
+		t.Errorf("as2's host pinged %d times, want 3: a round of all, none while only as1's pair waits, a round of all, the run", c)
 	}
 	for _, pr := range pairs {
 		if !pr.Reachable {
