@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -139,29 +138,8 @@ func (p *pinger) wait(seq int, deadline time.Time) (answer, error) {
 // quotes tells whether an ICMP error's payload (the start of the packet
 // that caused it) is our echo request seq.
 func (p *pinger) quotes(data []byte, seq int) bool {
-	var echo []byte
-	if p.dst.Is6() {
-		if len(data) < 48 || data[6] != 58 {
-			return false
-		}
-		echo = data[40:]
-		if echo[0] != byte(ipv6.ICMPTypeEchoRequest) {
-			return false
-		}
-	} else {
-		if len(data) < 20 {
-			return false
-		}
-		ihl := int(data[0]&0x0f) * 4
-		if len(data) < ihl+8 || data[9] != 1 {
-			return false
-		}
-		echo = data[ihl:]
-		if echo[0] != byte(ipv4.ICMPTypeEcho) {
-			return false
-		}
-	}
-	return int(binary.BigEndian.Uint16(echo[4:6])) == p.id && int(binary.BigEndian.Uint16(echo[6:8])) == seq
+	s, ok := p.quoted(p.dst.Is6(), data)
+	return ok && s == seq
 }
 
 // unreachableWhy names an ICMP destination unreachable code.

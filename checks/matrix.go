@@ -15,8 +15,8 @@ import (
 var _ matrix.Net = (*NetProber)(nil)
 
 // Ping sends one echo request from node to each of addrs, all at once,
-// from inside the node's network namespace (opened once), for the
-// connectivity matrix.
+// from inside the node's network namespace (opened once), one raw socket
+// for each address family, for the connectivity matrix.
 func (p *NetProber) Ping(ctx context.Context, node string, addrs []netip.Addr, limit time.Duration) ([]matrix.Echo, error) {
 	if r, ok := p.Nodes.(RemoteNodes); ok && len(addrs) > 0 {
 		if out, remote := pingRemote(ctx, r, node, addrs, limit); remote {
@@ -30,14 +30,25 @@ func (p *NetProber) Ping(ctx context.Context, node string, addrs []netip.Addr, l
 	defer ns.Close()
 	out := make([]matrix.Echo, len(addrs))
 	var wg sync.WaitGroup
-	for i, a := range addrs {
+	for _, v6 := range []bool{false, true} {
+		var idx []int
+		var fam []netip.Addr
+		for i, a := range addrs {
+			if a.Is6() == v6 {
+				idx, fam = append(idx, i), append(fam, a)
+			}
+		}
+		if len(fam) == 0 {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o := ping(ns, a, 1, limit)
-			out[i] = matrix.Echo{OK: o.OK, Detail: o.Detail}
-			if o.Err != nil {
-				out[i].Detail = o.Err.Error()
+			for k, o := range pingAll(ns, fam, limit) {
+				out[idx[k]] = matrix.Echo{OK: o.OK, Detail: o.Detail}
+				if o.Err != nil {
+					out[idx[k]].Detail = o.Err.Error()
+				}
 			}
 		}()
 	}
