@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"slices"
 	"sync"
@@ -224,6 +225,10 @@ func (e *Executor) spanBridge(w HostStep) (int, bool, error) {
 	}
 	span := w.Span
 	span.Lab, span.Network = w.Lab, b.Network
+	// The host's span guard takes the spans' packets from these hosts.
+	if err := wire.EnsureSpanGuard(nil, append([]netip.Addr{span.Local}, span.Peers...)); err != nil {
+		return 0, changed, fmt.Errorf("span of network %s: %w", b.Network, err)
+	}
 	made, mtu, err := wire.EnsureSpan(e.host, b.Name, span)
 	if err != nil {
 		return 0, changed, err

@@ -2,11 +2,8 @@ package wire
 
 import (
 	"net/netip"
-	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/vishvananda/netns"
 )
 
 // The pod guard and the span guard, written in a scratch namespace: the
@@ -33,25 +30,11 @@ func TestGuardsInNamespace(t *testing.T) {
 		}
 	}
 
-	// The span guard is the host's: written from a thread in the namespace.
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		target, err := netns.GetFromPath(path)
-		if err == nil {
-			err = netns.Set(target)
-			target.Close()
+	// The span guard is the host's; here the scratch namespace's.
+	for _, h := range []string{"198.18.250.11", "198.18.250.12"} {
+		if err := EnsureSpanGuard(ns, []netip.Addr{netip.MustParseAddr(h)}); err != nil {
+			t.Fatalf("EnsureSpanGuard: %v", err)
 		}
-		if err == nil {
-			err = EnsureSpanGuard([]netip.Addr{netip.MustParseAddr("198.18.250.11")})
-		}
-		if err == nil {
-			err = EnsureSpanGuard([]netip.Addr{netip.MustParseAddr("198.18.250.12")})
-		}
-		errc <- err
-	}()
-	if err := <-errc; err != nil {
-		t.Fatalf("EnsureSpanGuard: %v", err)
 	}
 	out = inNS(t, path, "nft", "list", "table", "inet", SpanGuardTable)
 	for _, want := range []string{"198.18.250.11", "198.18.250.12", "fib saddr . iif oif", "drop"} {
@@ -59,23 +42,10 @@ func TestGuardsInNamespace(t *testing.T) {
 			t.Errorf("the span guard lacks %q:\n%s", want, out)
 		}
 	}
-	go func() {
-		runtime.LockOSThread()
-		target, err := netns.GetFromPath(path)
-		if err == nil {
-			err = netns.Set(target)
-			target.Close()
+	for i := 0; i < 2; i++ { // none is success
+		if err := RemoveSpanGuard(ns); err != nil {
+			t.Fatalf("RemoveSpanGuard: %v", err)
 		}
-		if err == nil {
-			err = RemoveSpanGuard()
-		}
-		if err == nil {
-			err = RemoveSpanGuard() // none is success
-		}
-		errc <- err
-	}()
-	if err := <-errc; err != nil {
-		t.Fatalf("RemoveSpanGuard: %v", err)
 	}
 	if out := inNS(t, path, "nft", "list", "tables"); strings.Contains(out, SpanGuardTable) {
 		t.Errorf("the span guard is left:\n%s", out)

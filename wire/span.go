@@ -42,9 +42,6 @@ func EnsureSpan(h *netlink.Handle, bridge string, s Span) (changed bool, mtu int
 	if err != nil {
 		return false, 0, fmt.Errorf("span of network %s: %w", s.Network, err)
 	}
-	if err := EnsureSpanGuard(append([]netip.Addr{s.Local}, s.Peers...)); err != nil {
-		return false, 0, fmt.Errorf("span of network %s: %w", s.Network, err)
-	}
 	name, vni := naming.Span(s.Lab, s.Network), naming.SpanVNI(s.Lab, s.Network)
 	mtu = under.Attrs().MTU - TunnelOverhead(s.Local)
 	have, err := LinkByName(h, name)

@@ -78,10 +78,19 @@ func spanGuardRules(sets [2]*nftables.Set) (input, forward [][]expr.Any) {
 	return [][]expr.Any{from(4, sets[0]), from(6, sets[1]), drop}, [][]expr.Any{drop}
 }
 
+// conn opens nftables in ns, or in this process's namespace (nil).
+func conn(ns *NS) (*nftables.Conn, error) {
+	if ns == nil {
+		return nftables.New()
+	}
+	return nftables.New(nftables.WithNetNSFd(ns.FD()))
+}
+
 // EnsureSpanGuard makes the host's span guard unless it is there, and
-// adds hosts to its addresses.
-func EnsureSpanGuard(hosts []netip.Addr) error {
-	c, err := nftables.New()
+// adds hosts to its addresses; ns is the host's namespace (nil: this
+// process's).
+func EnsureSpanGuard(ns *NS, hosts []netip.Addr) error {
+	c, err := conn(ns)
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}
@@ -148,9 +157,10 @@ func EnsureSpanGuard(hosts []netip.Addr) error {
 	return nil
 }
 
-// RemoveSpanGuard deletes the host's span guard; none is success.
-func RemoveSpanGuard() error {
-	c, err := nftables.New()
+// RemoveSpanGuard deletes the host's span guard (ns as for
+// EnsureSpanGuard); none is success.
+func RemoveSpanGuard(ns *NS) error {
+	c, err := conn(ns)
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}

@@ -92,7 +92,7 @@ func idle(ctx context.Context, self string, stderr io.Writer) error {
 		hosts, _ := wire.SpanHosts(h)
 		return hosts
 	}
-	if err := wire.EnsureSpanGuard(spans()); err != nil {
+	if err := wire.EnsureSpanGuard(nil, spans()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "netlab agent on %s: init at %s, span guard (inet %s); waiting for requests\n", hostName(), inst.Init, wire.SpanGuardTable)
@@ -102,7 +102,7 @@ func idle(ctx context.Context, self string, stderr io.Writer) error {
 	if len(spans()) > 0 {
 		return nil
 	}
-	return wire.RemoveSpanGuard()
+	return wire.RemoveSpanGuard(nil)
 }
 
 // hostName is the cluster's name of the agent's host: NODE_NAME, from the
