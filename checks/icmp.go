@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -90,56 +89,15 @@ type answer struct {
 	code int // of unreachable
 }
 
-// wait reads until the answer to echo request seq arrives or deadline.
+// wait reads until the answer to echo request seq arrives or deadline
+// (answers to this pinger's other requests, late ones, are passed over).
 func (p *pinger) wait(seq int, deadline time.Time) (answer, error) {
-	proto := 1
-	if p.dst.Is6() {
-		proto = 58
-	}
-	if err := p.conn.SetReadDeadline(deadline); err != nil {
-		return answer{}, err
-	}
-	buf := make([]byte, 1500)
 	for {
-		n, peer, err := p.conn.ReadFrom(buf)
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return answer{}, nil
-		}
-		if err != nil {
-			return answer{}, err
-		}
-		m, err := icmp.ParseMessage(proto, buf[:n])
-		if err != nil {
-			continue
-		}
-		var from netip.Addr
-		if ip, ok := peer.(*net.IPAddr); ok {
-			from, _ = netip.AddrFromSlice(ip.IP)
-			from = from.Unmap()
-		}
-		switch body := m.Body.(type) {
-		case *icmp.Echo:
-			if (m.Type == ipv4.ICMPTypeEchoReply || m.Type == ipv6.ICMPTypeEchoReply) && body.ID == p.id && body.Seq == seq {
-				return answer{kind: echoReply, from: from}, nil
-			}
-		case *icmp.TimeExceeded:
-			if p.quotes(body.Data, seq) {
-				return answer{kind: timeExceeded, from: from}, nil
-			}
-		case *icmp.DstUnreach:
-			if p.quotes(body.Data, seq) {
-				return answer{kind: unreachable, from: from, code: m.Code}, nil
-			}
+		s, a, err := p.waitAny(p.dst.Is6(), deadline)
+		if err != nil || a.kind == noAnswer || s == seq {
+			return a, err
 		}
 	}
-}
-
-// quotes tells whether an ICMP error's payload (the start of the packet
-// that caused it) is our echo request seq.
-func (p *pinger) quotes(data []byte, seq int) bool {
-	s, ok := p.quoted(p.dst.Is6(), data)
-	return ok && s == seq
 }
 
 // unreachableWhy names an ICMP destination unreachable code.
