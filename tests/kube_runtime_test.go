@@ -3,8 +3,10 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -611,7 +613,10 @@ nodes:
     command: ["perl", "-MIO::Socket::INET", "-e", "$$s = IO::Socket::INET->new(LocalAddr => q(10.9.2.20:53), Proto => q(udp)) or die qq(udp: $$!); while (defined $$s->recv($$m, 2048)) { $$s->send(qq(echo $$m)) }"]
     publish: ["127.0.0.1:24254:53/udp"]
 `, viaAgent)
-	if got := retry(func() string { return udpAsk("127.0.0.1:24254", "ping") }, "echo ping"); got != "echo ping" {
+	// One client, asking again each second as a UDP client does: its
+	// session through the agent is an exec, which takes a while to open
+	// on a loaded cluster (more than a one-second ask from a new port).
+	if got := udpAskAgain("127.0.0.1:24254", "ping", 30*time.Second); got != "echo ping" {
 		t.Errorf("udp 127.0.0.1:24254, published by u on the other host, answered %q", got)
 	}
 	a, _ := l.leased("a")
@@ -641,6 +646,35 @@ nodes:
 			t.Errorf("host %s keeps the lab's interfaces after down:\n%s", h, out)
 		}
 	}
+}
+
+// udpAskAgain sends msg to addr from one socket each second until a reply
+// comes or within runs out, and returns the reply (or the last error).
+func udpAskAgain(addr, msg string, within time.Duration) string {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	buf := make([]byte, 2048)
+	last := "no reply"
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
+		if _, err := io.WriteString(c, msg); err != nil {
+			last = err.Error()
+			time.Sleep(time.Second)
+			continue
+		}
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		n, err := c.Read(buf)
+		if err == nil {
+			return string(buf[:n])
+		}
+		last = err.Error()
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			time.Sleep(time.Second) // refused: nothing forwards yet
+		}
+	}
+	return last
 }
 
 // onSimHost runs a command in the network namespace of a simulated host
