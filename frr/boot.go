@@ -1,7 +1,6 @@
 package frr
 
 import (
-	"slices"
 	"strings"
 )
 
@@ -30,14 +29,9 @@ var bootAlways = []string{"zebra", "staticd"}
 // where to send (text that a lab wrote itself, say): vtysh -b then applies
 // frr.conf as before.
 func Boot(conf string) map[string]string {
-	on := map[string]bool{}
+	on := daemonsOn(conf)
 	for _, d := range bootAlways {
 		on[d] = true
-	}
-	for _, line := range strings.Split(Daemons(conf), "\n") {
-		if d, ok := strings.CutSuffix(line, "=yes"); ok && slices.Contains(allDaemons, d) {
-			on[d] = true
-		}
 	}
 	var global []string
 	parts := map[string][]string{}

@@ -277,9 +277,9 @@ const SettleMark = "/run/netlab-frr-settling"
 const settleHook = "# netlab/router applies frr.conf once to every daemon, after they all started.\n" +
 	"if [ -e " + SettleMark + " ]; then vtysh_b() { :; }; fi\n"
 
-// Daemons writes FRR's daemons file: the daemons that conf has sections
-// for (zebra, staticd and watchfrr always run).
-func Daemons(conf string) string {
+// daemonsOn are the daemons that conf has sections or interface lines
+// for (zebra, staticd and watchfrr, which always run, aside).
+func daemonsOn(conf string) map[string]bool {
 	on := map[string]bool{}
 	for _, line := range strings.Split(conf, "\n") {
 		line = strings.TrimSpace(line)
@@ -295,6 +295,13 @@ func Daemons(conf string) string {
 			on["ospf6d"] = true
 		}
 	}
+	return on
+}
+
+// Daemons writes FRR's daemons file: the daemons that conf has sections
+// for (zebra, staticd and watchfrr always run).
+func Daemons(conf string) string {
+	on := daemonsOn(conf)
 	var b strings.Builder
 	b.WriteString("# FRR daemons of this node, written by netlab from its frr.conf.\n")
 	for _, d := range allDaemons {
