@@ -51,15 +51,10 @@ func (e *Executor) relayAcross(s *planner.Step) (bool, error) {
 	r := s.Relay
 	a, z := r.Ends[0], r.Ends[1]
 	pa, pz := e.placed[a.Node], e.placed[z.Node]
-	vni := e.vnis[a.Node+":"+a.Name]
-	if n, ok := e.nodes[z.Node]; ok {
-		made, mtu, err := wire.EnsureTunnelEnd(n.ns, z, wire.Tunnel{Lab: e.plan.Lab, VNI: vni, Under: pz.Iface, Local: pz.Addr, Remote: pa.Addr, Peer: a})
-		if made && err == nil {
-			e.note("%s:%s is a VXLAN tunnel (VNI %d, UDP %d) to %s:%s, from host %s to %s over %s, MTU %d (VXLAN takes %d bytes of each packet)",
-				z.Node, z.Name, vni, wire.VXLANPort, a.Node, a.Name, pz.Host, pa.Host, pz.Iface, mtu, wire.TunnelOverhead(pa.Addr))
-		}
-		return withEnd(made, err, n.ns, z)
+	if _, ok := e.nodes[z.Node]; ok { // its end as when the link is plain
+		return e.tunnel(&planner.Veth{A: a, B: z}, pa, pz)
 	}
+	vni := e.vnis[a.Node+":"+a.Name]
 	n, ok := e.nodes[a.Node]
 	if !ok {
 		return false, fmt.Errorf("step %s: neither %s nor %s runs on this host", s.ID, a.Node, z.Node)
