@@ -212,6 +212,9 @@ type AgentStep struct {
 	// lab's isolation (planner's isolate step), applied there.
 	Bridge  *planner.Bridge
 	Isolate *planner.Isolate
+	// A port's: every node with a port on its network (name -> id), whose
+	// hosts' bridges its span joins where each pod is a host of its own.
+	Members map[string]string
 }
 
 // Agents is a runtime that reaches its remote nodes (Node.Remote) through

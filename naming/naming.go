@@ -97,6 +97,14 @@ func SpanVNI(lab, network string) int {
 	return int(uint32(h[0])<<16|uint32(h[1])<<8|uint32(h[2]))&0x7fffff | 0x800000
 }
 
+// PodSpanVNI is the VNI of a network's span between pods that carry their
+// own agents: SpanVNI's hash in 22 bits, above 2^22 and below 2^23, so
+// that the span guards of hosts that run an agent (which drop the pods'
+// packets with a host span's VNI) pass it, as they pass a link's tunnel.
+func PodSpanVNI(lab, network string) int {
+	return SpanVNI(lab, network)&0x3fffff | 0x400000
+}
+
 // DHCPAlias names the lab and network behind a DHCP server's host end.
 func DHCPAlias(lab, network string) string {
 	return AliasPrefix + lab + ":dhcp:" + network

@@ -50,6 +50,11 @@ func TestSpanVNI(t *testing.T) {
 				t.Errorf("SpanVNI(%s, %s) = %d, as for %s", lab, nw, v, other)
 			}
 			seen[v] = lab + "/" + nw
+			// A span between pods: below the top bit the hosts' span
+			// guards drop, above the small VNIs of links and CNIs.
+			if p := PodSpanVNI(lab, nw); p < 1<<22 || p >= 1<<23 || p != PodSpanVNI(lab, nw) || p&0x3fffff != v&0x3fffff {
+				t.Errorf("PodSpanVNI(%s, %s) = %#x, SpanVNI %#x", lab, nw, p, v)
+			}
 		}
 	}
 	if n := Span("a", "lan"); len(n) > 15 || !strings.HasPrefix(n, SpanPrefix) {

@@ -30,6 +30,9 @@ import (
 const (
 	Path     = "/.netlab/init" // this program, bind-mounted read-only
 	ReadyDir = "/.netlab/run"  // holds "ready" once the node is wired
+	// InstanceFile, in ReadyDir where it is writable, holds the init's
+	// Instance.
+	InstanceFile = "instance"
 )
 
 // Exit codes.
@@ -101,6 +104,10 @@ func Run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netlab init: %v\n", err)
 		return exitFailure
 	}
+	// Where the ready directory is writable (a pod's volume), the node's
+	// instance for whoever wires it without seeing its processes (a pod's
+	// own agent, which shares the directory); read-only elsewhere.
+	_ = os.WriteFile(ReadyDir+"/"+InstanceFile, []byte(self), 0o644)
 	ready := ReadyDir + "/ready"
 	wait, stopWatch := readyWatch(ReadyDir)
 	warn := time.Now().Add(warnAfter)

@@ -16,7 +16,10 @@
 # each, medians. RUNTIMES may name kubernetes-agent: kubernetes with every
 # pod wired through netlab's agent on its host (NETLAB_KUBE_AGENT=1, the
 # agent put on the hosts first), as on a cluster of other machines; its
-# star is a bridge on each host joined by a span.
+# star is a bridge on each host joined by a span; and kubernetes-pod: every
+# pod with its own agent (NETLAB_KUBE_AGENT=pod), as on a cluster that runs
+# no netlab agent: every link a tunnel, the star's network a bridge in each
+# pod joined by spans to every other.
 # The test cluster must be up first (scripts/k8s-cluster.sh up): it is not
 # started here, so that its daemons never hold the lock below. The runs
 # hold LOCK (/tmp/netlab-heavy.lock; LOCK= for none) while they measure.
@@ -34,7 +37,7 @@ export KUBECONFIG=${KUBECONFIG:-/var/lib/netlab-k8s/admin.kubeconfig}
 CGO_ENABLED=0 go build -o bin/ ./cmd/netlab ./cmd/netlab-init
 nl=bin/netlab
 scripts/k8s-cluster.sh load-docker netlab/tiny >/dev/null
-case " $RUNTIMES " in *" kubernetes-agent "*) scripts/k8s-cluster.sh agent bin >/dev/null 2>&1 ;; esac
+case " $RUNTIMES " in *" kubernetes-agent "* | *" kubernetes-pod "*) scripts/k8s-cluster.sh agent bin >/dev/null 2>&1 ;; esac
 work=$(mktemp -d)
 cleanup() {
   for l in bk8schain bk8sstar bk8sp2p; do $nl down $l >/dev/null 2>&1 || true; done
@@ -86,7 +89,10 @@ p2p() { # HOST_OF_B
 # measure RUNTIME KIND N: prints a table row.
 measure() {
   local rt=$1 kind=$2 n=$3 f=$work/$2-$1.yaml file_rt=$1 agent=0
-  if [ "$rt" = kubernetes-agent ]; then file_rt=kubernetes agent=1; fi
+  case $rt in
+    kubernetes-agent) file_rt=kubernetes agent=1 ;;
+    kubernetes-pod) file_rt=kubernetes agent=pod ;;
+  esac
   "$kind" "$file_rt" "$n" >"$f"
   sleep 2
   local m0 l0 t0 t1 m1 t2 t3 ok=ok

@@ -135,6 +135,12 @@ if ! NETLAB_KUBE_AGENT=1 NETLAB_E2E=1 NETLAB_RUNTIME=kubernetes KUBECONFIG=$KUBE
   grep -E '^(=== RUN|--- |\s|ok|FAIL|panic)'; then
   status=1
 fi
+say "the playground with an agent in every pod"
+if ! NETLAB_KUBE_AGENT=pod NETLAB_E2E=1 NETLAB_RUNTIME=kubernetes KUBECONFIG=$KUBECONFIG_FILE \
+  "$GO" test -count=1 -timeout "$KUBERUNTIMEOUT" -parallel "$E2EPARALLEL" -run 'TestFopnpPlayground' -v ./tests |
+  grep -E '^(=== RUN|--- |\s|ok|FAIL|panic)'; then
+  status=1
+fi
 t3=$(date +%s)
 
 cluster_up=0

@@ -109,6 +109,14 @@ func (e *Executor) delegate(ctx context.Context, s *planner.Step) (handled, chan
 		if w.Bridge == nil || w.Bridge.External {
 			return true, false, fmt.Errorf("step %s: node %s runs on another host: its port on bridge %s needs a lab network's bridge there, not the host's own", s.ID, remote, bridge)
 		}
+		w.Members = map[string]string{}
+		for _, p := range e.plan.Steps {
+			if p.Kind == planner.KindPort && p.Veth.Bridge == bridge {
+				if n, err := e.node(p.Veth.B.Node); err == nil {
+					w.Members[p.Veth.B.Node] = n.ID
+				}
+			}
+		}
 	}
 	changed, notes, err := d.AgentStep(ctx, w)
 	for _, n := range notes {
@@ -125,6 +133,10 @@ type HostStep struct {
 	Nodes  map[string]engine.Node  // the step's nodes that run here, by their processes as this host sees them
 	Places map[string]engine.Place // where each of the step's nodes runs
 	Span   wire.Span               // a port's: this host's address and the other hosts'
+	// OwnPod: the agent is a pod's own, whose network namespace is the
+	// host's here: the pod's guard takes the span's packets from the other
+	// hosts (the network's other member pods).
+	OwnPod bool
 }
 
 // spanMu keeps an agent's ports of one network from making its bridge and
@@ -184,6 +196,10 @@ func OnHost(ctx context.Context, w HostStep) (bool, []string, error) {
 		if w.Bridge == nil {
 			return false, nil, fmt.Errorf("step %s: a port without its network's bridge", s.ID)
 		}
+		if len(w.Nodes) == 0 { // another member's port: this host's span reaches its host
+			_, changed, err := e.spanBridge(w)
+			return changed, e.Notes(), err
+		}
 		mtu, changed, err := e.spanBridge(w)
 		if err != nil {
 			return changed, e.Notes(), err
@@ -214,6 +230,18 @@ func (e *Executor) spanBridge(w HostStep) (int, bool, error) {
 	if err != nil {
 		return 0, changed, err
 	}
+	if w.OwnPod {
+		// The bridge shares the node's namespace, and so its addresses
+		// and netfilter hooks: it must not answer ARP for them with its
+		// own MAC (the same in every member pod), nor pass its frames to
+		// the node's NAT and firewall.
+		if err := wire.BridgeNoARP(e.host, b.Name); err != nil {
+			return 0, changed, err
+		}
+		if err := wire.BridgeNetfilterOff(); err != nil {
+			return 0, changed, fmt.Errorf("network %s: %w", b.Network, err)
+		}
+	}
 	for _, ensure := range []func() (bool, error){
 		func() (bool, error) { return wire.EnsureGuardBridge(w.Lab, b.Name) },
 		func() (bool, error) { return wire.EnsureHostForward(w.Lab, b.Network, b.Name) },
@@ -224,9 +252,14 @@ func (e *Executor) spanBridge(w HostStep) (int, bool, error) {
 		}
 	}
 	span := w.Span
-	span.Lab, span.Network = w.Lab, b.Network
-	// The host's span guard takes the spans' packets from these hosts.
-	if err := wire.EnsureSpanGuard(nil, append([]netip.Addr{span.Local}, span.Peers...)); err != nil {
+	span.Lab, span.Network, span.InPods = w.Lab, b.Network, w.OwnPod
+	// The host's span guard takes the spans' packets from these hosts; a
+	// pod's guard, from the network's other member pods.
+	guard := func() error { return wire.EnsureSpanGuard(nil, append([]netip.Addr{span.Local}, span.Peers...)) }
+	if w.OwnPod {
+		guard = func() error { return allowPeers(span.Peers) }
+	}
+	if err := guard(); err != nil {
 		return 0, changed, fmt.Errorf("span of network %s: %w", b.Network, err)
 	}
 	made, mtu, err := wire.EnsureSpan(e.host, b.Name, span)
@@ -235,7 +268,7 @@ func (e *Executor) spanBridge(w HostStep) (int, bool, error) {
 	}
 	if made {
 		e.note("network %s spans hosts: on %s its bridge %s is joined to %s by VXLAN %s (VNI %d, UDP %d) from %s, MTU %d (VXLAN takes %d bytes of each packet)",
-			b.Network, w.Host, b.Name, planner.Plural(len(span.Peers), "other host"), naming.Span(w.Lab, b.Network), naming.SpanVNI(w.Lab, b.Network), wire.VXLANPort, span.Local, mtu, wire.TunnelOverhead(span.Local))
+			b.Network, w.Host, b.Name, planner.Plural(len(span.Peers), "other host"), naming.Span(w.Lab, b.Network), span.VNI(), wire.VXLANPort, span.Local, mtu, wire.TunnelOverhead(span.Local))
 	}
 	if w.Isolate != nil {
 		set, err := wire.EnsureIsolation(spannedIsolation(w.Lab, w.Isolate, len(span.Peers) > 0))
@@ -244,6 +277,22 @@ func (e *Executor) spanBridge(w HostStep) (int, bool, error) {
 		}
 	}
 	return mtu, changed || made, nil
+}
+
+// allowPeers lets the span's packets from peers past this pod's guard
+// (an agent that is a pod's own: its namespace is the pod's).
+func allowPeers(peers []netip.Addr) error {
+	ns, err := wire.OpenNSPath("/proc/self/ns/net")
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	for _, p := range peers {
+		if err := wire.AllowTunnelPeer(ns, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // spannedIsolation is the lab's isolation as a host of a cluster has it:

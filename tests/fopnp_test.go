@@ -22,7 +22,7 @@ func TestFopnpPlayground(t *testing.T) {
 	}
 	if runtime == "kubernetes" {
 		cfg := needKubeRuntime(t, "fopnp/base", "fopnp/dns", "fopnp/ftp", "fopnp/mail", "fopnp/www")
-		if os.Getenv("NETLAB_KUBE_AGENT") == "1" { // every pod wired through its host's agent
+		if a := os.Getenv("NETLAB_KUBE_AGENT"); a == "1" || a == "pod" { // every pod wired through its host's agent, or its own
 			needAgent(t, cfg)
 		}
 	}

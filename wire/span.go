@@ -2,9 +2,12 @@ package wire
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -26,6 +29,16 @@ type Span struct {
 	Lab, Network string
 	Local        netip.Addr   // this host's address on the network between hosts
 	Peers        []netip.Addr // the other hosts'
+	// InPods: the hosts are pods with their own agents (naming.PodSpanVNI).
+	InPods bool
+}
+
+// VNI is the span's VXLAN network identifier.
+func (s Span) VNI() int {
+	if s.InPods {
+		return naming.PodSpanVNI(s.Lab, s.Network)
+	}
+	return naming.SpanVNI(s.Lab, s.Network)
 }
 
 // EnsureSpan makes the network's span on this host a port of bridge, over
@@ -42,7 +55,7 @@ func EnsureSpan(h *netlink.Handle, bridge string, s Span) (changed bool, mtu int
 	if err != nil {
 		return false, 0, fmt.Errorf("span of network %s: %w", s.Network, err)
 	}
-	name, vni := naming.Span(s.Lab, s.Network), naming.SpanVNI(s.Lab, s.Network)
+	name, vni := naming.Span(s.Lab, s.Network), s.VNI()
 	mtu = under.Attrs().MTU - TunnelOverhead(s.Local)
 	have, err := LinkByName(h, name)
 	if err != nil {
@@ -143,4 +156,58 @@ func orMissing(err error) any {
 		return err
 	}
 	return "missing"
+}
+
+// BridgeNoARP turns ARP off on bridge (a pod's own, in the node's
+// namespace), unless it is off already.
+func BridgeNoARP(h *netlink.Handle, bridge string) error {
+	br, err := LinkByName(h, bridge)
+	if err != nil || br == nil {
+		return fmt.Errorf("bridge %s: %v", bridge, orMissing(err))
+	}
+	if br.Attrs().RawFlags&unix.IFF_NOARP != 0 {
+		return nil
+	}
+	if err := h.LinkSetARPOff(br); err != nil {
+		return fmt.Errorf("turn ARP off on bridge %s: %w", bridge, err)
+	}
+	return nil
+}
+
+// bridgeNetfilter are the switches by which br_netfilter, where it is
+// loaded, passes a namespace's bridged frames through its IP, IPv6 and
+// ARP hooks (each namespace's own; a new namespace has them on).
+var bridgeNetfilter = []string{
+	"/proc/sys/net/bridge/bridge-nf-call-iptables",
+	"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+	"/proc/sys/net/bridge/bridge-nf-call-arptables",
+}
+
+// BridgeNetfilterOff keeps this namespace's bridged frames out of its
+// netfilter hooks, where br_netfilter would pass them (a pod's own
+// bridge shares the node's namespace: its frames would meet the node's
+// NAT and firewall, and a connection tracked on the bridge is not NATed
+// when it is routed after). A container's /proc/sys is read-only: this
+// process's view of it is made writable first (a remount in its own
+// mount namespace; the node's stays as it is).
+func BridgeNetfilterOff() error {
+	remounted := false
+	for _, f := range bridgeNetfilter {
+		b, err := os.ReadFile(f)
+		if os.IsNotExist(err) || err == nil && strings.TrimSpace(string(b)) == "0" {
+			continue // no br_netfilter, or off already
+		}
+		err = os.WriteFile(f, []byte("0"), 0o644)
+		if errors.Is(err, unix.EROFS) && !remounted {
+			if err = unix.Mount("", "/proc/sys", "", unix.MS_REMOUNT|unix.MS_BIND, ""); err != nil {
+				return fmt.Errorf("make /proc/sys writable to turn %s off: %w", f, err)
+			}
+			remounted = true
+			err = os.WriteFile(f, []byte("0"), 0o644)
+		}
+		if err != nil {
+			return fmt.Errorf("turn %s off: %w", f, err)
+		}
+	}
+	return nil
 }

@@ -9,6 +9,7 @@
 //	netlab-init _init [-dhcp IFACES] [-dhcp-dns] COMMAND [ARG...]
 //	netlab-init _dhcpc [-notify-fd FD] [-dns] IFACE...
 //	netlab-init _gate COMMAND [ARG...]   (a node's heavy start-up work, see package startgate)
+//	netlab-init _signal TERM|KILL        (a node stopped from inside it, see nodeinit.Signal)
 package main
 
 import (
@@ -38,6 +39,8 @@ func main() {
 		os.Exit(code)
 	case "_gate":
 		os.Exit(startgate.Run(os.Args[2:], os.Stderr))
+	case "_signal":
+		os.Exit(nodeinit.Signal(os.Args[2:], os.Stderr))
 	default:
 		fmt.Fprintf(os.Stderr, "netlab-init: unknown mode %q (netlab up runs it as a node's init)\n", os.Args[1])
 		os.Exit(2)

@@ -144,11 +144,11 @@ func (r *Runtime) agent(ctx context.Context, host string) (*agentConn, error) {
 	if c := r.agents[host]; c != nil && c.alive() {
 		return c, nil
 	}
-	pod, err := r.agentPod(ctx, host)
+	at, err := r.target(ctx, host)
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.openAgent(ctx, host, pod)
+	c, err := r.openAgent(ctx, host, at)
 	if err != nil {
 		return nil, err
 	}
@@ -188,13 +188,13 @@ func (r *Runtime) agentPod(ctx context.Context, host string) (string, error) {
 }
 
 // openAgent starts a session in the agent's pod and reads its hello.
-func (r *Runtime) openAgent(ctx context.Context, host, pod string) (*agentConn, error) {
+func (r *Runtime) openAgent(ctx context.Context, host string, at agentTarget) (*agentConn, error) {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	sctx, cancel := context.WithCancel(context.Background())
-	c := &agentConn{host: host, pod: pod, in: inW, cancel: cancel, pending: map[uint64]chan AgentReply{}}
+	c := &agentConn{host: host, pod: at.pod, in: inW, cancel: cancel, pending: map[uint64]chan AgentReply{}}
 	go func() {
-		err := r.stream(sctx, AgentNamespace, pod, agentContainer, AgentCommand,
+		err := r.stream(sctx, at.ns, at.pod, at.container, AgentCommand,
 			remotecommand.StreamOptions{Stdin: inR, Stdout: outW, Stderr: &syncWriter{mu: &c.mu, w: &c.stderr}})
 		if err == nil {
 			err = errors.New("it ended")

@@ -55,6 +55,9 @@ type Runtime struct {
 	agentMu sync.Mutex
 	agents  map[string]*agentConn // by host: the sessions with the hosts' agents
 	pods    map[string]running    // by node id: running pods, for the steps through the agents
+	// Whether the pods made carry their own agents (usePodAgents), once
+	// decided.
+	podAgentsDecided, podAgents bool
 }
 
 // ImageConfig reads an image's entrypoint, command and labels (from a
@@ -159,6 +162,13 @@ func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, 
 	pod, err := podSpec(lab, c, hosts, init, argv, imageCaps)
 	if err != nil {
 		return "", err
+	}
+	own, err := r.usePodAgents(ctx)
+	if err != nil {
+		return "", fmt.Errorf("node %s: %w", c.Name, err)
+	}
+	if own {
+		withPodAgent(pod, podAgentImage())
 	}
 	ns := Namespace(lab)
 	cm, vol, err := filesMap(lab, node, c, exec)
@@ -351,8 +361,10 @@ func waitingReason(pod *corev1.Pod) string {
 	if pod.Status.Message != "" { // the pod as a whole: rejected by its host
 		return strings.TrimSpace(pod.Status.Reason + ": " + pod.Status.Message)
 	}
-	for _, s := range pod.Status.ContainerStatuses {
+	for _, s := range append(slices.Clone(pod.Status.InitContainerStatuses), pod.Status.ContainerStatuses...) {
 		switch {
+		case s.State.Waiting != nil && s.State.Waiting.Reason == "PodInitializing":
+		case s.State.Terminated != nil && s.State.Terminated.ExitCode == 0 && s.Name == podInitContainer:
 		case s.State.Waiting != nil:
 			return strings.TrimSpace(s.State.Waiting.Reason + " " + s.State.Waiting.Message)
 		case s.State.Terminated != nil:

@@ -54,7 +54,9 @@ func (r *Runtime) Stop(ctx context.Context, id string) error {
 			return fmt.Errorf("stop pod %s: its container does not run yet (%s)", id, waitingReason(pod))
 		}
 		c, cid, err := r.remote(ctx, n)
-		if err == nil && c != nil {
+		if hasPodAgent(pod) {
+			err = r.signalInNode(ctx, pod, map[syscall.Signal]string{syscall.SIGTERM: "TERM", syscall.SIGKILL: "KILL"}[sig])
+		} else if err == nil && c != nil {
 			_, err = c.call(ctx, AgentRequest{Op: AgentSignal, Container: cid, Signal: int(sig)})
 		} else if err == nil {
 			if err = syscall.Kill(n.Pid, sig); errors.Is(err, syscall.ESRCH) {

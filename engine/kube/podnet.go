@@ -28,13 +28,14 @@ func (r *Runtime) Place(ctx context.Context, id string) (engine.Place, error) {
 	return placeOf(id, pod)
 }
 
-// placeOf is where pod runs.
+// placeOf is where pod runs: a pod that carries its own agent is a host
+// of its own (agentHost).
 func placeOf(id string, pod *corev1.Pod) (engine.Place, error) {
 	addr, err := netip.ParseAddr(pod.Status.PodIP)
 	if pod.Spec.NodeName == "" || err != nil {
 		return engine.Place{}, fmt.Errorf("pod %s: not placed on a host with an address yet (host %q, address %q)", id, pod.Spec.NodeName, pod.Status.PodIP)
 	}
-	return engine.Place{Host: pod.Spec.NodeName, Addr: addr, Iface: PodIface}, nil
+	return engine.Place{Host: agentHost(pod), Addr: addr, Iface: PodIface}, nil
 }
 
 // PodIface is the name the pod network's interface takes in a node. The

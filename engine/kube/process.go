@@ -41,7 +41,7 @@ func (r *Runtime) remote(ctx context.Context, n engine.Node) (*agentConn, string
 	if err != nil {
 		return nil, "", err
 	}
-	c, err := r.agent(ctx, pod.Spec.NodeName)
+	c, err := r.agent(ctx, agentHost(pod))
 	return c, runningContainer(pod, containerName), err
 }
 
@@ -110,7 +110,7 @@ func (r *Runtime) Inspect(ctx context.Context, id string) (engine.Node, error) {
 	if cid == "" {
 		return engine.Node{ID: id}, nil
 	}
-	if !forceAgent() {
+	if !forceAgent() && !hasPodAgent(pod) {
 		pid, netns, err := LocalNode(cid)
 		if err != nil {
 			return engine.Node{}, fmt.Errorf("inspect pod %s: %w", id, err)
@@ -119,7 +119,7 @@ func (r *Runtime) Inspect(ctx context.Context, id string) (engine.Node, error) {
 			return engine.Node{ID: id, Pid: pid, NetNS: netns}, nil
 		}
 	}
-	c, err := r.agent(ctx, pod.Spec.NodeName)
+	c, err := r.agent(ctx, agentHost(pod))
 	if err != nil {
 		return engine.Node{}, fmt.Errorf("inspect pod %s: its container runs on host %s, whose processes this machine does not see: %w", id, pod.Spec.NodeName, err)
 	}

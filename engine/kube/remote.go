@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 
 	"github.com/netlab/netlab/engine"
+	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/wire"
 )
 
@@ -101,7 +102,14 @@ func (r *Runtime) agentStep(ctx context.Context, w engine.AgentStep) (bool, []st
 	var addrs map[string]netip.Addr
 	if w.Bridge != nil {
 		var err error
-		if addrs, err = r.agentHosts(ctx); err != nil {
+		if len(hosts) > 0 && strings.HasPrefix(hosts[0], podHostPrefix) {
+			addrs = r.memberHosts(ctx, w.Members)
+			for h := range addrs {
+				if s.Kind == planner.KindPort && !slices.Contains(hosts, h) {
+					hosts = append(hosts, h) // their spans reach this port's pod
+				}
+			}
+		} else if addrs, err = r.agentHosts(ctx); err != nil {
 			return false, nil, err
 		}
 	}
@@ -167,6 +175,20 @@ func (r *Runtime) agentHosts(ctx context.Context) (map[string]netip.Addr, error)
 	return out, nil
 }
 
+// memberHosts are the hosts of a network's members that run, where each
+// pod is a host of its own, and their addresses: a port's request goes to
+// each, so that every member's span reaches every other (a member not
+// running yet reaches the others by its own port's request).
+func (r *Runtime) memberHosts(ctx context.Context, members map[string]string) map[string]netip.Addr {
+	out := map[string]netip.Addr{}
+	for _, id := range members {
+		if p, err := r.runningPod(ctx, id); err == nil && strings.HasPrefix(p.place.Host, podHostPrefix) {
+			out[p.place.Host] = p.place.Addr
+		}
+	}
+	return out
+}
+
 // agentsDown has every agent remove what it made on its host for the lab
 // (bridges, spans, rules): the lab's namespace is gone, and with it what
 // the agents made in its pods.
@@ -206,7 +228,7 @@ func (r *Runtime) callAgent(ctx context.Context, id string, req AgentRequest) (A
 	if err != nil {
 		return AgentReply{}, err
 	}
-	c, err := r.agent(ctx, pod.Spec.NodeName)
+	c, err := r.agent(ctx, agentHost(pod))
 	if err != nil {
 		return AgentReply{}, err
 	}
@@ -271,7 +293,8 @@ func (r *Runtime) agentExec(ctx context.Context, id string, argv func(cid string
 	if cid == "" {
 		return nil, fmt.Errorf("pod %s does not run (%s)", id, waitingReason(pod))
 	}
-	agent, err := r.agentPod(ctx, pod.Spec.NodeName)
+	host := agentHost(pod)
+	at, err := r.target(ctx, host)
 	if err != nil {
 		return nil, err
 	}
@@ -281,11 +304,11 @@ func (r *Runtime) agentExec(ctx context.Context, id string, argv func(cid string
 	var stderr bytes.Buffer
 	var mu sync.Mutex
 	go func() {
-		err := r.stream(sctx, AgentNamespace, agent, agentContainer, argv(cid),
+		err := r.stream(sctx, at.ns, at.pod, at.container, argv(cid),
 			remotecommand.StreamOptions{Stdin: inR, Stdout: outW, Stderr: &syncWriter{mu: &mu, w: &stderr}})
 		mu.Lock()
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			err = fmt.Errorf("netlab's agent on host %s: %s", pod.Spec.NodeName, msg)
+			err = fmt.Errorf("netlab's agent on host %s: %s", host, msg)
 		}
 		mu.Unlock()
 		if err == nil {

@@ -21,9 +21,11 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -45,7 +47,9 @@ import (
 const maxRequest = 16 << 20
 
 // Main runs the agent's command: "idle" is the pod's own process (it
-// installs netlab's init on the host, then waits to be stopped), "wire" a
+// installs netlab's init on the host, then waits to be stopped); in a pod
+// that carries its own agent (kube.PodAgentContainer), "install" copies
+// netlab's init into the pod and "pod" is the agent's process; "wire" a
 // session, requests on stdin and replies on stdout, "dial" a connection to
 // a node's TCP port (a published port's), on stdin and stdout, "capture"
 // a node's interface, as pcap on stdout until stdin ends.
@@ -57,6 +61,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = idle(ctx, self, stderr)
 	case len(args) == 1 && args[0] == "wire":
 		err = Serve(ctx, stdin, stdout)
+	case len(args) == 1 && args[0] == "pod":
+		err = podIdle(ctx, stderr)
+	case len(args) == 2 && args[0] == "install":
+		err = installInit(self, args[1])
 	case len(args) >= 5 && args[0] == "dial" && args[1] == "udp":
 		err = dial("udp", args[2], args[3], args[4:], stdin, stdout)
 	case len(args) >= 4 && args[0] == "dial":
@@ -64,7 +72,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case (len(args) == 3 || len(args) == 4) && args[0] == "capture":
 		err = captureNode(ctx, args[1:], stdin, stdout)
 	default:
-		err = errors.New("usage: netlab _agent idle|wire|dial [udp] CONTAINER PORT ADDR...|capture CONTAINER IFACE [FILTER]")
+		err = errors.New("usage: netlab _agent idle|pod|install DIR|wire|dial [udp] CONTAINER PORT ADDR...|capture CONTAINER IFACE [FILTER]")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "netlab agent: %v\n", err)
@@ -103,6 +111,50 @@ func idle(ctx context.Context, self string, stderr io.Writer) error {
 		return nil
 	}
 	return wire.RemoveSpanGuard(nil)
+}
+
+// inPod tells whether this agent is a pod's own (kube.PodAgentContainer):
+// it wires that pod only, whose network namespace it shares; its first
+// process (PID 1 here) stands for the node's.
+func inPod() bool { return os.Getenv(kube.PodAgentEnv) == "1" }
+
+// podIdle is a pod's own agent's first process: it waits for SIGTERM,
+// and reaps what its sessions started and left (a relay, a DHCP server:
+// their parent, the session's exec, ends before them).
+func podIdle(ctx context.Context, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "netlab agent of pod %s on host %s: waiting for requests\n", os.Getenv("POD_NAME"), hostName())
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGCHLD)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case sig := <-sigs:
+			if sig == syscall.SIGTERM {
+				return nil
+			}
+			for {
+				var ws syscall.WaitStatus
+				if pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil); pid <= 0 || err != nil {
+					break
+				}
+			}
+		}
+	}
+}
+
+// installInit copies netlab's init, beside this program, into dir (the
+// pod's volume that the node's container binds it from).
+func installInit(self, dir string) error {
+	src, err := os.ReadFile(filepath.Join(filepath.Dir(self), "netlab-init"))
+	if err != nil {
+		return fmt.Errorf("netlab's init: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".init"), src, 0o755); err != nil {
+		return fmt.Errorf("install netlab's init: %w", err)
+	}
+	return os.Rename(filepath.Join(dir, ".init"), filepath.Join(dir, "init"))
 }
 
 // hostName is the cluster's name of the agent's host: NODE_NAME, from the
@@ -219,7 +271,9 @@ func (a *agent) handle(ctx context.Context, req *kube.AgentRequest) (kube.AgentR
 	case kube.AgentReady:
 		err = kube.WriteReadyFile(pid, req.Content)
 	case kube.AgentSignal:
-		if err = syscall.Kill(pid, syscall.Signal(req.Signal)); errors.Is(err, syscall.ESRCH) {
+		if inPod() { // PID 1 here is this agent's own
+			err = errors.New("a pod's own agent does not see the node's processes: netlab signals the node from inside it")
+		} else if err = syscall.Kill(pid, syscall.Signal(req.Signal)); errors.Is(err, syscall.ESRCH) {
 			err = nil
 		}
 	default:
@@ -240,7 +294,7 @@ func (a *agent) step(ctx context.Context, req *kube.AgentRequest) (kube.AgentRep
 	w := steps.HostStep{
 		AgentStep: engine.AgentStep{Lab: req.Lab, Step: req.Step, VNI: req.VNI, Bridge: req.Bridge, Isolate: req.Isolate},
 		Host:      hostName(), Nodes: map[string]engine.Node{}, Places: map[string]engine.Place{},
-		Span: wire.Span{Local: req.Local, Peers: req.Peers},
+		Span: wire.Span{Local: req.Local, Peers: req.Peers}, OwnPod: inPod(),
 	}
 	for name, end := range req.Nodes {
 		w.Places[name] = end.Place
@@ -399,9 +453,32 @@ func captureNode(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	return capture.StreamNode(ctx, pid, args[1], prog, stdout)
 }
 
+// podInstance is the instance of the node's init, which it writes into the
+// ready directory this agent shares once it starts: waited for at most
+// wait.
+func podInstance(wait time.Duration) (string, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		b, err := os.ReadFile(nodeinit.ReadyDir + "/" + nodeinit.InstanceFile)
+		if err == nil && len(b) > 0 {
+			return string(b), nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("the node's init did not say its instance within %s (%s/%s): %v", wait, nodeinit.ReadyDir, nodeinit.InstanceFile, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // here finds the first process of the container on this host, and its
-// instance; a container elsewhere is an error.
+// instance; a container elsewhere is an error. A pod's own agent stands
+// its own first process for the node's: it shares the pod's network
+// namespace, ready directory, /etc/hosts and host name.
 func here(cid string) (int, string, error) {
+	if inPod() {
+		inst, err := podInstance(30 * time.Second)
+		return 1, inst, err
+	}
 	pid, netns, err := kube.LocalNode(cid)
 	if err == nil && pid == 0 {
 		err = fmt.Errorf("container %s does not run on this host", cid)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +122,25 @@ func TestServeAnswersByID(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve went on after a line that is no request")
+	}
+}
+
+func TestInstallInit(t *testing.T) {
+	bin, dir := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "netlab-init"), []byte("init build"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := installInit(filepath.Join(bin, "netlab"), dir); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "init"))
+	if err != nil || st.Mode().Perm() != 0o755 {
+		t.Fatalf("installed init: %v, mode %v", err, st)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "init")); string(b) != "init build" {
+		t.Errorf("installed init holds %q", b)
+	}
+	if err := installInit(filepath.Join(t.TempDir(), "netlab"), dir); err == nil {
+		t.Error("no init beside netlab: no error")
 	}
 }
