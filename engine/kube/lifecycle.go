@@ -29,6 +29,85 @@ func ended(pod *corev1.Pod) bool {
 	return pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded
 }
 
+// Start waits until the node's container runs (a pod starts when it is
+// made; one that ended is made again: remakeEnded), moves the pod
+// network's interface out of the lab's way (PodIface), and returns its
+// process. It waits for the pod's changes by a watch, not by asking
+// again: a lab's pods start together, and their questions would share
+// the client's request rate (50 a second).
+func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
+	r.forget(id)
+	if err := r.remakeEnded(ctx, id); err != nil {
+		return engine.Node{}, err
+	}
+	for {
+		pod, err := r.pod(ctx, id)
+		if err != nil {
+			return engine.Node{}, err
+		}
+		if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+			return engine.Node{}, fmt.Errorf("start pod %s: it ended (%s): %s", id, pod.Status.Phase, waitingReason(pod))
+		}
+		if runningContainer(pod, containerName) == "" {
+			if err := r.waitChange(ctx, pod); err != nil {
+				return engine.Node{}, fmt.Errorf("start pod %s: %w (%s)", id, err, waitingReason(pod))
+			}
+			continue
+		}
+		n, err := r.Inspect(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if n.Remote {
+			c, cid, err := r.remote(ctx, n)
+			if err == nil {
+				_, err = c.call(ctx, AgentRequest{Op: AgentStart, Container: cid, PodIP: pod.Status.PodIP, Hostname: pod.Annotations[hostnameAnnotation]})
+			}
+			if err != nil {
+				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
+			}
+			return n, nil
+		}
+		if n.Pid != 0 {
+			if err := FinishStart(n.Pid, pod.Status.PodIP, pod.Annotations[hostnameAnnotation]); err != nil {
+				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
+			}
+			return n, nil
+		}
+		// Running by its status, its process not found here yet.
+		select {
+		case <-ctx.Done():
+			return engine.Node{}, fmt.Errorf("start pod %s: %w (%s)", id, ctx.Err(), waitingReason(pod))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// changeWait bounds a wait for a pod's change: a watch that misses one
+// (its stream cut) costs at most this.
+const changeWait = 5 * time.Second
+
+// waitChange waits until pod changes from the version it has (a watch
+// from that version), or changeWait passes; an error only when ctx ends.
+func (r *Runtime) waitChange(ctx context.Context, pod *corev1.Pod) error {
+	wctx, cancel := context.WithTimeout(ctx, changeWait)
+	defer cancel()
+	w, err := r.core.Pods(pod.Namespace).Watch(wctx, metav1.ListOptions{FieldSelector: "metadata.name=" + pod.Name, ResourceVersion: pod.ResourceVersion})
+	if err == nil {
+		defer w.Stop()
+		select {
+		case <-w.ResultChan():
+		case <-wctx.Done():
+		}
+	} else {
+		select { // the watch refused (a version too old): ask again soon
+		case <-wctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return ctx.Err()
+}
+
 // Stop ends the node's command as the other runtimes stop a container:
 // SIGTERM to its first process (netlab's init, which passes it on), then
 // after the grace period SIGKILL, and waits until the pod shows it ended.
