@@ -14,7 +14,11 @@
 # directory (the project's platform/config), converted --configure-all.
 # Other knobs: ROUTERS (routers per AS, default 2), IXPS (default 1),
 # LIMIT (seconds to wait for the matrix, default 600), PREFIX (of the
-# lab names, default bench: bench-inet-10-runc). The lab is
+# lab names, default bench: bench-inet-10-runc). WORK=1 prints, to
+# stderr, what the routers did once the matrix is full (scripts/frr-work.sh:
+# CPU per FRR daemon, UPDATEs, table sizes; WORK_NODES limits its BGP reads
+# to those nodes); PERF=FILE records perf samples of the whole machine
+# (perf record -F 49 -a -g) while the matrix fills. The lab is
 # brought down after each row. Prints a Markdown table. Needs root, the
 # netlab/router and netlab/host images, and scripts/setup.sh.
 set -euo pipefail
@@ -118,12 +122,20 @@ for src in ${ASES:-10} ${MINI:+mini}; do
     $nl up --runtime "$rt" "$file" >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
     wired=$(since "$start")
     load1=$(load)
+    perf_pid=""
+    if [ -n "${PERF:-}" ]; then
+      perf record -q -F 49 -a -g -o "$PERF" >/dev/null 2>&1 &
+      perf_pid=$!
+    fi
     read -r took rounds pairs verdict <<<"$(matrix_wait "$lab")"
+    [ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
     load2=$(load)
     read -r routers rmean nodes nmean total <<<"$(memory "$rt" "$lab")"
     [ "$took" = gave-up ] || took="$(printf %.1f "$took") s"
     printf "| %s | %d | %d | %.1f s | %s | %s | %s | %s | %s MiB (%s of %s routers) | %s MiB | %s MiB | %s, %s, %s |\n" \
       "$rt" "$ases" "$nodes" "$wired" "$took" "$pairs" "$verdict" "$rounds" "$rmean" "$routers" "$(grep -c 'image: netlab/router' "$file")" "$nmean" "$total" "$load0" "$load1" "$load2"
+    # shellcheck disable=SC2086 # WORK_NODES is a list of node names
+    [ -z "${WORK:-}" ] || scripts/frr-work.sh "$lab" ${WORK_NODES:-} >&2
     $nl down "$lab" >/dev/null
     lab=""
   done
