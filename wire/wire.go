@@ -47,9 +47,14 @@ func OpenNSPath(path string) (*NS, error) {
 }
 
 // NewNS takes over the namespace handle fd (what names it in errors) and
-// opens a netlink handle in it.
+// opens a netlink handle in it, for routing (links, addresses, routes,
+// queueing disciplines) alone: every socket of a handle is made inside
+// the namespace, the thread entering it and coming back, and the
+// netlink package's default of three (also XFRM and netfilter, which
+// netlab does not use through it) made opening one a page's state read
+// asks for every node twice a second three times as dear.
 func NewNS(fd netns.NsHandle, what string) (*NS, error) {
-	h, err := netlink.NewHandleAt(fd)
+	h, err := netlink.NewHandleAt(fd, unix.NETLINK_ROUTE)
 	if err != nil {
 		fd.Close()
 		return nil, fmt.Errorf("netlink handle in namespace of %s: %w", what, err)

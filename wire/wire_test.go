@@ -434,3 +434,21 @@ func TestWatchBridgesDeletionsOnly(t *testing.T) {
 		t.Error("WatchBridges did not end with its context")
 	}
 }
+
+// A node's namespace handle has a routing socket alone (NewNS), and it
+// reads the namespace's links through it.
+func TestNSRoutingSocketOnly(t *testing.T) {
+	needRoot(t)
+	ns := scratchNS(t, "rt")
+	h := ns.Handle()
+	if !h.SupportsNetlinkFamily(unix.NETLINK_ROUTE) || h.SupportsNetlinkFamily(unix.NETLINK_XFRM) || h.SupportsNetlinkFamily(unix.NETLINK_NETFILTER) {
+		t.Fatal("the handle's sockets are not the routing one alone")
+	}
+	ifs, _ := ReadNS(ns)
+	if len(ifs) != 0 {
+		t.Errorf("a new namespace has interfaces besides lo: %+v", ifs)
+	}
+	if l, err := LinkByName(h, "lo"); err != nil || l == nil {
+		t.Errorf("lo in the namespace: %v, %v", l, err)
+	}
+}
