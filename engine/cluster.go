@@ -157,14 +157,14 @@ func (h *Host) WriteReady(ctx context.Context, id string, pid int, content strin
 }
 
 // clusterList lists the nodes of the labs that run on clusters (lab ""
-// lists all of them).
+// lists all of them). A lab named is the only one whose mark it reads:
+// a page's state read lists its lab twice a second.
 func (h *Host) clusterList(ctx context.Context, lab string) ([]Container, error) {
-	labs := clusterLabs()
-	if lab != "" {
-		labs = nil
-		if _, ok := MarkedCluster(lab); ok {
-			labs = []string{lab}
-		}
+	var labs []string
+	if lab == "" {
+		labs = clusterLabs()
+	} else if _, ok := MarkedCluster(lab); ok {
+		labs = []string{lab}
 	}
 	var out []Container
 	for _, l := range labs {
