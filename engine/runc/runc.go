@@ -55,6 +55,8 @@ type Runc struct {
 	mu      sync.Mutex
 	loaded  map[string]*rootfs.Image // image reference -> unpacked image, for this process
 	pending map[string]string        // container made, not started yet -> the cache entry it holds
+
+	annotations annotations // of the nodes' config.json files, for List
 }
 
 var _ engine.LocalRuntime = (*Runc)(nil)

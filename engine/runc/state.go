@@ -129,23 +129,18 @@ func (r *Runc) List(ctx context.Context, lab string) ([]engine.Container, error)
 	old, _ := filepath.Glob(filepath.Join(legacyBundle(lab, "*"), "config.json"))
 	files = append(files, old...)
 	out := make([]engine.Container, 0, len(files))
+	seen := make(map[string]bool, len(files))
 	for _, f := range files {
-		// The annotations only: not the node's whole config.
-		var cfg struct {
-			Annotations map[string]string `json:"annotations"`
-		}
-		data, err := os.ReadFile(f)
+		anns, err := r.annotations.get(f)
 		if errors.Is(err, os.ErrNotExist) {
 			continue // removed meanwhile
-		}
-		if err == nil {
-			err = json.Unmarshal(data, &cfg)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f, err)
 		}
+		seen[f] = true
 		labels := map[string]string{}
-		for k, v := range cfg.Annotations {
+		for k, v := range anns {
 			if k != annotationImage && k != annotationLower {
 				labels[k] = v
 			}
@@ -158,8 +153,13 @@ func (r *Runc) List(ctx context.Context, lab string) ([]engine.Container, error)
 			st = "exited"
 		}
 		out = append(out, engine.Container{ID: id, Name: id, Node: labels[naming.LabelNode], State: st, Status: st,
-			Image: cfg.Annotations[annotationImage], Labels: labels, Runtime: engine.RuntimeRunc, ImageRoot: cfg.Annotations[annotationLower]})
+			Image: anns[annotationImage], Labels: labels, Runtime: engine.RuntimeRunc, ImageRoot: anns[annotationLower]})
 	}
+	var dirs []string // every lab's: nil
+	if lab != "*" {
+		dirs = []string{filepath.Join(engine.StateDir, lab), filepath.Dir(legacyBundle(lab, "x"))}
+	}
+	r.annotations.forget(dirs, seen)
 	engine.SortContainers(out)
 	return out, nil
 }
