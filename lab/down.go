@@ -140,6 +140,17 @@ func (m *Manager) Status(ctx context.Context, lab string) (*Status, error) {
 	return s, nil
 }
 
+// Live reads what a page shows of the lab's nodes (provider.Live): their
+// state, whether they are wired, their interfaces' up, carrier,
+// impairment and missing; nothing of the watcher.
+func (m *Manager) Live(ctx context.Context, lab string) (*Status, error) {
+	nodes, err := provider.Live(ctx, m.host, lab)
+	if err != nil {
+		return nil, err
+	}
+	return &Status{Lab: lab, Nodes: nodes}, nil
+}
+
 // Statuses reads the status of the lab named, or of every lab on this
 // host when name is "".
 func (m *Manager) Statuses(ctx context.Context, name string) ([]*Status, error) {

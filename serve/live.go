@@ -187,7 +187,7 @@ func (s *Server) poll(ctx context.Context, labID string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.labs.Status(ctx, l.Name)
+	st, err := s.labs.Live(ctx, l.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ import (
 type Labs interface {
 	Up(ctx context.Context, l *spec.Lab, opts lab.UpOptions) (*lab.UpResult, error)
 	Down(ctx context.Context, name string, opts lab.DownOptions) (lab.DownResult, error)
-	Status(ctx context.Context, name string) (*lab.Status, error)
+	Live(ctx context.Context, name string) (*lab.Status, error) // what a page shows
 	Check(ctx context.Context, target string, opts lab.CheckOptions) (*lab.CheckResult, error)
 	Reset(ctx context.Context, target string, opts lab.ResetOptions) (*spec.Lab, error)
 	Stop(ctx context.Context, name, node string) error

@@ -50,7 +50,7 @@ func (f *recorder) Down(_ context.Context, name string, _ lab.DownOptions) (lab.
 	f.called("down " + name)
 	return lab.DownResult{}, nil
 }
-func (f *recorder) Status(_ context.Context, name string) (*lab.Status, error) {
+func (f *recorder) Live(_ context.Context, name string) (*lab.Status, error) {
 	return &lab.Status{Lab: name}, nil
 }
 func (f *recorder) Check(_ context.Context, target string, _ lab.CheckOptions) (*lab.CheckResult, error) {

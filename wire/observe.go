@@ -173,6 +173,24 @@ type Iface struct {
 // ReadNS reads a node's interfaces (but lo), by name, with their
 // addresses (but link-local ones), and its default routes' gateways.
 func ReadNS(ns *NS) ([]Iface, []string) {
+	ifs := readLinks(ns, true)
+	gws := []string{}
+	routes, _ := ns.h.RouteList(nil, netlink.FAMILY_ALL)
+	for _, r := range routes {
+		if (r.Dst == nil || isDefault(r.Dst.String())) && r.Gw != nil {
+			gws = append(gws, r.Gw.String())
+		}
+	}
+	return ifs, gws
+}
+
+// ReadLinks reads a node's interfaces (but lo), by name, as ReadNS does
+// but without their addresses (Addrs empty): one netlink request where
+// ReadNS makes one per interface and one for the routes. A page's state
+// shows no more, and is read twice a second.
+func ReadLinks(ns *NS) []Iface { return readLinks(ns, false) }
+
+func readLinks(ns *NS, withAddrs bool) []Iface {
 	ifs := []Iface{}
 	links, _ := nldump.Retry(ns.h.LinkList)
 	for _, l := range links {
@@ -181,7 +199,10 @@ func ReadNS(ns *NS) ([]Iface, []string) {
 			continue
 		}
 		st := Iface{Name: a.Name, Up: a.Flags&1 != 0, Carrier: a.RawFlags&unix.IFF_LOWER_UP != 0, MAC: a.HardwareAddr.String(), MTU: a.MTU, Addrs: []string{}}
-		addrs, _ := ns.h.AddrList(l, netlink.FAMILY_ALL)
+		var addrs []netlink.Addr
+		if withAddrs {
+			addrs, _ = ns.h.AddrList(l, netlink.FAMILY_ALL)
+		}
 		for _, x := range addrs {
 			if p, ok := prefixOf(x.IPNet); ok && !p.Addr().IsLinkLocalUnicast() {
 				st.Addrs = append(st.Addrs, p.String())
@@ -193,14 +214,7 @@ func ReadNS(ns *NS) ([]Iface, []string) {
 		ifs = append(ifs, st)
 	}
 	sort.Slice(ifs, func(i, j int) bool { return ifs[i].Name < ifs[j].Name })
-	gws := []string{}
-	routes, _ := ns.h.RouteList(nil, netlink.FAMILY_ALL)
-	for _, r := range routes {
-		if (r.Dst == nil || isDefault(r.Dst.String())) && r.Gw != nil {
-			gws = append(gws, r.Gw.String())
-		}
-	}
-	return ifs, gws
+	return ifs
 }
 
 func isDefault(s string) bool { return s == "0.0.0.0/0" || s == "::/0" }

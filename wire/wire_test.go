@@ -452,3 +452,30 @@ func TestNSRoutingSocketOnly(t *testing.T) {
 		t.Errorf("lo in the namespace: %v, %v", l, err)
 	}
 }
+
+// ReadLinks reads what ReadNS does of the interfaces but their addresses.
+func TestReadLinksIsReadNSWithoutAddrs(t *testing.T) {
+	needRoot(t)
+	ns := scratchNS(t, "rl")
+	h := ns.Handle()
+	if err := h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "d1", MTU: 1400}, PeerName: "d0"}); err != nil {
+		t.Fatal(err)
+	}
+	d1, _ := h.LinkByName("d1")
+	h.LinkSetUp(d1)
+	addr, _ := netlink.ParseAddr("10.7.0.1/24")
+	if err := h.AddrAdd(d1, addr); err != nil {
+		t.Fatal(err)
+	}
+	full, _ := ReadNS(ns)
+	links := ReadLinks(ns)
+	if len(full) != 2 || full[0].Name != "d0" || !slices.Equal(full[1].Addrs, []string{"10.7.0.1/24"}) {
+		t.Fatalf("ReadNS: %+v", full)
+	}
+	for i := range full {
+		full[i].Addrs, full[i].DHCP = []string{}, nil
+	}
+	if fmt.Sprint(full) != fmt.Sprint(links) || links[1].Addrs == nil {
+		t.Errorf("ReadLinks %+v, ReadNS without addresses %+v", links, full)
+	}
+}
