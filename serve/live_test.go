@@ -2,10 +2,17 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/serve/store"
 )
 
 // The hub reads a lab's state only while someone watches it, pushes it
@@ -76,3 +83,47 @@ func next(t *testing.T, ch <-chan event) event {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// liveNames records the labs whose state was read.
+type liveNames struct {
+	*recorder
+	mu    sync.Mutex
+	names []string
+}
+
+func (l *liveNames) Live(ctx context.Context, name string) (*lab.Status, error) {
+	l.mu.Lock()
+	l.names = append(l.names, name)
+	l.mu.Unlock()
+	return l.recorder.Live(ctx, name)
+}
+
+// A page's state read looks its lab's name up in the store once.
+func TestPollLooksTheLabUpOnce(t *testing.T) {
+	ctx := context.Background()
+	dir, st := openTestStore(t)
+	roster, _ := ParseRoster(strings.NewReader("name\na\n"))
+	if _, _, err := CreateClass(ctx, st, dir, ClassRequest{Name: "net1", Lab: "p2p", Roster: roster}); err != nil {
+		t.Fatal(err)
+	}
+	labs, err := st.Labs(ctx)
+	if err != nil || len(labs) != 1 {
+		t.Fatalf("labs %v, %v", labs, err)
+	}
+	live := &liveNames{recorder: &recorder{}}
+	s := New(Options{Store: st, Labs: live, DataDir: dir})
+	t.Cleanup(s.Close)
+	if _, err := s.poll(ctx, "nosuchlab"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a lab not in the store: %v", err)
+	}
+	if _, err := s.poll(ctx, labs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	st.Close() // the name is kept: no lookup fails now
+	if _, err := s.poll(ctx, labs[0].ID); err != nil {
+		t.Fatalf("second read: %v", err)
+	}
+	if !slices.Equal(live.names, []string{labs[0].Name, labs[0].Name}) {
+		t.Errorf("read %v, want lab %s twice", live.names, labs[0].Name)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/netlab/netlab/capture"
@@ -73,6 +74,8 @@ type Server struct {
 	routes []string      // the patterns Handler registered
 	names  *auth.Limiter // failed logins per user name
 	addrs  *auth.Limiter // failed logins per client address
+
+	labNames sync.Map // lab id -> name, as the page's state reads look it up (labName)
 }
 
 // SessionLife is how long a login lasts.
