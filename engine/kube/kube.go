@@ -311,6 +311,51 @@ func podHostname(name string) string {
 	return first
 }
 
+// Start waits until the node's container runs (a pod starts when it is
+// made; one that ended is made again: remakeEnded), moves the pod
+// network's interface out of the lab's way (PodIface), and returns its
+// process.
+func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
+	r.forget(id)
+	if err := r.remakeEnded(ctx, id); err != nil {
+		return engine.Node{}, err
+	}
+	for {
+		n, err := r.Inspect(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		pod, err := r.pod(ctx, id)
+		if err != nil {
+			return engine.Node{}, err
+		}
+		if n.Remote {
+			c, cid, err := r.remote(ctx, n)
+			if err == nil {
+				_, err = c.call(ctx, AgentRequest{Op: AgentStart, Container: cid, PodIP: pod.Status.PodIP, Hostname: pod.Annotations[hostnameAnnotation]})
+			}
+			if err != nil {
+				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
+			}
+			return n, nil
+		}
+		if n.Pid != 0 {
+			if err := FinishStart(n.Pid, pod.Status.PodIP, pod.Annotations[hostnameAnnotation]); err != nil {
+				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
+			}
+			return n, nil
+		}
+		if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+			return engine.Node{}, fmt.Errorf("start pod %s: it ended (%s): %s", id, pod.Status.Phase, waitingReason(pod))
+		}
+		select {
+		case <-ctx.Done():
+			return engine.Node{}, fmt.Errorf("start pod %s: %w (%s)", id, ctx.Err(), waitingReason(pod))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // waitingReason says why a pod's container does not run, from its status.
 func waitingReason(pod *corev1.Pod) string {
 	if pod.Status.Message != "" { // the pod as a whole: rejected by its host
