@@ -55,7 +55,7 @@ func (r *Runtime) Stop(ctx context.Context, id string) error {
 		}
 		c, cid, err := r.remote(ctx, n)
 		if hasPodAgent(pod) {
-			err = r.signalInNode(ctx, pod, map[syscall.Signal]string{syscall.SIGTERM: "TERM", syscall.SIGKILL: "KILL"}[sig])
+			err = r.signalInNode(ctx, pod, sig)
 		} else if err == nil && c != nil {
 			_, err = c.call(ctx, AgentRequest{Op: AgentSignal, Container: cid, Signal: int(sig)})
 		} else if err == nil {

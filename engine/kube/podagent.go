@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -165,18 +166,11 @@ func hasPodAgent(pod *corev1.Pod) bool {
 	return false
 }
 
-// podAgentRunning tells whether pod's own agent runs.
-func podAgentRunning(pod *corev1.Pod) bool {
-	for _, s := range pod.Status.InitContainerStatuses {
-		if s.Name == PodAgentContainer && s.State.Running != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // podHostPrefix begins the host of a pod that is its own (Place.Host).
 const podHostPrefix = "pod:"
+
+// ownHost tells whether host is a pod that is its own (agentHost).
+func ownHost(host string) bool { return strings.HasPrefix(host, podHostPrefix) }
 
 // agentHost is the host whose agent wires pod: its own ("pod:NAMESPACE/POD"),
 // or the cluster's host it runs on.
@@ -202,12 +196,16 @@ func (r *Runtime) target(ctx context.Context, host string) (agentTarget, error) 
 	return agentTarget{ns: AgentNamespace, pod: pod, container: agentContainer}, err
 }
 
-// signalInNode sends a pod's node the signal (TERM or KILL) from inside
-// it, by netlab's init there (its _signal mode): where the node's agent is
-// the pod's own, no agent sees the node's processes.
-func (r *Runtime) signalInNode(ctx context.Context, pod *corev1.Pod, sig string) error {
+// signalInNode sends a pod's node SIGTERM or SIGKILL from inside it, by
+// netlab's init there (its _signal mode): where the node's agent is the
+// pod's own, no agent sees the node's processes.
+func (r *Runtime) signalInNode(ctx context.Context, pod *corev1.Pod, sig syscall.Signal) error {
+	name := "TERM"
+	if sig == syscall.SIGKILL {
+		name = "KILL"
+	}
 	var stderr strings.Builder
-	err := r.stream(ctx, pod.Namespace, pod.Name, containerName, []string{nodeinit.Path, "_signal", sig},
+	err := r.stream(ctx, pod.Namespace, pod.Name, containerName, []string{nodeinit.Path, "_signal", name},
 		remotecommand.StreamOptions{Stdout: io.Discard, Stderr: &stderr})
 	if msg := strings.TrimSpace(stderr.String()); err != nil && msg != "" {
 		err = fmt.Errorf("%w: %s", err, msg)

@@ -102,7 +102,7 @@ func (r *Runtime) agentStep(ctx context.Context, w engine.AgentStep) (bool, []st
 	var addrs map[string]netip.Addr
 	if w.Bridge != nil {
 		var err error
-		if len(hosts) > 0 && strings.HasPrefix(hosts[0], podHostPrefix) {
+		if len(hosts) > 0 && ownHost(hosts[0]) {
 			addrs = r.memberHosts(ctx, w.Members)
 			for h := range addrs {
 				if s.Kind == planner.KindPort && !slices.Contains(hosts, h) {
@@ -182,7 +182,7 @@ func (r *Runtime) agentHosts(ctx context.Context) (map[string]netip.Addr, error)
 func (r *Runtime) memberHosts(ctx context.Context, members map[string]string) map[string]netip.Addr {
 	out := map[string]netip.Addr{}
 	for _, id := range members {
-		if p, err := r.runningPod(ctx, id); err == nil && strings.HasPrefix(p.place.Host, podHostPrefix) {
+		if p, err := r.runningPod(ctx, id); err == nil && ownHost(p.place.Host) {
 			out[p.place.Host] = p.place.Addr
 		}
 	}
