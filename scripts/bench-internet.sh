@@ -37,34 +37,14 @@ now() { date +%s.%N; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 since() { echo "$(now) - $1" | bc; }
 
-# node_pid RUNTIME LAB NODE: the pid of the node's first process.
-node_pid() {
-  if [ "$1" = runc ]; then
-    runc --root /run/netlab/.runc state "$2_$3" | jq -r .pid
-  else
-    docker inspect -f '{{.State.Pid}}' "$2_$3"
-  fi
-}
-
-# memory RUNTIME LAB: "routers router_mean_MiB nodes node_mean_MiB total_MiB".
+# memory LAB: "routers router_mean_MiB nodes node_mean_MiB total_MiB".
 memory() {
-  local rt=$1 l=$2 node
-  for node in $($nl status --json "$l" | jq -r '.[][] | .node'); do
-    echo "$node $(node_pid "$rt" "$l" "$node")"
-  done | python3 -c '
-import os, sys
-ns_node = {}
-for line in sys.stdin:
-    node, pid = line.split()
-    ns_node[os.readlink(f"/proc/{pid}/ns/pid")] = node
+  scripts/node-procs.sh "$1" | python3 -c '
+import sys
 pss, frr = {}, set()
-for p in os.listdir("/proc"):
-    if not p.isdigit():
-        continue
+for line in sys.stdin:
+    node, p = line.split()
     try:
-        node = ns_node.get(os.readlink(f"/proc/{p}/ns/pid"))
-        if node is None:
-            continue
         with open(f"/proc/{p}/smaps_rollup") as f:
             kb = sum(int(l.split()[1]) for l in f if l.startswith("Pss:"))
         with open(f"/proc/{p}/comm") as f:
@@ -130,7 +110,7 @@ for src in ${ASES:-10} ${MINI:+mini}; do
     read -r took rounds pairs verdict <<<"$(matrix_wait "$lab")"
     [ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
     load2=$(load)
-    read -r routers rmean nodes nmean total <<<"$(memory "$rt" "$lab")"
+    read -r routers rmean nodes nmean total <<<"$(memory "$lab")"
     [ "$took" = gave-up ] || took="$(printf %.1f "$took") s"
     printf "| %s | %d | %d | %.1f s | %s | %s | %s | %s | %s MiB (%s of %s routers) | %s MiB | %s MiB | %s, %s, %s |\n" \
       "$rt" "$ases" "$nodes" "$wired" "$took" "$pairs" "$verdict" "$rounds" "$rmean" "$routers" "$(grep -c 'image: netlab/router' "$file")" "$nmean" "$total" "$load0" "$load1" "$load2"

@@ -13,40 +13,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 lab=$1
 nl=$PWD/bin/netlab
-# node pid: the first process of each node, as bench-internet.sh finds it.
-pids() {
-  local node rt
-  rt=$($nl status --json "$lab" | jq -r '.[][0].runtime // "runc"' | head -1)
-  for node in $($nl status --json "$lab" | jq -r '.[][] | .node'); do
-    if [ "$rt" = docker ]; then
-      echo "$node $(docker inspect -f '{{.State.Pid}}' "${lab}_$node")"
-    else
-      echo "$node $(runc --root /run/netlab/.runc state "${lab}_$node" | jq -r .pid)"
-    fi
-  done
-}
-pids | LAB=$lab python3 -c '
+scripts/node-procs.sh "$lab" | LAB=$lab python3 -c '
 import os, sys, statistics
 lab = os.environ["LAB"]
 hz = os.sysconf("SC_CLK_TCK")
-ns_node = {}
-for line in sys.stdin:
-    node, pid = line.split()
-    try:
-        ns_node[os.readlink(f"/proc/{pid}/ns/pid")] = node
-    except OSError:
-        pass
+procs = [line.split() for line in sys.stdin]  # node, pid
 by = {}      # comm -> [count, user, sys]
 routers = set()
 daemons = ["bgpd", "ospfd", "zebra", "staticd", "watchfrr"]
 started, per = {}, {}  # router -> its bgpd start (s since boot); -> daemon -> CPU-s
-for p in os.listdir("/proc"):
-    if not p.isdigit():
-        continue
+for node, p in procs:
     try:
-        node = ns_node.get(os.readlink(f"/proc/{p}/ns/pid"))
-        if node is None:
-            continue
         with open(f"/proc/{p}/stat") as f:
             s = f.read()
     except OSError:
