@@ -34,6 +34,7 @@ type Event struct {
 	Step    *planner.Step
 	Outcome Outcome
 	Err     error
+	Started time.Time // when the step began (zero when it did not run)
 	Took    time.Duration
 }
 
@@ -119,7 +120,7 @@ func Run(ctx context.Context, p *planner.Plan, ex Executor, parallel int, onEven
 			start := time.Now()
 			changed, err := ex.Do(ctx, s)
 			<-slots
-			ev := Event{Step: s, Outcome: Unchanged, Err: err, Took: time.Since(start)}
+			ev := Event{Step: s, Outcome: Unchanged, Err: err, Started: start, Took: time.Since(start)}
 			switch {
 			case err != nil:
 				ev.Outcome = Failed

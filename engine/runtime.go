@@ -54,10 +54,11 @@ type Runtime interface {
 	Logs(ctx context.Context, id string, follow bool, tail string, stdout, stderr io.Writer) error
 	// HasImage tells whether the image can be run without fetching it.
 	HasImage(ctx context.Context, image string) (bool, error)
-	// Died lists the lab's nodes whose process ended between since and
-	// now, with the exit code of each one's last end (-1: the runtime
-	// keeps none).
-	Died(ctx context.Context, lab string, since time.Time) (map[string]int, error)
+	// Died lists the nodes of since whose process ended after the node's
+	// time in since, with the exit code of each one's last end (-1: the
+	// runtime keeps none). A time per node: an end before it is an
+	// earlier instance's (a restart while up wired the new one).
+	Died(ctx context.Context, lab string, since map[string]time.Time) (map[string]int, error)
 	// Watch follows the lab's nodes until ctx ends and sends on kick
 	// (never blocking) whenever one needs rewiring: it started again
 	// (since: from when), or, where nothing else starts it again, it
@@ -370,8 +371,8 @@ func (h *Host) HasImage(ctx context.Context, image string) (bool, error) {
 	return d.HasImage(ctx, image)
 }
 
-// Died lists the lab's nodes that died since, from the lab's runtime.
-func (h *Host) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+// Died lists the nodes that died since their time, from the lab's runtime.
+func (h *Host) Died(ctx context.Context, lab string, since map[string]time.Time) (map[string]int, error) {
 	r, err := h.ofLab(lab)
 	if err != nil {
 		return nil, err

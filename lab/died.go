@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -60,9 +61,9 @@ func (e *DiedError) Error() string {
 }
 
 // diedAtStart fails with a DiedError when released nodes' commands ended
-// since the up began (the restart policy may have started them again
-// already), after stopping them.
-func (m *Manager) diedAtStart(ctx context.Context, rt engine.Runtime, lab string, since time.Time, released []string) error {
+// since their release began (the restart policy may have started them
+// again already), after stopping them.
+func (m *Manager) diedAtStart(ctx context.Context, rt engine.Runtime, lab string, released map[string]time.Time) error {
 	if len(released) == 0 {
 		return nil
 	}
@@ -71,12 +72,12 @@ func (m *Manager) diedAtStart(ctx context.Context, rt engine.Runtime, lab string
 		return ctx.Err()
 	case <-time.After(startGrace):
 	}
-	died, err := rt.Died(ctx, lab, since)
+	died, err := rt.Died(ctx, lab, released)
 	if err != nil {
 		return err
 	}
 	e := &DiedError{Lab: lab}
-	for _, node := range slices.Sorted(slices.Values(released)) {
+	for _, node := range slices.Sorted(maps.Keys(released)) {
 		code, ok := died[node]
 		if !ok {
 			continue

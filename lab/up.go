@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sync"
 	"time"
@@ -235,7 +236,7 @@ func (m *Manager) up(ctx context.Context, l *spec.Lab, p *planner.Plan, bins eng
 		return res, errors.Join(fmt.Errorf("lab %s: %d steps failed, %d skipped; fix the cause and run netlab up again, or netlab down %s",
 			l.Name, ar.Failed, ar.Skipped, l.Name), err)
 	}
-	return res, m.settle(ctx, rt, p, ex, bins, res, start, events.released(), opts)
+	return res, m.settle(ctx, rt, p, ex, bins, res, events.released(), opts)
 }
 
 // prepare removes what the file no longer has (and the nodes to make
@@ -271,7 +272,7 @@ func (m *Manager) prepare(ctx context.Context, rt engine.Runtime, l *spec.Lab, c
 // settle follows a successful apply: the watcher starts, stale tables go,
 // and the nodes up released are watched for a command that ends at once.
 func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan, ex *steps.Executor, bins engine.Installed,
-	res *UpResult, start time.Time, released []string, opts UpOptions) error {
+	res *UpResult, released map[string]time.Time, opts UpOptions) error {
 	// The watcher starts while up waits to see whether a node dies at
 	// start. It follows the lab only once up lets go of the lab's lock:
 	// it would start again a node that up stops.
@@ -293,7 +294,7 @@ func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan
 	if err != nil {
 		return fmt.Errorf("lab %s: %w", p.Lab, err)
 	}
-	if err := m.diedAtStart(ctx, rt, p.Lab, start, released); err != nil {
+	if err := m.diedAtStart(ctx, rt, p.Lab, released); err != nil {
 		return err
 	}
 	if watching.Wait(); watchErr != nil {
@@ -304,18 +305,18 @@ func (m *Manager) settle(ctx context.Context, rt engine.Runtime, p *planner.Plan
 
 // stepEvents turns the apply's events into Events, one at a time, and
 // notes the nodes whose command the up started (their ready step did
-// something).
+// something), each with the time its ready step began.
 type stepEvents struct {
 	lab      string
 	total    int
 	progress Progress
 	mu       sync.Mutex
 	n        int
-	ready    []string
+	ready    map[string]time.Time
 }
 
 func newStepEvents(lab string, total int, progress Progress) *stepEvents {
-	return &stepEvents{lab: lab, total: total, progress: progress}
+	return &stepEvents{lab: lab, total: total, progress: progress, ready: map[string]time.Time{}}
 }
 
 func (s *stepEvents) event(e apply.Event) {
@@ -323,16 +324,20 @@ func (s *stepEvents) event(e apply.Event) {
 	defer s.mu.Unlock()
 	s.n++
 	if e.Outcome == apply.Changed && e.Step.Kind == planner.KindReady {
-		s.ready = append(s.ready, e.Step.Node)
+		s.ready[e.Step.Node] = e.Started
 	}
 	s.progress.send(Event{Lab: s.lab, Kind: EventStep, Step: e.Step, StepID: e.Step.ID, Outcome: e.Outcome,
 		Took: e.Took, Err: e.Err, N: s.n, Total: s.total})
 }
 
-func (s *stepEvents) released() []string {
+// released is the nodes whose command the up released, each with the
+// time its ready step began: the instance released ran by then, so an
+// end before it was an earlier instance's (a restart that an up started
+// before, as a repair, wired the new instance of).
+func (s *stepEvents) released() map[string]time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.ready
+	return maps.Clone(s.ready)
 }
 
 // changes checks that the lab can have the host and compares it with what

@@ -280,7 +280,7 @@ func testKubeRuntime(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Node != "n1" || list[0].State != "running" || list[0].Runtime != kube.Name || list[0].Labels[naming.LabelLab] != lab {
 		t.Fatalf("List(%s) = %+v, %v", lab, list, err)
 	}
-	if died, err := rt.Died(ctx, lab, time.Now().Add(-time.Minute)); err != nil || len(died) != 0 {
+	if died, err := rt.Died(ctx, lab, map[string]time.Time{"n1": time.Now().Add(-time.Minute)}); err != nil || len(died) != 0 {
 		t.Errorf("Died: %v %v, want none (the node runs)", died, err)
 	}
 	if err := rt.Remove(ctx, id); err != nil {

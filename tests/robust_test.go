@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/runtimes"
 )
 
 // ownBinary copies netlab and netlab-init into a directory of the test's,
@@ -273,5 +276,37 @@ func TestKilledUpThenUpThenDown(t *testing.T) {
 		}
 		l.mustPing("na", "10.76.0.12")
 		l.down()
+	}
+}
+
+// TestDiedCountsOnlyLaterEnds: an up asks the runtime which of the nodes
+// it released ended since it released each one. A node restarted while a
+// repair's up wired its new instance must not count as dead by its old
+// instance's end: up would stop a node that runs well.
+func TestDiedCountsOnlyLaterEnds(t *testing.T) {
+	parallel(t)
+	l := upWith(t, "defaults: {image: netlab/tiny}\nnodes:\n  a: {}\n  b: {}\n", nil, "--no-watch")
+	ctx := context.Background()
+	h, err := runtimes.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	before := time.Now()
+	l.restart("a")
+	after := time.Now()
+	died, err := h.Died(ctx, l.name, map[string]time.Time{"a": after, "b": before})
+	if err != nil || len(died) != 0 {
+		t.Errorf("Died after a's restart, a asked from after it: %v %v, want none", died, err)
+	}
+	died, err = h.Died(ctx, l.name, map[string]time.Time{"a": before})
+	if _, ok := died["a"]; err != nil || ok == l.onRunc() {
+		// Docker keeps the old instance's end; runc knows only that a runs.
+		t.Errorf("Died, a asked from before its restart: %v %v (runc %v)", died, err, l.onRunc())
+	}
+	l.kill("a")
+	died, err = h.Died(ctx, l.name, map[string]time.Time{"a": after})
+	if _, ok := died["a"]; err != nil || !ok || len(died) != 1 {
+		t.Errorf("Died after a was killed: %v %v, want a alone", died, err)
 	}
 }

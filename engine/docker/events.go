@@ -14,25 +14,36 @@ import (
 	"github.com/netlab/netlab/naming"
 )
 
-// Died lists the lab's nodes whose container's process ended between
-// since and now, with the exit code of each one's last end, from the
-// engine's events: a node restarted by its restart policy since shows too.
-func (d *Docker) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+// Died lists the nodes of since whose container's process ended between
+// the node's time and now, with the exit code of each one's last end,
+// from the engine's events: a node restarted by its restart policy since
+// shows too; the end of an instance before the node's time does not.
+func (d *Docker) Died(ctx context.Context, lab string, since map[string]time.Time) (map[string]int, error) {
+	out := map[string]int{}
+	var first time.Time
+	for _, t := range since {
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	if first.IsZero() {
+		return out, nil
+	}
 	f := filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "die"),
 		filters.Arg("label", naming.LabelLab+"="+lab))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	msgs, errs := d.c.Events(ctx, events.ListOptions{Filters: f,
-		Since: strconv.FormatInt(since.Unix(), 10), Until: strconv.FormatFloat(float64(time.Now().UnixNano())/1e9, 'f', 3, 64)})
-	out := map[string]int{}
+		Since: strconv.FormatInt(first.Unix(), 10), Until: strconv.FormatFloat(float64(time.Now().UnixNano())/1e9, 'f', 3, 64)})
 	for {
 		select {
 		case m := <-msgs:
-			if time.Unix(0, m.TimeNano).Before(since) {
+			node := m.Actor.Attributes[naming.LabelNode]
+			if t, asked := since[node]; !asked || time.Unix(0, m.TimeNano).Before(t) {
 				continue
 			}
 			code, _ := strconv.Atoi(m.Actor.Attributes["exitCode"])
-			out[m.Actor.Attributes[naming.LabelNode]] = code
+			out[node] = code
 		case err := <-errs:
 			if errors.Is(err, io.EOF) {
 				return out, nil

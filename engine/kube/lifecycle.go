@@ -129,17 +129,21 @@ func (r *Runtime) remakeEnded(ctx context.Context, id string) error {
 	return nil
 }
 
-// Died lists the lab's nodes whose container ended since, with its exit
-// code (a pod is never started again: restartPolicy Never).
-func (r *Runtime) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+// Died lists the nodes of since whose container ended after the node's
+// time, with its exit code (a pod is never started again: restartPolicy
+// Never).
+func (r *Runtime) Died(ctx context.Context, lab string, since map[string]time.Time) (map[string]int, error) {
 	pods, err := r.core.Pods(Namespace(lab)).List(ctx, metav1.ListOptions{LabelSelector: naming.LabelLab + "=" + lab})
 	if err != nil {
 		return nil, fmt.Errorf("list pods of lab %s: %w", lab, err)
 	}
 	out := map[string]int{}
 	for _, p := range pods.Items {
-		if code, ok := endedSince(&p, since); ok {
-			out[p.Labels[naming.LabelNode]] = code
+		node := p.Labels[naming.LabelNode]
+		if t, asked := since[node]; asked {
+			if code, ok := endedSince(&p, t); ok {
+				out[node] = code
+			}
 		}
 	}
 	return out, nil

@@ -164,11 +164,11 @@ func (r *Runc) List(ctx context.Context, lab string) ([]engine.Container, error)
 	return out, nil
 }
 
-// Died lists the lab's nodes whose process has ended, as netlab up asks
-// of the nodes it started (since is when it began: a runc node stays down
-// once its process ends, so every one that does not run now has ended).
-// runc keeps no exit code: -1.
-func (r *Runc) Died(ctx context.Context, lab string, since time.Time) (map[string]int, error) {
+// Died lists the nodes of since whose process has ended, as netlab up
+// asks of the nodes it released (a runc node stays down once its process
+// ends, so every one that does not run now has ended since it was
+// released: the times are not needed). runc keeps no exit code: -1.
+func (r *Runc) Died(ctx context.Context, lab string, since map[string]time.Time) (map[string]int, error) {
 	// The bundles' names and runc's state, not List: its read of every
 	// node's configuration is most of its time.
 	bundles, err := os.ReadDir(filepath.Join(engine.StateDir, lab))
@@ -179,7 +179,10 @@ func (r *Runc) Died(ctx context.Context, lab string, since time.Time) (map[strin
 	bundles = append(bundles, old...)
 	out := map[string]int{}
 	for _, b := range bundles {
-		if pid, known := r.process(naming.Container(lab, b.Name())); b.IsDir() && known && pid == 0 {
+		if _, asked := since[b.Name()]; !asked || !b.IsDir() {
+			continue
+		}
+		if pid, known := r.process(naming.Container(lab, b.Name())); known && pid == 0 {
 			out[b.Name()] = -1
 		}
 	}
