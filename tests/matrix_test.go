@@ -76,26 +76,27 @@ func (l *lab) routersState(m matrixReport) {
 			failed[p.From], failed[p.To] = true, true
 		}
 	}
+	// status --json is the lab's nodes under the lab's name.
 	r := netlab(l.t, "status", "--json", l.name)
-	var st struct {
-		Nodes []struct {
-			Name  string `json:"node"`
-			State string `json:"state"`
-			Ready bool   `json:"ready"`
-		} `json:"nodes"`
-		WatcherLog string `json:"watcher_log"`
+	var st map[string][]struct {
+		Name  string `json:"node"`
+		State string `json:"state"`
+		Ready bool   `json:"ready"`
 	}
-	_ = json.Unmarshal([]byte(r.stdout), &st)
-	for _, n := range st.Nodes {
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		l.t.Logf("netlab status --json: exit %d, not JSON: %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	for _, n := range st[l.name] {
 		as, _, ok := strings.Cut(strings.TrimPrefix(n.Name, "as"), "-")
 		if !ok || !failed[as] || strings.HasSuffix(n.Name, "-host") {
 			continue
 		}
 		links, _ := l.exec(n.Name, "ip", "-br", "addr")
-		bgp, _ := l.exec(n.Name, "vtysh", "-c", "show bgp summary")
-		l.t.Logf("%s (%s, ready %v):\n%s\n%s", n.Name, n.State, n.Ready, links, bgp)
+		routes, _ := l.exec(n.Name, "ip", "route")
+		bgp, _ := l.exec(n.Name, "vtysh", "-c", "show bgp summary", "-c", "show ip ospf neighbor")
+		l.t.Logf("%s (%s, ready %v):\n%s\n%s\n%s", n.Name, n.State, n.Ready, links, routes, bgp)
 	}
-	if log, err := os.ReadFile(st.WatcherLog); err == nil {
+	if log, err := os.ReadFile("/run/netlab/" + l.name + "/watch.log"); err == nil {
 		l.t.Logf("the watcher's log:\n%s", log)
 	}
 }
