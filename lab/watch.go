@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -17,12 +18,13 @@ import (
 // repairs the lab in-process with an up of its file, which rewires the
 // nodes and releases their commands. It logs to the standard logger.
 // Each repair reaches the runtimes afresh: the engine may have restarted
-// since the last.
+// since the last. A repair that failed is tried again a few times, unless
+// the file no longer loads or a node ended at start (provider.FinalError).
 func Watch(ctx context.Context, lab, file, pidFile string) error {
 	repair := func(ctx context.Context) error {
 		l, _, err := Load(file)
 		if err != nil {
-			return err
+			return &provider.FinalError{Err: err}
 		}
 		m, err := Open(ctx, Options{})
 		if err != nil {
@@ -30,6 +32,9 @@ func Watch(ctx context.Context, lab, file, pidFile string) error {
 		}
 		defer m.Close()
 		_, err = m.Up(ctx, l, UpOptions{NoWatch: true, Repair: true, Progress: logEvent})
+		if died := (*DiedError)(nil); errors.As(err, &died) {
+			return &provider.FinalError{Err: err}
+		}
 		return err
 	}
 	return provider.Watch(ctx, lab, file, pidFile, repair)

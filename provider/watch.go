@@ -147,27 +147,67 @@ func waitForLock(ctx context.Context, lab string) bool {
 
 // rewire repairs the lab once for each burst of starts. The repair is an
 // up, which waits for the lab's lock, so that it never runs beside
-// another up of the lab.
+// another up of the lab. A repair that fails is tried again, retryFirst
+// later and twice as long each time, retries times at most, unless it
+// says it is final (Final): a step that failed on a passing state of the
+// host (a restarted node's old namespace going away under a busy kernel)
+// would leave the lab half wired until the next start or deletion.
 func rewire(ctx context.Context, lab, file string, kick <-chan struct{}, repair func(ctx context.Context) error) {
+	var again <-chan time.Time
+	tries := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-kick:
+			tries = 0
+		case <-again:
 		}
+		again = nil
 		sleep(ctx, 200*time.Millisecond) // let a burst (several restarts) settle
 		if _, err := os.Stat(file); err != nil {
 			log.Printf("cannot rewire: lab file %s: %v", file, err)
 			continue
 		}
 		start := time.Now()
-		if err := repair(ctx); err != nil {
-			log.Printf("netlab up %s: %v", file, err)
+		err := repair(ctx)
+		if err == nil {
+			log.Printf("lab %s rewired in %s", lab, time.Since(start).Round(time.Millisecond))
+			tries = 0
 			continue
 		}
-		log.Printf("lab %s rewired in %s", lab, time.Since(start).Round(time.Millisecond))
+		log.Printf("netlab up %s: %v", file, err)
+		if d, ok := retryAfter(err, tries); ok && ctx.Err() == nil {
+			tries++
+			log.Printf("trying again in %s (%d of %d)", d, tries, retries)
+			again = time.After(d)
+		}
 	}
 }
+
+// A failed repair is tried again retries times at most, retryFirst after
+// it failed, then twice as long each time (1, 2, 4, 8, 16 s).
+const retries = 5
+
+var retryFirst = time.Second // a variable for the tests
+
+// retryAfter is how long after its tries-th retry failed (0: the repair
+// itself) a failed repair is tried again, unless it is not to be.
+func retryAfter(err error, tries int) (time.Duration, bool) {
+	var final *FinalError
+	if tries >= retries || errors.As(err, &final) {
+		return 0, false
+	}
+	return retryFirst << tries, true
+}
+
+// FinalError is a repair's failure that another try would not mend, or
+// should not: the file no longer loads, or a node ended at start and was
+// stopped (starting it again is what the stop prevents).
+type FinalError struct{ Err error }
+
+func (e *FinalError) Error() string { return e.Err.Error() }
+func (e *FinalError) Unwrap() error { return e.Err }
 
 func sleep(ctx context.Context, d time.Duration) {
 	select {

@@ -30,7 +30,7 @@ func EnsureMacvlan(host *netlink.Handle, m *planner.Macvlan, node *NS) (changed 
 		if l.Type() == "macvlan" {
 			return false, nil
 		}
-		if err := node.h.LinkDel(l); err != nil {
+		if err := node.h.LinkDel(l); err != nil && !isNotFound(err) {
 			return false, fmt.Errorf("remove stale %s:%s: %w", m.End.Node, m.End.Name, err)
 		}
 	}
@@ -76,7 +76,7 @@ func EnsureVLANIf(node *NS, v *planner.VLANIf) (changed bool, err error) {
 		if vl, ok := l.(*netlink.Vlan); ok && vl.VlanId == v.VID {
 			return false, nil
 		}
-		if err := node.h.LinkDel(l); err != nil {
+		if err := node.h.LinkDel(l); err != nil && !isNotFound(err) {
 			return false, fmt.Errorf("remove stale %s:%s: %w", v.End.Node, v.End.Name, err)
 		}
 	}

@@ -166,7 +166,9 @@ func EnsureLink(host *netlink.Handle, v *planner.Veth, a, b *NS) (changed bool, 
 		l netlink.Link
 	}{{a.h, la}, {b.h, lb}} {
 		if stale.l != nil {
-			if err := stale.h.LinkDel(stale.l); err != nil {
+			// Gone already is as good: a restarted node's old namespace,
+			// which its end was in, may be taken apart meanwhile.
+			if err := stale.h.LinkDel(stale.l); err != nil && !isNotFound(err) {
 				return false, fmt.Errorf("remove stale %s: %w", stale.l.Attrs().Name, err)
 			}
 		}
@@ -262,7 +264,7 @@ func EnsureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 		return false, nil
 	}
 	if lh != nil {
-		if err := host.LinkDel(lh); err != nil {
+		if err := host.LinkDel(lh); err != nil && !isNotFound(err) { // gone meanwhile with its peer's namespace is as good
 			return false, fmt.Errorf("remove stale %s: %w", hostEnd.Name, err)
 		}
 	}
@@ -270,7 +272,7 @@ func EnsureHostVeth(host *netlink.Handle, hostEnd, nodeEnd planner.VethEnd, node
 		ln, _ = LinkByName(node.h, nodeEnd.Name) // it went with its peer, if it was lh's
 	}
 	if ln != nil {
-		if err := node.h.LinkDel(ln); err != nil {
+		if err := node.h.LinkDel(ln); err != nil && !isNotFound(err) {
 			return false, fmt.Errorf("remove stale %s:%s: %w", nodeEnd.Node, nodeEnd.Name, err)
 		}
 	}
