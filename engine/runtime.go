@@ -213,6 +213,12 @@ func (h *Host) ofLab(lab string) (Runtime, error) {
 	return h.engine()
 }
 
+// LabRuntime returns the runtime that runs the lab (Docker's when no
+// other has it): where a lab's own reads go, List asking every runtime.
+func (h *Host) LabRuntime(lab string) (Runtime, error) {
+	return h.ofLab(lab)
+}
+
 // Existing lists every container on the host, of any lab or none: what up
 // checks the names of its containers against.
 func (h *Host) Existing(ctx context.Context) ([]converge.Existing, error) {

@@ -192,9 +192,24 @@ func Status(ctx context.Context, d engine.Runtime, lab string) ([]NodeState, err
 // addresses and host sides, the gateways, the published ports: Addrs,
 // Gateways and Published empty, HostSide ""): a page's state is read
 // twice a second for every lab a page is open on, and in a class of 30
-// those reads were half the server's CPU while the labs came up.
+// those reads were half the server's CPU while the labs came up. It asks
+// the lab's own runtime only: a runc lab's pages asked the Docker engine
+// for the lab's containers at each read too (of a lab's runtime, see
+// engine.Host.LabRuntime).
 func Live(ctx context.Context, d engine.Runtime, lab string) ([]NodeState, error) {
+	if h, ok := d.(labRuntimes); ok {
+		r, err := h.LabRuntime(lab)
+		if err != nil {
+			return nil, err
+		}
+		d = r
+	}
 	return status(ctx, d, lab, false)
+}
+
+// labRuntimes tells which runtime runs a lab (engine.Host does).
+type labRuntimes interface {
+	LabRuntime(lab string) (engine.Runtime, error)
 }
 
 func status(ctx context.Context, d engine.Runtime, lab string, full bool) ([]NodeState, error) {
