@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/vishvananda/netlink"
@@ -71,7 +72,13 @@ func Observe(ctx context.Context, d engine.Runtime, lab string) (converge.Observ
 // nodes removed or to be made again (their namespaces, and with them
 // their veths, go too), addresses, host interfaces, and bridges with
 // their host firewall rules. It returns the changes it carried out.
+// Without a removal among the changes it reads nothing: a first up's
+// listing of the host's every interface (hundreds with a class's labs
+// up) and of the lab's containers found nothing to remove.
 func Remove(ctx context.Context, d engine.Runtime, lab string, changes []converge.Change) ([]converge.Change, error) {
+	if !slices.ContainsFunc(changes, converge.Change.Removal) {
+		return nil, nil
+	}
 	var done []converge.Change
 	var errs []error
 	list, err := d.List(ctx, lab)
