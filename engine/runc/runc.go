@@ -110,13 +110,20 @@ func (r *Runc) Has(id string) bool {
 
 // HasLab tells whether the lab has nodes of the runc runtime: its state
 // directory holds their bundles (a Docker lab's holds its nodes' /etc
-// files only, and no config.json).
+// files only, and no config.json). The first bundle found tells: a
+// page's state read asks it twice a second.
 func (r *Runc) HasLab(lab string) bool {
 	if naming.CheckName("lab", lab) != nil {
 		return false
 	}
-	bundles, _ := filepath.Glob(filepath.Join(engine.StateDir, lab, "*", "config.json"))
-	return len(bundles) > 0 || exists(filepath.Dir(legacyBundle(lab, "x")))
+	dir := filepath.Join(engine.StateDir, lab)
+	nodes, _ := os.ReadDir(dir)
+	for _, n := range nodes {
+		if exists(filepath.Join(dir, n.Name(), "config.json")) {
+			return true
+		}
+	}
+	return exists(filepath.Dir(legacyBundle(lab, "x")))
 }
 
 // runc runs the runc command with the runtime's state directory. It is

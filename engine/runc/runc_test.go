@@ -273,3 +273,24 @@ func TestConfigFileWholeOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A lab is runc's when a node's folder in its state directory has a
+// bundle (config.json); a Docker lab's folders hold /etc files only.
+func TestHasLab(t *testing.T) {
+	state, run := t.TempDir(), t.TempDir()
+	oldState, oldRun := engine.StateDir, engine.RunDir
+	engine.StateDir, engine.RunDir = state, run
+	t.Cleanup(func() { engine.StateDir, engine.RunDir = oldState, oldRun })
+	for _, d := range []string{"docker/a", "runc/a", "runc/b", "legacy"} {
+		os.MkdirAll(filepath.Join(state, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(state, "docker", "a", "hosts"), nil, 0o644)
+	os.WriteFile(filepath.Join(state, "runc", "b", "config.json"), []byte("{}"), 0o644)
+	os.MkdirAll(filepath.Join(run, "legacy", ".runc"), 0o755)
+	r := &Runc{}
+	for lab, want := range map[string]bool{"docker": false, "runc": true, "legacy": true, "none": false, "a/b": false} {
+		if got := r.HasLab(lab); got != want {
+			t.Errorf("HasLab(%q) = %v, want %v", lab, got, want)
+		}
+	}
+}
