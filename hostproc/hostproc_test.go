@@ -3,6 +3,7 @@ package hostproc
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,5 +32,30 @@ func TestCloseOnExec(t *testing.T) {
 	CloseOnExec()
 	if inherited() {
 		t.Errorf("fd %d still reaches a child after CloseOnExec", fd)
+	}
+}
+
+// Runs tells this process's program from a copy of it and from another.
+func TestRuns(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Runs(os.Getpid(), self) {
+		t.Errorf("Runs(self, %s) = false", self)
+	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), "copy")
+	if err := os.WriteFile(cp, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if Runs(os.Getpid(), cp) {
+		t.Error("Runs(self, a copy) = true")
+	}
+	if Runs(os.Getpid(), "/nonexistent") || Runs(1<<30, self) {
+		t.Error("Runs of a missing file or process = true")
 	}
 }

@@ -25,6 +25,17 @@ func Args(pid int) []string {
 	return args[1:]
 }
 
+// Runs tells whether process pid runs the program file is: the same file,
+// not a copy of it nor a file since replaced at that path.
+func Runs(pid int, file string) bool {
+	exe, err := os.Stat(fmt.Sprintf("/proc/%d/exe", pid))
+	if err != nil {
+		return false
+	}
+	f, err := os.Stat(file)
+	return err == nil && os.SameFile(exe, f)
+}
+
 // Start starts a detached netlab helper process (a forwarder or a
 // relay) that writes pidFile once it serves, and waits until it does. Its
 // output goes to a log beside the pid file.

@@ -58,12 +58,16 @@ func WatchArgs(args []string) (lab, file, pidFile string, err error) {
 	return lab, file, pidFile, nil
 }
 
-// EnsureWatcher starts the lab's watcher unless one runs for the same file.
+// EnsureWatcher starts the lab's watcher unless one runs for the same
+// file, with the same program.
 func EnsureWatcher(lab, file, self string) (changed bool, err error) {
 	pidFile := filepath.Join(engine.RunDir, lab, naming.WatcherPid)
 	args := append([]string{"_watch"}, watchArgs(lab, file, pidFile)...)
 	if pid, ok := hostproc.Running(pidFile); ok {
-		if slices.Equal(hostproc.Args(pid), args) {
+		// The same lab and file, and the same program: a watcher of an
+		// earlier netlab (upgraded since) is replaced, or it would repair
+		// with the old code.
+		if slices.Equal(hostproc.Args(pid), args) && hostproc.Runs(pid, self) {
 			return false, nil
 		}
 		if err := hostproc.Stop(pid, pidFile); err != nil {
