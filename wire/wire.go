@@ -464,3 +464,22 @@ func WaitLease(ctx context.Context, ns *NS, iface string, timeout time.Duration)
 		}
 	}
 }
+
+// Readdress takes the interface's addresses away and gives them again: a
+// routing daemon that missed them (FRR 8.4's zebra and ospfd, when a
+// peer's restart deleted the interface and up made it again before they
+// had read the deletion) sees them arrive afresh. Addresses not there are
+// just given.
+func Readdress(ns *NS, a *planner.Addr) error {
+	l, err := ns.h.LinkByName(a.Iface)
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", a.Iface, err)
+	}
+	for _, p := range a.Addrs {
+		if err := ns.h.AddrDel(l, &netlink.Addr{IPNet: ipNet(p)}); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return fmt.Errorf("take %s from %s: %w", p, a.Iface, err)
+		}
+	}
+	_, err = ensureAddrs(ns.h, a)
+	return err
+}
