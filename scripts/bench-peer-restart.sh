@@ -35,9 +35,9 @@ for f in ${FREEZES:-3 5 8}; do
   if [ "$RUNTIME" = runc ]; then runc --root /run/netlab/.runc kill "${lab}_as1-zuri" KILL; else docker kill "${lab}_as1-zuri" > /dev/null; fi
   sleep "$f"
   kill -CONT $zebra
-  t0=$(date +%s.%N) ok=""
-  while [ "$(echo "$(date +%s.%N) - $t0 < $LIMIT" | bc)" = 1 ]; do
-    if full; then ok=$(echo "$(date +%s.%N) - $t0" | bc); break; fi
+  t0=$(date +%s%N) ok=""
+  while [ $(( ($(date +%s%N) - t0) / 1000000000 )) -lt "$LIMIT" ]; do
+    if full; then ok=$(awk "BEGIN { print ($(date +%s%N) - $t0) / 1e9 }"); break; fi
     sleep 1
   done
   if [ -n "$ok" ]; then
