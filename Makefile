@@ -33,8 +33,8 @@ build-playground: ## build bin/netlab without the Kubernetes runtime and the cla
 	@if [ -x bin/netlab ] && ! $(GO) version -m bin/netlab 2>/dev/null | grep -q -- '-tags=nokube'; then \
 	  $(MAKE) --no-print-directory build; \
 	else \
-	  echo "CGO_ENABLED=0 $(GO) build -tags nokube,noserve -o bin/ ./cmd/netlab ./cmd/netlab-init"; \
-	  CGO_ENABLED=0 $(GO) build -tags nokube,noserve -o bin/ ./cmd/netlab ./cmd/netlab-init; \
+	  echo "CGO_ENABLED=0 nice -n 10 $(GO) build -tags nokube,noserve -o bin/ ./cmd/netlab ./cmd/netlab-init"; \
+	  CGO_ENABLED=0 nice -n 10 $(GO) build -tags nokube,noserve -o bin/ ./cmd/netlab ./cmd/netlab-init; \
 	fi
 
 setup: ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
@@ -55,6 +55,10 @@ netlab-images: setup ## build the course labs' images, netlab/host and netlab/ro
 # up and the images build (the packages' download, then dpkg): on a fresh
 # machine each hides part of the other's time. The build needs nothing
 # setup installs (bootstrap.sh installs Go); fopnp-images runs setup first.
+# The build runs at nice 10 (build-playground): the root's packages are
+# installed one after the other, on one core, and take longer than the
+# build, which uses both; niced, the build has the other core and what the
+# root leaves, and no longer slows the root.
 fopnp: ## bring up the fopnp playground (only its images and the playground's netlab are built), and say how to get in (root)
 	$(MAKE) --no-print-directory -j2 fopnp-images build-playground
 	$(BIN) up labs/fopnp.yaml

@@ -116,9 +116,16 @@ tar -C "$work/root" -c . | docker import \
   -c 'CMD ["/usr/local/sbin/fopnp-start", "base"]' - fopnp/rootfs >/dev/null
 
 step 5 "images: ${roles[*]}"
+# At once: each is a label and a command over the same layer, and a build
+# is mostly the engine's own round trips.
+pids=()
 for r in "${roles[@]}"; do
   printf 'FROM fopnp/rootfs\nLABEL fopnp.inputs=%s fopnp.role=%s\nCMD ["/usr/local/sbin/fopnp-start", "%s"]\n' "$inputs" "$r" "$r" \
-    | docker build -q -t fopnp/$r - >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+    | docker build -q -t fopnp/$r - >"$work/build-$r.log" 2>&1 &
+  pids+=($!)
+done
+for i in "${!roles[@]}"; do
+  wait "${pids[$i]}" || { cat "$work/build-${roles[$i]}.log" >&2; exit 1; }
 done
 # Older builds lost their tags to these: remove them.
 docker image prune -f --filter label=fopnp.inputs >/dev/null
