@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/olekukonko/tablewriter"
+	"github.com/netlab/netlab/table"
 )
 
 // Word is the result column's word for a result: pass, FAIL or ERROR (the
@@ -25,12 +25,10 @@ func (r Result) Word() string {
 // WriteTable writes the results as a table (check, result, detail, hint)
 // followed by the summary line.
 func WriteTable(w io.Writer, results []Result) error {
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("Check", "Result", "Detail", "Hint")
 	for _, r := range results {
-		if err := t.Append(r.Name, r.Word(), r.Detail, r.Hint); err != nil {
-			return err
-		}
+		t.Append(r.Name, r.Word(), r.Detail, r.Hint)
 	}
 	if err := t.Render(); err != nil {
 		return err

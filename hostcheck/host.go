@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/client"
+	"github.com/netlab/netlab/dockerapi"
 	"github.com/netlab/netlab/runtimes"
 	"github.com/netlab/netlab/serve/store"
 	"golang.org/x/sys/unix"
@@ -77,7 +77,7 @@ func builtIn(name, enables, detail string, missing error) Component {
 
 func dockerEngine(ctx context.Context) Component {
 	c := Component{Name: "docker", Enables: "the Docker runtime (the default); images from the engine for the runc runtime"}
-	cl, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cl, err := dockerapi.FromEnv()
 	if err != nil {
 		c.Detail = err.Error()
 		return c
@@ -85,22 +85,25 @@ func dockerEngine(ctx context.Context) Component {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	v, err := cl.ServerVersion(ctx)
+	var v *dockerapi.Version
+	if err = cl.Ping(ctx); err == nil {
+		v, err = cl.ServerVersion(ctx)
+	}
 	if err != nil {
-		c.Detail = fmt.Sprintf("no engine answers at %s: %v; start it (scripts/setup.sh does), or use --runtime runc with oci: or rootfs: images", cl.DaemonHost(), err)
+		c.Detail = fmt.Sprintf("no engine answers at %s: %v; start it (scripts/setup.sh does), or use --runtime runc with oci: or rootfs: images", cl.Host(), err)
 		return c
 	}
 	c.OK, c.Version = true, v.Version
-	c.Detail = fmt.Sprintf("engine at %s, API %s, storage %s", cl.DaemonHost(), v.APIVersion, storageDriver(ctx, cl))
+	c.Detail = fmt.Sprintf("engine at %s, API %s, storage %s", cl.Host(), v.APIVersion, storageDriver(ctx, cl))
 	return c
 }
 
-func storageDriver(ctx context.Context, cl *client.Client) string {
-	info, err := cl.Info(ctx)
-	if err != nil || info.Driver == "" {
+func storageDriver(ctx context.Context, cl *dockerapi.Client) string {
+	d, err := cl.StorageDriver(ctx)
+	if err != nil || d == "" {
 		return "unknown"
 	}
-	return info.Driver
+	return d
 }
 
 func runcBinary(ctx context.Context) Component {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
+	"github.com/netlab/netlab/table"
 )
 
 // WriteJSON writes the glass as JSON.
@@ -19,7 +19,7 @@ func WriteJSON(w io.Writer, g *Glass) error {
 // WriteTable writes the BGP paths, then the routes, as two tables.
 func WriteTable(w io.Writer, g *Glass) error {
 	fmt.Fprintf(w, "BGP paths on %s%s (> best)\n", g.Router, about(g.Prefix))
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("", "PREFIX", "AS PATH", "NEXT HOP", "LOCAL PREF", "COMMUNITIES", "FROM")
 	for _, p := range g.BGP {
 		mark, path, from := "", "(own)", "internal"
@@ -37,15 +37,13 @@ func WriteTable(w io.Writer, g *Glass) error {
 		default:
 			from = "iBGP " + p.Peer
 		}
-		if err := t.Append(mark, p.Prefix, path, p.NextHop, fmt.Sprint(p.LocalPref), strings.Join(p.Communities, " "), from); err != nil {
-			return err
-		}
+		t.Append(mark, p.Prefix, path, p.NextHop, fmt.Sprint(p.LocalPref), strings.Join(p.Communities, " "), from)
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nroutes on %s%s (> selected, * installed)\n", g.Router, about(g.Prefix))
-	t = tablewriter.NewWriter(w)
+	t = table.New(w)
 	t.Header("", "PREFIX", "PROTOCOL", "DISTANCE/METRIC", "NEXT HOPS")
 	for _, r := range g.Routes {
 		mark := ""
@@ -55,9 +53,7 @@ func WriteTable(w io.Writer, g *Glass) error {
 		if r.Installed {
 			mark += "*"
 		}
-		if err := t.Append(mark, r.Prefix, r.Protocol, fmt.Sprintf("%d/%d", r.Distance, r.Metric), strings.Join(r.NextHops, ", ")); err != nil {
-			return err
-		}
+		t.Append(mark, r.Prefix, r.Protocol, fmt.Sprintf("%d/%d", r.Distance, r.Metric), strings.Join(r.NextHops, ", "))
 	}
 	return t.Render()
 }

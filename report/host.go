@@ -4,16 +4,15 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/olekukonko/tablewriter"
-
 	"github.com/netlab/netlab/hostcheck"
 	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/table"
 )
 
 // Doctor writes what this host offers labs: a table of its components
 // (Docker, runc, cgroups), then one of the kernel's network features.
 func Doctor(w io.Writer, r hostcheck.Report) error {
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("Component", "State", "Version", "Enables", "Detail")
 	for _, c := range r.Components {
 		t.Append(c.Name, either(c.OK, "ok", "missing"), c.Version, Wrap(c.Enables, 40), Wrap(c.Detail, 50))
@@ -25,7 +24,7 @@ func Doctor(w io.Writer, r hostcheck.Report) error {
 		fmt.Fprintf(w, "kernel features: not probed: %s\n", r.KernelErr)
 		return nil
 	}
-	t = tablewriter.NewWriter(w)
+	t = table.New(w)
 	t.Header("Kernel feature", "State", "Enables", "Without it")
 	for _, f := range r.Kernel {
 		t.Append(string(f.Feature), either(f.Present, "present", "absent"), Wrap(f.Enables, 45), Wrap(f.Without, 45))
@@ -44,7 +43,7 @@ func either(ok bool, yes, no string) string {
 // freed; what it did not look at, and why, goes to stderr.
 func Prune(stdout, stderr io.Writer, res *lab.PruneResult) error {
 	if len(res.Removed) > 0 {
-		t := tablewriter.NewWriter(stdout)
+		t := table.New(stdout)
 		t.Header("What", "Directory", "Size")
 		for _, p := range res.Removed {
 			t.Append(p.Kind, p.Dir, Bytes(p.Bytes))

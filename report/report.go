@@ -15,12 +15,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/spec"
 	"github.com/netlab/netlab/steps"
+	"github.com/netlab/netlab/table"
 	"github.com/netlab/netlab/trust"
 )
 
@@ -28,16 +27,14 @@ import (
 // it does and what it waits for.
 func Plan(w io.Writer, p *planner.Plan) error {
 	fmt.Fprintln(w, p.Summary())
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("#", "Step", "Action", "After")
 	for i, s := range p.Steps {
 		deps := "-"
 		if len(s.Deps) > 0 {
 			deps = strings.Join(s.Deps, "\n")
 		}
-		if err := t.Append(fmt.Sprint(i+1), s.ID, steps.Describe(s), deps); err != nil {
-			return err
-		}
+		t.Append(fmt.Sprint(i+1), s.ID, steps.Describe(s), deps)
 	}
 	return t.Render()
 }
@@ -66,7 +63,7 @@ func Changes(w io.Writer, res *lab.UpResult) error {
 		return nil
 	}
 	fmt.Fprintf(w, "lab %s: netlab up would\n", res.Lab)
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("Action", "What", "Name", "Detail")
 	for _, c := range res.Changes {
 		t.Append(string(c.Action), c.What(), c.Name, c.Detail)
@@ -90,7 +87,7 @@ func Down(w io.Writer, name string, r lab.DownResult) {
 
 // List writes the labs on this host, with the file each came from.
 func List(w io.Writer, labs []lab.Summary) error {
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("Lab", "Nodes", "Running", "File")
 	for _, l := range labs {
 		t.Append(l.Lab, fmt.Sprint(l.Nodes), fmt.Sprint(l.Running), l.File)
@@ -101,7 +98,7 @@ func List(w io.Writer, labs []lab.Summary) error {
 // Bundled writes the bundled labs: what each teaches, its nodes, and its
 // images, built or missing when that was looked at.
 func Bundled(w io.Writer, labs []lab.Bundled) error {
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("Lab", "What it teaches", "Nodes", "Images")
 	for _, b := range labs {
 		var images []string

@@ -6,9 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-
 	"github.com/netlab/netlab/lab"
+	"github.com/netlab/netlab/table"
 )
 
 // Status writes a lab's watcher and a table of its nodes: state,
@@ -20,7 +19,7 @@ func Status(w io.Writer, st *lab.Status) error {
 	} else if len(st.Nodes) > 0 {
 		fmt.Fprintf(w, "watcher: not running: a restarted node stays unwired until netlab up\n")
 	}
-	t := tablewriter.NewWriter(w)
+	t := table.New(w)
 	t.Header("Node", "State", "Interfaces", "Gateway", "Published")
 	for _, n := range st.Nodes {
 		state := n.State

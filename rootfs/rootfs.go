@@ -20,10 +20,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/containerd/errdefs"
-	"github.com/docker/docker/client"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
+
+	"github.com/netlab/netlab/dockerapi"
 )
 
 // DefaultDir is where NewCache("") keeps unpacked images.
@@ -68,7 +68,7 @@ type Cache struct {
 	dir string
 
 	mu     sync.Mutex
-	docker *client.Client
+	docker *dockerapi.Client
 	held   map[string]*hold // entry name -> this Cache's Holds of it
 }
 
@@ -154,7 +154,7 @@ func (c *Cache) getDocker(ctx context.Context, ref string) (*Image, error) {
 		return nil, err
 	}
 	ins, err := cli.ImageInspect(ctx, ref)
-	if errdefs.IsNotFound(err) {
+	if dockerapi.IsNotFound(err) {
 		return nil, fmt.Errorf("image %q is not in the Docker engine's store: build or pull it, or use oci:PATH or rootfs:PATH", ref)
 	}
 	if err != nil {
@@ -183,19 +183,19 @@ func (c *Cache) getDocker(ctx context.Context, ref string) (*Image, error) {
 
 // dockerClient connects to the engine once, negotiating the API version
 // as docker.New (engine/docker) does.
-func (c *Cache) dockerClient(ctx context.Context) (*client.Client, error) {
+func (c *Cache) dockerClient(ctx context.Context) (*dockerapi.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.docker != nil {
 		return c.docker, nil
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := dockerapi.FromEnv()
 	if err != nil {
 		return nil, fmt.Errorf("docker engine: %w", err)
 	}
-	if _, err := cli.Ping(ctx); err != nil {
+	if err := cli.Ping(ctx); err != nil {
 		cli.Close()
-		return nil, fmt.Errorf("no Docker engine at %s: %v; start it, set DOCKER_HOST, or use an oci:PATH or rootfs:PATH image", cli.DaemonHost(), err)
+		return nil, fmt.Errorf("no Docker engine at %s: %v; start it, set DOCKER_HOST, or use an oci:PATH or rootfs:PATH image", cli.Host(), err)
 	}
 	c.docker = cli
 	return cli, nil

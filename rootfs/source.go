@@ -9,10 +9,11 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/docker/docker/client"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/netlab/netlab/dockerapi"
 )
 
 // dockerSave exports image id from the engine (the archive `docker save`
@@ -22,8 +23,8 @@ import (
 // particular order and names their order only at its end. (Unpacking a
 // one-layer image while it arrives saved nothing: the engine writes the
 // whole archive into a directory of its own before it sends a byte.)
-func dockerSave(ctx context.Context, cli *client.Client, id, tmp, root string) error {
-	rc, err := cli.ImageSave(ctx, []string{id})
+func dockerSave(ctx context.Context, cli *dockerapi.Client, id, tmp, root string) error {
+	rc, err := cli.ImageSave(ctx, id)
 	if err != nil {
 		return fmt.Errorf("export from Docker: %w", err)
 	}

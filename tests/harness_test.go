@@ -21,9 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
+	"github.com/netlab/netlab/dockerapi"
 )
 
 var netlabBin string
@@ -230,16 +228,16 @@ func (l *lab) down() {
 
 // dockerAPI is the Docker engine's client, for what the tests ask of
 // Docker after every lab (a docker command's start costs more CPU).
-var dockerAPI = sync.OnceValue(func() *client.Client {
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
+var dockerAPI = sync.OnceValue(func() *dockerapi.Client {
+	c, err := dockerapi.FromEnv()
+	if err != nil || c.Ping(context.Background()) != nil {
 		return nil
 	}
 	return c
 })
 
 // docker is the Docker engine's client, for a test that needs it.
-func (l *lab) docker() *client.Client {
+func (l *lab) docker() *dockerapi.Client {
 	l.t.Helper()
 	c := dockerAPI()
 	if c == nil {
@@ -255,7 +253,7 @@ func dockerContainers(lab string) []string {
 	if c == nil {
 		return nil
 	}
-	list, err := c.ContainerList(context.Background(), container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", "netlab.lab="+lab))})
+	list, err := c.List(context.Background(), dockerapi.Filters{"label": {"netlab.lab=" + lab}})
 	if err != nil {
 		return nil
 	}
@@ -353,8 +351,7 @@ func (l *lab) bundle(node string) string { return "/var/lib/netlab/labs/" + l.na
 func (l *lab) restart(node string) {
 	l.t.Helper()
 	if !l.onRunc() {
-		one := 1
-		if err := l.docker().ContainerRestart(context.Background(), l.container(node), container.StopOptions{Timeout: &one}); err != nil {
+		if err := l.docker().Restart(context.Background(), l.container(node), 1); err != nil {
 			l.t.Fatalf("docker restart %s: %v", l.container(node), err)
 		}
 		return
@@ -405,7 +402,7 @@ func (l *lab) watched() bool {
 func (l *lab) kill(node string) {
 	l.t.Helper()
 	if !l.onRunc() {
-		if err := l.docker().ContainerKill(context.Background(), l.container(node), "KILL"); err != nil {
+		if err := l.docker().Kill(context.Background(), l.container(node), "KILL"); err != nil {
 			l.t.Fatalf("docker kill %s: %v", l.container(node), err)
 		}
 		return
@@ -433,7 +430,7 @@ func (l *lab) id(node string) string {
 	if l.onRunc() {
 		return runcState(l.container(node)).Created
 	}
-	info, err := l.docker().ContainerInspect(context.Background(), l.container(node))
+	info, err := l.docker().Inspect(context.Background(), l.container(node))
 	if err != nil {
 		return ""
 	}
@@ -460,8 +457,7 @@ func runcPidAlive(id string) bool {
 func (l *lab) stop(node string) {
 	l.t.Helper()
 	if !l.onRunc() {
-		one := 1
-		if err := l.docker().ContainerStop(context.Background(), l.container(node), container.StopOptions{Timeout: &one}); err != nil {
+		if err := l.docker().Stop(context.Background(), l.container(node), 1); err != nil {
 			l.t.Fatalf("docker stop %s: %v", l.container(node), err)
 		}
 		return
@@ -478,8 +474,7 @@ func (l *lab) stopNow(node string) {
 		l.kill(node)
 		return
 	}
-	zero := 0
-	if err := l.docker().ContainerStop(context.Background(), l.container(node), container.StopOptions{Timeout: &zero}); err != nil {
+	if err := l.docker().Stop(context.Background(), l.container(node), 0); err != nil {
 		l.t.Fatalf("docker stop %s: %v", l.container(node), err)
 	}
 }
@@ -489,7 +484,7 @@ func (l *lab) stopNow(node string) {
 func (l *lab) remove(node string) {
 	l.t.Helper()
 	if !l.onRunc() {
-		l.docker().ContainerRemove(context.Background(), l.container(node), container.RemoveOptions{Force: true})
+		l.docker().Remove(context.Background(), l.container(node))
 		return
 	}
 	exec.Command("runc", "--root", runcRoot, "delete", "--force", l.container(node)).Run()
@@ -503,7 +498,7 @@ func (l *lab) exists(node string) bool {
 		_, err := os.Stat(l.bundle(node) + "/config.json")
 		return err == nil
 	}
-	_, err := l.docker().ContainerInspect(context.Background(), l.container(node))
+	_, err := l.docker().Inspect(context.Background(), l.container(node))
 	return err == nil
 }
 

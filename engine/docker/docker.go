@@ -14,13 +14,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/stdcopy"
-
 	"github.com/netlab/netlab/converge"
+	"github.com/netlab/netlab/dockerapi"
 	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/naming"
 	"github.com/netlab/netlab/nodeinit"
@@ -32,13 +27,13 @@ var _ engine.EngineRuntime = (*Docker)(nil)
 
 // Docker talks to the Docker engine.
 type Docker struct {
-	c *client.Client
+	c *dockerapi.Client
 }
 
 // New connects to the engine named by DOCKER_HOST (default: the local
 // socket), negotiating the API version so that old engines work too.
 func New(ctx context.Context) (*Docker, error) {
-	c, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	c, err := dockerapi.FromEnv()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", engine.ErrNoEngine, err)
 	}
@@ -50,9 +45,9 @@ func New(ctx context.Context) (*Docker, error) {
 }
 
 // ping checks that the engine answers.
-func ping(ctx context.Context, c *client.Client) error {
-	if _, err := c.Ping(ctx); err != nil {
-		return fmt.Errorf("%w at %s: %v; start it (scripts/setup.sh does) or set DOCKER_HOST", engine.ErrNoEngine, c.DaemonHost(), err)
+func ping(ctx context.Context, c *dockerapi.Client) error {
+	if err := c.Ping(ctx); err != nil {
+		return fmt.Errorf("%w at %s: %v; start it (scripts/setup.sh does) or set DOCKER_HOST", engine.ErrNoEngine, c.Host(), err)
 	}
 	return nil
 }
@@ -74,7 +69,7 @@ func (d *Docker) argv(ctx context.Context, c *planner.Container) (argv, caps []s
 // ImageConfig is the image's entrypoint, command and labels.
 func (d *Docker) ImageConfig(ctx context.Context, image string) (entry, cmd []string, labels map[string]string, err error) {
 	img, err := d.c.ImageInspect(ctx, image)
-	if errdefs.IsNotFound(err) {
+	if dockerapi.IsNotFound(err) {
 		return nil, nil, nil, fmt.Errorf("image %q is not on this machine and cannot be pulled here: %s", image, engine.BuildHint(image))
 	}
 	if err != nil {
@@ -128,7 +123,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	labels := maps.Clone(c.Labels)
 	labels[naming.LabelConfig] = c.Config().Label()
 	labels[naming.LabelInit] = init
-	cfg := &container.Config{
+	cfg := &dockerapi.Config{
 		Hostname:   c.Hostname,
 		Image:      c.Image,
 		Env:        env,
@@ -143,11 +138,11 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		// runc's prestart hook).
 		NetworkDisabled: true,
 	}
-	hc := &container.HostConfig{
+	cfg.HostConfig = dockerapi.HostConfig{
 		NetworkMode: "none",
 		// Back after the engine restarts (the lab's watcher rewires it then);
 		// netlab stop and docker stop keep a node stopped.
-		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
+		RestartPolicy: dockerapi.RestartPolicy{Name: "unless-stopped"},
 		Sysctls:       engine.NodeSysctls(c.Sysctls),
 		CapAdd:        engine.CapAdd(c, imageCaps),
 		CapDrop:       c.CapDrop,
@@ -159,14 +154,14 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	// Not cancelled by an interrupt: the engine finishes a create whose
 	// client went away, and a down right after must find what it made.
 	ctx = context.WithoutCancel(ctx)
-	resp, err := d.c.ContainerCreate(ctx, cfg, hc, nil, nil, c.Name)
-	if errdefs.IsConflict(err) {
+	id, err := d.c.Create(ctx, c.Name, cfg)
+	if dockerapi.IsConflict(err) {
 		return "", fmt.Errorf("container name %s is taken by a container netlab did not make for this node: remove it (docker rm -f %s) or rename the lab", c.Name, c.Name)
 	}
 	if err != nil {
 		return "", fmt.Errorf("create container %s: %w", c.Name, err)
 	}
-	return resp.ID, nil
+	return id, nil
 }
 
 // Start starts a container (if it is not running) and returns its process
@@ -175,7 +170,7 @@ func (d *Docker) Start(ctx context.Context, id string) (engine.Node, error) {
 	// The lab's start gate is made at create, and again by the up that
 	// starts it (engine.HoldGate); a source Docker finds missing (after a
 	// reboot) it makes as an empty folder: no gate, no waiting.
-	if err := d.c.ContainerStart(context.WithoutCancel(ctx), id, container.StartOptions{}); err != nil {
+	if err := d.c.Start(context.WithoutCancel(ctx), id); err != nil {
 		return engine.Node{}, fmt.Errorf("start container %s: %w", id[:min(12, len(id))], err)
 	}
 	n, err := d.Inspect(ctx, id)
@@ -187,15 +182,15 @@ func (d *Docker) Start(ctx context.Context, id string) (engine.Node, error) {
 
 // Inspect returns a container's process and namespace (Pid 0 if stopped).
 func (d *Docker) Inspect(ctx context.Context, id string) (engine.Node, error) {
-	info, err := d.c.ContainerInspect(ctx, id)
-	if errdefs.IsNotFound(err) {
+	info, err := d.c.Inspect(ctx, id)
+	if dockerapi.IsNotFound(err) {
 		return engine.Node{}, fmt.Errorf("inspect container %s: %w", id, engine.ErrNoContainer)
 	}
 	if err != nil {
 		return engine.Node{}, fmt.Errorf("inspect container %s: %w", id, err)
 	}
 	n := engine.Node{ID: info.ID}
-	if info.State != nil && info.State.Running {
+	if info.State.Running {
 		n.Pid = info.State.Pid
 		n.NetNS, err = nodeinit.Instance(strconv.Itoa(n.Pid))
 		if err != nil {
@@ -207,11 +202,11 @@ func (d *Docker) Inspect(ctx context.Context, id string) (engine.Node, error) {
 
 // List returns the lab's containers ("" lists every lab's), by node name.
 func (d *Docker) List(ctx context.Context, lab string) ([]engine.Container, error) {
-	f := filters.NewArgs(filters.Arg("label", naming.LabelLab))
+	f := dockerapi.Filters{"label": {naming.LabelLab}}
 	if lab != "" {
-		f = filters.NewArgs(filters.Arg("label", naming.LabelLab+"="+lab))
+		f = dockerapi.Filters{"label": {naming.LabelLab + "=" + lab}}
 	}
-	list, err := d.c.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	list, err := d.c.List(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
@@ -230,15 +225,15 @@ func (d *Docker) List(ctx context.Context, lab string) ([]engine.Container, erro
 
 // Remove removes a container and its anonymous volumes; gone is success.
 func (d *Docker) Remove(ctx context.Context, id string) error {
-	info, err := d.c.ContainerInspect(ctx, id)
-	if errdefs.IsNotFound(err) {
+	info, err := d.c.Inspect(ctx, id)
+	if dockerapi.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("inspect container %s: %w", id[:min(12, len(id))], err)
 	}
-	err = d.c.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if err != nil && !errdefs.IsNotFound(err) {
+	err = d.c.Remove(ctx, id)
+	if err != nil && !dockerapi.IsNotFound(err) {
 		return fmt.Errorf("remove container %s: %w", id[:min(12, len(id))], err)
 	}
 	// Its /etc files (the lab's down removes the lab's whole folder).
@@ -253,7 +248,7 @@ func (d *Docker) Remove(ctx context.Context, id string) error {
 // HasImage tells whether the image is on this machine.
 func (d *Docker) HasImage(ctx context.Context, image string) (bool, error) {
 	_, err := d.c.ImageInspect(ctx, image)
-	if errdefs.IsNotFound(err) {
+	if dockerapi.IsNotFound(err) {
 		return false, nil
 	}
 	return err == nil, err
@@ -261,8 +256,7 @@ func (d *Docker) HasImage(ctx context.Context, image string) (bool, error) {
 
 // Stop stops a container (10 s grace, then SIGKILL); stopped is success.
 func (d *Docker) Stop(ctx context.Context, id string) error {
-	timeout := 10
-	if err := d.c.ContainerStop(ctx, id, container.StopOptions{Timeout: &timeout}); err != nil && !errdefs.IsNotFound(err) {
+	if err := d.c.Stop(ctx, id, 10); err != nil && !dockerapi.IsNotFound(err) {
 		return fmt.Errorf("stop container %s: %w", id[:min(12, len(id))], err)
 	}
 	return nil
@@ -272,12 +266,12 @@ func (d *Docker) Stop(ctx context.Context, id string) error {
 // before it) to stdout and stderr; with follow, until ctx ends or the
 // container stops.
 func (d *Docker) Logs(ctx context.Context, id string, follow bool, tail string, stdout, stderr io.Writer) error {
-	rc, err := d.c.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Tail: tail})
+	rc, err := d.c.Logs(ctx, id, follow, tail)
 	if err != nil {
 		return fmt.Errorf("logs of container %s: %w", id[:min(12, len(id))], err)
 	}
 	defer rc.Close()
-	if _, err := stdcopy.StdCopy(stdout, stderr, rc); err != nil && ctx.Err() == nil {
+	if err := dockerapi.Demux(stdout, stderr, rc); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("read logs of container %s: %w", id[:min(12, len(id))], err)
 	}
 	return nil
@@ -288,7 +282,7 @@ func (d *Docker) Logs(ctx context.Context, id string, follow bool, tail string, 
 // node kept by up on an edited file learns the new names and addresses
 // without a restart.
 func (d *Docker) EnsureHosts(ctx context.Context, id string, hosts []planner.Host) (changed bool, err error) {
-	info, err := d.c.ContainerInspect(ctx, id)
+	info, err := d.c.Inspect(ctx, id)
 	if err != nil {
 		return false, fmt.Errorf("inspect container %s: %w", id[:min(12, len(id))], err)
 	}
@@ -313,7 +307,7 @@ func (d *Docker) EnsureHosts(ctx context.Context, id string, hosts []planner.Hos
 // Existing lists every container on the host, of any lab or none, with
 // its name and labels: what up checks its container names against.
 func (d *Docker) Existing(ctx context.Context) ([]converge.Existing, error) {
-	list, err := d.c.ContainerList(ctx, container.ListOptions{All: true})
+	list, err := d.c.List(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}

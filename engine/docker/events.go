@@ -9,8 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/docker/docker/api/types/events"
-	"github.com/docker/docker/api/types/filters"
+	"github.com/netlab/netlab/dockerapi"
 	"github.com/netlab/netlab/naming"
 )
 
@@ -29,27 +28,28 @@ func (d *Docker) Died(ctx context.Context, lab string, since map[string]time.Tim
 	if first.IsZero() {
 		return out, nil
 	}
-	f := filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "die"),
-		filters.Arg("label", naming.LabelLab+"="+lab))
+	f := dockerapi.Filters{"type": {"container"}, "event": {"die"}, "label": {naming.LabelLab + "=" + lab}}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	msgs, errs := d.c.Events(ctx, events.ListOptions{Filters: f,
-		Since: strconv.FormatInt(first.Unix(), 10), Until: strconv.FormatFloat(float64(time.Now().UnixNano())/1e9, 'f', 3, 64)})
+	evs, err := d.c.Events(ctx, f, strconv.FormatInt(first.Unix(), 10), strconv.FormatFloat(float64(time.Now().UnixNano())/1e9, 'f', 3, 64))
+	if err != nil {
+		return out, fmt.Errorf("read the engine's events: %w", err)
+	}
+	defer evs.Close()
 	for {
-		select {
-		case m := <-msgs:
-			node := m.Actor.Attributes[naming.LabelNode]
-			if t, asked := since[node]; !asked || time.Unix(0, m.TimeNano).Before(t) {
-				continue
-			}
-			code, _ := strconv.Atoi(m.Actor.Attributes["exitCode"])
-			out[node] = code
-		case err := <-errs:
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
+		m, err := evs.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
 			return out, fmt.Errorf("read the engine's events: %w", err)
 		}
+		node := m.Actor.Attributes[naming.LabelNode]
+		if t, asked := since[node]; !asked || time.Unix(0, m.TimeNano).Before(t) {
+			continue
+		}
+		code, _ := strconv.Atoi(m.Actor.Attributes["exitCode"])
+		out[node] = code
 	}
 }
 
@@ -67,13 +67,19 @@ func (d *Docker) Watch(ctx context.Context, lab string, since time.Time, kick ch
 			sleep(ctx, 2*time.Second)
 			continue
 		}
-		f := filters.NewArgs(filters.Arg("type", "container"), filters.Arg("event", "start"),
-			filters.Arg("label", naming.LabelLab+"="+lab))
-		opts := events.ListOptions{Filters: f}
+		f := dockerapi.Filters{"type": {"container"}, "event": {"start"}, "label": {naming.LabelLab + "=" + lab}}
+		var from string
 		if first { // a start between up's end and now is seen too
-			opts.Since = strconv.FormatFloat(float64(since.UnixNano())/1e9, 'f', 3, 64)
+			from = strconv.FormatFloat(float64(since.UnixNano())/1e9, 'f', 3, 64)
 		}
-		msgs, errs := d.c.Events(ctx, opts)
+		evs, err := d.c.Events(ctx, f, from, "")
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Printf("event stream: %v; following it again", err)
+			}
+			sleep(ctx, time.Second)
+			continue
+		}
 		if !first {
 			// The engine was away (restarted, say): what started meanwhile
 			// sent no event this stream will see. Rewire once.
@@ -83,24 +89,21 @@ func (d *Docker) Watch(ctx context.Context, lab string, since time.Time, kick ch
 			default:
 			}
 		}
-	loop:
 		for {
-			select {
-			case m := <-msgs:
-				log.Printf("node %s started (container %s)", m.Actor.Attributes[naming.LabelNode], m.Actor.Attributes["name"])
-				select {
-				case kick <- struct{}{}:
-				default: // a rewiring is due already
-				}
-			case err := <-errs:
+			m, err := evs.Next()
+			if err != nil {
 				if ctx.Err() == nil {
 					log.Printf("event stream: %v; following it again", err)
 				}
-				break loop
-			case <-ctx.Done():
-				break loop
+				break
+			}
+			log.Printf("node %s started (container %s)", m.Actor.Attributes[naming.LabelNode], m.Actor.Attributes["name"])
+			select {
+			case kick <- struct{}{}:
+			default: // a rewiring is due already
 			}
 		}
+		evs.Close()
 		sleep(ctx, time.Second)
 	}
 	return nil

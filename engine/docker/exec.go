@@ -7,8 +7,7 @@ import (
 	"io"
 	"os/exec"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/netlab/netlab/dockerapi"
 	"github.com/netlab/netlab/engine"
 )
 
@@ -28,11 +27,11 @@ func (d *Docker) Exec(ctx context.Context, id string, argv []string, stdio engin
 		}
 		return engine.RunCommand(exec.Command(docker, append(append(args, id), argv...)...), stdio)
 	}
-	ex, err := d.c.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: argv, AttachStdin: stdio.In != nil, AttachStdout: true, AttachStderr: true})
+	ex, err := d.c.ExecCreate(ctx, id, argv, stdio.In != nil)
 	if err != nil {
 		return 0, fmt.Errorf("exec in container %s: %w", id, err)
 	}
-	att, err := d.c.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	att, err := d.c.ExecStart(ctx, ex)
 	if err != nil {
 		return 0, fmt.Errorf("exec in container %s: %w", id, err)
 	}
@@ -42,7 +41,7 @@ func (d *Docker) Exec(ctx context.Context, id string, argv []string, stdio engin
 		// the command does: the copy stays blocked on an input that never
 		// ends, as the docker client's does.
 		go func() {
-			io.Copy(att.Conn, stdio.In)
+			io.Copy(att, stdio.In)
 			att.CloseWrite()
 		}()
 	}
@@ -55,8 +54,7 @@ func (d *Docker) Exec(ctx context.Context, id string, argv []string, stdio engin
 		errw = io.Discard
 	}
 	go func() {
-		_, err := stdcopy.StdCopy(out, errw, att.Reader)
-		done <- err
+		done <- dockerapi.Demux(out, errw, att.Reader)
 	}()
 	select {
 	case err = <-done:
@@ -66,9 +64,9 @@ func (d *Docker) Exec(ctx context.Context, id string, argv []string, stdio engin
 	if err != nil {
 		return 0, fmt.Errorf("read the output of exec in container %s: %w", id, err)
 	}
-	info, err := d.c.ContainerExecInspect(ctx, ex.ID)
+	code, err := d.c.ExecExitCode(ctx, ex)
 	if err != nil {
 		return 0, fmt.Errorf("exec in container %s: %w", id, err)
 	}
-	return info.ExitCode, nil
+	return code, nil
 }

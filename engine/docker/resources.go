@@ -3,8 +3,7 @@ package docker
 import (
 	"runtime"
 
-	"github.com/docker/docker/api/types/container"
-
+	"github.com/netlab/netlab/dockerapi"
 	"github.com/netlab/netlab/planner"
 )
 
@@ -12,11 +11,11 @@ import (
 // billionths of a CPU (no more than the machine has: Docker refuses a
 // limit above it, where runc's quota simply never binds), memory with
 // swap held to the same amount, and the pids limit.
-func resources(r *planner.Resources) container.Resources {
+func resources(r *planner.Resources) dockerapi.Resources {
 	if r == nil {
-		return container.Resources{}
+		return dockerapi.Resources{}
 	}
-	out := container.Resources{NanoCPUs: min(r.MilliCPUs, int64(runtime.NumCPU())*1000) * 1e6}
+	out := dockerapi.Resources{NanoCPUs: min(r.MilliCPUs, int64(runtime.NumCPU())*1000) * 1e6}
 	if r.Memory > 0 {
 		out.Memory, out.MemorySwap = r.Memory, r.Memory
 	}
