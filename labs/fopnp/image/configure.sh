@@ -24,7 +24,7 @@ ssh-keygen -A >/dev/null
 # set-up), laid out as update-ca-certificates lays it out: the bundle that
 # curl, OpenSSL and Python read, and a link by subject hash for OpenSSL's
 # directory lookup. Certificates for the servers.
-install -m 644 $b/ca.crt /usr/local/share/ca-certificates/fopnp-ca.crt
+install -D -m 644 $b/ca.crt /usr/local/share/ca-certificates/fopnp-ca.crt
 ln -sf /usr/local/share/ca-certificates/fopnp-ca.crt /etc/ssl/certs/fopnp-ca.pem
 ln -sf fopnp-ca.pem "/etc/ssl/certs/$(openssl x509 -hash -noout -in $b/ca.crt).0"
 cat $b/ca.crt >/etc/ssl/certs/ca-certificates.crt
