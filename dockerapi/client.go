@@ -167,7 +167,12 @@ func (c *Client) url(path string, q url.Values) string {
 }
 
 func (c *Client) unversioned(path string, q url.Values) string {
+	// A socket's requests name no host; a TCP engine's name its address,
+	// which its TLS certificate is checked against.
 	u := url.URL{Scheme: "http", Host: "docker", Path: path, RawQuery: q.Encode()}
+	if c.network == "tcp" {
+		u.Host = c.addr
+	}
 	if c.tls != nil {
 		u.Scheme = "https"
 	}

@@ -197,3 +197,27 @@ func TestExecStart(t *testing.T) {
 		t.Errorf("stdout %q, stderr %q", out.String(), errw.String())
 	}
 }
+
+func TestFromEnv(t *testing.T) {
+	t.Setenv("DOCKER_API_VERSION", "")
+	for _, c := range []struct{ host, network, addr, url string }{
+		{"", "unix", "/var/run/docker.sock", "http://docker/v1.41/info"},
+		{"unix:///run/user/1000/docker.sock", "unix", "/run/user/1000/docker.sock", "http://docker/v1.41/info"},
+		{"tcp://10.0.0.1:2375", "tcp", "10.0.0.1:2375", "http://10.0.0.1:2375/v1.41/info"},
+	} {
+		t.Setenv("DOCKER_HOST", c.host)
+		cl, err := FromEnv()
+		if err != nil {
+			t.Fatalf("DOCKER_HOST=%q: %v", c.host, err)
+		}
+		if cl.network != c.network || cl.addr != c.addr || cl.url("/info", nil) != c.url {
+			t.Errorf("DOCKER_HOST=%q: %s %s %s", c.host, cl.network, cl.addr, cl.url("/info", nil))
+		}
+	}
+	for _, h := range []string{"ssh://me@host", "npipe:////./pipe/docker_engine", "unix://", "10.0.0.1:2375"} {
+		t.Setenv("DOCKER_HOST", h)
+		if _, err := FromEnv(); err == nil {
+			t.Errorf("DOCKER_HOST=%q accepted", h)
+		}
+	}
+}
