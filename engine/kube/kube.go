@@ -58,6 +58,10 @@ type Runtime struct {
 	// Whether the pods made carry their own agents (usePodAgents), once
 	// decided.
 	podAgentsDecided, podAgents bool
+
+	watchMu sync.Mutex
+	watches map[string]*podWatch // by namespace: the shared watches of starting pods (podwatch.go)
+	made    map[string]bool      // the labs' namespaces known to exist, so made once an up
 }
 
 // ImageConfig reads an image's entrypoint, command and labels (from a
@@ -189,8 +193,15 @@ func (r *Runtime) Create(ctx context.Context, lab string, c *planner.Container, 
 	return c.Name, nil
 }
 
-// ensureNamespace makes the lab's namespace, labelled as netlab's.
+// ensureNamespace makes the lab's namespace, labelled as netlab's, once
+// for all the lab's pods (RemoveLab forgets it).
 func (r *Runtime) ensureNamespace(ctx context.Context, lab string) error {
+	r.watchMu.Lock()
+	made := r.made[lab]
+	r.watchMu.Unlock()
+	if made {
+		return nil
+	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name:   Namespace(lab),
 		Labels: map[string]string{naming.LabelLab: lab},
@@ -199,6 +210,12 @@ func (r *Runtime) ensureNamespace(ctx context.Context, lab string) error {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create namespace %s of lab %s: %w", ns.Name, lab, err)
 	}
+	r.watchMu.Lock()
+	if r.made == nil {
+		r.made = map[string]bool{}
+	}
+	r.made[lab] = true
+	r.watchMu.Unlock()
 	return nil
 }
 
@@ -312,22 +329,19 @@ func podHostname(name string) string {
 }
 
 // Start waits until the node's container runs (a pod starts when it is
-// made; one that ended is made again: remakeEnded), moves the pod
-// network's interface out of the lab's way (PodIface), and returns its
-// process.
+// made; one that ended is made again: remakeEnded) by the lab's shared
+// watch of its pods (waitRunning), moves the pod network's interface out
+// of the lab's way (PodIface), and returns its process.
 func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 	r.forget(id)
 	if err := r.remakeEnded(ctx, id); err != nil {
 		return engine.Node{}, err
 	}
-	for {
-		n, err := r.Inspect(ctx, id)
-		if err != nil {
+	pod, err := r.waitRunning(ctx, id)
+	for err == nil {
+		var n engine.Node
+		if n, err = r.inspectPod(ctx, id, pod); err != nil {
 			return n, err
-		}
-		pod, err := r.pod(ctx, id)
-		if err != nil {
-			return engine.Node{}, err
 		}
 		if n.Remote {
 			c, cid, err := r.remote(ctx, n)
@@ -345,15 +359,13 @@ func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 			}
 			return n, nil
 		}
-		if pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
-			return engine.Node{}, fmt.Errorf("start pod %s: it ended (%s): %s", id, pod.Status.Phase, waitingReason(pod))
-		}
-		select {
+		select { // running by its status, its process not seen here yet
 		case <-ctx.Done():
-			return engine.Node{}, fmt.Errorf("start pod %s: %w (%s)", id, ctx.Err(), waitingReason(pod))
-		case <-time.After(250 * time.Millisecond):
+			return engine.Node{}, fmt.Errorf("start pod %s: %w", id, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	return engine.Node{}, err
 }
 
 // waitingReason says why a pod's container does not run, from its status.
@@ -460,6 +472,9 @@ func (r *Runtime) Remove(ctx context.Context, id string) error {
 // what they made on their hosts for it. It is what netlab down does on
 // this runtime.
 func (r *Runtime) RemoveLab(ctx context.Context, lab string) error {
+	r.watchMu.Lock()
+	delete(r.made, lab)
+	r.watchMu.Unlock()
 	ns := Namespace(lab)
 	zero := int64(0)
 	fg := metav1.DeletePropagationForeground

@@ -106,6 +106,11 @@ func (r *Runtime) Inspect(ctx context.Context, id string) (engine.Node, error) {
 	if err != nil {
 		return engine.Node{}, err
 	}
+	return r.inspectPod(ctx, id, pod)
+}
+
+// inspectPod is Inspect of the node's pod as last read.
+func (r *Runtime) inspectPod(ctx context.Context, id string, pod *corev1.Pod) (engine.Node, error) {
 	cid := runningContainer(pod, containerName)
 	if cid == "" {
 		return engine.Node{ID: id}, nil
