@@ -21,6 +21,30 @@ image_need_root() {
   command -v mmdebstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null; }
 }
 
+# image_scratch DIR: makes DIR, a new empty folder, a memory file system
+# when the machine has memory to spare (4 GiB available; a root is about
+# 250 MB, its packages 100 MB, a configured copy of it as much again), so
+# that dpkg's many small writes and the tars after them neither wait on
+# the disk's journal nor queue behind other writes (the Go build's, in a
+# fresh set-up). Without the memory, or where mounting is not allowed,
+# DIR stays on disk. NETLAB_BUILD_ON_DISK=1 keeps it there.
+# image_scratch_done DIR removes DIR and what is mounted in it.
+image_scratch() {
+  local avail
+  [ -z "${NETLAB_BUILD_ON_DISK:-}" ] || return 0
+  avail=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo 2>/dev/null)
+  [ "${avail:-0}" -ge 4096 ] || return 0
+  mount -t tmpfs -o mode=755,size=3g netlab-build "$1" 2>/dev/null || true
+}
+image_scratch_done() {
+  local m
+  # What is mounted at or under DIR, deepest first: DIR itself, a chroot's /proc.
+  for m in $(awk -v d="$1" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/self/mounts | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf "$1"
+}
+
 # image_inputs DIR: the cache key of a family's images, 16 hex digits: a
 # hash of every file under DIR and of this file, which shapes the root as
 # much as they do. Images labelled with the same key are current.
@@ -50,20 +74,21 @@ image_root() {
   fi
   step 1 "mmdebstrap $image_suite with $(echo "$pkgs" | tr ',' '\n' | wc -l) packages (cached ones are not downloaded again)"
   tmp=$(mktemp -d "$cache/mmdebstrap.XXXX")
+  image_scratch "$tmp"
   chmod 755 "$tmp" # apt downloads as _apt, which must reach the root's lists
   # shellcheck disable=SC2064 # expand tmp now: it is local to this function
-  trap "rm -rf '$tmp'" EXIT
+  trap "image_scratch_done '$tmp'" EXIT
   # mmdebstrap resolves and downloads with apt (pipelined, where debootstrap
-  # fetches one package at a time), and installs with dpkg's
-  # force-unsafe-io (no fsync per file: a root that is tarred next needs
-  # none). Manual pages, documentation (not the copyright files) and
-  # message translations are not installed: no image has man or a locale
-  # but C, and they were a third of the root's files. Its merged-usr hook
-  # makes /usr merged as debootstrap does (with usr-is-merged, not usrmerge
-  # and its perl). The package cache is linked into the root's apt archive
-  # before (so that apt downloads only what is missing) and what is new
-  # copied back after; the root is built under TMP, on the cache's file
-  # system. The filter goes into dpkg's configuration only once the
+  # fetches one package at a time), and installs with dpkg's force-unsafe-io
+  # (no fsync per file: a root that is tarred next needs none). Manual
+  # pages, documentation (not the copyright files) and message translations
+  # are not installed: no image has man or a locale but C, and they were a
+  # third of the root's files. Its merged-usr hook makes /usr merged as
+  # debootstrap does (with usr-is-merged, not usrmerge and its perl). The
+  # package cache is linked (or copied) into the root's apt archive before
+  # (so that apt downloads only what is missing) and what is new copied back
+  # after; the root is built under TMP, in memory where the machine has it
+  # (image_scratch). The filter goes into dpkg's configuration only once the
   # essential packages are extracted (the extract hook, which removes what
   # it would have left out): given with --dpkgopt, mmdebstrap pipes each of
   # them through mmtarfilter, a python3 start and a tar parse in Python
@@ -82,7 +107,7 @@ image_root() {
     | awk '/^I: (running apt-get update|downloading|extracting|installing|success)/ {print "   " substr($0, 4); fflush(); next} /^(I: |Chrooting |Setting up |Unpacking |Selecting |Preparing |Processing |\(Reading |removed |rmdir: |Adding |Creating |Created |Running |update-alternatives: |debconf: |invoke-rc.d: |Warning: The home dir|Reading |Building |The following |  |[0-9]+ upgraded|Need to get |After this operation|dpkg-deb: building )/ {next} {print; fflush()}'
   tar -C "$tmp/root" -cf "$image_pristine.part" .
   mv "$image_pristine.part" "$image_pristine"
-  rm -rf "$tmp"
+  image_scratch_done "$tmp"
   trap - EXIT
   image_root_built=1
 }

@@ -61,7 +61,8 @@ done
 
 step 3 "configure the root: users, keys, CA, postfix, dovecot, vsftpd, nginx, dnsmasq"
 work=$(mktemp -d "$cache/work.XXXX")
-cleanup() { umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work" ${out:+"$out"}; }
+image_scratch "$work"
+cleanup() { umount "$work/root/proc" 2>/dev/null || true; image_scratch_done "$work"; rm -rf ${out:+"$out"}; }
 trap cleanup EXIT
 image_unpack "$work" "$here"
 ln -sf ../sites-available/default "$work/root/etc/nginx/sites-enabled/default"

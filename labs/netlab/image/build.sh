@@ -35,7 +35,8 @@ fi
 
 step 2 "configure the root: FRR, start command"
 work=$(mktemp -d "$cache/work.XXXX")
-cleanup() { umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work"; }
+image_scratch "$work"
+cleanup() { umount "$work/root/proc" 2>/dev/null || true; image_scratch_done "$work"; }
 trap cleanup EXIT
 image_unpack "$work" "$here"
 image_configure "$work" "$here"
