@@ -93,7 +93,13 @@ image_root() {
   # it would have left out): given with --dpkgopt, mmdebstrap pipes each of
   # them through mmtarfilter, a python3 start and a tar parse in Python
   # each, 11 of its 80 CPU-s here (38 with pyenv's python3 first in PATH);
-  # the root is the same.
+  # the root is the same. The packages asked for are downloaded while the
+  # essential ones install (a second extract hook starts apt's download
+  # only, in the background, holding a lock that the essential hook waits
+  # for; without apt's locks, as the essential packages' dpkg holds
+  # dpkg's and nothing else touches the archive before the hook has
+  # waited), not after them: apt then finds them in its archive, each
+  # checked against the signed index as a download is.
   TMPDIR=$tmp mmdebstrap --variant=minbase --include="$pkgs" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --dpkgopt=force-unsafe-io --skip=essential/unlink \
@@ -101,6 +107,9 @@ image_root() {
         "path-exclude=/usr/share/doc/*" "path-include=/usr/share/doc/*/copyright" >>"$1/etc/dpkg/dpkg.cfg.d/99mmdebstrap"
       cd "$1/usr/share" && rm -rf man/* && find locale -path "locale/*/LC_MESSAGES/*.mo" -delete &&
       find doc ! -type d ! -path "doc/*/copyright" -delete && find doc -mindepth 1 -type d -empty -delete' \
+    --extract-hook="exec 9>'$tmp/prefetch.lock' && flock 9 && { APT_CONFIG=\"\$MMDEBSTRAP_APT_CONFIG\" \
+        apt-get --yes -q --download-only -o Debug::NoLocking=true install $(echo "$pkgs" | tr ',' ' ') </dev/null >'$tmp/prefetch.log' 2>&1 & }" \
+    --essential-hook="flock '$tmp/prefetch.lock' true" \
     --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"; cp -al '$image_debs/.' \"\$1/var/cache/apt/archives/\" 2>/dev/null || cp -a '$image_debs/.' \"\$1/var/cache/apt/archives/\"" \
     --customize-hook="for f in \"\$1\"/var/cache/apt/archives/*.deb; do [ -e '$image_debs/'\"\${f##*/}\" ] || cp \"\$f\" '$image_debs/'; done" \
     "$image_suite" "$tmp/root" "$image_mirror" 2>&1 \
