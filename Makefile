@@ -87,11 +87,13 @@ unit: ## go vet, staticcheck and the tests; the end-to-end tests in tests/ need 
 	NETLAB_E2E=1 $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./...
 	NETLAB_E2E=1 NETLAB_RUNTIME=runc $(GO) test -count=1 -timeout $(E2ETIMEOUT) -parallel $(E2EPARALLEL) ./lab ./tests
 
-fuzz: ## every fuzz target for FUZZTIME (default 5s) each: the lab loader, the publish and impairment parsers, the Kathará and containerlab converters
+fuzz: ## every fuzz target for FUZZTIME (default 5s) each: the lab loader, the publish and impairment parsers, the Kathará and containerlab converters, the capture's frame decoder and pcap reader
 	for t in FuzzParse FuzzParseCost FuzzPublish FuzzImpairment; do \
 	  GO=$(GO) sh scripts/fuzz.sh ./spec $$t $(FUZZTIME) $(FUZZTIMEOUT) || exit 1; done
 	for t in FuzzKathara FuzzKatharaStartup FuzzClab; do \
 	  GO=$(GO) sh scripts/fuzz.sh ./convert $$t $(FUZZTIME) $(FUZZTIMEOUT) || exit 1; done
+	for t in FuzzSummary FuzzPcapReader; do \
+	  GO=$(GO) sh scripts/fuzz.sh ./capture $$t $(FUZZTIME) $(FUZZTIMEOUT) || exit 1; done
 
 fuzz-long: ## every fuzz target for 10 minutes each (about an hour)
 	$(MAKE) fuzz FUZZTIME=10m FUZZTIMEOUT=15m

@@ -18,9 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/bpf"
@@ -169,7 +166,7 @@ func watch(ctx context.Context, gone func() bool, stop func()) {
 
 // loop hands frames to handle until ctx ends, the count is reached or the
 // duration has passed, and returns how many it handed over.
-func loop(ctx context.Context, sock source, opts Options, handle func([]byte, gopacket.CaptureInfo) error) (int, error) {
+func loop(ctx context.Context, sock source, opts Options, handle func([]byte, CaptureInfo) error) (int, error) {
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Duration)
@@ -196,24 +193,24 @@ func loop(ctx context.Context, sock source, opts Options, handle func([]byte, go
 
 // sink is where frames go: a pcap stream or summary lines.
 type sink struct {
-	packet func([]byte, gopacket.CaptureInfo) error
+	packet func([]byte, CaptureInfo) error
 	close  func() error
 }
 
 // frameSink hands each frame to frames, with its summary line.
-func frameSink(frames func(Frame) error, lt layers.LinkType) *sink {
+func frameSink(frames func(Frame) error, lt LinkType) *sink {
 	return &sink{
-		packet: func(data []byte, ci gopacket.CaptureInfo) error {
+		packet: func(data []byte, ci CaptureInfo) error {
 			return frames(Frame{Time: ci.Timestamp, Length: ci.Length, Data: slices.Clone(data), Summary: Summary(data, ci, lt)})
 		},
 		close: func() error { return nil },
 	}
 }
 
-func newSink(file string, stdout io.Writer, lt layers.LinkType) (*sink, error) {
+func newSink(file string, stdout io.Writer, lt LinkType) (*sink, error) {
 	if file == "" {
 		return &sink{
-			packet: func(data []byte, ci gopacket.CaptureInfo) error {
+			packet: func(data []byte, ci CaptureInfo) error {
 				_, err := fmt.Fprintln(stdout, Summary(data, ci, lt))
 				return err
 			},
@@ -229,7 +226,7 @@ func newSink(file string, stdout io.Writer, lt layers.LinkType) (*sink, error) {
 		w, closeFile = f, f.Close
 	}
 	buf := bufio.NewWriterSize(w, 1<<16)
-	pw := pcapgo.NewWriter(buf)
+	pw := newPcapWriter(buf)
 	if err := pw.WriteFileHeader(Snaplen, lt); err != nil {
 		closeFile()
 		return nil, fmt.Errorf("write pcap header: %w", err)
@@ -240,7 +237,7 @@ func newSink(file string, stdout io.Writer, lt layers.LinkType) (*sink, error) {
 		return nil, fmt.Errorf("write pcap header: %w", err)
 	}
 	return &sink{
-		packet: func(data []byte, ci gopacket.CaptureInfo) error {
+		packet: func(data []byte, ci CaptureInfo) error {
 			if err := pw.WritePacket(ci, data); err != nil {
 				return fmt.Errorf("write pcap: %w", err)
 			}
@@ -267,7 +264,7 @@ type target struct {
 	desc     string   // "a:eth0" or "network lan"
 	ns       *wire.NS // the node's namespace; nil: the host's
 	index    int
-	linkType layers.LinkType
+	linkType LinkType
 	gone     func() bool // tells that the node's process left its namespace; nil on the host
 	// remote opens the stream of a node on another host (ns is nil).
 	remote func(ctx context.Context, prog []bpf.RawInstruction) (source, error)
@@ -305,7 +302,7 @@ func resolve(ctx context.Context, eng Engine, lab, what string) (*target, error)
 		}
 		if a := engine.AgentsOf(eng, c.ID); a != nil && n.Remote {
 			id := c.ID
-			return &target{desc: what, linkType: layers.LinkTypeEthernet, remote: func(ctx context.Context, prog []bpf.RawInstruction) (source, error) {
+			return &target{desc: what, linkType: LinkTypeEthernet, remote: func(ctx context.Context, prog []bpf.RawInstruction) (source, error) {
 				filter := ""
 				if prog != nil {
 					filter = FormatDDD(prog)
@@ -353,7 +350,7 @@ func resolve(ctx context.Context, eng Engine, lab, what string) (*target, error)
 func resolveNetwork(ctx context.Context, eng Engine, lab, network string) (*target, error) {
 	name := naming.Bridge(lab, network)
 	if l, err := netlink.LinkByName(name); err == nil && l.Attrs().Alias == naming.BridgeAlias(lab, network) {
-		return &target{desc: "network " + network + " (bridge " + name + ")", index: l.Attrs().Index, linkType: layers.LinkTypeEthernet}, nil
+		return &target{desc: "network " + network + " (bridge " + name + ")", index: l.Attrs().Index, linkType: LinkTypeEthernet}, nil
 	}
 	links, err := wire.HostLinks(lab)
 	if err != nil {
@@ -396,12 +393,12 @@ func linkNames(h *netlink.Handle) []string {
 
 // linkType is the pcap link type of an interface's frames as a packet
 // socket reads them.
-func linkType(l netlink.Link) (layers.LinkType, error) {
+func linkType(l netlink.Link) (LinkType, error) {
 	switch l.Attrs().EncapType {
 	case "ether", "loopback":
-		return layers.LinkTypeEthernet, nil
+		return LinkTypeEthernet, nil
 	case "none":
-		return layers.LinkTypeRaw, nil
+		return LinkTypeRaw, nil
 	}
 	return 0, usagef("%s is a %s interface; netlab capture reads Ethernet and IP interfaces", l.Attrs().Name, l.Attrs().EncapType)
 }

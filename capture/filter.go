@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
 )
 
@@ -24,7 +23,7 @@ const maxInstructions = 4096
 // classic BPF program for frames of link type lt, with the host's tcpdump:
 // libpcap's compiler is the only one there is, and netlab, a static
 // binary without cgo, cannot link it.
-func Compile(ctx context.Context, filter string, lt layers.LinkType) ([]bpf.RawInstruction, error) {
+func Compile(ctx context.Context, filter string, lt LinkType) ([]bpf.RawInstruction, error) {
 	dlt, ok := dltNames[lt]
 	if !ok {
 		return nil, fmt.Errorf("%w %q: no filters on %s interfaces", ErrFilter, filter, lt)
@@ -51,9 +50,9 @@ func Compile(ctx context.Context, filter string, lt layers.LinkType) ([]bpf.RawI
 }
 
 // dltNames are the link types tcpdump -y knows, by pcap link type.
-var dltNames = map[layers.LinkType]string{
-	layers.LinkTypeEthernet: "EN10MB",
-	layers.LinkTypeRaw:      "RAW",
+var dltNames = map[LinkType]string{
+	LinkTypeEthernet: "EN10MB",
+	LinkTypeRaw:      "RAW",
 }
 
 // tcpdumpPaths are where tcpdump is looked for when it is not on PATH

@@ -100,18 +100,18 @@ func TestCompileWithTcpdump(t *testing.T) {
 		t.Skip("tcpdump is not installed (scripts/setup.sh installs it)")
 	}
 	ctx := context.Background()
-	prog, err := Compile(ctx, "icmp", layers.LinkTypeEthernet)
+	prog, err := Compile(ctx, "icmp", LinkTypeEthernet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(prog, icmpProgram) {
 		t.Errorf("Compile(icmp) = %v, want %v", prog, icmpProgram)
 	}
-	_, err = Compile(ctx, "bogus filter", layers.LinkTypeEthernet)
+	_, err = Compile(ctx, "bogus filter", LinkTypeEthernet)
 	if !errors.Is(err, ErrFilter) || !strings.Contains(err.Error(), `"bogus filter"`) || !strings.Contains(err.Error(), "syntax error") {
 		t.Errorf("Compile(bogus filter) = %v, want a bad filter error naming it", err)
 	}
-	if _, err := Compile(ctx, "icmp", layers.LinkTypeRaw); err != nil {
+	if _, err := Compile(ctx, "icmp", LinkTypeRaw); err != nil {
 		t.Errorf("Compile(icmp) for raw IP: %v", err)
 	}
 }
@@ -121,7 +121,7 @@ func TestCompileWithoutTcpdump(t *testing.T) {
 	saved := tcpdumpPaths
 	tcpdumpPaths = nil
 	defer func() { tcpdumpPaths = saved }()
-	_, err := Compile(context.Background(), "icmp", layers.LinkTypeEthernet)
+	_, err := Compile(context.Background(), "icmp", LinkTypeEthernet)
 	if err == nil || !strings.Contains(err.Error(), "apt-get install tcpdump") {
 		t.Errorf("Compile without tcpdump = %v, want an error saying what to install", err)
 	}

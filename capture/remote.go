@@ -10,9 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/bpf"
 
@@ -29,7 +26,7 @@ import (
 
 // source is where a capture's frames come from: a Socket, or a remote one.
 type source interface {
-	Read() ([]byte, gopacket.CaptureInfo, error)
+	Read() ([]byte, CaptureInfo, error)
 	Stop()
 	Drops() int
 	Close() error
@@ -40,12 +37,12 @@ var _ source = (*Socket)(nil)
 // remoteSource reads frames from a pcap stream.
 type remoteSource struct {
 	rc      io.ReadCloser
-	r       *pcapgo.Reader
+	r       *pcapReader
 	stopped atomic.Bool
 }
 
 func newRemoteSource(rc io.ReadCloser) (*remoteSource, error) {
-	r, err := pcapgo.NewReader(rc)
+	r, err := newPcapReader(rc)
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("read the capture's stream: %w", err)
@@ -53,7 +50,7 @@ func newRemoteSource(rc io.ReadCloser) (*remoteSource, error) {
 	return &remoteSource{rc: rc, r: r}, nil
 }
 
-func (s *remoteSource) Read() ([]byte, gopacket.CaptureInfo, error) {
+func (s *remoteSource) Read() ([]byte, CaptureInfo, error) {
 	data, ci, err := s.r.ReadPacketData()
 	if err != nil && s.stopped.Load() {
 		return nil, ci, ErrStopped
@@ -102,7 +99,7 @@ func StreamNode(ctx context.Context, pid int, iface string, prog []bpf.RawInstru
 	if err != nil {
 		return err
 	}
-	if prog != nil && lt != layers.LinkTypeEthernet {
+	if prog != nil && lt != LinkTypeEthernet {
 		return usagef("interface %s is %s: a filter of a node on another host is for Ethernet", iface, lt)
 	}
 	sock, err := Open(netns.NsHandle(ns.FD()), iface, l.Attrs().Index, prog)
@@ -111,7 +108,7 @@ func StreamNode(ctx context.Context, pid int, iface string, prog []bpf.RawInstru
 	}
 	defer sock.Close()
 	buf := bufio.NewWriterSize(w, 1<<16)
-	pw := pcapgo.NewWriter(buf)
+	pw := newPcapWriter(buf)
 	if err := pw.WriteFileHeader(Snaplen, lt); err != nil {
 		return err
 	}
@@ -124,7 +121,7 @@ func StreamNode(ctx context.Context, pid int, iface string, prog []bpf.RawInstru
 		now, err := nodeinit.Instance(strconv.Itoa(pid))
 		return err != nil || now != inst
 	}, func() { cancel(errNodeGone) })
-	_, err = loop(runCtx, sock, Options{}, func(data []byte, ci gopacket.CaptureInfo) error {
+	_, err = loop(runCtx, sock, Options{}, func(data []byte, ci CaptureInfo) error {
 		if err := pw.WritePacket(ci, data); err != nil {
 			return err
 		}

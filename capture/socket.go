@@ -8,7 +8,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/gopacket/gopacket"
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -128,10 +127,10 @@ var ErrStopped = errors.New("capture stopped")
 
 // Read waits for the next frame and returns it with its time (the
 // kernel's) and length; the data is valid until the next Read.
-func (s *Socket) Read() ([]byte, gopacket.CaptureInfo, error) {
+func (s *Socket) Read() ([]byte, CaptureInfo, error) {
 	rc, err := s.f.SyscallConn()
 	if err != nil {
-		return nil, gopacket.CaptureInfo{}, err
+		return nil, CaptureInfo{}, err
 	}
 	var n, oobn int
 	var rerr error
@@ -141,15 +140,15 @@ func (s *Socket) Read() ([]byte, gopacket.CaptureInfo, error) {
 		return rerr != unix.EAGAIN
 	})
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, os.ErrClosed) {
-		return nil, gopacket.CaptureInfo{}, ErrStopped
+		return nil, CaptureInfo{}, ErrStopped
 	}
 	if err == nil {
 		err = rerr
 	}
 	if err != nil {
-		return nil, gopacket.CaptureInfo{}, fmt.Errorf("read from %s: %w", s.name, err)
+		return nil, CaptureInfo{}, fmt.Errorf("read from %s: %w", s.name, err)
 	}
-	ci := gopacket.CaptureInfo{Timestamp: s.stamp(oobn), Length: n, CaptureLength: min(n, len(s.buf))}
+	ci := CaptureInfo{Timestamp: s.stamp(oobn), Length: n, CaptureLength: min(n, len(s.buf))}
 	return s.buf[:ci.CaptureLength], ci, nil
 }
 

@@ -2,11 +2,7 @@ package capture
 
 import (
 	"fmt"
-	"net"
 	"strings"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 )
 
 // Summary is one line about a frame, in the manner of tcpdump -n: time,
@@ -17,111 +13,127 @@ import (
 //	15:04:05.000003 ARP, Request who-has 10.1.1.2 tell 10.1.1.1, length 28
 //
 // Lengths are tcpdump's: the payload of TCP and UDP, the whole message of
-// ICMP and ARP, the frame otherwise.
-func Summary(data []byte, ci gopacket.CaptureInfo, lt layers.LinkType) string {
-	p := gopacket.NewPacket(data, lt, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
-	return ci.Timestamp.Format("15:04:05.000000") + " " + describe(p, ci.Length)
+// ICMP and ARP, the frame otherwise. The frame is read by decode.go.
+func Summary(data []byte, ci CaptureInfo, lt LinkType) string {
+	return ci.Timestamp.Format("15:04:05.000000") + " " + describe(decodeFrame(data, lt), ci.Length)
 }
 
-func describe(p gopacket.Packet, frameLen int) string {
-	if l, ok := p.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
-		return describeARP(l)
-	}
-	if ip, ok := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4); ok {
-		return describeIP(p, "IP", ip.SrcIP, ip.DstIP, ip.Protocol, len(ip.Payload), ip.FragOffset != 0)
-	}
-	if ip, ok := p.Layer(layers.LayerTypeIPv6).(*layers.IPv6); ok {
-		proto, payload := upperIPv6(p, ip)
-		frag := false
-		if f, ok := p.Layer(layers.LayerTypeIPv6Fragment).(*layers.IPv6Fragment); ok {
-			proto, frag = f.NextHeader, f.FragmentOffset != 0
-		}
-		return describeIP(p, "IP6", ip.SrcIP, ip.DstIP, proto, payload, frag)
-	}
-	if eth, ok := p.Layer(layers.LayerTypeEthernet).(*layers.Ethernet); ok {
-		return fmt.Sprintf("%s > %s, ethertype %s (0x%04x), length %d", eth.SrcMAC, eth.DstMAC, eth.EthernetType, uint16(eth.EthernetType), frameLen)
+func describe(f *decoded, frameLen int) string {
+	switch {
+	case f.arp != nil:
+		return describeARP(f.arp)
+	case f.ip != nil:
+		return describeIP(f.ip)
+	case f.eth != nil:
+		return fmt.Sprintf("%s > %s, ethertype %s (0x%04x), length %d", f.eth.src, f.eth.dst, etherTypeName(f.eth.etherType), f.eth.etherType, frameLen)
 	}
 	return fmt.Sprintf("unknown frame, length %d", frameLen)
 }
 
-// upperIPv6 is the protocol after the hop-by-hop and destination options
-// headers (MLD reports carry one), and the length of what follows them.
-func upperIPv6(p gopacket.Packet, ip *layers.IPv6) (layers.IPProtocol, int) {
-	proto, payload := ip.NextHeader, len(ip.Payload)
-	for _, l := range p.Layers() {
-		switch e := l.(type) {
-		case *layers.IPv6HopByHop:
-			proto, payload = e.NextHeader, len(e.Payload)
-		case *layers.IPv6Destination:
-			proto, payload = e.NextHeader, len(e.Payload)
-		}
+func describeARP(a *arp) string {
+	length := 8 + 2*a.hwSize + 2*a.protoSize
+	switch a.op {
+	case 1:
+		return fmt.Sprintf("ARP, Request who-has %s tell %s, length %d", a.dstIP, a.srcIP, length)
+	case 2:
+		return fmt.Sprintf("ARP, Reply %s is-at %s, length %d", a.srcIP, a.srcMAC, length)
 	}
-	return proto, payload
+	return fmt.Sprintf("ARP, operation %d, length %d", a.op, length)
 }
 
-func describeARP(a *layers.ARP) string {
-	length := 8 + 2*int(a.HwAddressSize) + 2*int(a.ProtAddressSize)
-	src, dst := net.IP(a.SourceProtAddress), net.IP(a.DstProtAddress)
-	switch a.Operation {
-	case layers.ARPRequest:
-		return fmt.Sprintf("ARP, Request who-has %s tell %s, length %d", dst, src, length)
-	case layers.ARPReply:
-		return fmt.Sprintf("ARP, Reply %s is-at %s, length %d", src, net.HardwareAddr(a.SourceHwAddress), length)
+func describeIP(ip *ipPacket) string {
+	family := "IP"
+	if ip.v6 {
+		family = "IP6"
 	}
-	return fmt.Sprintf("ARP, operation %d, length %d", a.Operation, length)
-}
-
-func describeIP(p gopacket.Packet, family string, src, dst net.IP, proto layers.IPProtocol, payload int, fragment bool) string {
-	if fragment {
-		return fmt.Sprintf("%s %s > %s: %s fragment, length %d", family, src, dst, protoName(proto), payload)
+	if ip.fragment {
+		return fmt.Sprintf("%s %s > %s: %s fragment, length %d", family, ip.src, ip.dst, protoName(ip.proto), len(ip.payload))
 	}
-	switch proto {
-	case layers.IPProtocolTCP:
-		if t, ok := p.Layer(layers.LayerTypeTCP).(*layers.TCP); ok {
-			return fmt.Sprintf("%s %s.%d > %s.%d: %s", family, src, t.SrcPort, dst, t.DstPort, describeTCP(t))
-		}
-	case layers.IPProtocolUDP:
-		if u, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP); ok {
-			return fmt.Sprintf("%s %s.%d > %s.%d: UDP, length %d", family, src, u.SrcPort, dst, u.DstPort, len(u.Payload))
-		}
-	case layers.IPProtocolICMPv4:
-		if c, ok := p.Layer(layers.LayerTypeICMPv4).(*layers.ICMPv4); ok {
-			return fmt.Sprintf("%s %s > %s: ICMP %s, length %d", family, src, dst, describeICMPv4(c), payload)
-		}
-	case layers.IPProtocolICMPv6:
-		if c, ok := p.Layer(layers.LayerTypeICMPv6).(*layers.ICMPv6); ok {
-			return fmt.Sprintf("%s %s > %s: ICMP6, %s, length %d", family, src, dst, describeICMPv6(p, c), payload)
-		}
+	switch {
+	case ip.tcp != nil:
+		return fmt.Sprintf("%s %s.%d > %s.%d: %s", family, ip.src, ip.tcp.srcPort, ip.dst, ip.tcp.dstPort, describeTCP(ip.tcp))
+	case ip.udp != nil:
+		return fmt.Sprintf("%s %s.%d > %s.%d: UDP, length %d", family, ip.src, ip.udp.srcPort, ip.dst, ip.udp.dstPort, ip.udp.payload)
+	case ip.icmp != nil && !ip.v6:
+		return fmt.Sprintf("%s %s > %s: ICMP %s, length %d", family, ip.src, ip.dst, describeICMPv4(ip.icmp), len(ip.payload))
+	case ip.icmp != nil:
+		return fmt.Sprintf("%s %s > %s: ICMP6, %s, length %d", family, ip.src, ip.dst, describeICMPv6(ip.icmp), len(ip.payload))
 	}
-	return fmt.Sprintf("%s %s > %s: %s, length %d", family, src, dst, protoName(proto), payload)
+	return fmt.Sprintf("%s %s > %s: %s, length %d", family, ip.src, ip.dst, protoName(ip.proto), len(ip.payload))
 }
 
 // protoName is the protocol's name, as tcpdump has it, or ip-proto-N.
-func protoName(proto layers.IPProtocol) string {
+func protoName(proto uint8) string {
 	switch proto {
-	case layers.IPProtocolICMPv4:
+	case protoICMP:
 		return "ICMP"
-	case layers.IPProtocolICMPv6:
+	case protoICMPv6:
 		return "ICMP6"
-	case layers.IPProtocolOSPF:
-		return "OSPF"
-	case layers.IPProtocolIGMP:
+	case protoTCP:
+		return "TCP"
+	case protoUDP:
+		return "UDP"
+	case 2:
 		return "IGMP"
-	case layers.IPProtocolVRRP:
+	case 47:
+		return "GRE"
+	case 50:
+		return "ESP"
+	case 51:
+		return "AH"
+	case 89:
+		return "OSPF"
+	case 112:
 		return "VRRP"
-	case layers.IPProtocolTCP, layers.IPProtocolUDP, layers.IPProtocolGRE, layers.IPProtocolESP, layers.IPProtocolAH, layers.IPProtocolSCTP:
-		return proto.String()
+	case 132:
+		return "SCTP"
 	}
-	return fmt.Sprintf("ip-proto-%d", uint8(proto))
+	return fmt.Sprintf("ip-proto-%d", proto)
 }
 
-func describeTCP(t *layers.TCP) string {
+// etherTypeName names the EtherTypes a lab's links carry besides ARP and
+// IP, or says it is unknown.
+func etherTypeName(t uint16) string {
+	switch t {
+	case 0:
+		return "LLC" // an 802.3 frame: a length, not a type (STP's BPDUs)
+	case 0x0800:
+		return "IPv4"
+	case 0x0806:
+		return "ARP"
+	case 0x86dd:
+		return "IPv6"
+	case 0x8100:
+		return "Dot1Q"
+	case 0x88a8:
+		return "QinQ"
+	case 0x8847:
+		return "MPLSUnicast"
+	case 0x8848:
+		return "MPLSMulticast"
+	case 0x888e:
+		return "EAPOL"
+	case 0x88cc:
+		return "LinkLayerDiscovery"
+	case 0x6558:
+		return "TransparentEthernetBridging"
+	case 0x8863:
+		return "PPPoEDiscovery"
+	case 0x8864:
+		return "PPPoESession"
+	case 0x9000:
+		return "EthernetCTP"
+	}
+	return "UnknownEthernetType"
+}
+
+func describeTCP(t *tcp) string {
 	var flags strings.Builder
 	for _, f := range []struct {
-		on bool
-		c  byte
-	}{{t.FIN, 'F'}, {t.SYN, 'S'}, {t.RST, 'R'}, {t.PSH, 'P'}, {t.URG, 'U'}, {t.ECE, 'E'}, {t.CWR, 'W'}, {t.ACK, '.'}} {
-		if f.on {
+		bit uint8
+		c   byte
+	}{{tcpFIN, 'F'}, {tcpSYN, 'S'}, {tcpRST, 'R'}, {tcpPSH, 'P'}, {tcpURG, 'U'}, {tcpECE, 'E'}, {tcpCWR, 'W'}, {tcpACK, '.'}} {
+		if t.flags&f.bit != 0 {
 			flags.WriteByte(f.c)
 		}
 	}
@@ -130,80 +142,79 @@ func describeTCP(t *layers.TCP) string {
 	}
 	s := fmt.Sprintf("Flags [%s]", flags.String())
 	// Sequence numbers are absolute (tcpdump -S); a bare ACK has none.
-	if n := len(t.Payload); n > 0 {
-		s += fmt.Sprintf(", seq %d:%d", t.Seq, t.Seq+uint32(n))
-	} else if t.SYN || t.FIN || t.RST {
-		s += fmt.Sprintf(", seq %d", t.Seq)
+	if t.payload > 0 {
+		s += fmt.Sprintf(", seq %d:%d", t.seq, t.seq+uint32(t.payload))
+	} else if t.flags&(tcpSYN|tcpFIN|tcpRST) != 0 {
+		s += fmt.Sprintf(", seq %d", t.seq)
 	}
-	if t.ACK {
-		s += fmt.Sprintf(", ack %d", t.Ack)
+	if t.flags&tcpACK != 0 {
+		s += fmt.Sprintf(", ack %d", t.ack)
 	}
-	return s + fmt.Sprintf(", win %d, length %d", t.Window, len(t.Payload))
+	return s + fmt.Sprintf(", win %d, length %d", t.window, t.payload)
 }
 
 var unreachable = map[uint8]string{
-	layers.ICMPv4CodeNet: "net", layers.ICMPv4CodeHost: "host", layers.ICMPv4CodeProtocol: "protocol",
-	layers.ICMPv4CodePort: "port", layers.ICMPv4CodeFragmentationNeeded: "need to frag",
-	layers.ICMPv4CodeNetAdminProhibited: "net administratively prohibited", layers.ICMPv4CodeHostAdminProhibited: "host administratively prohibited",
-	layers.ICMPv4CodeCommAdminProhibited: "administratively prohibited",
+	0: "net", 1: "host", 2: "protocol", 3: "port", 4: "need to frag",
+	9: "net administratively prohibited", 10: "host administratively prohibited",
+	13: "administratively prohibited",
 }
 
-func describeICMPv4(c *layers.ICMPv4) string {
-	switch c.TypeCode.Type() {
-	case layers.ICMPv4TypeEchoRequest:
-		return fmt.Sprintf("echo request, id %d, seq %d", c.Id, c.Seq)
-	case layers.ICMPv4TypeEchoReply:
-		return fmt.Sprintf("echo reply, id %d, seq %d", c.Id, c.Seq)
-	case layers.ICMPv4TypeDestinationUnreachable:
-		what, ok := unreachable[c.TypeCode.Code()]
+func describeICMPv4(c *icmp) string {
+	switch c.typ {
+	case 8:
+		return fmt.Sprintf("echo request, id %d, seq %d", c.id, c.seq)
+	case 0:
+		return fmt.Sprintf("echo reply, id %d, seq %d", c.id, c.seq)
+	case 3:
+		what, ok := unreachable[c.code]
 		if !ok {
-			what = fmt.Sprintf("code %d", c.TypeCode.Code())
+			what = fmt.Sprintf("code %d", c.code)
 		}
 		return what + " unreachable"
-	case layers.ICMPv4TypeTimeExceeded:
-		if c.TypeCode.Code() == layers.ICMPv4CodeTTLExceeded {
+	case 11:
+		if c.code == 0 {
 			return "time exceeded in-transit"
 		}
 		return "time exceeded in reassembly"
-	case layers.ICMPv4TypeRedirect:
+	case 5:
 		return "redirect"
 	}
-	return fmt.Sprintf("type %d, code %d", c.TypeCode.Type(), c.TypeCode.Code())
+	return fmt.Sprintf("type %d, code %d", c.typ, c.code)
 }
 
-func describeICMPv6(p gopacket.Packet, c *layers.ICMPv6) string {
-	switch c.TypeCode.Type() {
-	case layers.ICMPv6TypeEchoRequest, layers.ICMPv6TypeEchoReply:
+func describeICMPv6(c *icmp) string {
+	switch c.typ {
+	case 128, 129:
 		what := "echo request"
-		if c.TypeCode.Type() == layers.ICMPv6TypeEchoReply {
+		if c.typ == 129 {
 			what = "echo reply"
 		}
-		if e, ok := p.Layer(layers.LayerTypeICMPv6Echo).(*layers.ICMPv6Echo); ok {
-			return fmt.Sprintf("%s, id %d, seq %d", what, e.Identifier, e.SeqNumber)
+		if c.echo {
+			return fmt.Sprintf("%s, id %d, seq %d", what, c.id, c.seq)
 		}
 		return what
-	case layers.ICMPv6TypeNeighborSolicitation:
-		if ns, ok := p.Layer(layers.LayerTypeICMPv6NeighborSolicitation).(*layers.ICMPv6NeighborSolicitation); ok {
-			return "neighbor solicitation, who has " + ns.TargetAddress.String()
+	case 135:
+		if c.target != nil {
+			return "neighbor solicitation, who has " + c.target.String()
 		}
 		return "neighbor solicitation"
-	case layers.ICMPv6TypeNeighborAdvertisement:
-		if na, ok := p.Layer(layers.LayerTypeICMPv6NeighborAdvertisement).(*layers.ICMPv6NeighborAdvertisement); ok {
-			return "neighbor advertisement, tgt is " + na.TargetAddress.String()
+	case 136:
+		if c.target != nil {
+			return "neighbor advertisement, tgt is " + c.target.String()
 		}
 		return "neighbor advertisement"
-	case layers.ICMPv6TypeRouterSolicitation:
+	case 133:
 		return "router solicitation"
-	case layers.ICMPv6TypeRouterAdvertisement:
+	case 134:
 		return "router advertisement"
-	case layers.ICMPv6TypeDestinationUnreachable:
+	case 1:
 		return "destination unreachable"
-	case layers.ICMPv6TypeTimeExceeded:
+	case 3:
 		return "time exceeded in-transit"
-	case layers.ICMPv6TypePacketTooBig:
+	case 2:
 		return "packet too big"
 	case 143:
 		return "multicast listener report v2"
 	}
-	return fmt.Sprintf("type %d, code %d", c.TypeCode.Type(), c.TypeCode.Code())
+	return fmt.Sprintf("type %d, code %d", c.typ, c.code)
 }

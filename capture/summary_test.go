@@ -127,8 +127,8 @@ func TestSummary(t *testing.T) {
 	at := time.Date(2024, 5, 6, 15, 4, 5, 123456789, time.UTC)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ci := gopacket.CaptureInfo{Timestamp: at, Length: len(tt.data), CaptureLength: len(tt.data)}
-			got := Summary(tt.data, ci, layers.LinkTypeEthernet)
+			ci := CaptureInfo{Timestamp: at, Length: len(tt.data), CaptureLength: len(tt.data)}
+			got := Summary(tt.data, ci, LinkTypeEthernet)
 			if want := "15:04:05.123456 " + tt.want; got != want {
 				t.Errorf("Summary:\n got %s\nwant %s", got, want)
 			}
@@ -138,15 +138,15 @@ func TestSummary(t *testing.T) {
 
 func TestSummaryOfRawIP(t *testing.T) {
 	data := frame(t, ip4(layers.IPProtocolUDP), &layers.UDP{SrcPort: 1, DstPort: 2}, make(gopacket.Payload, 3))
-	ci := gopacket.CaptureInfo{Timestamp: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Length: len(data), CaptureLength: len(data)}
-	if got, want := Summary(data, ci, layers.LinkTypeRaw), "00:00:00.000000 IP 10.1.1.1.1 > 10.1.1.2.2: UDP, length 3"; got != want {
+	ci := CaptureInfo{Timestamp: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Length: len(data), CaptureLength: len(data)}
+	if got, want := Summary(data, ci, LinkTypeRaw), "00:00:00.000000 IP 10.1.1.1.1 > 10.1.1.2.2: UDP, length 3"; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
 
 func TestSummaryOfGarbage(t *testing.T) {
-	ci := gopacket.CaptureInfo{Timestamp: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Length: 3, CaptureLength: 3}
-	if got, want := Summary([]byte{1, 2, 3}, ci, layers.LinkTypeEthernet), "00:00:00.000000 unknown frame, length 3"; got != want {
+	ci := CaptureInfo{Timestamp: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Length: 3, CaptureLength: 3}
+	if got, want := Summary([]byte{1, 2, 3}, ci, LinkTypeEthernet), "00:00:00.000000 unknown frame, length 3"; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
