@@ -57,45 +57,40 @@ func (c *Client) Create(ctx context.Context, name string, cfg *Config) (string, 
 	return out.ID, err
 }
 
-// Start starts a container; one running already is no error.
-func (c *Client) Start(ctx context.Context, id string) error {
+// onContainer makes a call on the container named id (checked against
+// the grammar of names and IDs before it goes into the path): op is what
+// follows /containers/ID ("/start", "" for the container itself).
+func (c *Client) onContainer(ctx context.Context, method, id, op string, q url.Values, out any) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
-	return c.call(ctx, http.MethodPost, "/containers/"+id+"/start", nil, nil, nil)
+	return c.call(ctx, method, "/containers/"+id+op, q, nil, out)
+}
+
+// Start starts a container; one running already is no error.
+func (c *Client) Start(ctx context.Context, id string) error {
+	return c.onContainer(ctx, http.MethodPost, id, "/start", nil, nil)
 }
 
 // Stop stops a container: SIGTERM, then SIGKILL after timeout seconds; one
 // stopped already is no error.
 func (c *Client) Stop(ctx context.Context, id string, timeout int) error {
-	if err := checkID(id); err != nil {
-		return err
-	}
-	return c.call(ctx, http.MethodPost, "/containers/"+id+"/stop", url.Values{"t": {strconv.Itoa(timeout)}}, nil, nil)
+	return c.onContainer(ctx, http.MethodPost, id, "/stop", url.Values{"t": {strconv.Itoa(timeout)}}, nil)
 }
 
 // Restart stops a container (SIGKILL after timeout seconds) and starts it.
 func (c *Client) Restart(ctx context.Context, id string, timeout int) error {
-	if err := checkID(id); err != nil {
-		return err
-	}
-	return c.call(ctx, http.MethodPost, "/containers/"+id+"/restart", url.Values{"t": {strconv.Itoa(timeout)}}, nil, nil)
+	return c.onContainer(ctx, http.MethodPost, id, "/restart", url.Values{"t": {strconv.Itoa(timeout)}}, nil)
 }
 
 // Kill sends a container's process a signal ("KILL", "TERM", …).
 func (c *Client) Kill(ctx context.Context, id, signal string) error {
-	if err := checkID(id); err != nil {
-		return err
-	}
-	return c.call(ctx, http.MethodPost, "/containers/"+id+"/kill", url.Values{"signal": {signal}}, nil, nil)
+	return c.onContainer(ctx, http.MethodPost, id, "/kill", url.Values{"signal": {signal}}, nil)
 }
 
 // Remove removes a container, running or not, with its anonymous volumes.
 func (c *Client) Remove(ctx context.Context, id string) error {
-	if err := checkID(id); err != nil {
-		return err
-	}
-	return c.call(ctx, http.MethodDelete, "/containers/"+id, url.Values{"force": {"1"}, "v": {"1"}}, nil, nil)
+	return c.onContainer(ctx, http.MethodDelete, id, "", url.Values{"force": {"1"}, "v": {"1"}}, nil)
 }
 
 // Container is what Inspect tells of a container.
@@ -118,11 +113,8 @@ type Container struct {
 
 // Inspect tells a container's state, labels and mounts.
 func (c *Client) Inspect(ctx context.Context, id string) (*Container, error) {
-	if err := checkID(id); err != nil {
-		return nil, err
-	}
 	var out Container
-	if err := c.call(ctx, http.MethodGet, "/containers/"+id+"/json", nil, nil, &out); err != nil {
+	if err := c.onContainer(ctx, http.MethodGet, id, "/json", nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
