@@ -133,3 +133,45 @@ func TestCancelStopsNewSteps(t *testing.T) {
 		t.Errorf("ran %d of %d steps after cancel (%+v)", len(r.order), len(p.Steps), res)
 	}
 }
+
+// awaiter waits in Await for "a" until "b" has run, and fails "c" there.
+type awaiter struct {
+	bDone chan struct{}
+}
+
+func (a *awaiter) Do(ctx context.Context, s *planner.Step) (bool, error) {
+	if s.ID == "b" {
+		close(a.bDone)
+	}
+	return true, nil
+}
+
+func (a *awaiter) Await(ctx context.Context, s *planner.Step) error {
+	switch s.ID {
+	case "a":
+		select {
+		case <-a.bDone:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	case "c":
+		return errors.New("no room")
+	}
+	return nil
+}
+
+// TestAwaitHoldsNoSlot: a step waiting in Await leaves the run's one slot
+// to the others (it would wait for ever otherwise), and an Await that
+// fails fails its step.
+func TestAwaitHoldsNoSlot(t *testing.T) {
+	p := &planner.Plan{Steps: []*planner.Step{{ID: "a"}, {ID: "b"}, {ID: "c"}, {ID: "d", Deps: []string{"c"}}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := Run(ctx, p, &awaiter{bDone: make(chan struct{})}, 1, nil)
+	if ctx.Err() != nil {
+		t.Fatal("the run waited for ever: a step in Await held the slot")
+	}
+	if res.Changed != 2 || res.Failed != 1 || res.Skipped != 1 || err == nil || !strings.Contains(err.Error(), "c: no room") {
+		t.Fatalf("result %+v, error %v; want a and b changed, c failed (no room), d skipped", res, err)
+	}
+}
