@@ -18,14 +18,6 @@ type Executor interface {
 	Do(ctx context.Context, s *planner.Step) (changed bool, err error)
 }
 
-// Awaiter is an executor some of whose steps must wait for something
-// outside the run before they start (a runtime's room for another pod):
-// Await waits without one of the run's slots, so that the steps whose
-// turn it is meanwhile run. An error fails the step.
-type Awaiter interface {
-	Await(ctx context.Context, s *planner.Step) error
-}
-
 // Outcome of one step.
 type Outcome int
 
@@ -118,16 +110,6 @@ func Run(ctx context.Context, p *planner.Plan, ex Executor, parallel int, onEven
 			if blocked || ctx.Err() != nil {
 				finish(Event{Step: s, Outcome: Skipped})
 				return
-			}
-			if aw, ok := ex.(Awaiter); ok {
-				if err := aw.Await(ctx, s); err != nil {
-					if ctx.Err() != nil {
-						finish(Event{Step: s, Outcome: Skipped})
-					} else {
-						finish(Event{Step: s, Outcome: Failed, Err: err})
-					}
-					return
-				}
 			}
 			select {
 			case slots <- struct{}{}:

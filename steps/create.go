@@ -13,15 +13,6 @@ import (
 	"github.com/netlab/netlab/planner"
 )
 
-// Pacer is a runtime that makes a node's container only when it has room
-// for it: Pace waits (outside the run's slots) until then, and holds the
-// room for the container's Create; Unpace gives it back when Create
-// failed.
-type Pacer interface {
-	Pace(ctx context.Context, lab string, c *planner.Container) error
-	Unpace(lab string, c *planner.Container)
-}
-
 // create: a node's container, with no network of its own (--net=none); a
 // container found before the run is kept (converge.Diff has up remove one
 // whose configuration differs first).
@@ -56,9 +47,6 @@ var create = Kind{
 		}
 		id, err := e.rt.Create(ctx, e.plan.Lab, s.Container, e.plan.Hosts, e.bins.Init)
 		if err != nil {
-			if p, ok := e.rt.(Pacer); ok {
-				p.Unpace(e.plan.Lab, s.Container)
-			}
 			return false, err
 		}
 		e.mu.Lock()
@@ -66,19 +54,6 @@ var create = Kind{
 		e.created[s.Node] = true
 		e.mu.Unlock()
 		return true, nil
-	},
-	Await: func(ctx context.Context, e *Executor, s *planner.Step) error {
-		p, ok := e.rt.(Pacer)
-		if !ok {
-			return nil
-		}
-		e.mu.Lock()
-		_, exists := e.existing[s.Node]
-		e.mu.Unlock()
-		if exists {
-			return nil
-		}
-		return p.Pace(ctx, e.plan.Lab, s.Container)
 	},
 	Owns: func(s *planner.Step) converge.Owned {
 		return converge.Owned{Node: s.Container}

@@ -94,15 +94,6 @@ func (e *Executor) Do(ctx context.Context, s *planner.Step) (bool, error) {
 	return k.Do(ctx, e, s)
 }
 
-// Await waits until the step may start, by its kind's Await
-// (apply.Awaiter).
-func (e *Executor) Await(ctx context.Context, s *planner.Step) error {
-	if k := kinds[s.Kind]; k != nil && k.Await != nil {
-		return k.Await(ctx, e, s)
-	}
-	return nil
-}
-
 // Close releases namespace handles.
 func (e *Executor) Close() {
 	e.mu.Lock()

@@ -33,9 +33,6 @@ type Kind struct {
 	// reports whether it changed anything, so that running a plan again
 	// repairs a lab and changes nothing on one that is whole.
 	Do func(ctx context.Context, e *Executor, s *planner.Step) (bool, error)
-	// Await, when not nil, waits until a step of the kind may start
-	// (apply.Awaiter): before the run gives it one of its slots.
-	Await func(ctx context.Context, e *Executor, s *planner.Step) error
 	// Owns is what of the host a step keeps, for converge.Diff: up
 	// removes what the lab has and no step owns, and makes again what a
 	// step owns and differs. Nil for kinds that own nothing Diff looks at

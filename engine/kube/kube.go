@@ -62,7 +62,6 @@ type Runtime struct {
 	watchMu sync.Mutex
 	watches map[string]*podWatch // by namespace: the shared watches of starting pods (podwatch.go)
 	made    map[string]bool      // the labs' namespaces known to exist, so made once an up
-	pace    pacing               // the pods let be made and not yet running (pace.go)
 }
 
 // ImageConfig reads an image's entrypoint, command and labels (from a
