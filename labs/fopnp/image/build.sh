@@ -62,6 +62,8 @@ done
 step 3 "configure the root: users, keys, CA, postfix, dovecot, vsftpd, nginx, dnsmasq"
 work=$(mktemp -d "$cache/work.XXXX")
 image_scratch "$work"
+# The chroot's /proc by name first: image_scratch_done finds mounts in
+# /proc/self/mounts, which escapes a path with spaces.
 cleanup() { umount "$work/root/proc" 2>/dev/null || true; image_scratch_done "$work"; rm -rf ${out:+"$out"}; }
 trap cleanup EXIT
 image_unpack "$work" "$here"

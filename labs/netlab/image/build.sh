@@ -36,6 +36,8 @@ fi
 step 2 "configure the root: FRR, start command"
 work=$(mktemp -d "$cache/work.XXXX")
 image_scratch "$work"
+# The chroot's /proc by name first: image_scratch_done finds mounts in
+# /proc/self/mounts, which escapes a path with spaces.
 cleanup() { umount "$work/root/proc" 2>/dev/null || true; image_scratch_done "$work"; }
 trap cleanup EXIT
 image_unpack "$work" "$here"
