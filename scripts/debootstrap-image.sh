@@ -51,7 +51,7 @@ image_scratch_done() {
 image_inputs() {
   {
     (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
-    (cd "$image_lib_dir" && sha256sum debootstrap-image.sh)
+    (cd "$image_lib_dir" && sha256sum debootstrap-image.sh image-build-bin/*)
   } | sha256sum | cut -c1-16
 }
 
@@ -65,7 +65,7 @@ image_root() {
   mkdir -p "$cache" "$image_debs"
   pkgs=$(grep -v '^#' "$here/packages.txt" | xargs | tr ' ' ',')
   # The key names how the root is made too: one made another way is not reused.
-  pkghash=$(echo "mmdebstrap minbase merged-usr nodoc $image_suite $pkgs" | sha256sum | cut -c1-16)
+  pkghash=$({ echo "mmdebstrap minbase merged-usr nodoc $image_suite $pkgs"; cat "$image_lib_dir"/image-build-bin/*; } | sha256sum | cut -c1-16)
   image_pristine="$cache/root-$pkghash.tar"
   image_root_built=0
   if [ -f "$image_pristine" ]; then
@@ -99,7 +99,12 @@ image_root() {
   # for; without apt's locks, as the essential packages' dpkg holds
   # dpkg's and nothing else touches the archive before the hook has
   # waited), not after them: apt then finds them in its archive, each
-  # checked against the signed index as a download is.
+  # checked against the signed index as a download is. While they install,
+  # image-build-bin's ucf and postconf stand before Debian's in
+  # /usr/local/sbin (first in the PATH apt gives dpkg, DPkg::Path), saving
+  # the debconf frontend ucf starts 24 times for dovecot and postconf's
+  # waits for main.cf to age (see each); they, and the apt configuration
+  # file that holds that one option, are removed before the root is packed.
   TMPDIR=$tmp mmdebstrap --variant=minbase --include="$pkgs" \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --dpkgopt=force-unsafe-io --skip=essential/unlink \
@@ -110,6 +115,9 @@ image_root() {
     --extract-hook="exec 9>'$tmp/prefetch.lock' && flock 9 && { APT_CONFIG=\"\$MMDEBSTRAP_APT_CONFIG\" \
         apt-get --yes -q --download-only -o Debug::NoLocking=true install $(echo "$pkgs" | tr ',' ' ') </dev/null >'$tmp/prefetch.log' 2>&1 & }" \
     --essential-hook="flock '$tmp/prefetch.lock' true" \
+    --essential-hook="cp '$image_lib_dir/image-build-bin/ucf' '$image_lib_dir/image-build-bin/postconf' \"\$1/usr/local/sbin/\"" \
+    --aptopt='DPkg::Path "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"' \
+    --customize-hook="rm \"\$1/usr/local/sbin/ucf\" \"\$1/usr/local/sbin/postconf\" \"\$1/etc/apt/apt.conf.d/99mmdebstrap\"" \
     --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"; cp -al '$image_debs/.' \"\$1/var/cache/apt/archives/\" 2>/dev/null || cp -a '$image_debs/.' \"\$1/var/cache/apt/archives/\"" \
     --customize-hook="for f in \"\$1\"/var/cache/apt/archives/*.deb; do [ -e '$image_debs/'\"\${f##*/}\" ] || cp \"\$f\" '$image_debs/'; done" \
     "$image_suite" "$tmp/root" "$image_mirror" 2>&1 \
