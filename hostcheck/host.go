@@ -55,7 +55,7 @@ func Doctor(ctx context.Context) Report {
 }
 
 // kubernetes and classServer say whether this netlab was built with the
-// Kubernetes runtime and the class server's database (make fopnp builds
+// Kubernetes runtime and the class server (its packages and database) (make fopnp builds
 // the playground's netlab without them).
 func kubernetes() Component {
 	return builtIn("kubernetes", "the Kubernetes runtime: labs on a cluster (--runtime kubernetes, --kubeconfig or KUBECONFIG)",

@@ -1,3 +1,5 @@
+//go:build !noserve
+
 package main
 
 import (
@@ -6,16 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/netlab/netlab/lab"
 	"github.com/netlab/netlab/serve"
+	"github.com/netlab/netlab/serve/store"
 )
 
-const defaultData = "/var/lib/netlab/serve"
-
-var dataFlag = &cli.StringFlag{Name: "data", Value: defaultData, Usage: "the server's data directory: database, class lab files, certificate"}
+var dataFlag = &cli.StringFlag{Name: "data", Value: "/var/lib/netlab/serve", Usage: "the server's data directory: database, class lab files, certificate"}
 
 var urlFlag = &cli.StringFlag{Name: "url", Value: "http://127.0.0.1:8080", Usage: "the server's address as students reach it, for login links"}
 
@@ -70,11 +72,11 @@ func runUserAdd(ctx context.Context, name string, c *cli.Context, stdout io.Writ
 	if err != nil {
 		return serveError(err)
 	}
-	if u.Link == "" {
-		fmt.Fprintf(stdout, "added %s %s; initial password: %s\n", u.Role, u.Name, u.Password)
-		return nil
+	how := "initial password: " + u.Password
+	if u.Link != "" {
+		how = fmt.Sprintf("one-time login link (valid %s): %s", serve.LoginTokenLife, u.Link)
 	}
-	fmt.Fprintf(stdout, "added %s %s; one-time login link (valid %s): %s\n", u.Role, u.Name, serve.LoginTokenLife, u.Link)
+	fmt.Fprintf(stdout, "added %s %s; %s\n", u.Role, u.Name, how)
 	return nil
 }
 
@@ -130,4 +132,56 @@ func runClassCreate(ctx context.Context, name string, c *cli.Context, stdout io.
 		fmt.Fprintf(stdout, "%s\t%s\t%s\n", l.Name, l.Lab, serve.LoginLink(c.String("url"), l.Token))
 	}
 	return nil
+}
+
+// limitFlags are a class's limits as flags of class create and class
+// limits.
+func limitFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "max-labs", Usage: "labs a student runs at once, over all their classes (0: no limit)"},
+		&cli.IntFlag{Name: "max-nodes", Usage: "nodes a student runs at once, over their labs (0: no limit)"},
+		&cli.IntFlag{Name: "max-lab-nodes", Usage: "nodes a lab of the class may have: a bigger lab file is refused (0: no limit)"},
+		&cli.Float64Flag{Name: "node-cpus", Usage: "CPU time of each node of the class's labs, in CPUs: 0.5 (0: no limit)"},
+		&cli.StringFlag{Name: "node-memory", Usage: "memory of each node of the class's labs: 256MiB"},
+		&cli.Int64Flag{Name: "node-pids", Usage: "processes of each node of the class's labs (0: no limit)"},
+	}
+}
+
+func limitsFrom(c *cli.Context) store.Limits {
+	return store.Limits{Labs: c.Int("max-labs"), Nodes: c.Int("max-nodes"), LabNodes: c.Int("max-lab-nodes"), CPUs: c.Float64("node-cpus"),
+		Memory: c.String("node-memory"), Pids: c.Int64("node-pids")}
+}
+
+func classLimitsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "limits",
+		Flags: append(limitFlags(), dataFlag),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError("netlab class limits takes one class name; see netlab class limits --help")
+			}
+			return runClassLimits(c.Context, c.Args().First(), c, c.App.Writer)
+		},
+	}
+}
+
+func runClassLimits(ctx context.Context, name string, c *cli.Context, stdout io.Writer) error {
+	var set *store.Limits
+	if l := limitsFrom(c); slices.ContainsFunc([]string{"max-labs", "max-nodes", "max-lab-nodes", "node-cpus", "node-memory", "node-pids"}, c.IsSet) {
+		set = &l
+	}
+	l, err := serve.ClassLimitsIn(ctx, c.String("data"), name, set)
+	if err != nil {
+		return serveError(err)
+	}
+	fmt.Fprintf(stdout, "class %s: labs %s, nodes %s per student; nodes %s per lab; each node: cpus %s, memory %s, pids %s\n", name,
+		orAny(l.Labs), orAny(l.Nodes), orAny(l.LabNodes), orAny(l.CPUs), orAny(l.Memory), orAny(l.Pids))
+	return nil
+}
+
+func orAny[T comparable](v T) string {
+	if v == *new(T) {
+		return "any"
+	}
+	return fmt.Sprint(v)
 }
