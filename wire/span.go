@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/vishvananda/netlink"
@@ -97,7 +98,11 @@ func EnsureSpan(h *netlink.Handle, bridge string, s Span) (changed bool, mtu int
 // learned destination goes to each host that has one.
 var zeroMAC = net.HardwareAddr{0, 0, 0, 0, 0, 0}
 
-// ensureFloods keeps v's flooding entries to exactly peers.
+// ensureFloods keeps v's flooding entries to exactly peers, and forgets
+// the addresses it learned behind any other host: a member that moved
+// (a pod made again has a new address) keeps its MAC, and a learned entry
+// would send its frames to the host it left, until the member sent
+// something this way; without it they flood, to its new address too.
 func ensureFloods(h *netlink.Handle, v netlink.Link, peers []netip.Addr) (bool, error) {
 	have, err := h.NeighList(v.Attrs().Index, unix.AF_BRIDGE)
 	if err != nil {
@@ -110,10 +115,18 @@ func ensureFloods(h *netlink.Handle, v netlink.Link, peers []netip.Addr) (bool, 
 	changed := false
 	for _, n := range have {
 		ip, ok := netip.AddrFromSlice(n.IP)
-		if !ok || !bytes.Equal(n.HardwareAddr, zeroMAC) {
+		if !ok {
 			continue
 		}
 		ip = ip.Unmap()
+		if !bytes.Equal(n.HardwareAddr, zeroMAC) {
+			if n.State&(netlink.NUD_PERMANENT|netlink.NUD_NOARP) == 0 && !slices.Contains(peers, ip) {
+				if err := h.NeighDel(&n); err != nil && !isNotFound(err) {
+					return changed, fmt.Errorf("span %s: forget %s learned behind %s, which is no longer a member's host: %w", v.Attrs().Name, n.HardwareAddr, ip, err)
+				}
+			}
+			continue
+		}
 		if want[ip] {
 			delete(want, ip)
 			continue
