@@ -212,9 +212,15 @@ type AgentStep struct {
 	// lab's isolation (planner's isolate step), applied there.
 	Bridge  *planner.Bridge
 	Isolate *planner.Isolate
-	// A port's: every node with a port on its network (name -> id), whose
-	// hosts' bridges its span joins where each pod is a host of its own.
-	Members map[string]string
+	// A port's: the nodes with a port on its network that this up has
+	// started (name -> id), whose hosts' bridges its span joins where each
+	// pod is a host of its own. A function, called when the runtime sends
+	// the port's requests: every request then replaces the spans' peers
+	// with the members as they are at that moment, not as they were when
+	// the step began (a request that had waited would take back a member
+	// started meanwhile; the runtime sends one port's requests of a
+	// network at a time).
+	Members func() map[string]string
 }
 
 // Agents is a runtime that reaches its remote nodes (Node.Remote) through

@@ -109,20 +109,27 @@ func (e *Executor) delegate(ctx context.Context, s *planner.Step) (handled, chan
 		if w.Bridge == nil || w.Bridge.External {
 			return true, false, fmt.Errorf("step %s: node %s runs on another host: its port on bridge %s needs a lab network's bridge there, not the host's own", s.ID, remote, bridge)
 		}
-		w.Members = map[string]string{}
-		for _, p := range e.plan.Steps {
-			if p.Kind == planner.KindPort && p.Veth.Bridge == bridge {
-				if n, err := e.node(p.Veth.B.Node); err == nil {
-					w.Members[p.Veth.B.Node] = n.ID
-				}
-			}
-		}
+		w.Members = func() map[string]string { return e.members(bridge) }
 	}
 	changed, notes, err := d.AgentStep(ctx, w)
 	for _, n := range notes {
 		e.note("%s", n)
 	}
 	return true, changed, err
+}
+
+// members are the nodes with a port on bridge that this run has started,
+// by their ids.
+func (e *Executor) members(bridge string) map[string]string {
+	out := map[string]string{}
+	for _, p := range e.plan.Steps {
+		if p.Kind == planner.KindPort && p.Veth.Bridge == bridge {
+			if n, err := e.node(p.Veth.B.Node); err == nil {
+				out[p.Veth.B.Node] = n.ID
+			}
+		}
+	}
+	return out
 }
 
 // HostStep is a step netlab sent this host's agent (engine.AgentStep, as

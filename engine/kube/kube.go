@@ -53,10 +53,10 @@ type Runtime struct {
 	Image ImageConfig
 
 	agentMu sync.Mutex
-	agents  map[string]*agentConn // by host: the sessions with the hosts' agents
-	pods    map[string]running    // by node id: running pods, for the steps through the agents
-	// Whether the pods made carry their own agents (usePodAgents), once
-	// decided.
+	agents  map[string]*agentConn  // by host: the sessions with the hosts' agents
+	pods    map[string]running     // by node id: running pods, for the steps through the agents
+	spans   map[string]*sync.Mutex // by lab and bridge: one port's span requests at a time (spanLock)
+	// Whether the pods made carry their own agents (usePodAgents), decided once.
 	podAgentsDecided, podAgents bool
 
 	watchMu sync.Mutex

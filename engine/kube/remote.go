@@ -103,7 +103,17 @@ func (r *Runtime) agentStep(ctx context.Context, w engine.AgentStep) (bool, []st
 	if w.Bridge != nil {
 		var err error
 		if len(hosts) > 0 && ownHost(hosts[0]) {
-			addrs = r.memberHosts(ctx, w.Members)
+			// Each request sets its pod's span's peers whole: the
+			// network's requests go one port at a time, each with the
+			// members as they are then, so that the last sets every
+			// member's peers to every other member.
+			unlock := r.spanLock(w.Lab, w.Bridge.Name)
+			defer unlock()
+			var members map[string]string
+			if w.Members != nil {
+				members = w.Members()
+			}
+			addrs = r.memberHosts(ctx, members)
 			for h := range addrs {
 				if s.Kind == planner.KindPort && !slices.Contains(hosts, h) {
 					hosts = append(hosts, h) // their spans reach this port's pod
@@ -173,6 +183,23 @@ func (r *Runtime) agentHosts(ctx context.Context) (map[string]netip.Addr, error)
 		}
 	}
 	return out, nil
+}
+
+// spanLock takes the lock of a lab network's spans, where each pod is a
+// host of its own, and returns its release.
+func (r *Runtime) spanLock(lab, bridge string) func() {
+	r.agentMu.Lock()
+	if r.spans == nil {
+		r.spans = map[string]*sync.Mutex{}
+	}
+	mu := r.spans[lab+"/"+bridge]
+	if mu == nil {
+		mu = &sync.Mutex{}
+		r.spans[lab+"/"+bridge] = mu
+	}
+	r.agentMu.Unlock()
+	mu.Lock()
+	return mu.Unlock
 }
 
 // memberHosts are the hosts of a network's members that run, where each
