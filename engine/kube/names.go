@@ -63,29 +63,6 @@ func splitID(id string) (namespace, pod string, err error) {
 	return Namespace(lab), PodName(node), nil
 }
 
-// containerPid finds the first process (PID 1 in its namespace) of the
-// container with that CRI id among this machine's processes, by the
-// cgroup the runtime made for it ("containerd://ID" in the pod's status).
-// It finds it only when the pod runs on a host whose kernel is this
-// machine's: a single-host cluster, or the test cluster's simulated hosts.
-// 0 is not found.
-func containerPid(criID string) (int, error) {
-	_, id, ok := strings.Cut(criID, "://")
-	if !ok || len(id) < 12 {
-		return 0, fmt.Errorf("container id %q: want runtime://id", criID)
-	}
-	procs, err := filepath.Glob("/proc/[0-9]*")
-	if err != nil {
-		return 0, err
-	}
-	for _, dir := range procs {
-		if pid, ok := firstOf(dir, id); ok {
-			return pid, nil
-		}
-	}
-	return 0, nil
-}
-
 // IsContainerPid tells whether process pid is still the first process of
 // the container with that CRI id (a pid found before may be reused).
 func IsContainerPid(pid int, criID string) bool {
