@@ -220,8 +220,9 @@ func (r *Runtime) ensureNamespace(ctx context.Context, lab string) error {
 }
 
 // podSpec is the node's pod: its image, netlab's init (a host path, read
-// only) running the node's command, an empty directory for the ready
-// file, the node's capabilities, sysctls, environment and /etc/hosts.
+// only) running the node's command, an empty directory for the ready file
+// (on the host's disk: a tmpfs costs the kubelet a mount(8) a pod), the
+// node's capabilities, sysctls, environment and /etc/hosts.
 func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string, argv, imageCaps []string) (*corev1.Pod, error) {
 	vols, mounts, err := hostVolumes(c)
 	if err != nil {
@@ -302,7 +303,7 @@ func podSpec(lab string, c *planner.Container, hosts []planner.Host, init string
 			SecurityContext:               &corev1.PodSecurityContext{Sysctls: sysctls},
 			Volumes: append([]corev1.Volume{
 				{Name: "init", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: init, Type: &fileType}}},
-				{Name: "ready", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}},
+				{Name: "ready", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 			}, vols...),
 			Containers: []corev1.Container{{
 				Name:            containerName,
@@ -581,10 +582,9 @@ func (r *Runtime) EnsureHosts(ctx context.Context, id string, hosts []planner.Ho
 	return changed, nil
 }
 
-// WriteReady writes the node's ready file into its in-memory ready
-// directory, through its process pid, or by the agent of its host for a
-// node on another host (pid 0: Node.Remote): its init then starts its
-// command.
+// WriteReady writes the node's ready file into its ready directory,
+// through its process pid, or by the agent of its host for a node on
+// another host (pid 0: Node.Remote): its init then starts its command.
 func (r *Runtime) WriteReady(ctx context.Context, id string, pid int, content string) error {
 	var err error
 	if pid == 0 { // a node on another host (Node.Remote): its agent writes it

@@ -68,8 +68,8 @@ func FinishStart(pid int, podIP, hostname string) error {
 	return nil
 }
 
-// WriteReadyFile writes a node's ready file into its in-memory ready
-// directory, through its process pid: its init then starts its command.
+// WriteReadyFile writes a node's ready file into its ready directory,
+// through its process pid: its init then starts its command.
 func WriteReadyFile(pid int, content string) error {
 	dir := fmt.Sprintf("/proc/%d/root%s", pid, nodeinit.ReadyDir)
 	if err := os.WriteFile(dir+"/.ready", []byte(content), 0o644); err != nil {
