@@ -314,11 +314,13 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
     bin_dir = "/usr/lib/cni"
     conf_dir = "$d/cni"
 EOF
+  # No loopback plugin in the chain: containerd's CRI brings every pod's
+  # lo up itself (a loopback network of its own before this one), so a
+  # chained one ran the plugin a second time for each pod and each down.
   cat >"$d/cni/10-netlab.conflist" <<EOF
 {"cniVersion": "0.4.0", "name": "netlab-k8s", "plugins": [
   {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": "$PODNET.$n.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
-  {"type": "loopback"}]}
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "$PODNET.$n.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}}]}
 EOF
   : >"$d/resolv.conf"
   cat >"$d/kubelet.yaml" <<EOF
