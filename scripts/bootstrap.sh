@@ -71,7 +71,10 @@ else
       go mod download -json "golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-$arch" >/dev/null)
     rm -rf /usr/local/go
     cp -a "$tmp/gopath/pkg/mod/golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-$arch" /usr/local/go
+    # The module cache keeps no file modes: the programs made runnable
+    # again, as go itself does when it switches toolchains.
     chmod -R u+w /usr/local/go
+    chmod -R a+x /usr/local/go/bin /usr/local/go/pkg/tool
   fi
   rm -rf "$tmp"
   go version
