@@ -46,8 +46,8 @@ image_scratch_done() {
 }
 
 # image_inputs DIR: the cache key of a family's images, 16 hex digits: a
-# hash of every file under DIR and of this file, which shapes the root as
-# much as they do. Images labelled with the same key are current.
+# hash of every file under DIR, of this file and of image-build-bin's
+# stand-ins, which shape the root as much as they do. Images labelled with the same key are current.
 image_inputs() {
   {
     (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum)

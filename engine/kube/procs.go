@@ -44,7 +44,7 @@ func containerPid(criID string) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if pid, ok := t.first[id]; ok {
-		if got, ok := firstOf(fmt.Sprintf("/proc/%d", pid), id); ok && got == pid {
+		if IsContainerPid(pid, criID) {
 			return pid, nil
 		}
 		delete(t.first, id)
