@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // Config is what a container is made with: the fields netlab sets of the
@@ -98,8 +99,9 @@ type Container struct {
 	ID    string `json:"Id"`
 	Name  string // with the engine's leading "/"
 	State struct {
-		Running bool
-		Pid     int
+		Running   bool
+		Pid       int
+		StartedAt time.Time // zero if never started
 	}
 	Config struct {
 		Labels map[string]string

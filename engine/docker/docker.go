@@ -155,6 +155,14 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	// client went away, and a down right after must find what it made.
 	ctx = context.WithoutCancel(ctx)
 	id, err := d.c.Create(ctx, c.Name, cfg)
+	if dockerapi.IsConflict(err) && d.leftByEarlierUp(ctx, lab, node, c.Name) {
+		// An up killed while the engine made this node's container:
+		// the engine finished the create after this up listed the lab.
+		// Its container was never started; it is made again as planned.
+		if err = d.c.Remove(ctx, c.Name); err == nil || dockerapi.IsNotFound(err) {
+			id, err = d.c.Create(ctx, c.Name, cfg)
+		}
+	}
 	if dockerapi.IsConflict(err) {
 		return "", fmt.Errorf("container name %s is taken by a container netlab did not make for this node: remove it (docker rm -f %s) or rename the lab", c.Name, c.Name)
 	}
@@ -162,6 +170,18 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		return "", fmt.Errorf("create container %s: %w", c.Name, err)
 	}
 	return id, nil
+}
+
+// leftByEarlierUp tells whether the container of that name is one netlab
+// made for this lab's node and never started: what an up killed while
+// the engine made it leaves, which the lab's list did not show yet.
+func (d *Docker) leftByEarlierUp(ctx context.Context, lab, node, name string) bool {
+	info, err := d.c.Inspect(ctx, name)
+	if err != nil {
+		return false
+	}
+	l := info.Config.Labels
+	return l[naming.LabelLab] == lab && l[naming.LabelNode] == node && !info.State.Running && info.State.Pid == 0 && info.State.StartedAt.IsZero()
 }
 
 // Start starts a container (if it is not running) and returns its process
