@@ -7,7 +7,9 @@
 # Unlike scripts/bench-bootstrap.sh, nothing is taken as installed: apt's
 # lists, make, unzip, Go, Docker and the rest of setup.sh's packages, the
 # Go modules, Debian's packages for the images; each from the network.
-# What differs from a machine: the root shares this machine's kernel,
+# What differs from a machine: the root has this machine's own certificate
+# authorities in /usr/local/share/ca-certificates (a network's TLS proxy
+# must be trusted there too); it shares this machine's kernel,
 # network and cgroups, so its Docker engine is told (/etc/docker/
 # daemon.json, written before the run) to make no bridge and no iptables
 # rules and to keep its containers' cgroups under /bench-fresh; the
@@ -94,6 +96,10 @@ one() { # COMMIT
   git clone -q "$repo" "$root/root/netlab"
   git -C "$root/root/netlab" checkout -q "$c"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # This machine's own certificate authorities (a network's TLS proxy),
+  # which ca-certificates adds to the root's store when it is installed.
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
   mkdir -p "$root/etc/docker"
   echo '{"bridge": "none", "iptables": false, "ip6tables": false, "cgroup-parent": "/bench-fresh"}' >"$root/etc/docker/daemon.json"
   load0=$(cut -d' ' -f1 /proc/loadavg)
