@@ -108,6 +108,8 @@ one() { # COMMIT
   unshare --mount --propagation private sh -c '
     set -e
     r=$1
+    # The root a mount point, as a machine'"'"'s is (Docker remounts it).
+    mount --bind "$r" "$r"
     mount -t proc proc "$r/proc"
     mount --rbind /sys "$r/sys"
     mount --rbind /dev "$r/dev"
