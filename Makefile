@@ -15,7 +15,7 @@ E2EPARALLEL ?= 4
 FUZZTIMEOUT ?= 5m
 BENCHTIMEOUT ?= 15m
 
-.PHONY: help web build setup setup-tests images fopnp-images netlab-images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
+.PHONY: help web build setup setup-tests image-tools images fopnp-root fopnp-images netlab-images fopnp test unit fuzz fuzz-long bench bench-big bench-up bench-relay soak graphs clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -43,16 +43,22 @@ build-playground: ## build bin/netlab without the Kubernetes runtime and the cla
 	  CGO_ENABLED=0 nice -n 10 $(GO) build -tags nokube,noserve $(PLAYGROUND_FLAGS) -o bin/ ./cmd/netlab ./cmd/netlab-init; \
 	fi
 
-setup: ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
+setup: image-tools ## install Docker, nftables, iptables, busybox-static; start dockerd; build netlab/tiny (root)
 	scripts/setup.sh
+
+image-tools: ## install what the image builds need: mmdebstrap, openssl, openssh-client (root)
+	scripts/setup.sh --image-tools
 
 setup-tests: ## setup, and what only the tests use (chromium, for the class server's browser test) (root)
 	scripts/setup.sh --tests
 
 images: fopnp-images netlab-images ## build every lab image from Debian's packages: fopnp/*, netlab/host, netlab/router (cached; root)
 
-fopnp-images: setup ## build the playground's images, fopnp/* (cached; root)
+fopnp-images: setup fopnp-root ## build the playground's images, fopnp/* (cached; root)
 	labs/fopnp/image/build.sh
+
+fopnp-root: image-tools ## make the playground's Debian root (cached), which needs no Docker (root)
+	labs/fopnp/image/build.sh --root
 
 netlab-images: setup ## build the course labs' images, netlab/host and netlab/router (cached; root)
 	labs/netlab/image/build.sh
@@ -60,13 +66,15 @@ netlab-images: setup ## build the course labs' images, netlab/host and netlab/ro
 # The Go build (CPU and the module download) runs while the machine is set
 # up and the images build (the packages' download, then dpkg): on a fresh
 # machine each hides part of the other's time. The build needs nothing
-# setup installs (bootstrap.sh installs Go); fopnp-images runs setup first.
-# The build runs at nice 10 (build-playground): the root's packages are
+# setup installs (bootstrap.sh installs Go). The playground's Debian root
+# (fopnp-root) needs only the image tools, installed first, and is made
+# while setup installs Docker and the rest; only the import waits for
+# Docker. The build runs at nice 10 (build-playground): the root's packages are
 # installed one after the other, on one core, and take longer than the
 # build, which uses both; niced, the build has the other core and what the
 # root leaves, and no longer slows the root.
 fopnp: ## bring up the fopnp playground (only its images and the playground's netlab are built), and say how to get in (root)
-	$(MAKE) --no-print-directory -j2 fopnp-images build-playground
+	$(MAKE) --no-print-directory -j3 fopnp-images build-playground
 	$(BIN) up labs/fopnp.yaml
 	@echo
 	@echo "Get in:  ssh -p 2201 root@127.0.0.1   (password abc123; h2-h4 on 2202-2204)"

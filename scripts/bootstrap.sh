@@ -17,7 +17,8 @@ export PATH="/usr/local/go/bin:$PATH"
 
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
-  [ -n "${apt_updated:-}" ] || { apt-get update -qq; apt_updated=1; }
+  # The stamp tells setup.sh, which make runs next, that the lists are new.
+  [ -n "${apt_updated:-}" ] || { apt-get update -qq; apt_updated=1; mkdir -p /var/lib/netlab; touch /var/lib/netlab/apt-updated; }
   apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 

@@ -7,14 +7,47 @@
 # or more of a fresh machine's set-up that the playground does not need);
 # then builds the tiny node image (netlab/tiny) from busybox-static with
 # `docker import` (no registry is needed). Safe to run again: it does only
-# what is missing.
-#   scripts/setup.sh [--tests]
+# what is missing. --image-tools installs only mmdebstrap, openssl and
+# openssh-client (what the image builds need) and returns.
+#   scripts/setup.sh [--tests | --image-tools]
 set -euo pipefail
 tests=false
-[ "${1:-}" = --tests ] && tests=true
+image_tools=false
+case "${1:-}" in
+--tests) tests=true ;;
+--image-tools) image_tools=true ;;
+esac
 
 say() { printf '== %s\n' "$*"; }
 need_root() { [ "$(id -u)" = 0 ] || { echo "setup: run as root (sudo $0)" >&2; exit 1; }; }
+
+# apt_install PKG...: apt-get install, after apt-get update unless netlab's
+# scripts updated apt's lists within the hour (bootstrap.sh, or the
+# --image-tools run that make fopnp starts first, just did).
+apt_install() {
+  need_root
+  say "installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  if [ -z "$(find "$apt_stamp" -mmin -60 2>/dev/null)" ]; then
+    apt-get update -qq
+    mkdir -p "$(dirname "$apt_stamp")" && touch "$apt_stamp"
+  fi
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+apt_stamp=/var/lib/netlab/apt-updated
+
+# --image-tools: only what the image families' builds need (their Debian
+# roots, keys and certificates), so that make fopnp builds the playground's
+# root while Docker and the rest are installed (run first; apt takes one
+# install at a time).
+if $image_tools; then
+  pkgs=()
+  command -v mmdebstrap >/dev/null || pkgs+=(mmdebstrap)
+  command -v openssl >/dev/null || pkgs+=(openssl)
+  command -v ssh-keygen >/dev/null || pkgs+=(openssh-client)
+  [ ${#pkgs[@]} = 0 ] || apt_install "${pkgs[@]}"
+  exit 0
+fi
 
 pkgs=()
 command -v dockerd >/dev/null || pkgs+=(docker.io)
@@ -31,13 +64,7 @@ command -v tcpdump >/dev/null || [ -x /usr/sbin/tcpdump ] || [ -x /usr/bin/tcpdu
 # The class server's browser test (tests/serve_test.go) drives headless Chromium.
 $tests && { command -v chromium >/dev/null || pkgs+=(chromium); }
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || pkgs+=(busybox-static)
-if [ ${#pkgs[@]} -gt 0 ]; then
-  need_root
-  say "installing ${pkgs[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
-fi
+[ ${#pkgs[@]} = 0 ] || apt_install "${pkgs[@]}"
 
 if ! docker info >/dev/null 2>&1; then
   need_root

@@ -9,6 +9,8 @@
 # build.sh --oci DIR needs no Docker engine: it writes the same images as an
 # OCI image layout in DIR instead, one manifest per role tagged with its name
 # and all sharing one layer, for the runc runtime (image: oci:DIR:www).
+# build.sh --root makes (or finds cached) the Debian root only, and needs
+# no Docker engine either: make fopnp runs it while Docker is installed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../../scripts/debootstrap-image.sh
@@ -16,9 +18,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${NETLAB_CACHE:-/var/cache/netlab}/fopnp
 roles=(base dns ftp mail www)
 oci=
+root_only=false
 if [ "${1:-}" = --oci ]; then
   oci=${2:?build: --oci needs a directory}
   oci=$(realpath -m "$oci")
+elif [ "${1:-}" = --root ]; then
+  root_only=true
 fi
 
 image_need_root
@@ -40,6 +45,7 @@ fi
 
 step() { printf '== [%s/5] %s\n' "$1" "$2"; }
 image_root "$here" "$cache"
+$root_only && exit 0
 
 step 2 "keys and certificates (playground CA)"
 pki="$cache/pki"
