@@ -127,6 +127,11 @@ one() { # COMMIT
   t=$((t / 1000000)).$((t / 100000 % 10))
   load1=$(cut -d' ' -f1 /proc/loadavg)
   echo "$c: ${t} s, exit $rc, load $load0 -> $load1"
+  # When the Go build wrote netlab (it prints nothing when it ends).
+  if [ -e "$root/root/netlab/bin/netlab" ]; then
+    t=$(($(date -r "$root/root/netlab/bin/netlab" +%s%6N) - start))
+    printf '    %5d.%d (bin/netlab written)\n' $((t / 1000000)) $((t / 100000 % 10))
+  fi
   grep -E '^ *[0-9.]+ (== |CGO_ENABLED|GOGC|go: downloading github.com/docker|   (downloading|extracting|installing)|fopnp images built|Get in:)' "$base/log" | sed 's/^/    /' || true
   [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$base/log" "$KEEP/$c.$(date +%H%M%S).log"
   stop_root
