@@ -329,46 +329,6 @@ func podHostname(name string) string {
 	return first
 }
 
-// Start waits until the node's container runs (a pod starts when it is
-// made; one that ended is made again: remakeEnded) by the lab's shared
-// watch of its pods (waitRunning), moves the pod network's interface out
-// of the lab's way (PodIface), and returns its process.
-func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
-	r.forget(id)
-	if err := r.remakeEnded(ctx, id); err != nil {
-		return engine.Node{}, err
-	}
-	pod, err := r.waitRunning(ctx, id)
-	for err == nil {
-		var n engine.Node
-		if n, err = r.inspectPod(ctx, id, pod); err != nil {
-			return n, err
-		}
-		if n.Remote {
-			c, cid, err := r.remote(ctx, n)
-			if err == nil {
-				_, err = c.call(ctx, AgentRequest{Op: AgentStart, Container: cid, PodIP: pod.Status.PodIP, Hostname: pod.Annotations[hostnameAnnotation]})
-			}
-			if err != nil {
-				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
-			}
-			return n, nil
-		}
-		if n.Pid != 0 {
-			if err := FinishStart(n.Pid, pod.Status.PodIP, pod.Annotations[hostnameAnnotation]); err != nil {
-				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
-			}
-			return n, nil
-		}
-		select { // running by its status, its process not seen here yet
-		case <-ctx.Done():
-			return engine.Node{}, fmt.Errorf("start pod %s: %w", id, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return engine.Node{}, err
-}
-
 // waitingReason says why a pod's container does not run, from its status.
 func waitingReason(pod *corev1.Pod) string {
 	if pod.Status.Message != "" { // the pod as a whole: rejected by its host
