@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/netlab/netlab/engine"
 	"github.com/netlab/netlab/planner"
 	"github.com/netlab/netlab/wire"
 )
@@ -16,17 +17,20 @@ var start = Kind{
 	},
 	Do: func(ctx context.Context, e *Executor, s *planner.Step) (bool, error) {
 		c := e.container(s.Node)
-		n, err := e.rt.Inspect(ctx, c.ID)
-		if err != nil {
-			return false, err
-		}
 		// A container this run created is started through the runtime
 		// even when it runs already: a pod starts as it is made, and its
 		// runtime's Start finishes it (the pod network's interface moved
-		// aside, a host name with dots set).
+		// aside, a host name with dots set). So it is not inspected first.
 		e.mu.Lock()
 		created := e.created[s.Node]
 		e.mu.Unlock()
+		var n engine.Node
+		var err error
+		if !created {
+			if n, err = e.rt.Inspect(ctx, c.ID); err != nil {
+				return false, err
+			}
+		}
 		changed := false
 		if (n.Pid == 0 && !n.Remote) || created {
 			if n, err = e.rt.Start(ctx, c.ID); err != nil {

@@ -55,6 +55,7 @@ type Runtime struct {
 	agentMu sync.Mutex
 	agents  map[string]*agentConn  // by host: the sessions with the hosts' agents
 	pods    map[string]running     // by node id: running pods, for the steps through the agents
+	started map[string]startedPod  // by node id: pods this runtime started whose process is here (Inspect)
 	spans   map[string]*sync.Mutex // by lab and bridge: one port's span requests at a time (spanLock)
 	// Whether the pods made carry their own agents (usePodAgents), decided once.
 	podAgentsDecided, podAgents bool

@@ -109,10 +109,11 @@ func (r *Runtime) waitEnded(ctx context.Context, id string, d time.Duration) (bo
 // of the lab's way (PodIface), and returns its process.
 func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 	r.forget(id)
-	if err := r.remakeEnded(ctx, id); err != nil {
+	pod, err := r.remakeEnded(ctx, id)
+	if err != nil {
 		return engine.Node{}, err
 	}
-	pod, err := r.waitRunning(ctx, id)
+	pod, err = r.waitRunning(ctx, id, pod)
 	for err == nil {
 		var n engine.Node
 		if n, err = r.inspectPod(ctx, id, pod); err != nil {
@@ -132,6 +133,7 @@ func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 			if err := FinishStart(n.Pid, pod.Status.PodIP, pod.Annotations[hostnameAnnotation]); err != nil {
 				return engine.Node{}, fmt.Errorf("start pod %s: %w", id, err)
 			}
+			r.remember(id, runningContainer(pod, containerName), n)
 			return n, nil
 		}
 		select { // running by its status, its process not seen here yet
@@ -145,11 +147,12 @@ func (r *Runtime) Start(ctx context.Context, id string) (engine.Node, error) {
 
 // remakeEnded makes a pod whose container ended again from its own spec:
 // the old one is deleted (it cannot run again), and the new one has the
-// same name, host and everything else. A pod that did not end is left.
-func (r *Runtime) remakeEnded(ctx context.Context, id string) error {
+// same name, host and everything else. A pod that did not end is left,
+// and returned as read (nil: the one made again).
+func (r *Runtime) remakeEnded(ctx context.Context, id string) (*corev1.Pod, error) {
 	pod, err := r.pod(ctx, id)
 	if err != nil || !ended(pod) {
-		return err
+		return pod, err
 	}
 	again := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, Labels: pod.Labels, Annotations: pod.Annotations},
@@ -158,15 +161,15 @@ func (r *Runtime) remakeEnded(ctx context.Context, id string) error {
 	zero := int64(0)
 	pods := r.core.Pods(pod.Namespace)
 	if err := pods.Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
-		return fmt.Errorf("start pod %s again: delete the ended one: %w", id, err)
+		return nil, fmt.Errorf("start pod %s again: delete the ended one: %w", id, err)
 	}
 	if err := waitGone(ctx, "pod "+id, func() error { _, err := pods.Get(ctx, pod.Name, metav1.GetOptions{}); return err }); err != nil {
-		return fmt.Errorf("start pod %s again: %w", id, err)
+		return nil, fmt.Errorf("start pod %s again: %w", id, err)
 	}
 	if _, err := pods.Create(ctx, again, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("start pod %s again: %w", id, err)
+		return nil, fmt.Errorf("start pod %s again: %w", id, err)
 	}
-	return nil
+	return nil, nil
 }
 
 // Died lists the nodes of since whose container ended after the node's

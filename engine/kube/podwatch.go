@@ -136,12 +136,14 @@ func (w *podWatch) follow(ctx context.Context, pods pods) error {
 }
 
 // waitRunning waits until the node's pod has its container running, by
-// the lab's shared watch, and returns the pod. A pod whose container
-// ended is an error.
-func (r *Runtime) waitRunning(ctx context.Context, id string) (*corev1.Pod, error) {
-	pod, err := r.pod(ctx, id)
-	if err != nil {
-		return nil, err
+// the lab's shared watch, and returns the pod. pod is the pod as just
+// read (nil: it is read first). A pod whose container ended is an error.
+func (r *Runtime) waitRunning(ctx context.Context, id string, pod *corev1.Pod) (*corev1.Pod, error) {
+	var err error
+	if pod == nil {
+		if pod, err = r.pod(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	w := r.joinWatch(pod.Namespace)
 	defer r.leaveWatch(pod.Namespace, w)

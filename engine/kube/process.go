@@ -102,6 +102,9 @@ func together(lab, host string) *corev1.Affinity {
 // another machine) is wired by the agent of its host: the node is Remote
 // and its Pid is the one its host sees (NETLAB_KUBE_AGENT=1: every node).
 func (r *Runtime) Inspect(ctx context.Context, id string) (engine.Node, error) {
+	if n, ok := r.startedNode(id); ok {
+		return n, nil
+	}
 	pod, err := r.pod(ctx, id)
 	if err != nil {
 		return engine.Node{}, err
@@ -133,4 +136,40 @@ func (r *Runtime) inspectPod(ctx context.Context, id string, pod *corev1.Pod) (e
 		return engine.Node{}, fmt.Errorf("inspect pod %s: %w", id, err)
 	}
 	return engine.Node{ID: id, NetNS: rep.NetNS, Remote: true}, nil
+}
+
+// startedPod is a pod that Start found running with its process on this
+// machine: its container's CRI id and the node it returned.
+type startedPod struct {
+	cid  string
+	node engine.Node
+}
+
+// remember keeps a pod that Start found running here, for Inspect: the
+// steps after a node's start (its /etc/hosts) asked the API for its pod
+// again, one request more a node of an up.
+func (r *Runtime) remember(id, cid string, n engine.Node) {
+	r.agentMu.Lock()
+	defer r.agentMu.Unlock()
+	if r.started == nil {
+		r.started = map[string]startedPod{}
+	}
+	r.started[id] = startedPod{cid: cid, node: n}
+}
+
+// startedNode is the node as Start found it, while its process is still
+// its container's first one (a container that ended, or a pod made again,
+// is asked for again); forget drops it.
+func (r *Runtime) startedNode(id string) (engine.Node, bool) {
+	r.agentMu.Lock()
+	p, ok := r.started[id]
+	r.agentMu.Unlock()
+	if !ok {
+		return engine.Node{}, false
+	}
+	if !IsContainerPid(p.node.Pid, p.cid) {
+		r.forget(id)
+		return engine.Node{}, false
+	}
+	return p.node, true
 }

@@ -59,10 +59,12 @@ func (r *Runtime) runningPod(ctx context.Context, id string) (running, error) {
 	return p, nil
 }
 
-// forget drops the node's pod from the cache of running pods.
+// forget drops the node's pod from the caches of running pods (r.pods,
+// r.started).
 func (r *Runtime) forget(id string) {
 	r.agentMu.Lock()
 	delete(r.pods, id)
+	delete(r.started, id)
 	r.agentMu.Unlock()
 }
 
