@@ -6,7 +6,12 @@
 #          netlab-h2 (the node's host: key), so one link crosses hosts;
 #   star:  STAR (default 200) nodes on one lab network; on kubernetes the
 #          nodes pinned to the two hosts in turn;
-# each `netlab up` and `netlab down` timed, and the memory the lab takes
+# each `netlab up` and `netlab down` timed (on kubernetes also how long the
+# hosts took after down to remove the pods' sandboxes: down returns when the
+# lab's namespace is gone, and each kubelet removes the sandboxes in its
+# garbage collection, once a minute; every measurement starts once the hosts
+# hold no more sandboxes than before the first, so that this work does not
+# fall into the next one), and the memory the lab takes
 # per node: the machine's used memory (MemTotal - MemAvailable) once the
 # lab is up, less before it, over the nodes (it holds the nodes' processes,
 # their shims, the daemons' growth and the kernel's namespaces and links;
@@ -38,6 +43,10 @@ CGO_ENABLED=0 go build -o bin/ ./cmd/netlab ./cmd/netlab-init
 nl=bin/netlab
 scripts/k8s-cluster.sh load-docker netlab/tiny >/dev/null
 case " $RUNTIMES " in *" kubernetes-agent "* | *" kubernetes-pod "*) scripts/k8s-cluster.sh agent bin >/dev/null 2>&1 ;; esac
+# sandboxes: how many pod sandboxes the test cluster's hosts hold (their
+# containerd's CRI state).
+sandboxes() { { find "${NETLAB_K8S_STATE:-/var/lib/netlab-k8s}"/h*/containerd/io.containerd.grpc.v1.cri/sandboxes -mindepth 1 -maxdepth 1 2>/dev/null || true; } | wc -l; }
+sandboxes0=$(sandboxes)
 work=$(mktemp -d)
 cleanup() {
   for l in bk8schain bk8sstar bk8sp2p; do $nl down $l >/dev/null 2>&1 || true; done
@@ -86,6 +95,14 @@ p2p() { # HOST_OF_B
   echo "links: [[a:eth0, b:eth0]]"
 }
 
+# settle: waits until the hosts hold no more sandboxes than before the first
+# measurement (at most 180 s); prints the seconds waited.
+settle() {
+  local t0; t0=$(now)
+  while [ "$(sandboxes)" -gt "$sandboxes0" ] && awk -v a="$t0" -v b="$(now)" 'BEGIN { exit !(b - a < 180) }'; do sleep 1; done
+  secs "$t0" "$(now)"
+}
+
 # measure RUNTIME KIND N: prints a table row.
 measure() {
   local rt=$1 kind=$2 n=$3 f=$work/$2-$1.yaml file_rt=$1 agent=0
@@ -94,6 +111,7 @@ measure() {
     kubernetes-pod) file_rt=kubernetes agent=pod ;;
   esac
   "$kind" "$file_rt" "$n" >"$f"
+  settle >/dev/null
   sleep 2
   local m0 l0 t0 t1 m1 t2 t3 ok=ok
   m0=$( (used_mb; sleep 1; used_mb; sleep 1; used_mb) | median)
@@ -106,13 +124,16 @@ measure() {
   t2=$(now)
   NETLAB_KUBE_AGENT=$agent $nl down "bk8s$kind" >"$work/down.log" 2>&1 || ok="$ok; down failed"
   t3=$(now)
-  printf '| %s | %s %d | %s s | %s s | %d MB | %s | %s |\n' "$rt" "$kind" "$n" "$(secs "$t0" "$t1")" "$(secs "$t2" "$t3")" \
-    $(( (m1 - m0) / n )) "$l0-$(load)" "$ok"
+  local l1 clean=""
+  l1=$(load)
+  [ "$file_rt" = kubernetes ] && clean="$(settle) s"
+  printf '| %s | %s %d | %s s | %s s | %s | %d MB | %s | %s |\n' "$rt" "$kind" "$n" "$(secs "$t0" "$t1")" "$(secs "$t2" "$t3")" \
+    "$clean" $(( (m1 - m0) / n )) "$l0-$l1" "$ok"
 }
 
 echo "bench-k8s: $(date -u +%FT%TZ), $(nproc) cores, load $(load); chain $CHAIN, star $STAR" >&2
-echo "| runtime | lab | up | down | memory per node | load | |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| runtime | lab | up | down | sandboxes gone after down | memory per node | load | |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for rt in $RUNTIMES; do
   measure "$rt" chain "$CHAIN"
   measure "$rt" star "$STAR"
@@ -126,6 +147,7 @@ case " $RUNTIMES " in *" kubernetes "*)
       secs "$t0" "$t1"; echo
     done | median >"$work/p2p-$b"
   done
+  settle >/dev/null # the next run starts with the hosts as they were
   echo
   echo "two-node lab up on kubernetes, median of $REPS: both on netlab-h1 $(cat "$work/p2p-netlab-h1") s, across the hosts $(cat "$work/p2p-netlab-h2") s (load $(load))"
   ;;
