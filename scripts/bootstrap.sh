@@ -62,9 +62,8 @@ else
       "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-$arch.zip" "$tmp/go.zip" "SHA256:$sum"
     # Without the standard library's test data (4,061 of 11,518 files, all
     # in src), which only testing Go itself reads (unzip's * crosses
-    # slashes); the
-    # sources and the rest by two unzips at once (2.0-3.2 s against
-    # 2.7-5.5 s for one, on 2 cores): nothing else runs yet.
+    # slashes); the sources and the rest by two unzips at once (2.0-3.2 s
+    # against 2.7-5.5 s for one, on 2 cores): nothing else runs yet.
     unzip -q "$tmp/go.zip" -d "$tmp" "*/src/*" -x "*/testdata/*" &
     unzip -q "$tmp/go.zip" -d "$tmp" -x "*/src/*"
     wait $!
