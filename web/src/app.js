@@ -14,9 +14,23 @@ async function start() {
   const m = location.hash.match(/login=([A-Za-z0-9_-]+)/);
   if (m) {
     history.replaceState(null, "", location.pathname + "#/");
-    try { await loggedIn(await api("POST", "/api/login/token", { token: m[1] })); } catch (e) { loginPage(e.message); return; }
+    try { await loggedIn(await retried(() => api("POST", "/api/login/token", { token: m[1] }))); } catch (e) { loginPage(e.message); return; }
   } else {
-    try { await loggedIn(await api("GET", "/api/me")); } catch { loginPage(); return; }
+    try { await loggedIn(await retried(() => api("GET", "/api/me"))); } catch { loginPage(); return; }
+  }
+}
+
+// retried runs a request again, twice at most, when it got no answer at
+// all (the browser's "Failed to fetch": the connection failed or was
+// cut); an answer, even an error, is final. A login link is used once:
+// should the first request have reached the server after all, the second
+// says the link is used.
+async function retried(request) {
+  for (let i = 0; ; i++) {
+    try { return await request(); } catch (e) {
+      if (e.status !== undefined || i === 2) throw e;
+      await new Promise((r) => setTimeout(r, 500 * (i + 1)));
+    }
   }
 }
 
