@@ -18,6 +18,7 @@
 #   scripts/bench-bootstrap.sh [-n ROUNDS] COMMIT...
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-rounds.sh
 rounds=2
 if [ "${1:-}" = -n ]; then rounds=$2; shift 2; fi
 [ $# -gt 0 ] || { echo "usage: $0 [-n ROUNDS] COMMIT..." >&2; exit 2; }
@@ -81,17 +82,10 @@ one() { # COMMIT
   t=$((t / 1000000)).$((t / 100000 % 10))
   load1=$(cut -d' ' -f1 /proc/loadavg)
   echo "$c: ${t} s, exit $rc, load $load0 -> $load1"
-  grep -E '^ *[0-9.]+ (== |CGO_ENABLED|GOGC|go: downloading github.com/docker|   (downloading|extracting|installing)|fopnp images built|Get in:)' "$work/log" | sed 's/^/    /' || true
+  bench_steps "$work/log"
   [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$work/log" "$KEEP/$c.$(date +%H%M%S).log"
   cleanup
   [ "$rc" = 0 ] || failed=1
 }
 
-failed=0
-for r in $(seq 1 "$rounds"); do
-  if [ $((r % 2)) = 1 ]; then order=("${commits[@]}"); else
-    order=(); for ((i = ${#commits[@]} - 1; i >= 0; i--)); do order+=("${commits[$i]}"); done
-  fi
-  for c in "${order[@]}"; do one "$c"; done
-done
-[ "$failed" = 0 ]
+bench_rounds "$rounds" one "${commits[@]}"

@@ -21,6 +21,7 @@
 #   scripts/bench-fresh.sh [-n ROUNDS] COMMIT...
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-rounds.sh
 rounds=1
 if [ "${1:-}" = -n ]; then rounds=$2; shift 2; fi
 [ $# -gt 0 ] || { echo "usage: $0 [-n ROUNDS] COMMIT..." >&2; exit 2; }
@@ -132,17 +133,10 @@ one() { # COMMIT
     t=$(($(date -r "$root/root/netlab/bin/netlab" +%s%6N) - start))
     printf '    %5d.%d (bin/netlab written)\n' $((t / 1000000)) $((t / 100000 % 10))
   fi
-  grep -E '^ *[0-9.]+ (== |CGO_ENABLED|GOGC|go: downloading github.com/docker|   (downloading|extracting|installing)|fopnp images built|Get in:)' "$base/log" | sed 's/^/    /' || true
+  bench_steps "$base/log"
   [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$base/log" "$KEEP/$c.$(date +%H%M%S).log"
   stop_root
   [ "$rc" = 0 ] || failed=1
 }
 
-failed=0
-for r in $(seq 1 "$rounds"); do
-  if [ $((r % 2)) = 1 ]; then order=("${commits[@]}"); else
-    order=(); for ((i = ${#commits[@]} - 1; i >= 0; i--)); do order+=("${commits[$i]}"); done
-  fi
-  for c in "${order[@]}"; do one "$c"; done
-done
-[ "$failed" = 0 ]
+bench_rounds "$rounds" one "${commits[@]}"
