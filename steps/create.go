@@ -45,17 +45,26 @@ var create = Kind{
 		if ok {
 			return false, nil
 		}
-		id, err := e.rt.Create(ctx, e.plan.Lab, s.Container, e.plan.Hosts, e.bins.Init)
-		if err != nil {
-			return false, err
-		}
-		e.mu.Lock()
-		e.existing[s.Node] = engine.Container{ID: id, Name: s.Container.Name, Node: s.Node}
-		e.created[s.Node] = true
-		e.mu.Unlock()
-		return true, nil
+		_, err := e.createContainer(ctx, s)
+		return err == nil, err
 	},
 	Owns: func(s *planner.Step) converge.Owned {
 		return converge.Owned{Node: s.Container}
 	},
+}
+
+// createContainer makes the step's node's container (the create step, or
+// the start step when the container listed as the run began is gone) and
+// records it as this run's.
+func (e *Executor) createContainer(ctx context.Context, s *planner.Step) (engine.Container, error) {
+	id, err := e.rt.Create(ctx, e.plan.Lab, s.Container, e.plan.Hosts, e.bins.Init)
+	if err != nil {
+		return engine.Container{}, err
+	}
+	c := engine.Container{ID: id, Name: s.Container.Name, Node: s.Node}
+	e.mu.Lock()
+	e.existing[s.Node] = c
+	e.created[s.Node] = true
+	e.mu.Unlock()
+	return c, nil
 }

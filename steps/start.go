@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/netlab/netlab/engine"
@@ -27,7 +28,17 @@ var start = Kind{
 		var n engine.Node
 		var err error
 		if !created {
-			if n, err = e.rt.Inspect(ctx, c.ID); err != nil {
+			n, err = e.rt.Inspect(ctx, c.ID)
+			if errors.Is(err, engine.ErrNoContainer) && s.Container != nil {
+				// The container listed as the run began is gone: the
+				// engine undid a create whose client (an up killed
+				// meanwhile) went away, or someone removed it. It is
+				// made again, as planned.
+				if c, err = e.createContainer(ctx, s); err != nil {
+					return false, err
+				}
+				created = true
+			} else if err != nil {
 				return false, err
 			}
 		}
