@@ -157,8 +157,9 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 	id, err := d.c.Create(ctx, c.Name, cfg)
 	if dockerapi.IsConflict(err) && d.leftByEarlierUp(ctx, lab, node, c.Name) {
 		// An up killed while the engine made this node's container:
-		// the engine finished the create after this up listed the lab.
-		// Its container was never started; it is made again as planned.
+		// the engine finished the create after this up listed the lab
+		// (or is undoing it). Its container was never started; it is
+		// made again as planned.
 		if err = d.c.Remove(ctx, c.Name); err == nil || dockerapi.IsNotFound(err) {
 			id, err = d.c.Create(ctx, c.Name, cfg)
 		}
@@ -174,9 +175,13 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 
 // leftByEarlierUp tells whether the container of that name is one netlab
 // made for this lab's node and never started: what an up killed while
-// the engine made it leaves, which the lab's list did not show yet.
+// the engine made it leaves, which the lab's list did not show yet. Gone
+// since the name conflict (the engine undid that create) counts too.
 func (d *Docker) leftByEarlierUp(ctx context.Context, lab, node, name string) bool {
 	info, err := d.c.Inspect(ctx, name)
+	if dockerapi.IsNotFound(err) {
+		return true
+	}
 	if err != nil {
 		return false
 	}
