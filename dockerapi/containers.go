@@ -94,6 +94,16 @@ func (c *Client) Remove(ctx context.Context, id string) error {
 	return c.onContainer(ctx, http.MethodDelete, id, "", url.Values{"force": {"1"}, "v": {"1"}}, nil)
 }
 
+// WaitRemoved returns once the container is removed (the engine's wait
+// for the condition "removed"); one gone already is no error.
+func (c *Client) WaitRemoved(ctx context.Context, id string) error {
+	err := c.onContainer(ctx, http.MethodPost, id, "/wait", url.Values{"condition": {"removed"}}, nil)
+	if IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
 // Container is what Inspect tells of a container.
 type Container struct {
 	ID    string `json:"Id"`

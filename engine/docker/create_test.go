@@ -96,3 +96,31 @@ func TestCreateRemakesContainerOfKilledCreate(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitRemoved: the engine's wait for a container's removal returns
+// once another request removed it, and at once for one gone already.
+func TestWaitRemoved(t *testing.T) {
+	d := engineForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := fmt.Sprintf("dkwait%d", os.Getpid()%100000)
+	t.Cleanup(func() { d.c.Remove(context.Background(), name) })
+	if _, err := d.c.Create(ctx, name, &dockerapi.Config{Image: "netlab/tiny", Cmd: []string{"sleep", "60"},
+		NetworkDisabled: true, HostConfig: dockerapi.HostConfig{NetworkMode: "none"}}); err != nil {
+		t.Fatal(err)
+	}
+	removed := make(chan error, 1)
+	go func() { removed <- d.c.Remove(ctx, name) }()
+	if err := d.c.WaitRemoved(ctx, name); err != nil {
+		t.Fatalf("wait for the removal: %v", err)
+	}
+	if err := <-removed; err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	if _, err := d.c.Inspect(ctx, name); !dockerapi.IsNotFound(err) {
+		t.Errorf("after the wait, inspect: %v, want not found", err)
+	}
+	if err := d.c.WaitRemoved(ctx, name); err != nil {
+		t.Errorf("wait for a container gone already: %v, want none", err)
+	}
+}

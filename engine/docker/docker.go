@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/netlab/netlab/converge"
 	"github.com/netlab/netlab/dockerapi"
@@ -160,7 +161,7 @@ func (d *Docker) Create(ctx context.Context, lab string, c *planner.Container, h
 		// the engine finished the create after this up listed the lab
 		// (or is undoing it). Its container was never started; it is
 		// made again as planned.
-		if err = d.c.Remove(ctx, c.Name); err == nil || dockerapi.IsNotFound(err) {
+		if err = d.removeLeft(ctx, c.Name); err == nil {
 			id, err = d.c.Create(ctx, c.Name, cfg)
 		}
 	}
@@ -187,6 +188,25 @@ func (d *Docker) leftByEarlierUp(ctx context.Context, lab, node, name string) bo
 	}
 	l := info.Config.Labels
 	return l[naming.LabelLab] == lab && l[naming.LabelNode] == node && !info.State.Running && info.State.Pid == 0 && info.State.StartedAt.IsZero()
+}
+
+// removeLeft removes the never-started container an earlier up left
+// under name, or waits (at most 30 s) for the engine's own removal of it
+// (undoing that up's create) to end.
+func (d *Docker) removeLeft(ctx context.Context, name string) error {
+	err := d.c.Remove(ctx, name)
+	if err == nil || dockerapi.IsNotFound(err) {
+		return nil
+	}
+	if !dockerapi.IsConflict(err) { // not "removal already in progress"
+		return err
+	}
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := d.c.WaitRemoved(wait, name); err != nil {
+		return fmt.Errorf("container %s: wait for the engine to remove it: %w", name, err)
+	}
+	return nil
 }
 
 // Start starts a container (if it is not running) and returns its process
