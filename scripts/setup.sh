@@ -40,24 +40,19 @@ apt_stamp=/var/lib/netlab/apt-updated
 # roots, keys and certificates), so that make fopnp builds the playground's
 # root while Docker and the rest are installed (run first; apt takes one
 # install at a time).
+pkgs=()
+command -v mmdebstrap >/dev/null || pkgs+=(mmdebstrap) # builds the image families' Debian roots
+command -v openssl >/dev/null || pkgs+=(openssl)
+command -v ssh-keygen >/dev/null && command -v ssh >/dev/null || pkgs+=(openssh-client)
 if $image_tools; then
-  pkgs=()
-  command -v mmdebstrap >/dev/null || pkgs+=(mmdebstrap)
-  command -v openssl >/dev/null || pkgs+=(openssl)
-  command -v ssh-keygen >/dev/null || pkgs+=(openssh-client)
   [ ${#pkgs[@]} = 0 ] || apt_install "${pkgs[@]}"
   exit 0
 fi
-
-pkgs=()
 command -v dockerd >/dev/null || pkgs+=(docker.io)
 command -v runc >/dev/null || [ -x /usr/sbin/runc ] || pkgs+=(runc) # the runc runtime (docker.io pulls it in too)
 command -v ip >/dev/null || pkgs+=(iproute2) # the tests look at the host's interfaces with ip
 command -v nft >/dev/null || pkgs+=(nftables)
 command -v iptables >/dev/null || pkgs+=(iptables)
-command -v ssh >/dev/null || pkgs+=(openssh-client)
-command -v mmdebstrap >/dev/null || pkgs+=(mmdebstrap) # builds the image families' Debian roots
-command -v openssl >/dev/null || pkgs+=(openssl)
 command -v ping >/dev/null || pkgs+=(iputils-ping) # the tests ping a node over a host link
 # netlab capture compiles tcpdump-syntax filters with tcpdump (libpcap's compiler).
 command -v tcpdump >/dev/null || [ -x /usr/sbin/tcpdump ] || [ -x /usr/bin/tcpdump ] || pkgs+=(tcpdump)
